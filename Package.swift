@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tutor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tutor", targets: ["tutor"]),
+        .library(name: "MiniNet", targets: ["MiniNet"]),
+        .library(name: "Lessons", targets: ["Lessons"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // libpng decode/encode written in C, with libpng's setjmp error handling,
+        // so that a corrupt PNG becomes a Swift error instead of a crash.
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png")]),
+        // The few cblas/OpenBLAS prototypes MiniNet needs (Debian: libopenblas-dev).
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+        .target(
+            name: "MiniNet",
+            dependencies: ["CPNG", "CBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        .target(name: "Lessons", dependencies: ["MiniNet"], resources: [.copy("Resources")]),
+        .executableTarget(
+            name: "tutor",
+            dependencies: ["MiniNet", "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "MiniNetTests", dependencies: ["MiniNet"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "MiniNet"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,18 @@
+#ifndef TUTOR_CBLAS_SHIM_H
+#define TUTOR_CBLAS_SHIM_H
+/* The subset of the CBLAS interface (and OpenBLAS's thread control) that MiniNet uses.
+   Declared here rather than included, because Debian puts OpenBLAS's cblas.h under an
+   architecture- and variant-specific directory. The link is against libopenblas. */
+
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
+
+void cblas_sgemm(const enum CBLAS_ORDER Order, const enum CBLAS_TRANSPOSE TransA,
+                 const enum CBLAS_TRANSPOSE TransB, const int M, const int N, const int K,
+                 const float alpha, const float *A, const int lda, const float *B, const int ldb,
+                 const float beta, float *C, const int ldc);
+
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+#endif

@@ -1,0 +1,2 @@
+// The lessons live here; see issue 3.
+import MiniNet

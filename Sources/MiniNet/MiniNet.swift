@@ -1,0 +1,22 @@
+/// MiniNet: a small, readable deep-learning library, written to be read by students.
+///
+/// Legend of symbols used in shape comments throughout MiniNet:
+///
+///     N   batch size (number of images processed together)
+///     C   channels (Cin: input channels, Cout: output channels, K: feature maps of the
+///         explained layer, as in the articles' A^k)
+///     H   height, W   width (of an image or feature map; OH, OW: output height, width)
+///     kH  kW  kernel height and width
+///     F   features of a fully connected layer (Fin: inputs, Fout: outputs)
+///     L   number of classes (logits)
+///
+/// Every tensor is Float32, contiguous, row-major (the last index varies fastest), exactly
+/// as a contiguous PyTorch tensor: an [N, C, H, W] batch stores element (n, c, y, x) at
+/// ((n·C + c)·H + y)·W + x.
+///
+/// Every layer keeps its forward and backward passes side by side. Backward takes
+/// `outputGradient` (∂loss/∂output) and returns `inputGradient` (∂loss/∂input); parameter
+/// gradients accumulate (`+=`) until `zeroGradients()` is called, as in PyTorch.
+public enum MiniNet {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,6 @@
+import XCTest
+import Lessons
+
+final class LessonsSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}
