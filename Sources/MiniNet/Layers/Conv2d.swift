@@ -1,0 +1,223 @@
+/// 2-D convolution, as torch.nn.Conv2d (groups = 1, dilation = 1).
+///
+///     y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v  W[o, c, u, v] · x[n, c, i·s + u − p, j·s + v − p]
+///
+/// with stride s, zero padding p, and OH = (H + 2p − kH)/s + 1 (likewise OW).
+///
+/// Computed as one matrix product (im2col): every receptive field of the batch becomes a
+/// column of `columns` [Cin·kH·kW, N·OH·OW], and
+///
+///     Y [Cout, N·OH·OW] = Wmat [Cout, Cin·kH·kW] × columns
+///
+/// The backward pass is the same product, differentiated:
+///
+///     ∂L/∂Wmat    += ∂L/∂Y × columnsᵀ
+///     ∂L/∂b       += Σ over n, i, j of ∂L/∂y
+///     ∂L/∂columns  = Wmatᵀ × ∂L/∂Y, then col2im adds every column back onto the input
+///                    positions it was copied from.
+public final class Conv2d: Layer {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    /// [Cout, Cin, kH, kW]
+    public let weight: Parameter
+    /// [Cout], or nil when the layer has no bias.
+    public let bias: Parameter?
+
+    /// What backward needs from forward.
+    struct Cache {
+        /// [N, Cin, H, W] of the input
+        var inputShape: [Int]
+        /// [Cin·kH·kW, N·OH·OW]: the receptive fields, one per column
+        var columns: [Float]
+        var outputHeight: Int
+        var outputWidth: Int
+    }
+    var cache: Cache?
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, weight: Tensor? = nil, biasValue: Tensor? = nil) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.weight = Parameter(name: "weight", value: weight ?? Tensor(zeros: [outputChannels, inputChannels, kernelSize, kernelSize]))
+        self.bias = bias ? Parameter(name: "bias", value: biasValue ?? Tensor(zeros: [outputChannels])) : nil
+    }
+
+    public override var typeName: String { "Conv2d" }
+    public override var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+    public override var summary: String {
+        "\(inputChannels)→\(outputChannels), kernel \(kernelSize), stride \(stride), padding \(padding)\(bias == nil ? ", no bias" : "")"
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - kernelSize) / stride + 1, (width + 2 * padding - kernelSize) / stride + 1)
+    }
+
+    /// input [N, Cin, H, W] → output [N, Cout, OH, OW]
+    public override func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
+        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let (outputHeight, outputWidth) = outputSize(height: height, width: width)
+        let planeSize = outputHeight * outputWidth
+        let patchSize = inputChannels * kernelSize * kernelSize
+        let columnCount = batch * planeSize
+
+        var columns = [Float](repeating: 0, count: patchSize * columnCount)
+        input.data.withUnsafeBufferPointer { source in
+            columns.withUnsafeMutableBufferPointer { destination in
+                im2col(source.baseAddress!, into: destination.baseAddress!, batch: batch, height: height, width: width,
+                       outputHeight: outputHeight, outputWidth: outputWidth)
+            }
+        }
+        // Y [Cout, N·OH·OW] = Wmat × columns
+        var product = [Float](repeating: 0, count: outputChannels * columnCount)
+        weight.value.data.withUnsafeBufferPointer { w in
+            columns.withUnsafeBufferPointer { c in
+                product.withUnsafeMutableBufferPointer { y in
+                    Gemm.multiply(w.baseAddress!, c.baseAddress!, into: y.baseAddress!,
+                                  m: outputChannels, n: columnCount, k: patchSize)
+                }
+            }
+        }
+        // Reorder [Cout, N, OH·OW] → [N, Cout, OH·OW] and add the bias.
+        var output = [Float](repeating: 0, count: batch * outputChannels * planeSize)
+        let biasValues = bias?.value.data
+        product.withUnsafeBufferPointer { y in
+            output.withUnsafeMutableBufferPointer { out in
+                for o in 0..<outputChannels {
+                    let b = biasValues?[o] ?? 0
+                    for n in 0..<batch {
+                        let from = y.baseAddress! + (o * batch + n) * planeSize
+                        let to = out.baseAddress! + (n * outputChannels + o) * planeSize
+                        for p in 0..<planeSize { to[p] = from[p] + b }
+                    }
+                }
+            }
+        }
+        cache = Cache(inputShape: input.shape, columns: columns, outputHeight: outputHeight, outputWidth: outputWidth)
+        return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
+    }
+
+    /// outputGradient [N, Cout, OH, OW] → inputGradient [N, Cin, H, W]
+    public override func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let cache else { preconditionFailure("\(name): backward before forward") }
+        let (batch, height, width) = (cache.inputShape[0], cache.inputShape[2], cache.inputShape[3])
+        let planeSize = cache.outputHeight * cache.outputWidth
+        let patchSize = inputChannels * kernelSize * kernelSize
+        let columnCount = batch * planeSize
+        precondition(outputGradient.shape == [batch, outputChannels, cache.outputHeight, cache.outputWidth],
+                     "\(name): outputGradient shape \(outputGradient.shape)")
+
+        // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product.
+        var productGradient = [Float](repeating: 0, count: outputChannels * columnCount)
+        outputGradient.data.withUnsafeBufferPointer { dy in
+            productGradient.withUnsafeMutableBufferPointer { dProduct in
+                for n in 0..<batch {
+                    for o in 0..<outputChannels {
+                        let from = dy.baseAddress! + (n * outputChannels + o) * planeSize
+                        let to = dProduct.baseAddress! + (o * batch + n) * planeSize
+                        to.update(from: from, count: planeSize)
+                    }
+                }
+            }
+        }
+        // ∂L/∂b += Σ_{n,i,j} ∂L/∂y
+        if let bias {
+            productGradient.withUnsafeBufferPointer { dProduct in
+                for o in 0..<outputChannels {
+                    var total: Float = 0
+                    for index in (o * columnCount)..<((o + 1) * columnCount) { total += dProduct[index] }
+                    bias.gradient.data[o] += total
+                }
+            }
+        }
+        // ∂L/∂Wmat += ∂L/∂Y × columnsᵀ   (β = 1 accumulates)
+        productGradient.withUnsafeBufferPointer { dProduct in
+            cache.columns.withUnsafeBufferPointer { c in
+                weight.gradient.data.withUnsafeMutableBufferPointer { dw in
+                    Gemm.multiply(dProduct.baseAddress!, c.baseAddress!, transposeB: true, into: dw.baseAddress!,
+                                  m: outputChannels, n: patchSize, k: columnCount, beta: 1)
+                }
+            }
+        }
+        // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
+        var columnsGradient = [Float](repeating: 0, count: patchSize * columnCount)
+        weight.value.data.withUnsafeBufferPointer { w in
+            productGradient.withUnsafeBufferPointer { dProduct in
+                columnsGradient.withUnsafeMutableBufferPointer { dColumns in
+                    Gemm.multiply(w.baseAddress!, transposeA: true, dProduct.baseAddress!, into: dColumns.baseAddress!,
+                                  m: patchSize, n: columnCount, k: outputChannels)
+                }
+            }
+        }
+        var inputGradient = [Float](repeating: 0, count: batch * inputChannels * height * width)
+        columnsGradient.withUnsafeBufferPointer { dColumns in
+            inputGradient.withUnsafeMutableBufferPointer { dx in
+                col2im(dColumns.baseAddress!, into: dx.baseAddress!, batch: batch, height: height, width: width,
+                       outputHeight: cache.outputHeight, outputWidth: cache.outputWidth)
+            }
+        }
+        return Tensor(shape: cache.inputShape, data: inputGradient)
+    }
+
+    /// columns[(c·kH + u)·kW + v, n·OH·OW + i·OW + j] = x[n, c, i·s + u − p, j·s + v − p] (0 outside).
+    private func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>,
+                        batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
+        let planeSize = outputHeight * outputWidth
+        let columnCount = batch * planeSize
+        for c in 0..<inputChannels {
+            for u in 0..<kernelSize {
+                for v in 0..<kernelSize {
+                    let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount
+                    for n in 0..<batch {
+                        let plane = x + (n * inputChannels + c) * height * width
+                        let destination = row + n * planeSize
+                        for i in 0..<outputHeight {
+                            let y = i * stride + u - padding
+                            let destinationRow = destination + i * outputWidth
+                            if y < 0 || y >= height { continue }
+                            let sourceRow = plane + y * width
+                            for j in 0..<outputWidth {
+                                let xPosition = j * stride + v - padding
+                                if xPosition >= 0 && xPosition < width { destinationRow[j] = sourceRow[xPosition] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: every column entry is added back to the input position it came from.
+    private func col2im(_ columns: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>,
+                        batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
+        let planeSize = outputHeight * outputWidth
+        let columnCount = batch * planeSize
+        for c in 0..<inputChannels {
+            for u in 0..<kernelSize {
+                for v in 0..<kernelSize {
+                    let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount
+                    for n in 0..<batch {
+                        let plane = x + (n * inputChannels + c) * height * width
+                        let source = row + n * planeSize
+                        for i in 0..<outputHeight {
+                            let y = i * stride + u - padding
+                            if y < 0 || y >= height { continue }
+                            let sourceRow = source + i * outputWidth
+                            let destinationRow = plane + y * width
+                            for j in 0..<outputWidth {
+                                let xPosition = j * stride + v - padding
+                                if xPosition >= 0 && xPosition < width { destinationRow[xPosition] += sourceRow[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
