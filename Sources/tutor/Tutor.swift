@@ -5,6 +5,10 @@ struct Tutor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tutor",
         abstract: "Learn how a convolutional network's prediction is explained, one verified step at a time.",
-        subcommands: []
+        discussion: """
+        Start with `tutor train` to train the small network (or use the one shipped in models/), \
+        then `tutor predict` to classify a picture.
+        """,
+        subcommands: [TrainCommand.self, PredictCommand.self]
     )
 }

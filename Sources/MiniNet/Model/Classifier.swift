@@ -1,0 +1,163 @@
+import Foundation
+
+/// A classifier built from a `ModelSpec`: the layer tree, and the input convention.
+public final class ImageClassifier {
+    public let spec: ModelSpec
+    /// The whole network; its children are the top-level modules ("features", "pool", …).
+    public let network: Sequential
+
+    public init(spec: ModelSpec) throws {
+        self.spec = spec
+        network = try ImageClassifier.build(spec.layers, prefix: "")
+        network.assignNames()
+    }
+
+    public var classNames: [String] { spec.classNames }
+    public var inputSize: [Int] { spec.inputSize }
+
+    /// Logits [N, L] for normalised images [N, C, H, W].
+    public func forward(_ images: Tensor) -> Tensor {
+        network.run(images)
+    }
+
+    /// ∂loss/∂input [N, C, H, W] for ∂loss/∂logits [N, L], after a `forward`.
+    public func backward(_ logitsGradient: Tensor) -> Tensor {
+        network.runBackward(logitsGradient)
+    }
+
+    public func layer(named name: String) -> Layer? { network.layer(named: name) }
+
+    /// The layers whose output a CAM can explain: every named leaf or block, in order.
+    public var layerNames: [String] { network.allLayers.map(\.name).filter { !$0.isEmpty } }
+
+    /// Converts an RGB picture into the network's input [C, H, W]: bytes/255, then
+    /// (x − mean)/std per channel. The picture is resized (bilinear) if its size differs.
+    public func preprocess(_ image: RGBImage) -> Tensor {
+        let (height, width) = (spec.inputSize[1], spec.inputSize[2])
+        var tensor = image.toTensor()
+        if image.width != width || image.height != height {
+            tensor = resizeBilinear(tensor, height: height, width: width)
+        }
+        return normalize(tensor)
+    }
+
+    /// (x − mean)/std per channel of [C, H, W] values in 0…1.
+    public func normalize(_ image: Tensor) -> Tensor {
+        var result = image
+        let planeSize = image.shape[1] * image.shape[2]
+        for channel in 0..<image.shape[0] {
+            for index in (channel * planeSize)..<((channel + 1) * planeSize) {
+                result.data[index] = (image.data[index] - spec.mean[channel]) / spec.std[channel]
+            }
+        }
+        return result
+    }
+
+    /// Inverse of `normalize`: x·std + mean, back to 0…1 for display.
+    public func denormalize(_ input: Tensor) -> Tensor {
+        var result = input
+        let planeSize = input.shape[1] * input.shape[2]
+        for channel in 0..<input.shape[0] {
+            for index in (channel * planeSize)..<((channel + 1) * planeSize) {
+                result.data[index] = input.data[index] * spec.std[channel] + spec.mean[channel]
+            }
+        }
+        return result
+    }
+
+    // MARK: building
+
+    /// Builds nested Sequentials from dotted names: "features.0" becomes child "0" of the
+    /// Sequential "features", in the order the layers are listed.
+    static func build(_ layers: [LayerSpec], prefix: String) throws -> Sequential {
+        var children: [(String, Layer)] = []
+        var index = 0
+        while index < layers.count {
+            let relative = String(layers[index].name.dropFirst(prefix.count))
+            guard !relative.isEmpty else { throw MiniNetError.invalidModel("layer name '\(layers[index].name)' is empty") }
+            if let dot = relative.firstIndex(of: ".") {
+                let head = String(relative[..<dot])
+                let groupPrefix = prefix + head + "."
+                var end = index
+                while end < layers.count && layers[end].name.hasPrefix(groupPrefix) { end += 1 }
+                children.append((head, try build(Array(layers[index..<end]), prefix: groupPrefix)))
+                index = end
+            } else {
+                children.append((relative, try makeLayer(layers[index])))
+                index += 1
+            }
+        }
+        let names = children.map(\.0)
+        if Set(names).count != names.count {
+            throw MiniNetError.invalidModel("architecture lists the module '\(prefix)\(names.first { n in names.filter { $0 == n }.count > 1 } ?? "")' twice")
+        }
+        return Sequential(named: children)
+    }
+
+    static func makeLayer(_ spec: LayerSpec) throws -> Layer {
+        func required(_ value: Int?, _ field: String) throws -> Int {
+            guard let value, value > 0, value <= 1 << 20 else {
+                throw MiniNetError.invalidModel("layer '\(spec.name)' (\(spec.type)) needs a positive \(field)")
+            }
+            return value
+        }
+        switch spec.type {
+        case "Conv2d":
+            let padding = spec.padding ?? 0
+            guard padding >= 0 && padding < 1 << 10 else { throw MiniNetError.invalidModel("layer '\(spec.name)' has padding \(padding)") }
+            return Conv2d(inputChannels: try required(spec.inChannels, "in_channels"),
+                          outputChannels: try required(spec.outChannels, "out_channels"),
+                          kernelSize: try required(spec.kernelSize, "kernel_size"),
+                          stride: try required(spec.stride ?? 1, "stride"), padding: padding, bias: spec.bias ?? true)
+        case "BatchNorm2d":
+            return BatchNorm2d(channels: try required(spec.numFeatures, "num_features"), epsilon: spec.eps ?? 1e-5, momentum: spec.momentum ?? 0.1)
+        case "ReLU":
+            return ReLU()
+        case "MaxPool2d":
+            let kernel = try required(spec.kernelSize, "kernel_size")
+            return MaxPool2d(kernelSize: kernel, stride: try required(spec.stride ?? kernel, "stride"))
+        case "AdaptiveAvgPool2d":
+            guard (spec.outputSize ?? 1) == 1 else { throw MiniNetError.invalidModel("layer '\(spec.name)': only output_size 1 is supported") }
+            return GlobalAveragePool()
+        case "Flatten":
+            return Flatten()
+        case "Linear":
+            return Linear(inputFeatures: try required(spec.inFeatures, "in_features"),
+                          outputFeatures: try required(spec.outFeatures, "out_features"), bias: spec.bias ?? true)
+        default:
+            throw MiniNetError.invalidModel("layer '\(spec.name)' has unknown type '\(spec.type)'")
+        }
+    }
+}
+
+/// Bilinear resize of [C, H, W] with the convention of torch's interpolate(mode="bilinear",
+/// align_corners=False): output pixel i samples input coordinate (i + ½)·(H/OH) − ½, clamped at 0.
+public func resizeBilinear(_ input: Tensor, height outputHeight: Int, width outputWidth: Int) -> Tensor {
+    precondition(input.rank == 3, "resizeBilinear expects [C, H, W], got \(input.shape)")
+    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+    let scaleY = Float(height) / Float(outputHeight)
+    let scaleX = Float(width) / Float(outputWidth)
+    /// For each output coordinate: the two input neighbours and the weight of the second.
+    func taps(_ count: Int, _ inputCount: Int, _ scale: Float) -> [(Int, Int, Float)] {
+        (0..<count).map { i in
+            let source = Swift.max((Float(i) + 0.5) * scale - 0.5, 0)
+            let low = Swift.min(Int(source), inputCount - 1)
+            let high = Swift.min(low + 1, inputCount - 1)
+            return (low, high, source - Float(low))
+        }
+    }
+    let rows = taps(outputHeight, height, scaleY)
+    let columns = taps(outputWidth, width, scaleX)
+    var output = Tensor(zeros: [channels, outputHeight, outputWidth])
+    for c in 0..<channels {
+        let plane = c * height * width
+        for (i, (y0, y1, wy)) in rows.enumerated() {
+            for (j, (x0, x1, wx)) in columns.enumerated() {
+                let top = (1 - wx) * input.data[plane + y0 * width + x0] + wx * input.data[plane + y0 * width + x1]
+                let bottom = (1 - wx) * input.data[plane + y1 * width + x0] + wx * input.data[plane + y1 * width + x1]
+                output.data[(c * outputHeight + i) * outputWidth + j] = (1 - wy) * top + wy * bottom
+            }
+        }
+    }
+    return output
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// Saving and loading a classifier as safetensors with PyTorch's tensor names and layouts.
+/// The metadata key "tutor.model" holds the `ModelSpec` as JSON. See docs/model-format.md.
+extension ImageClassifier {
+    public static let metadataKey = "tutor.model"
+
+    /// Parameters and buffers with their PyTorch state_dict names, in module order.
+    public var stateDict: [(name: String, tensor: Tensor)] {
+        var entries: [(name: String, tensor: Tensor)] = []
+        for layer in network.allLayers {
+            let prefix = layer.name.isEmpty ? "" : layer.name + "."
+            for parameter in layer.parameters { entries.append((prefix + parameter.name, parameter.value)) }
+            for buffer in layer.buffers { entries.append((prefix + buffer.name, buffer.value)) }
+        }
+        return entries
+    }
+
+    /// Copies tensors into the network. Every expected name must be present with the right
+    /// shape, and no unexpected name may remain; `source` names the file in errors.
+    public func loadStateDict(_ tensors: [String: Tensor], source: String) throws {
+        var unused = Set(tensors.keys)
+        for layer in network.allLayers {
+            let prefix = layer.name.isEmpty ? "" : layer.name + "."
+            for parameter in layer.parameters {
+                let key = prefix + parameter.name
+                guard let value = tensors[key] else {
+                    throw MiniNetError.file(source, "missing tensor '\(key)' (expected shape \(parameter.value.shape)); is this a weights file for another architecture?")
+                }
+                guard value.shape == parameter.value.shape else {
+                    throw MiniNetError.file(source, "tensor '\(key)' has shape \(value.shape), the architecture expects \(parameter.value.shape)")
+                }
+                parameter.value = value
+                unused.remove(key)
+            }
+            for buffer in layer.buffers {
+                let key = prefix + buffer.name
+                guard let value = tensors[key] else {
+                    throw MiniNetError.file(source, "missing tensor '\(key)'; is this a weights file for another architecture?")
+                }
+                do { try layer.setBuffer(buffer.name, value) } catch let error as MiniNetError {
+                    throw MiniNetError.file(source, error.description)
+                }
+                unused.remove(key)
+            }
+        }
+        if let unexpected = unused.sorted().first {
+            throw MiniNetError.file(source, "unexpected tensor '\(unexpected)' that the architecture has no place for (\(unused.count) in all)")
+        }
+    }
+
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let specJSON = String(decoding: try encoder.encode(spec), as: UTF8.self)
+        let file = SafeTensorsFile(tensors: stateDict, metadata: ["format": "pt", ImageClassifier.metadataKey: specJSON])
+        try file.write(to: path)
+    }
+
+    public static func load(from path: String) throws -> ImageClassifier {
+        let file = try SafeTensorsFile.read(from: path)
+        guard let specJSON = file.metadata[metadataKey] else {
+            throw MiniNetError.file(path, "no '\(metadataKey)' metadata: not a tutor model file (for torchvision weights use --model)")
+        }
+        let spec: ModelSpec
+        do {
+            spec = try JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8))
+        } catch {
+            throw MiniNetError.file(path, "the '\(metadataKey)' metadata is not a valid architecture description")
+        }
+        guard spec.inputSize.count == 3, spec.inputSize.allSatisfy({ $0 > 0 && $0 <= 4096 }),
+              spec.mean.count == spec.inputSize[0], spec.std.count == spec.inputSize[0], spec.std.allSatisfy({ $0 != 0 }),
+              !spec.classNames.isEmpty else {
+            throw MiniNetError.file(path, "the architecture metadata has an invalid input size, normalisation or class list")
+        }
+        let classifier: ImageClassifier
+        do { classifier = try ImageClassifier(spec: spec) } catch let error as MiniNetError {
+            throw MiniNetError.file(path, error.description)
+        }
+        var tensors: [String: Tensor] = [:]
+        for (name, tensor) in file.tensors { tensors[name] = tensor }
+        try classifier.loadStateDict(tensors, source: path)
+        try classifier.checkShapes(path: path)
+        return classifier
+    }
+
+    /// Runs a zero image through the network in a way that cannot trap: each layer's
+    /// expected input is checked against the shapes the spec implies.
+    func checkShapes(path: String) throws {
+        var shape = [1] + spec.inputSize
+        for layer in network.allLayers where layer.children.isEmpty {
+            switch layer {
+            case let conv as Conv2d:
+                guard shape.count == 4, shape[1] == conv.inputChannels else {
+                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(conv.inputChannels) input channels but receives shape \(shape)")
+                }
+                let size = conv.outputSize(height: shape[2], width: shape[3])
+                guard size.height > 0, size.width > 0 else { throw MiniNetError.file(path, "layer '\(layer.name)' leaves no pixels") }
+                shape = [1, conv.outputChannels, size.height, size.width]
+            case let norm as BatchNorm2d:
+                guard shape.count == 4, shape[1] == norm.channels else {
+                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(norm.channels) channels but receives shape \(shape)")
+                }
+            case let pool as MaxPool2d:
+                guard shape.count == 4, shape[2] >= pool.kernelSize, shape[3] >= pool.kernelSize else {
+                    throw MiniNetError.file(path, "layer '\(layer.name)' receives shape \(shape), too small to pool")
+                }
+                shape = [1, shape[1], (shape[2] - pool.kernelSize) / pool.stride + 1, (shape[3] - pool.kernelSize) / pool.stride + 1]
+            case is GlobalAveragePool:
+                guard shape.count == 4 else { throw MiniNetError.file(path, "layer '\(layer.name)' receives shape \(shape)") }
+                shape = [1, shape[1], 1, 1]
+            case is Flatten:
+                shape = [1, shape.dropFirst().reduce(1, *)]
+            case let linear as Linear:
+                guard shape.count == 2, shape[1] == linear.inputFeatures else {
+                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(linear.inputFeatures) features but receives shape \(shape)")
+                }
+                shape = [1, linear.outputFeatures]
+            default:
+                break
+            }
+        }
+        guard shape == [1, spec.classNames.count] else {
+            throw MiniNetError.file(path, "the network gives shape \(shape) but there are \(spec.classNames.count) class names")
+        }
+    }
+}

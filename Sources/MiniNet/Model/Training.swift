@@ -1,0 +1,200 @@
+import Foundation
+
+/// Adam (Kingma & Ba), as torch.optim.Adam with no weight decay:
+///
+///     m ← β₁·m + (1 − β₁)·g          v ← β₂·v + (1 − β₂)·g²
+///     θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+public final class Adam {
+    public var learningRate: Float
+    public let beta1: Float = 0.9
+    public let beta2: Float = 0.999
+    public let epsilon: Float = 1e-8
+    private let parameters: [Parameter]
+    private var firstMoments: [[Float]]
+    private var secondMoments: [[Float]]
+    private var step = 0
+
+    public init(parameters: [Parameter], learningRate: Float) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        firstMoments = parameters.map { [Float](repeating: 0, count: $0.value.count) }
+        secondMoments = firstMoments
+    }
+
+    public func update() {
+        step += 1
+        let correction1 = 1 - pow(beta1, Float(step))
+        let correction2 = 1 - pow(beta2, Float(step))
+        for (p, parameter) in parameters.enumerated() {
+            for index in parameter.value.data.indices {
+                let g = parameter.gradient.data[index]
+                firstMoments[p][index] = beta1 * firstMoments[p][index] + (1 - beta1) * g
+                secondMoments[p][index] = beta2 * secondMoments[p][index] + (1 - beta2) * g * g
+                let mHat = firstMoments[p][index] / correction1
+                let vHat = secondMoments[p][index] / correction2
+                parameter.value.data[index] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+            }
+        }
+    }
+}
+
+public struct TrainingOptions: Sendable {
+    public var epochs = 8
+    public var batchSize = 64
+    public var learningRate: Float = 0.01
+    public var seed: UInt64 = 1
+    public var trainingImages = 3000
+    public var validationImages = 600
+    public var bias = true
+    public init() {}
+}
+
+/// What happened in one epoch.
+public struct EpochReport: Codable, Sendable {
+    public var epoch: Int
+    public var trainingLoss: Double
+    public var trainingAccuracy: Double
+    public var validationAccuracy: Double
+    public var seconds: Double
+}
+
+/// Progress within an epoch, for a progress bar.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batches: Int
+    public var runningLoss: Double
+    public var runningAccuracy: Double
+}
+
+public enum Trainer {
+    /// The data sets used for training and validation: fixed seeds, disjoint streams.
+    public static func dataSets(_ options: TrainingOptions) -> (training: ShapesDataset, validation: ShapesDataset) {
+        (ShapesDataset(count: options.trainingImages, seed: 20_261_123),
+         ShapesDataset(count: options.validationImages, seed: 777))
+    }
+
+    /// He initialisation for convolutions (std √(2/fan_in), suited to ReLU), and PyTorch's
+    /// default U(−1/√fan_in, 1/√fan_in) for the linear layer; biases start at 0. The same
+    /// seed always gives the same weights.
+    public static func initialize(_ classifier: ImageClassifier, seed: UInt64) {
+        var generator = SeededGenerator(seed: seed, stream: 1)
+        for layer in classifier.network.allLayers {
+            if let conv = layer as? Conv2d {
+                let fanIn = Float(conv.inputChannels * conv.kernelSize * conv.kernelSize)
+                let std = (2 / fanIn).squareRoot()
+                for index in conv.weight.value.data.indices { conv.weight.value.data[index] = generator.normal() * std }
+            } else if let linear = layer as? Linear {
+                let bound = 1 / Float(linear.inputFeatures).squareRoot()
+                for index in linear.weight.value.data.indices { linear.weight.value.data[index] = generator.uniform(-bound, bound) }
+            }
+        }
+    }
+
+    /// Fraction of images classified correctly, evaluated in batches.
+    public static func accuracy(_ classifier: ImageClassifier, on dataSet: ShapesDataset, batchSize: Int = 256) -> Double {
+        classifier.network.setTraining(false)
+        var correct = 0
+        var start = 0
+        while start < dataSet.count {
+            let end = min(start + batchSize, dataSet.count)
+            let (images, labels) = dataSet.batch(start..<end)
+            let logits = classifier.forward(normalizeBatch(images, classifier))
+            correct += countCorrect(logits, labels)
+            start = end
+        }
+        return Double(correct) / Double(max(dataSet.count, 1))
+    }
+
+    static func countCorrect(_ logits: Tensor, _ labels: [Int]) -> Int {
+        let classes = logits.shape[1]
+        var correct = 0
+        for (n, label) in labels.enumerated() {
+            let row = Tensor(shape: [classes], data: Array(logits.data[(n * classes)..<((n + 1) * classes)]))
+            if row.argmax == label { correct += 1 }
+        }
+        return correct
+    }
+
+    static func normalizeBatch(_ images: Tensor, _ classifier: ImageClassifier) -> Tensor {
+        var result = images
+        let channels = images.shape[1]
+        let planeSize = images.shape[2] * images.shape[3]
+        for n in 0..<images.shape[0] {
+            for c in 0..<channels {
+                let (mean, std) = (classifier.spec.mean[c], classifier.spec.std[c])
+                let start = (n * channels + c) * planeSize
+                for index in start..<(start + planeSize) { result.data[index] = (images.data[index] - mean) / std }
+            }
+        }
+        return result
+    }
+
+    /// Mini-batch training with Adam and cross-entropy; the learning rate falls by cosine
+    /// annealing to 0 over the run. Returns the trained classifier and a report per epoch.
+    public static func train(
+        options: TrainingOptions,
+        progress: (TrainingProgress) -> Void = { _ in },
+        epochFinished: (EpochReport) -> Void = { _ in }
+    ) throws -> (classifier: ImageClassifier, reports: [EpochReport]) {
+        let spec = ModelSpec.miniNet(classNames: ShapesDataset.classNames, bias: options.bias)
+        let classifier = try ImageClassifier(spec: spec)
+        initialize(classifier, seed: options.seed)
+        let (training, validation) = dataSets(options)
+        let parameters = classifier.network.namedParameters.map(\.parameter)
+        let optimizer = Adam(parameters: parameters, learningRate: options.learningRate)
+        var generator = SeededGenerator(seed: options.seed, stream: 2)
+        let batches = (training.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = Float(batches * options.epochs)
+        var step: Float = 0
+        var reports: [EpochReport] = []
+
+        // All training images once, normalised; batches are gathered from here.
+        let allImages = normalizeBatch(training.batch(0..<training.count).images, classifier)
+        let allLabels = training.batch(0..<training.count).labels
+        let imageSize = allImages.count / max(training.count, 1)
+
+        for epoch in 1...max(options.epochs, 1) where options.epochs > 0 {
+            let started = Date()
+            var order = Array(0..<training.count)
+            for index in stride(from: order.count - 1, to: 0, by: -1) {
+                order.swapAt(index, generator.integer(below: index + 1))
+            }
+            var lossTotal = 0.0
+            var correct = 0
+            var seen = 0
+            for batch in 0..<batches {
+                let members = order[(batch * options.batchSize)..<min((batch + 1) * options.batchSize, order.count)]
+                var data = [Float]()
+                data.reserveCapacity(members.count * imageSize)
+                for member in members { data.append(contentsOf: allImages.data[(member * imageSize)..<((member + 1) * imageSize)]) }
+                let images = Tensor(shape: [members.count] + Array(allImages.shape.dropFirst()), data: data)
+                let labels = members.map { allLabels[$0] }
+
+                classifier.network.setTraining(true)
+                classifier.network.zeroGradients()
+                let logits = classifier.forward(images)
+                let (loss, logitsGradient) = crossEntropy(logits: logits, labels: labels)
+                _ = classifier.backward(logitsGradient)
+                optimizer.learningRate = options.learningRate * 0.5 * (1 + cos(Float.pi * step / totalSteps))
+                optimizer.update()
+                step += 1
+
+                lossTotal += Double(loss) * Double(members.count)
+                correct += countCorrect(logits, labels)
+                seen += members.count
+                progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
+                                          runningLoss: lossTotal / Double(seen), runningAccuracy: Double(correct) / Double(seen)))
+            }
+            let report = EpochReport(epoch: epoch, trainingLoss: lossTotal / Double(max(seen, 1)),
+                                     trainingAccuracy: Double(correct) / Double(max(seen, 1)),
+                                     validationAccuracy: accuracy(classifier, on: validation),
+                                     seconds: Date().timeIntervalSince(started))
+            reports.append(report)
+            epochFinished(report)
+        }
+        classifier.network.setTraining(false)
+        return (classifier, reports)
+    }
+}

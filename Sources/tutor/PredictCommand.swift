@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import MiniNet
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify a picture and show the most likely classes.",
+        discussion: """
+        The picture is converted to RGB, resized to the network's input size if needed and \
+        normalised with the mean and standard deviation stored in the model file. Instead of a \
+        picture, --input-npy takes a tensor that is already preprocessed (C×H×W float32 .npy).
+        """
+    )
+
+    @Argument(help: "A PNG picture to classify.")
+    var image: String?
+
+    @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy file to classify instead of a picture.")
+    var inputNpy: String?
+
+    @Option(help: "The model file (safetensors). By default, models/mininet.safetensors.")
+    var weights: String?
+
+    @Option(help: "How many of the most likely classes to show.")
+    var top = 3
+
+    @Flag(help: "Print an object with all logits and the top classes on standard output.")
+    var json = false
+
+    func validate() throws {
+        if image == nil && inputNpy == nil { throw ValidationError("Give a picture to classify, or --input-npy PATH for a preprocessed tensor.") }
+        if image != nil && inputNpy != nil { throw ValidationError("Give either a picture or --input-npy, not both.") }
+        guard top >= 1 else { throw ValidationError("--top must be at least 1, for example --top 3.") }
+    }
+
+    func run() throws {
+        let weightsPath = try weights ?? ModelLocation.defaultWeights()
+        let classifier = try ImageClassifier.load(from: weightsPath)
+        let input: Tensor
+        if let inputNpy {
+            input = try NumpyFile.read(from: inputNpy)
+            guard input.shape == classifier.inputSize else {
+                throw MiniNetError.file(inputNpy, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
+            }
+        } else {
+            input = classifier.preprocess(try RGBImage.read(from: image!))
+        }
+        let logits = classifier.forward(input.reshaped([1] + input.shape))
+        let probabilities = softmax(logits)
+        let ranked = probabilities.data.indices.sorted { probabilities.data[$0] > probabilities.data[$1] }.prefix(top)
+        if json {
+            try Terminal.printJSON([
+                "input": image ?? inputNpy!, "weights": weightsPath,
+                "logits": logits.data.map(Double.init),
+                "top": ranked.map { ["index": $0, "label": classifier.classNames[$0], "probability": Double(probabilities.data[$0])] as [String: Any] },
+            ])
+        } else {
+            print("\(image ?? inputNpy!): \(classifier.classNames[ranked.first!])")
+            for index in ranked {
+                let label = classifier.classNames[index].padding(toLength: max(12, classifier.classNames[index].count), withPad: " ", startingAt: 0)
+                print("  \(label)" + String(format: " %6.2f%%   logit %8.4f", probabilities.data[index] * 100, logits.data[index]))
+            }
+        }
+    }
+}
