@@ -1,0 +1,76 @@
+import Foundation
+
+// File helpers shared by MiniNet's readers and writers.
+//
+// Writing: a reader that opens the destination while we write it (or after a crash) must see
+// either the old file or the complete new one, never half of it. So we write a temporary file
+// in the same directory (rename is only atomic within one file system) and then rename(2) it
+// over the destination in one step.
+
+/// Writes `data` to `path` atomically: the bytes go to a temporary file beside the
+/// destination, which is then renamed over it. On any failure the temporary file is removed,
+/// the destination is left as it was, and `MiniNetError.file(path, reason)` is thrown.
+public func writeFileAtomically(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    // A hidden name that no other writer (another process, or another call in this one) picks.
+    let temporary = directory + "/." + url.lastPathComponent + ".partial-\(getpid())-\(UUID().uuidString)"
+
+    func fail(_ reason: String) -> MiniNetError {
+        unlink(temporary)
+        return MiniNetError.file(path, reason)
+    }
+
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    guard descriptor >= 0 else {
+        throw MiniNetError.file(path, "cannot create file (\(describeErrno()))")
+    }
+    var written = 0
+    let writeError: String? = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String? in
+        while written < bytes.count {
+            let result = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return describeErrno()
+            }
+            written += result
+        }
+        return nil
+    }
+    if let writeError {
+        close(descriptor)
+        throw fail("cannot write file (\(writeError))")
+    }
+    // fsync so that after the rename the new name never points at data still only in memory.
+    if fsync(descriptor) != 0 {
+        let reason = describeErrno()
+        close(descriptor)
+        throw fail("cannot write file (\(reason))")
+    }
+    if close(descriptor) != 0 {
+        throw fail("cannot write file (\(describeErrno()))")
+    }
+    if rename(temporary, path) != 0 {
+        throw fail("cannot replace file (\(describeErrno()))")
+    }
+}
+
+/// Reads a whole file, turning every failure into a one-line `MiniNetError.file`.
+func readFileData(at path: String) throws -> Data {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw MiniNetError.file(path, "no such file")
+    }
+    guard !isDirectory.boolValue else {
+        throw MiniNetError.file(path, "is a directory, not a file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw MiniNetError.file(path, "cannot read file (permission denied or I/O error)")
+    }
+    return data
+}
+
+/// The C library's text for the current `errno`, e.g. "No such file or directory".
+private func describeErrno() -> String {
+    String(cString: strerror(errno))
+}
