@@ -1,0 +1,156 @@
+/// What a CAM variant computes, step by step, for one image, class and layer.
+public struct CAMResult {
+    public var method: String
+    public var layer: String
+    public var target: ExplanationTarget
+    /// y^c
+    public var score: Float
+    /// [L]
+    public var logits: [Float]
+    /// [K, h, w]: A^k
+    public var activations: Tensor
+    /// [K]: the channel weights (α^c_k for Grad-CAM, w^c_k for CAM and Ablation-CAM)
+    public var weights: [Float]
+    /// [h, w]: Σ_k weight_k · A^k, before ReLU
+    public var weightedSum: Tensor
+    /// [h, w]: ReLU(Σ_k weight_k · A^k), the raw map at the layer's resolution
+    public var map: Tensor
+    /// [H, W]: `map` upsampled to the input size (bilinear, align_corners = False)
+    public var upsampled: Tensor
+    /// [H, W]: `upsampled` scaled to 0…1 by (x − min)/(max − min + 1e-7), as pytorch-grad-cam does
+    public var normalized: Tensor
+}
+
+/// The shared pipeline of every CAM variant (a template method, like pytorch-grad-cam's
+/// BaseCAM): a variant only says how to weight the channels; the rest is common.
+///
+///     L^c = ReLU( Σ_k weight^c_k · A^k )       then upsample and normalise
+open class ClassActivationMapMethod {
+    public let classifier: ImageClassifier
+
+    public init(classifier: ImageClassifier) {
+        self.classifier = classifier
+    }
+
+    open var name: String { "CAM" }
+
+    /// The variant's channel weights [K], from a probe of the layer.
+    open func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        fatalError("\(type(of: self)) must override channelWeights")
+    }
+
+    /// input [C, H, W] → the whole pipeline's intermediate results.
+    public func explain(input: Tensor, layer: String, target: ExplanationTarget) throws -> CAMResult {
+        let probe = try LayerProbe(classifier: classifier, input: input, layer: layer, target: target)
+        let weights = try channelWeights(probe: probe, input: input, layer: layer, target: target)
+        let weightedSum = weightedChannelSum(probe.activations, weights: weights)
+        let map = weightedSum.map { max($0, 0) }
+        let upsampled = resizeBilinear(map.reshaped([1] + map.shape), height: input.shape[1], width: input.shape[2])
+            .reshaped([input.shape[1], input.shape[2]])
+        return CAMResult(method: name, layer: layer, target: target, score: probe.targetValue, logits: probe.logits,
+                         activations: probe.activations, weights: weights, weightedSum: weightedSum, map: map,
+                         upsampled: upsampled, normalized: minMaxNormalize(upsampled))
+    }
+}
+
+/// Σ_k weights[k] · A^k for activations [K, h, w] → [h, w]
+public func weightedChannelSum(_ activations: Tensor, weights: [Float]) -> Tensor {
+    let (channels, height, width) = (activations.shape[0], activations.shape[1], activations.shape[2])
+    precondition(weights.count == channels, "\(weights.count) weights for \(channels) channels")
+    var total = [Double](repeating: 0, count: height * width)
+    for k in 0..<channels {
+        let start = k * height * width
+        for index in 0..<(height * width) { total[index] += Double(weights[k]) * Double(activations.data[start + index]) }
+    }
+    return Tensor(shape: [height, width], data: total.map { Float($0) })
+}
+
+/// (x − min)/(max − min + 1e-7), pytorch-grad-cam's scale_cam_image.
+public func minMaxNormalize(_ map: Tensor) -> Tensor {
+    let (low, high) = (map.min, map.max)
+    return map.map { ($0 - low) / (high - low + 1e-7) }
+}
+
+/// CAM (Zhou et al.), for a network whose explained layer feeds global average pooling and
+/// then one linear layer: the weights are that layer's row for class c,
+///
+///     S_c = Σ_k w^c_k F^k + b_c,   F^k = (1/Z) Σ_{x,y} f_k(x, y)
+///     M_c(x, y) = Σ_k w^c_k f_k(x, y)     so that   S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c
+public final class CAM: ClassActivationMapMethod {
+    public override var name: String { "CAM" }
+
+    public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear else {
+            throw MiniNetError.invalidArgument("CAM needs a final linear layer")
+        }
+        guard head.inputFeatures == probe.activations.shape[0] else {
+            throw MiniNetError.invalidArgument("CAM needs the layer that feeds global average pooling (\(head.inputFeatures) channels); '\(layer)' has \(probe.activations.shape[0])")
+        }
+        let c = target.classIndex
+        return Array(head.weight.value.data[(c * head.inputFeatures)..<((c + 1) * head.inputFeatures)])
+    }
+}
+
+/// Grad-CAM (Selvaraju et al.): the weight of channel k is the spatial mean of the gradient,
+///
+///     α^c_k = (1/Z) Σ_{i,j} ∂y^c/∂A^k_{ij}
+public final class GradCAM: ClassActivationMapMethod {
+    public override var name: String { "Grad-CAM" }
+
+    public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        let (channels, planeSize) = (probe.gradients.shape[0], probe.gradients.shape[1] * probe.gradients.shape[2])
+        return (0..<channels).map { k in
+            var total = 0.0
+            for index in (k * planeSize)..<((k + 1) * planeSize) { total += Double(probe.gradients.data[index]) }
+            return Float(total / Double(planeSize))
+        }
+    }
+}
+
+/// Ablation-CAM (Desai & Ramaswamy): set A^k to 0, re-run the rest of the network to get
+/// y^c_k, and weight the channel by the fraction the score drops,
+///
+///     w^c_k = (y^c − y^c_k) / y^c
+///
+/// Only the layers after the ablated one are re-run, for all K ablations as one batch.
+public final class AblationCAM: ClassActivationMapMethod {
+    public override var name: String { "Ablation-CAM" }
+    /// |y^c| below this is too close to 0 to divide by.
+    public var minimumScore: Float = 1e-6
+    /// How many ablated copies are pushed through the network at once.
+    public var batchSize = 128
+
+    public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        let ablated = try ablatedScores(activations: probe.activations, layer: layer, target: target)
+        let score = probe.targetValue
+        guard abs(score) >= minimumScore else {
+            throw MiniNetError.invalidArgument("the target score y^c = \(score) is too close to 0 for Ablation-CAM's weights (y^c − y^c_k)/y^c; choose another class or layer")
+        }
+        return ablated.map { (score - $0) / score }
+    }
+
+    /// y^c_k for every channel k: the target with A^k = 0, the rest re-run from the layer on.
+    public func ablatedScores(activations: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        let (channels, planeSize) = (activations.shape[0], activations.shape[1] * activations.shape[2])
+        var scores: [Float] = []
+        var start = 0
+        classifier.network.setTraining(false)
+        while start < channels {
+            let end = min(start + batchSize, channels)
+            var batch = [Float]()
+            batch.reserveCapacity((end - start) * activations.count)
+            for k in start..<end {
+                var copy = activations.data
+                for index in (k * planeSize)..<((k + 1) * planeSize) { copy[index] = 0 }
+                batch.append(contentsOf: copy)
+            }
+            let ablated = Tensor(shape: [end - start] + activations.shape, data: batch)
+            guard let logits = classifier.network.forward(after: layer, activation: ablated) else {
+                throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
+            }
+            scores += target.values(batchLogits: logits)
+            start = end
+        }
+        return scores
+    }
+}
