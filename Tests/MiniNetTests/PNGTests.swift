@@ -67,13 +67,16 @@ final class PNGTests: XCTestCase {
 
     func testTruncatedPNGThrowsNamingTheFile() throws {
         let path = try Self.fixture("truncated.png")
-        assertFileError(path, contains: "not a readable PNG") { _ = try RGBImage.read(from: path) }
+        assertFileError(path, contains: "not a readable PNG image (file is truncated)") { _ = try RGBImage.read(from: path) }
     }
 
     func testRandomBytesThrowNamingTheFile() throws {
-        for name in ["random.png", "signature_then_garbage.png"] {
-            let path = try Self.fixture(name)
-            assertFileError(path, contains: "not a readable PNG") { _ = try RGBImage.read(from: path) }
+        let random = try Self.fixture("random.png")
+        assertFileError(random, contains: "not a readable PNG image (no PNG signature)") { _ = try RGBImage.read(from: random) }
+        // Past the signature, libpng's own reason must come through (not a generic one).
+        let garbage = try Self.fixture("signature_then_garbage.png")
+        assertFileError(garbage, contains: "not a readable PNG image (PNG unsigned integer out of range)") {
+            _ = try RGBImage.read(from: garbage)
         }
     }
 
@@ -83,14 +86,34 @@ final class PNGTests: XCTestCase {
         let path = temporaryDirectory + "/cut.png"
         for length in 0..<whole.count {
             try whole.prefix(length).write(to: URL(fileURLWithPath: path))
-            assertFileError(path, contains: "PNG") { _ = try RGBImage.read(from: path) }
+            let reason = length < 8 ? "no PNG signature" : "file is truncated"
+            assertFileError(path, contains: reason) { _ = try RGBImage.read(from: path) }
+        }
+    }
+
+    func testEveryFlippedByteOfAValidPNGThrowsOrDecodes() throws {
+        // Corrupting any byte (dimensions, chunk lengths, CRCs, compressed data) must never crash.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.fixture("palette.png")))
+        let path = temporaryDirectory + "/flipped.png"
+        for index in 0..<whole.count {
+            for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                var corrupt = whole
+                corrupt[index] ^= flip
+                try corrupt.write(to: URL(fileURLWithPath: path))
+                do {
+                    let image = try RGBImage.read(from: path)
+                    XCTAssertEqual(image.pixels.count, image.width * image.height * 3)
+                } catch let error as MiniNetError {
+                    XCTAssertEqual(error, .file(path, error.problem), "\(error)")
+                }
+            }
         }
     }
 
     func testEmptyFileThrows() throws {
         let path = temporaryDirectory + "/empty.png"
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
-        assertFileError(path, contains: "not a readable PNG") { _ = try RGBImage.read(from: path) }
+        assertFileError(path, contains: "no PNG signature") { _ = try RGBImage.read(from: path) }
     }
 
     func testMissingFileThrowsNoSuchFile() {
@@ -132,5 +155,13 @@ final class PNGTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), [])
+    }
+}
+
+private extension MiniNetError {
+    /// The problem text of a `.file` error.
+    var problem: String {
+        if case let .file(_, problem) = self { return problem }
+        return "\(self)"
     }
 }
