@@ -158,6 +158,9 @@ final class NumpyFileTests: XCTestCase {
         XCTAssertEqual(try PythonLiteralParser.parse("[1, -2, None, True]"),
                        .list([.integer(1), .integer(-2), .none, .boolean(true)]))
         XCTAssertEqual(try PythonLiteralParser.parse("'a\\'b'"), .string("a'b"))
+        // Deep nesting is an error, not a stack overflow.
+        XCTAssertThrowsError(try PythonLiteralParser.parse(String(repeating: "(", count: 100_000)))
+        XCTAssertNoThrow(try PythonLiteralParser.parse(String(repeating: "(", count: 30) + "1" + String(repeating: ",)", count: 30)))
         for bad in ["", "{", "{'a' 1}", "(1, 2", "'open", "Truey", "1.5", "99999999999999999999", "{'a': 1} x", "@"] {
             XCTAssertThrowsError(try PythonLiteralParser.parse(bad), bad)
         }
@@ -199,6 +202,9 @@ final class NumpyFileTests: XCTestCase {
         ]
         for (header, message) in cases {
             assertDecodeFails(npyBytes(header: header, payload: float32Bytes([1])), contains: message)
+        }
+        for header in [String(repeating: "(", count: 200_000), "{'descr': " + String(repeating: "[", count: 200_000)] {
+            assertDecodeFails(npyBytes(header: header, payload: [], version: 2), contains: "nested too deeply")
         }
         // Version 3 headers must be UTF-8.
         var invalidUTF8 = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",

@@ -155,6 +155,10 @@ final class SafeTensorsTests: XCTestCase {
         assertDecodeFails(fileBytes(header: "{\"__metadata__\": {\"n\": 1}}", data: []),
                           contains: "__metadata__ value for 'n' is not a string")
         assertDecodeFails(fileBytes(header: "{\"x\": [1]}", data: []), contains: "header entry 'x' is not a JSON object")
+        // Hostile nesting must be an error, not a stack overflow.
+        assertDecodeFails(fileBytes(header: String(repeating: "[", count: 200_000), data: []), contains: "header is not")
+        assertDecodeFails(fileBytes(header: "{\"x\":" + String(repeating: "{\"a\":", count: 200_000), data: []),
+                          contains: "header is not")
     }
 
     func testCorruptTensorEntries() {

@@ -225,6 +225,10 @@ struct PythonLiteralParser {
 
     private let characters: [Unicode.Scalar]
     private var position = 0
+    /// How many containers enclose the current value. Real headers nest at most 3 deep; a
+    /// limit keeps a hostile header such as "((((…" from overflowing the stack.
+    private var depth = 0
+    private static let maximumDepth = 32
 
     static func parse(_ text: String) throws -> PythonLiteral {
         var parser = PythonLiteralParser(characters: Array(text.unicodeScalars))
@@ -273,6 +277,11 @@ struct PythonLiteralParser {
     private mutating func parseValue() throws -> PythonLiteral {
         skipWhitespace()
         guard let character = current else { throw error("expected a value but the header ended") }
+        if character == "{" || character == "(" || character == "[" {
+            guard depth < Self.maximumDepth else { throw error("values nested too deeply") }
+            depth += 1
+        }
+        defer { if character == "{" || character == "(" || character == "[" { depth -= 1 } }
         switch character {
         case "{": return try parseDictionary()
         case "(": return try parseTuple()
