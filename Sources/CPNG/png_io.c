@@ -1,4 +1,5 @@
 #include "png_io.h"
+#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -43,8 +44,13 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     }
     unsigned char signature[8];
     if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+        /* fopen succeeds on a directory on Linux; only the read fails (EISDIR). */
+        if (ferror(file)) {
+            snprintf(message, message_capacity, "cannot read file: %s", strerror(errno));
+        } else {
+            snprintf(message, message_capacity, "no PNG signature");
+        }
         fclose(file);
-        snprintf(message, message_capacity, "no PNG signature");
         return -1;
     }
     struct error_context context;
@@ -85,6 +91,9 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     int color_type = png_get_color_type(png, info);
     int bit_depth = png_get_bit_depth(png, info);
 
+    /* 16 -> 8 bits by keeping the high byte of each sample (v >> 8). PIL does the same for
+       16-bit RGB, but its convert("RGB") of 16-bit greyscale clips to 255 instead; the tests'
+       fixtures (tools/fixtures/make_io_fixtures.py) pin the high-byte behaviour. */
     if (bit_depth == 16) png_set_strip_16(png);
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);

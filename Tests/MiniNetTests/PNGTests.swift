@@ -116,6 +116,10 @@ final class PNGTests: XCTestCase {
         assertFileError(path, contains: "no PNG signature") { _ = try RGBImage.read(from: path) }
     }
 
+    func testDirectoryThrows() {
+        assertFileError(temporaryDirectory, contains: "Is a directory") { _ = try RGBImage.read(from: temporaryDirectory) }
+    }
+
     func testMissingFileThrowsNoSuchFile() {
         let path = temporaryDirectory + "/absent.png"
         assertFileError(path, contains: "no such file") { _ = try RGBImage.read(from: path) }

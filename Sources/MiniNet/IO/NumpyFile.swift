@@ -130,7 +130,7 @@ public enum NumpyFile {
     }
 
     /// Encodes `tensor` as a version 1.0 `.npy` file of little-endian float32, byte for byte
-    /// what `np.save` writes for a C-contiguous float32 array with NumPy 2.
+    /// what `np.save` writes for a C-contiguous float32 array (checked against NumPy 2.4).
     public static func encode(_ tensor: Tensor) -> Data {
         // Python's repr of the shape tuple: () for 0-d, (3,) for 1-d, (2, 3) otherwise.
         let shapeText: String
