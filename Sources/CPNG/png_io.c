@@ -1,4 +1,5 @@
 #include "png_io.h"
+#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -24,6 +25,15 @@ static void on_warning(png_structp png, png_const_charp text) {
     (void)text;
 }
 
+/* Replaces libpng's default reader, whose only message for every failure is "Read Error",
+   so that a cut-off file says so. */
+static void read_from_file(png_structp png, png_bytep data, size_t length) {
+    FILE *file = (FILE *)png_get_io_ptr(png);
+    if (fread(data, 1, length, file) != length) {
+        png_error(png, ferror(file) ? "read error" : "file is truncated");
+    }
+}
+
 int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char **pixels,
                        char *message, size_t message_capacity) {
     *pixels = NULL;
@@ -34,8 +44,13 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     }
     unsigned char signature[8];
     if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+        /* fopen succeeds on a directory on Linux; only the read fails (EISDIR). */
+        if (ferror(file)) {
+            snprintf(message, message_capacity, "cannot read file: %s", strerror(errno));
+        } else {
+            snprintf(message, message_capacity, "no PNG signature");
+        }
         fclose(file);
-        snprintf(message, message_capacity, "not a PNG file (bad signature)");
         return -1;
     }
     struct error_context context;
@@ -48,18 +63,25 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
         return -1;
     }
     png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        fclose(file);
+        snprintf(message, message_capacity, "libpng could not start");
+        return -1;
+    }
     /* volatile: modified between setjmp and a possible longjmp. */
     unsigned char *volatile buffer = NULL;
     png_bytep *volatile rows = NULL;
-    if (!info || setjmp(context.jump)) {
-        png_destroy_read_struct(&png, info ? &info : NULL, NULL);
+    if (setjmp(context.jump)) {
+        /* on_error has already written libpng's reason into message. (Do not test `info`
+           after png_destroy_read_struct: it sets info to NULL.) */
+        png_destroy_read_struct(&png, &info, NULL);
         free(buffer);
         free(rows);
         fclose(file);
-        if (!info) snprintf(message, message_capacity, "libpng could not start");
         return -1;
     }
-    png_init_io(png, file);
+    png_set_read_fn(png, file, read_from_file);
     png_set_sig_bytes(png, 8);
     png_set_user_limits(png, 16384, 16384);
     png_read_info(png, info);
@@ -69,6 +91,9 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     int color_type = png_get_color_type(png, info);
     int bit_depth = png_get_bit_depth(png, info);
 
+    /* 16 -> 8 bits by keeping the high byte of each sample (v >> 8). PIL does the same for
+       16-bit RGB, but its convert("RGB") of 16-bit greyscale clips to 255 instead; the tests'
+       fixtures (tools/fixtures/make_io_fixtures.py) pin the high-byte behaviour. */
     if (bit_depth == 16) png_set_strip_16(png);
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);

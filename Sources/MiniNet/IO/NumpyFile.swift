@@ -130,7 +130,7 @@ public enum NumpyFile {
     }
 
     /// Encodes `tensor` as a version 1.0 `.npy` file of little-endian float32, byte for byte
-    /// what `np.save` writes for a C-contiguous float32 array with NumPy 2.
+    /// what `np.save` writes for a C-contiguous float32 array (checked against NumPy 2.4).
     public static func encode(_ tensor: Tensor) -> Data {
         // Python's repr of the shape tuple: () for 0-d, (3,) for 1-d, (2, 3) otherwise.
         let shapeText: String
@@ -225,6 +225,10 @@ struct PythonLiteralParser {
 
     private let characters: [Unicode.Scalar]
     private var position = 0
+    /// How many containers enclose the current value. Real headers nest at most 3 deep; a
+    /// limit keeps a hostile header such as "((((…" from overflowing the stack.
+    private var depth = 0
+    private static let maximumDepth = 32
 
     static func parse(_ text: String) throws -> PythonLiteral {
         var parser = PythonLiteralParser(characters: Array(text.unicodeScalars))
@@ -273,6 +277,11 @@ struct PythonLiteralParser {
     private mutating func parseValue() throws -> PythonLiteral {
         skipWhitespace()
         guard let character = current else { throw error("expected a value but the header ended") }
+        if character == "{" || character == "(" || character == "[" {
+            guard depth < Self.maximumDepth else { throw error("values nested too deeply") }
+            depth += 1
+        }
+        defer { if character == "{" || character == "(" || character == "[" { depth -= 1 } }
         switch character {
         case "{": return try parseDictionary()
         case "(": return try parseTuple()

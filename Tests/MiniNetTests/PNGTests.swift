@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+import MiniNet
+
+/// PNG decoding through libpng (Sources/CPNG) against fixtures made by
+/// tools/fixtures/make_io_fixtures.py, plus corrupt files and atomic writing.
+final class PNGTests: XCTestCase {
+    private struct ExpectedImages: Decodable {
+        struct Image: Decodable {
+            var width: Int
+            var height: Int
+            /// width·height·3 bytes, R G B per pixel, row by row.
+            var rgb: [UInt8]
+            var note: String
+        }
+        var images: [String: Image]
+    }
+
+    private static func fixture(_ name: String) throws -> String {
+        let folder = try XCTUnwrap(Bundle.module.path(forResource: "Fixtures", ofType: nil))
+        return folder + "/png/" + name
+    }
+
+    private var temporaryDirectory = ""
+
+    override func setUpWithError() throws {
+        temporaryDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("PNGTests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: temporaryDirectory)
+    }
+
+    /// Asserts that `body` throws a MiniNetError.file naming `path` whose problem contains `text`.
+    private func assertFileError(_ path: String, contains text: String, file: StaticString = #filePath,
+                                 line: UInt = #line, _ body: () throws -> Void) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            guard case let MiniNetError.file(errorPath, problem) = error else {
+                return XCTFail("expected MiniNetError.file, got \(error)", file: file, line: line)
+            }
+            XCTAssertEqual(errorPath, path, file: file, line: line)
+            XCTAssertTrue(problem.contains(text), "'\(problem)' does not contain '\(text)'", file: file, line: line)
+            XCTAssertFalse("\(error)".contains("\n"), "error message is not one line: \(error)", file: file, line: line)
+        }
+    }
+
+    func testEveryFixtureDecodesToTheExpectedRGB() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixture("expected.json")))
+        let expected = try JSONDecoder().decode(ExpectedImages.self, from: data)
+        // Every colour type and bit depth: grey 1/8/16, palette 2/8, RGB 16, RGBA, grey+alpha, interlaced.
+        XCTAssertEqual(expected.images.count, 9)
+        for (name, image) in expected.images.sorted(by: { $0.key < $1.key }) {
+            let decoded = try RGBImage.read(from: Self.fixture(name))
+            XCTAssertEqual(decoded.width, image.width, name)
+            XCTAssertEqual(decoded.height, image.height, name)
+            XCTAssertEqual(decoded.pixels, image.rgb, "\(name): \(image.note)")
+        }
+    }
+
+    func testSixteenBitSamplesKeepTheirHighByte() throws {
+        // The fixture's first sample is 0xFF80: libpng's strip_16 gives 0xFF, scale_16 would give 254.
+        let image = try RGBImage.read(from: Self.fixture("grey16.png"))
+        XCTAssertEqual(Array(image.pixels[0..<3]), [255, 255, 255])
+    }
+
+    func testTruncatedPNGThrowsNamingTheFile() throws {
+        let path = try Self.fixture("truncated.png")
+        assertFileError(path, contains: "not a readable PNG image (file is truncated)") { _ = try RGBImage.read(from: path) }
+    }
+
+    func testRandomBytesThrowNamingTheFile() throws {
+        let random = try Self.fixture("random.png")
+        assertFileError(random, contains: "not a readable PNG image (no PNG signature)") { _ = try RGBImage.read(from: random) }
+        // Past the signature, libpng's own reason must come through (not a generic one).
+        let garbage = try Self.fixture("signature_then_garbage.png")
+        assertFileError(garbage, contains: "not a readable PNG image (PNG unsigned integer out of range)") {
+            _ = try RGBImage.read(from: garbage)
+        }
+    }
+
+    func testEveryPrefixOfAValidPNGThrowsOrDecodes() throws {
+        // Cutting a valid file anywhere must give an error, never a crash.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.fixture("interlaced.png")))
+        let path = temporaryDirectory + "/cut.png"
+        for length in 0..<whole.count {
+            try whole.prefix(length).write(to: URL(fileURLWithPath: path))
+            let reason = length < 8 ? "no PNG signature" : "file is truncated"
+            assertFileError(path, contains: reason) { _ = try RGBImage.read(from: path) }
+        }
+    }
+
+    func testEveryFlippedByteOfAValidPNGThrowsOrDecodes() throws {
+        // Corrupting any byte (dimensions, chunk lengths, CRCs, compressed data) must never crash.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.fixture("palette.png")))
+        let path = temporaryDirectory + "/flipped.png"
+        for index in 0..<whole.count {
+            for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                var corrupt = whole
+                corrupt[index] ^= flip
+                try corrupt.write(to: URL(fileURLWithPath: path))
+                do {
+                    let image = try RGBImage.read(from: path)
+                    XCTAssertEqual(image.pixels.count, image.width * image.height * 3)
+                } catch let error as MiniNetError {
+                    XCTAssertEqual(error, .file(path, error.problem), "\(error)")
+                }
+            }
+        }
+    }
+
+    func testEmptyFileThrows() throws {
+        let path = temporaryDirectory + "/empty.png"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+        assertFileError(path, contains: "no PNG signature") { _ = try RGBImage.read(from: path) }
+    }
+
+    func testDirectoryThrows() {
+        assertFileError(temporaryDirectory, contains: "Is a directory") { _ = try RGBImage.read(from: temporaryDirectory) }
+    }
+
+    func testMissingFileThrowsNoSuchFile() {
+        let path = temporaryDirectory + "/absent.png"
+        assertFileError(path, contains: "no such file") { _ = try RGBImage.read(from: path) }
+    }
+
+    func testWriteThenReadRoundTrip() throws {
+        let width = 7
+        let height = 3
+        let pixels = (0..<(width * height * 3)).map { UInt8(($0 * 37 + 11) % 256) }
+        let image = RGBImage(width: width, height: height, pixels: pixels)
+        let path = temporaryDirectory + "/round.png"
+        try image.write(to: path)
+        XCTAssertEqual(try RGBImage.read(from: path), image)
+        // Writing again replaces the file.
+        let inverted = RGBImage(width: width, height: height, pixels: pixels.map { 255 - $0 })
+        try inverted.write(to: path)
+        XCTAssertEqual(try RGBImage.read(from: path), inverted)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), ["round.png"])
+    }
+
+    func testTensorRoundTripThroughPNG() throws {
+        let image = RGBImage(width: 2, height: 2, pixels: [0, 64, 128, 255, 1, 2, 3, 4, 5, 250, 251, 252])
+        let tensor = image.toTensor()
+        XCTAssertEqual(tensor.shape, [3, 2, 2])
+        XCTAssertEqual(RGBImage(tensor: tensor), image)
+    }
+
+    func testWritingIntoAMissingDirectoryThrowsAndLeavesNoFile() throws {
+        let directory = temporaryDirectory + "/absent"
+        let path = directory + "/out.png"
+        let image = RGBImage(width: 1, height: 1, pixels: [1, 2, 3])
+        XCTAssertThrowsError(try image.write(to: path)) { error in
+            guard case let MiniNetError.file(errorPath, _) = error else {
+                return XCTFail("expected MiniNetError.file, got \(error)")
+            }
+            XCTAssertEqual(errorPath, path)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), [])
+    }
+}
+
+private extension MiniNetError {
+    /// The problem text of a `.file` error.
+    var problem: String {
+        if case let .file(_, problem) = self { return problem }
+        return "\(self)"
+    }
+}
