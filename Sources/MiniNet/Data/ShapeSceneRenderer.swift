@@ -21,7 +21,7 @@
 struct ShapeSceneRenderer {
     /// Sub-samples per pixel along each axis (4 × 4 = 16 per pixel).
     static let subsamples = 4
-    /// Smallest |luminance(shape) − luminance(background)|, luminance = 0.299 R + 0.587 G + 0.114 B.
+    /// Smallest luminance(shape) − luminance(background), luminance = 0.299 R + 0.587 G + 0.114 B.
     static let minimumContrast: Float = 0.35
     /// Largest tilt of a square or triangle away from upright: 20° in radians.
     static let maximumTilt: Float = 20 * Float.pi / 180
