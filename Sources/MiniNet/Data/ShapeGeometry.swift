@@ -37,7 +37,8 @@ public struct ShapePlacement: Equatable, Sendable {
     public var centerY: Float
     /// Radius of the bounding circle in pixels (for polygons: centre-to-corner distance).
     public var radius: Float
-    /// Rotation in radians (ignored for circles).
+    /// Angle of the first corner in radians, from +x towards +y (clockwise on screen, as y
+    /// grows downward); the other corners follow every 2π/n. Ignored for circles.
     public var rotation: Float
 
     public init(kind: ShapeKind, centerX: Float, centerY: Float, radius: Float, rotation: Float) {

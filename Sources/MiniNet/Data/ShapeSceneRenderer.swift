@@ -6,11 +6,13 @@
 ///
 /// Layers, back to front (each composited as  pixel ← pixel + α · (colour − pixel)):
 ///
-///  1. background: a random colour plus a faint linear gradient (±0.12 per channel);
+///  1. background: a random dark colour (each channel 0…0.45) plus a faint linear gradient
+///     (±0.12 per channel);
 ///  2. clutter: 2–4 thin straight lines and 2–5 dots (radius ≤ 1.3 px), random colours,
 ///     partly transparent: distractors that are none of the class shapes;
-///  3. the shapes, opaque, in colours whose luminance differs from the background's by at
-///     least `minimumContrast`; anti-aliased by 4×4 sub-samples per pixel;
+///  3. the shapes, opaque, in random colours whose luminance exceeds the background's by at
+///     least `minimumContrast`, upright but tilted by up to ±20°; anti-aliased by 4×4
+///     sub-samples per pixel;
 ///  4. Gaussian noise with a random σ ∈ [0.02, 0.05] on every value, then clamping to 0…1.
 ///
 /// The ground-truth mask of a shape is its coverage: the fraction of a pixel's 16
@@ -19,8 +21,10 @@
 struct ShapeSceneRenderer {
     /// Sub-samples per pixel along each axis (4 × 4 = 16 per pixel).
     static let subsamples = 4
-    /// Smallest |luminance(shape) − luminance(background)|, luminance = 0.299 R + 0.587 G + 0.114 B.
+    /// Smallest luminance(shape) − luminance(background), luminance = 0.299 R + 0.587 G + 0.114 B.
     static let minimumContrast: Float = 0.35
+    /// Largest tilt of a square or triangle away from upright: 20° in radians.
+    static let maximumTilt: Float = 20 * Float.pi / 180
     /// Space kept between the bounding circles of two shapes, in pixels at 32×32.
     static let separation: Float = 2
 
@@ -43,7 +47,7 @@ struct ShapeSceneRenderer {
     static func render(kinds: [ShapeKind], radiusRange: ClosedRange<Float>, imageSize: Int,
                        generator: inout SeededGenerator) -> (image: Tensor, masks: [Tensor], placements: [ShapePlacement]) {
         var renderer = ShapeSceneRenderer(imageSize: imageSize)
-        let background = (0..<3).map { _ in generator.uniform(0.1, 0.9) }
+        let background = (0..<3).map { _ in generator.uniform(0, 0.45) }
         renderer.paintBackground(base: background, generator: &generator)
         let placements = renderer.placeShapes(kinds, radiusRange: radiusRange, generator: &generator)
         renderer.paintClutter(generator: &generator)
@@ -65,16 +69,16 @@ struct ShapeSceneRenderer {
         0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
     }
 
-    /// A random colour at least `minimumContrast` away in luminance from `background`: up to
-    /// 64 random tries, then black or white, whichever is farther.
+    /// A random colour at least `minimumContrast` brighter than `background` (luminance):
+    /// up to 64 random tries, then white. Shapes are always brighter than the background, so
+    /// the network need not learn both polarities of every edge.
     static func contrastingColour(to background: [Float], generator: inout SeededGenerator) -> [Float] {
         let backgroundLuminance = luminance(background)
         for _ in 0..<64 {
             let colour = (0..<3).map { _ in generator.nextUniform() }
-            if abs(luminance(colour) - backgroundLuminance) >= minimumContrast { return colour }
+            if luminance(colour) - backgroundLuminance >= minimumContrast { return colour }
         }
-        let extreme: Float = backgroundLuminance < 0.5 ? 1 : 0
-        return [extreme, extreme, extreme]
+        return [1, 1, 1]
     }
 
     /// background(c, x, y) = base_c + a_c · ((x − S/2) cos φ + (y − S/2) sin φ) / (S/2),
@@ -108,12 +112,16 @@ struct ShapeSceneRenderer {
                              generator: inout SeededGenerator) -> [ShapePlacement] {
         var placements = kinds.map { kind -> ShapePlacement in
             let radius = generator.uniform(radiusRange.lowerBound, radiusRange.upperBound) * scale
-            // A square looks the same after a quarter turn, a triangle after a third.
+            // Upright (square with level edges: first corner at 45°; triangle with a corner
+            // at the top: −90°, as y grows downward), then tilted by up to ±20°. Full
+            // rotations made the task too hard for the lessons' tiny network (≈80 % instead
+            // of ≈99 % held-out accuracy after 8 epochs).
+            let tilt = generator.uniform(-ShapeSceneRenderer.maximumTilt, ShapeSceneRenderer.maximumTilt)
             let rotation: Float
             switch kind {
             case .circle: rotation = 0
-            case .square: rotation = generator.uniform(0, Float.pi / 2)
-            case .triangle: rotation = generator.uniform(0, 2 * Float.pi / 3)
+            case .square: rotation = Float.pi / 4 + tilt
+            case .triangle: rotation = -Float.pi / 2 + tilt
             }
             return ShapePlacement(kind: kind, centerX: 0, centerY: 0, radius: radius, rotation: rotation)
         }
