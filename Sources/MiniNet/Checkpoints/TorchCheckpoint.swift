@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// Reads PyTorch `.pth` state_dict checkpoints (as torchvision distributes its weights)
 /// without Python and without running any code from the file.
@@ -41,12 +40,17 @@ public enum TorchCheckpoint {
         } catch {
             throw MiniNetError.file(path, "could not be read (\(error.localizedDescription))")
         }
+        return try read(bytes: [UInt8](contents), describedAs: path)
+    }
+
+    /// `read(from:)` on the bytes of a file already in memory; `path` names it in messages.
+    static func read(bytes: [UInt8], describedAs path: String) throws -> [(name: String, tensor: Tensor)] {
         do {
-            if contents.starts(with: [0x50, 0x4b, 0x03, 0x04]) {  // "PK\3\4": a zip archive
-                return try readZip(contents)
+            if bytes.starts(with: [0x50, 0x4b, 0x03, 0x04]) {  // "PK\3\4": a zip archive
+                return try readZip(bytes)
             }
-            if contents.first == 0x80 {  // PROTO: a pickle stream
-                return try readLegacy([UInt8](contents))
+            if bytes.first == 0x80 {  // PROTO: a pickle stream
+                return try readLegacy(bytes)
             }
             throw Problem("not a PyTorch checkpoint (neither a zip archive nor a pickle stream)")
         } catch let problem as Problem {
@@ -62,92 +66,53 @@ public enum TorchCheckpoint {
 
     // MARK: Zip container
 
-    /// More entries than any checkpoint has; bounds the work a corrupt directory can cause.
-    static let maximumZipEntryCount = 1_000_000
-
-    static func readZip(_ contents: Data) throws -> [(name: String, tensor: Tensor)] {
-        let archive: Archive
-        do {
-            archive = try Archive(data: contents, accessMode: .read)
-        } catch {
-            throw Problem("not a readable zip archive (truncated or corrupt?)")
-        }
-        var entries: [String: Entry] = [:]
-        var pickleEntry: Entry?
-        for entry in archive {
-            guard entries.count < maximumZipEntryCount else { throw Problem("zip archive has too many entries") }
-            guard entries[entry.path] == nil else { continue }  // duplicated names: the first wins
-            entries[entry.path] = entry
-            // The pickle is "<archive>/data.pkl" for a folder name chosen by the writer.
-            let parts = entry.path.split(separator: "/", omittingEmptySubsequences: false)
-            if pickleEntry == nil, parts.count == 2, !parts[0].isEmpty, parts[1] == "data.pkl" {
-                pickleEntry = entry
-            }
+    static func readZip(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        let archive = try StoredZipArchive(bytes: bytes)
+        // The pickle is "<archive>/data.pkl" for a folder name chosen by the writer.
+        let pickleEntry = archive.entries.first { entry in
+            let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && parts[1] == "data.pkl"
         }
         guard let pickleEntry else {
             throw Problem("zip archive has no <archive>/data.pkl, so it is not a PyTorch checkpoint")
         }
-        let folder = String(pickleEntry.path.dropLast("data.pkl".count))  // ends with "/"
+        let folder = String(pickleEntry.name.dropLast("data.pkl".count))  // ends with "/"
 
-        if let byteOrderEntry = entries[folder + "byteorder"] {
-            let byteOrder = try extract(byteOrderEntry, from: archive, byteCount: nil, limit: 16)
-            guard byteOrder == Array("little".utf8) else {
-                throw Problem("storages are \(String(decoding: byteOrder, as: UTF8.self)) endian; only little endian is supported")
+        if let byteOrderEntry = archive[folder + "byteorder"] {
+            let byteOrder = try contents(of: byteOrderEntry, in: bytes)
+            guard byteOrder.elementsEqual("little".utf8) else {
+                throw Problem("storages are \(String(decoding: byteOrder.prefix(16), as: UTF8.self)) endian; only little endian is supported")
             }
         }
 
-        let pickle = try extract(pickleEntry, from: archive, byteCount: nil, limit: contents.count)
+        let pickle = Array(try contents(of: pickleEntry, in: bytes))
         let table = StorageTable()
-        let (object, _) = try unpickle(pickle, from: 0, what: pickleEntry.path, persistentLoad: table.load)
+        let (object, _) = try unpickle(pickle, from: 0, what: pickleEntry.name, persistentLoad: table.load)
 
         var storages: [String: [Float]] = [:]
         for (key, storage) in table.storages {
             let recordName = folder + "data/" + key
-            guard let record = entries[recordName] else {
+            guard let record = archive[recordName] else {
                 throw Problem("storage record \(recordName) is missing")
             }
             let byteCount = try storageByteCount(storage)
-            let raw = try extract(record, from: archive, byteCount: byteCount, limit: contents.count)
-            storages[key] = raw.withUnsafeBytes { decode($0, as: storage.elementType) }
+            let raw = try contents(of: record, in: bytes)
+            guard raw.count >= byteCount else {
+                throw Problem("storage record \(recordName) holds \(raw.count) bytes, but its tensors need \(byteCount)")
+            }
+            storages[key] = raw.prefix(byteCount).withUnsafeBytes { decode($0, as: storage.elementType) }
         }
         return try gatherTensors(stateDictionary(object), storages)
     }
 
-    /// The bytes of one zip entry. `byteCount`: the size the entry must hold at least (only
-    /// the first `byteCount` bytes are returned); `limit`: the most a sane entry can hold.
-    static func extract(_ entry: Entry, from archive: Archive, byteCount: Int?, limit: Int) throws -> [UInt8] {
-        // torch writes every record uncompressed ("stored"), so that storages can be mapped
-        // straight from the file; refusing compressed entries also keeps zip bombs out.
-        guard entry.type == .file, !entry.isCompressed else {
-            throw Problem("zip entry \(entry.path) is compressed or not a file; torch.save stores records uncompressed")
+    /// The bytes of a zip entry, after checking its CRC-32 (0 means the writer skipped it,
+    /// which torch can be told to do).
+    static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> ArraySlice<UInt8> {
+        let data = bytes[entry.dataRange]
+        guard entry.crc32 == 0 || StoredZipArchive.crc32(data) == entry.crc32 else {
+            throw Problem("zip entry \(entry.name) is corrupt (CRC-32 mismatch)")
         }
-        let declared = entry.uncompressedSize
-        guard declared <= UInt64(limit) else {
-            throw Problem("zip entry \(entry.path) claims \(declared) bytes, more than the file holds")
-        }
-        if let byteCount, declared < UInt64(byteCount) {
-            throw Problem("storage record \(entry.path) holds \(declared) bytes, but its tensors need \(byteCount)")
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(declared))
-        let checksum: CRC32
-        do {
-            checksum = try archive.extract(entry) { chunk in
-                guard bytes.count + chunk.count <= Int(declared) else { throw Problem("") }
-                bytes.append(contentsOf: chunk)
-            }
-        } catch {
-            throw Problem("zip entry \(entry.path) could not be read (truncated or corrupt?)")
-        }
-        guard bytes.count == Int(declared) else {
-            throw Problem("zip entry \(entry.path) is truncated (\(bytes.count) of \(declared) bytes)")
-        }
-        // A zero checksum means the writer skipped it (torch can be told to).
-        guard entry.checksum == 0 || checksum == entry.checksum else {
-            throw Problem("zip entry \(entry.path) is corrupt (CRC-32 mismatch)")
-        }
-        if let byteCount { bytes.removeSubrange(byteCount...) }
-        return bytes
+        return data
     }
 
     // MARK: Legacy container
