@@ -126,8 +126,12 @@ struct StoredZipArchive {
     /// CRC-32 (the zip/PNG polynomial 0xEDB88320, reflected), one table lookup per byte.
     static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xffff_ffff
-        for byte in bytes {
-            crc = crcTable[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8)
+        crcTable.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { input in
+                for byte in input {
+                    crc = table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8)
+                }
+            }
         }
         return ~crc
     }

@@ -157,7 +157,7 @@ public enum TorchCheckpoint {
         var storages: [String: [Float]] = [:]
         for keyValue in keys.items {
             guard case let .string(key) = keyValue else { throw Problem("storage key list holds \(keyValue.kindName)") }
-            guard let storage = table.storages.first(where: { $0.key == key })?.value else {
+            guard let storage = table.storage(forKey: key) else {
                 throw Problem("storage key '\(key)' is listed but no tensor uses it")
             }
             guard bytes.count - offset >= 8 else { throw Problem("storage '\(key)' is missing (file truncated?)") }
@@ -196,6 +196,10 @@ public enum TorchCheckpoint {
     final class StorageTable {
         var storages: [(key: String, value: StorageReference)] = []
         private var indexOfKey: [String: Int] = [:]
+
+        func storage(forKey key: String) -> StorageReference? {
+            indexOfKey[key].map { storages[$0].value }
+        }
 
         /// The persistent-id loader: `('storage', storage_type, key, location, numel)`, plus a
         /// sixth item `view_metadata` in legacy files, which must be None (storage views are a
