@@ -1,0 +1,167 @@
+/// A strict reader for the zip archives `torch.save` writes: every entry "stored"
+/// (uncompressed), the whole file in memory.
+///
+/// Why not a general zip library: a checkpoint may come from anywhere, and the reader must
+/// turn every corrupt byte into an error. A general library (ZIPFoundation 0.9, tried first)
+/// traps on some one-byte corruptions of the central directory. This reader checks every
+/// offset and size against the file before using it, and never inflates anything.
+///
+/// Layout (all integers little-endian), read from the end:
+///
+///     local header 1 · data 1 · … · central directory · [zip64 end record · zip64 locator] · end record
+///
+/// - end of central directory (signature PK\5\6, 22 bytes + comment): entry count, directory
+///   size and offset; a saturated field (0xFFFF / 0xFFFFFFFF) means "see the zip64 record",
+///   which the zip64 locator (PK\6\7, 20 bytes just before) points to.
+/// - central directory: one record (PK\1\2) per entry: compression method, CRC-32, sizes, name,
+///   offset of the entry's local header; zip64 sizes/offset live in extra field 0x0001.
+/// - local header (PK\3\4, 30 bytes + name + extra): the data starts right after it.
+struct StoredZipArchive {
+    struct Entry {
+        var name: String
+        /// Where the entry's bytes are in the file.
+        var dataRange: Range<Int>
+        var crc32: UInt32
+    }
+
+    /// Entries in directory order.
+    private(set) var entries: [Entry] = []
+    private var indexOfName: [String: Int] = [:]
+
+    /// Parses the directory of `bytes`; throws `TorchCheckpoint.Problem` on anything malformed.
+    init(bytes: [UInt8]) throws {
+        let reader = ByteReader(bytes: bytes)
+        let end = try Self.findEndRecord(bytes)
+        var entryCount = try reader.integer(at: end + 10, byteCount: 2)
+        var directorySize = try reader.integer(at: end + 12, byteCount: 4)
+        var directoryOffset = try reader.integer(at: end + 16, byteCount: 4)
+        if entryCount == 0xffff || directorySize == 0xffff_ffff || directoryOffset == 0xffff_ffff {
+            let locator = end - 20
+            guard locator >= 0, try reader.integer(at: locator, byteCount: 4) == 0x0706_4b50 else {
+                throw TorchCheckpoint.Problem("zip archive lacks its zip64 locator (corrupt?)")
+            }
+            let record = try reader.integer(at: locator + 8, byteCount: 8)
+            guard try reader.integer(at: record, byteCount: 4) == 0x0606_4b50 else {
+                throw TorchCheckpoint.Problem("zip archive's zip64 end record is missing (corrupt?)")
+            }
+            entryCount = try reader.integer(at: record + 32, byteCount: 8)
+            directorySize = try reader.integer(at: record + 40, byteCount: 8)
+            directoryOffset = try reader.integer(at: record + 48, byteCount: 8)
+        }
+        // Each directory record takes at least 46 bytes: a count beyond that is a lie.
+        guard directorySize <= bytes.count - directoryOffset, entryCount <= directorySize / 46 else {
+            throw TorchCheckpoint.Problem("zip archive's central directory runs past the end of the file (corrupt?)")
+        }
+
+        var position = directoryOffset
+        for _ in 0..<entryCount {
+            guard try reader.integer(at: position, byteCount: 4) == 0x0201_4b50 else {
+                throw TorchCheckpoint.Problem("zip archive's central directory is corrupt")
+            }
+            let method = try reader.integer(at: position + 10, byteCount: 2)
+            let crc32 = UInt32(try reader.integer(at: position + 16, byteCount: 4))
+            var compressedSize = try reader.integer(at: position + 20, byteCount: 4)
+            var size = try reader.integer(at: position + 24, byteCount: 4)
+            let nameLength = try reader.integer(at: position + 28, byteCount: 2)
+            let extraLength = try reader.integer(at: position + 30, byteCount: 2)
+            let commentLength = try reader.integer(at: position + 32, byteCount: 2)
+            var localHeader = try reader.integer(at: position + 42, byteCount: 4)
+            let nameBytes = try reader.bytes(at: position + 46, count: nameLength)
+            let name = String(decoding: nameBytes, as: UTF8.self)
+
+            // Zip64 extra field: the 8-byte versions of whichever fields are saturated, in order.
+            var extra = position + 46 + nameLength
+            let extraEnd = extra + extraLength
+            while extra + 4 <= extraEnd {
+                let tag = try reader.integer(at: extra, byteCount: 2)
+                let length = try reader.integer(at: extra + 2, byteCount: 2)
+                if tag == 0x0001 {
+                    var field = extra + 4
+                    if size == 0xffff_ffff { size = try reader.integer(at: field, byteCount: 8); field += 8 }
+                    if compressedSize == 0xffff_ffff { compressedSize = try reader.integer(at: field, byteCount: 8); field += 8 }
+                    if localHeader == 0xffff_ffff { localHeader = try reader.integer(at: field, byteCount: 8) }
+                }
+                extra += 4 + length
+            }
+
+            guard method == 0, compressedSize == size else {
+                throw TorchCheckpoint.Problem("zip entry \(name) is compressed; torch.save stores records uncompressed")
+            }
+            guard try reader.integer(at: localHeader, byteCount: 4) == 0x0403_4b50 else {
+                throw TorchCheckpoint.Problem("zip entry \(name) has no local header (corrupt?)")
+            }
+            let dataStart = localHeader + 30
+                + (try reader.integer(at: localHeader + 26, byteCount: 2))
+                + (try reader.integer(at: localHeader + 28, byteCount: 2))
+            guard size <= bytes.count - dataStart else {
+                throw TorchCheckpoint.Problem("zip entry \(name) runs past the end of the file (truncated?)")
+            }
+            if indexOfName[name] == nil {  // duplicated names: the first wins
+                indexOfName[name] = entries.count
+                entries.append(Entry(name: name, dataRange: dataStart..<(dataStart + size), crc32: crc32))
+            }
+            position += 46 + nameLength + extraLength + commentLength
+        }
+    }
+
+    subscript(name: String) -> Entry? {
+        indexOfName[name].map { entries[$0] }
+    }
+
+    /// The end record: the last PK\5\6 whose comment fits in the file.
+    private static func findEndRecord(_ bytes: [UInt8]) throws -> Int {
+        let reader = ByteReader(bytes: bytes)
+        var candidate = bytes.count - 22
+        let lowest = Swift.max(0, bytes.count - 22 - 65_535)
+        while candidate >= lowest {
+            if bytes[candidate] == 0x50, try reader.integer(at: candidate, byteCount: 4) == 0x0605_4b50,
+               try reader.integer(at: candidate + 20, byteCount: 2) <= bytes.count - candidate - 22 {
+                return candidate
+            }
+            candidate -= 1
+        }
+        throw TorchCheckpoint.Problem("not a readable zip archive (truncated or corrupt?)")
+    }
+
+    /// CRC-32 (the zip/PNG polynomial 0xEDB88320, reflected), one table lookup per byte.
+    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        crcTable.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { input in
+                for byte in input {
+                    crc = table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8)
+                }
+            }
+        }
+        return ~crc
+    }
+
+    private static let crcTable: [UInt32] = (0..<256).map { index in
+        var value = UInt32(index)
+        for _ in 0..<8 { value = value & 1 != 0 ? 0xedb8_8320 ^ (value >> 1) : value >> 1 }
+        return value
+    }
+}
+
+/// Bounds-checked little-endian reads; every failure is a "truncated or corrupt" problem.
+struct ByteReader {
+    let bytes: [UInt8]
+
+    /// An unsigned integer of `byteCount` (≤ 8) bytes at `offset`, as an Int (values above
+    /// Int.max, which no real offset or size reaches, are rejected).
+    func integer(at offset: Int, byteCount: Int) throws -> Int {
+        let raw = try bytes(at: offset, count: byteCount)
+        let value = raw.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard value <= UInt64(Int.max) else {
+            throw TorchCheckpoint.Problem("zip archive holds an impossible size or offset (corrupt?)")
+        }
+        return Int(value)
+    }
+
+    func bytes(at offset: Int, count: Int) throws -> ArraySlice<UInt8> {
+        guard offset >= 0, count >= 0, offset <= bytes.count, count <= bytes.count - offset else {
+            throw TorchCheckpoint.Problem("zip archive points past the end of the file (truncated or corrupt?)")
+        }
+        return bytes[offset..<(offset + count)]
+    }
+}

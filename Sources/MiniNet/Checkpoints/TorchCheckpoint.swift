@@ -1,0 +1,393 @@
+import Foundation
+
+/// Reads PyTorch `.pth` state_dict checkpoints (as torchvision distributes its weights)
+/// without Python and without running any code from the file.
+///
+/// A state_dict is an `OrderedDict` from names ("layer1.0.conv1.weight") to tensors, written
+/// by `torch.save` in one of two containers:
+///
+/// - zip (torch ≥ 1.6): `<archive>/data.pkl` is the pickled dict, in which every tensor
+///   refers by persistent id `('storage', storage_type, key, location, numel)` to the record
+///   `<archive>/data/<key>` holding that storage's raw little-endian bytes. `<archive>` is
+///   whatever folder name the writer chose. `<archive>/byteorder` says "little" (or is absent).
+/// - legacy (`_use_new_zipfile_serialization=False`, and older torch): five pickles in a row —
+///   a magic number, the protocol version 1001, a dict of system facts, the object (persistent
+///   ids `('storage', storage_type, key, location, numel, view_metadata)`), and the list of
+///   storage keys — followed, for each key in that order, by an 8-byte little-endian element
+///   count and the raw elements.
+///
+/// A tensor is a view of its storage: `_rebuild_tensor_v2(storage, offset, size, stride, …)`
+/// means element (i₀, i₁, …) is storage element offset + Σₖ iₖ·stride[k]. `read` gathers each
+/// view into a contiguous row-major `Tensor`, converting every element type to Float32.
+public enum TorchCheckpoint {
+    /// The largest tensor accepted (2²⁸ elements = 1 GiB as Float32). A view with zero strides
+    /// could otherwise claim billions of elements from a few bytes of storage.
+    public static let maximumTensorElementCount = 1 << 28
+
+    /// Reads a state_dict: its (name, tensor) entries in file order. A training checkpoint whose
+    /// top level is a dict holding the state_dict under "state_dict" or "model" is accepted too.
+    /// Names are kept as stored (a "module." prefix from DataParallel stays).
+    ///
+    /// float16, bfloat16, float64, int32 and int64 tensors are converted to Float32 (int64 ones
+    /// are counters such as BatchNorm's `num_batches_tracked`).
+    public static func read(from path: String) throws -> [(name: String, tensor: Tensor)] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MiniNetError.file(path, "no such file")
+        }
+        let contents: Data
+        do {
+            contents = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw MiniNetError.file(path, "could not be read (\(error.localizedDescription))")
+        }
+        return try read(bytes: [UInt8](contents), describedAs: path)
+    }
+
+    /// `read(from:)` on the bytes of a file already in memory; `path` names it in messages.
+    static func read(bytes: [UInt8], describedAs path: String) throws -> [(name: String, tensor: Tensor)] {
+        do {
+            if bytes.starts(with: [0x50, 0x4b, 0x03, 0x04]) {  // "PK\3\4": a zip archive
+                return try readZip(bytes)
+            }
+            if bytes.first == 0x80 {  // PROTO: a pickle stream
+                return try readLegacy(bytes)
+            }
+            throw Problem("not a PyTorch checkpoint (neither a zip archive nor a pickle stream)")
+        } catch let problem as Problem {
+            throw MiniNetError.file(path, problem.message)
+        }
+    }
+
+    /// A reason to reject the file; `read` prefixes it with the path.
+    struct Problem: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    // MARK: Zip container
+
+    static func readZip(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        let archive = try StoredZipArchive(bytes: bytes)
+        // The pickle is "<archive>/data.pkl" for a folder name chosen by the writer.
+        let pickleEntry = archive.entries.first { entry in
+            let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && parts[1] == "data.pkl"
+        }
+        guard let pickleEntry else {
+            throw Problem("zip archive has no <archive>/data.pkl, so it is not a PyTorch checkpoint")
+        }
+        let folder = String(pickleEntry.name.dropLast("data.pkl".count))  // ends with "/"
+
+        if let byteOrderEntry = archive[folder + "byteorder"] {
+            let byteOrder = try contents(of: byteOrderEntry, in: bytes)
+            guard byteOrder.elementsEqual("little".utf8) else {
+                throw Problem("storages are \(String(decoding: byteOrder.prefix(16), as: UTF8.self)) endian; only little endian is supported")
+            }
+        }
+
+        let pickle = Array(try contents(of: pickleEntry, in: bytes))
+        let table = StorageTable()
+        let (object, _) = try unpickle(pickle, from: 0, what: pickleEntry.name, persistentLoad: table.load)
+
+        var storages: [String: [Float]] = [:]
+        for (key, storage) in table.storages {
+            let recordName = folder + "data/" + key
+            guard let record = archive[recordName] else {
+                throw Problem("storage record \(recordName) is missing")
+            }
+            let byteCount = try storageByteCount(storage)
+            let raw = try contents(of: record, in: bytes)
+            guard raw.count >= byteCount else {
+                throw Problem("storage record \(recordName) holds \(raw.count) bytes, but its tensors need \(byteCount)")
+            }
+            storages[key] = raw.prefix(byteCount).withUnsafeBytes { decode($0, as: storage.elementType) }
+        }
+        return try gatherTensors(stateDictionary(object), storages)
+    }
+
+    /// The bytes of a zip entry, after checking its CRC-32 (0 means the writer skipped it,
+    /// which torch can be told to do).
+    static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> ArraySlice<UInt8> {
+        let data = bytes[entry.dataRange]
+        guard entry.crc32 == 0 || StoredZipArchive.crc32(data) == entry.crc32 else {
+            throw Problem("zip entry \(entry.name) is corrupt (CRC-32 mismatch)")
+        }
+        return data
+    }
+
+    // MARK: Legacy container
+
+    /// The first pickle of a legacy file: 0x1950a86a20f9469cfc6c, as LONG1's little-endian bytes.
+    static let legacyMagicNumber: [UInt8] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
+    static let legacyProtocolVersion = 1001
+
+    static func readLegacy(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        var offset = 0
+        let noStorages: (PickleValue) throws -> PickleValue = { _ in
+            throw UnpicklingError.malformed(0, "unexpected persistent id")
+        }
+
+        let magic: PickleValue
+        (magic, offset) = try unpickle(bytes, from: offset, what: "the magic-number pickle", persistentLoad: noStorages)
+        guard case let .largeInteger(magicBytes) = magic, magicBytes == legacyMagicNumber else {
+            throw Problem("not a PyTorch checkpoint (a pickle, but without torch's magic number)")
+        }
+        let version: PickleValue
+        (version, offset) = try unpickle(bytes, from: offset, what: "the version pickle", persistentLoad: noStorages)
+        guard case .integer(legacyProtocolVersion) = version else {
+            throw Problem("legacy checkpoint has protocol version \(version), expected \(legacyProtocolVersion)")
+        }
+        let systemInformation: PickleValue
+        (systemInformation, offset) = try unpickle(bytes, from: offset, what: "the system-information pickle",
+                                                   persistentLoad: noStorages)
+        if case let .dictionary(facts) = systemInformation, case .bool(false)? = facts.value(forKey: "little_endian") {
+            throw Problem("checkpoint was written on a big-endian machine; only little endian is supported")
+        }
+
+        let table = StorageTable()
+        let object: PickleValue
+        (object, offset) = try unpickle(bytes, from: offset, what: "the object pickle", persistentLoad: table.load)
+        let keyList: PickleValue
+        (keyList, offset) = try unpickle(bytes, from: offset, what: "the storage-key pickle", persistentLoad: noStorages)
+        guard case let .list(keys) = keyList else {
+            throw Problem("legacy checkpoint's storage-key pickle holds \(keyList.kindName), not a list")
+        }
+
+        // The raw storages follow, in the order of the key list.
+        var storages: [String: [Float]] = [:]
+        for keyValue in keys.items {
+            guard case let .string(key) = keyValue else { throw Problem("storage key list holds \(keyValue.kindName)") }
+            guard let storage = table.storage(forKey: key) else {
+                throw Problem("storage key '\(key)' is listed but no tensor uses it")
+            }
+            guard bytes.count - offset >= 8 else { throw Problem("storage '\(key)' is missing (file truncated?)") }
+            let countBytes = bytes[offset..<(offset + 8)]
+            let count = countBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            offset += 8
+            guard count == UInt64(storage.elementCount) else {
+                throw Problem("storage '\(key)' holds \(count) elements, but the pickle says \(storage.elementCount)")
+            }
+            let byteCount = try storageByteCount(storage)
+            guard bytes.count - offset >= byteCount else { throw Problem("storage '\(key)' is truncated") }
+            storages[key] = bytes[offset..<(offset + byteCount)].withUnsafeBytes { decode($0, as: storage.elementType) }
+            offset += byteCount
+        }
+        return try gatherTensors(stateDictionary(object), storages)
+    }
+
+    // MARK: Pickles and storages
+
+    /// Runs the restricted unpickler on the pickle starting at `start`, turning its errors into
+    /// one-line problems. `what` names the pickle in messages.
+    static func unpickle(_ bytes: [UInt8], from start: Int, what: String,
+                         persistentLoad: @escaping (PickleValue) throws -> PickleValue) throws -> (PickleValue, Int) {
+        var unpickler = Unpickler(bytes: bytes, startingAt: start, persistentLoad: persistentLoad)
+        do {
+            let (value, end) = try unpickler.load()
+            return (value, end)
+        } catch let UnpicklingError.forbiddenGlobal(name) {
+            throw Problem("refusing to load: the pickle asks for global '\(name)', which a state_dict never needs")
+        } catch let UnpicklingError.malformed(offset, problem) {
+            throw Problem("malformed pickle in \(what) at byte \(offset - start): \(problem)")
+        }
+    }
+
+    /// The storages the object pickle refers to, in first-use order.
+    final class StorageTable {
+        var storages: [(key: String, value: StorageReference)] = []
+        private var indexOfKey: [String: Int] = [:]
+
+        func storage(forKey key: String) -> StorageReference? {
+            indexOfKey[key].map { storages[$0].value }
+        }
+
+        /// The persistent-id loader: `('storage', storage_type, key, location, numel)`, plus a
+        /// sixth item `view_metadata` in legacy files, which must be None (storage views are a
+        /// pre-0.4 feature).
+        func load(_ identifier: PickleValue) throws -> PickleValue {
+            func reject(_ problem: String) -> UnpicklingError { .malformed(0, problem) }
+            guard case let .tuple(items, _) = identifier, items.count == 5 || items.count == 6,
+                  case .string("storage") = items[0] else {
+                throw reject("persistent id is not ('storage', type, key, location, numel)")
+            }
+            guard case let .global(.storageType(elementType)) = items[1] else {
+                throw reject("persistent id names \(items[1].kindName), not a storage type")
+            }
+            guard case let .string(key) = items[2], case .string = items[3] else {
+                throw reject("persistent id's key and location must be strings")
+            }
+            guard case let .integer(elementCount) = items[4], elementCount >= 0 else {
+                throw reject("storage '\(key)' has no valid element count")
+            }
+            if items.count == 6, case .none = items[5] {} else if items.count == 6 {
+                throw reject("storage '\(key)' is a view of another storage, which is not supported")
+            }
+            let storage = StorageReference(key: key, elementType: elementType, elementCount: elementCount)
+            if let index = indexOfKey[key] {
+                guard storages[index].value == storage else {
+                    throw reject("storage '\(key)' is described twice, differently")
+                }
+            } else {
+                indexOfKey[key] = storages.count
+                storages.append((key, storage))
+            }
+            return .storage(storage)
+        }
+    }
+
+    static func storageByteCount(_ storage: StorageReference) throws -> Int {
+        let (byteCount, overflow) = storage.elementCount.multipliedReportingOverflow(by: storage.elementType.byteCount)
+        guard !overflow else { throw Problem("storage '\(storage.key)' claims \(storage.elementCount) elements") }
+        return byteCount
+    }
+
+    /// The (name, tensor view) entries of the state_dict inside the unpickled object.
+    static func stateDictionary(_ object: PickleValue) throws -> [(name: String, view: TensorReference)] {
+        guard case var .dictionary(dictionary) = object else {
+            throw Problem("the checkpoint holds \(object.kindName), not a state_dict")
+        }
+        for wrapperKey in ["state_dict", "model"] {
+            if case let .dictionary(inner)? = dictionary.value(forKey: wrapperKey) {
+                dictionary = inner
+                break
+            }
+        }
+        return try dictionary.entries.map { key, value in
+            guard case let .string(name) = key else { throw Problem("state_dict has a key that is not a string") }
+            guard case let .tensor(view) = value else {
+                throw Problem("state_dict entry '\(name)' is \(value.kindName), not a tensor")
+            }
+            return (name, view)
+        }
+    }
+
+    static func gatherTensors(_ views: [(name: String, view: TensorReference)],
+                              _ storages: [String: [Float]]) throws -> [(name: String, tensor: Tensor)] {
+        try views.map { name, view in
+            guard let storage = storages[view.storage.key] else {
+                throw Problem("storage '\(view.storage.key)' of tensor '\(name)' is missing")
+            }
+            return (name, try gather(view, from: storage, name: name))
+        }
+    }
+
+    // MARK: Views and element types
+
+    /// Copies a strided view into a contiguous row-major tensor:
+    ///     result[i₀, i₁, …] = storage[offset + Σₖ iₖ·stride[k]]
+    /// after checking that the largest index reached, offset + Σₖ (size[k] − 1)·stride[k],
+    /// lies inside the storage.
+    static func gather(_ view: TensorReference, from storage: [Float], name: String) throws -> Tensor {
+        let shape = view.shape
+        let strides = view.strides
+        func problem(_ text: String) -> Problem { Problem("tensor '\(name)': \(text)") }
+        guard shape.count == strides.count, shape.count <= 64 else {
+            throw problem("size \(shape) and stride \(strides) do not match")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), view.storageOffset >= 0 else {
+            throw problem("negative size, stride or offset")
+        }
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maximumTensorElementCount else {
+                throw problem("size \(shape) exceeds \(maximumTensorElementCount) elements")
+            }
+            count = product
+        }
+        guard count > 0 else { return Tensor(shape: shape, data: []) }
+
+        var lastIndex = view.storageOffset
+        for (size, stride) in zip(shape, strides) {
+            let (reach, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
+            let (sum, overflow2) = lastIndex.addingReportingOverflow(reach)
+            guard !overflow, !overflow2 else { throw problem("stride \(strides) is out of range") }
+            lastIndex = sum
+        }
+        guard lastIndex < storage.count else {
+            throw problem("size \(shape), stride \(strides) and offset \(view.storageOffset) reach element \(lastIndex) "
+                          + "of a storage of \(storage.count)")
+        }
+
+        // Contiguous (the usual case): one slice. Axes of size 1 may carry any stride.
+        let rowMajor = contiguousStrides(shape)
+        if zip(shape, zip(strides, rowMajor)).allSatisfy({ $0 == 1 || $1.0 == $1.1 }) {
+            return Tensor(shape: shape, data: Array(storage[view.storageOffset..<(view.storageOffset + count)]))
+        }
+        // Strided: walk the indices like an odometer, the last axis turning fastest.
+        var data = [Float]()
+        data.reserveCapacity(count)
+        var index = [Int](repeating: 0, count: shape.count)
+        var position = view.storageOffset
+        for _ in 0..<count {
+            data.append(storage[position])
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                position += strides[axis]
+                if index[axis] < shape[axis] { break }
+                position -= strides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: shape, data: data)
+    }
+
+    /// Row-major strides: [C·H·W, H·W, W, 1] for [N, C, H, W].
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running &*= shape[axis]
+        }
+        return strides
+    }
+
+    /// Raw little-endian storage bytes as Float32 values.
+    static func decode(_ raw: UnsafeRawBufferPointer, as type: StorageElementType) -> [Float] {
+        let count = raw.count / type.byteCount
+        var values = [Float](repeating: 0, count: count)
+        for index in 0..<count {
+            let at = index * type.byteCount
+            switch type {
+            case .float32:
+                values[index] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            case .float16:
+                values[index] = floatFromHalf(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+            case .bfloat16:
+                // bfloat16 is the top half of a float32: same sign and exponent, 7 mantissa bits.
+                let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))
+                values[index] = Float(bitPattern: UInt32(bits) << 16)
+            case .float64:
+                values[index] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+            case .int64:
+                values[index] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+            case .int32:
+                values[index] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+            }
+        }
+        return values
+    }
+
+    /// IEEE half precision (1 sign, 5 exponent, 10 mantissa bits, bias 15) to Float32
+    /// (1, 8, 23, bias 127):
+    ///     normal     (−1)ˢ · 2^(e−15) · (1 + m/1024)  →  exponent e − 15 + 127, mantissa m·2¹³
+    ///     subnormal  (−1)ˢ · 2^(−14) · (m/1024) = (−1)ˢ · m · 2^(−24)
+    ///     e = 31     infinity (m = 0) or NaN
+    static func floatFromHalf(_ bits: UInt16) -> Float {
+        let sign = UInt32(bits >> 15) << 31
+        let exponent = UInt32(bits >> 10) & 0x1f
+        let mantissa = UInt32(bits) & 0x3ff
+        switch exponent {
+        case 0:
+            let magnitude = Float(mantissa) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        case 0x1f:
+            return Float(bitPattern: sign | 0x7f80_0000 | mantissa << 13)
+        default:
+            return Float(bitPattern: sign | (exponent + 127 - 15) << 23 | mantissa << 13)
+        }
+    }
+}
