@@ -186,8 +186,31 @@ final class LayerParityTests: XCTestCase {
     /// the same tied input as in PyTorch.
     func testMaxPool2dTies() throws {
         for name in ["maxpool2d_k2_s2_ties", "maxpool2d_k3_s2_ties", "maxpool2d_k3_s1_ties"] {
+            let fixture = try load(name)
+            let (kernelSize, stride) = (fixture.config["kernelSize"] ?? 0, fixture.config["stride"] ?? 0)
+            XCTAssertGreaterThan(tiedWindowCount(try fixture.tensor("input"), kernelSize: kernelSize, stride: stride), 0,
+                                 "\(name) should contain windows whose maximum is tied")
             try checkParity(name)
         }
+    }
+
+    /// How many pooling windows hold their maximum more than once.
+    private func tiedWindowCount(_ input: Tensor, kernelSize: Int, stride: Int) -> Int {
+        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+        var count = 0
+        for plane in 0..<planes {
+            for top in Swift.stride(from: 0, through: height - kernelSize, by: stride) {
+                for left in Swift.stride(from: 0, through: width - kernelSize, by: stride) {
+                    var window: [Float] = []
+                    for u in 0..<kernelSize {
+                        for v in 0..<kernelSize { window.append(input.data[(plane * height + top + u) * width + left + v]) }
+                    }
+                    let largest = window.max() ?? 0
+                    if window.filter({ $0 == largest }).count > 1 { count += 1 }
+                }
+            }
+        }
+        return count
     }
 
     func testGlobalAveragePool() throws {
