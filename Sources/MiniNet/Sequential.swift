@@ -32,15 +32,17 @@ public final class Sequential: Layer {
     /// Runs only the layers that come after the layer named `name` (a dotted name anywhere
     /// inside this tree, provided every container on the path is a Sequential), starting from
     /// `activation`, the output of that layer. Ablation-CAM uses this to re-run only the
-    /// part of the network that follows the ablated layer.
+    /// part of the network that follows the ablated layer. Forward hooks run as in a full
+    /// forward pass, including those of the containers on the path.
     public func forward(after name: String, activation: Tensor) -> Tensor? {
         for (index, (_, layer)) in layers.enumerated() {
             var resumed: Tensor?
             if layer.name == name {
                 resumed = activation
             } else if name.hasPrefix(layer.name + "."), let inner = layer as? Sequential {
-                resumed = inner.forward(after: name, activation: activation)
-                if resumed == nil { return nil }
+                // The inner Sequential's output, then its own hook, as `inner.run` would apply.
+                guard let innerOutput = inner.forward(after: name, activation: activation) else { return nil }
+                resumed = inner.hooks.forward?(innerOutput) ?? innerOutput
             }
             if var output = resumed {
                 for (_, later) in layers[(index + 1)...] { output = later.run(output) }
@@ -51,15 +53,17 @@ public final class Sequential: Layer {
     }
 
     /// Backward through the layers after `name` only, returning ∂loss/∂(output of `name`).
+    /// Backward hooks run as in a full backward pass, including those of the containers on the path.
     public func backward(after name: String, outputGradient: Tensor) -> Tensor? {
         for (index, (_, layer)) in layers.enumerated() {
-            let isTarget = layer.name == name
-            let isInside = name.hasPrefix(layer.name + ".") && layer is Sequential
-            if isTarget || isInside {
+            let inner = name.hasPrefix(layer.name + ".") ? layer as? Sequential : nil
+            if layer.name == name || inner != nil {
                 var gradient = outputGradient
                 for (_, later) in layers[(index + 1)...].reversed() { gradient = later.runBackward(gradient) }
-                if isTarget { return gradient }
-                return (layer as! Sequential).backward(after: name, outputGradient: gradient)
+                guard let inner else { return gradient }
+                // What `inner.runBackward` would do: its hook sees ∂loss/∂(its output) first.
+                inner.hooks.backward?(gradient)
+                return inner.backward(after: name, outputGradient: gradient)
             }
         }
         return nil
