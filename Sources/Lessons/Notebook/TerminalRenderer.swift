@@ -147,12 +147,20 @@ public struct TerminalRenderer: NotebookRenderer {
         // Each panel as text rows exactly `columns` characters wide (escape codes aside).
         let blocks: [[String]] = panels.map { panel in
             let natural = panel.rendered()
+            // A small heatmap gets a whole number of characters per cell, so cells look equal.
+            var panelColumns = columns
+            if case .heatmap = panel.content, natural.width > 0, natural.width <= columns {
+                panelColumns = (columns / natural.width) * natural.width
+            }
             let aspect = natural.width > 0 ? Double(natural.height) / Double(natural.width) : 1
             // Two pixels per character row: pixel rows = columns · aspect, rounded to even.
-            let pixelRows = Swift.max(2, Int((Double(columns) * aspect / 2).rounded()) * 2)
-            return color
-                ? halfBlockRows(panel, natural: natural, columns: columns, pixelRows: pixelRows)
-                : asciiRows(panel, columns: columns, characterRows: pixelRows / 2)
+            let pixelRows = Swift.max(2, Int((Double(panelColumns) * aspect / 2).rounded()) * 2)
+            let rows = color
+                ? halfBlockRows(panel, natural: natural, columns: panelColumns, pixelRows: pixelRows)
+                : asciiRows(panel, columns: panelColumns, characterRows: pixelRows / 2)
+            let left = String(repeating: " ", count: (columns - panelColumns) / 2)
+            let right = String(repeating: " ", count: columns - panelColumns - left.count)
+            return rows.map { left + $0 + right }
         }
         let height = blocks.map(\.count).max() ?? 0
         let blank = String(repeating: " ", count: columns)
