@@ -335,5 +335,22 @@ final class NotebookTests: XCTestCase {
         try MarkdownRenderer(imageDirectory: folder + "/images", imageLinkPrefix: "images/").render(notebook)
             .write(toFile: folder + "/demo.md", atomically: true, encoding: .utf8)
         try JSONRenderer().render(notebook).write(toFile: folder + "/demo.json", atomically: true, encoding: .utf8)
+
+        // Lesson-sized: a 224×224 photo, a 7×7 CAM, 512 feature maps.
+        let large = Notebook(lesson: "large", title: "Lesson-sized pictures")
+        let photo = EngineDemo.syntheticPhoto(width: 224, height: 224)
+        let cam = Tensor(shape: [7, 7], data: (0..<49).map { (index: Int) -> Float in
+            let dy = Double(index / 7 - 2)
+            let dx = Double(index % 7 - 2)
+            return Float(exp(-(dx * dx + dy * dy) / 4))
+        })
+        large.tensor("A", Tensor(shape: [512, 7, 7], data: (0..<(512 * 49)).map { Float(sin(Double($0))) }))
+        large.picture("Grad-CAM", [.image("input", photo), .heatmap("Grad-CAM", cam),
+                                   .overlay("overlay", heatmap: cam, on: photo),
+                                   .overlay("signed", heatmap: cam.map { $0 - 0.3 }, on: photo, map: .diverging)])
+        for color in [false, true] {
+            try TerminalRenderer(color: color, width: 120).render(large)
+                .write(toFile: folder + "/large-\(color ? "color" : "plain").txt", atomically: true, encoding: .utf8)
+        }
     }
 }
