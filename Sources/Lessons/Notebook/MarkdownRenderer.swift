@@ -1,0 +1,161 @@
+import Foundation
+import MiniNet
+
+/// Renders a notebook as a Markdown page (GitHub flavour: tables, `$$…$$` math) and
+/// writes its pictures as PNG files beside it.
+///
+/// Each panel of each picture becomes one PNG named from lesson, step and position,
+/// e.g. `grad-cam-step3-picture1-panel2.png`, so re-rendering overwrites the same files.
+/// Small pictures (a 7×7 CAM) are enlarged by a whole factor until at least
+/// `minimumPictureSize` pixels wide: heatmaps with crisp cells (nearest), photos smoothly.
+///
+///     let renderer = MarkdownRenderer(imageDirectory: "docs/lessons/images", imageLinkPrefix: "images/")
+///     let page = try renderer.render(notebook)      // writes docs/lessons/images/*.png
+///     try page.write(toFile: "docs/lessons/grad-cam.md", atomically: true, encoding: .utf8)
+public struct MarkdownRenderer: NotebookRenderer {
+    /// Folder the PNG files are written to (created if missing).
+    public var imageDirectory: String
+    /// Put before each file name in links, e.g. "images/" (a "/" is added if missing).
+    public var imageLinkPrefix: String
+    /// Print tensors in full instead of eliding their middles.
+    public var verbose: Bool
+    public var minimumPictureSize: Int
+
+    public init(imageDirectory: String, imageLinkPrefix: String = "", verbose: Bool = false, minimumPictureSize: Int = 192) {
+        self.imageDirectory = imageDirectory
+        self.imageLinkPrefix = imageLinkPrefix
+        self.verbose = verbose
+        self.minimumPictureSize = minimumPictureSize
+    }
+
+    /// `<lesson>-step<S>-picture<P>-panel<Q>.png` (lesson reduced to a-z, 0-9, "-", "_").
+    public static func imageFileName(lesson: String, step: Int, picture: Int, panel: Int) -> String {
+        let safe = String(lesson.lowercased().map { character -> Character in
+            (character.isASCII && (character.isLetter || character.isNumber)) || character == "_" ? character : "-"
+        })
+        return "\(safe.isEmpty ? "lesson" : safe)-step\(step)-picture\(picture)-panel\(panel).png"
+    }
+
+    public func render(_ notebook: Notebook) throws -> String {
+        var blocks = ["# " + notebook.title]
+        for step in notebook.steps {
+            if step.number > 0 { blocks.append("## Step \(step.number) · \(step.title)") }
+            var pictureNumber = 0
+            var pendingChecks: [Check] = []
+            func flushChecks() {
+                if !pendingChecks.isEmpty { blocks.append(checkTable(pendingChecks)) }
+                pendingChecks = []
+            }
+            for cell in step.cells {
+                if case let .check(check) = cell {
+                    pendingChecks.append(check)
+                    continue
+                }
+                flushChecks()
+                switch cell {
+                case let .heading(text):
+                    blocks.append("### " + text)
+                case let .prose(text):
+                    blocks.append(text)
+                case let .math(_, latex):
+                    blocks.append("$$\n" + latex + "\n$$")
+                case let .tensor(name, value, caption):
+                    let title = "**\(name)**" + (caption.map { " — " + $0 } ?? "")
+                    blocks.append(title + "\n\n```text\n" + value.formatted(full: verbose) + "\n```")
+                case let .table(title, headers, rows):
+                    blocks.append(table(title: title, headers: headers, rows: rows))
+                case let .picture(picture):
+                    pictureNumber += 1
+                    blocks.append(try render(picture, lesson: notebook.lesson, step: step.number, number: pictureNumber))
+                case .check:
+                    break
+                }
+            }
+            flushChecks()
+        }
+        let checks = notebook.checks
+        if !checks.isEmpty {
+            let failed = checks.filter { !$0.ok }.count
+            let verdict = failed == 0 ? "✓ All \(checks.count) checks passed." : "✗ \(failed) of \(checks.count) checks failed."
+            blocks.append("## Checks\n\n" + verdict + "\n\n" + checkTable(checks))
+        }
+        return blocks.joined(separator: "\n\n") + "\n"
+    }
+
+    // MARK: Pieces
+
+    private func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    private func table(title: String?, headers: [String], rows: [[String]]) -> String {
+        let columns = ([headers.count] + rows.map(\.count)).max() ?? 0
+        func line(_ row: [String]) -> String {
+            let padded = row + Array(repeating: "", count: columns - row.count)
+            return "| " + padded.map(cell).joined(separator: " | ") + " |"
+        }
+        var lines: [String] = []
+        if let title { lines += ["**\(title)**", ""] }
+        lines.append(line(headers))
+        lines.append("|" + Array(repeating: "---|", count: columns).joined())
+        lines += rows.map(line)
+        return lines.joined(separator: "\n")
+    }
+
+    private func checkTable(_ checks: [Check]) -> String {
+        let rows = checks.map { check -> [String] in
+            let mark = check.ok ? "✓" : "✗"
+            if check.kind == .truth {
+                return [mark, check.name, check.leftLabel, check.ok ? "holds" : "does not hold", "", ""]
+            }
+            let residual = check.kind == .relative
+                ? formatResidual(check.relativeResidual) + " (relative)"
+                : formatResidual(check.residual)
+            let note = check.note.map { " (\($0))" } ?? ""
+            return [mark, check.name,
+                    "\(check.leftLabel) = \(formatCheckValue(check.left))",
+                    "\(check.rightLabel) = \(formatCheckValue(check.right))",
+                    residual + note, formatTolerance(check.tolerance)]
+        }
+        return table(title: nil, headers: ["", "check", "left", "right", "residual", "tolerance"], rows: rows)
+    }
+
+    private func render(_ picture: Picture, lesson: String, step: Int, number: Int) throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: imageDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw MiniNetError.file(imageDirectory, "could not create the picture folder (\(error.localizedDescription))")
+        }
+        var links: [String] = []
+        for (index, panel) in picture.panels.enumerated() {
+            let name = Self.imageFileName(lesson: lesson, step: step, picture: number, panel: index + 1)
+            try enlarged(panel).write(to: (imageDirectory as NSString).appendingPathComponent(name))
+            let prefix = imageLinkPrefix.isEmpty || imageLinkPrefix.hasSuffix("/") ? imageLinkPrefix : imageLinkPrefix + "/"
+            links.append("![\(cell(panel.caption))](\(prefix)\(name))")
+        }
+        var text = "**\(picture.title)**\n\n"
+        text += "| " + picture.panels.map { cell($0.caption) }.joined(separator: " | ") + " |\n"
+        text += "|" + Array(repeating: ":---:|", count: picture.panels.count).joined() + "\n"
+        text += "| " + links.joined(separator: " | ") + " |"
+        var maps: [ColorMap] = []
+        for case let map? in picture.panels.map(\.colorMap) where !maps.contains(map) { maps.append(map) }
+        let legends = maps.map { map -> String in
+            switch map {
+            case .jet: return "jet: dark blue = 0 → cyan → yellow → dark red = 1"
+            case .diverging: return "blue–white–red: blue negative, white 0, red positive (scaled by max |value|)"
+            }
+        }
+        if !legends.isEmpty { text += "\n\n*" + legends.joined(separator: "; ") + "*" }
+        return text
+    }
+
+    /// The panel's pixels, enlarged by a whole factor to at least `minimumPictureSize` wide.
+    private func enlarged(_ panel: Panel) -> RGBImage {
+        let image = panel.rendered()
+        guard image.width > 0, image.width < minimumPictureSize else { return image }
+        let factor = (minimumPictureSize + image.width - 1) / image.width
+        let interpolation: Interpolation
+        if case .heatmap = panel.content { interpolation = .nearest } else { interpolation = .bilinear }
+        return image.scaled(width: image.width * factor, height: image.height * factor, interpolation: interpolation)
+    }
+}

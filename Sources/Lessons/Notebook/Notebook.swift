@@ -1,0 +1,106 @@
+import MiniNet
+
+/// A lesson as a literate notebook: numbered steps of prose, formulas, tensors, tables,
+/// pictures and checks. A lesson only *builds* a notebook; renderers turn it into terminal
+/// text (`TerminalRenderer`), a Markdown page with PNG pictures (`MarkdownRenderer`) or
+/// JSON (`JSONRenderer`), so every lesson looks the same everywhere.
+///
+///     let text = try LessonText(lesson: "grad-cam")
+///     let notebook = Notebook(lesson: "grad-cam", title: text("title"))
+///     notebook.step(text("weights.title"))
+///     notebook.prose(text("weights.intro", ["layer": layerName]))
+///     notebook.math("αᶜₖ = (1/Z) Σᵢ Σⱼ ∂yᶜ/∂Aᵏᵢⱼ",
+///                   latex: #"\alpha_k^c = \frac{1}{Z}\sum_i\sum_j \frac{\partial y^c}{\partial A^k_{ij}}"#)
+///     notebook.tensor("α", weights, caption: "one weight per feature map")     // [K]
+///     notebook.check(.equal("S_c = Σ M_c", "S_c", score, "Σ M_c", camSum, tolerance: 1e-5))
+///     notebook.picture("Where the network looks", [
+///         .image("input", photo), .heatmap("Grad-CAM", cam), .overlay("overlay", heatmap: cam, on: photo)])
+///
+/// Cells added before the first `step(_:)` form an unnumbered introduction (step 0).
+public final class Notebook {
+    /// A short identifier, e.g. "grad-cam"; names the files a renderer writes.
+    public let lesson: String
+    public let title: String
+    public private(set) var steps: [Step] = []
+
+    public init(lesson: String, title: String) {
+        self.lesson = lesson
+        self.title = title
+    }
+
+    /// Starts the next numbered step (1, 2, …); later cells belong to it.
+    public func step(_ title: String) {
+        let number = (steps.last?.number ?? 0) + 1
+        steps.append(Step(number: number, title: title, cells: []))
+    }
+
+    public func add(_ cell: Cell) {
+        if steps.isEmpty { steps.append(Step(number: 0, title: "", cells: [])) }
+        steps[steps.count - 1].cells.append(cell)
+    }
+
+    public func heading(_ text: String) { add(.heading(text)) }
+
+    public func prose(_ text: String) { add(.prose(text)) }
+
+    /// - Parameters:
+    ///   - unicode: for terminals, e.g. "Lᶜ = ReLU(Σₖ αᶜₖ Aᵏ)".
+    ///   - latex: for Markdown, without `$$`, e.g. `L^c = \mathrm{ReLU}(\sum_k \alpha_k^c A^k)`.
+    public func math(_ unicode: String, latex: String) { add(.math(unicode: unicode, latex: latex)) }
+
+    public func tensor(_ name: String, _ value: Tensor, caption: String? = nil) {
+        add(.tensor(name: name, value: value, caption: caption))
+    }
+
+    /// - Parameter rows: each as many entries as `headers`; numbers already formatted.
+    public func table(_ title: String? = nil, headers: [String], rows: [[String]]) {
+        add(.table(title: title, headers: headers, rows: rows))
+    }
+
+    public func picture(_ picture: Picture) { add(.picture(picture)) }
+
+    public func picture(_ title: String, _ panels: [Panel]) { add(.picture(Picture(title: title, panels: panels))) }
+
+    /// Adds the check and returns whether it passed.
+    @discardableResult
+    public func check(_ check: Check) -> Bool {
+        add(.check(check))
+        return check.ok
+    }
+
+    /// Every check, in order.
+    public var checks: [Check] {
+        steps.flatMap { step in
+            step.cells.compactMap { cell -> Check? in
+                if case let .check(check) = cell { return check }
+                return nil
+            }
+        }
+    }
+
+    /// True when every check passed (also when there are none).
+    public var allChecksPass: Bool { checks.allSatisfy(\.ok) }
+}
+
+/// A numbered step of a notebook. Step 0 (untitled) holds cells added before the first step.
+public struct Step: Sendable {
+    public let number: Int
+    public let title: String
+    public var cells: [Cell]
+}
+
+/// One piece of a notebook.
+public enum Cell: Sendable {
+    /// A sub-heading inside a step.
+    case heading(String)
+    /// Paragraphs of text; a blank line separates paragraphs, lines starting with "- " are
+    /// bullets, `backticks` mark code.
+    case prose(String)
+    /// A formula: Unicode for terminals (`∂yᶜ/∂Aᵏ`, `Σ`, `α`), LaTeX for Markdown.
+    case math(unicode: String, latex: String)
+    /// A named tensor, printed with `Tensor.formatted`.
+    case tensor(name: String, value: Tensor, caption: String?)
+    case table(title: String?, headers: [String], rows: [[String]])
+    case picture(Picture)
+    case check(Check)
+}
