@@ -8,11 +8,12 @@ enum AblationCAMExercises {
     /// ablationcam-1: weights from the scores of the ablated network.
     static func weightsFromScores(_ draw: inout StudentDraw) -> ExerciseContent {
         // A score of 4, 5, 8 or 10 keeps every weight a short decimal.
-        let score = Double(draw.pick([4, 5, 8, 10]))
-        // Two channels whose removal lowers the score, one whose removal raises it.
-        let firstDrop = draw.int(1...6)
-        var secondDrop = draw.int(1...6)
-        while secondDrop == firstDrop { secondDrop = draw.int(1...6) }
+        let wholeScore = draw.pick([4, 5, 8, 10])
+        let score = Double(wholeScore)
+        // Two channels whose removal lowers the score (but not below 0), one whose removal raises it.
+        let firstDrop = draw.int(1...(wholeScore - 1))
+        var secondDrop = draw.int(1...(wholeScore - 1))
+        while secondDrop == firstDrop { secondDrop = draw.int(1...(wholeScore - 1)) }
         let drops = draw.shuffled([Double(firstDrop), Double(secondDrop), -Double(draw.int(1...3))])
         let ablatedScores = drops.map { score - $0 }
         let weights = ablatedScores.map { (score - $0) / score }

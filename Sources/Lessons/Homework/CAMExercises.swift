@@ -12,8 +12,8 @@ enum CAMExercises {
         var pooled: [Double], catScore: Double, dogScore: Double
         repeat {
             maps = [draw.matrix(3, 3, in: 0...3), draw.matrix(3, 3, in: 0...3)]
-            catWeights = draw.values(2, in: -2...3)
-            dogWeights = draw.values(2, in: -2...3)
+            catWeights = [Double(draw.nonZeroInt(-2...3)), Double(draw.nonZeroInt(-2...3))]
+            dogWeights = [Double(draw.nonZeroInt(-2...3)), Double(draw.nonZeroInt(-2...3))]
             catBias = Double(draw.int(-2...2))
             dogBias = Double(draw.int(-2...2))
             pooled = maps.map(HomeworkMath.sum)

@@ -67,8 +67,8 @@ enum LRPExercises {
             preActivations = firstWeights.map { HomeworkMath.dot($0, input) }
             hidden = preActivations.map(HomeworkMath.relu)
             output = HomeworkMath.dot(secondWeights, hidden)
-            // At least one hidden unit off, none exactly at the kink, and a positive output.
-        } while !preActivations.contains { $0 < 0 } || preActivations.contains(0) || output <= 0
+            // Exactly one hidden unit off, none exactly at the kink, and a positive output.
+        } while preActivations.filter({ $0 < 0 }).count != 1 || preActivations.contains(0) || output <= 0
 
         let hiddenRelevance = relevanceBack(activations: hidden, weights: [secondWeights], relevance: [output])
         let inputRelevance = relevanceBack(activations: input, weights: firstWeights, relevance: hiddenRelevance)
