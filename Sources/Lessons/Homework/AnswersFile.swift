@@ -236,6 +236,13 @@ struct JSONParser {
         return node
     }
 
+    /// The text ends inside a value; named by the last line that holds text.
+    private func endedEarly(_ closing: Unicode.Scalar?) -> Problem {
+        let lastLine = String(String.UnicodeScalarView(scalars)).trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "\n", omittingEmptySubsequences: false).count
+        return Problem(message: "line \(lastLine): the JSON ends too early" + (closing.map { ", `\($0)` is missing" } ?? ""))
+    }
+
     private mutating func skipWhitespace() {
         while position < scalars.count, [" ", "\t", "\n", "\r"].contains(scalars[position]) {
             if scalars[position] == "\n" { line += 1 }
@@ -254,7 +261,7 @@ struct JSONParser {
     private mutating func parseValue() throws -> JSONNode {
         skipWhitespace()
         let startLine = line
-        guard position < scalars.count else { throw Problem(message: "line \(line): the JSON ends too early") }
+        guard position < scalars.count else { throw endedEarly(nil) }
         switch scalars[position] {
         case "{":
             position += 1
@@ -263,7 +270,8 @@ struct JSONParser {
             if position < scalars.count, scalars[position] == "}" { position += 1; return JSONNode(value: .object(members), line: startLine) }
             repeat {
                 skipWhitespace()
-                guard position < scalars.count, scalars[position] == "\"" else {
+                guard position < scalars.count else { throw endedEarly("}") }
+                guard scalars[position] == "\"" else {
                     throw Problem(message: "line \(line): expected a key in double quotes")
                 }
                 let key = try parseString()
@@ -305,7 +313,7 @@ struct JSONParser {
 
     /// After an item: `,` means another follows (true), `closing` ends the list (false).
     private mutating func consumeSeparator(closing: Unicode.Scalar) throws -> Bool {
-        guard position < scalars.count else { throw Problem(message: "line \(line): missing `\(closing)`") }
+        guard position < scalars.count else { throw endedEarly(closing) }
         if scalars[position] == "," { position += 1; return true }
         if scalars[position] == closing { position += 1; return false }
         throw Problem(message: "line \(line): expected `,` or `\(closing)`")
