@@ -25,11 +25,10 @@ struct SingleExerciseArgument: ParsableArguments {
     var id: String
 
     func validate() throws {
-        guard HomeworkCatalog.template(id: id) != nil else {
-            if HomeworkLesson(rawValue: id) != nil {
-                throw ValidationError("`\(id)` is a lesson; this command needs one exercise id, such as \(id)-1.")
-            }
-            throw ValidationError("Unknown exercise `\(id)`. Run `tutor homework list` to see the exercise ids.")
+        do {
+            _ = try HomeworkCatalog.singleTemplate(id: id)
+        } catch {
+            throw ValidationError("<id>: \(error).")
         }
     }
 }
@@ -40,8 +39,10 @@ struct ExerciseOrLessonArgument: ParsableArguments {
     var id: String
 
     func validate() throws {
-        if (try? HomeworkCatalog.templates(named: id)) == nil {
-            throw ValidationError("Unknown exercise or lesson `\(id)`. Run `tutor homework list` to see the exercise ids.")
+        do {
+            _ = try HomeworkCatalog.templates(named: id)
+        } catch {
+            throw ValidationError("<id>: \(error).")
         }
     }
 

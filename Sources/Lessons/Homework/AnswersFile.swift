@@ -73,26 +73,26 @@ public struct AnswersFile: Equatable, Sendable {
     static func parseLines(_ text: String) throws -> AnswersFile {
         var result = AnswersFile(exercise: nil, student: nil, answers: [])
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let where_ = "line \(index + 1)"
+            let location = "line \(index + 1)"
             let line = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             guard let equals = line.firstIndex(of: "=") else {
-                throw ParseProblem(message: "\(where_): expected `name = value`, found `\(line)`")
+                throw ParseProblem(message: "\(location): expected `name = value`, found `\(line)`")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             let valueText = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard isValidKey(key) else {
-                throw ParseProblem(message: "\(where_): expected `name = value` with a name such as q1, found `\(line)`")
+                throw ParseProblem(message: "\(location): expected `name = value` with a name such as q1, found `\(line)`")
             }
             guard !valueText.isEmpty else {
-                throw ParseProblem(message: "\(where_): `\(key)` has no value after `=`")
+                throw ParseProblem(message: "\(location): `\(key)` has no value after `=`")
             }
             // The exercise and student lines are names, even when they look like numbers ("student = 042").
             let value = key == "exercise" || key == "student"
                 ? AnswerValue.text(valueText.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
-                : try parseTextValue(valueText, key: key, where_: where_)
-            try result.add(key: key, value: value, where_: where_)
+                : try parseTextValue(valueText, key: key, location: location)
+            try result.add(key: key, value: value, location: location)
         }
         return result
     }
@@ -102,18 +102,18 @@ public struct AnswersFile: Equatable, Sendable {
     }
 
     /// "0.25" → number, "1, 2" or "[1, 2]" → list, "3/4" → 0.75, "B" or "\"B\"" → text.
-    static func parseTextValue(_ text: String, key: String, where_: String) throws -> AnswerValue {
+    static func parseTextValue(_ text: String, key: String, location: String) throws -> AnswerValue {
         if text.hasPrefix("[") || text.contains(",") {
             var inner = text
             if inner.hasPrefix("[") {
-                guard inner.hasSuffix("]") else { throw ParseProblem(message: "\(where_): `\(key)`: the list has no closing `]`") }
+                guard inner.hasSuffix("]") else { throw ParseProblem(message: "\(location): `\(key)`: the list has no closing `]`") }
                 inner = String(inner.dropFirst().dropLast())
             }
             var numbers = [Double]()
             for item in inner.split(separator: ",", omittingEmptySubsequences: false) {
                 let itemText = item.trimmingCharacters(in: .whitespaces)
                 guard let number = parseNumber(itemText) else {
-                    throw ParseProblem(message: "\(where_): `\(key)`: `\(itemText)` is not a number (lists are numbers separated by commas)")
+                    throw ParseProblem(message: "\(location): `\(key)`: `\(itemText)` is not a number (lists are numbers separated by commas)")
                 }
                 numbers.append(number)
             }
@@ -140,16 +140,16 @@ public struct AnswersFile: Equatable, Sendable {
         return value
     }
 
-    mutating func add(key: String, value: AnswerValue, where_: String) throws {
+    mutating func add(key: String, value: AnswerValue, location: String) throws {
         switch key {
         case "exercise", "student":
             guard case let .text(text) = value else {
-                throw ParseProblem(message: "\(where_): `\(key)` must be text such as \(key == "exercise" ? "cam-1" : "alice")")
+                throw ParseProblem(message: "\(location): `\(key)` must be text such as \(key == "exercise" ? "cam-1" : "alice")")
             }
             if key == "exercise" { exercise = text } else { student = text }
         default:
             if answers.contains(where: { $0.key == key }) {
-                throw ParseProblem(message: "\(where_): `\(key)` is answered twice")
+                throw ParseProblem(message: "\(location): `\(key)` is answered twice")
             }
             answers.append((key, value))
         }
@@ -166,20 +166,20 @@ public struct AnswersFile: Equatable, Sendable {
         var result = AnswersFile(exercise: nil, student: nil, answers: [])
         var sawAnswers = false
         for (key, member) in members {
-            let where_ = "line \(member.line)"
+            let location = "line \(member.line)"
             switch key {
             case "exercise", "student":
                 guard case let .string(text) = member.value else {
-                    throw ParseProblem(message: "\(where_): key `\(key)` must be a string")
+                    throw ParseProblem(message: "\(location): key `\(key)` must be a string")
                 }
-                try result.add(key: key, value: .text(text), where_: where_)
+                try result.add(key: key, value: .text(text), location: location)
             case "answers":
                 guard case let .object(answerMembers) = member.value else {
-                    throw ParseProblem(message: "\(where_): key `answers` must be an object such as {\"q1\": 0.25}")
+                    throw ParseProblem(message: "\(location): key `answers` must be an object such as {\"q1\": 0.25}")
                 }
                 sawAnswers = true
                 for (answerKey, answer) in answerMembers {
-                    let answerWhere = "line \(answer.line)"
+                    let answerLocation = "line \(answer.line)"
                     let value: AnswerValue
                     switch answer.value {
                     case let .number(number): value = .number(number)
@@ -192,12 +192,12 @@ public struct AnswersFile: Equatable, Sendable {
                             return number
                         })
                     default:
-                        throw ParseProblem(message: "\(answerWhere): key `\(answerKey)` must be a number, a list of numbers or a letter")
+                        throw ParseProblem(message: "\(answerLocation): key `\(answerKey)` must be a number, a list of numbers or a letter")
                     }
-                    try result.add(key: answerKey, value: value, where_: answerWhere)
+                    try result.add(key: answerKey, value: value, location: answerLocation)
                 }
             default:
-                throw ParseProblem(message: "\(where_): unknown top-level key `\(key)` (expected exercise, student, answers)")
+                throw ParseProblem(message: "\(location): unknown top-level key `\(key)` (expected exercise, student, answers)")
             }
         }
         guard sawAnswers else { throw ParseProblem(message: "line 1: key `answers` is missing") }

@@ -29,10 +29,7 @@ public struct Gradebook: Equatable, Sendable {
     /// Grades every `<student>.json` and `<student>.txt` in `directory`. A file that cannot be read
     /// or parsed gives its student a row with an error; the other students are still graded.
     public static func grade(exerciseID: String, directory: String) throws -> Gradebook {
-        guard let template = HomeworkCatalog.template(id: exerciseID) else {
-            _ = try HomeworkCatalog.exercise(id: exerciseID, student: "x")  // throws the right message
-            throw MiniNetError.invalidArgument("unknown exercise `\(exerciseID)`")
-        }
+        let template = try HomeworkCatalog.singleTemplate(id: exerciseID)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw MiniNetError.file(directory, "is not a folder of answer files")

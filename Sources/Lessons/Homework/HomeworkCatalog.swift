@@ -48,16 +48,20 @@ public enum HomeworkCatalog {
             "unknown exercise `\(name)`: use an exercise id such as cam-1 or a lesson name (\(HomeworkLesson.allCases.map(\.rawValue).joined(separator: ", "))); `tutor homework list` shows them all")
     }
 
+    /// The template of one exercise id; a lesson name or an unknown id is an error.
+    public static func singleTemplate(id: String) throws -> ExerciseTemplate {
+        if let template = template(id: id) { return template }
+        if HomeworkLesson(rawValue: id) != nil {
+            throw MiniNetError.invalidArgument(
+                "`\(id)` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. \(id)-1")
+        }
+        throw MiniNetError.invalidArgument(
+            "unknown exercise `\(id)`: `tutor homework list` shows the exercise ids, such as cam-1")
+    }
+
     /// The one exercise `id` for `student`.
     public static func exercise(id: String, student: String) throws -> Exercise {
-        guard let template = template(id: id) else {
-            if HomeworkLesson(rawValue: id) != nil {
-                throw MiniNetError.invalidArgument(
-                    "`\(id)` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. \(id)-1")
-            }
-            _ = try templates(named: id)  // throws the unknown-exercise message
-            throw MiniNetError.invalidArgument("unknown exercise `\(id)`")
-        }
+        let template = try singleTemplate(id: id)
         try validateStudentID(student)
         return template.make(student: student)
     }
