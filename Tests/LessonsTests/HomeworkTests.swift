@@ -108,6 +108,30 @@ final class HomeworkTests: XCTestCase {
         }
     }
 
+    /// Many students: every generator terminates, keeps its numbers small enough for hand work,
+    /// its key passes, and almost every student has a problem of their own.
+    func testManyStudentsGetWorkableDistinctExercises() throws {
+        let many = (0..<300).map { "s\($0)" }
+        for template in HomeworkCatalog.templates {
+            var distinct = Set<String>()
+            for student in many {
+                let exercise = template.make(student: student)
+                XCTAssertTrue(try HomeworkChecker.check(HomeworkChecker.key(for: exercise), against: exercise).allPassed)
+                for given in exercise.given {
+                    let values: [Double]
+                    switch given.value {
+                    case let .number(value): values = [value]
+                    case let .vector(vector): values = vector
+                    case let .matrix(rows): values = Array(rows.joined())
+                    }
+                    XCTAssertTrue(values.allSatisfy { abs($0) <= 20 }, "\(template.id) \(given.name)")
+                }
+                distinct.insert(HomeworkRendering.text(exercise).replacingOccurrences(of: student, with: ""))
+            }
+            XCTAssertGreaterThan(distinct.count, 270, "\(template.id): too many students share a problem")
+        }
+    }
+
     func testAnswersWithinToleranceAndFractionsPass() throws {
         let exercise = try HomeworkCatalog.exercise(id: "ablationcam-2", student: "alice")
         var key = HomeworkChecker.key(for: exercise)
