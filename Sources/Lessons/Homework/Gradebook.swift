@@ -1,0 +1,112 @@
+import Foundation
+import MiniNet
+
+/// One student's line in the grade sheet.
+public struct GradebookRow: Equatable, Sendable {
+    public var student: String
+    /// The answers file that was graded.
+    public var fileName: String
+    /// nil when the file could not be graded; then `error` says why.
+    public var report: CheckReport?
+    public var error: String?
+}
+
+/// A folder of answer files graded against one exercise, each student with their own numbers.
+///
+/// Modelled on nbgrader's gradebook export: one row per student, `student_id`, `score`,
+/// `max_score`, then the points earned on every question, then `error` (empty when the file was
+/// graded; otherwise the one-line problem, with empty score and question cells).
+public struct Gradebook: Equatable, Sendable {
+    public var exerciseID: String
+    /// The question ids, in order: the per-question columns.
+    public var questionIDs: [String]
+    public var maxScore: Int
+    /// Sorted by student id.
+    public var rows: [GradebookRow]
+    /// Files in the folder that are not answer files (not `.json` or `.txt`), for a note on stderr.
+    public var skippedFiles: [String]
+
+    /// Grades every `<student>.json` and `<student>.txt` in `directory`. A file that cannot be read
+    /// or parsed gives its student a row with an error; the other students are still graded.
+    public static func grade(exerciseID: String, directory: String) throws -> Gradebook {
+        let template = try HomeworkCatalog.singleTemplate(id: exerciseID)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw MiniNetError.file(directory, "is not a folder of answer files")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw MiniNetError.file(directory, "cannot be listed")
+        }
+
+        var filesByStudent = [String: [String]]()
+        var skipped = [String]()
+        for name in names where !name.hasPrefix(".") {
+            let url = URL(fileURLWithPath: name)
+            guard ["json", "txt"].contains(url.pathExtension.lowercased()) else { skipped.append(name); continue }
+            filesByStudent[url.deletingPathExtension().lastPathComponent, default: []].append(name)
+        }
+
+        // The questions and points are the same for every student; only the numbers differ.
+        let anyStudent = template.make(student: "x")
+        var rows = [GradebookRow]()
+        for student in filesByStudent.keys.sorted() {
+            let files = filesByStudent[student] ?? []
+            let fileName = files.joined(separator: ", ")
+            if files.count > 1 {
+                rows.append(GradebookRow(student: student, fileName: fileName, report: nil,
+                                         error: "\(student) has \(files.count) answer files (\(fileName)); keep one"))
+                continue
+            }
+            let path = (directory as NSString).appendingPathComponent(files[0])
+            do {
+                try HomeworkCatalog.validateStudentID(student)
+                let exercise = template.make(student: student)
+                let answers = try AnswersFile.read(from: path)
+                let report = try HomeworkChecker.check(answers, against: exercise, fileName: path)
+                rows.append(GradebookRow(student: student, fileName: fileName, report: report, error: nil))
+            } catch {
+                rows.append(GradebookRow(student: student, fileName: fileName, report: nil, error: "\(error)"))
+            }
+        }
+        return Gradebook(exerciseID: exerciseID, questionIDs: anyStudent.questions.map(\.id),
+                         maxScore: anyStudent.maxScore, rows: rows, skippedFiles: skipped)
+    }
+
+    /// The grade sheet as CSV (RFC 4180: fields with commas, quotes or line breaks are quoted).
+    public var csv: String {
+        var lines = [(["student_id", "score", "max_score"] + questionIDs + ["error"]).map(Gradebook.csvField).joined(separator: ",")]
+        for row in rows {
+            var fields = [row.student]
+            if let report = row.report {
+                fields += [String(report.score), String(report.maxScore)]
+                fields += report.results.map { String($0.pointsEarned) }
+                fields.append("")  // graded: no error
+            } else {
+                fields += ["", String(maxScore)] + questionIDs.map { _ in "" } + [row.error ?? ""]
+            }
+            lines.append(fields.map(Gradebook.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Writes the CSV under a temporary name next to `path`, then renames it, so that a reader
+    /// never sees half a grade sheet.
+    public func writeCSV(to path: String) throws {
+        let temporary = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(csv.utf8)) else {
+            throw MiniNetError.file(path, "cannot be written (is the folder there and writable?)")
+        }
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw MiniNetError.file(path, "cannot be written (rename failed)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import MiniNet
+
+/// One exercise before it is personalised: its id, lesson, title and generator.
+public struct ExerciseTemplate {
+    public let id: String
+    public let lesson: HomeworkLesson
+    public let title: String
+    let generate: (inout StudentDraw) -> ExerciseContent
+
+    /// The exercise as `student` sees it: numbers drawn from FNV-1a("id/student").
+    public func make(student: String) -> Exercise {
+        var draw = StudentDraw(exercise: id, student: student)
+        let content = generate(&draw)
+        return Exercise(id: id, lesson: lesson, title: title, student: student,
+                        introduction: content.introduction, given: content.given, questions: content.questions)
+    }
+}
+
+/// Every exercise, lesson by lesson.
+public enum HomeworkCatalog {
+    public static let templates: [ExerciseTemplate] = [
+        ExerciseTemplate(id: "cam-1", lesson: .cam, title: "From feature maps to class scores", generate: CAMExercises.scores),
+        ExerciseTemplate(id: "cam-2", lesson: .cam, title: "The class activation map", generate: CAMExercises.activationMap),
+        ExerciseTemplate(id: "cam-3", lesson: .cam, title: "Upsampling, and mean versus sum pooling", generate: CAMExercises.upsamplingAndMean),
+        ExerciseTemplate(id: "gradcam-1", lesson: .gradcam, title: "Channel weights from gradients", generate: GradCAMExercises.weightsFromGradients),
+        ExerciseTemplate(id: "gradcam-2", lesson: .gradcam, title: "Grad-CAM on a pooling + linear head", generate: GradCAMExercises.linearHead),
+        ExerciseTemplate(id: "gradcam-3", lesson: .gradcam, title: "The ReLU and counterfactual evidence", generate: GradCAMExercises.positiveAndCounterfactual),
+        ExerciseTemplate(id: "ablationcam-1", lesson: .ablationcam, title: "Weights from ablated scores", generate: AblationCAMExercises.weightsFromScores),
+        ExerciseTemplate(id: "ablationcam-2", lesson: .ablationcam, title: "Ablation on a pooling + linear head", generate: AblationCAMExercises.linearHead),
+        ExerciseTemplate(id: "ablationcam-3", lesson: .ablationcam, title: "The map, and what ablation costs", generate: AblationCAMExercises.mapAndCost),
+        ExerciseTemplate(id: "lrp-1", lesson: .lrp, title: "LRP-0 through one neuron", generate: LRPExercises.oneNeuron),
+        ExerciseTemplate(id: "lrp-2", lesson: .lrp, title: "LRP-0 through a small ReLU network", generate: LRPExercises.smallNetwork),
+        ExerciseTemplate(id: "lrp-3", lesson: .lrp, title: "The epsilon rule", generate: LRPExercises.epsilonRule),
+        ExerciseTemplate(id: "ig-1", lesson: .ig, title: "Riemann sums along the path", generate: IGExercises.riemannSums),
+        ExerciseTemplate(id: "ig-2", lesson: .ig, title: "Two inputs, completeness, gradient × input", generate: IGExercises.twoInputs),
+        ExerciseTemplate(id: "ig-3", lesson: .ig, title: "Black and blurred baselines", generate: IGExercises.baselines),
+    ]
+
+    public static func template(id: String) -> ExerciseTemplate? {
+        templates.first { $0.id == id }
+    }
+
+    /// The templates an argument names: one exercise id ("cam-2") or a lesson name ("cam", all of it).
+    public static func templates(named name: String) throws -> [ExerciseTemplate] {
+        if let single = template(id: name) { return [single] }
+        if let lesson = HomeworkLesson(rawValue: name) { return templates.filter { $0.lesson == lesson } }
+        throw MiniNetError.invalidArgument(
+            "unknown exercise `\(name)`: use an exercise id such as cam-1 or a lesson name (\(HomeworkLesson.allCases.map(\.rawValue).joined(separator: ", "))); `tutor homework list` shows them all")
+    }
+
+    /// The template of one exercise id; a lesson name or an unknown id is an error.
+    public static func singleTemplate(id: String) throws -> ExerciseTemplate {
+        if let template = template(id: id) { return template }
+        if HomeworkLesson(rawValue: id) != nil {
+            throw MiniNetError.invalidArgument(
+                "`\(id)` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. \(id)-1")
+        }
+        throw MiniNetError.invalidArgument(
+            "unknown exercise `\(id)`: `tutor homework list` shows the exercise ids, such as cam-1")
+    }
+
+    /// The one exercise `id` for `student`.
+    public static func exercise(id: String, student: String) throws -> Exercise {
+        let template = try singleTemplate(id: id)
+        try validateStudentID(student)
+        return template.make(student: student)
+    }
+
+    /// Student ids name answer files (alice.json), so they are kept to letters, digits, '-', '_' and '.'.
+    public static func validateStudentID(_ student: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        if student.isEmpty {
+            throw MiniNetError.invalidArgument("the student id is empty: pass one such as --student alice")
+        }
+        if student.hasPrefix(".") || !student.allSatisfy(allowed.contains) {
+            throw MiniNetError.invalidArgument(
+                "student id `\(student)` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        }
+    }
+}

@@ -1,0 +1,214 @@
+/// A JSON value to print, with object keys kept in order so output reads top to bottom.
+public indirect enum JSONOutput: Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONOutput])
+    case object([(String, JSONOutput)])
+
+    public static func == (lhs: JSONOutput, rhs: JSONOutput) -> Bool { lhs.rendered() == rhs.rendered() }
+
+    /// Pretty-printed with two-space indentation; lists of plain numbers stay on one line.
+    public func rendered(indent: Int = 0) -> String {
+        let padding = String(repeating: "  ", count: indent + 1)
+        let closing = String(repeating: "  ", count: indent)
+        switch self {
+        case let .string(text): return JSONOutput.quoted(text)
+        case let .number(value): return formatNumber(value)
+        case let .bool(value): return value ? "true" : "false"
+        case .null: return "null"
+        case let .array(items):
+            if items.isEmpty { return "[]" }
+            if items.allSatisfy({ if case .number = $0 { return true } else { return false } }) {
+                return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + items.map { padding + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + closing + "]"
+        case let .object(members):
+            if members.isEmpty { return "{}" }
+            return "{\n" + members.map { padding + JSONOutput.quoted($0.0) + ": " + $0.1.rendered(indent: indent + 1) }
+                .joined(separator: ",\n") + "\n" + closing + "}"
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}
+
+/// Text, Markdown and JSON views of exercises, keys and check reports.
+public enum HomeworkRendering {
+    // MARK: - Exercises
+
+    public static func text(_ exercise: Exercise) -> String {
+        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student))", ""]
+        lines.append(exercise.introduction)
+        lines += ["", "Given:"]
+        for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
+        lines += ["", "Questions (write the answers in a file: `tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`):"]
+        for question in exercise.questions {
+            lines.append("  \(question.id). \(question.prompt)")
+            lines.append("      [\(question.answerFormat); \(pointsText(question.points))]")
+            for (index, option) in question.options.enumerated() {
+                lines.append("      \(Question.letter(index))) \(option)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func markdown(_ exercise: Exercise) -> String {
+        var lines = ["## \(exercise.id): \(exercise.title)", "",
+                     "*\(exercise.lesson.displayName), student `\(exercise.student)`*", "", exercise.introduction, "",
+                     "**Given**", "", "```"]
+        for given in exercise.given { lines += givenLines(given) }
+        lines += ["```", "", "**Questions**", ""]
+        for question in exercise.questions {
+            lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat); \(pointsText(question.points)))*")
+            for (index, option) in question.options.enumerated() {
+                lines.append("  - \(Question.letter(index))) \(option)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ exercise: Exercise) -> JSONOutput {
+        .object([
+            ("exercise", .string(exercise.id)), ("lesson", .string(exercise.lesson.rawValue)),
+            ("title", .string(exercise.title)), ("student", .string(exercise.student)),
+            ("introduction", .string(exercise.introduction)),
+            ("given", .array(exercise.given.map { given in
+                let value: JSONOutput
+                switch given.value {
+                case let .number(number): value = .number(number)
+                case let .vector(numbers): value = .array(numbers.map { .number($0) })
+                case let .matrix(rows): value = .array(rows.map { .array($0.map { .number($0) }) })
+                }
+                return .object([("name", .string(given.name)), ("value", value)])
+            })),
+            ("questions", .array(exercise.questions.map { question in
+                var members: [(String, JSONOutput)] = [
+                    ("id", .string(question.id)), ("prompt", .string(question.prompt)),
+                    ("kind", .string(kindName(question.expected))), ("tolerance", .number(question.tolerance)),
+                    ("points", .number(Double(question.points))),
+                ]
+                if case let .vector(values) = question.expected { members.append(("count", .number(Double(values.count)))) }
+                if !question.options.isEmpty {
+                    members.append(("options", .object(question.options.enumerated().map { (Question.letter($0.offset), .string($0.element)) })))
+                }
+                return .object(members)
+            })),
+            ("max_score", .number(Double(exercise.maxScore))),
+        ])
+    }
+
+    static func kindName(_ expected: ExpectedAnswer) -> String {
+        switch expected {
+        case .number: return "number"
+        case .vector: return "list"
+        case .integer: return "integer"
+        case .choice: return "choice"
+        }
+    }
+
+    static func pointsText(_ points: Int) -> String { points == 1 ? "1 point" : "\(points) points" }
+
+    static func givenLines(_ given: Given) -> [String] {
+        switch given.value {
+        case let .number(value): return ["\(given.name) = \(formatNumber(value))"]
+        case let .vector(values): return ["\(given.name) = [\(values.map(formatNumber).joined(separator: ", "))]"]
+        case let .matrix(rows):
+            let cells = rows.map { $0.map(formatNumber) }
+            let width = cells.joined().map(\.count).max() ?? 1
+            return ["\(given.name) ="] + cells.map { row in
+                "    " + row.map { String(repeating: " ", count: width - $0.count) + $0 }.joined(separator: "  ")
+            }
+        }
+    }
+
+    // MARK: - Answers files (keys)
+
+    /// The plain `name = value` form; a valid answers file.
+    public static func text(_ answers: AnswersFile, title: String? = nil) -> String {
+        var lines = [String]()
+        if let title { lines.append("# " + title) }
+        if let exercise = answers.exercise { lines.append("exercise = \(exercise)") }
+        if let student = answers.student { lines.append("student = \(student)") }
+        for (key, value) in answers.answers { lines.append("\(key) = \(valueText(value))") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The JSON form; a valid answers file.
+    public static func json(_ answers: AnswersFile) -> JSONOutput {
+        var members = [(String, JSONOutput)]()
+        if let exercise = answers.exercise { members.append(("exercise", .string(exercise))) }
+        if let student = answers.student { members.append(("student", .string(student))) }
+        members.append(("answers", .object(answers.answers.map { key, value in
+            switch value {
+            case let .number(number): return (key, .number(number))
+            case let .vector(numbers): return (key, .array(numbers.map { .number($0) }))
+            case let .text(text): return (key, .string(text))
+            }
+        })))
+        return .object(members)
+    }
+
+    static func valueText(_ value: AnswerValue) -> String {
+        switch value {
+        case let .number(number): return formatNumber(number)
+        case let .vector(numbers): return numbers.map(formatNumber).joined(separator: ", ")
+        case let .text(text): return text
+        }
+    }
+
+    // MARK: - Check reports
+
+    public static func text(_ report: CheckReport) -> String {
+        var lines = ["\(report.exerciseID), student \(report.student):"]
+        for result in report.results {
+            let mark = result.passed ? "✓" : "✗"
+            var line = "  \(mark) \(result.questionID)  \(result.pointsEarned)/\(result.points)"
+            if let problem = result.problem { line += "  (\(problem))" }
+            lines.append(line)
+            if let hint = result.hint { lines.append("      hint: \(hint)") }
+        }
+        for key in report.unknownKeys {
+            lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
+        }
+        lines.append("Score: \(report.score)/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ report: CheckReport) -> JSONOutput {
+        .object([
+            ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
+            ("score", .number(Double(report.score))), ("max_score", .number(Double(report.maxScore))),
+            ("passed", .bool(report.allPassed)),
+            ("questions", .array(report.results.map { result in
+                .object([
+                    ("id", .string(result.questionID)), ("status", .string(result.status.rawValue)),
+                    ("points", .number(Double(result.pointsEarned))), ("max_points", .number(Double(result.points))),
+                    ("problem", result.problem.map { .string($0) } ?? .null),
+                    ("hint", result.hint.map { .string($0) } ?? .null),
+                ])
+            })),
+            ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),
+        ])
+    }
+}
