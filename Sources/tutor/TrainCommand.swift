@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
     )
 
     @Option(help: "The number of passes over the 3000 training images.")
-    var epochs = 8
+    var epochs = 10
 
     @Option(help: "The seed for the initial weights and the order of the batches.")
     var seed: UInt64 = 1
@@ -24,10 +24,10 @@ struct TrainCommand: ParsableCommand {
     var out = "out/mininet.safetensors"
 
     @Option(name: .customLong("batch-size"), help: "The number of images per optimisation step.")
-    var batchSize = 64
+    var batchSize = 32
 
     @Option(name: .customLong("learning-rate"), help: "Adam's initial learning rate; it decays to 0 along a cosine.")
-    var learningRate: Float = 0.01
+    var learningRate: Float = 0.003
 
     @Flag(name: .customLong("no-bias"), help: "Build the network without biases or BatchNorm, so that LRP-0 conserves relevance exactly.")
     var noBias = false
@@ -36,9 +36,9 @@ struct TrainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000, for example --epochs 8.") }
-        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, for example --batch-size 64.") }
-        guard learningRate > 0 && learningRate < 10 else { throw ValidationError("--learning-rate must be positive and below 10, for example --learning-rate 0.01.") }
+        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000, for example --epochs 10.") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, for example --batch-size 32.") }
+        guard learningRate > 0 && learningRate < 10 else { throw ValidationError("--learning-rate must be positive and below 10, for example --learning-rate 0.003.") }
         guard !out.isEmpty else { throw ValidationError("--out needs a file path, for example --out out/mininet.safetensors.") }
     }
 

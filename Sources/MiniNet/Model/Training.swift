@@ -39,9 +39,9 @@ public final class Adam {
 }
 
 public struct TrainingOptions: Sendable {
-    public var epochs = 8
-    public var batchSize = 64
-    public var learningRate: Float = 0.01
+    public var epochs = 10
+    public var batchSize = 32
+    public var learningRate: Float = 0.003
     public var seed: UInt64 = 1
     public var trainingImages = 3000
     public var validationImages = 600
