@@ -1,0 +1,63 @@
+import Foundation
+import MiniNet
+
+/// What a lesson is run with: the models, the picture, and the reader's choices.
+public struct LessonContext {
+    /// The network the lesson explains (by default models/mininet.safetensors).
+    public var classifier: ImageClassifier
+    /// The same architecture without biases or BatchNorm (models/mininet-nobias.safetensors),
+    /// for lessons that show exact conservation; nil when not available.
+    public var biasFreeClassifier: ImageClassifier?
+    /// The picture to explain, [3, H, W] with values in 0…1, at the network's input size.
+    /// Nil means the lesson picks its own deterministic picture from the shapes data set.
+    public var image: Tensor?
+    /// The class to explain (`--class`); nil means the predicted class.
+    public var targetClass: Int?
+    /// The layer to explain (`--layer`); nil means the lesson's default (the last conv block).
+    public var layer: String?
+    /// Seeds every random choice of the lesson (`--seed`).
+    public var seed: UInt64
+    /// Language of the prose ("en").
+    public var language: String
+
+    public init(classifier: ImageClassifier, biasFreeClassifier: ImageClassifier? = nil, image: Tensor? = nil,
+                targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = "en") {
+        self.classifier = classifier
+        self.biasFreeClassifier = biasFreeClassifier
+        self.image = image
+        self.targetClass = targetClass
+        self.layer = layer
+        self.seed = seed
+        self.language = language
+    }
+
+    /// The picture to explain: `image`, or sample `seed` of a fixed shapes data set.
+    public func pictureOrDefault(imageSize: Int) -> Tensor {
+        if let image { return image }
+        return ShapesDataset(count: 64, seed: 2026, imageSize: imageSize).sample(at: Int(seed % 64)).image
+    }
+
+    /// The last layer that produces a feature map: the default layer for the CAM family.
+    public func defaultCAMLayer(for classifier: ImageClassifier) -> String {
+        var last = ""
+        for layer in classifier.network.allLayers where layer is ReLU || layer is Residual { last = layer.name }
+        return last
+    }
+}
+
+/// One lesson of the tutor: an id (`tutor lesson ID`), a one-line summary, and a function
+/// that computes every number and check of the lesson into a notebook.
+public protocol Lesson {
+    static var id: String { get }
+    static var summary: String { get }
+    static func build(_ context: LessonContext) throws -> Notebook
+}
+
+/// Every lesson, in teaching order.
+public enum LessonCatalog {
+    public static var all: [Lesson.Type] = []
+
+    public static func lesson(id: String) -> Lesson.Type? {
+        all.first { $0.id == id }
+    }
+}

@@ -1,2 +1,0 @@
-// The lessons live here; see issue 3.
-import MiniNet
