@@ -57,6 +57,13 @@ struct TrainCommand: ParsableCommand {
             }
         }
 
+        // Fail before training, not after, when the destination cannot be written.
+        let probe = outputDirectory + "/.tutor-write-test-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw MiniNetError.file(out, "cannot write into the folder \(outputDirectory)")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+
         let bar = ProgressBar()
         let started = Date()
         let (classifier, reports) = try Trainer.train(options: options, progress: { progress in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Tutor: ParsableCommand {
@@ -9,6 +10,24 @@ struct Tutor: ParsableCommand {
         Start with `tutor train` to train the small network (or use the one shipped in models/), \
         then `tutor predict` to classify a picture, and `tutor homework list` for exercises.
         """,
-        subcommands: [TrainCommand.self, PredictCommand.self, HomeworkCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, DatasetCommand.self, HomeworkCommand.self]
     )
+
+    /// Runs the command; every failure becomes one line on stderr and a non-zero exit,
+    /// without the usage text that would otherwise bury the message.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty {
+                let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
+                FileHandle.standardError.write(Data("tutor: \(firstLine)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import MiniNet
+
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Write the synthetic shapes data set to .npy files, for use in PyTorch or NumPy.",
+        discussion: """
+        Writes train_x.npy and val_x.npy (N×3×H×W float32, values 0…1, not normalised), \
+        train_y.npy and val_y.npy (class indices as float32), and train_masks.npy (N×H×W \
+        ground-truth masks), from the same seeds that `tutor train` uses.
+        """
+    )
+
+    @Option(help: "The folder to write the .npy files into; it is created if needed.")
+    var out = "out/shapes"
+
+    func run() throws {
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw MiniNetError.file(out, "cannot create the folder")
+        }
+        let (training, validation) = Trainer.dataSets(TrainingOptions())
+        for (name, dataSet) in [("train", training), ("val", validation)] {
+            let (images, labels) = dataSet.batch(0..<dataSet.count)
+            try NumpyFile.write(images, to: "\(out)/\(name)_x.npy")
+            try NumpyFile.write(Tensor(shape: [labels.count], data: labels.map(Float.init)), to: "\(out)/\(name)_y.npy")
+            if name == "train" {
+                try NumpyFile.write(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }), to: "\(out)/train_masks.npy")
+            }
+        }
+        print("Wrote \(training.count) training and \(validation.count) validation images to \(out).")
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-import Lessons
-
-final class LessonsSmokeTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}
