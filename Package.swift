@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // libpng decode/encode written in C, with libpng's setjmp error handling,
@@ -21,7 +20,7 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
         .target(
             name: "MiniNet",
-            dependencies: ["CPNG", "CBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["CPNG", "CBLAS"]
         ),
         .target(name: "Lessons", dependencies: ["MiniNet"], resources: [.copy("Resources")]),
         .executableTarget(
