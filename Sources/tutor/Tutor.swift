@@ -10,7 +10,10 @@ struct Tutor: ParsableCommand {
         Start with `tutor train` to train the small network (or use the one shipped in models/), \
         then `tutor predict` to classify a picture, and `tutor homework list` for exercises.
         """,
-        subcommands: [TrainCommand.self, PredictCommand.self, DatasetCommand.self, HomeworkCommand.self]
+        subcommands: [
+            LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
+            DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self,
+        ]
     )
 
     /// Runs the command; every failure becomes one line on stderr and a non-zero exit,
