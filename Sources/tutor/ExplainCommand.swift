@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import MiniNet
+
+/// The explanation methods `tutor explain` offers.
+enum ExplanationMethod: String, ExpressibleByArgument, CaseIterable {
+    case cam, gradcam, ablationcam
+    case lrpZero = "lrp-0", lrpEpsilon = "lrp-epsilon"
+    case ig, saliency
+
+    var isClassActivationMap: Bool { [.cam, .gradcam, .ablationcam].contains(self) }
+}
+
+extension IntegrationMethod: ExpressibleByArgument {}
+extension Baseline: ExpressibleByArgument {}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain one prediction with CAM, Grad-CAM, Ablation-CAM, LRP, Integrated Gradients or saliency.",
+        discussion: """
+        Prints the target score y^c, the channel weights (CAM family) or the attribution totals, \
+        and the checks that apply to the method. --save-npy writes the raw result: for the CAM \
+        family the map after ReLU at the layer's own resolution, before upsampling and \
+        normalisation; for input attributions a C×H×W array. --overlay blends the heatmap over \
+        the picture (jet for CAMs, a diverging map for signed attributions). Integrated Gradients \
+        defaults follow Captum: Gauss–Legendre, 50 steps, zero baseline.
+        """
+    )
+
+    @Argument(help: "The PNG picture to explain (or give --input-npy).")
+    var image: String?
+
+    @Option(help: "The explanation method.")
+    var method: ExplanationMethod = .gradcam
+
+    @Option(name: .customLong("class"), help: "The class to explain, by name or index. By default the predicted class.")
+    var targetClass: String?
+
+    @Option(help: "The layer for the CAM family, such as features.10. By default the last convolution block.")
+    var layer: String?
+
+    @Option(help: "The number of integration steps for Integrated Gradients.")
+    var steps = 50
+
+    @Option(help: "The integration rule for Integrated Gradients.")
+    var integration: IntegrationMethod = .gaussLegendre
+
+    @Option(help: "The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred.")
+    var baseline: Baseline = .zero
+
+    @Option(help: "ε of the LRP epsilon rule.")
+    var epsilon: Float = 1e-6
+
+    @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy to explain instead of a picture.")
+    var inputNpy: String?
+
+    @Option(name: .customLong("save-npy"), help: "Write the raw result to this .npy file.")
+    var saveNpy: String?
+
+    @Option(help: "Write the heatmap blended over the picture to this PNG file.")
+    var overlay: String?
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(help: "Print the target score, the weights and the checks as JSON.")
+    var json = false
+
+    func validate() throws {
+        if (image == nil) == (inputNpy == nil) { throw ValidationError("Give a picture to explain or --input-npy PATH, exactly one of them.") }
+        guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000, for example --steps 50.") }
+        guard epsilon >= 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a non-negative number, for example --epsilon 1e-6.") }
+        if let overlay, !overlay.lowercased().hasSuffix(".png") { throw ValidationError("--overlay must name a .png file, for example --overlay heatmap.png.") }
+        if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") { throw ValidationError("--save-npy must name a .npy file, for example --save-npy map.npy.") }
+    }
+
+    func run() throws {
+        let classifier = try model.loadClassifier()
+        let input: Tensor
+        let picture: Tensor  // [3, H, W] in 0…1, for the overlay
+        if let inputNpy {
+            input = try NumpyFile.read(from: inputNpy)
+            guard input.shape == classifier.inputSize else {
+                throw MiniNetError.file(inputNpy, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
+            }
+            picture = classifier.denormalize(input)
+        } else {
+            var options = ExplanationOptions()
+            options.image = image
+            picture = try options.loadImage(for: classifier)!
+            input = classifier.normalize(picture)
+        }
+        var selection = ExplanationOptions()
+        selection.targetClass = targetClass
+        selection.layer = layer
+        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+        let target = try selection.resolveClass(for: classifier) ?? Tensor(shape: [logits.count], data: logits).argmax
+        let layerName = try selection.resolveLayer(for: classifier)
+            ?? LessonContext(classifier: classifier).defaultCAMLayer(for: classifier)
+
+        var report: [String: Any] = ["method": method.rawValue, "class": target, "label": classifier.classNames[target],
+                                     "logits": logits.map(Double.init)]
+        var checks: [[String: Any]] = []
+        func addCheck(_ name: String, _ left: Double, _ right: Double, tolerance: Double) {
+            let residual = abs(left - right)
+            checks.append(["name": name, "left": left, "right": right, "residual": residual, "tolerance": tolerance, "ok": residual <= tolerance])
+        }
+        let raw: Tensor
+        let heatmap: Tensor
+        let colorMap: ColorMap
+
+        if method.isClassActivationMap {
+            let explainer: ClassActivationMapMethod
+            switch method {
+            case .cam: explainer = CAM(classifier: classifier)
+            case .ablationcam: explainer = AblationCAM(classifier: classifier)
+            default: explainer = GradCAM(classifier: classifier)
+            }
+            let result = try explainer.explain(input: input, layer: layerName, target: .logit(target))
+            report["layer"] = layerName
+            report["target_score"] = Double(result.score)
+            report["weights"] = result.weights.map(Double.init)
+            addCheck("map = ReLU(Σ_k weight_k A^k) is non-negative", Double(result.map.min < 0 ? result.map.min : 0), 0, tolerance: 0)
+            if method == .cam, let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear {
+                // S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c with M_c before ReLU
+                let planeSize = Double(result.weightedSum.count)
+                let bias = Double(head.bias?.value.data[target] ?? 0)
+                addCheck("S_c = (1/Z) Σ M_c + b_c", Double(result.score), result.weightedSum.sum() / planeSize + bias,
+                         tolerance: 1e-4 * max(1, abs(Double(result.score))))
+            }
+            raw = result.map
+            heatmap = result.normalized
+            colorMap = .jet
+        } else {
+            let score = Double(logits[target])
+            report["target_score"] = score
+            switch method {
+            case .lrpZero, .lrpEpsilon:
+                let rule: LRPRule = method == .lrpZero ? .zero : .epsilon(epsilon)
+                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: rule)
+                report["relevance_total"] = result.relevance.sum()
+                report["absorbed"] = result.totalAbsorbed
+                addCheck("f(x) = Σ_i R_i + relevance absorbed by biases and ε", Double(result.score),
+                         result.relevance.sum() + result.totalAbsorbed, tolerance: 1e-3 * max(1, abs(Double(result.score))))
+                raw = result.relevance
+            case .ig:
+                let reference = baseline.make(for: input, classifier: classifier)
+                let result = try integratedGradients(classifier: classifier, input: input, baseline: reference,
+                                                     target: .logit(target), steps: steps, method: integration)
+                report["steps"] = steps
+                report["integration"] = integration.rawValue
+                report["baseline"] = baseline.rawValue
+                report["score_at_baseline"] = Double(result.scoreAtBaseline)
+                report["attribution_total"] = result.totalAttribution
+                addCheck("Σ_i IG_i = f(x) − f(x′) (completeness)", result.totalAttribution,
+                         Double(result.scoreAtInput) - Double(result.scoreAtBaseline), tolerance: 0.05 * max(1, abs(score)))
+                raw = result.attributions
+            default:
+                raw = try saliency(classifier: classifier, input: input, target: .logit(target), absolute: false)
+            }
+            var summed = Tensor(zeros: [raw.shape[1], raw.shape[2]])
+            for c in 0..<raw.shape[0] {
+                for index in 0..<summed.count { summed.data[index] += raw.data[c * summed.count + index] }
+            }
+            heatmap = summed
+            colorMap = .diverging
+        }
+        report["checks"] = checks
+
+        if let saveNpy { try NumpyFile.write(raw, to: saveNpy) }
+        if let overlay {
+            let blended = Lessons.overlay(heatmap, on: RGBImage(tensor: picture), map: colorMap)
+            try blended.scaled(width: blended.width * 8, height: blended.height * 8, interpolation: .nearest).write(to: overlay)
+        }
+        if json {
+            try Terminal.printJSON(report)
+        } else {
+            print("\(method.rawValue): class \(target) (\(classifier.classNames[target])), y^c = \(report["target_score"]!)")
+            if let weights = report["weights"] as? [Double] {
+                let ranked = weights.indices.sorted { weights[$0] > weights[$1] }.prefix(5)
+                print("  layer \(layerName); top channel weights: " + ranked.map { String(format: "k=%d %.5f", $0, weights[$0]) }.joined(separator: ", "))
+            }
+            for check in checks {
+                let ok = check["ok"] as! Bool
+                print("  \(ok ? "✓" : "✗") \(check["name"]!): left \(check["left"]!), right \(check["right"]!), |Δ| \(check["residual"]!) ≤ \(check["tolerance"]!)")
+            }
+            if let saveNpy { print("  raw result \(raw.shape) written to \(saveNpy)") }
+            if let overlay { print("  overlay written to \(overlay)") }
+        }
+        if checks.contains(where: { !($0["ok"] as! Bool) }) { throw ExitCode(1) }
+    }
+}
