@@ -20,6 +20,10 @@ public struct LRPLayerStep {
     public var relevanceAtInput: Double
     public var absorbedByBias: Double
     public var absorbedByStabilizer: Double
+    /// [1, …]: a, the layer's input (for a residual addition: the sum s).
+    public var activation: Tensor
+    /// [1, …]: R at the layer's input (for a residual addition: R_body + R_shortcut).
+    public var relevance: Tensor
 }
 
 public struct LRPResult {
@@ -103,7 +107,8 @@ struct RelevancePropagator {
         }
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
                                   relevanceAtOutput: relevance.sum(), relevanceAtInput: outcome.relevance.sum(),
-                                  absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer))
+                                  absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
+                                  activation: input, relevance: outcome.relevance))
         return outcome.relevance
     }
 
@@ -140,7 +145,8 @@ struct RelevancePropagator {
         steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: "split by contribution",
                                   relevanceAtOutput: sumRelevance.sum(),
                                   relevanceAtInput: split.body.sum() + split.shortcut.sum(),
-                                  absorbedByBias: 0, absorbedByStabilizer: split.absorbed))
+                                  absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
+                                  activation: bodyOutput + shortcutOutput, relevance: split.body + split.shortcut))
         var bodyRelevance = split.body
         for (index, (_, layer)) in residual.body.enumerated().reversed() {
             bodyRelevance = try propagate(through: layer, input: bodyInputs[index], relevance: bodyRelevance)
