@@ -1,0 +1,100 @@
+/// Canonizers rewrite a network into an equivalent one (same outputs) whose layers LRP's rules
+/// understand, as Zennit's canonizers do.
+
+/// BatchNorm in evaluation mode is an affine map per channel,
+///
+///     BN(y) = γ·(y − μ)/√(σ² + eps) + β,
+///
+/// so after a convolution y = w∗x + b it folds into the convolution itself:
+///
+///     w' = w · γ/√(σ² + eps)                        (per output channel)
+///     b' = (b − μ) · γ/√(σ² + eps) + β               (b = 0 when the convolution has none)
+///
+/// The merged convolution always has a bias. Its name is the convolution's.
+public func mergeBatchNorm(_ batchNorm: BatchNorm2d, into conv: Conv2d) throws -> Conv2d {
+    guard batchNorm.channels == conv.outputChannels else {
+        throw MiniNetError.invalidModel("\(batchNorm.name) has \(batchNorm.channels) channels but \(conv.name) gives \(conv.outputChannels)")
+    }
+    let channels = conv.outputChannels
+    let perChannel = conv.weight.value.count / Swift.max(channels, 1)
+    var weight = conv.weight.value                // [Cout, Cin, kH, kW]
+    var bias = Tensor(zeros: [channels])          // [Cout]
+    for c in 0..<channels {
+        let scale = batchNorm.weight.value.data[c] / (batchNorm.runningVariance.data[c] + batchNorm.epsilon).squareRoot()
+        for index in (c * perChannel)..<((c + 1) * perChannel) { weight.data[index] *= scale }
+        let convBias = conv.bias?.value.data[c] ?? 0
+        bias.data[c] = (convBias - batchNorm.runningMean.data[c]) * scale + batchNorm.bias.value.data[c]
+    }
+    let merged = Conv2d(inputChannels: conv.inputChannels, outputChannels: channels, kernelSize: conv.kernelSize,
+                        stride: conv.stride, padding: conv.padding, bias: true, weight: weight, biasValue: bias)
+    merged.name = conv.name
+    return merged
+}
+
+/// A copy of the layer tree in which every BatchNorm2d that directly follows a Conv2d (in a
+/// Sequential, or in a Residual's body) is merged into that convolution and removed (Zennit's
+/// SequentialMergeBatchNorm). Other layers are shared with the original, not copied; names
+/// stay those of the original network. The original network is not changed.
+public func mergingBatchNorm(_ layer: Layer) throws -> Layer {
+    /// Merges within one list of (local name, layer).
+    func mergeList(_ layers: [(name: String, layer: Layer)]) throws -> [(String, Layer)] {
+        var result: [(String, Layer)] = []
+        var index = 0
+        while index < layers.count {
+            let (name, current) = layers[index]
+            if let conv = current as? Conv2d, index + 1 < layers.count, let batchNorm = layers[index + 1].layer as? BatchNorm2d {
+                result.append((name, try mergeBatchNorm(batchNorm, into: conv)))
+                index += 2
+            } else {
+                result.append((name, try mergingBatchNorm(current)))
+                index += 1
+            }
+        }
+        return result
+    }
+    let copy: Layer
+    switch layer {
+    case let sequential as Sequential:
+        copy = Sequential(named: try mergeList(sequential.layers))
+    case let residual as Residual:
+        copy = Residual(body: try mergeList(residual.body),
+                        shortcut: try residual.shortcut.map { ($0.name, try mergingBatchNorm($0.layer)) },
+                        activation: residual.activation.map { ($0.name, $0.layer) })
+    default:
+        return layer
+    }
+    // The original's name; the children keep theirs (not `assignNames`, which would rename shared leaves).
+    copy.name = layer.name
+    return copy
+}
+
+/// Zennit's ResNet canonizer turns the addition of a residual block into a layer of its own,
+/// so relevance can be split between the branches. With s = u + v (u = body(x), v = shortcut(x)):
+///
+///     R_u = u ⊙ R_s / (s + ε·sign s)        R_v = v ⊙ R_s / (s + ε·sign s)
+///
+/// each branch gets relevance in proportion to its contribution, so R_u + R_v = R_s up to
+/// what ε absorbs (nothing for LRP-0, except where s = 0 exactly, whose relevance is dropped).
+///
+/// - Parameters: body, shortcut, relevance all [N, C, H, W]; `rule` is `.zero` or `.epsilon(ε)`.
+/// - Returns: (R_u, R_v, the relevance the stabiliser absorbed).
+public func splitResidualRelevance(body: Tensor, shortcut: Tensor, relevance: Tensor,
+                                   rule: LRPRule = .zero) -> (body: Tensor, shortcut: Tensor, absorbed: Double) {
+    precondition(body.shape == shortcut.shape && body.shape == relevance.shape,
+                 "residual split of shapes \(body.shape), \(shortcut.shape), \(relevance.shape)")
+    var bodyRelevance = Tensor(zeros: body.shape)
+    var shortcutRelevance = Tensor(zeros: body.shape)
+    var absorbed = 0.0
+    for index in body.data.indices {
+        let sum = body.data[index] + shortcut.data[index]
+        guard let denominator = rule.stabilize(sum) else {
+            absorbed += Double(relevance.data[index])
+            continue
+        }
+        let share = relevance.data[index] / denominator
+        bodyRelevance.data[index] = body.data[index] * share
+        shortcutRelevance.data[index] = shortcut.data[index] * share
+        absorbed += Double(denominator - sum) * Double(share)
+    }
+    return (bodyRelevance, shortcutRelevance, absorbed)
+}

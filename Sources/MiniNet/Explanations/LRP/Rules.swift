@@ -1,0 +1,127 @@
+/// LRP rules: how the relevance R_k at the output of a linear layer is shared out among its
+/// inputs j (Bach et al. 2015; Montavon et al. 2019). With the contributions z_jk = a_j w_jk
+/// and the pre-activation z_k = Σ_j z_jk + b_k (the bias is part of the denominator, as in Zennit):
+///
+///     LRP-0      R_j = Σ_k  a_j w_jk / z_k · R_k
+///     epsilon    R_j = Σ_k  a_j w_jk / (z_k + ε·sign(z_k)) · R_k        sign(0) = +1
+///     z⁺         R_j = Σ_k  a_j w⁺_jk / (z⁺_k + ε·sign(z⁺_k)) · R_k     w⁺ = max(0, w), z⁺_k = Σ_j a_j w⁺_jk + b⁺_k
+///
+/// Sign convention: ε is added with the sign of z (ε·sign z, sign 0 = +1), as Zennit's
+/// `stabilize` does, so the denominator moves away from zero and never changes sign. (The
+/// article writes ε + z; the two agree when z > 0.) z⁺ uses a tiny fixed ε = 1e-6, as Zennit's ZPlus.
+///
+/// All three are computed with the "gradient trick", as Zennit does, for any linear layer:
+///
+///     z = layer(a)                       forward pass (with bias)
+///     s = R_out / (z + ε·sign z)         one number per output neuron
+///     c = Wᵀ s                           = the layer's own backward pass applied to s
+///     R_in = a ⊙ c
+///
+/// LRP-0 divides by z itself; where z_k = 0 exactly it passes nothing back (0/0 is taken as 0).
+public enum LRPRule: Equatable, Sendable, CustomStringConvertible {
+    /// LRP-0: share in proportion to z_jk = a_j w_jk.
+    case zero
+    /// LRP-ε: like LRP-0 with ε·sign(z) added to the denominator; absorbs part of the relevance.
+    case epsilon(Float)
+    /// z⁺: only the positive weights (and positive biases) count; meant for inputs a ≥ 0.
+    case zPlus
+
+    public var description: String {
+        switch self {
+        case .zero: return "LRP-0"
+        case let .epsilon(epsilon): return "LRP-ε (ε = \(epsilon))"
+        case .zPlus: return "z⁺"
+        }
+    }
+
+    /// The stabilised denominator z + ε·sign(z) (sign 0 = +1), or nil where LRP-0 meets z = 0.
+    func stabilize(_ z: Float) -> Float? {
+        let epsilon: Float
+        switch self {
+        case .zero: return z == 0 ? nil : z
+        case let .epsilon(value): epsilon = value
+        case .zPlus: epsilon = 1e-6
+        }
+        return z + (z >= 0 ? epsilon : -epsilon)
+    }
+}
+
+/// What a rule did at one layer: the relevance at the input, and where the rest went.
+public struct RuleOutcome {
+    /// Same shape as the layer's input: R_j.
+    public var relevance: Tensor
+    /// Σ_k b_k · R_k / (z_k + ε·sign z_k): the share the biases keep.
+    public var absorbedByBias: Double
+    /// Σ_k ε·sign(z_k) · R_k / (z_k + ε·sign z_k), plus any R_k that LRP-0 drops where z_k = 0.
+    public var absorbedByStabilizer: Double
+}
+
+extension LRPRule {
+    /// Applies the rule to a Conv2d, Linear or GlobalAveragePool layer (a pooling layer is a
+    /// linear layer with weights 1/Z and no bias).
+    ///
+    /// Because z_k = Σ_j a_j w_jk + b_k, the relevance balances exactly:
+    ///
+    ///     Σ_k R_k = Σ_j R_j + Σ_k b_k s_k + Σ_k (ε·sign z_k) s_k          with s_k = R_k / (z_k + ε·sign z_k)
+    ///
+    /// - Parameters:
+    ///   - input: a, the layer's input, [N, …]
+    ///   - relevance: R_out, same shape as the layer's output, [N, …]
+    public func apply(to layer: Layer, input: Tensor, relevance: Tensor) throws -> RuleOutcome {
+        // A fresh copy with the rule's weights: its backward pass may accumulate parameter
+        // gradients without touching the network's own.
+        let (copy, bias) = try ruleLayer(for: layer)
+        let z = copy.forward(input)
+        guard z.shape == relevance.shape else {
+            throw MiniNetError.invalidArgument("\(layer.name): relevance shape \(relevance.shape) does not match the output \(z.shape)")
+        }
+        let channels = z.rank >= 2 ? z.shape[1] : 1
+        let planeSize = z.rank >= 2 ? z.count / Swift.max(z.shape[0] * channels, 1) : 1
+        var share = Tensor(zeros: z.shape)       // s_k
+        var absorbedByBias = 0.0
+        var absorbedByStabilizer = 0.0
+        for k in z.data.indices {
+            guard let denominator = stabilize(z.data[k]) else {
+                absorbedByStabilizer += Double(relevance.data[k])   // LRP-0 at z_k = 0 drops R_k
+                continue
+            }
+            let s = relevance.data[k] / denominator
+            share.data[k] = s
+            let biasValue = bias?.data[(k / planeSize) % channels] ?? 0
+            absorbedByBias += Double(biasValue) * Double(s)
+            absorbedByStabilizer += Double(denominator - z.data[k]) * Double(s)
+        }
+        let contribution = copy.backward(share)     // c = Wᵀ s
+        return RuleOutcome(relevance: input * contribution, absorbedByBias: absorbedByBias,
+                           absorbedByStabilizer: absorbedByStabilizer)
+    }
+
+    /// A copy of `layer` with the weights and bias this rule uses (w, or w⁺ and b⁺ for z⁺),
+    /// and that bias [Cout] (nil when there is none).
+    func ruleLayer(for layer: Layer) throws -> (layer: Layer, bias: Tensor?) {
+        let keep: (Float) -> Float = self == .zPlus ? { Swift.max($0, 0) } : { $0 }
+        switch layer {
+        case let conv as Conv2d:
+            let bias = conv.bias.map { $0.value.map(keep) }
+            let copy = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                              kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                              bias: bias != nil, weight: conv.weight.value.map(keep), biasValue: bias)
+            copy.name = conv.name
+            return (copy, bias)
+        case let linear as Linear:
+            let copy = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures,
+                              bias: linear.bias != nil)
+            copy.weight.value = linear.weight.value.map(keep)
+            if let bias = linear.bias { copy.bias?.value = bias.value.map(keep) }
+            copy.name = linear.name
+            return (copy, copy.bias?.value)
+        case is GlobalAveragePool:
+            // Weights 1/Z are positive, so z⁺ changes nothing; no parameters to protect.
+            let copy = GlobalAveragePool()
+            copy.name = layer.name
+            return (copy, nil)
+        default:
+            throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
+        }
+    }
+}
