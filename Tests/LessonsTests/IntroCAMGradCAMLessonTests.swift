@@ -52,9 +52,14 @@ final class IntroCAMGradCAMLessonTests: XCTestCase {
     }
 
     func testGradCAMAtAnEarlierLayerPassesItsChecks() throws {
-        let context = LessonContext(classifier: try Self.model("mininet"), layer: "features.6")
-        let notebook = try GradCAMLesson.build(context)
-        XCTAssertTrue(notebook.allChecksPass, failures(notebook))
+        let classifier = try Self.model("mininet")
+        for seed in UInt64(0)..<8 {
+            for target in classifier.classNames.indices {
+                let context = LessonContext(classifier: classifier, targetClass: target, layer: "features.6", seed: seed)
+                let notebook = try GradCAMLesson.build(context)
+                XCTAssertTrue(notebook.allChecksPass, "seed \(seed) class \(target):\n\(failures(notebook))")
+            }
+        }
     }
 
     func testBadClassAndLayerThrowOneLineErrors() throws {
@@ -78,7 +83,9 @@ final class IntroCAMGradCAMLessonTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         for lesson in Self.lessons {
             let notebook = try lesson.build(context)
-            XCTAssertFalse(TerminalRenderer(color: false).render(notebook).isEmpty)
+            let terminal = TerminalRenderer(color: false).render(notebook)
+            XCTAssertFalse(terminal.contains("⟦missing text"), "\(lesson.id) uses a key its .md file lacks")
+            XCTAssertFalse(terminal.isEmpty)
             XCTAssertFalse(try JSONRenderer().render(notebook).isEmpty)
             let markdown = try MarkdownRenderer(imageDirectory: directory.path).render(notebook)
             XCTAssertTrue(markdown.contains(notebook.title))

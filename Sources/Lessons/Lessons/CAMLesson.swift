@@ -182,12 +182,27 @@ public enum CAMLesson: Lesson {
                        rows: [0, 1].map { i in
                            ["CAM \(names[scene.labels[i]])", CAMLessonSupport.number(fraction[i][0]), CAMLessonSupport.number(fraction[i][1])]
                        })
-        notebook.check(.truth(text("scene.own", ["shape": names[a]]),
-                              "\(CAMLessonSupport.number(fraction[0][0])) > \(CAMLessonSupport.number(fraction[1][0]))",
-                              fraction[0][0] > fraction[1][0]))
-        notebook.check(.truth(text("scene.own", ["shape": names[b]]),
-                              "\(CAMLessonSupport.number(fraction[1][1])) > \(CAMLessonSupport.number(fraction[0][1]))",
-                              fraction[1][1] > fraction[0][1]))
+        let sharesHold = fraction[0][0] > fraction[1][0] && fraction[1][1] > fraction[0][1]
+        notebook.prose(text(sharesHold ? "scene.shares.hold" : "scene.shares.fail", ["a": names[a], "b": names[b]]))
+
+        // The contrast M_a − M_b = Σ_k (w^a_k − w^b_k) f_k: the CAM of the logit difference z_a − z_b.
+        let (height, width) = (scene.image.shape[1], scene.image.shape[2])
+        let signed = results.map { result in
+            resizeBilinear(result.weightedSum.reshaped([1] + result.weightedSum.shape), height: height, width: width)
+                .reshaped([height, width])
+        }
+        let contrast = signed[0] - signed[1]                                       // [H, W]
+        let meanOn = scene.masks.map { mask in (contrast * mask).sum() / max(mask.sum(), 1e-12) }
+        notebook.prose(text("scene.contrast", ["a": names[a], "b": names[b]]))
+        notebook.math("M_a − M_b = Σ_k (w^a_k − w^b_k) f_k",
+                      latex: #"M_a - M_b = \sum_k (w^a_k - w^b_k)\, f_k"#)
+        notebook.picture(text("scene.contrast.picture", ["a": names[a], "b": names[b]]), [
+            .image("x", photo),
+            .heatmap("M_\(names[a]) − M_\(names[b])", contrast, map: .diverging),
+        ])
+        notebook.check(.truth(text("scene.contrast.check", ["a": names[a], "b": names[b]]),
+                              "mean on \(names[a]) \(CAMLessonSupport.number(meanOn[0])) > mean on \(names[b]) \(CAMLessonSupport.number(meanOn[1]))",
+                              meanOn[0] > meanOn[1]))
         notebook.prose(text("scene.after"))
     }
 
