@@ -1,0 +1,66 @@
+import Foundation
+import MiniNet
+
+/// Small pieces shared by the intro, CAM and Grad-CAM lessons: reading the reader's choices
+/// (class, layer) with one-line errors, and formatting numbers for tables and prose.
+enum CAMLessonSupport {
+    /// The class to explain: `context.targetClass`, or the predicted class (argmax of the logits [L]).
+    static func targetClass(_ context: LessonContext, logits: [Float]) throws -> Int {
+        let names = context.classifier.classNames
+        guard let chosen = context.targetClass else {
+            return logits.indices.max { logits[$0] < logits[$1] } ?? 0
+        }
+        guard names.indices.contains(chosen) else {
+            throw MiniNetError.invalidArgument(
+                "class \(chosen) is out of range 0..<\(names.count) (\(names.joined(separator: ", ")))")
+        }
+        return chosen
+    }
+
+    /// The layer to explain: `context.layer`, or the last feature-map layer; an unknown name throws.
+    static func layer(_ context: LessonContext) throws -> String {
+        let classifier = context.classifier
+        let name = context.layer ?? context.defaultCAMLayer(for: classifier)
+        guard classifier.layer(named: name) != nil else {
+            throw MiniNetError.invalidArgument(
+                "no layer named '\(name)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
+        }
+        return name
+    }
+
+    /// The feature-map layer (ReLU or residual block) before `layer`, for showing that Grad-CAM
+    /// works at any depth; nil when there is none.
+    static func earlierFeatureLayer(before layer: String, in classifier: ImageClassifier) -> String? {
+        let candidates = classifier.network.allLayers.filter { $0 is ReLU || $0 is Residual }.map(\.name)
+        guard let index = candidates.firstIndex(of: layer) else { return candidates.dropLast().last }
+        return index > 0 ? candidates[index - 1] : nil
+    }
+
+    /// The picture to explain [3, H, W] in 0…1 and the network's input [3, H, W] (normalised).
+    static func picture(_ context: LessonContext) throws -> (image: Tensor, input: Tensor) {
+        let size = context.classifier.inputSize
+        let image = context.pictureOrDefault(imageSize: size[1])
+        guard image.shape == size else {
+            throw MiniNetError.invalidArgument("the picture has shape \(image.shape) but the network expects \(size)")
+        }
+        return (image, context.classifier.normalize(image))
+    }
+
+    static func number(_ value: Float) -> String { number(Double(value)) }
+
+    static func number(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    static func shape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+    /// The largest |x| of a tensor, the scale for absolute tolerances.
+    static func scale(_ tensor: Tensor) -> Double {
+        Double(tensor.data.map(abs).max() ?? 0)
+    }
+
+    /// Σ_{x,y} map·mask / Σ_{x,y} map for a non-negative map [H, W] and a mask [H, W]:
+    /// the fraction of the map's mass that falls inside the mask (0 for an all-zero map).
+    static func massFraction(_ map: Tensor, inside mask: Tensor) -> Double {
+        let total = map.sum()
+        return total > 0 ? (map * mask).sum() / total : 0
+    }
+}

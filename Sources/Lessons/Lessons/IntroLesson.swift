@@ -1,0 +1,80 @@
+import Foundation
+import MiniNet
+
+/// Lesson "intro": why we explain a network's prediction, and the three things every later
+/// lesson uses: the model (its layers and the shape each one outputs), the data (the shapes
+/// data set) and one prediction,
+///
+///     z = f(x)  (logits [L])          P_c = exp(z_c) / Σ_j exp(z_j),   Σ_c P_c = 1
+public enum IntroLesson: Lesson {
+    public static let id = "intro"
+    public static let summary = "Why explain a CNN; the model, the data and one prediction"
+
+    public static func build(_ context: LessonContext) throws -> Notebook {
+        let text = try LessonText(lesson: id, language: context.language)
+        let classifier = context.classifier
+        let (image, input) = try CAMLessonSupport.picture(context)    // [3, H, W] each
+        let notebook = Notebook(lesson: id, title: text("title"))
+        notebook.prose(text("intro"))
+
+        // Step 1: why explanations matter, in the article's three stages.
+        notebook.step(text("why.title"))
+        notebook.prose(text("why.body"))
+
+        // Step 2: the model, with each layer's output shape measured by running the input.
+        notebook.step(text("model.title"))
+        let layers = classifier.network.allLayers.filter { $0.children.isEmpty && !$0.name.isEmpty }
+        var outputShapes: [String: [Int]] = [:]
+        for layer in layers {
+            let name = layer.name
+            layer.hooks.forward = { output in outputShapes[name] = output.shape; return output }
+        }
+        classifier.network.setTraining(false)
+        let logitsFromHookedRun = classifier.forward(input.reshaped([1] + input.shape))    // [1, L]
+        for layer in layers { layer.hooks.forward = nil }
+        let parameterCount = classifier.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
+        notebook.prose(text("model.body", ["input": CAMLessonSupport.shape([1] + input.shape),
+                                           "layers": "\(layers.count)", "parameters": "\(parameterCount)"]))
+        notebook.table(text("model.table"), headers: ["layer", "type", "summary", "output shape"],
+                       rows: layers.map { layer in
+                           [layer.name, layer.typeName, layer.summary,
+                            outputShapes[layer.name].map(CAMLessonSupport.shape) ?? "?"]
+                       })
+        let lastFeatures = context.defaultCAMLayer(for: classifier)
+        notebook.prose(text("model.after", ["layer": lastFeatures,
+                                            "shape": outputShapes[lastFeatures].map(CAMLessonSupport.shape) ?? "?"]))
+
+        // Step 3: the data.
+        notebook.step(text("data.title"))
+        let size = classifier.inputSize[1]
+        notebook.prose(text("data.body", ["size": "\(size)", "classes": classifier.classNames.joined(separator: ", ")]))
+        let examples = ShapesDataset(count: 3, seed: 2026 + context.seed, imageSize: size)
+        notebook.picture(text("data.examples"), (0..<examples.count).map { index in
+            let sample = examples.sample(at: index)
+            return .image(ShapesDataset.classNames[sample.label], RGBImage(tensor: sample.image))
+        })
+
+        // Step 4: one prediction.
+        notebook.step(text("predict.title"))
+        notebook.prose(text("predict.body"))
+        notebook.picture(text("predict.picture"), [.image("x", RGBImage(tensor: image))])
+        notebook.tensor("x", input, caption: text("predict.input", ["shape": CAMLessonSupport.shape(input.shape)]))
+        let logits = classifier.forward(input.reshaped([1] + input.shape))                  // [1, L]
+        notebook.tensor("z", logits.reshaped([logits.count]), caption: text("predict.logits"))
+        notebook.math("P_c = exp(z_c) / Σⱼ exp(zⱼ)", latex: #"P_c = \frac{e^{z_c}}{\sum_j e^{z_j}}"#)
+        let probabilities = softmax(logits).reshaped([logits.count])                       // [L]
+        notebook.tensor("P", probabilities, caption: text("predict.probabilities"))
+        let predicted = probabilities.argmax
+        notebook.table(text("predict.table"), headers: ["c", "class", "z_c", "P_c"],
+                       rows: classifier.classNames.indices.map { c in
+                           ["\(c)", classifier.classNames[c], CAMLessonSupport.number(logits.data[c]),
+                            CAMLessonSupport.number(probabilities.data[c])]
+                       })
+        notebook.check(.equal(text("predict.sum"), "Σ P_c", probabilities.sum(), "1", 1, tolerance: 1e-6))
+        notebook.check(.equal(text("predict.same"), "z (hooked run)", logitsFromHookedRun, "z", logits, tolerance: 0))
+        notebook.check(.truth(text("predict.argmax"), "argmax P = argmax z = \(predicted)", predicted == logits.argmax))
+        notebook.prose(text("predict.after", ["class": classifier.classNames[predicted],
+                                              "probability": CAMLessonSupport.number(probabilities.data[predicted])]))
+        return notebook
+    }
+}
