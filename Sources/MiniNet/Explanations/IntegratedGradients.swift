@@ -1,0 +1,279 @@
+import Foundation
+
+/// How the path integral of Integrated Gradients is turned into a finite sum,
+///
+///     ∫₀¹ g(α) dα  ≈  Σ_m weight_m · g(α_m)
+///
+/// with the same points α_m and weights as Captum's `approximation_methods` (the raw values
+/// are Captum's method names with "_" → "-"; Captum's "gausslegendre" is "gauss-legendre").
+public enum IntegrationMethod: String, CaseIterable, Sendable {
+    case riemannLeft = "riemann-left"
+    case riemannRight = "riemann-right"
+    case riemannMiddle = "riemann-middle"
+    case riemannTrapezoid = "riemann-trapezoid"
+    case gaussLegendre = "gauss-legendre"
+
+    /// The fewest points the rule accepts: Captum asserts n > 1 for every Riemann rule.
+    public var minimumSteps: Int { self == .gaussLegendre ? 1 : 2 }
+
+    /// The n points α_m in [0, 1] and their weights (which sum to 1):
+    ///
+    ///     left:       α_m = m/n                 for m = 0…n−1,   weight 1/n
+    ///     right:      α_m = m/n                 for m = 1…n,     weight 1/n
+    ///     middle:     α_m = (m + ½)/n           for m = 0…n−1,   weight 1/n
+    ///     trapezoid:  α_m = m/(n−1)             for m = 0…n−1,   weight 1/n, halved at both ends
+    ///     Gauss–Legendre: α_m = (1 + t_m)/2,  weight w_m/2, where t_m are the roots of the
+    ///                 Legendre polynomial P_n on [−1, 1] and w_m its quadrature weights.
+    ///
+    /// Captum takes the Riemann points from `torch.linspace` in float32 and the weights as
+    /// Python floats (doubles); we do the same, so our α are bit for bit Captum's. (The
+    /// trapezoid weights, as in Captum, sum to 1 − 1/n, not 1: the ends are halved but the
+    /// spacing is taken as 1/n rather than 1/(n−1).) Needs `steps ≥ minimumSteps`.
+    public func pointsAndWeights(steps: Int) -> (alphas: [Double], weights: [Double]) {
+        precondition(steps >= minimumSteps, "\(rawValue) needs at least \(minimumSteps) steps, got \(steps)")
+        let n = Double(steps)
+        switch self {
+        case .riemannLeft:
+            return (float32LinearSpace(from: 0, to: 1 - 1 / n, count: steps), Array(repeating: 1 / n, count: steps))
+        case .riemannRight:
+            return (float32LinearSpace(from: 1 / n, to: 1, count: steps), Array(repeating: 1 / n, count: steps))
+        case .riemannMiddle:
+            return (float32LinearSpace(from: 1 / (2 * n), to: 1 - 1 / (2 * n), count: steps),
+                    Array(repeating: 1 / n, count: steps))
+        case .riemannTrapezoid:
+            var weights = Array(repeating: 1 / n, count: steps)
+            weights[0] /= 2
+            weights[steps - 1] /= 2
+            return (float32LinearSpace(from: 0, to: 1, count: steps), weights)
+        case .gaussLegendre:
+            let (nodes, weights) = gaussLegendreNodesAndWeights(count: steps)
+            return (nodes.map { 0.5 * (1 + $0) }, weights.map { 0.5 * $0 })
+        }
+    }
+}
+
+/// `torch.linspace(start, end, count)` for float32, as PyTorch's CPU kernel computes it: the
+/// step is rounded to float32, the first half counts up from `start` and the second half
+/// counts down from `end` (so both ends are exact).
+func float32LinearSpace(from start: Double, to end: Double, count: Int) -> [Double] {
+    let (low, high) = (Float(start), Float(end))
+    guard count > 1 else { return [Double(low)] }
+    let step = (high - low) / Float(count - 1)
+    return (0..<count).map { i in
+        Double(i < count / 2 ? low + step * Float(i) : high - step * Float(count - 1 - i))
+    }
+}
+
+/// Gauss–Legendre quadrature on [−1, 1] with n points, exact for polynomials of degree ≤ 2n − 1:
+///
+///     ∫₋₁¹ p(t) dt = Σ_m w_m p(t_m),   P_n(t_m) = 0,   w_m = 2 / ((1 − t_m²) · P_n′(t_m)²)
+///
+/// Each root is found by Newton's method on P_n, starting from the estimate
+/// t ≈ cos(π(m + ¾)/(n + ½)); P_n and P_n′ come from Bonnet's recurrence
+///
+///     (k + 1) P_{k+1}(t) = (2k + 1) t P_k(t) − k P_{k−1}(t),   P_n′(t) = n (t P_n − P_{n−1}) / (t² − 1)
+///
+/// Results are in ascending order of t, like numpy's `leggauss`. Cost O(n²).
+public func gaussLegendreNodesAndWeights(count n: Int) -> (nodes: [Double], weights: [Double]) {
+    precondition(n >= 1, "Gauss–Legendre needs at least one point")
+    /// (P_n(t), P_n′(t))
+    func legendre(_ t: Double) -> (value: Double, derivative: Double) {
+        var (previous, current) = (1.0, t)                // P_0, P_1
+        if n == 1 { return (t, 1) }
+        for k in 1..<n {
+            let next = (Double(2 * k + 1) * t * current - Double(k) * previous) / Double(k + 1)
+            (previous, current) = (current, next)
+        }
+        return (current, Double(n) * (t * current - previous) / (t * t - 1))
+    }
+    var nodes = [Double](repeating: 0, count: n)
+    var weights = [Double](repeating: 0, count: n)
+    // The roots are symmetric about 0: find the positive half (and 0 for odd n), mirror the rest.
+    for m in 0..<((n + 1) / 2) {
+        var t = cos(Double.pi * (Double(m) + 0.75) / (Double(n) + 0.5))
+        for _ in 0..<100 {
+            let (value, derivative) = legendre(t)
+            let change = value / derivative
+            t -= change
+            if abs(change) <= 1e-16 * max(1, abs(t)) { break }
+        }
+        let derivative = legendre(t).derivative
+        let weight = 2 / ((1 - t * t) * derivative * derivative)
+        // m counts down from the largest root; store ascending.
+        nodes[n - 1 - m] = t
+        nodes[m] = -t
+        weights[n - 1 - m] = weight
+        weights[m] = weight
+    }
+    if n % 2 == 1 { nodes[n / 2] = 0 }
+    return (nodes, weights)
+}
+
+/// What Integrated Gradients computed for one image and class.
+public struct IGResult {
+    /// [C, H, W]: IG_i = (x_i − x′_i) · Σ_m weight_m · ∂f/∂x_i (x′ + α_m (x − x′))
+    public var attributions: Tensor
+    /// f(x), the explained score at the input
+    public var scoreAtInput: Float
+    /// f(x′), the score at the baseline
+    public var scoreAtBaseline: Float
+    /// [M]: the points α_m on the straight path from x′ (α = 0) to x (α = 1)
+    public var alphas: [Double]
+    /// [M]: the quadrature weights of the points
+    public var weights: [Double]
+
+    public init(attributions: Tensor, scoreAtInput: Float, scoreAtBaseline: Float, alphas: [Double], weights: [Double]) {
+        self.attributions = attributions
+        self.scoreAtInput = scoreAtInput
+        self.scoreAtBaseline = scoreAtBaseline
+        self.alphas = alphas
+        self.weights = weights
+    }
+
+    /// Σ_i IG_i, accumulated in Double
+    public var totalAttribution: Double { attributions.sum() }
+
+    /// |Σ_i IG_i − (f(x) − f(x′))|: how far the sum is from completeness
+    public var completenessGap: Double {
+        abs(totalAttribution - (Double(scoreAtInput) - Double(scoreAtBaseline)))
+    }
+}
+
+/// Integrated Gradients (Sundararajan et al. 2017) for input x [C, H, W] and baseline x′ [C, H, W]:
+///
+///     IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα
+///             ≈ (x_i − x′_i) · Σ_m weight_m · ∂f/∂x_i (x′ + α_m (x − x′))
+///
+/// and completeness, Σ_i IG_i = f(x) − f(x′), holds up to the error of the quadrature.
+/// f is the target's y^c. The M points on the path go through the network `batchSize` at a
+/// time: one forward and one backward pass per batch, the gradients summed with their weights
+/// (in Double). Captum's `IntegratedGradients.attribute` with the same method and steps.
+public func integratedGradients(classifier: ImageClassifier, input: Tensor, baseline: Tensor,
+                                target: ExplanationTarget, steps: Int = 50,
+                                method: IntegrationMethod = .gaussLegendre,
+                                batchSize: Int = 32) throws -> IGResult {
+    guard steps >= method.minimumSteps && steps <= 100_000 else {
+        throw MiniNetError.invalidArgument("integration steps \(steps) out of range \(method.minimumSteps)…100000 for \(method.rawValue)")
+    }
+    guard batchSize >= 1 && batchSize <= 4096 else {
+        throw MiniNetError.invalidArgument("batch size \(batchSize) out of range 1…4096")
+    }
+    try validateExplanationInput(classifier: classifier, input: input, target: target)
+    guard baseline.shape == input.shape else {
+        throw MiniNetError.invalidArgument("baseline has shape \(baseline.shape) but the input has \(input.shape)")
+    }
+    let (alphas, weights) = method.pointsAndWeights(steps: steps)
+    let difference = input - baseline                                           // [C, H, W]
+    let size = input.count
+    var weightedGradient = [Double](repeating: 0, count: size)                 // [C·H·W]
+    classifier.network.setTraining(false)
+    var start = 0
+    while start < steps {
+        let end = min(start + batchSize, steps)
+        var batch = [Float]()
+        batch.reserveCapacity((end - start) * size)
+        for m in start..<end {
+            let alpha = Float(alphas[m])
+            for i in 0..<size { batch.append(baseline.data[i] + alpha * difference.data[i]) }
+        }
+        let logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))  // [B, L]
+        let classes = logits.shape[1]
+        var logitsGradient = [Float]()                                          // [B, L]
+        for row in 0..<(end - start) {
+            logitsGradient += target.valueAndGradient(logits: Array(logits.data[(row * classes)..<((row + 1) * classes)])).gradient
+        }
+        let gradients = classifier.backward(Tensor(shape: logits.shape, data: logitsGradient))  // [B, C, H, W]
+        for row in 0..<(end - start) {
+            let weight = weights[start + row]
+            let offset = row * size
+            for i in 0..<size { weightedGradient[i] += weight * Double(gradients.data[offset + i]) }
+        }
+        start = end
+    }
+    var attributions = difference
+    for i in 0..<size { attributions.data[i] = Float(Double(difference.data[i]) * weightedGradient[i]) }
+
+    let endpoints = target.values(batchLogits: classifier.forward(Tensor.stack([input, baseline])))
+    return IGResult(attributions: attributions, scoreAtInput: endpoints[0], scoreAtBaseline: endpoints[1],
+                    alphas: alphas, weights: weights)
+}
+
+/// Throws unless `input` is one [C, H, W] image of the classifier's input size and the
+/// target's class exists.
+func validateExplanationInput(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget) throws {
+    guard input.shape == classifier.inputSize else {
+        throw MiniNetError.invalidArgument("input has shape \(input.shape) but the model expects \(classifier.inputSize)")
+    }
+    guard target.classIndex >= 0 && target.classIndex < classifier.classNames.count else {
+        throw MiniNetError.invalidArgument("class \(target.classIndex) is out of range 0..<\(classifier.classNames.count)")
+    }
+}
+
+/// Where the straight path of Integrated Gradients starts: the picture that means "no evidence".
+public enum Baseline: String, CaseIterable, Sendable {
+    /// All zeros in the network's (normalised) input space: Captum's default baseline. With
+    /// mean 0.5 and std 0.25 this is a mid-grey picture.
+    case zero
+    /// A black picture (every byte 0), normalised: (0 − mean)/std per channel.
+    case black
+    /// The input blurred with a Gaussian of σ = `Baseline.blurSigma` pixels: the colours stay,
+    /// the shapes' edges go.
+    case blurred
+
+    /// σ of the `blurred` baseline, in pixels. 4 px on a 32×32 picture washes a shape out into a
+    /// soft blob. The kernel reaches 3σ each way; the picture's edge pixels are repeated beyond it.
+    public static let blurSigma = 4.0
+
+    /// The baseline x′ [C, H, W] for a normalised input x [C, H, W].
+    public func make(for input: Tensor, classifier: ImageClassifier) -> Tensor {
+        switch self {
+        case .zero:
+            return Tensor(zeros: input.shape)
+        case .black:
+            return classifier.normalize(Tensor(zeros: input.shape))
+        case .blurred:
+            // The blur's weights sum to 1 and normalising is affine per channel, so blurring the
+            // normalised input equals normalising the blurred picture.
+            return gaussianBlur(input, sigma: Baseline.blurSigma)
+        }
+    }
+}
+
+/// Separable Gaussian blur of [C, H, W]: kernel g(d) ∝ exp(−d²/(2σ²)) for |d| ≤ ⌈3σ⌉, normalised
+/// to sum 1, rows then columns; outside the picture the edge pixel is repeated.
+public func gaussianBlur(_ input: Tensor, sigma: Double) -> Tensor {
+    precondition(input.rank == 3, "gaussianBlur expects [C, H, W], got \(input.shape)")
+    guard sigma > 0 else { return input }
+    let radius = Int((3 * sigma).rounded(.up))
+    var kernel = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+    let kernelTotal = kernel.reduce(0, +)
+    kernel = kernel.map { $0 / kernelTotal }
+    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+    var rowsBlurred = input
+    for c in 0..<channels {
+        for y in 0..<height {
+            for x in 0..<width {
+                var total = 0.0
+                for d in -radius...radius {
+                    let source = min(max(x + d, 0), width - 1)
+                    total += kernel[d + radius] * Double(input.data[(c * height + y) * width + source])
+                }
+                rowsBlurred.data[(c * height + y) * width + x] = Float(total)
+            }
+        }
+    }
+    var output = rowsBlurred
+    for c in 0..<channels {
+        for y in 0..<height {
+            for x in 0..<width {
+                var total = 0.0
+                for d in -radius...radius {
+                    let source = min(max(y + d, 0), height - 1)
+                    total += kernel[d + radius] * Double(rowsBlurred.data[(c * height + source) * width + x])
+                }
+                output.data[(c * height + y) * width + x] = Float(total)
+            }
+        }
+    }
+    return output
+}
