@@ -55,7 +55,9 @@ public protocol Lesson {
 
 /// Every lesson, in teaching order.
 public enum LessonCatalog {
-    public static var all: [Lesson.Type] = []
+    public static let all: [Lesson.Type] = [
+        IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, LRPLesson.self,
+    ]
 
     public static func lesson(id: String) -> Lesson.Type? {
         all.first { $0.id == id }
