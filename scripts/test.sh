@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: installs libpng-dev and libopenblas-dev if needed, then `swift test`.
+# Runs every test: installs libpng-dev and libopenblas-dev if needed, builds tutor, checks that
+# the generated lesson pages in docs/ are up to date, then runs `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 swift build -c release --product tutor
+.build/release/tutor export-docs --check
 swift test "$@"

@@ -121,7 +121,6 @@ struct ExplainCommand: ParsableCommand {
             report["layer"] = layerName
             report["target_score"] = Double(result.score)
             report["weights"] = result.weights.map(Double.init)
-            addCheck("map = ReLU(Σ_k weight_k A^k) is non-negative", Double(result.map.min < 0 ? result.map.min : 0), 0, tolerance: 0)
             if method == .cam, let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear {
                 // S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c with M_c before ReLU
                 let planeSize = Double(result.weightedSum.count)

@@ -12,7 +12,7 @@ struct Tutor: ParsableCommand {
         """,
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
-            DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self,
+            ExplainCommand.self, DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self,
         ]
     )
 
