@@ -1,0 +1,155 @@
+import Foundation
+import MiniNet
+
+/// Integrated Gradients on the small CNN: the path integral, five ways to approximate it, and
+/// how the choice of baseline changes the answer.
+///
+///     IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα
+///     Σ_i IG_i(x) = f(x) − f(x′)                                  (completeness)
+public enum IGLesson: Lesson {
+    public static let id = "ig"
+    public static let summary = "Integrated Gradients: the path integral, five quadrature rules, three baselines"
+
+    /// The step counts of the quadrature table.
+    static let stepCounts = [10, 50, 200]
+    /// Steps used for the baseline comparison (the largest of the table).
+    static let baselineSteps = 200
+    /// Completeness at 200 steps: |Σ IG − (f(x) − f(x′))| ≤ this · max(1, |f(x) − f(x′)|).
+    /// A ReLU network's gradient jumps where a unit switches on or off, so no rule converges
+    /// fast; 200 points still get within a few percent.
+    static let relativeGapAt200: Double = 0.03
+    /// Gauss–Legendre at 50 steps (Captum's default): the same bound, a little looser.
+    static let relativeGapGaussLegendre50: Double = 0.05
+
+    public static func build(_ context: LessonContext) throws -> Notebook {
+        let text = try LessonText(lesson: id, language: context.language)
+        let classifier = context.classifier
+        if let layer = context.layer, classifier.layer(named: layer) == nil {
+            throw MiniNetError.invalidArgument("no layer named '\(layer)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
+        }
+        let picture = context.pictureOrDefault(imageSize: classifier.inputSize[1])     // [3, H, W] in 0…1
+        let input = classifier.normalize(picture)                                      // [3, H, W]
+        let logits = classifier.forward(input.reshaped([1] + input.shape)).data         // [L]
+        let targetClass = context.targetClass ?? Tensor(shape: [logits.count], data: logits).argmax
+        guard targetClass >= 0 && targetClass < classifier.classNames.count else {
+            throw MiniNetError.invalidArgument("class \(targetClass) is out of range 0..<\(classifier.classNames.count)")
+        }
+        let target = ExplanationTarget.logit(targetClass)
+        let className = classifier.classNames[targetClass]
+        let notebook = Notebook(lesson: id, title: text("title"))
+        notebook.prose(text("intro"))
+
+        // 1. The picture and the score to explain.
+        notebook.step(text("input.title"))
+        notebook.prose(text("input.body", ["class": className, "score": format(logits[targetClass])]))
+        notebook.table(text("input.table"), headers: ["c", "class", "z_c"],
+                       rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
+        notebook.picture(text("input.picture"), [.image(text("input.caption"), RGBImage(tensor: picture))])
+
+        // 2. The formula.
+        notebook.step(text("formula.title"))
+        notebook.prose(text("formula.body"))
+        notebook.math("IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα",
+                      latex: #"\mathrm{IG}_i(x) = (x_i - x'_i)\int_0^1 \frac{\partial f(x' + \alpha(x - x'))}{\partial x_i}\,d\alpha"#)
+        notebook.prose(text("formula.completeness"))
+        notebook.math("Σ_i IG_i(x) = f(x) − f(x′)", latex: #"\sum_i \mathrm{IG}_i(x) = f(x) - f(x')"#)
+        notebook.prose(text("formula.sum"))
+        notebook.math("IG_i(x) ≈ (x_i − x′_i) · Σ_m w_m · ∂f(x′ + α_m(x − x′))/∂x_i",
+                      latex: #"\mathrm{IG}_i(x) \approx (x_i - x'_i)\sum_m w_m \frac{\partial f(x' + \alpha_m(x - x'))}{\partial x_i}"#)
+
+        // 3. The five rules: where they put the points.
+        notebook.step(text("rules.title"))
+        notebook.prose(text("rules.body"))
+        let shownSteps = 5
+        notebook.table(text("rules.table", ["steps": "\(shownSteps)"]), headers: ["rule", "α_m", "w_m", "Σ w_m"],
+                       rows: IntegrationMethod.allCases.map { method in
+                           let (alphas, weights) = method.pointsAndWeights(steps: shownSteps)
+                           return [method.rawValue, alphas.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                                   weights.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                                   String(format: "%.3f", weights.reduce(0, +))]
+                       })
+
+        // 4. Completeness gap per rule and step count (zero baseline, Captum's default).
+        notebook.step(text("gaps.title"))
+        let zeroBaseline = Baseline.zero.make(for: input, classifier: classifier)
+        var results: [IntegrationMethod: [Int: IGResult]] = [:]
+        for method in IntegrationMethod.allCases {
+            for steps in stepCounts {
+                results[method, default: [:]][steps] = try integratedGradients(
+                    classifier: classifier, input: input, baseline: zeroBaseline, target: target, steps: steps, method: method)
+            }
+        }
+        func result(_ method: IntegrationMethod, _ steps: Int) -> IGResult { results[method]![steps]! }
+        let reference = result(.gaussLegendre, baselineSteps)
+        let change = Double(reference.scoreAtInput) - Double(reference.scoreAtBaseline)
+        notebook.prose(text("gaps.body", ["fx": format(reference.scoreAtInput), "fbaseline": format(reference.scoreAtBaseline),
+                                          "change": format(change)]))
+        notebook.math("gap = | Σ_i IG_i − (f(x) − f(x′)) |", latex: #"\text{gap} = \Bigl|\sum_i \mathrm{IG}_i - \bigl(f(x) - f(x')\bigr)\Bigr|"#)
+        notebook.table(text("gaps.table"), headers: ["rule"] + stepCounts.map { "gap, \($0) steps" },
+                       rows: IntegrationMethod.allCases.map { method in
+                           [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
+                       })
+        notebook.prose(text("gaps.after"))
+        let scale = max(1, abs(change))
+        for method in IntegrationMethod.allCases {
+            notebook.check(.equal(text("gaps.check", ["rule": method.rawValue, "steps": "\(baselineSteps)"]),
+                                  "Σ IG", result(method, baselineSteps).totalAttribution, "f(x) − f(x′)", change,
+                                  tolerance: relativeGapAt200 * scale))
+        }
+        notebook.check(.equal(text("gaps.gauss"), "Σ IG (50 steps)", result(.gaussLegendre, 50).totalAttribution,
+                              "f(x) − f(x′)", change, tolerance: relativeGapGaussLegendre50 * scale))
+
+        // 5. The baseline.
+        notebook.step(text("baselines.title"))
+        notebook.prose(text("baselines.body", ["sigma": String(format: "%g", Baseline.blurSigma)]))
+        let baselines: [Baseline] = [.black, .zero, .blurred]
+        var byBaseline: [(baseline: Baseline, start: Tensor, result: IGResult)] = []
+        for baseline in baselines {
+            let start = baseline.make(for: input, classifier: classifier)                // [3, H, W]
+            let attribution = baseline == .zero
+                ? reference
+                : try integratedGradients(classifier: classifier, input: input, baseline: start, target: target,
+                                          steps: baselineSteps, method: .gaussLegendre)
+            byBaseline.append((baseline, start, attribution))
+        }
+        notebook.table(text("baselines.table", ["steps": "\(baselineSteps)"]),
+                       headers: ["baseline x′", "f(x′)", "f(x) − f(x′)", "Σ IG", "gap"],
+                       rows: byBaseline.map { entry in
+                           [entry.baseline.rawValue, format(entry.result.scoreAtBaseline),
+                            format(Double(entry.result.scoreAtInput) - Double(entry.result.scoreAtBaseline)),
+                            format(entry.result.totalAttribution), String(format: "%.5f", entry.result.completenessGap)]
+                       })
+        notebook.picture(text("baselines.starts"), byBaseline.map { entry in
+            .image(entry.baseline.rawValue, RGBImage(tensor: classifier.denormalize(entry.start).map { min(max($0, 0), 1) }))
+        })
+        for entry in byBaseline {
+            let baselineChange = Double(entry.result.scoreAtInput) - Double(entry.result.scoreAtBaseline)
+            notebook.check(.equal(text("baselines.check", ["baseline": entry.baseline.rawValue]), "Σ IG",
+                                  entry.result.totalAttribution, "f(x) − f(x′)", baselineChange,
+                                  tolerance: relativeGapAt200 * max(1, abs(baselineChange))))
+        }
+
+        // 6. Pictures.
+        notebook.step(text("pictures.title"))
+        notebook.prose(text("pictures.body"))
+        let maps = byBaseline.map { (name: $0.baseline.rawValue, map: channelSum($0.result.attributions)) }   // [H, W] each
+        notebook.tensor("Σ_c IG (x′ = \(maps[0].name))", maps[0].map, caption: text("pictures.caption"))
+        let gradient = try saliency(classifier: classifier, input: input, target: target, absolute: false)  // [3, H, W]
+        notebook.picture(text("pictures.row"),
+                         [.image(text("input.caption"), RGBImage(tensor: picture))]
+                         + maps.map { .heatmap("IG, x′ = \($0.name)", $0.map, map: .diverging) }
+                         + [.heatmap(text("pictures.saliency"), channelSum(gradient), map: .diverging)])
+        notebook.prose(text("pictures.after"))
+        return notebook
+    }
+
+    /// Σ_c A[c, y, x]: [C, H, W] → [H, W]
+    static func channelSum(_ attributions: Tensor) -> Tensor {
+        var total = Tensor(zeros: Array(attributions.shape.dropFirst()))
+        for channel in 0..<attributions.shape[0] { total += attributions.slice(channel) }
+        return total
+    }
+
+    static func format(_ value: Float) -> String { String(format: "%.4f", value) }
+    static func format(_ value: Double) -> String { String(format: "%.4f", value) }
+}
