@@ -56,7 +56,7 @@ public protocol Lesson {
 /// Every lesson, in teaching order.
 public enum LessonCatalog {
     public static let all: [Lesson.Type] = [
-        IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, LRPLesson.self,
+        IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, LRPLesson.self, IGLesson.self,
     ]
 
     public static func lesson(id: String) -> Lesson.Type? {

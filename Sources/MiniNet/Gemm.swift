@@ -8,7 +8,23 @@ import CBLAS
 public enum Gemm {
     /// Limits OpenBLAS to the given number of threads (PyTorch's `torch.set_num_threads`).
     public static func setThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(count))
+        maximumThreads = max(1, count)
+    }
+
+    /// The most threads a large product may use (2 by default, the machine's cores).
+    nonisolated(unsafe) static var maximumThreads = 2
+    nonisolated(unsafe) private static var currentThreads = 0
+
+    /// Products below this many multiply-adds run on one thread: for the small matrices of a
+    /// 32×32 network, waking a second OpenBLAS thread costs more than it saves.
+    static let threadingThreshold = 1 << 22
+
+    private static func chooseThreads(work: Int) {
+        let wanted = work < threadingThreshold ? 1 : maximumThreads
+        if wanted != currentThreads {
+            openblas_set_num_threads(Int32(wanted))
+            currentThreads = wanted
+        }
     }
 
     public static func multiply(
@@ -23,6 +39,7 @@ public enum Gemm {
             for index in 0..<(m * n) { c[index] = beta == 0 ? 0 : beta * c[index] }
             return
         }
+        chooseThreads(work: m * n * k)
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
