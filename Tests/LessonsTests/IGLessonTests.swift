@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import MiniNet
-@testable import Lessons
+import Lessons
 
 final class IGLessonTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import MiniNet
+import MiniNet
 
 final class IntegratedGradientsTests: XCTestCase {
     /// The repository root, three levels above this file.
