@@ -17,7 +17,7 @@ public enum Gemm {
 
     /// Products below this many multiply-adds run on one thread: for the small matrices of a
     /// 32×32 network, waking a second OpenBLAS thread costs more than it saves.
-    static let threadingThreshold = 1 << 22
+    static let threadingThreshold = 1 << 26
 
     private static func chooseThreads(work: Int) {
         let wanted = work < threadingThreshold ? 1 : maximumThreads

@@ -38,6 +38,9 @@ open class Layer {
     /// "train" mode uses batch statistics in BatchNorm; "eval" uses running statistics.
     public internal(set) var isTraining: Bool = false
     public let hooks = LayerHooks()
+    /// Whether backward accumulates ∂loss/∂parameters (PyTorch's requires_grad). Explanation
+    /// methods need only ∂y/∂input and turn it off, which skips a matrix product per layer.
+    public internal(set) var computesParameterGradients: Bool = true
 
     public init() {}
 
@@ -96,6 +99,12 @@ extension Layer {
     public func setTraining(_ training: Bool) {
         isTraining = training
         for (_, child) in children { child.setTraining(training) }
+    }
+
+    /// Turns parameter gradients on or off for this layer and every descendant.
+    public func setParameterGradients(_ enabled: Bool) {
+        computesParameterGradients = enabled
+        for (_, child) in children { child.setParameterGradients(enabled) }
     }
 
     /// Every layer of the tree in pre-order, this one first.

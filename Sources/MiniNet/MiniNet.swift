@@ -1,3 +1,5 @@
+import CBLAS
+
 /// MiniNet: a small, readable deep-learning library, written to be read by students.
 ///
 /// Legend of symbols used in shape comments throughout MiniNet:
@@ -19,4 +21,12 @@
 /// gradients accumulate (`+=`) until `zeroGradients()` is called, as in PyTorch.
 public enum MiniNet {
     public static let version = "0.1.0"
+
+    /// Keeps large buffers (im2col columns, activations) in the heap for reuse instead of
+    /// returning them to the system after every layer: glibc otherwise maps and unmaps every
+    /// buffer above 128 KiB, and the page faults of the fresh pages cost more than the
+    /// arithmetic on a small network.
+    public static func configureAllocator() {
+        tutor_configure_allocator()
+    }
 }

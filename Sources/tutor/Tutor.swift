@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MiniNet
 
 @main
 struct Tutor: ParsableCommand {
@@ -19,6 +20,7 @@ struct Tutor: ParsableCommand {
     /// Runs the command; every failure becomes one line on stderr and a non-zero exit,
     /// without the usage text that would otherwise bury the message.
     static func main() {
+        MiniNet.configureAllocator()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -15,4 +15,7 @@ void cblas_sgemm(const enum CBLAS_ORDER Order, const enum CBLAS_TRANSPOSE TransA
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
+/* glibc allocator tuning for many large, short-lived buffers (defined in shim.c). */
+void tutor_configure_allocator(void);
+
 #endif

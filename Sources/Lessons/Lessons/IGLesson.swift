@@ -76,7 +76,7 @@ public enum IGLesson: Lesson {
         for method in IntegrationMethod.allCases {
             for steps in stepCounts {
                 results[method, default: [:]][steps] = try integratedGradients(
-                    classifier: classifier, input: input, baseline: zeroBaseline, target: target, steps: steps, method: method)
+                    classifier: classifier, input: input, baseline: zeroBaseline, target: target, steps: steps, method: method, batchSize: 200)
             }
         }
         func result(_ method: IntegrationMethod, _ steps: Int) -> IGResult { results[method]![steps]! }
@@ -109,7 +109,7 @@ public enum IGLesson: Lesson {
             let attribution = baseline == .zero
                 ? reference
                 : try integratedGradients(classifier: classifier, input: input, baseline: start, target: target,
-                                          steps: baselineSteps, method: .gaussLegendre)
+                                          steps: baselineSteps, method: .gaussLegendre, batchSize: 200)
             byBaseline.append((baseline, start, attribution))
         }
         notebook.table(text("baselines.table", ["steps": "\(baselineSteps)"]),

@@ -166,7 +166,7 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
     let difference = input - baseline                                           // [C, H, W]
     let size = input.count
     var weightedGradient = [Double](repeating: 0, count: size)                 // [C·H·W]
-    classifier.network.setTraining(false)
+    classifier.prepareForExplanation()
     var start = 0
     while start < steps {
         let end = min(start + batchSize, steps)

@@ -27,7 +27,7 @@ public struct LayerProbe {
         probed.hooks.backward = { gradient in capturedGradient = gradient }
         defer { probed.hooks.forward = nil; probed.hooks.backward = nil }
 
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let (value, logitsGradient) = target.valueAndGradient(logits: logits.data)
         let inputGradient = classifier.backward(Tensor(shape: logits.shape, data: logitsGradient))

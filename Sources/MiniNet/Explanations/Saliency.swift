@@ -8,7 +8,7 @@
 public func saliency(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
                      absolute: Bool = true) throws -> Tensor {
     try validateExplanationInput(classifier: classifier, input: input, target: target)
-    classifier.network.setTraining(false)
+    classifier.prepareForExplanation()
     let logits = classifier.forward(input.reshaped([1] + input.shape))          // [1, L]
     let logitsGradient = target.valueAndGradient(logits: logits.data).gradient
     let gradient = classifier.backward(Tensor(shape: logits.shape, data: logitsGradient)).slice(0)  // [C, H, W]

@@ -109,15 +109,21 @@ public final class BatchNorm2d: Layer {
         let inverseStandardDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         var normalized = input
         var output = input
-        for n in 0..<batch {
-            for c in 0..<channels {
-                let start = (n * channels + c) * planeSize
-                let (mu, inverse) = (mean[c], inverseStandardDeviation[c])
-                let (gamma, beta) = (weight.value.data[c], bias.value.data[c])
-                for index in start..<(start + planeSize) {
-                    let xHat = (input.data[index] - mu) * inverse
-                    normalized.data[index] = xHat
-                    output.data[index] = gamma * xHat + beta
+        input.data.withUnsafeBufferPointer { x in
+            normalized.data.withUnsafeMutableBufferPointer { xHat in
+                output.data.withUnsafeMutableBufferPointer { y in
+                    for n in 0..<batch {
+                        for c in 0..<channels {
+                            let start = (n * channels + c) * planeSize
+                            let (mu, inverse) = (mean[c], inverseStandardDeviation[c])
+                            let (gamma, beta) = (weight.value.data[c], bias.value.data[c])
+                            for index in start..<(start + planeSize) {
+                                let normalizedValue = (x[index] - mu) * inverse
+                                xHat[index] = normalizedValue
+                                y[index] = gamma * normalizedValue + beta
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -132,31 +138,38 @@ public final class BatchNorm2d: Layer {
         let (batch, planeSize) = (outputGradient.shape[0], outputGradient.shape[2] * outputGradient.shape[3])
         let valuesPerChannel = Float(batch * planeSize)
         var inputGradient = outputGradient
-        for c in 0..<channels {
-            // Σ g and Σ g·x̂ over the channel
-            var sumGradient: Float = 0
-            var sumGradientTimesNormalized: Float = 0
-            for n in 0..<batch {
-                let start = (n * channels + c) * planeSize
-                for index in start..<(start + planeSize) {
-                    sumGradient += outputGradient.data[index]
-                    sumGradientTimesNormalized += outputGradient.data[index] * cache.normalized.data[index]
-                }
-            }
-            weight.gradient.data[c] += sumGradientTimesNormalized
-            bias.gradient.data[c] += sumGradient
-            let gamma = weight.value.data[c]
-            let inverse = cache.inverseStandardDeviation[c]
-            for n in 0..<batch {
-                let start = (n * channels + c) * planeSize
-                for index in start..<(start + planeSize) {
-                    let g = outputGradient.data[index]
-                    if cache.usedBatchStatistics {
-                        let xHat = cache.normalized.data[index]
-                        inputGradient.data[index] = gamma * inverse / valuesPerChannel
-                            * (valuesPerChannel * g - sumGradient - xHat * sumGradientTimesNormalized)
-                    } else {
-                        inputGradient.data[index] = g * gamma * inverse
+        outputGradient.data.withUnsafeBufferPointer { g in
+            cache.normalized.data.withUnsafeBufferPointer { xHat in
+                inputGradient.data.withUnsafeMutableBufferPointer { dx in
+                    for c in 0..<channels {
+                        // Σ g and Σ g·x̂ over the channel
+                        var sumGradient: Float = 0
+                        var sumGradientTimesNormalized: Float = 0
+                        for n in 0..<batch {
+                            let start = (n * channels + c) * planeSize
+                            for index in start..<(start + planeSize) {
+                                sumGradient += g[index]
+                                sumGradientTimesNormalized += g[index] * xHat[index]
+                            }
+                        }
+                        if computesParameterGradients {
+                            weight.gradient.data[c] += sumGradientTimesNormalized
+                            bias.gradient.data[c] += sumGradient
+                        }
+                        let gamma = weight.value.data[c]
+                        let inverse = cache.inverseStandardDeviation[c]
+                        for n in 0..<batch {
+                            let start = (n * channels + c) * planeSize
+                            if cache.usedBatchStatistics {
+                                let scale = gamma * inverse / valuesPerChannel
+                                for index in start..<(start + planeSize) {
+                                    dx[index] = scale * (valuesPerChannel * g[index] - sumGradient - xHat[index] * sumGradientTimesNormalized)
+                                }
+                            } else {
+                                let scale = gamma * inverse
+                                for index in start..<(start + planeSize) { dx[index] = g[index] * scale }
+                            }
+                        }
                     }
                 }
             }

@@ -75,7 +75,8 @@ public final class Conv2d: Layer {
             }
         }
         // Y [Cout, N·OH·OW] = Wmat × columns
-        var product = [Float](repeating: 0, count: outputChannels * columnCount)
+        // Fully written by the product (β = 0), so no need to clear it first.
+        var product = [Float](unsafeUninitializedCapacity: outputChannels * columnCount) { _, count in count = outputChannels * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in
             columns.withUnsafeBufferPointer { c in
                 product.withUnsafeMutableBufferPointer { y in
@@ -85,7 +86,7 @@ public final class Conv2d: Layer {
             }
         }
         // Reorder [Cout, N, OH·OW] → [N, Cout, OH·OW] and add the bias.
-        var output = [Float](repeating: 0, count: batch * outputChannels * planeSize)
+        var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * planeSize) { _, count in count = batch * outputChannels * planeSize }
         let biasValues = bias?.value.data
         product.withUnsafeBufferPointer { y in
             output.withUnsafeMutableBufferPointer { out in
@@ -114,7 +115,7 @@ public final class Conv2d: Layer {
                      "\(name): outputGradient shape \(outputGradient.shape)")
 
         // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product.
-        var productGradient = [Float](repeating: 0, count: outputChannels * columnCount)
+        var productGradient = [Float](unsafeUninitializedCapacity: outputChannels * columnCount) { _, count in count = outputChannels * columnCount }
         outputGradient.data.withUnsafeBufferPointer { dy in
             productGradient.withUnsafeMutableBufferPointer { dProduct in
                 for n in 0..<batch {
@@ -127,7 +128,7 @@ public final class Conv2d: Layer {
             }
         }
         // ∂L/∂b += Σ_{n,i,j} ∂L/∂y
-        if let bias {
+        if let bias, computesParameterGradients {
             productGradient.withUnsafeBufferPointer { dProduct in
                 for o in 0..<outputChannels {
                     var total: Float = 0
@@ -137,6 +138,7 @@ public final class Conv2d: Layer {
             }
         }
         // ∂L/∂Wmat += ∂L/∂Y × columnsᵀ   (β = 1 accumulates)
+        if computesParameterGradients {
         productGradient.withUnsafeBufferPointer { dProduct in
             cache.columns.withUnsafeBufferPointer { c in
                 weight.gradient.data.withUnsafeMutableBufferPointer { dw in
@@ -145,8 +147,9 @@ public final class Conv2d: Layer {
                 }
             }
         }
+        }
         // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
-        var columnsGradient = [Float](repeating: 0, count: patchSize * columnCount)
+        var columnsGradient = [Float](unsafeUninitializedCapacity: patchSize * columnCount) { _, count in count = patchSize * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in
             productGradient.withUnsafeBufferPointer { dProduct in
                 columnsGradient.withUnsafeMutableBufferPointer { dColumns in
@@ -182,6 +185,15 @@ public final class Conv2d: Layer {
                             let destinationRow = destination + i * outputWidth
                             if y < 0 || y >= height { continue }
                             let sourceRow = plane + y * width
+                            if stride == 1 {
+                                // The valid columns form one contiguous run: copy it at once.
+                                let first = Swift.max(0, padding - v)
+                                let last = Swift.min(outputWidth, width + padding - v)
+                                if last > first {
+                                    (destinationRow + first).update(from: sourceRow + (first + v - padding), count: last - first)
+                                }
+                                continue
+                            }
                             for j in 0..<outputWidth {
                                 let xPosition = j * stride + v - padding
                                 if xPosition >= 0 && xPosition < width { destinationRow[j] = sourceRow[xPosition] }
@@ -210,6 +222,14 @@ public final class Conv2d: Layer {
                             if y < 0 || y >= height { continue }
                             let sourceRow = source + i * outputWidth
                             let destinationRow = plane + y * width
+                            if stride == 1 {
+                                let first = Swift.max(0, padding - v)
+                                let last = Swift.min(outputWidth, width + padding - v)
+                                let shifted = destinationRow + (v - padding)
+                                var j = first
+                                while j < last { shifted[j] += sourceRow[j]; j += 1 }
+                                continue
+                            }
                             for j in 0..<outputWidth {
                                 let xPosition = j * stride + v - padding
                                 if xPosition >= 0 && xPosition < width { destinationRow[xPosition] += sourceRow[j] }

@@ -60,19 +60,21 @@ public final class Linear: Layer {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
         let batch = cache.input.shape[0]
         precondition(outputGradient.shape == [batch, outputFeatures], "\(name): outputGradient shape \(outputGradient.shape)")
-        if let bias {
+        if let bias, computesParameterGradients {
             for n in 0..<batch {
                 for o in 0..<outputFeatures { bias.gradient.data[o] += outputGradient.data[n * outputFeatures + o] }
             }
         }
         var inputGradient = [Float](repeating: 0, count: batch * inputFeatures)
         outputGradient.data.withUnsafeBufferPointer { dy in
+            if computesParameterGradients {
             cache.input.data.withUnsafeBufferPointer { x in
                 weight.gradient.data.withUnsafeMutableBufferPointer { dw in
                     // ∂L/∂W += (∂L/∂Y)ᵀ · X
                     Gemm.multiply(dy.baseAddress!, transposeA: true, x.baseAddress!, into: dw.baseAddress!,
                                   m: outputFeatures, n: inputFeatures, k: batch, beta: 1)
                 }
+            }
             }
             weight.value.data.withUnsafeBufferPointer { w in
                 inputGradient.withUnsafeMutableBufferPointer { dx in

@@ -15,7 +15,10 @@ public final class ReLU: Layer {
 
     /// input [any shape] → output [same shape]
     public override func forward(_ input: Tensor) -> Tensor {
-        let output = input.map { $0 > 0 ? $0 : 0 }
+        var output = input
+        output.data.withUnsafeMutableBufferPointer { y in
+            for index in y.indices where !(y[index] > 0) { y[index] = 0 }
+        }
         cache = Cache(output: output)
         return output
     }
@@ -25,7 +28,11 @@ public final class ReLU: Layer {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
         precondition(outputGradient.shape == cache.output.shape, "\(name): outputGradient shape \(outputGradient.shape)")
         var inputGradient = outputGradient
-        for index in inputGradient.data.indices where cache.output.data[index] <= 0 { inputGradient.data[index] = 0 }
+        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+            cache.output.data.withUnsafeBufferPointer { y in
+                for index in dx.indices where y[index] <= 0 { dx[index] = 0 }
+            }
+        }
         return inputGradient
     }
 }

@@ -27,6 +27,12 @@ public final class ImageClassifier {
 
     public func layer(named name: String) -> Layer? { network.layer(named: name) }
 
+    /// Evaluation mode, and no parameter gradients: explanations need ∂y/∂input and ∂y/∂A only.
+    public func prepareForExplanation() {
+        network.setTraining(false)
+        network.setParameterGradients(false)
+    }
+
     /// The layers whose output a CAM can explain: every named leaf or block, in order.
     public var layerNames: [String] { network.allLayers.map(\.name).filter { !$0.isEmpty } }
 

@@ -141,6 +141,7 @@ public enum Trainer {
         let spec = ModelSpec.miniNet(classNames: ShapesDataset.classNames, bias: options.bias)
         let classifier = try ImageClassifier(spec: spec)
         initialize(classifier, seed: options.seed)
+        classifier.network.setParameterGradients(true)
         let (training, validation) = dataSets(options)
         let parameters = classifier.network.namedParameters.map(\.parameter)
         let optimizer = Adam(parameters: parameters, learningRate: options.learningRate)
