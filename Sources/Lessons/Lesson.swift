@@ -37,11 +37,23 @@ public struct LessonContext {
         return ShapesDataset(count: 64, seed: 2026, imageSize: imageSize).sample(at: Int(seed % 64)).image
     }
 
-    /// The last layer that produces a feature map: the default layer for the CAM family.
+    /// The last layer that produces a feature map: the default layer for the CAM family. In a
+    /// ResNet that is the last residual block of layer4 ("layer4.2"), not a ReLU inside it.
     public func defaultCAMLayer(for classifier: ImageClassifier) -> String {
-        var last = ""
-        for layer in classifier.network.allLayers where layer is ReLU || layer is Residual { last = layer.name }
-        return last
+        Self.featureMapLayers(of: classifier).last ?? ""
+    }
+
+    /// The layers whose output is a feature map a CAM can explain, in order: each ReLU and each
+    /// residual block, leaving out the layers inside a residual block.
+    static func featureMapLayers(of classifier: ImageClassifier) -> [String] {
+        var names: [String] = []
+        func visit(_ layer: Layer) {
+            if layer is Residual { names.append(layer.name); return }
+            if layer is ReLU { names.append(layer.name) }
+            for (_, child) in layer.children { visit(child) }
+        }
+        visit(classifier.network)
+        return names
     }
 }
 

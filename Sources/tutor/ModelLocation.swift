@@ -30,3 +30,35 @@ enum ModelLocation {
         throw MiniNetError.file("models/\(fileName)", "not found; pass --weights PATH, or run `tutor train --out models/\(fileName)`")
     }
 }
+
+extension ModelLocation {
+    /// torchvision's weights for `variant` in torch's hub cache ($TORCH_HOME/hub/checkpoints,
+    /// by default ~/.cache/torch/hub/checkpoints), where `torchvision.models.resnet34(weights=…)`
+    /// saves them as resnet34-<hash>.pth.
+    static func torchHubWeights(for variant: ResNetVariant) throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let torchHome = environment["TORCH_HOME"]
+            ?? (environment["XDG_CACHE_HOME"].map { $0 + "/torch" })
+            ?? (NSHomeDirectory() + "/.cache/torch")
+        let folder = torchHome + "/hub/checkpoints"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix(variant.rawValue + "-") && $0.hasSuffix(".pth") }.sorted()
+        guard let file = files.first else {
+            throw MiniNetError.file(folder, "holds no \(variant.rawValue)-*.pth; pass --weights PATH to a torchvision \(variant.rawValue) state_dict (.pth or .safetensors)")
+        }
+        return folder + "/" + file
+    }
+
+    /// Whether `path` is a safetensors file written by `tutor train` (it carries the
+    /// architecture in its metadata); a torchvision state_dict does not.
+    static func isTutorModelFile(_ path: String) throws -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+        }
+        defer { try? handle.close() }
+        guard let sizeBytes = try? handle.read(upToCount: 8), sizeBytes.count == 8 else { return false }
+        let headerSize = sizeBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerSize < 100_000_000, let header = try? handle.read(upToCount: Int(headerSize)) else { return false }
+        return String(decoding: header, as: UTF8.self).contains("\"\(ImageClassifier.metadataKey)\"")
+    }
+}

@@ -8,7 +8,10 @@ struct PredictCommand: ParsableCommand {
         abstract: "Classify a picture and show the most likely classes.",
         discussion: """
         The picture is converted to RGB, resized to the network's input size if needed and \
-        normalised with the mean and standard deviation stored in the model file. Instead of a \
+        normalised with the mean and standard deviation stored in the model file. A torchvision \
+        ResNet (--model, or a .pth/.safetensors state_dict given to --weights) sees the picture \
+        as torchvision's evaluation transform makes it: shorter side 256, centre crop 224, \
+        ImageNet mean and standard deviation. Instead of a \
         picture, --input-npy takes a tensor that is already preprocessed (C×H×W float32 .npy).
         """
     )
@@ -19,8 +22,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy file to classify instead of a picture.")
     var inputNpy: String?
 
-    @Option(help: "The model file (safetensors). By default, models/mininet.safetensors.")
-    var weights: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "How many of the most likely classes to show.")
     var top = 3
@@ -35,8 +37,8 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let weightsPath = try weights ?? ModelLocation.defaultWeights()
-        let classifier = try ImageClassifier.load(from: weightsPath)
+        let weightsPath = try model.weightsPath()
+        let classifier = try model.loadClassifier()
         let input: Tensor
         if let inputNpy {
             input = try NumpyFile.read(from: inputNpy)
@@ -44,7 +46,7 @@ struct PredictCommand: ParsableCommand {
                 throw MiniNetError.file(inputNpy, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
             }
         } else {
-            input = classifier.preprocess(try RGBImage.read(from: image!))
+            input = try classifier.preprocess(try RGBImage.read(from: image!))
         }
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let probabilities = softmax(logits)

@@ -8,31 +8,50 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, markdown, json
 }
 
-/// --weights, shared by every command that runs the small network.
+/// A torchvision ResNet named on the command line (`--model resnet34`).
+extension ResNetVariant: ExpressibleByArgument {}
+
+/// --model and --weights, shared by every command that runs a network.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The model file (safetensors written by `tutor train`). By default, models/mininet.safetensors.")
+    @Option(help: ArgumentHelp(
+        "A torchvision ResNet to run instead of the small network: resnet18, resnet34 or resnet50. Its weights come from --weights, or else from torch's hub cache (~/.cache/torch/hub/checkpoints).",
+        valueName: "model"))
+    var model: ResNetVariant?
+
+    @Option(help: "The weights: a model file written by `tutor train` (safetensors), or a torchvision ResNet state_dict (.pth or .safetensors), whose architecture is read from its keys. By default, models/mininet.safetensors.")
     var weights: String?
 
-    func loadClassifier() throws -> ImageClassifier {
-        try ImageClassifier.load(from: try weights ?? ModelLocation.defaultWeights())
+    /// The path the weights come from.
+    func weightsPath() throws -> String {
+        if let weights { return weights }
+        if let model { return try ModelLocation.torchHubWeights(for: model) }
+        return try ModelLocation.defaultWeights()
     }
 
-    /// The bias-free twin used for exact conservation, when it is available.
+    func loadClassifier() throws -> ImageClassifier {
+        let path = try weightsPath()
+        if model == nil, try ModelLocation.isTutorModelFile(path) {
+            return try ImageClassifier.load(from: path)
+        }
+        return try PretrainedResNet.load(from: path, variant: model)
+    }
+
+    /// The bias-free twin used for exact conservation, when it is available (small network only).
     func loadBiasFreeClassifier() -> ImageClassifier? {
-        guard let path = try? ModelLocation.defaultWeights(named: "mininet-nobias.safetensors") else { return nil }
+        guard model == nil, weights == nil, let path = try? ModelLocation.defaultWeights(named: "mininet-nobias.safetensors") else { return nil }
         return try? ImageClassifier.load(from: path)
     }
 }
 
 /// --image, --class, --layer, --seed: what to explain.
 struct ExplanationOptions: ParsableArguments {
-    @Option(help: "A PNG picture to explain; it is resized to the network's input size. By default a picture from the shapes data set.")
+    @Option(help: "A PNG picture to explain. It is resized to the network's input size (for a ResNet: shorter side 256, centre crop 224, as torchvision does). By default a picture from the shapes data set, or the photo of Chelsea the cat for a ResNet.")
     var image: String?
 
     @Option(name: .customLong("class"), help: "The class to explain, by name (circle) or index (0). By default the predicted class.")
     var targetClass: String?
 
-    @Option(help: "The layer to explain, by its PyTorch-style name, such as features.10. By default the last convolution block.")
+    @Option(help: "The layer to explain, by its PyTorch-style name, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
     var layer: String?
 
     @Option(help: "Chooses the default picture and any other random choice of the lesson.")
@@ -41,11 +60,7 @@ struct ExplanationOptions: ParsableArguments {
     /// The picture as [3, H, W] in 0…1 at the network's input size, or nil.
     func loadImage(for classifier: ImageClassifier) throws -> Tensor? {
         guard let image else { return nil }
-        let picture = try RGBImage.read(from: image)
-        let (height, width) = (classifier.inputSize[1], classifier.inputSize[2])
-        let tensor = picture.toTensor()
-        if picture.width == width && picture.height == height { return tensor }
-        return resizeBilinear(tensor, height: height, width: width)
+        return try classifier.fitToInput(try RGBImage.read(from: image))
     }
 
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {

@@ -64,7 +64,7 @@ final class CommandLineTests: XCTestCase {
     func testPredictFromNpyMatchesPredictFromImage() throws {
         let folder = try temporaryFolder()
         let classifier = try ImageClassifier.load(from: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors").path)
-        let input = classifier.preprocess(try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent("images/shapes/square.png").path))
+        let input = try classifier.preprocess(try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent("images/shapes/square.png").path))
         let npy = folder.appendingPathComponent("square.npy").path
         try NumpyFile.write(input, to: npy)
         let fromImage = try run(["predict", "images/shapes/square.png", "--json"])

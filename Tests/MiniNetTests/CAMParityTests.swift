@@ -71,7 +71,7 @@ final class CAMParityTests: XCTestCase {
         for shape in Self.shapes {
             let fixture = try fixture(shape)
             let image = try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent(fixture.image).path)
-            let input = classifier.preprocess(image)
+            let input = try classifier.preprocess(image)
             XCTAssertEqual(input.shape, fixture.input.shape)
             assertClose(input.data, fixture.input.data, "\(shape): preprocessed input")
         }

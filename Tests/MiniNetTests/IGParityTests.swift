@@ -43,7 +43,7 @@ final class IGParityTests: XCTestCase {
         let classifier = try ImageClassifier.load(from: Self.repositoryRoot + "/models/mininet.safetensors")
         for name in ["circle", "square", "triangle", "two-shapes"] {
             let reference = try fixture(name)
-            let input = classifier.preprocess(try RGBImage.read(from: Self.repositoryRoot + "/" + reference.image))
+            let input = try classifier.preprocess(try RGBImage.read(from: Self.repositoryRoot + "/" + reference.image))
             let logits = classifier.forward(input.reshaped([1] + input.shape))
             XCTAssertEqual(logits.argmax, reference.target, name)
             for run in reference.runs {

@@ -29,10 +29,15 @@ enum CAMLessonSupport {
     }
 
     /// The feature-map layer (ReLU or residual block) before `layer`, for showing that Grad-CAM
-    /// works at any depth; nil when there is none.
+    /// works at any depth; nil when there is none. In a ResNet it is the last block of the stage
+    /// before (layer3's for layer4), whose maps have twice the resolution.
     static func earlierFeatureLayer(before layer: String, in classifier: ImageClassifier) -> String? {
-        let candidates = classifier.network.allLayers.filter { $0 is ReLU || $0 is Residual }.map(\.name)
+        let candidates = LessonContext.featureMapLayers(of: classifier)
         guard let index = candidates.firstIndex(of: layer) else { return candidates.dropLast().last }
+        let stage = layer.split(separator: ".").first.map(String.init) ?? ""
+        if stage.hasPrefix("layer"), let previous = candidates[..<index].last(where: { !$0.hasPrefix(stage + ".") && $0.hasPrefix("layer") }) {
+            return previous
+        }
         return index > 0 ? candidates[index - 1] : nil
     }
 

@@ -1,6 +1,9 @@
-/// Max pooling, as torch.nn.MaxPool2d (no padding, no dilation, floor mode).
+/// Max pooling, as torch.nn.MaxPool2d (no dilation, floor mode).
 ///
-///     y[n, c, i, j] = max over u, v < k of x[n, c, i·s + u, j·s + v]
+///     y[n, c, i, j] = max over u, v < k of x[n, c, i·s − p + u, j·s − p + v]
+///
+/// Padding p (ResNet's stem uses p = 1) counts as −∞: a padded position never wins. PyTorch
+/// allows p ≤ k/2 only, so every window holds at least one real input.
 ///
 /// Only the winner of each window receives gradient:
 ///
@@ -10,6 +13,7 @@
 public final class MaxPool2d: Layer {
     public let kernelSize: Int
     public let stride: Int
+    public let padding: Int
 
     struct Cache {
         /// [N, C, H, W] of the input
@@ -19,20 +23,28 @@ public final class MaxPool2d: Layer {
     }
     var cache: Cache?
 
-    public init(kernelSize: Int, stride: Int? = nil) {
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        precondition(padding >= 0 && 2 * padding <= kernelSize, "MaxPool2d padding \(padding) must be between 0 and kernel/2")
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+
+    /// OH = ⌊(H + 2p − k)/s⌋ + 1, and the same for the width.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - kernelSize) / stride + 1, (width + 2 * padding - kernelSize) / stride + 1)
     }
 
     public override var typeName: String { "MaxPool2d" }
-    public override var summary: String { "kernel \(kernelSize), stride \(stride)" }
+    public override var summary: String {
+        "kernel \(kernelSize), stride \(stride)" + (padding > 0 ? ", padding \(padding)" : "")
+    }
 
-    /// input [N, C, H, W] → output [N, C, OH, OW], OH = (H − k)/s + 1
+    /// input [N, C, H, W] → output [N, C, OH, OW], OH = ⌊(H + 2p − k)/s⌋ + 1
     public override func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 4, "\(name): MaxPool2d expects [N, C, H, W], got \(input.shape)")
         let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let outputHeight = (height - kernelSize) / stride + 1
-        let outputWidth = (width - kernelSize) / stride + 1
+        let (outputHeight, outputWidth) = outputSize(height: height, width: width)
         var output = [Float](repeating: 0, count: batch * channels * outputHeight * outputWidth)
         var winners = [Int](repeating: 0, count: output.count)
         input.data.withUnsafeBufferPointer { x in
@@ -40,11 +52,16 @@ public final class MaxPool2d: Layer {
             for plane in 0..<(batch * channels) {
                 let planeStart = plane * height * width
                 for i in 0..<outputHeight {
+                    // The window's rows and columns that lie inside the input (padding never wins).
+                    let top = i * stride - padding
+                    let rows = Swift.max(top, 0)..<Swift.min(top + kernelSize, height)
                     for j in 0..<outputWidth {
-                        var best = planeStart + (i * stride) * width + j * stride
-                        for u in 0..<kernelSize {
-                            for v in 0..<kernelSize {
-                                let index = planeStart + (i * stride + u) * width + (j * stride + v)
+                        let left = j * stride - padding
+                        let columns = Swift.max(left, 0)..<Swift.min(left + kernelSize, width)
+                        var best = planeStart + rows.lowerBound * width + columns.lowerBound
+                        for row in rows {
+                            for column in columns {
+                                let index = planeStart + row * width + column
                                 if x[index] > x[best] { best = index }
                             }
                         }

@@ -36,15 +36,24 @@ public final class ImageClassifier {
     /// The layers whose output a CAM can explain: every named leaf or block, in order.
     public var layerNames: [String] { network.allLayers.map(\.name).filter { !$0.isEmpty } }
 
-    /// Converts an RGB picture into the network's input [C, H, W]: bytes/255, then
-    /// (x − mean)/std per channel. The picture is resized (bilinear) if its size differs.
-    public func preprocess(_ image: RGBImage) -> Tensor {
+    /// Converts an RGB picture into the network's input [C, H, W]: `fitToInput`, then
+    /// (x − mean)/std per channel.
+    public func preprocess(_ image: RGBImage) throws -> Tensor {
+        normalize(try fitToInput(image))
+    }
+
+    /// The picture as the network sees it before normalisation, [C, H, W] in 0…1 at the input
+    /// size. With `spec.resizeShorterSide` (torchvision ResNets): the shorter side is resized
+    /// to it and the centre cropped, as torchvision's evaluation transform does; otherwise the
+    /// picture is resized (bilinear) to the input size if its size differs.
+    public func fitToInput(_ image: RGBImage) throws -> Tensor {
         let (height, width) = (spec.inputSize[1], spec.inputSize[2])
-        var tensor = image.toTensor()
-        if image.width != width || image.height != height {
-            tensor = resizeBilinear(tensor, height: height, width: width)
+        if let shorterSide = spec.resizeShorterSide {
+            return try ImageNetPreprocessing(resizeShorterSide: shorterSide, cropSize: height).resizeAndCrop(image).toTensor()
         }
-        return normalize(tensor)
+        let tensor = image.toTensor()
+        if image.width == width && image.height == height { return tensor }
+        return resizeBilinear(tensor, height: height, width: width)
     }
 
     /// (x − mean)/std per channel of [C, H, W] values in 0…1.
@@ -121,7 +130,14 @@ public final class ImageClassifier {
             return ReLU()
         case "MaxPool2d":
             let kernel = try required(spec.kernelSize, "kernel_size")
-            return MaxPool2d(kernelSize: kernel, stride: try required(spec.stride ?? kernel, "stride"))
+            let padding = spec.padding ?? 0
+            guard padding >= 0 && 2 * padding <= kernel else {
+                throw MiniNetError.invalidModel("layer '\(spec.name)' has padding \(padding); MaxPool2d allows 0 to kernel_size/2")
+            }
+            return MaxPool2d(kernelSize: kernel, stride: try required(spec.stride ?? kernel, "stride"), padding: padding)
+        case "BasicBlock", "Bottleneck":
+            return makeResidualBlock(spec, inputChannels: try required(spec.inChannels, "in_channels"),
+                                     planes: try required(spec.planes, "planes"), stride: try required(spec.stride ?? 1, "stride"))
         case "AdaptiveAvgPool2d":
             guard (spec.outputSize ?? 1) == 1 else { throw MiniNetError.invalidModel("layer '\(spec.name)': only output_size 1 is supported") }
             return GlobalAveragePool()

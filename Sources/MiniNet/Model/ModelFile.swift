@@ -84,44 +84,59 @@ extension ImageClassifier {
         return classifier
     }
 
-    /// Runs a zero image through the network in a way that cannot trap: each layer's
-    /// expected input is checked against the shapes the spec implies.
+    /// Follows the input shape through the network without running it, so that a file whose
+    /// layers do not fit together is refused with a message instead of trapping later.
     func checkShapes(path: String) throws {
-        var shape = [1] + spec.inputSize
-        for layer in network.allLayers where layer.children.isEmpty {
-            switch layer {
-            case let conv as Conv2d:
-                guard shape.count == 4, shape[1] == conv.inputChannels else {
-                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(conv.inputChannels) input channels but receives shape \(shape)")
-                }
-                let size = conv.outputSize(height: shape[2], width: shape[3])
-                guard size.height > 0, size.width > 0 else { throw MiniNetError.file(path, "layer '\(layer.name)' leaves no pixels") }
-                shape = [1, conv.outputChannels, size.height, size.width]
-            case let norm as BatchNorm2d:
-                guard shape.count == 4, shape[1] == norm.channels else {
-                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(norm.channels) channels but receives shape \(shape)")
-                }
-            case let pool as MaxPool2d:
-                guard shape.count == 4, shape[2] >= pool.kernelSize, shape[3] >= pool.kernelSize else {
-                    throw MiniNetError.file(path, "layer '\(layer.name)' receives shape \(shape), too small to pool")
-                }
-                shape = [1, shape[1], (shape[2] - pool.kernelSize) / pool.stride + 1, (shape[3] - pool.kernelSize) / pool.stride + 1]
-            case is GlobalAveragePool:
-                guard shape.count == 4 else { throw MiniNetError.file(path, "layer '\(layer.name)' receives shape \(shape)") }
-                shape = [1, shape[1], 1, 1]
-            case is Flatten:
-                shape = [1, shape.dropFirst().reduce(1, *)]
-            case let linear as Linear:
-                guard shape.count == 2, shape[1] == linear.inputFeatures else {
-                    throw MiniNetError.file(path, "layer '\(layer.name)' expects \(linear.inputFeatures) features but receives shape \(shape)")
-                }
-                shape = [1, linear.outputFeatures]
-            default:
-                break
-            }
+        let output = try ImageClassifier.outputShape(of: network, input: [1] + spec.inputSize, path: path)
+        guard output == [1, spec.classNames.count] else {
+            throw MiniNetError.file(path, "the network gives shape \(output) but there are \(spec.classNames.count) class names")
         }
-        guard shape == [1, spec.classNames.count] else {
-            throw MiniNetError.file(path, "the network gives shape \(shape) but there are \(spec.classNames.count) class names")
+    }
+
+    /// The output shape of `layer` for an input of shape `shape`, or an error naming the layer.
+    static func outputShape(of layer: Layer, input shape: [Int], path: String) throws -> [Int] {
+        func problem(_ text: String) -> MiniNetError { MiniNetError.file(path, "layer '\(layer.name)' \(text)") }
+        switch layer {
+        case let sequential as Sequential:
+            var current = shape
+            for (_, child) in sequential.layers { current = try outputShape(of: child, input: current, path: path) }
+            return current
+        case let residual as Residual:
+            var body = shape
+            for (_, child) in residual.body { body = try outputShape(of: child, input: body, path: path) }
+            let shortcut = try residual.shortcut.map { try outputShape(of: $0.layer, input: shape, path: path) } ?? shape
+            guard body == shortcut else { throw problem("adds a body of shape \(body) to a shortcut of shape \(shortcut)") }
+            return body
+        case let conv as Conv2d:
+            guard shape.count == 4, shape[1] == conv.inputChannels else {
+                throw problem("expects \(conv.inputChannels) input channels but receives shape \(shape)")
+            }
+            let size = conv.outputSize(height: shape[2], width: shape[3])
+            guard size.height > 0, size.width > 0 else { throw problem("leaves no pixels of an input of shape \(shape)") }
+            return [shape[0], conv.outputChannels, size.height, size.width]
+        case let norm as BatchNorm2d:
+            guard shape.count == 4, shape[1] == norm.channels else {
+                throw problem("expects \(norm.channels) channels but receives shape \(shape)")
+            }
+            return shape
+        case let pool as MaxPool2d:
+            guard shape.count == 4, shape[2] + 2 * pool.padding >= pool.kernelSize, shape[3] + 2 * pool.padding >= pool.kernelSize else {
+                throw problem("receives shape \(shape), too small to pool")
+            }
+            let size = pool.outputSize(height: shape[2], width: shape[3])
+            return [shape[0], shape[1], size.height, size.width]
+        case is GlobalAveragePool:
+            guard shape.count == 4 else { throw problem("receives shape \(shape)") }
+            return [shape[0], shape[1], 1, 1]
+        case is Flatten:
+            return [shape[0], shape.dropFirst().reduce(1, *)]
+        case let linear as Linear:
+            guard shape.count == 2, shape[1] == linear.inputFeatures else {
+                throw problem("expects \(linear.inputFeatures) features but receives shape \(shape)")
+            }
+            return [shape[0], linear.outputFeatures]
+        default:
+            return shape
         }
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// constructor arguments of the matching torch.nn class, under PyTorch's own names.
 public struct LayerSpec: Codable, Equatable, Sendable {
     public var name: String
-    /// "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d", "Flatten" or "Linear"
+    /// "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d", "Flatten", "Linear",
+    /// or one of torchvision's residual blocks "BasicBlock" and "Bottleneck" (see ResNet.swift)
     public var type: String
     public var inChannels: Int?
     public var outChannels: Int?
@@ -20,12 +21,16 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var inFeatures: Int?
     public var outFeatures: Int?
     public var outputSize: Int?
+    /// A residual block's width ("planes" in torchvision; a Bottleneck outputs 4 × planes).
+    public var planes: Int?
+    /// Whether a residual block's shortcut is a 1×1 convolution and BatchNorm ("downsample").
+    public var downsample: Bool?
 
     enum CodingKeys: String, CodingKey {
         case name, type, stride, padding, bias, eps, momentum
         case inChannels = "in_channels", outChannels = "out_channels", kernelSize = "kernel_size"
         case numFeatures = "num_features", inFeatures = "in_features", outFeatures = "out_features"
-        case outputSize = "output_size"
+        case outputSize = "output_size", planes, downsample
     }
 
     public init(name: String, type: String) {
@@ -45,9 +50,10 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         return spec
     }
 
-    public static func maxPool2d(_ name: String, kernelSize: Int, stride: Int) -> LayerSpec {
+    public static func maxPool2d(_ name: String, kernelSize: Int, stride: Int, padding: Int = 0) -> LayerSpec {
         var spec = LayerSpec(name: name, type: "MaxPool2d")
         (spec.kernelSize, spec.stride) = (kernelSize, stride)
+        if padding != 0 { spec.padding = padding }
         return spec
     }
 
@@ -76,10 +82,16 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
     public var classNames: [String]
+    /// When set, a picture's shorter side is resized to this many pixels (keeping its aspect
+    /// ratio) and the centre is cropped to `inputSize`, as torchvision's ImageNet evaluation
+    /// transform does with 256. When nil, the picture is resized to `inputSize` directly.
+    public var resizeShorterSide: Int?
 
-    public init(architecture: String, layers: [LayerSpec], inputSize: [Int], mean: [Float], std: [Float], classNames: [String]) {
+    public init(architecture: String, layers: [LayerSpec], inputSize: [Int], mean: [Float], std: [Float], classNames: [String],
+                resizeShorterSide: Int? = nil) {
         (self.architecture, self.layers, self.inputSize, self.mean, self.std, self.classNames) =
             (architecture, layers, inputSize, mean, std, classNames)
+        self.resizeShorterSide = resizeShorterSide
     }
 
     /// The small CNN of the lessons: three conv blocks, global average pooling, one linear layer.
