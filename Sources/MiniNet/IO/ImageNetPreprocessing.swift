@@ -42,7 +42,9 @@ public struct ImageNetPreprocessing: Sendable {
     ///
     ///     L' = ⌊S · L / shorter⌋        (torchvision's int(S * long / short))
     ///
-    /// and a picture already of that size is left alone. Crop: the square's corner is at
+    /// and a picture already of that size is left alone. Only that exact size is: a 224×224
+    /// picture is still enlarged to 256×256 and then cropped back to its central 224×224, as
+    /// torchvision does. Crop: the square's corner is at
     ///
     ///     top  = round((H' − crop) / 2),   left = round((W' − crop) / 2)
     ///
@@ -66,7 +68,7 @@ public struct ImageNetPreprocessing: Sendable {
             ? image
             : try pilBilinearResize(image, width: width, height: height)
 
-        // The long side is at least S ≥ crop, so the crop never needs padding.
+        // Both sides are now at least S ≥ crop, so the crop never needs torchvision's padding.
         let top = Int((Double(height - cropSize) / 2).rounded(.toNearestOrEven))
         let left = Int((Double(width - cropSize) / 2).rounded(.toNearestOrEven))
         var pixels = [UInt8](repeating: 0, count: cropSize * cropSize * 3)
@@ -230,17 +232,21 @@ struct ResamplingWeights {
 private func resampleRows(_ image: RGBImage, weights: ResamplingWeights) -> RGBImage {
     let outputWidth = weights.first.count
     var pixels = [UInt8](repeating: 0, count: outputWidth * image.height * 3)
-    for row in 0..<image.height {
-        let rowStart = row * image.width * 3
-        for column in 0..<outputWidth {
-            let first = weights.first[column]
-            let kernel = weights.weights[column]
-            for channel in 0..<3 {
-                var sum = 0
-                for (offset, weight) in kernel.enumerated() {
-                    sum += Int(image.pixels[rowStart + (first + offset) * 3 + channel]) * weight
+    image.pixels.withUnsafeBufferPointer { source in
+        pixels.withUnsafeMutableBufferPointer { output in
+            for column in 0..<outputWidth {
+                let first = weights.first[column]
+                let kernel = weights.weights[column]
+                for row in 0..<image.height {
+                    let sourceStart = (row * image.width + first) * 3
+                    for channel in 0..<3 {
+                        var sum = 0
+                        for tap in 0..<kernel.count {
+                            sum += Int(source[sourceStart + tap * 3 + channel]) * kernel[tap]
+                        }
+                        output[(row * outputWidth + column) * 3 + channel] = ResamplingWeights.byte(fromSum: sum)
+                    }
                 }
-                pixels[(row * outputWidth + column) * 3 + channel] = ResamplingWeights.byte(fromSum: sum)
             }
         }
     }
@@ -252,15 +258,19 @@ private func resampleColumns(_ image: RGBImage, weights: ResamplingWeights) -> R
     let outputHeight = weights.first.count
     let rowBytes = image.width * 3
     var pixels = [UInt8](repeating: 0, count: rowBytes * outputHeight)
-    for row in 0..<outputHeight {
-        let first = weights.first[row]
-        let kernel = weights.weights[row]
-        for byteIndex in 0..<rowBytes {  // every channel of every column
-            var sum = 0
-            for (offset, weight) in kernel.enumerated() {
-                sum += Int(image.pixels[(first + offset) * rowBytes + byteIndex]) * weight
+    image.pixels.withUnsafeBufferPointer { source in
+        pixels.withUnsafeMutableBufferPointer { output in
+            for row in 0..<outputHeight {
+                let first = weights.first[row]
+                let kernel = weights.weights[row]
+                for byteIndex in 0..<rowBytes {  // every channel of every column
+                    var sum = 0
+                    for tap in 0..<kernel.count {
+                        sum += Int(source[(first + tap) * rowBytes + byteIndex]) * kernel[tap]
+                    }
+                    output[row * rowBytes + byteIndex] = ResamplingWeights.byte(fromSum: sum)
+                }
             }
-            pixels[row * rowBytes + byteIndex] = ResamplingWeights.byte(fromSum: sum)
         }
     }
     return RGBImage(width: image.width, height: outputHeight, pixels: pixels)
