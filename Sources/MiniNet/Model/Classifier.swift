@@ -43,12 +43,15 @@ public final class ImageClassifier {
     }
 
     /// The picture as the network sees it before normalisation, [C, H, W] in 0…1 at the input
-    /// size. With `spec.resizeShorterSide` (torchvision ResNets): the shorter side is resized
-    /// to it and the centre cropped, as torchvision's evaluation transform does; otherwise the
-    /// picture is resized (bilinear) to the input size if its size differs.
+    /// size. A picture of exactly the input size is used as it is. Otherwise, with
+    /// `spec.resizeShorterSide` (torchvision ResNets), the shorter side is resized to it and the
+    /// centre cropped, as torchvision's evaluation transform does; without, the picture is
+    /// resized (bilinear) to the input size.
     public func fitToInput(_ image: RGBImage) throws -> Tensor {
         let (height, width) = (spec.inputSize[1], spec.inputSize[2])
-        if let shorterSide = spec.resizeShorterSide {
+        // A picture already at the input size is taken as it is (it may have been prepared
+        // elsewhere), where torchvision would still enlarge it to 256 and crop it back.
+        if let shorterSide = spec.resizeShorterSide, image.width != width || image.height != height {
             return try ImageNetPreprocessing(resizeShorterSide: shorterSide, cropSize: height).resizeAndCrop(image).toTensor()
         }
         let tensor = image.toTensor()

@@ -138,7 +138,11 @@ public enum PretrainedResNet {
     ///
     /// - Throws: a one-line `MiniNetError` naming the file and the problem: not a checkpoint,
     ///   not a ResNet, another variant than stated, a missing or unexpected key, a wrong shape.
-    public static func load(from path: String, variant: ResNetVariant? = nil, classNames: [String]? = nil) throws -> ImageClassifier {
+    ///
+    /// `imageSize` is the input the classifier expects (224 for torchvision's transform; the
+    /// network itself accepts any size, thanks to its global average pooling).
+    public static func load(from path: String, variant: ResNetVariant? = nil, classNames: [String]? = nil,
+                            imageSize: Int = 224) throws -> ImageClassifier {
         let stateDict = try readStateDict(from: path)
         let shape = try inferShape(stateDict, path: path)
         if let variant, shape.variant != variant {
@@ -146,7 +150,8 @@ public enum PretrainedResNet {
         }
         let names = classNames ?? (shape.classCount == ImageNetClasses.names.count
             ? ImageNetClasses.names : (0..<shape.classCount).map { "class \($0)" })
-        let classifier = try ImageClassifier(spec: .resNet(shape, classNames: names))
+        guard (16...4096).contains(imageSize) else { throw MiniNetError.invalidArgument("image size \(imageSize) is outside 16…4096") }
+        let classifier = try ImageClassifier(spec: .resNet(shape, classNames: names, imageSize: imageSize))
         try classifier.loadStateDict(stateDict, source: path)
         return classifier
     }
