@@ -19,6 +19,9 @@ public struct LessonContext {
     public var seed: UInt64
     /// Language of the prose ("en").
     public var language: String
+    /// Told about long computations (a description, the fraction done in 0…1), so that a
+    /// front end can show a progress bar; nil to stay silent.
+    public var progress: ((String, Double) -> Void)?
 
     public init(classifier: ImageClassifier, biasFreeClassifier: ImageClassifier? = nil, image: Tensor? = nil,
                 targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = "en") {
@@ -31,10 +34,20 @@ public struct LessonContext {
         self.language = language
     }
 
-    /// The picture to explain: `image`, or sample `seed` of a fixed shapes data set.
+    /// The picture to explain: `image`, or sample `seed` of a fixed shapes data set (drawn at
+    /// the nearest size the data set offers and resized, for a network of another input size).
     public func pictureOrDefault(imageSize: Int) -> Tensor {
         if let image { return image }
-        return ShapesDataset(count: 64, seed: 2026, imageSize: imageSize).sample(at: Int(seed % 64)).image
+        let drawnSize = Swift.min(Swift.max(imageSize, ShapesDataset.imageSizes.lowerBound), ShapesDataset.imageSizes.upperBound)
+        let picture = ShapesDataset(count: 64, seed: 2026, imageSize: drawnSize).sample(at: Int(seed % 64)).image
+        return drawnSize == imageSize ? picture : resizeBilinear(picture, height: imageSize, width: imageSize)
+    }
+
+    /// Whether the network classifies the shapes data set (the small CNN), so that lessons can
+    /// draw more pictures from it; false for an ImageNet ResNet, which gets the reader's photo.
+    public var usesShapesData: Bool {
+        let size = classifier.inputSize
+        return classifier.classNames == ShapesDataset.classNames && ShapesDataset.imageSizes.contains(size[1]) && size[1] == size[2]
     }
 
     /// The last layer that produces a feature map: the default layer for the CAM family. In a

@@ -29,7 +29,7 @@ struct ExplainCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The PNG picture to explain (or give --input-npy).")
+    @Argument(help: "The PNG picture to explain (or give --input-npy). A ResNet sees it as torchvision prepares it: shorter side 256, centre crop 224.")
     var image: String?
 
     @Option(help: "The explanation method.")
@@ -38,7 +38,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("class"), help: "The class to explain, by name or index. By default the predicted class.")
     var targetClass: String?
 
-    @Option(help: "The layer for the CAM family, such as features.10. By default the last convolution block.")
+    @Option(help: "The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
     var layer: String?
 
     @Option(help: "The number of integration steps for Integrated Gradients.")

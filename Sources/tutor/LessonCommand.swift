@@ -62,11 +62,18 @@ struct LessonCommand: ParsableCommand {
     func run() throws {
         let lesson = LessonCatalog.lesson(id: name)!
         let classifier = try model.loadClassifier()
-        let context = LessonContext(
+        var context = LessonContext(
             classifier: classifier, biasFreeClassifier: model.loadBiasFreeClassifier(),
             image: try explanation.loadImage(for: classifier), targetClass: try explanation.resolveClass(for: classifier),
             layer: try explanation.resolveLayer(for: classifier), seed: explanation.seed)
+        let bar = ProgressBar()
+        var reported = false
+        context.progress = { label, fraction in
+            reported = true
+            bar.update(label: label, fraction: fraction, detail: "")
+        }
         let notebook = try lesson.build(context)
+        if reported { bar.finish(label: "lesson \(name)", detail: "computed") }
         try render(notebook, format: format, verbose: verbose, imagesDirectory: imagesDirectory, pause: pause)
         if !notebook.allChecksPass {
             let failed = notebook.checks.filter { !$0.ok }.map(\.name)

@@ -7,27 +7,43 @@ enum ModelLocation {
     static let defaultFileName = "mininet.safetensors"
 
     static func defaultWeights(named fileName: String = defaultFileName) throws -> String {
+        for folder in searchFolders(named: "models") {
+            let path = folder.appendingPathComponent(fileName).path
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw MiniNetError.file("models/\(fileName)", "not found; pass --weights PATH, or run `tutor train --out models/\(fileName)`")
+    }
+
+    /// The photo a ResNet explains when no --image is given: Chelsea the cat, as in the
+    /// source article (images/photos/chelsea.png, CC0).
+    static func defaultPhoto() throws -> String {
+        for folder in searchFolders(named: "images/photos") {
+            let path = folder.appendingPathComponent("chelsea.png").path
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw MiniNetError.file("images/photos/chelsea.png", "not found; pass --image PATH to a photo")
+    }
+
+    /// `folder` under the current directory and up to five levels above it, then beside the
+    /// executable and above it ($TUTOR_MODELS first, for models).
+    static func searchFolders(named folder: String) -> [URL] {
         var candidates: [URL] = []
-        if let folder = ProcessInfo.processInfo.environment["TUTOR_MODELS"] {
-            candidates.append(URL(fileURLWithPath: folder))
+        if folder == "models", let models = ProcessInfo.processInfo.environment["TUTOR_MODELS"] {
+            candidates.append(URL(fileURLWithPath: models))
         }
         var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for _ in 0..<6 {
-            candidates.append(directory.appendingPathComponent("models"))
+            candidates.append(directory.appendingPathComponent(folder))
             directory.deleteLastPathComponent()
         }
         var executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         if let path = Bundle.main.executablePath { executable = URL(fileURLWithPath: path).resolvingSymlinksInPath() }
         directory = executable.deletingLastPathComponent()
         for _ in 0..<6 {
-            candidates.append(directory.appendingPathComponent("models"))
+            candidates.append(directory.appendingPathComponent(folder))
             directory.deleteLastPathComponent()
         }
-        for folder in candidates {
-            let path = folder.appendingPathComponent(fileName).path
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        throw MiniNetError.file("models/\(fileName)", "not found; pass --weights PATH, or run `tutor train --out models/\(fileName)`")
+        return candidates
     }
 }
 

@@ -58,21 +58,25 @@ struct ExplanationOptions: ParsableArguments {
     var seed: UInt64 = 7
 
     /// The picture as [3, H, W] in 0…1 at the network's input size, or nil.
+    /// A network that was not trained on the shapes data set gets the photo of Chelsea the cat.
     func loadImage(for classifier: ImageClassifier) throws -> Tensor? {
-        guard let image else { return nil }
-        return try classifier.fitToInput(try RGBImage.read(from: image))
+        let shapesModel = classifier.classNames == ShapesDataset.classNames
+        guard let path = try image ?? (shapesModel ? nil : ModelLocation.defaultPhoto()) else { return nil }
+        return try classifier.fitToInput(try RGBImage.read(from: path))
     }
 
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {
         guard let targetClass else { return nil }
+        let names = classifier.classNames
+        let choices = names.count <= 20 ? names.joined(separator: ", ") : "\(names.prefix(3).joined(separator: ", ")), … (\(names.count) in all; `tutor predict` shows the likely ones)"
         if let index = Int(targetClass) {
             guard index >= 0 && index < classifier.classNames.count else {
-                throw ValidationError("--class \(index) is out of range; use 0 to \(classifier.classNames.count - 1) or a name: \(classifier.classNames.joined(separator: ", ")).")
+                throw ValidationError("--class \(index) is out of range; use 0 to \(classifier.classNames.count - 1) or a name: \(choices).")
             }
             return index
         }
         guard let index = classifier.classNames.firstIndex(of: targetClass) else {
-            throw ValidationError("--class '\(targetClass)' is not a class of this model; use one of: \(classifier.classNames.joined(separator: ", ")).")
+            throw ValidationError("--class '\(targetClass)' is not a class of this model; use one of: \(choices).")
         }
         return index
     }

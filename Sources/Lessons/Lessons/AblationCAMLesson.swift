@@ -34,7 +34,7 @@ public enum AblationCAMLesson: Lesson {
         let predicted = Tensor(shape: [logits.count], data: logits).argmax
         let targetClass = context.targetClass ?? predicted
         guard targetClass >= 0 && targetClass < classifier.classNames.count else {
-            throw MiniNetError.invalidArgument("class \(targetClass) is out of range 0..<\(classifier.classNames.count) (\(classifier.classNames.joined(separator: ", ")))")
+            throw MiniNetError.invalidArgument("class \(targetClass) is out of range 0..<\(classifier.classNames.count)")
         }
         let target = ExplanationTarget.logit(targetClass)
         let className = classifier.classNames[targetClass]
@@ -66,7 +66,7 @@ public enum AblationCAMLesson: Lesson {
         notebook.step(text("score.title"))
         notebook.prose(text("score.body", values))
         notebook.table(text("score.table"), headers: ["class", "zᶜ"],
-                       rows: logits.indices.map { [classifier.classNames[$0], format(logits[$0])] })
+                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] })
         notebook.tensor("A", activations, caption: text("score.caption", values))
 
         // Step 2: ablate each channel.
@@ -170,9 +170,15 @@ public enum AblationCAMLesson: Lesson {
     static func saturationStep(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
                                layer: String, context: LessonContext) throws {
         notebook.step(text("saturation.title"))
-        let sampleCount = 64
-        let dataset = ShapesDataset(count: sampleCount, seed: 2026, imageSize: classifier.inputSize[1])
-        let images = (0..<sampleCount).map { classifier.normalize(dataset.sample(at: $0).image) } // N × [3, H, W]
+        // The shapes data set offers many pictures to find a confident one; a photo model has the reader's photo.
+        let images: [Tensor]                                                                     // N × [3, H, W]
+        if context.usesShapesData {
+            let dataset = ShapesDataset(count: 64, seed: 2026, imageSize: classifier.inputSize[1])
+            images = (0..<dataset.count).map { classifier.normalize(dataset.sample(at: $0).image) }
+        } else {
+            images = [classifier.normalize(context.pictureOrDefault(imageSize: classifier.inputSize[1]))]
+        }
+        let sampleCount = images.count
         let batchLogits = classifier.forward(Tensor.stack(images))                              // [N, L]
         let probabilities = softmax(batchLogits)                                                 // [N, L]
         let classes = batchLogits.shape[1]
@@ -188,6 +194,12 @@ public enum AblationCAMLesson: Lesson {
         let row = Array(probabilities.data[(chosen * classes)..<((chosen + 1) * classes)])
         let confidentClass = Tensor(shape: [classes], data: row).argmax
         let probability = row[confidentClass]
+        if probability <= confidentProbability && !context.usesShapesData {
+            notebook.prose(text("saturation.unconfident", ["class": classifier.classNames[confidentClass],
+                                                           "probability": String(format: "%.6f", probability),
+                                                           "threshold": "\(confidentProbability)"]))
+            return
+        }
         let input = images[chosen]                                                               // [3, H, W]
         let probabilityTarget = ExplanationTarget.probability(confidentClass)
 

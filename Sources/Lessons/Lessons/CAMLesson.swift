@@ -148,9 +148,55 @@ public enum CAMLesson: Lesson {
         ])
 
         // Step 6: two classes, one picture.
-        try twoClassScene(context, notebook: notebook, text: text, layer: camLayer)
+        if context.usesShapesData {
+            try twoClassScene(context, notebook: notebook, text: text, layer: camLayer)
+        } else {
+            try twoClassPhoto(context, notebook: notebook, text: text, layer: camLayer, head: head, image: image, input: input, logits: logits)
+        }
         return notebook
     }
+
+    /// On a photo without shape masks (an ImageNet ResNet): the CAMs of the two most likely
+    /// classes and their contrast, with the identity that ties the contrast to the logits,
+    ///
+    ///     (1/Z) Σ_{x,y} (M_a − M_b)(x, y) = (z_a − b_a) − (z_b − b_b)
+    static func twoClassPhoto(_ context: LessonContext, notebook: Notebook, text: LessonText, layer: String, head: Linear,
+                              image: Tensor, input: Tensor, logits: [Float]) throws {
+        let names = classifier(context).classNames
+        let ranked = logits.indices.sorted { logits[$0] > logits[$1] }
+        let a = context.targetClass ?? ranked[0]
+        let b = ranked.first { $0 != a } ?? a
+        let cam = CAM(classifier: context.classifier)
+        let results = try [a, b].map { try cam.explain(input: input, layer: layer, target: .logit($0)) }
+        notebook.step(text("scene.title"))
+        notebook.prose(text("photo.body", ["a": names[a], "b": names[b]]))
+        let photo = RGBImage(tensor: image)
+        notebook.picture(text("scene.picture"), [
+            .image("x", photo),
+            .overlay("CAM \(names[a])", heatmap: results[0].normalized, on: photo),
+            .overlay("CAM \(names[b])", heatmap: results[1].normalized, on: photo),
+        ])
+        let (height, width) = (image.shape[1], image.shape[2])
+        let contrastCells = results[0].weightedSum - results[1].weightedSum               // [h, w]
+        let contrast = resizeBilinear(contrastCells.reshaped([1] + contrastCells.shape), height: height, width: width)
+            .reshaped([height, width])                                                    // [H, W]
+        notebook.prose(text("scene.contrast", ["a": names[a], "b": names[b]]))
+        notebook.math("M_a − M_b = Σ_k (w^a_k − w^b_k) f_k,   (1/Z) Σ_{x,y} (M_a − M_b) = (z_a − b_a) − (z_b − b_b)",
+                      latex: #"M_a - M_b = \sum_k (w^a_k - w^b_k)\, f_k, \qquad \frac{1}{Z}\sum_{x,y} (M_a - M_b) = (z_a - b_a) - (z_b - b_b)"#)
+        notebook.picture(text("scene.contrast.picture", ["a": names[a], "b": names[b]]), [
+            .image("x", photo),
+            .heatmap("M_\(names[a]) − M_\(names[b])", contrast, map: .diverging),
+        ])
+        let bias = head.bias?.value.data ?? [Float](repeating: 0, count: logits.count)
+        let meanContrast = contrastCells.sum() / Double(contrastCells.count)
+        let logitContrast = (Double(logits[a]) - Double(bias[a])) - (Double(logits[b]) - Double(bias[b]))
+        notebook.check(.equal(text("photo.check", ["a": names[a], "b": names[b]]), "(1/Z) Σ (M_a − M_b)", meanContrast,
+                              "(z_a − b_a) − (z_b − b_b)", logitContrast,
+                              tolerance: 1e-4 * max(1, abs(logitContrast), contrastCells.data.map { Double(abs($0)) }.max() ?? 0)))
+        notebook.prose(text("photo.after", ["a": names[a], "b": names[b]]))
+    }
+
+    static func classifier(_ context: LessonContext) -> ImageClassifier { context.classifier }
 
     /// CAMs of both classes of a two-shape scene, side by side, and where their mass falls.
     static func twoClassScene(_ context: LessonContext, notebook: Notebook, text: LessonText, layer: String) throws {

@@ -12,7 +12,7 @@ enum CAMLessonSupport {
         }
         guard names.indices.contains(chosen) else {
             throw MiniNetError.invalidArgument(
-                "class \(chosen) is out of range 0..<\(names.count) (\(names.joined(separator: ", ")))")
+                "class \(chosen) is out of range 0..<\(names.count)")
         }
         return chosen
     }
@@ -49,6 +49,15 @@ enum CAMLessonSupport {
             throw MiniNetError.invalidArgument("the picture has shape \(image.shape) but the network expects \(size)")
         }
         return (image, context.classifier.normalize(image))
+    }
+
+    /// The classes a score table shows: all of a small model's; of many (ImageNet's 1000), the
+    /// five highest scores and the explained class.
+    static func shownClasses(_ scores: [Float], target: Int) -> [Int] {
+        guard scores.count > 10 else { return Array(scores.indices) }
+        var shown = Array(scores.indices.sorted { scores[$0] > scores[$1] }.prefix(5))
+        if !shown.contains(target) { shown.append(target) }
+        return shown
     }
 
     static func number(_ value: Float) -> String { number(Double(value)) }

@@ -23,7 +23,13 @@ public enum IntroLesson: Lesson {
 
         // Step 2: the model, with each layer's output shape measured by running the input.
         notebook.step(text("model.title"))
-        let layers = classifier.network.allLayers.filter { $0.children.isEmpty && !$0.name.isEmpty }
+        // Leaves, except inside a residual block, which is one row (a ResNet has a hundred leaves).
+        var layers: [Layer] = []
+        func collect(_ layer: Layer) {
+            if layer is Residual || (layer.children.isEmpty && !layer.name.isEmpty) { layers.append(layer); return }
+            for (_, child) in layer.children { collect(child) }
+        }
+        collect(classifier.network)
         var outputShapes: [String: [Int]] = [:]
         for layer in layers {
             let name = layer.name
@@ -33,7 +39,7 @@ public enum IntroLesson: Lesson {
         let logitsFromHookedRun = classifier.forward(input.reshaped([1] + input.shape))    // [1, L]
         for layer in layers { layer.hooks.forward = nil }
         let parameterCount = classifier.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
-        notebook.prose(text("model.body", ["input": CAMLessonSupport.shape([1] + input.shape),
+        notebook.prose(text(context.usesShapesData ? "model.body" : "model.body.resnet", ["input": CAMLessonSupport.shape([1] + input.shape),
                                            "layers": "\(layers.count)", "parameters": "\(parameterCount)"]))
         notebook.table(text("model.table"), headers: ["layer", "type", "summary", "output shape"],
                        rows: layers.map { layer in
@@ -41,18 +47,25 @@ public enum IntroLesson: Lesson {
                             outputShapes[layer.name].map(CAMLessonSupport.shape) ?? "?"]
                        })
         let lastFeatures = context.defaultCAMLayer(for: classifier)
-        notebook.prose(text("model.after", ["layer": lastFeatures,
-                                            "shape": outputShapes[lastFeatures].map(CAMLessonSupport.shape) ?? "?"]))
+        notebook.prose(text(context.usesShapesData ? "model.after" : "model.after.resnet",
+                            ["layer": lastFeatures, "shape": outputShapes[lastFeatures].map(CAMLessonSupport.shape) ?? "?",
+                             "blocks": "\(layers.filter { $0 is Residual }.count)"]))
 
         // Step 3: the data.
         notebook.step(text("data.title"))
         let size = classifier.inputSize[1]
-        notebook.prose(text("data.body", ["size": "\(size)", "classes": classifier.classNames.joined(separator: ", ")]))
-        let examples = ShapesDataset(count: 3, seed: 2026 + context.seed, imageSize: size)
-        notebook.picture(text("data.examples"), (0..<examples.count).map { index in
-            let sample = examples.sample(at: index)
-            return .image(ShapesDataset.classNames[sample.label], RGBImage(tensor: sample.image))
-        })
+        if context.usesShapesData {
+            notebook.prose(text("data.body", ["size": "\(size)", "classes": classifier.classNames.joined(separator: ", ")]))
+            let examples = ShapesDataset(count: 3, seed: 2026 + context.seed, imageSize: size)
+            notebook.picture(text("data.examples"), (0..<examples.count).map { index in
+                let sample = examples.sample(at: index)
+                return .image(ShapesDataset.classNames[sample.label], RGBImage(tensor: sample.image))
+            })
+        } else {
+            notebook.prose(text("data.body.imagenet", ["size": "\(size)", "count": "\(classifier.classNames.count)",
+                                                       "resize": "\(classifier.spec.resizeShorterSide ?? size)",
+                                                       "examples": classifier.classNames.prefix(3).joined(separator: ", ")]))
+        }
 
         // Step 4: one prediction.
         notebook.step(text("predict.title"))
@@ -65,8 +78,14 @@ public enum IntroLesson: Lesson {
         let probabilities = softmax(logits).reshaped([logits.count])                       // [L]
         notebook.tensor("P", probabilities, caption: text("predict.probabilities"))
         let predicted = probabilities.argmax
-        notebook.table(text("predict.table"), headers: ["c", "class", "z_c", "P_c"],
-                       rows: classifier.classNames.indices.map { c in
+        // Every class of a small model; the five most probable of a thousand.
+        let shownClasses = classifier.classNames.count <= 10
+            ? Array(classifier.classNames.indices)
+            : Array(classifier.classNames.indices.sorted { probabilities.data[$0] > probabilities.data[$1] }.prefix(5))
+        notebook.table(text(shownClasses.count == classifier.classNames.count ? "predict.table" : "predict.table.top",
+                            ["shown": "\(shownClasses.count)", "count": "\(classifier.classNames.count)"]),
+                       headers: ["c", "class", "z_c", "P_c"],
+                       rows: shownClasses.map { c in
                            ["\(c)", classifier.classNames[c], CAMLessonSupport.number(logits.data[c]),
                             CAMLessonSupport.number(probabilities.data[c])]
                        })

@@ -20,7 +20,12 @@ public final class Residual: Layer {
         self.activation = activation.map { (name: $0.0, layer: $0.1) }
     }
 
-    public override var typeName: String { "Residual" }
+    /// What the block is called in PyTorch ("BasicBlock", "Bottleneck"), and its hyper-parameters.
+    public var blockType = "Residual"
+    public var blockSummary = ""
+
+    public override var typeName: String { blockType }
+    public override var summary: String { blockSummary }
     public override var children: [(name: String, layer: Layer)] {
         body + (shortcut.map { [$0] } ?? []) + (activation.map { [$0] } ?? [])
     }

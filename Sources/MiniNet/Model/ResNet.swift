@@ -128,7 +128,10 @@ func makeResidualBlock(_ spec: LayerSpec, inputChannels: Int, planes: Int, strid
         ? ("downsample", Sequential(named: [("0", conv(inputChannels, outputChannels, 1, stride)),
                                             ("1", BatchNorm2d(channels: outputChannels))]))
         : nil
-    return Residual(body: body, shortcut: shortcut, activation: ("relu", ReLU()))
+    let block = Residual(body: body, shortcut: shortcut, activation: ("relu", ReLU()))
+    block.blockType = spec.type == "Bottleneck" ? "Bottleneck" : "BasicBlock"
+    block.blockSummary = "\(inputChannels)→\(outputChannels), stride \(stride)" + (shortcut == nil ? "" : ", downsample")
+    return block
 }
 
 /// Loading torchvision weights: a state_dict in a `.pth` (zip or legacy) or `.safetensors` file.
