@@ -48,6 +48,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(result.errors.contains("Fatal error"), file: file, line: line)
     }
 
+    func testPredictRunsATorchvisionResNet() throws {
+        let weights = "Tests/MiniNetTests/Fixtures/resnet/resnet18-narrow.pth"
+        let result = try run(["predict", "images/photos/chelsea.png", "--weights", weights, "--json"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+        XCTAssertEqual((object["logits"] as! [Double]).count, 10)
+        let stated = try run(["predict", "images/photos/chelsea.png", "--model", "resnet18", "--weights", weights, "--top", "2"])
+        XCTAssertEqual(stated.status, 0, stated.errors)
+    }
+
+    func testBadResNetCheckpointsGiveOneLine() throws {
+        let folder = "Tests/MiniNetTests/Fixtures/resnet/"
+        try assertOneLineFailure(["predict", "images/photos/chelsea.png", "--model", "resnet34", "--weights", folder + "resnet50-narrow.pth"],
+                                 mentions: "not a resnet34")
+        for file in ["truncated.pth", "evil-global.pth", "overrun.safetensors"] {
+            try assertOneLineFailure(["predict", "images/photos/chelsea.png", "--weights", folder + file], mentions: file)
+        }
+        try assertOneLineFailure(["predict", "images/photos/chelsea.png", "--model", "resnet152"], mentions: "resnet152")
+    }
+
     func testPredictClassifiesTheShippedShapes() throws {
         for (index, name) in ["circle", "square", "triangle"].enumerated() {
             let result = try run(["predict", "images/shapes/\(name).png", "--json"])

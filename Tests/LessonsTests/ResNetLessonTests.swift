@@ -1,0 +1,33 @@
+import Foundation
+import Lessons
+import MiniNet
+import XCTest
+
+/// Every lesson on a torchvision ResNet (the narrow fixtures of Tests/MiniNetTests/Fixtures/resnet,
+/// at 64×64 so that the tests stay fast) with the photo of Chelsea: every check passes.
+final class ResNetLessonTests: XCTestCase {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func context(_ file: String) throws -> LessonContext {
+        let path = Self.repositoryRoot.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet/\(file)").path
+        let classifier = try PretrainedResNet.load(from: path, imageSize: 64)
+        let photo = try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent("images/photos/chelsea.png").path)
+        let picture = try ImageNetPreprocessing(resizeShorterSide: 64, cropSize: 64).resizeAndCrop(photo).toTensor()
+        return LessonContext(classifier: classifier, image: picture)
+    }
+
+    func testEveryLessonPassesItsChecksOnResNets() throws {
+        for file in ["resnet18-narrow.safetensors", "resnet50-narrow.pth"] {
+            let context = try context(file)
+            XCTAssertFalse(context.usesShapesData)
+            XCTAssertEqual(context.defaultCAMLayer(for: context.classifier), file.hasPrefix("resnet18") ? "layer4.1" : "layer4.2")
+            for lesson in LessonCatalog.all {
+                let notebook = try lesson.build(context)
+                let failed = notebook.checks.filter { !$0.ok }.map(\.name)
+                XCTAssertTrue(failed.isEmpty, "\(file) \(lesson.id): failed checks \(failed)")
+                XCTAssertFalse(notebook.checks.isEmpty, "\(file) \(lesson.id) has no checks")
+            }
+        }
+    }
+}
