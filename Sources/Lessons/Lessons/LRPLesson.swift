@@ -149,11 +149,14 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("resnet.gradient.body"))
         notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
-        let logits = classifier.forward(input.reshaped([1] + input.shape))
+        // The gradient of the merged network, the function LRP ran on. It equals the original
+        // (step 1), but not bit for bit: where a max-pooling window holds two equal maxima (flat
+        // parts of a photo), rounding could make the two networks pick different winners.
+        let merged = try mergingBatchNorm(classifier.network)
+        let logits = merged.forward(input.reshaped([1] + input.shape))        // [1, L]
         var seed = Tensor(zeros: logits.shape)
         seed.data[target] = 1
-        let gradient = classifier.backward(seed).slice(0)                      // [3, H, W]: ∂f/∂x
-        classifier.network.zeroGradients()
+        let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
         let gradientTimesInput = gradient * input
         notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
         let largest = Double(Swift.max(abs(gradientTimesInput.max), abs(gradientTimesInput.min)))
