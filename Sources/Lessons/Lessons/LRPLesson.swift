@@ -12,6 +12,10 @@ import MiniNet
 /// gradient × input. On the model with biases the lesson keeps a ledger of where relevance goes:
 ///
 ///     f(x) = Σ_i R_i + Σ_layers (absorbed by biases + absorbed by ε)
+///
+/// On a torchvision ResNet (no bias-free twin) it checks LRP-0 = gradient × input on the
+/// network itself, and adds the source article's experiment: LRP over the backbone up to
+/// layer3 from R = A, as the article's code does it and canonically (`backboneSteps`).
 public enum LRPLesson: Lesson {
     public static let id = "lrp"
     public static let summary = "Layer-wise relevance propagation: share the score back, layer by layer"
@@ -100,10 +104,7 @@ public enum LRPLesson: Lesson {
         notebook.step(text("ledger.title"))
         notebook.prose(text("ledger.body", ["epsilon": "\(ledgerEpsilon)"]))
         notebook.table(text("ledger.table"), headers: ["layer", "type", "rule", "Σ R received", "Σ R passed on", "bias kept", "ε kept"],
-                       rows: epsilonResult.steps.map {
-                           [$0.layer, $0.typeName, $0.treatment, format($0.relevanceAtOutput), format($0.relevanceAtInput),
-                            format($0.absorbedByBias), format($0.absorbedByStabilizer)]
-                       })
+                       rows: ledgerRows(epsilonResult, network: classifier.network))
         let totalBias = epsilonResult.steps.reduce(0) { $0 + $1.absorbedByBias }
         let totalEpsilon = epsilonResult.steps.reduce(0) { $0 + $1.absorbedByStabilizer }
         let pixelTotal = epsilonResult.relevance.sum()
@@ -170,6 +171,34 @@ public enum LRPLesson: Lesson {
         let scale = Swift.max(1, abs(Double(result.score)), largestRelevanceMagnitude(result.steps), totalMagnitude(result.relevance))
         notebook.check(.equal(text("resnet.gradient.ledger-check"), "f(x)", Double(result.score),
                               "Σ R_i + bias kept + dropped", pixels + bias + dropped, tolerance: 1e-5 * scale))
+    }
+
+    /// One row per layer of the ledger; a residual block (dozens of them in a ResNet) is
+    /// summed into one row: what reached its output, what left its input, what its layers kept.
+    static func ledgerRows(_ result: LRPResult, network: Layer) -> [[String]] {
+        let blocks = network.allLayers.filter { $0 is Residual }.map(\.name)
+        func block(of layer: String) -> String? {
+            blocks.first { layer.hasPrefix($0 + ".") || layer.hasPrefix($0 + " (") }
+        }
+        var rows: [[String]] = []
+        var index = 0
+        let steps = result.steps
+        while index < steps.count {
+            guard let name = block(of: steps[index].layer), let sums = result.sums[name] else {
+                let step = steps[index]
+                rows.append([step.layer, step.typeName, step.treatment, format(step.relevanceAtOutput), format(step.relevanceAtInput),
+                             format(step.absorbedByBias), format(step.absorbedByStabilizer)])
+                index += 1
+                continue
+            }
+            var end = index
+            while end < steps.count && block(of: steps[end].layer) == name { end += 1 }
+            let inside = steps[index..<end]
+            rows.append([name, "Residual block", "its layers' rules, sum split", format(sums.output), format(sums.input),
+                         format(inside.reduce(0) { $0 + $1.absorbedByBias }), format(inside.reduce(0) { $0 + $1.absorbedByStabilizer })])
+            index = end
+        }
+        return rows
     }
 
     /// ε of the backbone experiment, in both versions: Zennit's default.

@@ -37,6 +37,8 @@ public struct LRPResult {
     public var logits: [Float]
     /// The ledger, one entry per leaf layer (and residual addition), from the output back.
     public var steps: [LRPLayerStep]
+    /// Σ R at the output and at the input of every layer, containers included, by dotted name.
+    public var sums: [String: (output: Double, input: Double)] = [:]
 
     /// Σ over layers of what biases and ε kept: f(x) − Σ_i R_i, summed layer by layer.
     public var totalAbsorbed: Double { steps.reduce(0) { $0 + $1.absorbedByBias + $1.absorbedByStabilizer } }
@@ -75,7 +77,7 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
     let totals = [(layer: "output", total: Double(score))]
         + propagation.steps.map { (layer: $0.layer, total: $0.relevanceAtInput) }
     return LRPResult(relevance: propagation.relevance.slice(0), layerTotals: totals, score: score,
-                     logits: propagation.topActivation.data, steps: propagation.steps)
+                     logits: propagation.topActivation.data, steps: propagation.steps, sums: propagation.sums)
 }
 
 /// LRP from any starting relevance at the output of `network` (a whole network, or a prefix of
