@@ -30,14 +30,16 @@ public enum LRPTreatment: Equatable, Sendable, CustomStringConvertible {
 /// contribution a_j/Z (LRP-0 on a linear layer with weights 1/Z); Flatten reshapes.
 /// A residual addition s = body(x) + shortcut(x) splits R_s in proportion to each branch's
 /// contribution (`residualSum`, see `splitResidualRelevance`). BatchNorm has no rule: merge it
-/// into the convolution before it first (`mergingBatchNorm`).
+/// into the convolution before it first (`mergingBatchNorm`). Only a neutral BatchNorm
+/// (μ = 0, σ² = 1, γ = 1, β = 0, what Zennit's canonizer leaves behind) passes R through.
 ///
 /// Two flags reproduce shortcuts that hand-written LRP code often takes (the source article's
 /// ResNet code does both). They are here so the lessons can compare them with the canonical
 /// treatment, not because they are right:
 /// - `batchNormPassThrough`: BatchNorm hands R on unchanged, as if it were not there. The
 ///   convolution before it then shares R by its own z, which is not what the network added up
-///   (BatchNorm scales, shifts and may flip the sign of each channel).
+///   (BatchNorm scales, shifts and may flip the sign of each channel). Zennit's composites do
+///   the same (Pass on BatchNorm), which is harmless only after its canonizer has merged it.
 /// - `residualBodyOnly`: a residual block sends all of R_s into its body and none into the
 ///   shortcut, as if the block were the plain chain body(x).
 public struct LRPRuleMap: Sendable {
