@@ -12,6 +12,10 @@ import MiniNet
 /// gradient × input. On the model with biases the lesson keeps a ledger of where relevance goes:
 ///
 ///     f(x) = Σ_i R_i + Σ_layers (absorbed by biases + absorbed by ε)
+///
+/// On a torchvision ResNet (no bias-free twin) it checks LRP-0 = gradient × input on the
+/// network itself, and adds the source article's experiment: LRP over the backbone up to
+/// layer3 from R = A, as the article's code does it and canonically (`backboneSteps`).
 public enum LRPLesson: Lesson {
     public static let id = "lrp"
     public static let summary = "Layer-wise relevance propagation: share the score back, layer by layer"
@@ -84,9 +88,13 @@ public enum LRPLesson: Lesson {
         notebook.check(.equal(text("rule.check"), "gradient trick", headStep.relevance.reshaped([head.inputFeatures]),
                               "loops", byLoops, tolerance: 1e-5 * Swift.max(1, Double(byLoops.data.map(abs).max() ?? 0))))
 
-        // Steps 3–4: exact conservation on the bias-free network.
+        // Steps 3–4: exact conservation on the bias-free network; on a ResNet (there is no
+        // bias-free one) LRP-0 = gradient × input on the network itself, biases and all.
+        let isResNet = classifier.network.allLayers.contains { $0 is Residual }
         if let biasFree = context.biasFreeClassifier {
             try conservationSteps(notebook, text: text, classifier: biasFree, picture: picture, target: target)
+        } else if isResNet {
+            try gradientStepWithBiases(notebook, text: text, classifier: classifier, input: input, target: target)
         } else {
             notebook.step(text("conservation.title"))
             notebook.prose(text("conservation.missing"))
@@ -96,10 +104,7 @@ public enum LRPLesson: Lesson {
         notebook.step(text("ledger.title"))
         notebook.prose(text("ledger.body", ["epsilon": "\(ledgerEpsilon)"]))
         notebook.table(text("ledger.table"), headers: ["layer", "type", "rule", "Σ R received", "Σ R passed on", "bias kept", "ε kept"],
-                       rows: epsilonResult.steps.map {
-                           [$0.layer, $0.typeName, $0.treatment, format($0.relevanceAtOutput), format($0.relevanceAtInput),
-                            format($0.absorbedByBias), format($0.absorbedByStabilizer)]
-                       })
+                       rows: ledgerRows(epsilonResult, network: classifier.network))
         let totalBias = epsilonResult.steps.reduce(0) { $0 + $1.absorbedByBias }
         let totalEpsilon = epsilonResult.steps.reduce(0) { $0 + $1.absorbedByStabilizer }
         let pixelTotal = epsilonResult.relevance.sum()
@@ -122,7 +127,185 @@ public enum LRPLesson: Lesson {
             .heatmap(text("heatmap.relevance"), heatmap, map: .diverging),
             .overlay(text("heatmap.overlay"), heatmap: heatmap, on: photo, map: .diverging),
         ])
+
+        // Steps 6–7 on a ResNet: the article's experiment on the backbone up to layer3.
+        if isResNet {
+            try backboneSteps(notebook, text: text, classifier: classifier, input: input, photo: photo)
+        }
         return notebook
+    }
+
+    /// LRP-0 = gradient × input on a ReLU network with biases: by induction from the top,
+    /// every neuron holds R_k = z_k ∂f/∂z_k (true at the output, R = y^c), and then
+    ///
+    ///     R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j Σ_k w_jk ∂f/∂z_k = a_j ∂f/∂a_j.
+    ///
+    /// ReLU keeps it (z_k ∂f/∂z_k = a_k ∂f/∂a_k where the ReLU is on, 0 where it is off), and so
+    /// does the residual split: R_u = u R_s/s = u ∂f/∂s = u ∂f/∂u. The biases do not break the
+    /// identity, they only keep their share: f(x) = Σ_i R_i + Σ bias kept.
+    static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
+                                       input: Tensor, target: Int) throws {
+        let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
+        notebook.step(text("resnet.gradient.title"))
+        notebook.prose(text("resnet.gradient.body"))
+        notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
+                      latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
+        // The gradient of the merged network, the function LRP ran on. It equals the original
+        // (step 1), but not bit for bit: where a max-pooling window holds two equal maxima (flat
+        // parts of a photo), rounding could make the two networks pick different winners.
+        let merged = try mergingBatchNorm(classifier.network)
+        let logits = merged.forward(input.reshaped([1] + input.shape))        // [1, L]
+        var seed = Tensor(zeros: logits.shape)
+        seed.data[target] = 1
+        let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
+        let gradientTimesInput = gradient * input
+        notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
+        let largest = Double(Swift.max(abs(gradientTimesInput.max), abs(gradientTimesInput.min)))
+        notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
+                              tolerance: 1e-5 * Swift.max(largest, 1e-3)))
+        let bias = result.steps.reduce(0) { $0 + $1.absorbedByBias }
+        let dropped = result.steps.reduce(0) { $0 + $1.absorbedByStabilizer }
+        let pixels = result.relevance.sum()
+        notebook.prose(text("resnet.gradient.ledger", ["score": format(result.score), "pixels": format(pixels),
+                                                        "bias": format(bias), "dropped": format(dropped)]))
+        let scale = Swift.max(1, abs(Double(result.score)), largestRelevanceMagnitude(result.steps), totalMagnitude(result.relevance))
+        notebook.check(.equal(text("resnet.gradient.ledger-check"), "f(x)", Double(result.score),
+                              "Σ R_i + bias kept + dropped", pixels + bias + dropped, tolerance: 1e-5 * scale))
+    }
+
+    /// One row per layer of the ledger; a residual block (dozens of them in a ResNet) is
+    /// summed into one row: what reached its output, what left its input, what its layers kept.
+    static func ledgerRows(_ result: LRPResult, network: Layer) -> [[String]] {
+        let blocks = network.allLayers.filter { $0 is Residual }.map(\.name)
+        func block(of layer: String) -> String? {
+            blocks.first { layer.hasPrefix($0 + ".") || layer.hasPrefix($0 + " (") }
+        }
+        var rows: [[String]] = []
+        var index = 0
+        let steps = result.steps
+        while index < steps.count {
+            guard let name = block(of: steps[index].layer), let sums = result.sums[name] else {
+                let step = steps[index]
+                rows.append([step.layer, step.typeName, step.treatment, format(step.relevanceAtOutput), format(step.relevanceAtInput),
+                             format(step.absorbedByBias), format(step.absorbedByStabilizer)])
+                index += 1
+                continue
+            }
+            var end = index
+            while end < steps.count && block(of: steps[end].layer) == name { end += 1 }
+            let inside = steps[index..<end]
+            rows.append([name, "Residual block", "its layers' rules, sum split", format(sums.output), format(sums.input),
+                         format(inside.reduce(0) { $0 + $1.absorbedByBias }), format(inside.reduce(0) { $0 + $1.absorbedByStabilizer })])
+            index = end
+        }
+        return rows
+    }
+
+    /// ε of the backbone experiment, in both versions: Zennit's default.
+    static let backboneEpsilon: Float = 1e-6
+
+    /// The article's experiment: LRP over the backbone conv1 … layer3 of a ResNet, starting with
+    /// R = A (the activation at layer3's output), done two ways:
+    ///
+    /// (a) as the article's code does: the modules as a flat chain, BatchNorm handing R on
+    ///     unchanged, each block sending all of its R into its body (the shortcut ignored);
+    /// (b) canonically: BatchNorm merged into the convolutions, and each residual sum
+    ///     s = u + v split by contribution, R_u = u R_s/(s + ε sign s), R_v = v R_s/(s + ε sign s).
+    ///
+    /// Both use LRP-ε on the convolutions. The ledger of (b) balances,
+    ///
+    ///     Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept),
+    ///
+    /// and the lesson checks that (a)'s does not.
+    static func backboneSteps(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
+                              input: Tensor, photo: RGBImage) throws {
+        let top = "layer3"
+        let backbone = try networkPrefix(classifier.network, through: top)
+        let batch = input.reshaped([1] + input.shape)                          // [1, 3, H, W]
+        let articleMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), batchNormPassThrough: true, residualBodyOnly: true)
+        let canonicalMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), residualSum: .epsilon(backboneEpsilon))
+        // R = A at the top in both.
+        let article = try propagateRelevance(through: backbone, input: batch, ruleMap: articleMap) { $0 }
+        let canonical = try propagateRelevance(through: try mergingBatchNorm(backbone), input: batch,
+                                               ruleMap: canonicalMap) { $0 }
+
+        notebook.step(text("backbone.title"))
+        notebook.prose(text("backbone.body", ["top": top, "shape": "\(canonical.topActivation.shape)",
+                                              "epsilon": "\(backboneEpsilon)"]))
+        notebook.math("R_u = u ⊙ R_s / (s + ε·sign s),   R_v = v ⊙ R_s / (s + ε·sign s),   s = u + v",
+                      latex: #"R_u = \frac{u \odot R_s}{s + \epsilon\,\mathrm{sign}\,s},\quad R_v = \frac{v \odot R_s}{s + \epsilon\,\mathrm{sign}\,s},\quad s = u + v"#)
+
+        // Σ R at the output of each stage, and what the stage below each row kept.
+        let points = [top, "layer2", "layer1", "maxpool", "input"]
+        func stage(of layer: String) -> String {
+            ["layer3", "layer2", "layer1"].first { layer.hasPrefix($0 + ".") } ?? "stem"
+        }
+        func kept(_ run: RelevancePropagation, in name: String) -> (bias: Double, epsilon: Double) {
+            run.steps.filter { stage(of: $0.layer) == name }
+                .reduce((0, 0)) { ($0.0 + $1.absorbedByBias, $0.1 + $1.absorbedByStabilizer) }
+        }
+        func total(_ run: RelevancePropagation, at point: String) -> Double {
+            point == "input" ? run.relevance.sum() : run.sums[point]?.output ?? .nan
+        }
+        let stagesBelow = ["layer3", "layer2", "layer1", "stem"]   // what lies between a row and the row above
+        let rows = points.enumerated().map { index, point -> [String] in
+            let stageAbove = index == 0 ? nil : stagesBelow[index - 1]
+            let articleKept = stageAbove.map { kept(article, in: $0) }
+            let canonicalKept = stageAbove.map { kept(canonical, in: $0) }
+            return [point, stageAbove ?? "", formatWide(total(article, at: point)),
+                    articleKept.map { formatWide($0.bias + $0.epsilon) } ?? "",
+                    formatWide(total(canonical, at: point)),
+                    canonicalKept.map { formatWide($0.bias) } ?? "", canonicalKept.map { formatWide($0.epsilon) } ?? ""]
+        }
+        notebook.table(text("backbone.table"),
+                       headers: ["Σ R at the output of", "kept in", "(a) Σ R", "(a) ε kept", "(b) Σ R", "(b) bias kept", "(b) ε kept"],
+                       rows: rows)
+
+        // (b): the ledger balances. Its rounding is set by the largest relevances summed.
+        let canonicalTop = canonical.topRelevance.sum()
+        let canonicalScale = Swift.max(1, largestRelevanceMagnitude(canonical.steps), totalMagnitude(canonical.topRelevance))
+        let tolerance = 1e-5 * canonicalScale
+        notebook.math("Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept)",
+                      latex: #"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
+        notebook.check(.equal(text("backbone.canonical-check"), "Σ R_top", canonicalTop,
+                              "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: tolerance))
+        // (a): the same ledger misses Σ R_top by more than the tolerance (b) meets.
+        let articleTop = article.topRelevance.sum()
+        let articleMiss = abs(articleTop - (article.relevance.sum() + article.totalAbsorbed))
+        notebook.check(.truth(text("backbone.article-check"),
+                              "|Σ R_top − (Σ R_i + kept)| = \(formatWide(articleMiss)) > \(formatWide(tolerance))",
+                              articleMiss > tolerance))
+
+        // Step 7: why (a) goes wrong, and the two heatmaps.
+        notebook.step(text("backbone.why.title"))
+        let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(totalMagnitude(article.topRelevance), .leastNonzeroMagnitude)
+        let canonicalGrowth = largestRelevanceMagnitude(canonical.steps) / Swift.max(totalMagnitude(canonical.topRelevance), .leastNonzeroMagnitude)
+        notebook.prose(text("backbone.why.body", ["articleGrowth": formatWide(articleGrowth),
+                                                  "canonicalGrowth": formatWide(canonicalGrowth)]))
+        notebook.math("R_j = a_j Σ_k w_jk R_k / (z_k + ε·sign z_k)",
+                      latex: #"R_j = a_j \sum_k \frac{w_{jk}\, R_k}{z_k + \epsilon\,\mathrm{sign}\,z_k}"#)
+        notebook.check(.truth(text("backbone.growth-check"),
+                              "(a) \(formatWide(articleGrowth)) > (b) \(formatWide(canonicalGrowth))",
+                              articleGrowth > canonicalGrowth))
+        let articleMap2D = channelSum(article.relevance.slice(0))               // [H, W]
+        let canonicalMap2D = channelSum(canonical.relevance.slice(0))           // [H, W]
+        notebook.tensor("Σ_channels R (b)", canonicalMap2D, caption: text("backbone.caption"))
+        notebook.picture(text("backbone.row", ["top": top]), [
+            .image(text("heatmap.input"), photo),
+            .heatmap(text("backbone.article"), articleMap2D, map: .diverging),
+            .heatmap(text("backbone.canonical"), canonicalMap2D, map: .diverging),
+        ])
+    }
+
+    /// Like `format`, but in scientific notation for magnitudes the fixed format cannot show.
+    static func formatWide(_ value: Double) -> String {
+        let size = abs(value)
+        return size != 0 && (size >= 1e6 || size < 1e-4) ? String(format: "%.4e", value) : format(value)
+    }
+
+    /// The largest Σ_j |R_j| over the ledger's layers: the scale of the rounding in sums of relevance.
+    static func largestRelevanceMagnitude(_ steps: [LRPLayerStep]) -> Double {
+        steps.map { totalMagnitude($0.relevance) }.max() ?? 0
     }
 
     /// Layer-wise conservation, Σ_i R_i = f(x), and LRP-0 = gradient × input on the bias-free network.

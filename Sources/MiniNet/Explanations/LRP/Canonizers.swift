@@ -35,7 +35,14 @@ public func mergeBatchNorm(_ batchNorm: BatchNorm2d, into conv: Conv2d) throws -
 /// Sequential, or in a Residual's body) is merged into that convolution and removed (Zennit's
 /// SequentialMergeBatchNorm). Other layers are shared with the original, not copied; names
 /// stay those of the original network. The original network is not changed.
-public func mergingBatchNorm(_ layer: Layer) throws -> Layer {
+///
+/// - Parameter leavingNeutralBatchNorm: do what Zennit 0.5 does instead of removing the
+///   BatchNorm: leave it in place with μ = 0, σ² = 1, γ = 1, β = 0 but its own eps, so that
+///   it still computes y/√(1 + eps) ≈ y·(1 − eps/2), and LRP passes relevance through it
+///   unchanged (Zennit's Pass rule for BatchNorm; `LRPRuleMap` does the same for a neutral one).
+///   The network then differs from the original by that factor at every BatchNorm. Only for
+///   matching Zennit's numbers; the default (false) gives exactly the original network.
+public func mergingBatchNorm(_ layer: Layer, leavingNeutralBatchNorm: Bool = false) throws -> Layer {
     /// Merges within one list of (local name, layer).
     func mergeList(_ layers: [(name: String, layer: Layer)]) throws -> [(String, Layer)] {
         var result: [(String, Layer)] = []
@@ -44,9 +51,14 @@ public func mergingBatchNorm(_ layer: Layer) throws -> Layer {
             let (name, current) = layers[index]
             if let conv = current as? Conv2d, index + 1 < layers.count, let batchNorm = layers[index + 1].layer as? BatchNorm2d {
                 result.append((name, try mergeBatchNorm(batchNorm, into: conv)))
+                if leavingNeutralBatchNorm {
+                    let neutral = BatchNorm2d(channels: batchNorm.channels, epsilon: batchNorm.epsilon)
+                    neutral.name = batchNorm.name
+                    result.append((layers[index + 1].name, neutral))
+                }
                 index += 2
             } else {
-                result.append((name, try mergingBatchNorm(current)))
+                result.append((name, try mergingBatchNorm(current, leavingNeutralBatchNorm: leavingNeutralBatchNorm)))
                 index += 1
             }
         }
@@ -58,7 +70,7 @@ public func mergingBatchNorm(_ layer: Layer) throws -> Layer {
         copy = Sequential(named: try mergeList(sequential.layers))
     case let residual as Residual:
         copy = Residual(body: try mergeList(residual.body),
-                        shortcut: try residual.shortcut.map { ($0.name, try mergingBatchNorm($0.layer)) },
+                        shortcut: try residual.shortcut.map { ($0.name, try mergingBatchNorm($0.layer, leavingNeutralBatchNorm: leavingNeutralBatchNorm)) },
                         activation: residual.activation.map { ($0.name, $0.layer) })
     default:
         return layer
@@ -66,6 +78,13 @@ public func mergingBatchNorm(_ layer: Layer) throws -> Layer {
     // The original's name; the children keep theirs (not `assignNames`, which would rename shared leaves).
     copy.name = layer.name
     return copy
+}
+
+/// Whether `batchNorm` is what `mergingBatchNorm(_:leavingNeutralBatchNorm: true)` leaves behind:
+/// μ = 0, σ² = 1, γ = 1, β = 0, i.e. y = x/√(1 + eps).
+func isNeutral(_ batchNorm: BatchNorm2d) -> Bool {
+    batchNorm.runningMean.data.allSatisfy { $0 == 0 } && batchNorm.runningVariance.data.allSatisfy { $0 == 1 }
+        && batchNorm.weight.value.data.allSatisfy { $0 == 1 } && batchNorm.bias.value.data.allSatisfy { $0 == 0 }
 }
 
 /// Zennit's ResNet canonizer turns the addition of a residual block into a layer of its own,

@@ -37,6 +37,8 @@ public struct LRPResult {
     public var logits: [Float]
     /// The ledger, one entry per leaf layer (and residual addition), from the output back.
     public var steps: [LRPLayerStep]
+    /// Σ R at the output and at the input of every layer, containers included, by dotted name.
+    public var sums: [String: (output: Double, input: Double)] = [:]
 
     /// Σ over layers of what biases and ε kept: f(x) − Σ_i R_i, summed layer by layer.
     public var totalAbsorbed: Double { steps.reduce(0) { $0 + $1.absorbedByBias + $1.absorbedByStabilizer } }
@@ -55,7 +57,7 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
                            ruleMap: LRPRuleMap(linear: rule), canonize: canonize)
 }
 
-/// LRP with a full rule map (e.g. Zennit's Norm rule `.epsilon(1e-6)` for average pooling).
+/// LRP with a full rule map (e.g. `LRPRuleMap.zennitEpsilon(1e-6)`, Zennit's composite).
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMap: LRPRuleMap,
                                canonize: Bool = true) throws -> LRPResult {
     guard input.shape == classifier.inputSize else {
@@ -66,18 +68,69 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
     }
     classifier.network.setTraining(false)
     let network = canonize ? try mergingBatchNorm(classifier.network) : classifier.network
-    let batch = input.reshaped([1] + input.shape)
-    let logits = network.forward(batch)                        // [1, L]
-    let score = logits.data[target]
-    var start = Tensor(zeros: logits.shape)
-    start.data[target] = score                                 // R = one-hot · y^c
-
-    var propagator = RelevancePropagator(ruleMap: ruleMap)
-    let relevance = try propagator.propagate(through: network, input: batch, relevance: start)
+    let propagation = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMap: ruleMap) { logits in
+        var start = Tensor(zeros: logits.shape)                // logits [1, L]
+        start.data[target] = logits.data[target]               // R = one-hot · y^c
+        return start
+    }
+    let score = propagation.topActivation.data[target]
     let totals = [(layer: "output", total: Double(score))]
-        + propagator.steps.map { (layer: $0.layer, total: $0.relevanceAtInput) }
-    return LRPResult(relevance: relevance.slice(0), layerTotals: totals, score: score,
-                     logits: logits.data, steps: propagator.steps)
+        + propagation.steps.map { (layer: $0.layer, total: $0.relevanceAtInput) }
+    return LRPResult(relevance: propagation.relevance.slice(0), layerTotals: totals, score: score,
+                     logits: propagation.topActivation.data, steps: propagation.steps, sums: propagation.sums)
+}
+
+/// LRP from any starting relevance at the output of `network` (a whole network, or a prefix of
+/// one from `networkPrefix`) down to its input.
+public struct RelevancePropagation {
+    /// [N, …]: the network's input.
+    public var input: Tensor
+    /// [N, …]: R at the input.
+    public var relevance: Tensor
+    /// [N, …]: A, the network's output for `input`.
+    public var topActivation: Tensor
+    /// [N, …]: the relevance LRP started with at the output.
+    public var topRelevance: Tensor
+    /// The ledger, one entry per leaf layer (and residual addition), from the output back.
+    public var steps: [LRPLayerStep]
+    /// Σ R at the output and at the input of every layer LRP went through, containers (e.g. a
+    /// residual block "layer2.1") included, by dotted name.
+    public var sums: [String: (output: Double, input: Double)]
+
+    /// Σ over the ledger of what biases and ε kept.
+    public var totalAbsorbed: Double { steps.reduce(0) { $0 + $1.absorbedByBias + $1.absorbedByStabilizer } }
+}
+
+/// Runs `network` on `input` to get its output A, starts with R = `startingRelevance(A)` there,
+/// and propagates R back to the input with the rules of `ruleMap`. The article's experiment
+/// starts inside a network with R = A; the classifier's LRP starts at the logits with one-hot · y^c.
+///
+/// - Parameters:
+///   - network: the layers to go through, already canonized if the rule map needs it
+///   - input: [N, …], the network's input
+///   - startingRelevance: A [N, …] → R [N, …] of the same shape
+public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap,
+                               startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
+    let output = network.forward(input)                        // A
+    let start = try startingRelevance(output)
+    guard start.shape == output.shape else {
+        throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
+    }
+    var propagator = RelevancePropagator(ruleMap: ruleMap)
+    let relevance = try propagator.propagate(through: network, input: input, relevance: start)
+    return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
+                                steps: propagator.steps, sums: propagator.sums)
+}
+
+/// The first layers of `network`: its top-level children up to and including the one named
+/// `last` (its dotted or its local name). The layers are shared, not copied.
+public func networkPrefix(_ network: Sequential, through last: String) throws -> Sequential {
+    guard let index = network.layers.firstIndex(where: { $0.layer.name == last || $0.name == last }) else {
+        throw MiniNetError.invalidArgument("no top-level layer named '\(last)'; they are: \(network.layers.map(\.name).joined(separator: ", "))")
+    }
+    let prefix = Sequential(named: network.layers[...index].map { ($0.name, $0.layer) })
+    prefix.name = network.name
+    return prefix
 }
 
 /// Walks the layer tree backwards. Containers re-run their forward pass to know each child's
@@ -86,6 +139,8 @@ struct RelevancePropagator {
     let ruleMap: LRPRuleMap
     /// From the output back.
     var steps: [LRPLayerStep] = []
+    /// Σ R at the output and input of every layer visited, containers included.
+    var sums: [String: (output: Double, input: Double)] = [:]
 
     /// input: the layer's input [N, …]; relevance: R at its output [N, …] → R at its input.
     mutating func propagate(through layer: Layer, input: Tensor, relevance: Tensor) throws -> Tensor {
@@ -93,9 +148,16 @@ struct RelevancePropagator {
         var outcome = RuleOutcome(relevance: relevance, absorbedByBias: 0, absorbedByStabilizer: 0)
         switch treatment {
         case .container:
-            if let sequential = layer as? Sequential { return try propagate(sequential: sequential, input: input, relevance: relevance) }
-            if let residual = layer as? Residual { return try propagate(residual: residual, input: input, relevance: relevance) }
-            throw MiniNetError.invalidArgument("\(layer.name): LRP cannot open \(layer.typeName)")
+            let inputRelevance: Tensor
+            if let sequential = layer as? Sequential {
+                inputRelevance = try propagate(sequential: sequential, input: input, relevance: relevance)
+            } else if let residual = layer as? Residual {
+                inputRelevance = try propagate(residual: residual, input: input, relevance: relevance)
+            } else {
+                throw MiniNetError.invalidArgument("\(layer.name): LRP cannot open \(layer.typeName)")
+            }
+            sums[layer.name] = (relevance.sum(), inputRelevance.sum())
+            return inputRelevance
         case let .rule(rule):
             outcome = try rule.apply(to: layer, input: input, relevance: relevance)
         case .passThrough:
@@ -109,6 +171,7 @@ struct RelevancePropagator {
                                   relevanceAtOutput: relevance.sum(), relevanceAtInput: outcome.relevance.sum(),
                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
                                   activation: input, relevance: outcome.relevance))
+        sums[layer.name] = (relevance.sum(), outcome.relevance.sum())
         return outcome.relevance
     }
 
@@ -128,6 +191,7 @@ struct RelevancePropagator {
 
     /// s = body(x) + shortcut(x), y = activation(s): the activation passes R through, the sum
     /// is split between the branches (`splitResidualRelevance`), and each branch goes back to x.
+    /// With `residualBodyOnly` the body takes all of R_s and the shortcut is not visited.
     mutating func propagate(residual: Residual, input: Tensor, relevance: Tensor) throws -> Tensor {
         var bodyInputs: [Tensor] = []
         var bodyOutput = input
@@ -140,9 +204,12 @@ struct RelevancePropagator {
         if let activation = residual.activation?.layer {
             sumRelevance = try propagate(through: activation, input: bodyOutput + shortcutOutput, relevance: relevance)
         }
-        let split = splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: sumRelevance,
-                                           rule: ruleMap.residualSum)
-        steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: "split by contribution",
+        let split = ruleMap.residualBodyOnly
+            ? (body: sumRelevance, shortcut: Tensor(zeros: sumRelevance.shape), absorbed: 0)
+            : splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: sumRelevance,
+                                     rule: ruleMap.residualSum)
+        let treatment = ruleMap.residualBodyOnly ? "all to the body" : "split by contribution (\(ruleMap.residualSum))"
+        steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: treatment,
                                   relevanceAtOutput: sumRelevance.sum(),
                                   relevanceAtInput: split.body.sum() + split.shortcut.sum(),
                                   absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
@@ -151,6 +218,7 @@ struct RelevancePropagator {
         for (index, (_, layer)) in residual.body.enumerated().reversed() {
             bodyRelevance = try propagate(through: layer, input: bodyInputs[index], relevance: bodyRelevance)
         }
+        if ruleMap.residualBodyOnly { return bodyRelevance }
         var shortcutRelevance = split.shortcut
         if let shortcut = residual.shortcut?.layer {
             shortcutRelevance = try propagate(through: shortcut, input: input, relevance: shortcutRelevance)

@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+@testable import MiniNet
+
+/// MiniNet's LRP on torchvision ResNets against Zennit 0.5.1 (fixtures from
+/// tools/fixtures/resnet_fixtures.py, described in Fixtures/resnet/resnet-manifest.json).
+///
+/// Zennit's side: `ResNetCanonizer` (BatchNorm merged into the convolution before it; the
+/// residual addition becomes a Sum layer), and the composite Epsilon(1e-6) on Conv2d and Linear,
+/// Norm(1e-6) on the Sum and on AdaptiveAvgPool2d, Pass on ReLU, the plain gradient through
+/// MaxPool. Relevance starts as output × one-hot(target). MiniNet's side: `mergingBatchNorm`
+/// with `leavingNeutralBatchNorm` (Zennit leaves each merged BatchNorm computing y/√(1 + eps),
+/// which moves the relevance by about 1e-4 here) and `LRPRuleMap.zennitEpsilon(1e-6)`.
+final class ResNetLRPParityTests: XCTestCase {
+    struct Manifest: Decodable {
+        struct Model: Decodable { var target: Int }
+        struct Entry: Decodable {
+            var file: String
+            var kind: String
+            var model: String?
+            var epsilon: Float?
+            var canonized_logit: Float?
+            var relevance_sum: Double?
+            var relevance_sum_at_module_output: [String: Double]?
+        }
+        var models: [String: Model]
+        var files: [Entry]
+    }
+
+    static let fixtures = LRPTests.repositoryRoot.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet")
+
+    func manifest() throws -> Manifest {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/resnet/resnet-manifest", withExtension: "json"))
+        return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
+    }
+
+    func fixture(_ name: String) throws -> String {
+        try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/resnet/\(name)", withExtension: nil)).path
+    }
+
+    func checkParity(_ model: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let manifest = try manifest()
+        let target = try XCTUnwrap(manifest.models[model]).target
+        let entry = try XCTUnwrap(manifest.files.first { $0.kind == "lrp relevance" && $0.model == model })
+        let epsilon = try XCTUnwrap(entry.epsilon)
+
+        let classifier = try PretrainedResNet.load(from: try fixture("\(model)-narrow.pth"))
+        classifier.network.setTraining(false)
+        let input = try NumpyFile.read(from: try fixture("input.npy"))                  // [1, 3, 64, 64]
+        let expected = try NumpyFile.read(from: try fixture(entry.file))                 // [1, 3, 64, 64]
+        let network = try mergingBatchNorm(classifier.network, leavingNeutralBatchNorm: true)
+        let result = try propagateRelevance(through: network, input: input, ruleMap: .zennitEpsilon(epsilon)) { logits in
+            var start = Tensor(zeros: logits.shape)
+            start.data[target] = logits.data[target]
+            return start
+        }
+
+        if let logit = entry.canonized_logit {
+            XCTAssertEqual(result.topActivation.data[target], logit, accuracy: 1e-4 * max(1, abs(logit)),
+                           "\(model): canonized logit", file: file, line: line)
+        }
+        XCTAssertEqual(result.relevance.shape, expected.shape, file: file, line: line)
+        let largest = max(abs(expected.max), abs(expected.min))
+        let difference = result.relevance.maxAbsDifference(expected)
+        XCTAssertLessThanOrEqual(difference, 1e-4 * largest,
+                                 "\(model): max |Δ| \(difference), max |R| \(largest)", file: file, line: line)
+        if let total = entry.relevance_sum {
+            XCTAssertEqual(result.relevance.sum(), total, accuracy: 1e-4 * max(1, abs(total), totalMagnitude(expected)),
+                           "\(model): Σ R", file: file, line: line)
+        }
+
+        // Σ R reaching each module's output (a block's output is its activation's). These sums
+        // cancel a lot (Σ R swings from layer to layer), so their rounding is set by the size of
+        // what they add up, Σ |R|, not by their value: the tolerance is 1e-5 of Σ |R| at the input.
+        let scale = max(1, totalMagnitude(expected))
+        let references = try XCTUnwrap(entry.relevance_sum_at_module_output)
+        XCTAssertFalse(references.isEmpty, file: file, line: line)
+        for (module, reference) in references.sorted(by: { $0.key < $1.key }) {
+            let ours = try XCTUnwrap(result.sums[module]?.output, "\(model): no relevance recorded at \(module)", file: file, line: line)
+            XCTAssertEqual(ours, reference, accuracy: 1e-5 * scale, "\(model): Σ R at the output of \(module)", file: file, line: line)
+        }
+    }
+
+    func totalMagnitude(_ tensor: Tensor) -> Double { tensor.data.reduce(0) { $0 + Double(abs($1)) } }
+
+    func testResNet18MatchesZennit() throws { try checkParity("resnet18") }
+    func testResNet34MatchesZennit() throws { try checkParity("resnet34") }
+    func testResNet50MatchesZennit() throws { try checkParity("resnet50") }
+
+    /// The article's shortcuts are options of the rule map: BatchNorm hands R on unchanged, and a
+    /// residual block sends everything into its body (the downsample branch is never visited).
+    func testArticleTreatmentSendsEverythingIntoTheBody() throws {
+        let classifier = try PretrainedResNet.load(from: try fixture("resnet18-narrow.pth"))
+        classifier.network.setTraining(false)
+        let input = try NumpyFile.read(from: try fixture("input.npy"))
+        let backbone = try networkPrefix(try XCTUnwrap(classifier.network as Sequential?), through: "layer3")
+        let ruleMap = LRPRuleMap(linear: .epsilon(1e-6), batchNormPassThrough: true, residualBodyOnly: true)
+        let result = try propagateRelevance(through: backbone, input: input, ruleMap: ruleMap) { $0 }
+        XCTAssertEqual(result.relevance.shape, input.shape)
+        XCTAssertFalse(result.steps.contains { $0.layer.contains("downsample") })
+        let split = try XCTUnwrap(result.steps.first { $0.layer == "layer2.0 (sum)" })
+        XCTAssertEqual(split.relevanceAtInput, split.relevanceAtOutput)
+        XCTAssertNil(result.sums["layer4.0"])
+        // Without the flag BatchNorm stays an error.
+        XCTAssertThrowsError(try propagateRelevance(through: backbone, input: input, ruleMap: LRPRuleMap(linear: .zero)) { $0 })
+    }
+}
