@@ -136,8 +136,10 @@ struct ExplainCommand: ParsableCommand {
             report["target_score"] = score
             switch method {
             case .lrpZero, .lrpEpsilon:
-                let rule: LRPRule = method == .lrpZero ? .zero : .epsilon(epsilon)
-                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: rule)
+                // LRP-ε uses Zennit's composite (Norm on average pooling and residual sums), so the
+                // result can be compared with Zennit's EpsilonComposite-style attribution.
+                let ruleMap = method == .lrpZero ? LRPRuleMap(linear: .zero) : .zennitEpsilon(epsilon)
+                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap)
                 report["relevance_total"] = result.relevance.sum()
                 report["absorbed"] = result.totalAbsorbed
                 addCheck("f(x) = Σ_i R_i + relevance absorbed by biases and ε", Double(result.score),
