@@ -20,6 +20,17 @@ public struct Tensor: Equatable, Sendable {
         self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values are all written by `initializer`, which receives the uninitialised
+    /// buffer of `shape.reduce(1, *)` values. The layers use it to skip clearing a buffer that
+    /// their loop fills completely anyway.
+    public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, data: [Float](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            initializer(buffer)
+            initializedCount = count
+        })
+    }
+
     /// A rank-0 tensor holding one number.
     public init(scalar: Float) {
         self.init(shape: [], data: [scalar])

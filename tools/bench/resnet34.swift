@@ -7,8 +7,19 @@
 import Foundation
 import MiniNet
 
+/// A cheap deterministic generator (xorshift), so that building the network takes no time.
+struct XorShift: RandomNumberGenerator {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
+nonisolated(unsafe) var generator = XorShift()
+
 func convolution(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) -> Conv2d {
-    var generator = SystemRandomNumberGenerator()
     let count = outputChannels * inputChannels * kernelSize * kernelSize
     let std = (2 / Float(inputChannels * kernelSize * kernelSize)).squareRoot()
     let weight = Tensor(shape: [outputChannels, inputChannels, kernelSize, kernelSize],
@@ -50,7 +61,9 @@ func resNet34() -> Sequential {
         }
         layers.append(("layer\(stage + 1)", Sequential(stageBlocks)))
     }
-    layers += [("avgpool", GlobalAveragePool()), ("flatten", Flatten()), ("fc", Linear(inputFeatures: 512, outputFeatures: 1000))]
+    let classifier = Linear(inputFeatures: 512, outputFeatures: 1000)
+    classifier.weight.value = Tensor(shape: [1000, 512], data: (0..<512_000).map { _ in Float.random(in: -0.04...0.04, using: &generator) })
+    layers += [("avgpool", GlobalAveragePool()), ("flatten", Flatten()), ("fc", classifier)]
     return Sequential(named: layers)
 }
 
@@ -61,7 +74,7 @@ let network = resNet34()
 network.assignNames()
 network.setTraining(false)
 network.setParameterGradients(false)
-let input = Tensor(shape: [1, 3, 224, 224], data: (0..<(3 * 224 * 224)).map { _ in Float.random(in: -2...2) })
+let input = Tensor(shape: [1, 3, 224, 224], data: (0..<(3 * 224 * 224)).map { _ in Float.random(in: -2...2, using: &generator) })
 var logitsGradient = Tensor(zeros: [1, 1000])
 logitsGradient.data[0] = 1
 
