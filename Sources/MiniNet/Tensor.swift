@@ -169,3 +169,17 @@ public struct Tensor: Equatable, Sendable {
         return worst
     }
 }
+
+/// Σ values[i], in eight lanes at once. The compiler keeps a plain `total += x` loop in order
+/// (floating-point addition is not associative), which stops it from vectorising the sum.
+func sumOfValues(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var index = 0
+    while index + 8 <= count {
+        lanes += UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)
+        index += 8
+    }
+    var total = lanes.sum()
+    while index < count { total += values[index]; index += 1 }
+    return total
+}

@@ -91,7 +91,7 @@ public final class BatchNorm2d: Layer {
                 for c in 0..<channels {
                     // Float sums within a plane (vectorised), Double across the planes.
                     var total = 0.0
-                    for n in 0..<batch { total += Double(Self.sum(x.baseAddress! + (n * channels + c) * planeSize, count: planeSize)) }
+                    for n in 0..<batch { total += Double(sumOfValues(x.baseAddress! + (n * channels + c) * planeSize, count: planeSize)) }
                     let batchMean = total / Double(valuesPerChannel)
                     var totalSquares = 0.0
                     for n in 0..<batch {
@@ -149,7 +149,7 @@ public final class BatchNorm2d: Layer {
                         if needsSums {
                             for n in 0..<batch {
                                 let start = (n * channels + c) * planeSize
-                                sumGradient += Self.sum(g.baseAddress! + start, count: planeSize)
+                                sumGradient += sumOfValues(g.baseAddress! + start, count: planeSize)
                                 sumGradientTimesNormalized += inverse * Self.sumOfProducts(
                                     g.baseAddress! + start, deviationsOf: x.baseAddress! + start, from: mu, count: planeSize)
                             }
@@ -172,21 +172,7 @@ public final class BatchNorm2d: Layer {
         }
     }
 
-    // Reductions over one plane in eight lanes at once: the compiler keeps a scalar sum in
-    // order (floating-point addition is not associative), which blocks vectorisation.
-
-    /// Σ values[i]
-    static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
-        var lanes = SIMD8<Float>()
-        var index = 0
-        while index + 8 <= count {
-            lanes += UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)
-            index += 8
-        }
-        var total = lanes.sum()
-        while index < count { total += values[index]; index += 1 }
-        return total
-    }
+    // Reductions over one plane in eight lanes at once, as `sumOfValues` (Tensor.swift) explains.
 
     /// Σ (values[i] − mean)²
     static func sumOfSquaredDeviations(_ values: UnsafePointer<Float>, count: Int, from mean: Float) -> Float {

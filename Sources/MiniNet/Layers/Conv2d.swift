@@ -144,9 +144,7 @@ public final class Conv2d: Layer {
         if let bias, computesParameterGradients {
             productGradient.withUnsafeBufferPointer { dProduct in
                 for o in 0..<outputChannels {
-                    var total: Float = 0
-                    for index in (o * columnCount)..<((o + 1) * columnCount) { total += dProduct[index] }
-                    bias.gradient.data[o] += total
+                    bias.gradient.data[o] += sumOfValues(dProduct.baseAddress! + o * columnCount, count: columnCount)
                 }
             }
         }

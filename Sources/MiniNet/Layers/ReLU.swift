@@ -32,7 +32,11 @@ public final class ReLU: Layer {
         return Tensor(shape: outputGradient.shape) { dx in
             outputGradient.data.withUnsafeBufferPointer { dy in
                 cache.output.data.withUnsafeBufferPointer { y in
-                    for index in dx.indices { dx[index] = y[index] > 0 ? dy[index] : 0 }
+                    for index in dx.indices {
+                        // Load before the select: a load inside the condition would stop vectorisation.
+                        let gradient = dy[index]
+                        dx[index] = y[index] > 0 ? gradient : 0
+                    }
                 }
             }
         }
