@@ -20,6 +20,17 @@ public struct Tensor: Equatable, Sendable {
         self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values are all written by `initializer`, which receives the uninitialised
+    /// buffer of `shape.reduce(1, *)` values. The layers use it to skip clearing a buffer that
+    /// their loop fills completely anyway.
+    public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, data: [Float](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            initializer(buffer)
+            initializedCount = count
+        })
+    }
+
     /// A rank-0 tensor holding one number.
     public init(scalar: Float) {
         self.init(shape: [], data: [scalar])
@@ -157,4 +168,18 @@ public struct Tensor: Equatable, Sendable {
         for index in data.indices { worst = Swift.max(worst, abs(data[index] - other.data[index])) }
         return worst
     }
+}
+
+/// Σ values[i], in eight lanes at once. The compiler keeps a plain `total += x` loop in order
+/// (floating-point addition is not associative), which stops it from vectorising the sum.
+func sumOfValues(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var index = 0
+    while index + 8 <= count {
+        lanes += UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)
+        index += 8
+    }
+    var total = lanes.sum()
+    while index < count { total += values[index]; index += 1 }
+    return total
 }

@@ -32,8 +32,11 @@ public final class BatchNorm2d: Layer {
     public var batchesTracked: Int = 0
 
     struct Cache {
-        /// [N, C, H, W]: the normalised input x̂
-        var normalized: Tensor
+        /// [N, C, H, W]: the input x (shared with the caller, not copied); backward recomputes
+        /// x̂ = (x − μ)·(1/√(σ² + ε)) from it rather than forward storing a second tensor.
+        var input: Tensor
+        /// [C]: the μ that was used
+        var mean: [Float]
         /// [C]: 1/√(σ² + ε) with the σ² that was used
         var inverseStandardDeviation: [Float]
         var usedBatchStatistics: Bool
@@ -73,6 +76,10 @@ public final class BatchNorm2d: Layer {
     }
 
     /// input [N, C, H, W] → output [N, C, H, W]
+    ///
+    /// Once μ and σ² are known, y = γ·(x − μ)/√(σ² + ε) + β is one scale and shift per channel:
+    ///
+    ///     y = scale·x + shift,   scale = γ/√(σ² + ε),   shift = β − μ·scale
     public override func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels, "\(name): BatchNorm2d expects [N, \(channels), H, W], got \(input.shape)")
         let (batch, planeSize) = (input.shape[0], input.shape[2] * input.shape[3])
@@ -80,100 +87,119 @@ public final class BatchNorm2d: Layer {
         var mean = runningMean.data
         var variance = runningVariance.data
         if isTraining {
-            for c in 0..<channels {
-                var total = 0.0
-                var totalSquares = 0.0
-                for n in 0..<batch {
-                    let start = (n * channels + c) * planeSize
-                    for index in start..<(start + planeSize) {
-                        total += Double(input.data[index])
+            input.data.withUnsafeBufferPointer { x in
+                for c in 0..<channels {
+                    // Float sums within a plane (vectorised), Double across the planes.
+                    var total = 0.0
+                    for n in 0..<batch { total += Double(sumOfValues(x.baseAddress! + (n * channels + c) * planeSize, count: planeSize)) }
+                    let batchMean = total / Double(valuesPerChannel)
+                    var totalSquares = 0.0
+                    for n in 0..<batch {
+                        totalSquares += Double(Self.sumOfSquaredDeviations(x.baseAddress! + (n * channels + c) * planeSize,
+                                                                           count: planeSize, from: Float(batchMean)))
                     }
+                    let batchVariance = totalSquares / Double(valuesPerChannel)
+                    mean[c] = Float(batchMean)
+                    variance[c] = Float(batchVariance)
+                    let unbiased = valuesPerChannel > 1 ? batchVariance * Double(valuesPerChannel) / Double(valuesPerChannel - 1) : batchVariance
+                    runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * Float(batchMean)
+                    runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(unbiased)
                 }
-                let batchMean = total / Double(valuesPerChannel)
-                for n in 0..<batch {
-                    let start = (n * channels + c) * planeSize
-                    for index in start..<(start + planeSize) {
-                        let deviation = Double(input.data[index]) - batchMean
-                        totalSquares += deviation * deviation
-                    }
-                }
-                let batchVariance = totalSquares / Double(valuesPerChannel)
-                mean[c] = Float(batchMean)
-                variance[c] = Float(batchVariance)
-                let unbiased = valuesPerChannel > 1 ? batchVariance * Double(valuesPerChannel) / Double(valuesPerChannel - 1) : batchVariance
-                runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * Float(batchMean)
-                runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(unbiased)
             }
             batchesTracked += 1
         }
         let inverseStandardDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var normalized = input
-        var output = input
-        input.data.withUnsafeBufferPointer { x in
-            normalized.data.withUnsafeMutableBufferPointer { xHat in
-                output.data.withUnsafeMutableBufferPointer { y in
-                    for n in 0..<batch {
-                        for c in 0..<channels {
-                            let start = (n * channels + c) * planeSize
-                            let (mu, inverse) = (mean[c], inverseStandardDeviation[c])
-                            let (gamma, beta) = (weight.value.data[c], bias.value.data[c])
-                            for index in start..<(start + planeSize) {
-                                let normalizedValue = (x[index] - mu) * inverse
-                                xHat[index] = normalizedValue
-                                y[index] = gamma * normalizedValue + beta
-                            }
-                        }
+        let output = Tensor(shape: input.shape) { y in
+            input.data.withUnsafeBufferPointer { x in
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        let scale = weight.value.data[c] * inverseStandardDeviation[c]
+                        let shift = bias.value.data[c] - mean[c] * scale
+                        let start = (n * channels + c) * planeSize
+                        for index in start..<(start + planeSize) { y[index] = scale * x[index] + shift }
                     }
                 }
             }
         }
-        cache = Cache(normalized: normalized, inverseStandardDeviation: inverseStandardDeviation, usedBatchStatistics: isTraining)
+        cache = Cache(input: input, mean: mean, inverseStandardDeviation: inverseStandardDeviation, usedBatchStatistics: isTraining)
         return output
     }
 
     /// outputGradient [N, C, H, W] → inputGradient [N, C, H, W]
+    ///
+    /// With x̂ = (x − μ)·r, r = 1/√(σ² + ε), the training formula is again one scale and shift
+    /// per channel, now of g and x:
+    ///
+    ///     ∂L/∂x = γr/M · (M·g − Σg − (x − μ)·r·Σg·x̂) = a·g − b·x + d,
+    ///     a = γr,   b = γr²·Σg·x̂ / M,   d = b·μ − γr·Σg / M
     public override func backward(_ outputGradient: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
-        precondition(outputGradient.shape == cache.normalized.shape, "\(name): outputGradient shape \(outputGradient.shape)")
+        precondition(outputGradient.shape == cache.input.shape, "\(name): outputGradient shape \(outputGradient.shape)")
         let (batch, planeSize) = (outputGradient.shape[0], outputGradient.shape[2] * outputGradient.shape[3])
         let valuesPerChannel = Float(batch * planeSize)
-        var inputGradient = outputGradient
-        outputGradient.data.withUnsafeBufferPointer { g in
-            cache.normalized.data.withUnsafeBufferPointer { xHat in
-                inputGradient.data.withUnsafeMutableBufferPointer { dx in
+        let needsSums = cache.usedBatchStatistics || computesParameterGradients
+        return Tensor(shape: outputGradient.shape) { dx in
+            outputGradient.data.withUnsafeBufferPointer { g in
+                cache.input.data.withUnsafeBufferPointer { x in
                     for c in 0..<channels {
-                        // Σ g and Σ g·x̂ over the channel
+                        let (mu, inverse) = (cache.mean[c], cache.inverseStandardDeviation[c])
+                        // Σ g and Σ g·x̂ over the channel, with Σ g·x̂ = r · Σ g·(x − μ)
                         var sumGradient: Float = 0
                         var sumGradientTimesNormalized: Float = 0
-                        for n in 0..<batch {
-                            let start = (n * channels + c) * planeSize
-                            for index in start..<(start + planeSize) {
-                                sumGradient += g[index]
-                                sumGradientTimesNormalized += g[index] * xHat[index]
+                        if needsSums {
+                            for n in 0..<batch {
+                                let start = (n * channels + c) * planeSize
+                                sumGradient += sumOfValues(g.baseAddress! + start, count: planeSize)
+                                sumGradientTimesNormalized += inverse * Self.sumOfProducts(
+                                    g.baseAddress! + start, deviationsOf: x.baseAddress! + start, from: mu, count: planeSize)
                             }
                         }
                         if computesParameterGradients {
                             weight.gradient.data[c] += sumGradientTimesNormalized
                             bias.gradient.data[c] += sumGradient
                         }
-                        let gamma = weight.value.data[c]
-                        let inverse = cache.inverseStandardDeviation[c]
+                        let a = weight.value.data[c] * inverse
+                        // eval: ∂L/∂x = g·γr (μ and σ² are constants)
+                        let b = cache.usedBatchStatistics ? a * inverse * sumGradientTimesNormalized / valuesPerChannel : 0
+                        let d = cache.usedBatchStatistics ? b * mu - a * sumGradient / valuesPerChannel : 0
                         for n in 0..<batch {
                             let start = (n * channels + c) * planeSize
-                            if cache.usedBatchStatistics {
-                                let scale = gamma * inverse / valuesPerChannel
-                                for index in start..<(start + planeSize) {
-                                    dx[index] = scale * (valuesPerChannel * g[index] - sumGradient - xHat[index] * sumGradientTimesNormalized)
-                                }
-                            } else {
-                                let scale = gamma * inverse
-                                for index in start..<(start + planeSize) { dx[index] = g[index] * scale }
-                            }
+                            for index in start..<(start + planeSize) { dx[index] = a * g[index] - b * x[index] + d }
                         }
                     }
                 }
             }
         }
-        return inputGradient
+    }
+
+    // Reductions over one plane in eight lanes at once, as `sumOfValues` (Tensor.swift) explains.
+
+    /// Σ (values[i] − mean)²
+    static func sumOfSquaredDeviations(_ values: UnsafePointer<Float>, count: Int, from mean: Float) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            let deviation = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self) - mean
+            lanes += deviation * deviation
+            index += 8
+        }
+        var total = lanes.sum()
+        while index < count { total += (values[index] - mean) * (values[index] - mean); index += 1 }
+        return total
+    }
+
+    /// Σ g[i]·(x[i] − mean)
+    static func sumOfProducts(_ g: UnsafePointer<Float>, deviationsOf x: UnsafePointer<Float>, from mean: Float, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            let gradient = UnsafeRawPointer(g + index).loadUnaligned(as: SIMD8<Float>.self)
+            let deviation = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self) - mean
+            lanes += gradient * deviation
+            index += 8
+        }
+        var total = lanes.sum()
+        while index < count { total += g[index] * (x[index] - mean); index += 1 }
+        return total
     }
 }

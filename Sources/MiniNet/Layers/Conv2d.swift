@@ -28,10 +28,11 @@ public final class Conv2d: Layer {
 
     /// What backward needs from forward.
     struct Cache {
-        /// [N, Cin, H, W] of the input
-        var inputShape: [Int]
-        /// [Cin·kH·kW, N·OH·OW]: the receptive fields, one per column
-        var columns: [Float]
+        /// [N, Cin, H, W]: the input (shared with the caller, not copied)
+        var input: Tensor
+        /// [Cin·kH·kW, N·OH·OW]: the receptive fields, one per column. Kept only when parameter
+        /// gradients are on; ∂L/∂x alone does not need them, and they are kH·kW times the input.
+        var columns: [Float]?
         var outputHeight: Int
         var outputWidth: Int
     }
@@ -67,15 +68,9 @@ public final class Conv2d: Layer {
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
 
-        var columns = [Float](repeating: 0, count: patchSize * columnCount)
-        input.data.withUnsafeBufferPointer { source in
-            columns.withUnsafeMutableBufferPointer { destination in
-                im2col(source.baseAddress!, into: destination.baseAddress!, batch: batch, height: height, width: width,
-                       outputHeight: outputHeight, outputWidth: outputWidth)
-            }
-        }
-        // Y [Cout, N·OH·OW] = Wmat × columns
-        // Fully written by the product (β = 0), so no need to clear it first.
+        let columns = im2col(input, outputHeight: outputHeight, outputWidth: outputWidth)
+        // Y [Cout, N·OH·OW] = Wmat × columns, fully written by the product (β = 0). For one image
+        // this is already the output's layout [1, Cout, OH·OW]; for a batch it is reordered below.
         var product = [Float](unsafeUninitializedCapacity: outputChannels * columnCount) { _, count in count = outputChannels * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in
             columns.withUnsafeBufferPointer { c in
@@ -85,44 +80,62 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        // Reorder [Cout, N, OH·OW] → [N, Cout, OH·OW] and add the bias.
-        var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * planeSize) { _, count in count = batch * outputChannels * planeSize }
         let biasValues = bias?.value.data
-        product.withUnsafeBufferPointer { y in
-            output.withUnsafeMutableBufferPointer { out in
-                for o in 0..<outputChannels {
-                    let b = biasValues?[o] ?? 0
-                    for n in 0..<batch {
-                        let from = y.baseAddress! + (o * batch + n) * planeSize
-                        let to = out.baseAddress! + (n * outputChannels + o) * planeSize
-                        for p in 0..<planeSize { to[p] = from[p] + b }
+        var output: [Float]
+        if batch == 1 {
+            output = product
+            if let biasValues {
+                output.withUnsafeMutableBufferPointer { out in
+                    for o in 0..<outputChannels {
+                        for p in (o * planeSize)..<((o + 1) * planeSize) { out[p] += biasValues[o] }
+                    }
+                }
+            }
+        } else {
+            // Reorder [Cout, N, OH·OW] → [N, Cout, OH·OW] and add the bias.
+            output = [Float](unsafeUninitializedCapacity: batch * outputChannels * planeSize) { _, count in count = batch * outputChannels * planeSize }
+            product.withUnsafeBufferPointer { y in
+                output.withUnsafeMutableBufferPointer { out in
+                    for o in 0..<outputChannels {
+                        let b = biasValues?[o] ?? 0
+                        for n in 0..<batch {
+                            let from = y.baseAddress! + (o * batch + n) * planeSize
+                            let to = out.baseAddress! + (n * outputChannels + o) * planeSize
+                            for p in 0..<planeSize { to[p] = from[p] + b }
+                        }
                     }
                 }
             }
         }
-        cache = Cache(inputShape: input.shape, columns: columns, outputHeight: outputHeight, outputWidth: outputWidth)
+        cache = Cache(input: input, columns: computesParameterGradients ? columns : nil,
+                      outputHeight: outputHeight, outputWidth: outputWidth)
         return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
     }
 
     /// outputGradient [N, Cout, OH, OW] → inputGradient [N, Cin, H, W]
     public override func backward(_ outputGradient: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
-        let (batch, height, width) = (cache.inputShape[0], cache.inputShape[2], cache.inputShape[3])
+        let inputShape = cache.input.shape
+        let (batch, height, width) = (inputShape[0], inputShape[2], inputShape[3])
         let planeSize = cache.outputHeight * cache.outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
         precondition(outputGradient.shape == [batch, outputChannels, cache.outputHeight, cache.outputWidth],
                      "\(name): outputGradient shape \(outputGradient.shape)")
 
-        // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product.
-        var productGradient = [Float](unsafeUninitializedCapacity: outputChannels * columnCount) { _, count in count = outputChannels * columnCount }
-        outputGradient.data.withUnsafeBufferPointer { dy in
-            productGradient.withUnsafeMutableBufferPointer { dProduct in
-                for n in 0..<batch {
-                    for o in 0..<outputChannels {
-                        let from = dy.baseAddress! + (n * outputChannels + o) * planeSize
-                        let to = dProduct.baseAddress! + (o * batch + n) * planeSize
-                        to.update(from: from, count: planeSize)
+        // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product (for one image
+        // it already is).
+        var productGradient = outputGradient.data
+        if batch > 1 {
+            productGradient = [Float](unsafeUninitializedCapacity: outputChannels * columnCount) { _, count in count = outputChannels * columnCount }
+            outputGradient.data.withUnsafeBufferPointer { dy in
+                productGradient.withUnsafeMutableBufferPointer { dProduct in
+                    for n in 0..<batch {
+                        for o in 0..<outputChannels {
+                            let from = dy.baseAddress! + (n * outputChannels + o) * planeSize
+                            let to = dProduct.baseAddress! + (o * batch + n) * planeSize
+                            to.update(from: from, count: planeSize)
+                        }
                     }
                 }
             }
@@ -131,22 +144,22 @@ public final class Conv2d: Layer {
         if let bias, computesParameterGradients {
             productGradient.withUnsafeBufferPointer { dProduct in
                 for o in 0..<outputChannels {
-                    var total: Float = 0
-                    for index in (o * columnCount)..<((o + 1) * columnCount) { total += dProduct[index] }
-                    bias.gradient.data[o] += total
+                    bias.gradient.data[o] += sumOfValues(dProduct.baseAddress! + o * columnCount, count: columnCount)
                 }
             }
         }
         // ∂L/∂Wmat += ∂L/∂Y × columnsᵀ   (β = 1 accumulates)
         if computesParameterGradients {
-        productGradient.withUnsafeBufferPointer { dProduct in
-            cache.columns.withUnsafeBufferPointer { c in
-                weight.gradient.data.withUnsafeMutableBufferPointer { dw in
-                    Gemm.multiply(dProduct.baseAddress!, c.baseAddress!, transposeB: true, into: dw.baseAddress!,
-                                  m: outputChannels, n: patchSize, k: columnCount, beta: 1)
+            // Forward kept the columns if parameter gradients were on then; rebuild them if not.
+            let columns = cache.columns ?? im2col(cache.input, outputHeight: cache.outputHeight, outputWidth: cache.outputWidth)
+            productGradient.withUnsafeBufferPointer { dProduct in
+                columns.withUnsafeBufferPointer { c in
+                    weight.gradient.data.withUnsafeMutableBufferPointer { dw in
+                        Gemm.multiply(dProduct.baseAddress!, c.baseAddress!, transposeB: true, into: dw.baseAddress!,
+                                      m: outputChannels, n: patchSize, k: columnCount, beta: 1)
+                    }
                 }
             }
-        }
         }
         // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
         var columnsGradient = [Float](unsafeUninitializedCapacity: patchSize * columnCount) { _, count in count = patchSize * columnCount }
@@ -165,10 +178,27 @@ public final class Conv2d: Layer {
                        outputHeight: cache.outputHeight, outputWidth: cache.outputWidth)
             }
         }
-        return Tensor(shape: cache.inputShape, data: inputGradient)
+        return Tensor(shape: inputShape, data: inputGradient)
     }
 
     /// columns[(c·kH + u)·kW + v, n·OH·OW + i·OW + j] = x[n, c, i·s + u − p, j·s + v − p] (0 outside).
+    ///
+    /// input [N, Cin, H, W] → columns [Cin·kH·kW, N·OH·OW]. Every entry is written, the zeros of
+    /// the padding included, so the buffer needs no clearing first.
+    private func im2col(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> [Float] {
+        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let planeSize = outputHeight * outputWidth
+        let columnCount = batch * planeSize
+        let patchSize = inputChannels * kernelSize * kernelSize
+        return [Float](unsafeUninitializedCapacity: patchSize * columnCount) { buffer, count in
+            input.data.withUnsafeBufferPointer { source in
+                im2col(source.baseAddress!, into: buffer.baseAddress!, batch: batch, height: height, width: width,
+                       outputHeight: outputHeight, outputWidth: outputWidth)
+            }
+            count = patchSize * columnCount
+        }
+    }
+
     private func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>,
                         batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
         let planeSize = outputHeight * outputWidth
@@ -183,20 +213,24 @@ public final class Conv2d: Layer {
                         for i in 0..<outputHeight {
                             let y = i * stride + u - padding
                             let destinationRow = destination + i * outputWidth
-                            if y < 0 || y >= height { continue }
+                            if y < 0 || y >= height {
+                                destinationRow.update(repeating: 0, count: outputWidth)
+                                continue
+                            }
                             let sourceRow = plane + y * width
                             if stride == 1 {
-                                // The valid columns form one contiguous run: copy it at once.
-                                let first = Swift.max(0, padding - v)
-                                let last = Swift.min(outputWidth, width + padding - v)
-                                if last > first {
-                                    (destinationRow + first).update(from: sourceRow + (first + v - padding), count: last - first)
-                                }
+                                // The valid columns form one contiguous run: copy it at once,
+                                // zeros on either side.
+                                let first = Swift.min(outputWidth, Swift.max(0, padding - v))
+                                let last = Swift.max(first, Swift.min(outputWidth, width + padding - v))
+                                destinationRow.update(repeating: 0, count: first)
+                                (destinationRow + first).update(from: sourceRow + (first + v - padding), count: last - first)
+                                (destinationRow + last).update(repeating: 0, count: outputWidth - last)
                                 continue
                             }
                             for j in 0..<outputWidth {
                                 let xPosition = j * stride + v - padding
-                                if xPosition >= 0 && xPosition < width { destinationRow[j] = sourceRow[xPosition] }
+                                destinationRow[j] = xPosition >= 0 && xPosition < width ? sourceRow[xPosition] : 0
                             }
                         }
                     }

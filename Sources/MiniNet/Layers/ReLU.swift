@@ -15,9 +15,11 @@ public final class ReLU: Layer {
 
     /// input [any shape] → output [same shape]
     public override func forward(_ input: Tensor) -> Tensor {
-        var output = input
-        output.data.withUnsafeMutableBufferPointer { y in
-            for index in y.indices where !(y[index] > 0) { y[index] = 0 }
+        // A select rather than a branch, so that the loop vectorises; NaN also becomes 0.
+        let output = Tensor(shape: input.shape) { y in
+            input.data.withUnsafeBufferPointer { x in
+                for index in x.indices { y[index] = x[index] > 0 ? x[index] : 0 }
+            }
         }
         cache = Cache(output: output)
         return output
@@ -27,12 +29,16 @@ public final class ReLU: Layer {
     public override func backward(_ outputGradient: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
         precondition(outputGradient.shape == cache.output.shape, "\(name): outputGradient shape \(outputGradient.shape)")
-        var inputGradient = outputGradient
-        inputGradient.data.withUnsafeMutableBufferPointer { dx in
-            cache.output.data.withUnsafeBufferPointer { y in
-                for index in dx.indices where y[index] <= 0 { dx[index] = 0 }
+        return Tensor(shape: outputGradient.shape) { dx in
+            outputGradient.data.withUnsafeBufferPointer { dy in
+                cache.output.data.withUnsafeBufferPointer { y in
+                    for index in dx.indices {
+                        // Load before the select: a load inside the condition would stop vectorisation.
+                        let gradient = dy[index]
+                        dx[index] = y[index] > 0 ? gradient : 0
+                    }
+                }
             }
         }
-        return inputGradient
     }
 }
