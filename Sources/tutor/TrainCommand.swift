@@ -81,7 +81,7 @@ struct TrainCommand: ParsableCommand {
         if json {
             try Terminal.printJSON([
                 "epochs": epochs, "seed": seed, "batch_size": batchSize, "learning_rate": Double(learningRate),
-                "bias": !noBias, "weights": out, "seconds": seconds,
+                "bias": !noBias, "weights": out, "seconds": seconds, "training_seconds": reports.reduce(0) { $0 + $1.seconds },
                 "train_loss": last.trainingLoss, "train_accuracy": last.trainingAccuracy,
                 "val_accuracy": last.validationAccuracy,
                 "history": reports.map { ["epoch": $0.epoch, "train_loss": $0.trainingLoss, "train_accuracy": $0.trainingAccuracy,

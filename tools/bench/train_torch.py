@@ -48,4 +48,6 @@ for epoch in range(epochs):
     model.eval()
     with torch.no_grad():
         accuracy = (model(vx).argmax(1) == vy).float().mean().item()
-print(json.dumps({"seconds": time.perf_counter() - train_started, "val_accuracy": accuracy, "torch": torch.__version__}))
+finished = time.perf_counter()
+print(json.dumps({"seconds": finished - train_started, "total_seconds": finished - started,
+                  "val_accuracy": accuracy, "torch": torch.__version__}))

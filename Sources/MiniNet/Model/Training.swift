@@ -107,6 +107,20 @@ public enum Trainer {
         return Double(correct) / Double(max(dataSet.count, 1))
     }
 
+    /// The fraction of normalised images [N, C, H, W] classified as `labels`, in batches of 256.
+    static func accuracy(_ classifier: ImageClassifier, images: Tensor, labels: [Int]) -> Double {
+        classifier.network.setTraining(false)
+        let imageSize = images.count / max(labels.count, 1)
+        var correct = 0
+        for start in stride(from: 0, to: labels.count, by: 256) {
+            let end = min(start + 256, labels.count)
+            let batch = Tensor(shape: [end - start] + Array(images.shape.dropFirst()),
+                               data: Array(images.data[(start * imageSize)..<(end * imageSize)]))
+            correct += countCorrect(classifier.forward(batch), Array(labels[start..<end]))
+        }
+        return Double(correct) / Double(max(labels.count, 1))
+    }
+
     static func countCorrect(_ logits: Tensor, _ labels: [Int]) -> Int {
         let classes = logits.shape[1]
         var correct = 0
@@ -152,9 +166,13 @@ public enum Trainer {
         var reports: [EpochReport] = []
 
         // All training images once, normalised; batches are gathered from here.
-        let allImages = normalizeBatch(training.batch(0..<training.count).images, classifier)
-        let allLabels = training.batch(0..<training.count).labels
+        let everything = training.batch(0..<training.count)
+        let allImages = normalizeBatch(everything.images, classifier)
+        let allLabels = everything.labels
         let imageSize = allImages.count / max(training.count, 1)
+        // The validation pictures are drawn once, not at every epoch.
+        let validationSet = validation.batch(0..<validation.count)
+        let validationImages = normalizeBatch(validationSet.images, classifier)
 
         for epoch in 1...max(options.epochs, 1) where options.epochs > 0 {
             let started = Date()
@@ -190,7 +208,7 @@ public enum Trainer {
             }
             let report = EpochReport(epoch: epoch, trainingLoss: lossTotal / Double(max(seen, 1)),
                                      trainingAccuracy: Double(correct) / Double(max(seen, 1)),
-                                     validationAccuracy: accuracy(classifier, on: validation),
+                                     validationAccuracy: accuracy(classifier, images: validationImages, labels: validationSet.labels),
                                      seconds: Date().timeIntervalSince(started))
             reports.append(report)
             epochFinished(report)
