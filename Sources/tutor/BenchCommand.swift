@@ -187,23 +187,20 @@ struct BenchCommand: ParsableCommand {
 
     /// The network, and a phrase saying where its weights came from.
     func loadClassifier() throws -> (ImageClassifier, String) {
-        let spec224: ImageClassifier
-        let description: String
-        if let weights {
-            spec224 = try PretrainedResNet.load(from: weights, variant: model)
-            description = "weights from \(weights)"
-        } else {
-            spec224 = try ImageClassifier(spec: .resNet(ResNetShape(model), classNames: ImageNetClasses.names))
-            Trainer.initialize(spec224, seed: seed)
-            description = "random weights (seed \(seed), not trained)"
+        guard let weights else {
+            let random = try ImageClassifier(spec: .resNet(ResNetShape(model), classNames: ImageNetClasses.names, imageSize: imageSize))
+            Trainer.initialize(random, seed: seed)
+            return (random, "random weights (seed \(seed), not trained)")
         }
+        let spec224 = try PretrainedResNet.load(from: weights, variant: model)
+        let description = "weights from \(weights)"
         guard imageSize != spec224.inputSize[1] else { return (spec224, description) }
         // The same network and weights, declared for another input size.
         var spec = spec224.spec
         spec.inputSize = [spec.inputSize[0], imageSize, imageSize]
         let resized = try ImageClassifier(spec: spec)
         try resized.loadStateDict(Dictionary(uniqueKeysWithValues: spec224.stateDict.map { ($0.name, $0.tensor) }),
-                                  source: weights ?? "the random weights")
+                                  source: weights)
         return (resized, description)
     }
 
