@@ -59,6 +59,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("image-size"), help: ArgumentHelp("The input's height and width in pixels.", visibility: .hidden))
     var imageSize = 224
 
+    /// Narrower stages (every width divided by this) make the random network small enough for
+    /// tests in a debug build; the depth and the block structure stay those of --model.
+    @Option(name: .customLong("width-divisor"), help: ArgumentHelp("Divide every width of the random network by this.", visibility: .hidden))
+    var widthDivisor = 1
+
     @Flag(help: "Print one JSON object with the same structure as tools/bench/bench_torch.py's output.")
     var json = false
 
@@ -81,6 +86,12 @@ struct BenchCommand: ParsableCommand {
         guard imageSize >= 32 && imageSize <= 1024 else {
             throw ValidationError("--image-size must be between 32 and 1024 pixels (it is \(imageSize)); for example --image-size 224.")
         }
+        guard [1, 2, 4, 8, 16].contains(widthDivisor) else {
+            throw ValidationError("--width-divisor must be 1, 2, 4, 8 or 16 (it is \(widthDivisor)).")
+        }
+        if widthDivisor != 1 && weights != nil {
+            throw ValidationError("--width-divisor applies to the random network only; leave it out with --weights.")
+        }
     }
 
     /// The measures in the order they run; the raw values are the peer's JSON keys.
@@ -102,9 +113,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         Gemm.setThreads(threads)
+        // The input first: a wrong file is reported before the network takes time to build.
+        let input = try loadInput()                                             // [3, H, W]
         let (classifier, weightsDescription) = try loadClassifier()
         classifier.prepareForExplanation()
-        let input = try loadInput(for: classifier)                               // [3, H, W]
         guard let layer = classifier.layerNames.last(where: { $0.hasPrefix("layer4.") && $0.split(separator: ".").count == 2 }) else {
             throw MiniNetError.invalidModel("the network has no block in layer4 to explain")
         }
@@ -188,9 +200,13 @@ struct BenchCommand: ParsableCommand {
     /// The network, and a phrase saying where its weights came from.
     func loadClassifier() throws -> (ImageClassifier, String) {
         guard let weights else {
-            let random = try ImageClassifier(spec: .resNet(ResNetShape(model), classNames: ImageNetClasses.names, imageSize: imageSize))
+            var shape = ResNetShape(model)
+            shape.stemChannels /= widthDivisor
+            shape.planes = shape.planes.map { $0 / widthDivisor }
+            let random = try ImageClassifier(spec: .resNet(shape, classNames: ImageNetClasses.names, imageSize: imageSize))
             Trainer.initialize(random, seed: seed)
-            return (random, "random weights (seed \(seed), not trained)")
+            let narrow = widthDivisor == 1 ? "" : ", widths divided by \(widthDivisor)"
+            return (random, "random weights (seed \(seed), not trained\(narrow))")
         }
         let spec224 = try PretrainedResNet.load(from: weights, variant: model)
         let description = "weights from \(weights)"
@@ -206,18 +222,24 @@ struct BenchCommand: ParsableCommand {
 
     /// The normalised input [3, H, W]: from --input-npy, or seeded uniform pixels in 0…1
     /// normalised with ImageNet's mean and standard deviation.
-    func loadInput(for classifier: ImageClassifier) throws -> Tensor {
+    func loadInput() throws -> Tensor {
+        let inputSize = [3, imageSize, imageSize]
         if let inputNpy {
             var tensor = try NumpyFile.read(from: inputNpy)
             if tensor.rank == 4 && tensor.shape[0] == 1 { tensor = tensor.reshaped(Array(tensor.shape.dropFirst())) }
-            guard tensor.shape == classifier.inputSize else {
-                throw MiniNetError.file(inputNpy, "has shape \(tensor.shape), the benchmark needs \(classifier.inputSize) (C×H×W, already normalised)")
+            guard tensor.shape == inputSize else {
+                throw MiniNetError.file(inputNpy, "has shape \(tensor.shape), the benchmark needs \(inputSize) (C×H×W, already normalised)")
             }
             return tensor
         }
         var generator = SeededGenerator(seed: seed, stream: 3)
-        let pixels = Tensor(shape: classifier.inputSize, data: (0..<classifier.inputSize.reduce(1, *)).map { _ in generator.nextUniform() })
-        return classifier.normalize(pixels)
+        var input = Tensor(shape: inputSize, data: (0..<inputSize.reduce(1, *)).map { _ in generator.nextUniform() })
+        let planeSize = imageSize * imageSize
+        for index in input.data.indices {
+            let channel = index / planeSize
+            input.data[index] = (input.data[index] - ModelSpec.imageNetMean[channel]) / ModelSpec.imageNetStd[channel]
+        }
+        return input
     }
 }
 

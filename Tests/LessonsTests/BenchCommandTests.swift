@@ -4,7 +4,7 @@ import XCTest
 /// `tutor bench`, run as a person would, on a small input so that it takes seconds in debug.
 extension CommandLineTests {
     func testBenchPrintsThePeersJSONStructure() throws {
-        let result = try run(["bench", "--model", "resnet18", "--ig-steps", "2", "--repeats", "1", "--image-size", "32", "--json"])
+        let result = try run(["bench", "--model", "resnet18", "--ig-steps", "2", "--repeats", "1", "--image-size", "32", "--width-divisor", "8", "--json"])
         XCTAssertEqual(result.status, 0, result.errors)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         XCTAssertEqual(object["model"] as? String, "resnet18")
@@ -24,6 +24,7 @@ extension CommandLineTests {
         try assertOneLineFailure(["bench", "--repeats", "0"], mentions: "--repeats")
         try assertOneLineFailure(["bench", "--ig-steps", "-5"], mentions: "--ig-steps")
         try assertOneLineFailure(["bench", "--model", "resnet7"], mentions: "resnet7")
+        try assertOneLineFailure(["bench", "--width-divisor", "3"], mentions: "--width-divisor")
         try assertOneLineFailure(["bench", "--image-size", "32", "--input-npy", "/nonexistent/input.npy"], mentions: "input.npy")
     }
 }
