@@ -129,6 +129,7 @@ struct BenchCommand: ParsableCommand {
         let gradCAM = GradCAM(classifier: classifier)
         let ablationCAM = AblationCAM(classifier: classifier)
 
+        let loadBefore = loadAverages()
         Terminal.printError("bench: \(model.rawValue), \(weightsDescription), input \(input.shape), class \(predicted) (\(classifier.classNames[predicted])), layer \(layer), \(threads) threads")
         var seconds: [Measure: Double] = [:]
         for measure in Measure.allCases {
@@ -181,6 +182,9 @@ struct BenchCommand: ParsableCommand {
                 "seconds": secondsObject,
                 "peak_memory_mb": peakMemory,
                 "memory_convention": "ru_maxrss of the whole process in KiB / 1024 (MiB), monotonic since start",
+                "load_average_before": loadBefore,
+                "load_average_after": loadAverages(),
+                "cpus": ProcessInfo.processInfo.activeProcessorCount,
             ])
         } else {
             print("tutor bench: \(model.rawValue), \(weightsDescription)")
@@ -257,4 +261,10 @@ func peakResidentMegabytes() -> Double {
     var usage = rusage()
     guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
     return Double(usage.ru_maxrss) / 1024
+}
+
+/// The system's load averages over 1, 5 and 15 minutes (other work competing for the cores).
+func loadAverages() -> [Double] {
+    var values = [Double](repeating: 0, count: 3)
+    return getloadavg(&values, 3) == 3 ? values : []
 }
