@@ -13,7 +13,7 @@ struct Tutor: ParsableCommand {
         """,
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
-            ExplainCommand.self, DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self,
+            ExplainCommand.self, DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self, BenchCommand.self,
         ]
     )
 

@@ -148,6 +148,13 @@ public struct IGResult {
 /// f is the target's y^c. The M points on the path go through the network `batchSize` at a
 /// time: one forward and one backward pass per batch, the gradients summed with their weights
 /// (in Double). Captum's `IntegratedGradients.attribute` with the same method and steps.
+///
+/// When the network starts with affine layers (a ResNet's conv1 and bn1, see `affineStem`),
+/// the backward passes stop at the stem's output z and the weighted sum is taken there; the
+/// sum goes back through the stem once at the end. The result is the same up to float
+/// rounding, because an affine map's Jacobian J does not depend on the point:
+///
+///     Σ_m weight_m · ∂f/∂x (x_m) = Σ_m weight_m · Jᵀ ∂f/∂z (z_m) = Jᵀ · Σ_m weight_m · ∂f/∂z (z_m)
 public func integratedGradients(classifier: ImageClassifier, input: Tensor, baseline: Tensor,
                                 target: ExplanationTarget, steps: Int = 50,
                                 method: IntegrationMethod = .gaussLegendre,
@@ -165,8 +172,11 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
     let (alphas, weights) = method.pointsAndWeights(steps: steps)
     let difference = input - baseline                                           // [C, H, W]
     let size = input.count
-    var weightedGradient = [Double](repeating: 0, count: size)                 // [C·H·W]
     classifier.prepareForExplanation()
+    let stem = affineStem(of: classifier.network)
+    // Σ_m weight_m · ∂f/∂z (z_m), at the stem's output z (or the input x if there is no stem).
+    var weightedGradient: [Double] = []                                         // [size of z per image]
+    var stemOutputShape = input.shape                                           // [C′, H′, W′] of z
     var start = 0
     while start < steps {
         let end = min(start + batchSize, steps)
@@ -182,20 +192,61 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
         for row in 0..<(end - start) {
             logitsGradient += target.valueAndGradient(logits: Array(logits.data[(row * classes)..<((row + 1) * classes)])).gradient
         }
-        let gradients = classifier.backward(Tensor(shape: logits.shape, data: logitsGradient))  // [B, C, H, W]
-        for row in 0..<(end - start) {
-            let weight = weights[start + row]
-            let offset = row * size
-            for i in 0..<size { weightedGradient[i] += weight * Double(gradients.data[offset + i]) }
+        let logitsGradientTensor = Tensor(shape: logits.shape, data: logitsGradient)
+        let gradients: Tensor                                                   // [B, C′, H′, W′]: ∂f/∂z
+        if let stemEnd = stem.last {
+            classifier.network.hooks.backward?(logitsGradientTensor)
+            guard let stemGradients = classifier.network.backward(after: stemEnd.name, outputGradient: logitsGradientTensor) else {
+                preconditionFailure("IG: \(stemEnd.name) is not a layer of the network")
+            }
+            gradients = stemGradients
+        } else {
+            gradients = classifier.backward(logitsGradientTensor)
+        }
+        if weightedGradient.isEmpty {
+            stemOutputShape = Array(gradients.shape.dropFirst())
+            weightedGradient = [Double](repeating: 0, count: gradients.count / gradients.shape[0])
+        }
+        let gradientSize = weightedGradient.count
+        gradients.data.withUnsafeBufferPointer { gradient in
+            for row in 0..<(end - start) {
+                let weight = weights[start + row]
+                let offset = row * gradientSize
+                for i in 0..<gradientSize { weightedGradient[i] += weight * Double(gradient[offset + i]) }
+            }
         }
         start = end
     }
+    var inputGradient = weightedGradient                                        // [C·H·W]: Σ_m weight_m · ∂f/∂x (x_m)
+    if !stem.isEmpty {
+        // Jᵀ · (the weighted sum at z): one backward pass through the stem, from any point
+        // (here the input), since the stem's Jacobian is the same everywhere.
+        var activation = input.reshaped([1] + input.shape)
+        for layer in stem { activation = layer.run(activation) }
+        var gradient = Tensor(shape: [1] + stemOutputShape, data: weightedGradient.map { Float($0) })
+        for layer in stem.reversed() { gradient = layer.runBackward(gradient) }
+        inputGradient = gradient.data.map { Double($0) }
+    }
     var attributions = difference
-    for i in 0..<size { attributions.data[i] = Float(Double(difference.data[i]) * weightedGradient[i]) }
+    for i in 0..<size { attributions.data[i] = Float(Double(difference.data[i]) * inputGradient[i]) }
 
     let endpoints = target.values(batchLogits: classifier.forward(Tensor.stack([input, baseline])))
     return IGResult(attributions: attributions, scoreAtInput: endpoints[0], scoreAtBaseline: endpoints[1],
                     alphas: alphas, weights: weights)
+}
+
+/// The leading top-level layers of `network` that are affine maps of their input, y = A·x + b
+/// with A and b fixed: Conv2d, and BatchNorm2d in evaluation mode, y = γ·(x − μ)/σ + β with
+/// the running μ and σ. For a torchvision ResNet: conv1, bn1 (the ReLU after them is not
+/// affine). Layers with hooks are left out, so that every hook still sees every step.
+func affineStem(of network: Sequential) -> [Layer] {
+    var stem: [Layer] = []
+    for (_, layer) in network.layers {
+        let isAffine = layer is Conv2d || (layer is BatchNorm2d && !layer.isTraining)
+        guard isAffine, layer.hooks.forward == nil, layer.hooks.backward == nil else { break }
+        stem.append(layer)
+    }
+    return stem
 }
 
 /// Throws unless `input` is one [C, H, W] image of the classifier's input size and the

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Times `tutor bench` against PyTorch (pytorch-grad-cam, Captum, Zennit) on one full-size ResNet,
+# with the same weights, the same input and 2 threads each, one after the other, and prints a
+# Markdown table with the ratio tutor / peer and whether each target is met.
+#
+# Usage: tools/bench/resnet.sh [PYTHON] [--model resnet18|resnet34|resnet50]
+#   PYTHON: a Python with torch, torchvision, numpy, grad-cam, captum and zennit
+#           (default /root/refenv/bin/python, else python3).
+# Environment: REPEATS (timed runs per measure, default 3; Integrated Gradients runs once),
+#   PEER_DIR (where bench_torch.py and make_resnet_weights.py are, default tools/bench),
+#   KEEP (a folder to keep the weights, the input and both JSON outputs in).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+python=""
+model=resnet34
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --model) model=${2:?--model needs a value: resnet18, resnet34 or resnet50}; shift 2 ;;
+        --model=*) model=${1#--model=}; shift ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "resnet.sh: unknown option $1; use [PYTHON] [--model resnet34]" >&2; exit 2 ;;
+        *) python=$1; shift ;;
+    esac
+done
+case "$model" in resnet18|resnet34|resnet50) ;; *) echo "resnet.sh: --model $model is not resnet18, resnet34 or resnet50" >&2; exit 2 ;; esac
+if [ -z "$python" ]; then
+    if [ -x /root/refenv/bin/python ]; then python=/root/refenv/bin/python; else python=python3; fi
+fi
+repeats=${REPEATS:-3}
+peer_dir=${PEER_DIR:-tools/bench}
+for script in bench_torch.py make_resnet_weights.py; do
+    [ -f "$peer_dir/$script" ] || { echo "resnet.sh: $peer_dir/$script is missing (it comes from the fix branch; set PEER_DIR)" >&2; exit 1; }
+done
+
+if [ -n "${KEEP:-}" ]; then folder=$KEEP; mkdir -p "$folder"; else folder=$(mktemp -d); trap 'rm -rf "$folder"' EXIT; fi
+echo "building tutor (release)…" >&2
+swift build -c release --product tutor >/dev/null
+tutor=.build/release/tutor
+
+echo "writing seeded random $model weights and one input…" >&2
+"$python" "$peer_dir/make_resnet_weights.py" --model "$model" --image "$folder/input.npy" "$folder/$model.pth" >&2
+
+export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "tutor bench (load $(load))…" >&2
+tutor_load_before=$(load)
+"$tutor" bench --model "$model" --weights "$folder/$model.pth" --input-npy "$folder/input.npy" \
+    --repeats "$repeats" --threads 2 --json > "$folder/tutor.json"
+tutor_load_after=$(load)
+
+echo "PyTorch peer (load $(load))…" >&2
+peer_load_before=$(load)
+"$python" "$peer_dir/bench_torch.py" "$folder/$model.pth" "$folder/input.npy" --model "$model" \
+    --threads 2 --runs "$repeats" > "$folder/peer.json"
+peer_load_after=$(load)
+
+"$python" - "$folder/tutor.json" "$folder/peer.json" "$tutor_load_before" "$tutor_load_after" \
+    "$peer_load_before" "$peer_load_after" "$(nproc)" <<'PY'
+import json
+import sys
+
+tutor = json.load(open(sys.argv[1]))
+peer = json.load(open(sys.argv[2]))
+loads = sys.argv[3:7]
+# measure key → (row title, largest ratio tutor / peer that meets the target, the peer's tool)
+targets = [
+    ("forward", "forward (logits)", 1.0, "PyTorch"),
+    ("gradcam", "Grad-CAM, layer4[-1]", 1.0, "pytorch-grad-cam"),
+    ("ablationcam", "Ablation-CAM, layer4[-1]", 0.01, "pytorch-grad-cam AblationCAM"),
+    ("ig200", "Integrated Gradients, 200 steps", 1.0, "Captum"),
+    ("lrp_epsilon", "LRP-ε (BatchNorm merged)", 1.0, "Zennit"),
+]
+print(f"{tutor['model']}, {tutor['weights']}; {tutor['threads']} threads (tutor), {peer['threads']} (peer); "
+      f"median of {tutor['runs']['default']} runs after one warm-up, IG {tutor['runs'].get('ig200', 1)} run")
+print(f"peer: {peer['peer']}")
+print(f"load average (1, 5, 15 min) on {sys.argv[7]} cores: tutor run {loads[0]} → {loads[1]}, "
+      f"peer run {loads[2]} → {loads[3]}")
+print()
+print("| measure | tutor (s) | peer (s) | ratio | target | met? |")
+print("| --- | ---: | ---: | ---: | --- | --- |")
+for key, title, limit, tool in targets:
+    mine, theirs = tutor["seconds"].get(key), peer["seconds"].get(key)
+    if mine is None or theirs is None:
+        print(f"| {title} | {mine if mine is not None else '—'} | {theirs if theirs is not None else '—'} | — | ≤ {limit:g}× {tool} | — |")
+        continue
+    ratio = mine / theirs
+    print(f"| {title} | {mine:.3f} | {theirs:.3f} | {ratio:.3f}× | ≤ {limit:g}× {tool} | {'yes' if ratio <= limit else 'no'} |")
+mine, theirs = tutor["peak_memory_mb"], peer["peak_memory_mb"]
+print(f"| peak memory, whole process (MB) | {mine:.0f} | {theirs:.0f} | {mine / theirs:.2f}× | none set | — |")
+PY
