@@ -76,7 +76,7 @@ public enum IGLesson: Lesson {
         // small CNN: it gets the two rules Captum users meet most, and 50 steps per baseline.
         let methods: [IntegrationMethod] = context.usesShapesData ? IntegrationMethod.allCases : [.riemannTrapezoid, .gaussLegendre]
         let baselineSteps = context.usesShapesData ? Self.baselineSteps : 50
-        let batchSize = context.usesShapesData ? 200 : 16
+        let batchSize = context.usesShapesData ? 200 : defaultIGBatchSize(for: input)
         let totalPasses = Double(methods.count * stepCounts.reduce(0, +) + 2 * baselineSteps)
         var passesDone = 0.0
         func integrate(_ baseline: Tensor, _ steps: Int, _ method: IntegrationMethod, _ label: String) throws -> IGResult {

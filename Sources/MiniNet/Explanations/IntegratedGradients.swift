@@ -139,6 +139,14 @@ public struct IGResult {
     }
 }
 
+/// How many points of the path go through the network at once when the caller does not say:
+/// 32 for small pictures, fewer for big ones, so that about 1.2 million input values (8
+/// pictures of 3×224×224) are in flight. Every layer keeps its input for the backward pass, so
+/// memory grows with the batch; past a few pictures a bigger batch is no faster.
+public func defaultIGBatchSize(for input: Tensor) -> Int {
+    max(1, min(32, 1_250_000 / max(input.count, 1)))
+}
+
 /// Integrated Gradients (Sundararajan et al. 2017) for input x [C, H, W] and baseline x′ [C, H, W]:
 ///
 ///     IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα
@@ -158,7 +166,8 @@ public struct IGResult {
 public func integratedGradients(classifier: ImageClassifier, input: Tensor, baseline: Tensor,
                                 target: ExplanationTarget, steps: Int = 50,
                                 method: IntegrationMethod = .gaussLegendre,
-                                batchSize: Int = 32) throws -> IGResult {
+                                batchSize: Int? = nil) throws -> IGResult {
+    let batchSize = batchSize ?? defaultIGBatchSize(for: input)
     guard steps >= method.minimumSteps && steps <= 100_000 else {
         throw MiniNetError.invalidArgument("integration steps \(steps) out of range \(method.minimumSteps)…100000 for \(method.rawValue)")
     }

@@ -111,12 +111,12 @@ public struct RelevancePropagation {
 ///   - startingRelevance: A [N, …] → R [N, …] of the same shape
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
-    let output = network.forward(input)                        // A
+    var propagator = RelevancePropagator(ruleMap: ruleMap)
+    let output = propagator.record(network, input: input)      // A, and every layer's input on the way
     let start = try startingRelevance(output)
     guard start.shape == output.shape else {
         throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
     }
-    var propagator = RelevancePropagator(ruleMap: ruleMap)
     let relevance = try propagator.propagate(through: network, input: input, relevance: start)
     return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
                                 steps: propagator.steps, sums: propagator.sums)
@@ -133,10 +133,36 @@ public func networkPrefix(_ network: Sequential, through last: String) throws ->
     return prefix
 }
 
-/// Walks the layer tree backwards. Containers re-run their forward pass to know each child's
-/// input a (the rules need it); leaves apply their treatment from the rule map.
+/// Walks the layer tree backwards; leaves apply their treatment from the rule map. The rules
+/// need each layer's input a: one forward pass (`record`) keeps them all, so that containers
+/// need not run their children again.
 struct RelevancePropagator {
     let ruleMap: LRPRuleMap
+    /// The input of every layer in the last recorded forward pass, by layer identity.
+    var recordedInputs: [ObjectIdentifier: Tensor] = [:]
+    /// Each residual block's two branch outputs (body, shortcut) in that pass.
+    var recordedBranches: [ObjectIdentifier: (body: Tensor, shortcut: Tensor)] = [:]
+
+    /// The forward pass of `layer` from `input`, layer by layer, keeping what LRP needs.
+    mutating func record(_ layer: Layer, input: Tensor) -> Tensor {
+        recordedInputs[ObjectIdentifier(layer)] = input
+        switch layer {
+        case let sequential as Sequential:
+            var activation = input
+            for (_, child) in sequential.layers { activation = record(child, input: activation) }
+            return activation
+        case let residual as Residual:
+            var bodyOutput = input
+            for (_, child) in residual.body { bodyOutput = record(child, input: bodyOutput) }
+            let shortcutOutput = residual.shortcut.map { record($0.layer, input: input) } ?? input
+            recordedBranches[ObjectIdentifier(residual)] = (bodyOutput, shortcutOutput)
+            let sum = bodyOutput + shortcutOutput
+            return residual.activation.map { record($0.layer, input: sum) } ?? sum
+        default:
+            return layer.forward(input)
+        }
+    }
+
     /// From the output back.
     var steps: [LRPLayerStep] = []
     /// Σ R at the output and input of every layer visited, containers included.
@@ -179,8 +205,12 @@ struct RelevancePropagator {
         var inputs: [Tensor] = []                  // the input of each child
         var activation = input
         for (_, child) in sequential.layers {
-            inputs.append(activation)
-            activation = child.forward(activation)
+            if let recorded = recordedInputs[ObjectIdentifier(child)] {
+                inputs.append(recorded)
+            } else {
+                inputs.append(activation)
+                activation = child.forward(activation)
+            }
         }
         var current = relevance
         for (index, (_, child)) in sequential.layers.enumerated().reversed() {
@@ -195,11 +225,17 @@ struct RelevancePropagator {
     mutating func propagate(residual: Residual, input: Tensor, relevance: Tensor) throws -> Tensor {
         var bodyInputs: [Tensor] = []
         var bodyOutput = input
-        for (_, layer) in residual.body {
-            bodyInputs.append(bodyOutput)
-            bodyOutput = layer.forward(bodyOutput)
+        let shortcutOutput: Tensor
+        if let branches = recordedBranches[ObjectIdentifier(residual)] {
+            bodyInputs = residual.body.map { recordedInputs[ObjectIdentifier($0.layer)] ?? input }
+            (bodyOutput, shortcutOutput) = branches
+        } else {
+            for (_, layer) in residual.body {
+                bodyInputs.append(bodyOutput)
+                bodyOutput = layer.forward(bodyOutput)
+            }
+            shortcutOutput = residual.shortcut?.layer.forward(input) ?? input
         }
-        let shortcutOutput = residual.shortcut?.layer.forward(input) ?? input
         var sumRelevance = relevance
         if let activation = residual.activation?.layer {
             sumRelevance = try propagate(through: activation, input: bodyOutput + shortcutOutput, relevance: relevance)

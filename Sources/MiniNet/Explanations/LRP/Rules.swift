@@ -68,9 +68,12 @@ extension LRPRule {
     ///   - input: a, the layer's input, [N, …]
     ///   - relevance: R_out, same shape as the layer's output, [N, …]
     public func apply(to layer: Layer, input: Tensor, relevance: Tensor) throws -> RuleOutcome {
-        // A fresh copy with the rule's weights: its backward pass may accumulate parameter
-        // gradients without touching the network's own.
+        // The layer with the rule's weights (a copy for z⁺), run without parameter gradients:
+        // only c = Wᵀ s is needed, not ∂/∂W.
         let (copy, bias) = try ruleLayer(for: layer)
+        let hadParameterGradients = copy.computesParameterGradients
+        copy.setParameterGradients(false)
+        defer { copy.setParameterGradients(hadParameterGradients) }
         let z = copy.forward(input)
         guard z.shape == relevance.shape else {
             throw MiniNetError.invalidArgument("\(layer.name): relevance shape \(relevance.shape) does not match the output \(z.shape)")
@@ -96,9 +99,16 @@ extension LRPRule {
                            absorbedByStabilizer: absorbedByStabilizer)
     }
 
-    /// A copy of `layer` with the weights and bias this rule uses (w, or w⁺ and b⁺ for z⁺),
-    /// and that bias [Cout] (nil when there is none).
+    /// The layer with the weights and bias this rule uses: the layer itself for LRP-0 and ε
+    /// (weights w), a copy with w⁺ and b⁺ for z⁺; and that bias [Cout] (nil when there is none).
     func ruleLayer(for layer: Layer) throws -> (layer: Layer, bias: Tensor?) {
+        if self != .zPlus {
+            switch layer {
+            case let conv as Conv2d: return (conv, conv.bias?.value)
+            case let linear as Linear: return (linear, linear.bias?.value)
+            default: break
+            }
+        }
         let keep: (Float) -> Float = self == .zPlus ? { Swift.max($0, 0) } : { $0 }
         switch layer {
         case let conv as Conv2d:
