@@ -273,8 +273,10 @@ public enum LRPLesson: Lesson {
         let articleTop = article.topRelevance.sum()
         let articleMiss = abs(articleTop - (article.relevance.sum() + article.totalAbsorbed))
         notebook.check(.truth(text("backbone.article-check"),
-                              "|Σ R_top − (Σ R_i + kept)| = \(formatWide(articleMiss)) > \(formatWide(tolerance))",
-                              articleMiss > tolerance))
+                              articleMiss.isFinite
+                                  ? "|Σ R_top − (Σ R_i + kept)| = \(formatWide(articleMiss)) > \(formatWide(tolerance))"
+                                  : "|Σ R_top − (Σ R_i + kept)| is not even a number: the relevance overflowed Float32",
+                              !articleMiss.isFinite || articleMiss > tolerance))
 
         // Step 7: why (a) goes wrong, and the two heatmaps.
         notebook.step(text("backbone.why.title"))
@@ -285,8 +287,8 @@ public enum LRPLesson: Lesson {
         notebook.math("R_j = a_j Σ_k w_jk R_k / (z_k + ε·sign z_k)",
                       latex: #"R_j = a_j \sum_k \frac{w_{jk}\, R_k}{z_k + \epsilon\,\mathrm{sign}\,z_k}"#)
         notebook.check(.truth(text("backbone.growth-check"),
-                              "(a) \(formatWide(articleGrowth)) > (b) \(formatWide(canonicalGrowth))",
-                              articleGrowth > canonicalGrowth))
+                              "(a) \(articleGrowth.isFinite ? formatWide(articleGrowth) : "overflow") > (b) \(formatWide(canonicalGrowth))",
+                              !articleGrowth.isFinite || articleGrowth > canonicalGrowth))
         let articleMap2D = channelSum(article.relevance.slice(0))               // [H, W]
         let canonicalMap2D = channelSum(canonical.relevance.slice(0))           // [H, W]
         notebook.tensor("Σ_channels R (b)", canonicalMap2D, caption: text("backbone.caption"))
