@@ -45,29 +45,37 @@ public final class MaxPool2d: Layer {
         precondition(input.rank == 4, "\(name): MaxPool2d expects [N, C, H, W], got \(input.shape)")
         let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
-        var output = [Float](repeating: 0, count: batch * channels * outputHeight * outputWidth)
-        var winners = [Int](repeating: 0, count: output.count)
-        input.data.withUnsafeBufferPointer { x in
-            var outputIndex = 0
-            for plane in 0..<(batch * channels) {
-                let planeStart = plane * height * width
-                for i in 0..<outputHeight {
-                    // The window's rows and columns that lie inside the input (padding never wins).
-                    let top = i * stride - padding
-                    let rows = Swift.max(top, 0)..<Swift.min(top + kernelSize, height)
-                    for j in 0..<outputWidth {
-                        let left = j * stride - padding
-                        let columns = Swift.max(left, 0)..<Swift.min(left + kernelSize, width)
-                        var best = planeStart + rows.lowerBound * width + columns.lowerBound
-                        for row in rows {
-                            for column in columns {
-                                let index = planeStart + row * width + column
-                                if x[index] > x[best] { best = index }
+        let outputCount = batch * channels * outputHeight * outputWidth
+        var output = [Float](repeating: 0, count: outputCount)
+        var winners = [Int](repeating: 0, count: outputCount)
+        input.data.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                winners.withUnsafeMutableBufferPointer { winnerBuffer in
+                    let (x, y, winner) = (inputBuffer.baseAddress!, outputBuffer.baseAddress!, winnerBuffer.baseAddress!)
+                    var outputIndex = 0
+                    for plane in 0..<(batch * channels) {
+                        let planeStart = plane * height * width
+                        for i in 0..<outputHeight {
+                            // The window's rows and columns that lie inside the input (padding never wins).
+                            let top = i * stride - padding
+                            let rows = Swift.max(top, 0)..<Swift.min(top + kernelSize, height)
+                            for j in 0..<outputWidth {
+                                let left = j * stride - padding
+                                let columns = Swift.max(left, 0)..<Swift.min(left + kernelSize, width)
+                                var best = planeStart + rows.lowerBound * width + columns.lowerBound
+                                var bestValue = x[best]
+                                for row in rows {
+                                    let rowStart = planeStart + row * width
+                                    for column in columns where x[rowStart + column] > bestValue {
+                                        best = rowStart + column
+                                        bestValue = x[best]
+                                    }
+                                }
+                                y[outputIndex] = bestValue
+                                winner[outputIndex] = best
+                                outputIndex += 1
                             }
                         }
-                        output[outputIndex] = x[best]
-                        winners[outputIndex] = best
-                        outputIndex += 1
                     }
                 }
             }
@@ -81,8 +89,10 @@ public final class MaxPool2d: Layer {
         guard let cache else { preconditionFailure("\(name): backward before forward") }
         precondition(outputGradient.count == cache.winners.count, "\(name): outputGradient shape \(outputGradient.shape)")
         var inputGradient = Tensor(zeros: cache.inputShape)
-        for (outputIndex, winner) in cache.winners.enumerated() {
-            inputGradient.data[winner] += outputGradient.data[outputIndex]
+        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+            outputGradient.data.withUnsafeBufferPointer { dy in
+                for (outputIndex, winner) in cache.winners.enumerated() { dx[winner] += dy[outputIndex] }
+            }
         }
         return inputGradient
     }
