@@ -133,7 +133,7 @@ public enum AblationCAMLesson: Lesson {
         notebook.math("Lᶜ = ReLU(Σₖ wᶜₖ Aᵏ)", latex: #"L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)"#)
         notebook.tensor("Σₖ wᶜₖ Aᵏ", result.weightedSum, caption: text("map.sum-caption", values))
         notebook.tensor("Lᶜ", result.map, caption: text("map.caption", values))
-        let mapByLoops = ablationMapByLoops(activations, weights: fractions)
+        let mapByLoops = CAMLessonSupport.weightedSumByLoops(activations, weights: fractions).map { max($0, 0) }
         notebook.check(.equal(text("map.check"), "ReLU(Σ wᶜₖ Aᵏ) by loops", mapByLoops, "AblationCAM.map", result.map,
                               tolerance: 1e-5 * Double(max(1, result.map.max))))
         let photo = RGBImage(tensor: picture)
@@ -252,20 +252,6 @@ public enum AblationCAMLesson: Lesson {
     /// Channel indices sorted by value, largest first.
     static func rankedChannels(_ values: [Float]) -> [Int] {
         values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-    }
-
-    /// ReLU(Σ_k weights[k] · A^k(i, j)), one cell at a time. [K, h, w] → [h, w]
-    static func ablationMapByLoops(_ activations: Tensor, weights: [Float]) -> Tensor {
-        let (channels, height, width) = (activations.shape[0], activations.shape[1], activations.shape[2])
-        var map = Tensor(zeros: [height, width])
-        for i in 0..<height {
-            for j in 0..<width {
-                var total = 0.0
-                for k in 0..<channels { total += Double(weights[k]) * Double(activations[k, i, j]) }
-                map[i, j] = Float(max(total, 0))
-            }
-        }
-        return map
     }
 
     static func format(_ value: Float) -> String { String(format: "%.4f", value) }

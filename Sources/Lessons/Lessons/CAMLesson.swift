@@ -111,7 +111,7 @@ public enum CAMLesson: Lesson {
         notebook.prose(text("map.body", values))
         notebook.math("M_c(x, y) = Σ_k w^c_k f_k(x, y),   S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c",
                       latex: #"M_c(x,y) = \sum_k w^c_k f_k(x,y), \qquad S_c = \frac{1}{Z}\sum_{x,y} M_c(x,y) + b_c"#)
-        let mapByLoops = classActivationMap(features, weights: weightsOf(c))          // [h, w]
+        let mapByLoops = CAMLessonSupport.weightedSumByLoops(features, weights: weightsOf(c))          // [h, w]
         notebook.tensor("M_c", result.weightedSum, caption: text("map.caption", values))
         notebook.check(.equal(text("map.loops"), "CAM.weightedSum", result.weightedSum, "Σ_k w^c_k f_k (loops)", mapByLoops,
                               tolerance: 1e-5 * max(1, CAMLessonSupport.scale(mapByLoops))))
@@ -250,20 +250,6 @@ public enum CAMLesson: Lesson {
                               "mean on \(names[a]) \(CAMLessonSupport.number(meanOn[0])) > mean on \(names[b]) \(CAMLessonSupport.number(meanOn[1]))",
                               meanOn[0] > meanOn[1]))
         notebook.prose(text("scene.after"))
-    }
-
-    /// M_c(x, y) = Σ_k w_k f_k(x, y), one cell at a time. features [K, h, w], weights [K] → [h, w]
-    static func classActivationMap(_ features: Tensor, weights: [Float]) -> Tensor {
-        let (channels, height, width) = (features.shape[0], features.shape[1], features.shape[2])
-        var map = Tensor(zeros: [height, width])
-        for y in 0..<height {
-            for x in 0..<width {
-                var total = 0.0
-                for k in 0..<channels { total += Double(weights[k]) * Double(features[k, y, x]) }
-                map[y, x] = Float(total)
-            }
-        }
-        return map
     }
 
     /// Bilinear upsampling of one map [h, w] → [H, W] as torch's interpolate with

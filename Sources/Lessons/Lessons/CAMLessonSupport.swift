@@ -60,6 +60,21 @@ enum CAMLessonSupport {
         return shown
     }
 
+    /// Σ_k weights_k · A^k(i, j), one cell at a time in Double: the lessons' independent
+    /// recomputation of the CAM family's weighted sum. [K, h, w], [K] → [h, w]
+    static func weightedSumByLoops(_ activations: Tensor, weights: [Float]) -> Tensor {
+        let (channels, height, width) = (activations.shape[0], activations.shape[1], activations.shape[2])
+        var map = Tensor(zeros: [height, width])
+        for i in 0..<height {
+            for j in 0..<width {
+                var total = 0.0
+                for k in 0..<channels { total += Double(weights[k]) * Double(activations[k, i, j]) }
+                map[i, j] = Float(total)
+            }
+        }
+        return map
+    }
+
     static func number(_ value: Float) -> String { number(Double(value)) }
 
     static func number(_ value: Double) -> String { String(format: "%.4f", value) }

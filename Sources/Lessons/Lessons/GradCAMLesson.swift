@@ -101,7 +101,7 @@ public enum GradCAMLesson: Lesson {
         notebook.step(text("map.title"))
         notebook.prose(text("map.body", values))
         notebook.math("L^c = ReLU(Σ_k α^c_k A^k)", latex: #"L^c = \mathrm{ReLU}\Big(\sum_k \alpha^c_k A^k\Big)"#)
-        let mapByHand = relu(weightedSum(activations, weights: alphaByHand.data))
+        let mapByHand = relu(CAMLessonSupport.weightedSumByLoops(activations, weights: alphaByHand.data))
         notebook.tensor("L^c", result.map, caption: text("map.caption", values))
         notebook.check(.equal(text("map.check"), "GradCAM map", result.map, "ReLU(Σ α A) (loops)", mapByHand,
                               tolerance: 1e-5 * max(1e-3, CAMLessonSupport.scale(mapByHand))))
@@ -192,20 +192,6 @@ public enum GradCAMLesson: Lesson {
     /// max over channels k of (max − min of the map k): 0 when each channel's map is constant. [K, h, w]
     static func largestSpreadWithinChannel(_ maps: Tensor) -> Float {
         (0..<maps.shape[0]).map { maps.slice($0).max - maps.slice($0).min }.max() ?? 0
-    }
-
-    /// Σ_k weights_k · A^k, one cell at a time. [K, h, w], [K] → [h, w]
-    static func weightedSum(_ activations: Tensor, weights: [Float]) -> Tensor {
-        let (channels, height, width) = (activations.shape[0], activations.shape[1], activations.shape[2])
-        var map = Tensor(zeros: [height, width])
-        for i in 0..<height {
-            for j in 0..<width {
-                var total = 0.0
-                for k in 0..<channels { total += Double(weights[k]) * Double(activations[k, i, j]) }
-                map[i, j] = Float(total)
-            }
-        }
-        return map
     }
 
     static func relu(_ map: Tensor) -> Tensor { map.map { max($0, 0) } }
