@@ -2,7 +2,11 @@
 public final class Parameter {
     /// The local name inside its layer, as in a PyTorch state_dict: "weight", "bias".
     public let name: String
-    public var value: Tensor
+    public var value: Tensor { didSet { version &+= 1 } }
+    /// Counts the changes to `value`, so a layer can keep something computed from it (Conv2d keeps
+    /// its Winograd-transformed kernel) and know when to compute it again. (didSet does not read
+    /// the old value, so changing one entry of `value` in place copies nothing.)
+    public private(set) var version = 0
     /// ∂loss/∂value, same shape as `value`; accumulated by backward, cleared by `zeroGradient()`.
     public var gradient: Tensor
 

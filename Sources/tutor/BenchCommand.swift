@@ -66,6 +66,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("width-divisor"), help: ArgumentHelp("Divide every width of the random network by this.", visibility: .hidden))
     var widthDivisor = 1
 
+    @Option(name: .customLong("only"), parsing: .upToNextOption,
+            help: "Time only these measures, for example --only forward gradcam. Without it, all five are timed.")
+    var onlyMeasures: [Measure] = []
+
     @Flag(help: "Print one JSON object with the same structure as tools/bench/bench_torch.py's output.")
     var json = false
 
@@ -97,7 +101,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The measures in the order they run; the raw values are the peer's JSON keys.
-    enum Measure: String, CaseIterable {
+    enum Measure: String, CaseIterable, ExpressibleByArgument {
         case forward, gradcam, ablationcam, integratedGradients = "ig", lrpEpsilon = "lrp_epsilon"
 
         func key(igSteps: Int) -> String { self == .integratedGradients ? "ig\(igSteps)" : rawValue }
@@ -134,7 +138,8 @@ struct BenchCommand: ParsableCommand {
         let loadBefore = loadAverages()
         Terminal.printError("bench: \(model.rawValue), \(weightsDescription), input \(input.shape), class \(predicted) (\(classifier.classNames[predicted])), layer \(layer), \(threads) threads")
         var seconds: [Measure: Double] = [:]
-        for measure in Measure.allCases {
+        let measures = onlyMeasures.isEmpty ? Measure.allCases : Measure.allCases.filter(onlyMeasures.contains)
+        for measure in measures {
             let runs = measure == .integratedGradients ? igRepeats : repeats
             let label = measure.title(igSteps: igSteps)
             let call: (_ warmUp: Bool) throws -> Void
@@ -193,9 +198,9 @@ struct BenchCommand: ParsableCommand {
             print("input \(input.shape), class \(predicted) (\(classifier.classNames[predicted])), layer \(layer), \(threads) threads")
             print("median of \(repeats) run(s) after one warm-up; Integrated Gradients: \(igRepeats) run(s)")
             print("")
-            let width = Measure.allCases.map { $0.title(igSteps: igSteps).count }.max() ?? 0
+            let width = measures.map { $0.title(igSteps: igSteps).count }.max() ?? 0
             print("  " + "measure".padding(toLength: width, withPad: " ", startingAt: 0) + "   seconds")
-            for measure in Measure.allCases {
+            for measure in measures {
                 let title = measure.title(igSteps: igSteps).padding(toLength: width, withPad: " ", startingAt: 0)
                 print("  \(title)" + String(format: " %9.3f", seconds[measure] ?? 0))
             }

@@ -1,5 +1,5 @@
 import XCTest
-import MiniNet
+@testable import MiniNet
 
 /// `Gemm.multiply` (OpenBLAS) against the three-loop `Gemm.referenceMultiply`:
 ///
@@ -112,5 +112,37 @@ final class GemmTests: XCTestCase {
         compare(m: 70, n: 80, k: 90, transposeA: true, transposeB: false, alpha: 1, beta: 0, seed: 55)
         Gemm.setThreads(2)
         compare(m: 70, n: 80, k: 90, transposeA: true, transposeB: false, alpha: 1, beta: 0, seed: 55)
+    }
+
+    /// Products above the threading threshold are cut into blocks of rows or of columns; each
+    /// transpose and both cuts give what one thread gives, β = 1 accumulation included.
+    func testBlocksOnTwoThreadsEqualOneThread() {
+        for (m, n, k) in [(300, 250, 250), (130, 520, 250)] {
+            XCTAssertGreaterThanOrEqual(m * n * k, Gemm.threadingThreshold)
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    let a = GradientCheck.uniform([m * k], seed: 1).data
+                    let b = GradientCheck.uniform([k * n], seed: 2).data
+                    let start = GradientCheck.uniform([m * n], seed: 3).data
+                    func product(threads: Int) -> [Float] {
+                        Gemm.setThreads(threads)
+                        defer { Gemm.setThreads(2) }
+                        var c = start
+                        a.withUnsafeBufferPointer { a in
+                            b.withUnsafeBufferPointer { b in
+                                c.withUnsafeMutableBufferPointer { c in
+                                    Gemm.multiply(a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
+                                                  into: c.baseAddress!, m: m, n: n, k: k, alpha: 0.5, beta: 1)
+                                }
+                            }
+                        }
+                        return c
+                    }
+                    let (one, two) = (product(threads: 1), product(threads: 2))
+                    let difference = zip(one, two).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(difference, 1e-4, "\(m)×\(n)×\(k), transposeA \(transposeA), transposeB \(transposeB)")
+                }
+            }
+        }
     }
 }

@@ -15,6 +15,10 @@
 ///     ∂L/∂b       += Σ over n, i, j of ∂L/∂y
 ///     ∂L/∂columns  = Wmatᵀ × ∂L/∂Y, then col2im adds every column back onto the input
 ///                    positions it was copied from.
+///
+/// Large 3×3 convolutions with stride 1 and padding 1 (nearly all of a ResNet's work) take
+/// Winograd's F(2×2, 3×3) instead when no parameter gradient is wanted: the same numbers to
+/// float rounding, 2.25 times fewer multiplications (see Winograd.swift).
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -37,6 +41,26 @@ public final class Conv2d: Layer {
         var outputWidth: Int
     }
     var cache: Cache?
+
+    /// Winograd's transformed kernel U [16, Cout, Cin], and the `weight.version` it was made from.
+    private var winogradKernel: (weightVersion: Int, values: [Float])?
+
+    /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
+    /// more than they save, so the small network of the lessons keeps im2col.
+    static let winogradThreshold = 1 << 22
+
+    /// Whether this call goes through Winograd's algorithm rather than im2col.
+    private func usesWinograd(batch: Int, height: Int, width: Int) -> Bool {
+        !computesParameterGradients && Winograd.applies(kernelSize: kernelSize, stride: stride, padding: padding)
+            && inputChannels * outputChannels * batch * height * width >= Conv2d.winogradThreshold
+    }
+
+    private func transformedKernel() -> [Float] {
+        if let kernel = winogradKernel, kernel.weightVersion == weight.version { return kernel.values }
+        let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels)
+        winogradKernel = (weight.version, values)
+        return values
+    }
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, weight: Tensor? = nil, biasValue: Tensor? = nil) {
@@ -64,6 +88,10 @@ public final class Conv2d: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
+        if usesWinograd(batch: batch, height: height, width: width) {
+            cache = Cache(input: input, columns: nil, outputHeight: outputHeight, outputWidth: outputWidth)
+            return Winograd.forward(input, transformedKernel: transformedKernel(), bias: bias?.value.data, outputChannels: outputChannels)
+        }
         let planeSize = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
@@ -122,6 +150,9 @@ public final class Conv2d: Layer {
         let columnCount = batch * planeSize
         precondition(outputGradient.shape == [batch, outputChannels, cache.outputHeight, cache.outputWidth],
                      "\(name): outputGradient shape \(outputGradient.shape)")
+        if usesWinograd(batch: batch, height: height, width: width) {
+            return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
+        }
 
         // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product (for one image
         // it already is).

@@ -1,0 +1,104 @@
+import XCTest
+@testable import MiniNet
+
+/// Winograd's F(2×2, 3×3) against the im2col convolution it replaces, and its input gradient
+/// against central differences, over odd and even, tiny and non-square sizes.
+final class WinogradTests: XCTestCase {
+    /// The largest |a − b| relative to the largest |b|.
+    private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        let scale = b.data.map(abs).max() ?? 0
+        let difference = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
+        return scale == 0 ? difference : difference / scale
+    }
+
+    /// A Conv2d that always takes the im2col path (parameter gradients on), with random weights.
+    private func im2colConvolution(inputChannels: Int, outputChannels: Int, bias: Bool, seed: UInt64) -> Conv2d {
+        let conv = Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3, padding: 1, bias: bias,
+                          weight: GradientCheck.uniform([outputChannels, inputChannels, 3, 3], seed: seed),
+                          biasValue: bias ? GradientCheck.uniform([outputChannels], seed: seed + 1) : nil)
+        conv.setParameterGradients(true)
+        return conv
+    }
+
+    func testForwardAndInputGradientMatchIm2colOverShapes() {
+        let sizes = [(1, 1), (1, 2), (2, 3), (3, 3), (4, 5), (7, 8), (8, 8), (9, 6)]
+        for (offset, (height, width)) in sizes.enumerated() {
+            let batch = 1 + offset % 3
+            let inputChannels = 1 + offset % 4
+            let outputChannels = 1 + (offset + 2) % 5
+            let hasBias = offset % 2 == 0
+            let conv = im2colConvolution(inputChannels: inputChannels, outputChannels: outputChannels, bias: hasBias, seed: UInt64(offset))
+            let input = GradientCheck.uniform([batch, inputChannels, height, width], seed: 100 + UInt64(offset))
+            let outputGradient = GradientCheck.uniform([batch, outputChannels, height, width], seed: 200 + UInt64(offset))
+            let expectedOutput = conv.forward(input)
+            let expectedInputGradient = conv.backward(outputGradient)
+
+            let kernel = Winograd.transformKernel(conv.weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels)
+            let output = Winograd.forward(input, transformedKernel: kernel, bias: conv.bias?.value.data, outputChannels: outputChannels)
+            let inputGradient = Winograd.inputGradient(outputGradient, transformedKernel: kernel, inputChannels: inputChannels)
+            let label = "N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)"
+            XCTAssertLessThan(relativeDifference(output, expectedOutput), 1e-6, "forward, \(label)")
+            XCTAssertLessThan(relativeDifference(inputGradient, expectedInputGradient), 1e-6, "input gradient, \(label)")
+        }
+    }
+
+    func testInputGradientAgainstCentralDifferences() {
+        for (height, width) in [(3, 4), (5, 5), (6, 7)] {
+            let conv = im2colConvolution(inputChannels: 2, outputChannels: 3, bias: true, seed: UInt64(height * width))
+            let kernel = Winograd.transformKernel(conv.weight.value.data, outputChannels: 3, inputChannels: 2)
+            GradientCheck.check(
+                forward: { Winograd.forward($0, transformedKernel: kernel, bias: conv.bias?.value.data, outputChannels: 3) },
+                backward: { Winograd.inputGradient($0, transformedKernel: kernel, inputChannels: 2) },
+                input: GradientCheck.uniform([2, 2, height, width], seed: 7))
+        }
+    }
+
+    /// A layer large enough to take Winograd's path gives im2col's numbers, and notices new weights.
+    func testConv2dTakesWinogradForLargeLayersAndFollowsWeightChanges() {
+        let (channels, batch, height, width) = (32, 2, 47, 50)
+        XCTAssertGreaterThanOrEqual(channels * channels * batch * height * width, Conv2d.winogradThreshold)
+        let reference = im2colConvolution(inputChannels: channels, outputChannels: channels, bias: true, seed: 11)
+        let fast = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1,
+                          weight: reference.weight.value, biasValue: reference.bias?.value)
+        fast.setParameterGradients(false)
+        let input = GradientCheck.uniform([batch, channels, height, width], seed: 12)
+        let outputGradient = GradientCheck.uniform([batch, channels, height, width], seed: 13)
+
+        XCTAssertLessThan(relativeDifference(fast.forward(input), reference.forward(input)), 1e-5)
+        XCTAssertLessThan(relativeDifference(fast.backward(outputGradient), reference.backward(outputGradient)), 1e-5)
+
+        // New weights must not reuse the kernel transformed from the old ones.
+        for index in stride(from: 0, to: fast.weight.value.count, by: 7) {
+            fast.weight.value.data[index] *= -2
+            reference.weight.value.data[index] *= -2
+        }
+        XCTAssertLessThan(relativeDifference(fast.forward(input), reference.forward(input)), 1e-5)
+        XCTAssertLessThan(relativeDifference(fast.backward(outputGradient), reference.backward(outputGradient)), 1e-5)
+    }
+
+    func testConcurrentProductsEqualSequentialOnes() {
+        let (m, n, k, count) = (37, 29, 41, 16)
+        let a = GradientCheck.uniform([count, m, k], seed: 1).data
+        let b = GradientCheck.uniform([count, k, n], seed: 2).data
+        var concurrent = [Float](repeating: 0, count: count * m * n)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                concurrent.withUnsafeMutableBufferPointer { c in
+                    let (a, b, c) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!), SendableMutablePointer(c.baseAddress!))
+                    Gemm.concurrently(count) { index in
+                        Gemm.multiply(a.pointer + index * m * k, b.pointer + index * k * n, into: c.pointer + index * m * n, m: m, n: n, k: k)
+                    }
+                }
+            }
+        }
+        for index in 0..<count {
+            var expected = [Float](repeating: 0, count: m * n)
+            Gemm.referenceMultiply(Array(a[(index * m * k)..<((index + 1) * m * k)]), Array(b[(index * k * n)..<((index + 1) * k * n)]),
+                                   into: &expected, m: m, n: n, k: k)
+            let got = Array(concurrent[(index * m * n)..<((index + 1) * m * n)])
+            let difference = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(difference, 1e-4, "product \(index)")
+        }
+    }
+}
