@@ -142,6 +142,8 @@ struct RelevancePropagator {
     var recordedInputs: [ObjectIdentifier: Tensor] = [:]
     /// Each residual block's two branch outputs (body, shortcut) in that pass.
     var recordedBranches: [ObjectIdentifier: (body: Tensor, shortcut: Tensor)] = [:]
+    /// The output of every leaf layer in that pass: the z of a rule, without running the layer again.
+    var recordedOutputs: [ObjectIdentifier: Tensor] = [:]
 
     /// The forward pass of `layer` from `input`, layer by layer, keeping what LRP needs.
     mutating func record(_ layer: Layer, input: Tensor) -> Tensor {
@@ -159,7 +161,9 @@ struct RelevancePropagator {
             let sum = bodyOutput + shortcutOutput
             return residual.activation.map { record($0.layer, input: sum) } ?? sum
         default:
-            return layer.forward(input)
+            let output = layer.forward(input)
+            recordedOutputs[ObjectIdentifier(layer)] = output
+            return output
         }
     }
 
@@ -185,7 +189,8 @@ struct RelevancePropagator {
             sums[layer.name] = (relevance.sum(), inputRelevance.sum())
             return inputRelevance
         case let .rule(rule):
-            outcome = try rule.apply(to: layer, input: input, relevance: relevance)
+            outcome = try rule.apply(to: layer, input: input, relevance: relevance,
+                                     output: recordedOutputs[ObjectIdentifier(layer)])
         case .passThrough:
             break
         case .toWinner, .reshape:
@@ -193,11 +198,12 @@ struct RelevancePropagator {
             _ = layer.forward(input)
             outcome.relevance = layer.backward(relevance)
         }
+        let (outputSum, inputSum) = (relevance.sum(), outcome.relevance.sum())
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
-                                  relevanceAtOutput: relevance.sum(), relevanceAtInput: outcome.relevance.sum(),
+                                  relevanceAtOutput: outputSum, relevanceAtInput: inputSum,
                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
                                   activation: input, relevance: outcome.relevance))
-        sums[layer.name] = (relevance.sum(), outcome.relevance.sum())
+        sums[layer.name] = (outputSum, inputSum)
         return outcome.relevance
     }
 

@@ -34,6 +34,15 @@ public enum LRPRule: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The ε of the denominator z + ε·sign(z): 0 for LRP-0.
+    var stabilizerEpsilon: Float {
+        switch self {
+        case .zero: return 0
+        case let .epsilon(value): return value
+        case .zPlus: return 1e-6
+        }
+    }
+
     /// The stabilised denominator z + ε·sign(z) (sign 0 = +1), or nil where LRP-0 meets z = 0.
     func stabilize(_ z: Float) -> Float? {
         let epsilon: Float
@@ -67,32 +76,54 @@ extension LRPRule {
     /// - Parameters:
     ///   - input: a, the layer's input, [N, …]
     ///   - relevance: R_out, same shape as the layer's output, [N, …]
-    public func apply(to layer: Layer, input: Tensor, relevance: Tensor) throws -> RuleOutcome {
+    ///   - output: z, the layer's output for this input when a recorded forward pass already
+    ///     ran the layer on it (its backward cache is then still that pass's); nil to run it here.
+    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil) throws -> RuleOutcome {
         // The layer with the rule's weights (a copy for z⁺), run without parameter gradients:
         // only c = Wᵀ s is needed, not ∂/∂W.
         let (copy, bias) = try ruleLayer(for: layer)
         let hadParameterGradients = copy.computesParameterGradients
         copy.setParameterGradients(false)
         defer { copy.setParameterGradients(hadParameterGradients) }
-        let z = copy.forward(input)
+        let z: Tensor
+        if let output, copy === layer {
+            z = output
+        } else {
+            z = copy.forward(input)
+        }
         guard z.shape == relevance.shape else {
             throw MiniNetError.invalidArgument("\(layer.name): relevance shape \(relevance.shape) does not match the output \(z.shape)")
         }
         let channels = z.rank >= 2 ? z.shape[1] : 1
         let planeSize = z.rank >= 2 ? z.count / Swift.max(z.shape[0] * channels, 1) : 1
+        let epsilon = stabilizerEpsilon
+        let dropsZeros = self == .zero
         var share = Tensor(zeros: z.shape)       // s_k
         var absorbedByBias = 0.0
         var absorbedByStabilizer = 0.0
-        for k in z.data.indices {
-            guard let denominator = stabilize(z.data[k]) else {
-                absorbedByStabilizer += Double(relevance.data[k])   // LRP-0 at z_k = 0 drops R_k
-                continue
+        z.data.withUnsafeBufferPointer { z in
+            relevance.data.withUnsafeBufferPointer { relevance in
+                share.data.withUnsafeMutableBufferPointer { share in
+                    // One plane (image n, channel o) at a time, so that b_o is read once per plane.
+                    for plane in 0..<(z.count / Swift.max(planeSize, 1)) {
+                        let biasValue = Double(bias?.data[plane % channels] ?? 0)
+                        var sharesInPlane = 0.0          // Σ s_k over the plane, for b_o · Σ s_k
+                        for k in (plane * planeSize)..<((plane + 1) * planeSize) {
+                            let zk = z[k]
+                            if dropsZeros && zk == 0 {
+                                absorbedByStabilizer += Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
+                                continue
+                            }
+                            let denominator = zk + (zk >= 0 ? epsilon : -epsilon)    // z_k + ε·sign z_k
+                            let s = relevance[k] / denominator
+                            share[k] = s
+                            sharesInPlane += Double(s)
+                            absorbedByStabilizer += Double(denominator - zk) * Double(s)
+                        }
+                        absorbedByBias += biasValue * sharesInPlane
+                    }
+                }
             }
-            let s = relevance.data[k] / denominator
-            share.data[k] = s
-            let biasValue = bias?.data[(k / planeSize) % channels] ?? 0
-            absorbedByBias += Double(biasValue) * Double(s)
-            absorbedByStabilizer += Double(denominator - z.data[k]) * Double(s)
         }
         let contribution = copy.backward(share)     // c = Wᵀ s
         return RuleOutcome(relevance: input * contribution, absorbedByBias: absorbedByBias,
