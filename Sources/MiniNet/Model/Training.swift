@@ -25,14 +25,24 @@ public final class Adam {
         step += 1
         let correction1 = 1 - pow(beta1, Float(step))
         let correction2 = 1 - pow(beta2, Float(step))
+        let (beta1, beta2, learningRate, epsilon) = (beta1, beta2, learningRate, epsilon)
         for (p, parameter) in parameters.enumerated() {
-            for index in parameter.value.data.indices {
-                let g = parameter.gradient.data[index]
-                firstMoments[p][index] = beta1 * firstMoments[p][index] + (1 - beta1) * g
-                secondMoments[p][index] = beta2 * secondMoments[p][index] + (1 - beta2) * g * g
-                let mHat = firstMoments[p][index] / correction1
-                let vHat = secondMoments[p][index] / correction2
-                parameter.value.data[index] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+            // Through buffers: one change of `parameter.value` per step, not one per entry.
+            parameter.value.data.withUnsafeMutableBufferPointer { value in
+                parameter.gradient.data.withUnsafeBufferPointer { gradient in
+                    firstMoments[p].withUnsafeMutableBufferPointer { m in
+                        secondMoments[p].withUnsafeMutableBufferPointer { v in
+                            for index in value.indices {
+                                let g = gradient[index]
+                                m[index] = beta1 * m[index] + (1 - beta1) * g
+                                v[index] = beta2 * v[index] + (1 - beta2) * g * g
+                                let mHat = m[index] / correction1
+                                let vHat = v[index] / correction2
+                                value[index] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+                            }
+                        }
+                    }
+                }
             }
         }
     }
