@@ -67,33 +67,21 @@ enum Winograd {
     /// input [N, Cin, H, W], U [16, Cout, Cin], bias [Cout] → output [N, Cout, H, W]
     static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int) -> Tensor {
         let (batch, inputChannels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let geometry = TileGeometry(batch: batch, height: height, width: width)
-        let tileCount = geometry.tileCount
-
-        // V [16, Cin, T]
-        var v = [Float](unsafeUninitializedCapacity: 16 * inputChannels * tileCount) { _, count in count = 16 * inputChannels * tileCount }
-        input.data.withUnsafeBufferPointer { x in
-            v.withUnsafeMutableBufferPointer { v in
-                let (x, v) = (SendablePointer(x.baseAddress!), SendableMutablePointer(v.baseAddress!))
-                inParallel(over: batch * inputChannels) { plane in
-                    let (n, c) = plane.quotientAndRemainder(dividingBy: inputChannels)
-                    transformInput(x.pointer + plane * height * width, geometry: geometry,
-                                   into: v.pointer + c * tileCount + n * geometry.tilesPerImage, stride: inputChannels * tileCount)
-                }
-            }
-        }
-        // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T]
-        let m = productsAtEveryPosition(u, rows: outputChannels, inner: inputChannels, v, columns: tileCount)
-        // Y = Aᵀ M A, plus the bias.
         var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * height * width) { _, count in count = batch * outputChannels * height * width }
-        m.withUnsafeBufferPointer { m in
+        input.data.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                let (m, y) = (SendablePointer(m.baseAddress!), SendableMutablePointer(y.baseAddress!))
-                inParallel(over: batch * outputChannels) { plane in
-                    let (n, o) = plane.quotientAndRemainder(dividingBy: outputChannels)
-                    transformOutput(m.pointer + o * tileCount + n * geometry.tilesPerImage, stride: outputChannels * tileCount,
-                                    geometry: geometry, bias: bias?[o] ?? 0, into: y.pointer + plane * height * width)
-                }
+                inChunks(batch: batch, height: height, width: width, sourceChannels: inputChannels, resultChannels: outputChannels,
+                         source: x.baseAddress!, result: y.baseAddress!,
+                         // V [16, Cin, T] from each input plane,
+                         transformSource: { plane, geometry, v, stride in transformInput(plane, geometry: geometry, into: v, stride: stride) },
+                         // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T],
+                         multiply: { v, m, tiles in
+                             productsAtEveryPosition(u, rows: outputChannels, inner: inputChannels, v, into: m, columns: tiles)
+                         },
+                         // Y = Aᵀ M A + b_o for each output plane.
+                         transformResult: { m, stride, geometry, o, plane in
+                             transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, into: plane)
+                         })
             }
         }
         return Tensor(shape: [batch, outputChannels, height, width], data: output)
@@ -102,52 +90,83 @@ enum Winograd {
     /// outputGradient [N, Cout, H, W], U [16, Cout, Cin] → inputGradient [N, Cin, H, W]
     static func inputGradient(_ outputGradient: Tensor, transformedKernel u: [Float], inputChannels: Int) -> Tensor {
         let (batch, outputChannels, height, width) = (outputGradient.shape[0], outputGradient.shape[1], outputGradient.shape[2], outputGradient.shape[3])
-        let geometry = TileGeometry(batch: batch, height: height, width: width)
-        let tileCount = geometry.tileCount
-
-        // ∂L/∂M [16, Cout, T] = A ∂L/∂Y Aᵀ, tile by tile.
-        var mGradient = [Float](unsafeUninitializedCapacity: 16 * outputChannels * tileCount) { _, count in count = 16 * outputChannels * tileCount }
-        outputGradient.data.withUnsafeBufferPointer { dy in
-            mGradient.withUnsafeMutableBufferPointer { dm in
-                let (dy, dm) = (SendablePointer(dy.baseAddress!), SendableMutablePointer(dm.baseAddress!))
-                inParallel(over: batch * outputChannels) { plane in
-                    let (n, o) = plane.quotientAndRemainder(dividingBy: outputChannels)
-                    transformOutputAdjoint(dy.pointer + plane * height * width, geometry: geometry,
-                                           into: dm.pointer + o * tileCount + n * geometry.tilesPerImage, stride: outputChannels * tileCount)
-                }
-            }
-        }
-        // ∂L/∂V[ξ] [Cin, T] = U[ξ]ᵀ [Cin, Cout] × ∂L/∂M[ξ] [Cout, T]
-        let vGradient = productsAtEveryPosition(u, rows: inputChannels, inner: outputChannels, transposingFirst: true,
-                                                mGradient, columns: tileCount)
-        // ∂L/∂x: B ∂L/∂V Bᵀ, patches added where they overlap.
         var inputGradient = [Float](unsafeUninitializedCapacity: batch * inputChannels * height * width) { _, count in count = batch * inputChannels * height * width }
-        vGradient.withUnsafeBufferPointer { dv in
+        outputGradient.data.withUnsafeBufferPointer { dy in
             inputGradient.withUnsafeMutableBufferPointer { dx in
-                let (dv, dx) = (SendablePointer(dv.baseAddress!), SendableMutablePointer(dx.baseAddress!))
-                inParallel(over: batch * inputChannels) { plane in
-                    let (n, c) = plane.quotientAndRemainder(dividingBy: inputChannels)
-                    transformInputAdjoint(dv.pointer + c * tileCount + n * geometry.tilesPerImage, stride: inputChannels * tileCount,
-                                          geometry: geometry, into: dx.pointer + plane * height * width)
-                }
+                inChunks(batch: batch, height: height, width: width, sourceChannels: outputChannels, resultChannels: inputChannels,
+                         source: dy.baseAddress!, result: dx.baseAddress!,
+                         // ∂L/∂M [16, Cout, T] = A ∂L/∂Y Aᵀ from each output-gradient plane,
+                         transformSource: { plane, geometry, dm, stride in
+                             transformOutputAdjoint(plane, geometry: geometry, into: dm, stride: stride)
+                         },
+                         // ∂L/∂V[ξ] [Cin, T] = U[ξ]ᵀ [Cin, Cout] × ∂L/∂M[ξ] [Cout, T],
+                         multiply: { dm, dv, tiles in
+                             productsAtEveryPosition(u, rows: inputChannels, inner: outputChannels, transposingFirst: true, dm, into: dv, columns: tiles)
+                         },
+                         // ∂L/∂x = B ∂L/∂V Bᵀ, patches added where they overlap, for each input plane.
+                         transformResult: { dv, stride, geometry, _, plane in
+                             transformInputAdjoint(dv, stride: stride, geometry: geometry, into: plane)
+                         })
             }
         }
         return Tensor(shape: [batch, inputChannels, height, width], data: inputGradient)
     }
 
-    /// How an H×W plane is cut into 2×2 output tiles, and where tile t of image n sits in T.
+    /// About this many tiles go through the three steps together: enough columns for efficient
+    /// products, few enough that the transformed tensors (16 values per tile and channel) stay in
+    /// the processor's caches between the steps instead of going out to memory and back.
+    static let tilesPerChunk = 512
+
+    /// Runs transform → 16 products → transform over the batch, a few whole images at a time.
+    /// source [N, sourceChannels, H, W] → result [N, resultChannels, H, W]; in between, the
+    /// transformed source [16, sourceChannels, T] and the products [16, resultChannels, T],
+    /// where T counts the tiles of the images in the chunk.
+    private static func inChunks(
+        batch: Int, height: Int, width: Int, sourceChannels: Int, resultChannels: Int,
+        source: UnsafePointer<Float>, result: UnsafeMutablePointer<Float>,
+        transformSource: (_ plane: UnsafePointer<Float>, TileGeometry, _ into: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
+        multiply: (_ transformed: UnsafePointer<Float>, _ into: UnsafeMutablePointer<Float>, _ tiles: Int) -> Void,
+        transformResult: (_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channel: Int, _ plane: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let geometry = TileGeometry(height: height, width: width)
+        let imagesPerChunk = Swift.max(1, Swift.min(batch, tilesPerChunk / geometry.tilesPerImage))
+        let chunkTiles = imagesPerChunk * geometry.tilesPerImage
+        let planeSize = height * width
+        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * sourceChannels * chunkTiles)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * resultChannels * chunkTiles)
+        defer { transformed.deallocate(); products.deallocate() }
+        let (sharedSource, sharedResult) = (SendablePointer(source), SendableMutablePointer(result))
+        let (sharedTransformed, sharedProducts) = (SendableMutablePointer(transformed), SendableMutablePointer(products))
+        for firstImage in stride(from: 0, to: batch, by: imagesPerChunk) {
+            let images = Swift.min(imagesPerChunk, batch - firstImage)
+            let tiles = images * geometry.tilesPerImage
+            // Tile t of image firstImage + i, channel c, position ξ sits at (ξ·channels + c)·tiles + i·tilesPerImage + t.
+            inParallel(over: images * sourceChannels) { plane in
+                let (image, channel) = plane.quotientAndRemainder(dividingBy: sourceChannels)
+                transformSource(sharedSource.pointer + ((firstImage + image) * sourceChannels + channel) * planeSize, geometry,
+                                sharedTransformed.pointer + channel * tiles + image * geometry.tilesPerImage, sourceChannels * tiles)
+            }
+            multiply(transformed, products, tiles)
+            inParallel(over: images * resultChannels) { plane in
+                let (image, channel) = plane.quotientAndRemainder(dividingBy: resultChannels)
+                transformResult(sharedProducts.pointer + channel * tiles + image * geometry.tilesPerImage, resultChannels * tiles,
+                                geometry, channel, sharedResult.pointer + ((firstImage + image) * resultChannels + channel) * planeSize)
+            }
+        }
+    }
+
+    /// How an H×W plane is cut into 2×2 output tiles.
     struct TileGeometry {
         let height: Int, width: Int
         let tilesHigh: Int, tilesWide: Int
-        let tilesPerImage: Int, tileCount: Int
+        let tilesPerImage: Int
 
-        init(batch: Int, height: Int, width: Int) {
+        init(height: Int, width: Int) {
             self.height = height
             self.width = width
             tilesHigh = (height + 1) / 2
             tilesWide = (width + 1) / 2
             tilesPerImage = tilesHigh * tilesWide
-            tileCount = batch * tilesPerImage
         }
         /// The input plane with a border of zeros, 2·tilesHigh + 2 rows of 2·tilesWide + 2: the
         /// padding row and column before, the padding (and, for odd sizes, one more) after.
@@ -163,21 +182,28 @@ enum Winograd {
     /// One input plane x [H, W] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ] for each of its tiles t.
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
-        let (tilesWide, paddedWidth, paddedHeight) = (geometry.tilesWide, geometry.paddedWidth, geometry.paddedHeight)
-        withScratch(paddedHeight * paddedWidth + 4 * paddedHeight * tilesWide) { scratch in
-            let padded = scratch
+        let (tilesWide, paddedHeight) = (geometry.tilesWide, geometry.paddedHeight)
+        let half = tilesWide + 1
+        withScratch(2 * paddedHeight * half + 4 * paddedHeight * tilesWide) { scratch in
+            // The padded plane with its even and odd columns apart (even[r][i] = padded[r][2i],
+            // odd[r][i] = padded[r][2i + 1]), so that tile tc's four columns are even[tc],
+            // odd[tc], even[tc + 1], odd[tc + 1]: contiguous in tc.
+            let (even, odd) = (scratch, scratch + paddedHeight * half)
             for row in 0..<geometry.height {
-                (padded + (row + 1) * paddedWidth + 1).update(from: x + row * geometry.width, count: geometry.width)
+                let source = x + row * geometry.width
+                let (evenRow, oddRow) = (even + (row + 1) * half, odd + (row + 1) * half)
+                for i in 1..<(geometry.width / 2 + 1) { evenRow[i] = source[2 * i - 1] }
+                for i in 0..<((geometry.width + 1) / 2) { oddRow[i] = source[2 * i] }
             }
             // d B, along each padded row: h_j[r][tc] for the tile columns, with d_k = row[2·tc + k]:
             // h0 = d0 − d2, h1 = d1 + d2, h2 = d2 − d1, h3 = d1 − d3.
-            let h = scratch + paddedHeight * paddedWidth
+            let h = scratch + 2 * paddedHeight * half
             for r in 0..<paddedHeight {
-                let row = padded + r * paddedWidth
+                let (e, o) = (even + r * half, odd + r * half)
                 let (h0, h1, h2, h3) = (h + r * tilesWide, h + (paddedHeight + r) * tilesWide,
                                         h + (2 * paddedHeight + r) * tilesWide, h + (3 * paddedHeight + r) * tilesWide)
                 for tc in 0..<tilesWide {
-                    let (d0, d1, d2, d3) = (row[2 * tc], row[2 * tc + 1], row[2 * tc + 2], row[2 * tc + 3])
+                    let (d0, d1, d2, d3) = (e[tc], o[tc], e[tc + 1], o[tc + 1])
                     h0[tc] = d0 - d2; h1[tc] = d1 + d2; h2[tc] = d2 - d1; h3[tc] = d1 - d3
                 }
             }
@@ -200,10 +226,12 @@ enum Winograd {
     /// (the padding's share is dropped: it is not an input).
     private static func transformInputAdjoint(_ dv: UnsafePointer<Float>, stride: Int, geometry: TileGeometry,
                                               into dx: UnsafeMutablePointer<Float>) {
-        let (tilesWide, paddedWidth, paddedHeight) = (geometry.tilesWide, geometry.paddedWidth, geometry.paddedHeight)
-        withScratch(paddedHeight * paddedWidth + 16 * tilesWide) { scratch in
-            let padded = scratch
-            let p = scratch + paddedHeight * paddedWidth       // p[(4·i + j)·tilesWide + tc]
+        let (tilesWide, paddedHeight) = (geometry.tilesWide, geometry.paddedHeight)
+        let half = tilesWide + 1
+        withScratch(2 * paddedHeight * half + 16 * tilesWide) { scratch in
+            // The gradient of the padded plane, even and odd columns apart as in transformInput.
+            let (even, odd) = (scratch, scratch + paddedHeight * half)
+            let p = scratch + 2 * paddedHeight * half       // p[(4·i + j)·tilesWide + tc]
             for tr in 0..<geometry.tilesHigh {
                 // B g, down each column j, with g_i = ∂L/∂V[4·i + j]:
                 // p0 = g0, p1 = g1 − g2 + g3, p2 = −g0 + g1 + g2, p3 = −g3.
@@ -216,23 +244,28 @@ enum Winograd {
                     }
                 }
                 // (B g) Bᵀ, along each row i, added at columns 2·tc … 2·tc + 3 of padded row 2·tr + i:
-                // q0, q1 − q2 + q3, −q0 + q1 + q2, −q3. Neighbouring tiles overlap by two columns,
-                // so the first two columns and the last two are added in separate passes.
+                // q0, q1 − q2 + q3, −q0 + q1 + q2, −q3, that is at even[tc], odd[tc], even[tc + 1],
+                // odd[tc + 1]. Neighbouring tiles overlap by two columns, so the first two and the
+                // last two are added in separate passes.
                 for i in 0..<4 {
-                    let row = padded + (2 * tr + i) * paddedWidth
+                    let (e, o) = (even + (2 * tr + i) * half, odd + (2 * tr + i) * half)
                     let (q0, q1, q2, q3) = (p + 4 * i * tilesWide, p + (4 * i + 1) * tilesWide, p + (4 * i + 2) * tilesWide, p + (4 * i + 3) * tilesWide)
                     for tc in 0..<tilesWide {
-                        row[2 * tc] += q0[tc]
-                        row[2 * tc + 1] += q1[tc] - q2[tc] + q3[tc]
+                        e[tc] += q0[tc]
+                        o[tc] += q1[tc] - q2[tc] + q3[tc]
                     }
                     for tc in 0..<tilesWide {
-                        row[2 * tc + 2] += -q0[tc] + q1[tc] + q2[tc]
-                        row[2 * tc + 3] += -q3[tc]
+                        e[tc + 1] += -q0[tc] + q1[tc] + q2[tc]
+                        o[tc + 1] -= q3[tc]
                     }
                 }
             }
+            // dx[row][col] is padded[row + 1][col + 1]: even[…][(col + 1)/2] for odd col, odd[…][col/2] for even col.
             for row in 0..<geometry.height {
-                (dx + row * geometry.width).update(from: padded + (row + 1) * paddedWidth + 1, count: geometry.width)
+                let target = dx + row * geometry.width
+                let (evenRow, oddRow) = (even + (row + 1) * half, odd + (row + 1) * half)
+                for i in 1..<(geometry.width / 2 + 1) { target[2 * i - 1] = evenRow[i] }
+                for i in 0..<((geometry.width + 1) / 2) { target[2 * i] = oddRow[i] }
             }
         }
     }
@@ -309,21 +342,15 @@ enum Winograd {
     /// The 16 products P[ξ] [rows, columns] = op(U[ξ]) × Q[ξ] [inner, columns], shared out over
     /// the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
     private static func productsAtEveryPosition(_ u: [Float], rows: Int, inner: Int, transposingFirst: Bool = false,
-                                                _ q: [Float], columns: Int) -> [Float] {
-        var p = [Float](unsafeUninitializedCapacity: 16 * rows * columns) { _, count in count = 16 * rows * columns }
+                                                _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
         u.withUnsafeBufferPointer { u in
-            q.withUnsafeBufferPointer { q in
-                p.withUnsafeMutableBufferPointer { p in
-                    let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q.baseAddress!), SendableMutablePointer(p.baseAddress!))
-                    Gemm.concurrently(16) { position in
-                        Gemm.multiply(u.pointer + position * rows * inner, transposeA: transposingFirst,
-                                      q.pointer + position * inner * columns,
-                                      into: p.pointer + position * rows * columns, m: rows, n: columns, k: inner)
-                    }
-                }
+            let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
+            Gemm.concurrently(16) { position in
+                Gemm.multiply(u.pointer + position * rows * inner, transposeA: transposingFirst,
+                              q.pointer + position * inner * columns,
+                              into: p.pointer + position * rows * columns, m: rows, n: columns, k: inner)
             }
         }
-        return p
     }
 
     /// Runs body(plane) for every plane, the planes split into one contiguous share per thread.
