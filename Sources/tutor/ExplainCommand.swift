@@ -12,6 +12,14 @@ enum ExplanationMethod: String, ExpressibleByArgument, CaseIterable {
     var isClassActivationMap: Bool { [.cam, .gradcam, .ablationcam].contains(self) }
 }
 
+/// How LRP merges each BatchNorm into the convolution before it.
+enum BatchNormMerge: String, ExpressibleByArgument, CaseIterable {
+    /// The merged network computes exactly what the original one does.
+    case exact
+    /// As Zennit 0.5's canonizer: the BatchNorm left behind still divides by √(1 + eps).
+    case zennit
+}
+
 extension IntegrationMethod: ExpressibleByArgument {}
 extension Baseline: ExpressibleByArgument {}
 
@@ -53,6 +61,11 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "ε of the LRP epsilon rule.")
     var epsilon: Float = 1e-6
 
+    @Option(name: .customLong("batchnorm-merge"), help: ArgumentHelp(
+        "How LRP folds each BatchNorm into the convolution before it: exact (the default; the merged network computes the same function), or zennit (as Zennit 0.5's ResNet canonizer does, which leaves a BatchNorm behind that still divides by √(1 + eps); use it to compare with Zennit's numbers).",
+        valueName: "merge"))
+    var batchNormMerge: BatchNormMerge?
+
     @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy to explain instead of a picture.")
     var inputNpy: String?
 
@@ -72,6 +85,9 @@ struct ExplainCommand: ParsableCommand {
         guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000, for example --steps 50.") }
         guard epsilon >= 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a non-negative number, for example --epsilon 1e-6.") }
         if let overlay, !overlay.lowercased().hasSuffix(".png") { throw ValidationError("--overlay must name a .png file, for example --overlay heatmap.png.") }
+        if batchNormMerge != nil && method != .lrpZero && method != .lrpEpsilon {
+            throw ValidationError("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method \(method.rawValue).")
+        }
         if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") { throw ValidationError("--save-npy must name a .npy file, for example --save-npy map.npy.") }
     }
 
@@ -139,7 +155,10 @@ struct ExplainCommand: ParsableCommand {
                 // LRP-ε uses Zennit's composite (Norm on average pooling and residual sums), so the
                 // result can be compared with Zennit's EpsilonComposite-style attribution.
                 let ruleMap = method == .lrpZero ? LRPRuleMap(linear: .zero) : .zennitEpsilon(epsilon)
-                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap)
+                let merge = batchNormMerge ?? .exact
+                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap,
+                                                    leavingNeutralBatchNorm: merge == .zennit)
+                report["batchnorm_merge"] = merge.rawValue
                 report["relevance_total"] = result.relevance.sum()
                 report["absorbed"] = result.totalAbsorbed
                 addCheck("f(x) = Σ_i R_i + relevance absorbed by biases and ε", Double(result.score),

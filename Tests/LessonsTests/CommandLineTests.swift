@@ -58,6 +58,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(stated.status, 0, stated.errors)
     }
 
+    func testExplainLRPWithZennitsBatchNormMerge() throws {
+        let weights = "Tests/MiniNetTests/Fixtures/resnet/resnet50-narrow.pth"
+        let result = try run(["explain", "images/photos/chelsea.png", "--weights", weights, "--method", "lrp-epsilon",
+                              "--batchnorm-merge", "zennit", "--json"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+        XCTAssertEqual(object["batchnorm_merge"] as? String, "zennit")
+        try assertOneLineFailure(["explain", "images/photos/chelsea.png", "--weights", weights, "--method", "gradcam",
+                                  "--batchnorm-merge", "zennit"], mentions: "--batchnorm-merge")
+        try assertOneLineFailure(["explain", "images/photos/chelsea.png", "--weights", weights, "--method", "lrp-epsilon",
+                                  "--batchnorm-merge", "partly"], mentions: "partly")
+    }
+
     func testBadResNetCheckpointsGiveOneLine() throws {
         let folder = "Tests/MiniNetTests/Fixtures/resnet/"
         try assertOneLineFailure(["predict", "images/photos/chelsea.png", "--model", "resnet34", "--weights", folder + "resnet50-narrow.pth"],

@@ -10,8 +10,9 @@ the references (tutor-*.npy) and prints, for each, max |tutor − reference| / m
 Expect about 1e-6 for the logits and Grad-CAM and 1e-5 for Ablation-CAM. Input gradients
 (IG, LRP) on a deep float32 network differ by more: ReLUs whose input is within rounding of 0
 switch differently in any two float32 implementations (PyTorch's float32 input gradient
-differs from its own float64 one by about 1e-2 on a random ResNet-34). LRP also differs by
-Zennit's leftover BatchNorm (it keeps dividing by sqrt(1 + eps) after merging).
+differs from its own float64 one by about 1e-2 on a random ResNet-34). LRP runs with
+`--batchnorm-merge zennit`, BatchNorm merged the way Zennit's canonizer merges it (the BatchNorm
+it leaves behind keeps dividing by sqrt(1 + eps)).
 """
 import argparse
 import json
@@ -39,7 +40,7 @@ def main():
     target = str(summary["target"])
     runs = [("gradcam", "gradcam-map.npy", "gradcam-weights.npy", []),
             ("ablationcam", "ablationcam-map.npy", "ablationcam-weights.npy", []),
-            ("lrp-epsilon", "lrp-epsilon.npy", None, []),
+            ("lrp-epsilon", "lrp-epsilon.npy", None, ["--batchnorm-merge", "zennit"]),
             ("ig", "ig200.npy", None, ["--steps", "200", "--integration", "gauss-legendre"])]
     for method, map_file, weights_file, extra in runs:
         output = os.path.join(reference, f"tutor-{method}.npy")

@@ -58,8 +58,10 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 }
 
 /// LRP with a full rule map (e.g. `LRPRuleMap.zennitEpsilon(1e-6)`, Zennit's composite).
+/// `leavingNeutralBatchNorm` merges BatchNorm as Zennit 0.5's canonizer does (see
+/// `mergingBatchNorm`), to reproduce Zennit's numbers rather than the exact merge.
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMap: LRPRuleMap,
-                               canonize: Bool = true) throws -> LRPResult {
+                               canonize: Bool = true, leavingNeutralBatchNorm: Bool = false) throws -> LRPResult {
     guard input.shape == classifier.inputSize else {
         throw MiniNetError.invalidArgument("input has shape \(input.shape), the network expects \(classifier.inputSize)")
     }
@@ -67,7 +69,8 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
         throw MiniNetError.invalidArgument("class \(target) is out of range 0..<\(classifier.classNames.count)")
     }
     classifier.network.setTraining(false)
-    let network = canonize ? try mergingBatchNorm(classifier.network) : classifier.network
+    let network = canonize ? try mergingBatchNorm(classifier.network, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
+        : classifier.network
     let propagation = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMap: ruleMap) { logits in
         var start = Tensor(zeros: logits.shape)                // logits [1, L]
         start.data[target] = logits.data[target]               // R = one-hot · y^c
