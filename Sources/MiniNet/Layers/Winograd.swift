@@ -168,9 +168,9 @@ enum Winograd {
             tilesWide = (width + 1) / 2
             tilesPerImage = tilesHigh * tilesWide
         }
-        /// The input plane with a border of zeros, 2·tilesHigh + 2 rows of 2·tilesWide + 2: the
-        /// padding row and column before, the padding (and, for odd sizes, one more) after.
-        var paddedWidth: Int { 2 * tilesWide + 2 }
+        /// The rows of the input plane with its border of zeros, 2·tilesHigh + 2 of 2·tilesWide + 2
+        /// entries each: the padding row and column before, the padding (and, for odd sizes, one
+        /// more) after.
         var paddedHeight: Int { 2 * tilesHigh + 2 }
     }
 
@@ -183,7 +183,7 @@ enum Winograd {
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
         let (tilesWide, paddedHeight) = (geometry.tilesWide, geometry.paddedHeight)
-        let half = tilesWide + 1
+        let half = tilesWide + 1                                  // half of a padded row
         withScratch(2 * paddedHeight * half + 4 * paddedHeight * tilesWide) { scratch in
             // The padded plane with its even and odd columns apart (even[r][i] = padded[r][2i],
             // odd[r][i] = padded[r][2i + 1]), so that tile tc's four columns are even[tc],
