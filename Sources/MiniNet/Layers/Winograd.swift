@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Winograd's minimal filtering F(2×2, 3×3): the 3×3, stride-1, padding-1 convolution of Conv2d
 /// with 16 multiplications for every 2×2 block of outputs instead of 36 (Lavin and Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", 2016).
@@ -356,11 +354,7 @@ enum Winograd {
     /// Runs body(plane) for every plane, the planes split into one contiguous share per thread.
     private static func inParallel(over planes: Int, _ body: (Int) -> Void) {
         let shares = Swift.min(Gemm.maximumThreads, planes)
-        if shares <= 1 {
-            for plane in 0..<planes { body(plane) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: shares) { share in
+        Gemm.concurrently(shares) { share in
             for plane in (share * planes / shares)..<((share + 1) * planes / shares) { body(plane) }
         }
     }
