@@ -16,7 +16,7 @@ import MiniNet
 ///               { "caption": "…", "content": "heatmap", "color_map": "jet",
 ///                 "heatmap": { "name": "…", "shape": [6, 6], "data": [ … ] } } ] },
 ///           { "kind": "check", "name": "…", "left_label": "…", "left": 1.0, "right_label": "…",
-///             "right": 1.0, "residual": 0.0, "tolerance": 1e-06, "relative": false, "ok": true } ] } ],
+///             "right": 1.0, "residual": 0.0, "tolerance": 1e-06, "ok": true } ] } ],
 ///       "title": "…"
 ///     }
 ///
@@ -115,11 +115,21 @@ public struct JSONRenderer: NotebookRenderer {
             "right": .double(check.right),
             "residual": .double(check.residual),
             "tolerance": .double(check.tolerance),
-            "relative": .bool(check.kind == .relative),
             "truth": .bool(check.kind == .truth),
             "ok": .bool(check.ok),
         ]
         if let note = check.note { object["note"] = .string(note) }
+        if let model = check.model {
+            object["tolerance_model"] = .object([
+                "formula": .string(model.description),
+                "parts": .array(model.parts.map { part in
+                    .object(["n": .int(part.count), "sum_abs_terms": .double(part.magnitude),
+                             "largest_term": .double(part.largestTerm), "depth": .int(part.depth),
+                             "safety": .double(part.safety), "value": .double(part.value)])
+                }),
+                "extra": .double(model.extra),
+            ].merging(model.extraReason.map { ["extra_reason": JSONValue.string($0)] } ?? [:]) { a, _ in a })
+        }
         return .object(object)
     }
 

@@ -108,14 +108,11 @@ public struct MarkdownRenderer: NotebookRenderer {
             if check.kind == .truth {
                 return [mark, check.name, check.leftLabel, check.ok ? "holds" : "does not hold", "", ""]
             }
-            let residual = check.kind == .relative
-                ? formatResidual(check.relativeResidual) + " (relative)"
-                : formatResidual(check.residual)
             let note = check.note.map { " (\($0))" } ?? ""
             return [mark, check.name,
                     "\(check.leftLabel) = \(formatCheckValue(check.left))",
                     "\(check.rightLabel) = \(formatCheckValue(check.right))",
-                    residual + note, formatTolerance(check.tolerance)]
+                    formatResidual(check.residual) + note, check.model.map(\.description) ?? formatTolerance(check.tolerance)]
         }
         return table(title: nil, headers: ["", "check", "left", "right", "residual", "tolerance"], rows: rows)
     }

@@ -252,13 +252,12 @@ public struct TerminalRenderer: NotebookRenderer {
             detail = check.leftLabel + (check.ok ? "" : "   does not hold")
         } else {
             let comparison = check.ok ? "≤" : ">"
-            let residual = check.kind == .relative
-                ? "|Δ|/max \(formatResidual(check.relativeResidual)) \(comparison) \(formatTolerance(check.tolerance))"
-                : "|Δ| \(formatResidual(check.residual)) \(comparison) \(formatTolerance(check.tolerance))"
+            let residual = "|Δ| \(formatResidual(check.residual)) \(comparison) \(formatTolerance(check.tolerance))"
             detail = "\(check.leftLabel) \(formatCheckValue(check.left))   "
                 + "\(check.rightLabel) \(formatCheckValue(check.right))   " + residual
         }
         if let note = check.note { detail += style("   (\(note))", .dim) }
+        if let model = check.model, check.kind != .truth { detail += style("   [tolerance \(model)]", .dim) }
         let plainLength = 2 + check.name.count + 3 + visibleLength(detail)
         return plainLength <= width ? head + "   " + detail : head + "\n    " + detail
     }
