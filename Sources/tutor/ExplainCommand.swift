@@ -117,11 +117,7 @@ struct ExplainCommand: ParsableCommand {
 
         var report: [String: Any] = ["method": method.rawValue, "class": target, "label": classifier.classNames[target],
                                      "logits": logits.map(Double.init)]
-        var checks: [[String: Any]] = []
-        func addCheck(_ name: String, _ left: Double, _ right: Double, tolerance: Double) {
-            let residual = abs(left - right)
-            checks.append(["name": name, "left": left, "right": right, "residual": residual, "tolerance": tolerance, "ok": residual <= tolerance])
-        }
+        var checks: [Check] = []
         let raw: Tensor
         let heatmap: Tensor
         let colorMap: ColorMap
@@ -138,11 +134,14 @@ struct ExplainCommand: ParsableCommand {
             report["target_score"] = Double(result.score)
             report["weights"] = result.weights.map(Double.init)
             if method == .cam, let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear {
-                // S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c with M_c before ReLU
+                // S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c with M_c before ReLU; each side pools Z cells
+                // and adds K + 1 terms in float32.
                 let planeSize = Double(result.weightedSum.count)
-                let bias = Double(head.bias?.value.data[target] ?? 0)
-                addCheck("S_c = (1/Z) Σ M_c + b_c", Double(result.score), result.weightedSum.sum() / planeSize + bias,
-                         tolerance: 1e-4 * max(1, abs(Double(result.score))))
+                let bias = head.bias?.value.data[target] ?? 0
+                let tolerance = Tolerance.pooledLogit(result.activations, weights: result.weights, bias: bias)
+                checks.append(.equal("S_c = (1/Z) Σ M_c + b_c", "S_c", Double(result.score),
+                                     "(1/Z) Σ M_c + b_c", result.weightedSum.sum() / planeSize + Double(bias),
+                                     tolerance: tolerance + tolerance))
             }
             raw = result.map
             heatmap = result.normalized
@@ -161,8 +160,9 @@ struct ExplainCommand: ParsableCommand {
                 report["batchnorm_merge"] = merge.rawValue
                 report["relevance_total"] = result.relevance.sum()
                 report["absorbed"] = result.totalAbsorbed
-                addCheck("f(x) = Σ_i R_i + relevance absorbed by biases and ε", Double(result.score),
-                         result.relevance.sum() + result.totalAbsorbed, tolerance: 1e-3 * max(1, abs(Double(result.score))))
+                checks.append(.equal("f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
+                                     "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,
+                                     tolerance: result.conservationTolerance(classifier: classifier, input: input)))
                 raw = result.relevance
             case .ig:
                 let reference = baseline.make(for: input, classifier: classifier)
@@ -173,8 +173,9 @@ struct ExplainCommand: ParsableCommand {
                 report["baseline"] = baseline.rawValue
                 report["score_at_baseline"] = Double(result.scoreAtBaseline)
                 report["attribution_total"] = result.totalAttribution
-                addCheck("Σ_i IG_i = f(x) − f(x′) (completeness)", result.totalAttribution,
-                         Double(result.scoreAtInput) - Double(result.scoreAtBaseline), tolerance: 0.05 * max(1, abs(score)))
+                checks.append(.equal("Σ_i IG_i = f(x) − f(x′) (completeness)", "Σ_i IG_i", result.totalAttribution,
+                                     "f(x) − f(x′)", Double(result.scoreAtInput) - Double(result.scoreAtBaseline),
+                                     tolerance: result.completenessTolerance(classifier: classifier, input: input, baseline: reference)))
                 raw = result.attributions
             default:
                 raw = try saliency(classifier: classifier, input: input, target: .logit(target), absolute: false)
@@ -186,7 +187,10 @@ struct ExplainCommand: ParsableCommand {
             heatmap = summed
             colorMap = .diverging
         }
-        report["checks"] = checks
+        report["checks"] = checks.map { check -> [String: Any] in
+            ["name": check.name, "left": check.left, "right": check.right, "residual": check.residual,
+             "tolerance": check.tolerance, "tolerance_formula": check.model?.description ?? "", "ok": check.ok]
+        }
 
         if let saveNpy { try NumpyFile.write(raw, to: saveNpy) }
         if let overlay {
@@ -202,12 +206,12 @@ struct ExplainCommand: ParsableCommand {
                 print("  layer \(layerName); top channel weights: " + ranked.map { String(format: "k=%d %.5f", $0, weights[$0]) }.joined(separator: ", "))
             }
             for check in checks {
-                let ok = check["ok"] as! Bool
-                print("  \(ok ? "✓" : "✗") \(check["name"]!): left \(check["left"]!), right \(check["right"]!), |Δ| \(check["residual"]!) ≤ \(check["tolerance"]!)")
+                print("  \(check.ok ? "✓" : "✗") \(check.name): left \(check.left), right \(check.right), "
+                      + "|Δ| \(check.residual) \(check.ok ? "≤" : ">") \(check.tolerance) [tolerance \(check.model?.description ?? "")]")
             }
             if let saveNpy { print("  raw result \(raw.shape) written to \(saveNpy)") }
             if let overlay { print("  overlay written to \(overlay)") }
         }
-        if checks.contains(where: { !($0["ok"] as! Bool) }) { throw ExitCode(1) }
+        if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
 }

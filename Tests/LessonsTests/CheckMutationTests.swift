@@ -24,8 +24,11 @@ enum CheckMutations {
         guard check.kind == .absolute, let model = check.model, model.value > 0, check.ok else { return [] }
         var result: [Mutation] = []
         let largest = model.largestTerm
-        // The identity must be sensitive to its largest term, which must stand out of the rounding.
-        if largest > 0 { result.append(Mutation(name: "largest term (\(largest)) left out", left: check.left - largest)) }
+        // The identity must be sensitive to its largest term, which must stand out of the
+        // rounding. Where an error that is not rounding dominates (a quadrature error bound),
+        // a single small term may rightly hide in it; the sign and the scale must still show.
+        let rounding = model.value - model.extra
+        if largest > 0 && model.extra <= rounding { result.append(Mutation(name: "largest term (\(largest)) left out", left: check.left - largest)) }
         // A value close to 0 (relative to what was added) is unchanged by a sign flip or by
         // n; those mistakes are caught by the term left out instead.
         let magnitude = model.parts.map(\.magnitude).max() ?? 0

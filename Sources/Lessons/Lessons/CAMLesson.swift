@@ -68,10 +68,14 @@ public enum CAMLesson: Lesson {
         let networkMean = pooledByNetwork?.reshaped([channels]) ?? Tensor(zeros: [0])
         notebook.tensor("F_sum", pooledSum, caption: text("pooling.sum"))
         notebook.tensor("F_mean", networkMean, caption: text("pooling.mean"))
+        // Each F^k is a float32 sum of Z terms on each side; Σ|terms| is mean|f_k| (× Z for the sum).
+        let absoluteMeans = Tensor(shape: [channels], data: (0..<channels).map { Float(features.slice($0).map(abs).mean()) })
+        let meanTolerance = Tolerance.elementwise(count: cells, magnitudes: absoluteMeans)
         notebook.check(.equal(text("pooling.network"), "F_mean (network)", networkMean,
-                              "(1/Z) Σ f_k", pooledMean, tolerance: 1e-6 * max(1, CAMLessonSupport.scale(pooledMean))))
+                              "(1/Z) Σ f_k", pooledMean, tolerance: meanTolerance + meanTolerance))
+        let sumTolerance = Tolerance.elementwise(count: cells, magnitudes: absoluteMeans * Float(cells))
         notebook.check(.equal(text("pooling.relation", values), "F_sum", pooledSum, "Z · F_mean", networkMean * Float(cells),
-                              tolerance: 1e-5 * max(1, CAMLessonSupport.scale(pooledSum))))
+                              tolerance: sumTolerance + sumTolerance))
 
         // Step 3: the class score and its probability.
         notebook.step(text("score.title"))
@@ -88,23 +92,29 @@ public enum CAMLesson: Lesson {
             zip(weightsOf(j), pooledSum.data).reduce(Double(biasOf(j))) { $0 + Double($1.0) / Double(cells) * Double($1.1) }
         }
         notebook.tensor("w^c", Tensor(shape: [channels], data: result.weights), caption: text("score.weights", values))
-        let logitScale = max(1, logits.map { Double(abs($0)) }.max() ?? 1)
+        // Both sides pool Z cells and add K + 1 terms, each route in float32 somewhere.
+        let logitTolerance = Tolerance.pooledLogit(features, weights: weightsOf(c), bias: biasOf(c))
         notebook.check(.equal(text("score.check", values), "S_c", scores[c], "z_c (network)", Double(logits[c]),
-                              tolerance: 1e-5 * logitScale))
+                              tolerance: logitTolerance + logitTolerance))
         notebook.check(.equal(text("score.sums"), "Σ_k (w^c_k/Z) F^k_sum + b_c", scoresFromSums[c], "S_c", scores[c],
-                              tolerance: 1e-5 * logitScale))
+                              tolerance: logitTolerance + logitTolerance))
         notebook.math("P_c = exp(S_c) / Σ_j exp(S_j)", latex: #"P_c = \frac{e^{S_c}}{\sum_j e^{S_j}}"#)
         let largest = scores.max() ?? 0
         let exponentials = scores.map { exp($0 - largest) }
-        let probability = exponentials[c] / exponentials.reduce(0, +)
+        // The softmax by hand, from the network's logits: the two sides differ only by the
+        // rounding of float32 exponentials and of a sum of L probabilities (Σ|terms| = 1).
+        let logitsLargest = Double(logits.max() ?? 0)
+        let exponentialsOfLogits = logits.map { exp(Double($0) - logitsLargest) }
+        let probability = exponentialsOfLogits[c] / exponentialsOfLogits.reduce(0, +)
         let networkProbabilities = softmax(Tensor(shape: [1, logits.count], data: logits)).data
         notebook.table(text("score.table"), headers: ["j", "class", "b_j", "S_j", "P_j"],
                        rows: (0..<classCount).map { j in
                            ["\(j)", names[j], CAMLessonSupport.number(biasOf(j)), CAMLessonSupport.number(scores[j]),
                             CAMLessonSupport.number(exponentials[j] / exponentials.reduce(0, +))]
                        })
-        notebook.check(.equal(text("score.probability", values), "P_c from S", probability,
-                              "softmax(z)_c", Double(networkProbabilities[c]), tolerance: 1e-6))
+        notebook.check(.equal(text("score.probability", values), "exp(z_c)/Σ_j exp(z_j)", probability,
+                              "softmax(z)_c", Double(networkProbabilities[c]),
+                              tolerance: .sum(count: logits.count, magnitude: 1, largestTerm: probability)))
 
         // Step 4: the class activation map, and the score as its average plus the bias.
         notebook.step(text("map.title"))
@@ -113,13 +123,15 @@ public enum CAMLesson: Lesson {
                       latex: #"M_c(x,y) = \sum_k w^c_k f_k(x,y), \qquad S_c = \frac{1}{Z}\sum_{x,y} M_c(x,y) + b_c"#)
         let mapByLoops = CAMLessonSupport.weightedSumByLoops(features, weights: weightsOf(c))          // [h, w]
         notebook.tensor("M_c", result.weightedSum, caption: text("map.caption", values))
+        let weightedSumTolerance = Tolerance.weightedSum(features, weights: weightsOf(c))
         notebook.check(.equal(text("map.loops"), "CAM.weightedSum", result.weightedSum, "Σ_k w^c_k f_k (loops)", mapByLoops,
-                              tolerance: 1e-5 * max(1, CAMLessonSupport.scale(mapByLoops))))
+                              tolerance: weightedSumTolerance + weightedSumTolerance))
         let mapSum = mapByLoops.sum()
         notebook.check(.equal(text("map.score", values), "(1/Z) Σ M_c + b_c", mapSum / Double(cells) + Double(biasOf(c)),
-                              "z_c", Double(logits[c]), tolerance: 1e-5 * logitScale))
+                              "z_c", Double(logits[c]), tolerance: logitTolerance + logitTolerance))
+        let cellsTolerance = Tolerance.pooledLogit(features, weights: weightsOf(c), bias: biasOf(c), scale: Double(cells))
         notebook.check(.equal(text("map.article"), "Σ_{x,y} M_c", mapSum, "Z · (S_c − b_c)",
-                              Double(cells) * (Double(logits[c]) - Double(biasOf(c))), tolerance: 1e-5 * logitScale * Double(cells)))
+                              Double(cells) * (Double(logits[c]) - Double(biasOf(c))), tolerance: cellsTolerance + cellsTolerance))
         notebook.prose(text("map.bias", ["bias": CAMLessonSupport.number(biasOf(c)),
                                          "mean": CAMLessonSupport.number(mapSum / Double(cells))]))
         notebook.tensor("ReLU(M_c)", result.map, caption: text("map.relu"))
@@ -131,14 +143,16 @@ public enum CAMLesson: Lesson {
                       latex: #"\mathrm{src}(i) = \max\!\left(0, (i + \tfrac12)\tfrac{h}{H} - \tfrac12\right)"#)
         let upsampledByFormula = bilinear(result.map, height: input.shape[1], width: input.shape[2])
         notebook.tensor("M↑", result.upsampled, caption: text("upsample.caption", values))
+        let upsamplingTolerance = Tolerance.upsampling(result.map)
         notebook.check(.equal(text("upsample.formula"), "CAM.upsampled", result.upsampled, "formula", upsampledByFormula,
-                              tolerance: 1e-5 * max(1, CAMLessonSupport.scale(upsampledByFormula))))
+                              tolerance: upsamplingTolerance + upsamplingTolerance))
         let constant = Tensor(repeating: 0.75, shape: [1, height, width])
         let upsampledConstant = resizeBilinear(constant, height: input.shape[1], width: input.shape[2])
         notebook.check(.equal(text("upsample.constant"), "upsampled 0.75", upsampledConstant,
-                              "0.75", Tensor(repeating: 0.75, shape: upsampledConstant.shape), tolerance: 1e-6))
+                              "0.75", Tensor(repeating: 0.75, shape: upsampledConstant.shape),
+                              tolerance: Tolerance.upsampling(constant.reshaped([height, width]))))
         notebook.check(.equal(text("upsample.corner"), "M↑(0, 0)", Double(result.upsampled[0, 0]),
-                              "ReLU(M_c)(0, 0)", Double(result.map[0, 0]), tolerance: 1e-5 * max(1, CAMLessonSupport.scale(result.map))))
+                              "ReLU(M_c)(0, 0)", Double(result.map[0, 0]), tolerance: upsamplingTolerance))
         let photo = RGBImage(tensor: image)
         notebook.picture(text("upsample.picture", values), [
             .image("x", photo),
@@ -190,9 +204,13 @@ public enum CAMLesson: Lesson {
         let bias = head.bias?.value.data ?? [Float](repeating: 0, count: logits.count)
         let meanContrast = contrastCells.sum() / Double(contrastCells.count)
         let logitContrast = (Double(logits[a]) - Double(bias[a])) - (Double(logits[b]) - Double(bias[b]))
+        // Two logits on each side, each rounded as a pooled linear score of the same maps.
+        let channels = results[0].activations.shape[0]
+        let rowOf = { (j: Int) in Array(head.weight.value.data[(j * channels)..<((j + 1) * channels)]) }
+        let logitsTolerance = [a, b].map { Tolerance.pooledLogit(results[0].activations, weights: rowOf($0), bias: bias[$0]) }
+            .reduce(Tolerance.exact, +)
         notebook.check(.equal(text("photo.check", ["a": names[a], "b": names[b]]), "(1/Z) Σ (M_a − M_b)", meanContrast,
-                              "(z_a − b_a) − (z_b − b_b)", logitContrast,
-                              tolerance: 1e-4 * max(1, abs(logitContrast), contrastCells.data.map { Double(abs($0)) }.max() ?? 0)))
+                              "(z_a − b_a) − (z_b − b_b)", logitContrast, tolerance: logitsTolerance + logitsTolerance))
         notebook.prose(text("photo.after", ["a": names[a], "b": names[b]]))
     }
 

@@ -81,7 +81,7 @@ enum CAMLessonSupport {
 
     static func shape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
-    /// The largest |x| of a tensor, the scale for absolute tolerances.
+    /// The largest |x| of a tensor.
     static func scale(_ tensor: Tensor) -> Double {
         Double(tensor.data.map(abs).max() ?? 0)
     }

@@ -33,8 +33,15 @@ public enum GradCAMLesson: Lesson {
         let gradients = probe.gradients                                      // [K, h, w]
         let (channels, height, width) = (activations.shape[0], activations.shape[1], activations.shape[2])
         let cells = height * width                                           // Z
+        // The rounding of one score re-run from A, and the step h that keeps it small: the layers
+        // after A are piecewise linear, so a central difference has no truncation error between
+        // kinks, and its rounding error is at most δ/h. h = 32·δ / max|∂y/∂A| (a power of 2, at
+        // least 1/100) keeps that below 1/32 of the largest gradient.
+        let rerunTolerance = classifier.forwardTolerance(input: input, target: c, after: layer)
+        let largestGradient = max(CAMLessonSupport.scale(gradients), .leastNormalMagnitude)
+        let step = max(finiteDifferenceStep, Float(pow(2, log2(32 * rerunTolerance.value / largestGradient).rounded(.up))))
         let values = ["class": names[c], "c": "\(c)", "layer": layer, "K": "\(channels)", "h": "\(height)",
-                      "w": "\(width)", "Z": "\(cells)", "step": "\(finiteDifferenceStep)"]
+                      "w": "\(width)", "Z": "\(cells)", "step": "\(step)"]
         let notebook = Notebook(lesson: id, title: text("title"))
         notebook.prose(text("intro", values))
 
@@ -47,11 +54,19 @@ public enum GradCAMLesson: Lesson {
                       latex: #"\frac{\partial y^c}{\partial A^k_{ij}} \approx \frac{y^c(A + h\,e_{kij}) - y^c(A - h\,e_{kij})}{2h}"#)
         let rerun = try scoreAfter(layer, activations: activations, classifier: classifier, target: c)
         notebook.check(.equal(text("gradient.rerun"), "y^c (re-run from A)", Double(rerun),
-                              "y^c", Double(logits[c]), tolerance: 1e-5 * max(1, Double(abs(logits[c])))))
-        // Float32 scores of size |y| lose about 1e-7·|y| per evaluation; divided by 2h that
-        // becomes the noise floor of an estimate, on top of 1 % for any curvature.
-        let noise = 4e-7 * max(1, Double(abs(logits[c]))) / Double(finiteDifferenceStep)
-        let tolerance = 1e-2 * CAMLessonSupport.scale(gradients) + noise
+                              "y^c", Double(logits[c]), tolerance: rerunTolerance + rerunTolerance))
+        // (y⁺ − y⁻)/2h: each score within δ, so the estimate within 2δ/2h; backpropagation adds
+        // its own rounding through the same layers, with the gradients as magnitude.
+        let rerunPart = rerunTolerance.parts[0]
+        let backpropagationTolerance = Tolerance.sum(count: rerunPart.count, magnitude: largestGradient,
+                                                     largestTerm: largestGradient, depth: rerunPart.depth)
+        let differenceModel = rerunTolerance.scaled(by: 1 / Double(step))
+        let differenceTolerance = Tolerance(parts: differenceModel.parts.map { part in
+            var part = part
+            part.largestTerm = largestGradient     // a mistake in the gradient shows at its own scale
+            return part
+        }, extra: 0, extraReason: nil) + backpropagationTolerance
+        let tolerance = differenceTolerance.value
         var backpropagated: [Float] = []
         var numerical: [Float] = []
         var rows: [[String]] = []
@@ -59,19 +74,20 @@ public enum GradCAMLesson: Lesson {
         for index in candidatePositions(gradients, seed: context.seed) where backpropagated.count < 4 {
             var plus = activations
             var minus = activations
-            plus.data[index] += finiteDifferenceStep
-            minus.data[index] -= finiteDifferenceStep
+            plus.data[index] += step
+            minus.data[index] -= step
             let (high, low) = (try scoreAfter(layer, activations: plus, classifier: classifier, target: c),
                                try scoreAfter(layer, activations: minus, classifier: classifier, target: c))
             // A ReLU or max-pool kink within ±h makes the two one-sided slopes differ; there
             // the derivative is not defined at the scale h, so such a position is not used.
-            let forwardSlope = Double(high - rerun) / Double(finiteDifferenceStep)
-            let backwardSlope = Double(rerun - low) / Double(finiteDifferenceStep)
+            let forwardSlope = Double(high - rerun) / Double(step)
+            let backwardSlope = Double(rerun - low) / Double(step)
             if abs(forwardSlope - backwardSlope) > 2 * tolerance {
                 skipped += 1
                 continue
             }
-            let estimate = (high - low) / (2 * finiteDifferenceStep)
+            // Divided by the step actually taken: A ± h is itself rounded.
+            let estimate = Float((Double(high) - Double(low)) / (Double(plus.data[index]) - Double(minus.data[index])))
             backpropagated.append(gradients.data[index])
             numerical.append(estimate)
             let (k, i, j) = (index / cells, (index % cells) / width, index % width)
@@ -82,7 +98,7 @@ public enum GradCAMLesson: Lesson {
         let backpropagatedTensor = Tensor(shape: [backpropagated.count], data: backpropagated)
         notebook.check(.equal(text("gradient.check", values), "backprop", backpropagatedTensor,
                               "finite differences", Tensor(shape: [numerical.count], data: numerical),
-                              tolerance: tolerance))
+                              tolerance: differenceTolerance))
         notebook.check(.truth(text("gradient.enough"), "\(numerical.count) positions compared", numerical.count >= 2))
         if skipped > 0 { notebook.prose(text("gradient.kinks", ["skipped": "\(skipped)"])) }
 
@@ -94,8 +110,11 @@ public enum GradCAMLesson: Lesson {
         let alpha = Tensor(shape: [channels], data: result.weights)
         let alphaByHand = Tensor(shape: [channels], data: (0..<channels).map { Float(gradients.slice($0).mean()) })
         notebook.tensor("α^c", alpha, caption: text("weights.caption", values))
+        // Each α_k is a mean of Z gradients on both sides; Σ|terms| is mean|∂y^c/∂A^k|.
+        let meanGradients = Tensor(shape: [channels], data: (0..<channels).map { Float(gradients.slice($0).map(abs).mean()) })
+        let alphaTolerance = Tolerance.elementwise(count: cells, magnitudes: meanGradients)
         notebook.check(.equal(text("weights.check"), "GradCAM weights", alpha, "(1/Z) Σ ∂y^c/∂A^k", alphaByHand,
-                              tolerance: 1e-6 * max(1e-3, CAMLessonSupport.scale(alphaByHand))))
+                              tolerance: alphaTolerance + alphaTolerance))
 
         // Step 3: the map.
         notebook.step(text("map.title"))
@@ -103,8 +122,11 @@ public enum GradCAMLesson: Lesson {
         notebook.math("L^c = ReLU(Σ_k α^c_k A^k)", latex: #"L^c = \mathrm{ReLU}\Big(\sum_k \alpha^c_k A^k\Big)"#)
         let mapByHand = relu(CAMLessonSupport.weightedSumByLoops(activations, weights: alphaByHand.data))
         notebook.tensor("L^c", result.map, caption: text("map.caption", values))
+        // K terms per cell; the two sides' α differ by up to the tolerance above, times Σ_k A^k.
+        let mapTolerance = Tolerance.weightedSum(activations, weights: alphaByHand.data)
+        let largestActivationSum = (0..<cells).map { cell in (0..<channels).reduce(0.0) { $0 + Double(abs(activations.data[$1 * cells + cell])) } }.max() ?? 0
         notebook.check(.equal(text("map.check"), "GradCAM map", result.map, "ReLU(Σ α A) (loops)", mapByHand,
-                              tolerance: 1e-5 * max(1e-3, CAMLessonSupport.scale(mapByHand))))
+                              tolerance: mapTolerance + mapTolerance + (alphaTolerance + alphaTolerance).scaled(by: largestActivationSum)))
         let photo = RGBImage(tensor: image)
         notebook.picture(text("map.picture", values), [
             .image("x", photo),
@@ -156,17 +178,25 @@ public enum GradCAMLesson: Lesson {
         notebook.math("y^c = Σ_k w^c_k (1/Z) Σ_{i,j} A^k_{ij} + b_c  ⇒  ∂y^c/∂A^k_{ij} = w^c_k / Z  ⇒  α^c_k = w^c_k / Z",
                       latex: #"y^c = \sum_k w^c_k \frac{1}{Z}\sum_{i,j} A^k_{ij} + b_c \;\Rightarrow\; \frac{\partial y^c}{\partial A^k_{ij}} = \frac{w^c_k}{Z} \;\Rightarrow\; \alpha^c_k = \frac{w^c_k}{Z}"#)
         let spread = largestSpreadWithinChannel(probe.gradients)
+        // ∂y^c/∂A^k_ij = w^c_k / Z comes out of one multiplication per cell: exact up to one
+        // rounding of |w^c_k| / Z (n = 1 term; two values of a channel differ by at most twice that).
         let weightScale = CAMLessonSupport.scale(weights) / Double(cells)
+        let gradientTolerance = Tolerance.sum(count: 1, magnitude: weightScale)
         notebook.check(.equal(text("versus.constant"), "max_k (max − min of ∂y^c/∂A^k)", Double(spread), "0", 0,
-                              tolerance: 1e-6 * max(1e-3, weightScale)))
+                              tolerance: gradientTolerance + gradientTolerance))
+        // α is the mean of Z equal gradients (Z terms of |w^c_k|/Z), w^c/Z one division.
         let alpha = Tensor(shape: [channels], data: gradCAM.weights)
         notebook.check(.equal(text("versus.alpha"), "α^c", alpha, "w^c / Z", weights * (1 / Float(cells)),
-                              tolerance: 1e-5 * max(1e-3, weightScale)))
+                              tolerance: .sum(count: cells, magnitude: weightScale) + gradientTolerance))
         notebook.math("L^c = ReLU(Σ_k (w^c_k/Z) A^k) = ReLU(M_c) / Z",
                       latex: #"L^c = \mathrm{ReLU}\Big(\sum_k \frac{w^c_k}{Z} A^k\Big) = \frac{\mathrm{ReLU}(M_c)}{Z}"#)
         let camOverZ = cam.map * (1 / Float(cells))
+        // Both maps add K terms per cell, with weights that agree to the tolerance of α.
+        let camTolerance = Tolerance.weightedSum(probe.activations, weights: (weights * (1 / Float(cells))).data)
+        let largestActivationSum = (0..<cells).map { cell in (0..<channels).reduce(0.0) { $0 + Double(abs(probe.activations.data[$1 * cells + cell])) } }.max() ?? 0
         notebook.check(.equal(text("versus.map"), "Grad-CAM", gradCAM.map, "ReLU(CAM) / Z", camOverZ,
-                              tolerance: 1e-5 * max(1e-3, CAMLessonSupport.scale(camOverZ))))
+                              tolerance: camTolerance + camTolerance
+                                + (Tolerance.sum(count: cells, magnitude: weightScale) + gradientTolerance).scaled(by: largestActivationSum)))
         notebook.prose(text("versus.after"))
     }
 

@@ -14,13 +14,6 @@ public enum IGLesson: Lesson {
     static let stepCounts = [10, 50, 200]
     /// Steps used for the baseline comparison (the largest of the table).
     static let baselineSteps = 200
-    /// Completeness at 200 steps: |Σ IG − (f(x) − f(x′))| ≤ this · max(1, |f(x) − f(x′)|).
-    /// A ReLU network's gradient jumps where a unit switches on or off, so no rule converges
-    /// fast; 200 points still get within a few percent.
-    static let relativeGapAt200: Double = 0.03
-    /// Gauss–Legendre at 50 steps (Captum's default): the same bound, a little looser.
-    static let relativeGapGaussLegendre50: Double = 0.05
-
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
         let classifier = context.classifier
@@ -102,7 +95,6 @@ public enum IGLesson: Lesson {
                            [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
                        })
         notebook.prose(text("gaps.after"))
-        let scale = max(1, abs(change))
         if !context.usesShapesData {
             // A big network's path is bumpy (thousands of ReLUs switch along it), so no fixed
             // number of steps guarantees a small gap; what the quadrature does promise is that
@@ -118,11 +110,14 @@ public enum IGLesson: Lesson {
         for method in methods where context.usesShapesData {
             notebook.check(.equal(text("gaps.check", ["rule": method.rawValue, "steps": "\(stepCounts.last!)"]),
                                   "Σ IG", result(method, stepCounts.last!).totalAttribution, "f(x) − f(x′)", change,
-                                  tolerance: relativeGapAt200 * scale))
+                                  tolerance: result(method, stepCounts.last!).completenessTolerance(classifier: classifier, input: input,
+                                                                                                    baseline: zeroBaseline)))
         }
         if context.usesShapesData {
             notebook.check(.equal(text("gaps.gauss"), "Σ IG (50 steps)", result(.gaussLegendre, 50).totalAttribution,
-                                  "f(x) − f(x′)", change, tolerance: relativeGapGaussLegendre50 * scale))
+                                  "f(x) − f(x′)", change,
+                                  tolerance: result(.gaussLegendre, 50).completenessTolerance(classifier: classifier, input: input,
+                                                                                              baseline: zeroBaseline)))
         }
 
         // 5. The baseline.
@@ -151,7 +146,8 @@ public enum IGLesson: Lesson {
             let baselineChange = Double(entry.result.scoreAtInput) - Double(entry.result.scoreAtBaseline)
             notebook.check(.equal(text("baselines.check", ["baseline": entry.baseline.rawValue]), "Σ IG",
                                   entry.result.totalAttribution, "f(x) − f(x′)", baselineChange,
-                                  tolerance: (baselineSteps >= 200 ? relativeGapAt200 : relativeGapGaussLegendre50) * max(1, abs(baselineChange))))
+                                  tolerance: entry.result.completenessTolerance(classifier: classifier, input: input,
+                                                                                     baseline: entry.start)))
         }
 
         // 6. Pictures.

@@ -89,8 +89,10 @@ public enum IntroLesson: Lesson {
                            ["\(c)", classifier.classNames[c], CAMLessonSupport.number(logits.data[c]),
                             CAMLessonSupport.number(probabilities.data[c])]
                        })
-        notebook.check(.equal(text("predict.sum"), "Σ P_c", probabilities.sum(), "1", 1, tolerance: 1e-6))
-        notebook.check(.equal(text("predict.same"), "z (hooked run)", logitsFromHookedRun, "z", logits, tolerance: 0))
+        // L probabilities, each rounded in its exponential and its division, add up to 1.
+        notebook.check(.equal(text("predict.sum"), "Σ P_c", probabilities.sum(), "1", 1,
+                              tolerance: .sum(of: probabilities.data)))
+        notebook.check(.equal(text("predict.same"), "z (hooked run)", logitsFromHookedRun, "z", logits, tolerance: .exact))
         notebook.check(.truth(text("predict.argmax"), "argmax P = argmax z = \(predicted)", predicted == logits.argmax))
         notebook.prose(text("predict.after", ["class": classifier.classNames[predicted],
                                               "probability": CAMLessonSupport.number(probabilities.data[predicted])]))

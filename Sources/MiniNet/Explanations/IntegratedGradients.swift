@@ -122,12 +122,46 @@ public struct IGResult {
     /// [M]: the quadrature weights of the points
     public var weights: [Double]
 
-    public init(attributions: Tensor, scoreAtInput: Float, scoreAtBaseline: Float, alphas: [Double], weights: [Double]) {
+    /// [M]: g(α_m) = d f(x′ + α(x − x′))/dα at each point, = ∇f(x_m) · (x − x′): the integrand
+    /// whose integral from 0 to 1 is f(x) − f(x′). Empty when not recorded.
+    public var pathDerivatives: [Double]
+    /// The class whose score f is.
+    public var targetClass: Int
+
+    public init(attributions: Tensor, scoreAtInput: Float, scoreAtBaseline: Float, alphas: [Double], weights: [Double],
+                pathDerivatives: [Double] = [], targetClass: Int = 0) {
         self.attributions = attributions
         self.scoreAtInput = scoreAtInput
         self.scoreAtBaseline = scoreAtBaseline
         self.alphas = alphas
         self.weights = weights
+        self.pathDerivatives = pathDerivatives
+        self.targetClass = targetClass
+    }
+
+    /// A bound on the quadrature error |Σ_m w_m g(α_m) − ∫₀¹ g(α) dα| from Koksma's inequality:
+    ///
+    ///     |error| ≤ V(g) · D*,    D* = sup_t | t − Σ_{α_m ≤ t} w_m |
+    ///
+    /// for any rule with positive weights adding up to 1 and any g of bounded variation V(g),
+    /// which a ReLU network's path derivative is: it is piecewise smooth and jumps where a unit
+    /// switches. D* is exact for the rule; V(g) is measured from the samples, Σ |g(α_{m+1}) − g(α_m)|
+    /// in the order of α, which misses what g does between two points: the caller's safety
+    /// factor covers that.
+    public var quadratureErrorBound: Double {
+        let order = alphas.indices.sorted { alphas[$0] < alphas[$1] }
+        var cumulative = 0.0
+        var discrepancy = 0.0
+        for index in order {
+            discrepancy = Swift.max(discrepancy, abs(alphas[index] - cumulative))
+            cumulative += weights[index]
+            discrepancy = Swift.max(discrepancy, abs(alphas[index] - cumulative))
+        }
+        discrepancy = Swift.max(discrepancy, abs(1 - cumulative))
+        guard pathDerivatives.count == alphas.count else { return .infinity }
+        let sorted = order.map { pathDerivatives[$0] }
+        let variation = zip(sorted, sorted.dropFirst()).reduce(0.0) { $0 + abs($1.1 - $1.0) }
+        return variation * discrepancy
     }
 
     /// Σ_i IG_i, accumulated in Double
@@ -136,6 +170,32 @@ public struct IGResult {
     /// |Σ_i IG_i − (f(x) − f(x′))|: how far the sum is from completeness
     public var completenessGap: Double {
         abs(totalAttribution - (Double(scoreAtInput) - Double(scoreAtBaseline)))
+    }
+}
+
+extension IGResult {
+    /// The safety factor on Koksma's quadrature bound V(g)·D*, whose V(g) is measured from the
+    /// sampled path derivatives and so misses what g does between two points.
+    public static let quadratureSafety = 4.0
+
+    /// The tolerance of completeness, Σ_i IG_i = f(x) − f(x′):
+    ///
+    ///     4 · V(g) · D*                   the quadrature error (Koksma), the main part
+    ///   + rounding of f(x) and of f(x′)   a forward pass each
+    ///   + rounding of Σ_i IG_i            each IG_i comes out of a backward pass as deep as the network
+    ///
+    /// `input` and `baseline` [C, H, W] are the two ends of the path; the target is the one
+    /// whose scores this result holds.
+    public func completenessTolerance(classifier: ImageClassifier, input: Tensor, baseline: Tensor) -> Tolerance {
+        let quadrature = Tolerance.absolute(Self.quadratureSafety * quadratureErrorBound,
+                                            because: "quadrature \(Int(Self.quadratureSafety))·V(g)·D*")
+        let atInput = classifier.forwardTolerance(input: input, target: targetClass)
+        let atBaseline = classifier.forwardTolerance(input: baseline, target: targetClass)
+        let backward = atInput.parts.first ?? Tolerance.sum(count: 1, magnitude: 0).parts[0]
+        let attributions = Tolerance.sum(of: self.attributions.data)
+        let gradientRounding = Tolerance.sum(count: backward.count, magnitude: attributions.parts[0].magnitude,
+                                             largestTerm: attributions.largestTerm, depth: backward.depth)
+        return quadrature + atInput + atBaseline + gradientRounding
     }
 }
 
@@ -185,6 +245,16 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
     let stem = affineStem(of: classifier.network)
     // Σ_m weight_m · ∂f/∂z (z_m), at the stem's output z (or the input x if there is no stem).
     var weightedGradient: [Double] = []                                         // [size of z per image]
+    // dz/dα = z(x) − z(x′) along the path (the stem is affine; without one, z = x): the
+    // direction that turns ∂f/∂z into the path derivative g(α_m).
+    var pathDirection = difference.data                                         // [size of z per image]
+    if !stem.isEmpty {
+        var ends = Tensor.stack([input, baseline])
+        for layer in stem { ends = layer.run(ends) }
+        let half = ends.count / 2
+        pathDirection = (0..<half).map { ends.data[$0] - ends.data[half + $0] }
+    }
+    var pathDerivatives = [Double](repeating: 0, count: steps)                  // [M]
     var stemOutputShape = input.shape                                           // [C′, H′, W′] of z
     var start = 0
     while start < steps {
@@ -221,7 +291,12 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
             for row in 0..<(end - start) {
                 let weight = weights[start + row]
                 let offset = row * gradientSize
-                for i in 0..<gradientSize { weightedGradient[i] += weight * Double(gradient[offset + i]) }
+                var derivative = 0.0
+                for i in 0..<gradientSize {
+                    weightedGradient[i] += weight * Double(gradient[offset + i])
+                    derivative += Double(gradient[offset + i]) * Double(pathDirection[i])
+                }
+                pathDerivatives[start + row] = derivative
             }
         }
         start = end
@@ -241,7 +316,8 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
 
     let endpoints = target.values(batchLogits: classifier.forward(Tensor.stack([input, baseline])))
     return IGResult(attributions: attributions, scoreAtInput: endpoints[0], scoreAtBaseline: endpoints[1],
-                    alphas: alphas, weights: weights)
+                    alphas: alphas, weights: weights, pathDerivatives: pathDerivatives,
+                    targetClass: target.classIndex)
 }
 
 /// The leading top-level layers of `network` that are affine maps of their input, y = A·x + b

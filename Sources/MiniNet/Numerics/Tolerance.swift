@@ -64,6 +64,12 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     public var extra: Double
     public var extraReason: String?
 
+    public init(parts: [Part], extra: Double = 0, extraReason: String? = nil) {
+        self.parts = parts
+        self.extra = extra
+        self.extraReason = extraReason
+    }
+
     /// The tolerance itself, the bound |left − right| must meet.
     public var value: Double { parts.reduce(extra) { $0 + $1.value } }
 
@@ -127,6 +133,18 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
                          extraReason: reasons.isEmpty ? nil : reasons.joined(separator: " + "))
     }
 
+    /// The same tolerance for a value `factor` times as large (Σ|aᵢ| and the largest term scale
+    /// with it): a difference divided by a step, or a sum stated Z times larger.
+    public func scaled(by factor: Double) -> Tolerance {
+        var copy = self
+        for index in copy.parts.indices {
+            copy.parts[index].magnitude *= Swift.abs(factor)
+            copy.parts[index].largestTerm *= Swift.abs(factor)
+        }
+        copy.extra *= Swift.abs(factor)
+        return copy
+    }
+
     /// The same tolerance with every route's depth multiplied, for a value that went through
     /// `layers` more sums.
     public func deeper(by layers: Int) -> Tolerance {
@@ -138,9 +156,16 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     /// How the tolerance was made, e.g. "4·1·γ₅₁₃·Σ|aᵢ| (Σ|aᵢ| = 812.5) = 0.0995".
     public var description: String {
         if parts.isEmpty && extra == 0 { return "exact" }
-        var pieces = parts.map { part -> String in
+        // Equal routes are written once with their count: "2 × 4·γ₆₄·Σ|a| (Σ|a| = 0.923)".
+        var groups: [(part: Part, times: Int)] = []
+        for part in parts {
+            if let index = groups.firstIndex(where: { $0.part == part }) { groups[index].times += 1 } else { groups.append((part, 1)) }
+        }
+        var pieces = groups.map { group -> String in
+            let part = group.part
+            let times = group.times == 1 ? "" : "\(group.times) × "
             let depth = part.depth == 1 ? "" : "\(part.depth)·"
-            return "\(Tolerance.formatted(part.safety))·\(depth)γ\(Self.subscripted(part.count))·Σ|a| (Σ|a| = \(Tolerance.formatted(part.magnitude)))"
+            return "\(times)\(Tolerance.formatted(part.safety))·\(depth)γ\(Self.subscripted(part.count))·Σ|a| (Σ|a| = \(Tolerance.formatted(part.magnitude)))"
         }
         if extra > 0 { pieces.append(Tolerance.formatted(extra) + (extraReason.map { " (\($0))" } ?? "")) }
         return pieces.joined(separator: " + ") + " = " + Tolerance.formatted(value)

@@ -1,0 +1,71 @@
+extension ImageClassifier {
+    /// The rounding a forward pass may leave in logit c, for a check whose two sides reach that
+    /// logit by different arithmetic (BatchNorm merged into the convolutions or not, another
+    /// summation order, a re-run from a middle layer):
+    ///
+    ///     tolerance = safety · depth · γₙ · M
+    ///
+    /// - depth: the layers after `layer` (all of them when nil) that add numbers up:
+    ///   convolutions, linear layers, BatchNorm, global average pooling and residual additions;
+    /// - n: the most terms one of them adds into one value (Cin·kH·kW + 1 for a convolution,
+    ///   Fin + 1 for a linear layer, h·w for the pooling);
+    /// - M = Σ_j |W_cj · x_j| + |b_c| of the last linear layer: the magnitude of the logit's own
+    ///   sum. An error made deeper down reaches the logit scaled as the activations are, so M
+    ///   stands for the magnitude of every layer's sum once carried to the output.
+    ///
+    /// The network runs once more on `input` [C, H, W] to measure M and the pooled size.
+    public func forwardTolerance(input: Tensor, target c: Int, after layer: String? = nil,
+                                 safety: Double = 4) -> Tolerance {
+        let layers = network.allLayers
+        // The layers after `layer` and after everything inside it (allLayers is in pre-order).
+        let start = layer.flatMap { name in layers.firstIndex { $0.name == name } }
+            .map { $0 + layers[$0].allLayers.count } ?? 0
+        guard let head = layers.last(where: { $0 is Linear }) as? Linear,
+              let poolIndex = layers.lastIndex(where: { $0 is GlobalAveragePool }) else {
+            return .sum(count: 1, magnitude: 0)
+        }
+        // The pooled features x [Fin] (the head's input) and the size h·w of the pooled maps.
+        var pooled: Tensor?
+        var pooledCells = 1
+        let pool = layers[poolIndex]
+        let beforePool = layers[..<poolIndex].last { !($0 is Sequential) && !($0 is Residual) }
+        let previousPoolHook = pool.hooks.forward
+        let previousBeforeHook = beforePool?.hooks.forward
+        pool.hooks.forward = { output in pooled = output; return previousPoolHook?(output) ?? output }
+        beforePool?.hooks.forward = { output in
+            if output.shape.count == 4 { pooledCells = output.shape[2] * output.shape[3] }
+            return previousBeforeHook?(output) ?? output
+        }
+        _ = forward(input.reshaped([1] + input.shape))
+        pool.hooks.forward = previousPoolHook
+        beforePool?.hooks.forward = previousBeforeHook
+
+        let features = pooled?.data ?? []
+        let fanIn = head.inputFeatures
+        var magnitude = Double(abs(head.bias?.value.data[c] ?? 0))
+        var largestTerm = magnitude
+        for j in 0..<Swift.min(fanIn, features.count) {
+            let term = Double(abs(head.weight.value.data[c * fanIn + j] * features[j]))
+            magnitude += term
+            largestTerm = Swift.max(largestTerm, term)
+        }
+        var depth = 0
+        var count = 1
+        for layer in layers[Swift.min(start, layers.count)...] {
+            switch layer {
+            case let convolution as Conv2d:
+                count = Swift.max(count, convolution.inputChannels * convolution.kernelSize * convolution.kernelSize + 1)
+            case let linear as Linear:
+                count = Swift.max(count, linear.inputFeatures + 1)
+            case is GlobalAveragePool:
+                count = Swift.max(count, pooledCells)
+            case is BatchNorm2d, is Residual:
+                count = Swift.max(count, 2)
+            default:
+                continue
+            }
+            depth += 1
+        }
+        return .sum(count: count, magnitude: magnitude, largestTerm: largestTerm, depth: Swift.max(depth, 1), safety: safety)
+    }
+}

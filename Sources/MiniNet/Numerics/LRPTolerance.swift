@@ -1,0 +1,19 @@
+extension LRPResult {
+    /// The tolerance of conservation, f(x) = Σ_i R_i + what biases and ε kept, layer by layer:
+    ///
+    ///     Σ_l γₙ · (Σ|R at layer l's input| + |kept at layer l|)
+    ///
+    /// Each layer hands its relevance on as sums of at most n shares (n its fan-in, the largest
+    /// over the network), so each adds its own rounding on the magnitude of what it passed on;
+    /// the layers' errors add up along the way back. `classifier` gives n.
+    public func conservationTolerance(classifier: ImageClassifier, input: Tensor, safety: Double = 4) -> Tolerance {
+        let count = classifier.forwardTolerance(input: input, target: 0).count
+        var magnitude = Double(Swift.abs(score))
+        for step in steps {
+            magnitude += step.relevance.data.reduce(0.0) { $0 + Double(Swift.abs($1)) }
+            magnitude += Swift.abs(step.absorbedByBias) + Swift.abs(step.absorbedByStabilizer)
+        }
+        let largestTerm = relevance.data.reduce(0.0) { Swift.max($0, Double(Swift.abs($1))) }
+        return .sum(count: count, magnitude: magnitude, largestTerm: largestTerm, safety: safety)
+    }
+}
