@@ -9,7 +9,7 @@ final class ResNetLessonTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func context(_ file: String) throws -> LessonContext {
+    static func context(_ file: String) throws -> LessonContext {
         let path = Self.repositoryRoot.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet/\(file)").path
         let classifier = try PretrainedResNet.load(from: path, imageSize: 64)
         let photo = try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent("images/photos/chelsea.png").path)
@@ -19,7 +19,7 @@ final class ResNetLessonTests: XCTestCase {
 
     func testEveryLessonPassesItsChecksOnResNets() throws {
         for file in ["resnet18-narrow.safetensors", "resnet50-narrow.pth"] {
-            let context = try context(file)
+            let context = try Self.context(file)
             XCTAssertFalse(context.usesShapesData)
             XCTAssertEqual(context.defaultCAMLayer(for: context.classifier), file.hasPrefix("resnet18") ? "layer4.1" : "layer4.2")
             for lesson in LessonCatalog.all {
