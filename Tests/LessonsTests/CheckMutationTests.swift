@@ -75,7 +75,7 @@ final class CheckMutationTests: XCTestCase {
 
     func testEveryLessonCatchesBrokenIdentitiesOnNarrowResNets() throws {
         for file in ["resnet18-narrow.safetensors", "resnet50-narrow.pth"] {
-            let context = try ResNetLessonTests().context(file)
+            let context = try ResNetLessonTests.context(file)
             for lesson in LessonCatalog.all {
                 let notebook = try lesson.build(context)
                 let room = CheckMutations.assertChecksCatchBugs(notebook, "\(file) \(lesson.id)")

@@ -9,10 +9,13 @@ final class ResNetLessonTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func context(_ file: String) throws -> LessonContext {
-        let path = Self.repositoryRoot.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet/\(file)").path
+    func context(_ file: String) throws -> LessonContext { try Self.context(file) }
+
+    /// Static, so that other tests can use it: on Linux an XCTestCase cannot be made with `init()`.
+    static func context(_ file: String) throws -> LessonContext {
+        let path = repositoryRoot.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet/\(file)").path
         let classifier = try PretrainedResNet.load(from: path, imageSize: 64)
-        let photo = try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent("images/photos/chelsea.png").path)
+        let photo = try RGBImage.read(from: repositoryRoot.appendingPathComponent("images/photos/chelsea.png").path)
         let picture = try ImageNetPreprocessing(resizeShorterSide: 64, cropSize: 64).resizeAndCrop(photo).toTensor()
         return LessonContext(classifier: classifier, image: picture)
     }

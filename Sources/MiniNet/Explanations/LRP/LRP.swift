@@ -214,12 +214,18 @@ struct RelevancePropagator {
             outcome.relevance = layer.backward(relevance)
         }
         let (outputSum, inputSum) = (relevance.sum(), outcome.relevance.sum())
+        var termMagnitude = (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude
+        var sumLength = outcome.sumLength
+        if let pool = layer as? MaxPool2d, treatment == .toWinner {
+            // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
+            let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
+            (termMagnitude, sumLength) = (totalMagnitude(relevance), reach * reach)
+        }
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
                                   relevanceAtOutput: outputSum, relevanceAtInput: inputSum,
                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
                                   activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
-                                  termMagnitude: (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude,
-                                  sumLength: outcome.sumLength))
+                                  termMagnitude: termMagnitude, sumLength: sumLength))
         sums[layer.name] = (outputSum, inputSum)
         return outcome.relevance
     }
