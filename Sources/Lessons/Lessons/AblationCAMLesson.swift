@@ -88,11 +88,12 @@ public enum AblationCAMLesson: Lesson {
         let batches = (channels + method.batchSize - 1) / method.batchSize
         notebook.prose(text("ablate.passes", ["batch": "\(method.batchSize)", "channels": "\(channels)",
                                               "batches": "\(batches)", "passes": "\(1 + batches)"]))
+        // Pass counts are integers: they agree exactly or not at all.
         notebook.check(.equal(text("ablate.passes-check"), "head passes counted", Double(counter.headPasses),
-                              "1 + ⌈K/batch⌉", Double(1 + batches), tolerance: 0))
+                              "1 + ⌈K/batch⌉", Double(1 + batches), tolerance: .exact))
         if let first, first.name != layer {
             notebook.check(.equal(text("ablate.first-check", ["first": first.name]), "passes counted",
-                                  Double(counter.firstPasses), "one full pass", 1, tolerance: 0))
+                                  Double(counter.firstPasses), "one full pass", 1, tolerance: .exact))
         }
 
         // Step 3: from drops to weights.
@@ -103,8 +104,10 @@ public enum AblationCAMLesson: Lesson {
         let byFraction = rankedChannels(fractions)
         notebook.prose(text("fraction.ranking", ["slopeTop": "\(bySlope[0])", "fractionTop": "\(byFraction[0])"]))
         notebook.tensor("wᶜ", Tensor(shape: [channels], data: result.weights), caption: text("fraction.caption"))
+        // The same float32 operations, (yᶜ − yᶜₖ)/yᶜ, on the same ablated scores (the same
+        // batches through the same layers): bit for bit the same numbers.
         notebook.check(.equal(text("fraction.check"), "(yᶜ − yᶜₖ)/yᶜ by hand", Tensor(shape: [channels], data: fractions),
-                              "AblationCAM.weights", Tensor(shape: [channels], data: result.weights), tolerance: 1e-6))
+                              "AblationCAM.weights", Tensor(shape: [channels], data: result.weights), tolerance: .exact))
 
         // Step 4: a linear head makes ablation exact.
         notebook.step(text("linear.title"))
@@ -115,14 +118,23 @@ public enum AblationCAMLesson: Lesson {
             let row = Array(linear.weight.value.data[(targetClass * channels)..<((targetClass + 1) * channels)]) // [K]
             let bias = linear.bias?.value.data[targetClass] ?? 0
             let predictedDrops = (0..<channels).map { row[$0] * means[$0] }   // W_ck · mean(A^k)
-            let scale = Double(max(1, predictedDrops.map(abs).reduce(0, +) + abs(bias)))
+            let rounding = headRounding(activations: activations, row: row, bias: bias)
             notebook.prose(text("linear.body", values))
             notebook.math("yᶜ = Σₖ Wᶜₖ · mean(Aᵏ) + b_c   ⇒   yᶜ − yᶜₖ = Wᶜₖ · mean(Aᵏ)",
                           latex: #"y^c = \sum_k W_{ck}\,\mathrm{mean}(A^k) + b_c \;\Rightarrow\; y^c - y^c_k = W_{ck}\,\mathrm{mean}(A^k)"#)
+            // yᶜ and yᶜₖ are two float32 logits, each rounded on its own: two logits' worth. The
+            // right side is one product of a Double mean, exact to u.
             notebook.check(.equal(text("linear.per-channel"), "yᶜ − yᶜₖ (ablation)", Tensor(shape: [channels], data: drops),
-                                  "Wᶜₖ · mean(Aᵏ)", Tensor(shape: [channels], data: predictedDrops), tolerance: 1e-5 * scale))
+                                  "Wᶜₖ · mean(Aᵏ)", Tensor(shape: [channels], data: predictedDrops),
+                                  tolerance: rounding.logit + rounding.logit))
+            // Σₖ (yᶜ − yᶜₖ) − (yᶜ − b_c) = (K − 1)·e − Σₖ eₖ, with e the rounding of yᶜ (in every
+            // drop, once cancelled by the right side) and eₖ that of yᶜₖ: 2K − 1 logits' worth.
+            // Leaving out one channel's drop, the largest one, must still show.
+            let largestDrop = drops.reduce(0) { max($0, Double(abs($1))) }
+            let sumTolerance = Tolerance.sum(count: rounding.logit.count, magnitude: Double(2 * channels - 1) * rounding.magnitude,
+                                             largestTerm: largestDrop, depth: 2)
             notebook.check(.equal(text("linear.sum"), "Σₖ (yᶜ − yᶜₖ)", drops.reduce(0.0) { $0 + Double($1) },
-                                  "yᶜ − b_c", Double(score) - Double(bias), tolerance: 1e-5 * scale))
+                                  "yᶜ − b_c", Double(score) - Double(bias), tolerance: sumTolerance))
         } else {
             notebook.prose(text("linear.skipped", values))
         }
@@ -134,8 +146,11 @@ public enum AblationCAMLesson: Lesson {
         notebook.tensor("Σₖ wᶜₖ Aᵏ", result.weightedSum, caption: text("map.sum-caption", values))
         notebook.tensor("Lᶜ", result.map, caption: text("map.caption", values))
         let mapByLoops = CAMLessonSupport.weightedSumByLoops(activations, weights: fractions).map { max($0, 0) }
+        // AblationCAM adds K float32 products per pixel; the loops add them in Double (exact to u).
+        // ReLU cannot enlarge the difference.
+        let termSizes = CAMLessonSupport.weightedSumByLoops(activations.map(abs), weights: fractions.map(abs)) // Σₖ |wᶜₖ Aᵏ|
         notebook.check(.equal(text("map.check"), "ReLU(Σ wᶜₖ Aᵏ) by loops", mapByLoops, "AblationCAM.map", result.map,
-                              tolerance: 1e-5 * Double(max(1, result.map.max))))
+                              tolerance: .elementwise(count: channels, magnitudes: termSizes)))
         let photo = RGBImage(tensor: picture)
         notebook.picture(text("map.picture", values), [
             .image(text("map.input"), photo),
@@ -247,6 +262,28 @@ public enum AblationCAMLesson: Lesson {
                               "P − Pₖ = \(values["drop"] ?? "") > gₖ = \(values["estimate"] ?? "")",
                               probabilityDrops[top] > gradientEstimates[top] && probabilityDrops[top] > 0))
         notebook.prose(text("saturation.lesson", values))
+    }
+
+    /// The rounding of one float32 logit of the head GAP → Linear after the layer:
+    ///
+    ///     yᶜ = Σₖ Wᶜₖ · mean(Aᵏ) + b_c,    M = Σₖ |Wᶜₖ| · mean(|Aᵏ|) + |b_c|
+    ///
+    /// two sums (depth 2): the average pooling of h·w terms per channel, and the K + 1 terms of
+    /// the linear layer. Each pooling error is at most γ_hw · mean(|Aᵏ|), weighed by |Wᶜₖ|, so M
+    /// bounds both. `logit` is one logit's tolerance (its largest term the largest |Wᶜₖ mean(Aᵏ)|
+    /// or |b_c|), `magnitude` is M.
+    static func headRounding(activations: Tensor, row: [Float], bias: Float) -> (logit: Tolerance, magnitude: Double) {
+        let channels = activations.shape[0]
+        let planeSize = activations.count / max(channels, 1)
+        var magnitude = Double(abs(bias))
+        var largestTerm = Double(abs(bias))
+        for k in 0..<channels {
+            let plane = activations.slice(k)
+            magnitude += Double(abs(row[k])) * plane.map(abs).mean()
+            largestTerm = max(largestTerm, abs(Double(row[k]) * plane.mean()))
+        }
+        let count = max(channels + 1, planeSize + 1)
+        return (.sum(count: count, magnitude: magnitude, largestTerm: largestTerm, depth: 2), magnitude)
     }
 
     /// Channel indices sorted by value, largest first.

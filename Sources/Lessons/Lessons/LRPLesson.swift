@@ -49,14 +49,25 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
+        let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
+                                                   rule: .epsilon(ledgerEpsilon))
+        guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
+              let headStep = epsilonResult.steps.first(where: { $0.layer == head.name }) else {
+            throw MiniNetError.invalidModel("the lesson needs a network that ends in a Linear layer")
+        }
+        let pooled = headStep.activation.reshaped([head.inputFeatures])        // [K]: a_j
+        let headWeights = head.weight.value                                    // [L, K]
         let merged = try mergingBatchNorm(classifier.network)
         let mergedLogits = merged.forward(input.reshaped([1] + input.shape))
         notebook.prose(text("score.merge"))
         notebook.math("w' = w·γ/√(σ² + eps),   b' = (b − μ)·γ/√(σ² + eps) + β",
                       latex: #"w' = w\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}},\quad b' = (b-\mu)\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}} + \beta"#)
-        let logitScale = Double(logits.map(abs).max() ?? 1)
+        // Two full forward passes with different arithmetic (BatchNorm after the sums, or merged
+        // into them): each carries depth · γₙ · |f|(|x|) (see `ForwardMagnitude`).
+        let forward = Tolerance.forwardPass(try ForwardMagnitude(of: classifier.network, input: input.reshaped([1] + input.shape)),
+                                            largestTerm: smallestLargestTerm(weights: headWeights, bias: head.bias?.value, input: pooled))
         notebook.check(.equal(text("score.check"), "logits with BatchNorm", Tensor(shape: [logits.count], data: logits),
-                              "logits merged", mergedLogits.reshaped([logits.count]), tolerance: 1e-5 * Swift.max(1, logitScale)))
+                              "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 
         // Step 2: the rules, tried on the last layer where they can be followed by hand.
         notebook.step(text("rule.title"))
@@ -67,14 +78,6 @@ public enum LRPLesson: Lesson {
         notebook.math("R_j = Σ_k a_j w_jk / (ε·sign(z_k) + Σ_j a_j w_jk) · R_k",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{\epsilon\,\mathrm{sign}(z_k) + \sum_j a_j w_{jk}}\, R_k"#)
         notebook.prose(text("rule.example"))
-        let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
-                                                   rule: .epsilon(ledgerEpsilon))
-        guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
-              let headStep = epsilonResult.steps.first(where: { $0.layer == head.name }) else {
-            throw MiniNetError.invalidModel("the lesson needs a network that ends in a Linear layer")
-        }
-        let pooled = headStep.activation.reshaped([head.inputFeatures])        // [K]: a_j
-        let headWeights = head.weight.value                                    // [L, K]
         let headBias = head.bias?.value.data[target] ?? 0
         // R_j by loops: only output c carries relevance (R_k = 0 for k ≠ c).
         var z = headBias
@@ -85,8 +88,16 @@ public enum LRPLesson: Lesson {
         })
         notebook.tensor("a", pooled, caption: text("rule.activation", ["layer": head.name]))
         notebook.tensor("R", headStep.relevance.reshaped([head.inputFeatures]), caption: text("rule.relevance", ["layer": head.name]))
+        // Both sides compute R_j = a_j w_jc · y^c/(z + ε·sign z) with the same a, w and y^c; only z
+        // differs: the network's sum and the loop's sum of K + 1 terms, each off by at most
+        // γ_K+1 · Σ|a_j w_jc| + |b|, which moves R_j by R_j · δz/|z + ε·sign z|. A wrong z, one
+        // term short, moves the largest R_j by that term's share.
+        let terms = (0..<head.inputFeatures).map { Double(pooled.data[$0] * headWeights[target, $0]) } + [Double(headBias)]
+        let largestRelevance = Double(byLoops.data.map(abs).max() ?? 0) / Double(abs(denominator))
+        let zRounding = Tolerance.sum(count: terms.count, magnitude: largestRelevance * terms.reduce(0) { $0 + abs($1) },
+                                      largestTerm: largestRelevance * (terms.map(abs).max() ?? 0))
         notebook.check(.equal(text("rule.check"), "gradient trick", headStep.relevance.reshaped([head.inputFeatures]),
-                              "loops", byLoops, tolerance: 1e-5 * Swift.max(1, Double(byLoops.data.map(abs).max() ?? 0))))
+                              "loops", byLoops, tolerance: zRounding + zRounding))
 
         // Steps 3–4: exact conservation on the bias-free network; on a ResNet (there is no
         // bias-free one) LRP-0 = gradient × input on the network itself, biases and all.
@@ -112,9 +123,9 @@ public enum LRPLesson: Lesson {
                                                "bias": format(totalBias), "epsilon": format(totalEpsilon)]))
         notebook.math("f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept)",
                       latex: #"f(x) = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
-        let ledgerScale = Swift.max(1, abs(Double(epsilonResult.score)), totalMagnitude(epsilonResult.relevance))
         notebook.check(.equal(text("ledger.check"), "f(x)", Double(epsilonResult.score),
-                              "Σ R_i + bias + ε", pixelTotal + totalBias + totalEpsilon, tolerance: 1e-5 * ledgerScale))
+                              "Σ R_i + bias + ε", pixelTotal + totalBias + totalEpsilon,
+                              tolerance: ledgerTolerance(epsilonResult.steps, inputRelevance: epsilonResult.relevance)))
 
         // Step 6: the heatmap.
         notebook.step(text("heatmap.title"))
@@ -160,17 +171,16 @@ public enum LRPLesson: Lesson {
         let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
         let gradientTimesInput = gradient * input
         notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
-        let largest = Double(Swift.max(abs(gradientTimesInput.max), abs(gradientTimesInput.min)))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
-                              tolerance: 1e-5 * Swift.max(largest, 1e-3)))
+                              tolerance: gradientTolerance(result.steps)))
         let bias = result.steps.reduce(0) { $0 + $1.absorbedByBias }
         let dropped = result.steps.reduce(0) { $0 + $1.absorbedByStabilizer }
         let pixels = result.relevance.sum()
         notebook.prose(text("resnet.gradient.ledger", ["score": format(result.score), "pixels": format(pixels),
                                                         "bias": format(bias), "dropped": format(dropped)]))
-        let scale = Swift.max(1, abs(Double(result.score)), largestRelevanceMagnitude(result.steps), totalMagnitude(result.relevance))
         notebook.check(.equal(text("resnet.gradient.ledger-check"), "f(x)", Double(result.score),
-                              "Σ R_i + bias kept + dropped", pixels + bias + dropped, tolerance: 1e-5 * scale))
+                              "Σ R_i + bias kept + dropped", pixels + bias + dropped,
+                              tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
     }
 
     /// One row per layer of the ledger; a residual block (dozens of them in a ResNet) is
@@ -261,14 +271,14 @@ public enum LRPLesson: Lesson {
                        headers: ["Σ R at the output of", "kept in", "(a) Σ R", "(a) ε kept", "(b) Σ R", "(b) bias kept", "(b) ε kept"],
                        rows: rows)
 
-        // (b): the ledger balances. Its rounding is set by the largest relevances summed.
+        // (b): the ledger balances, to the rounding of the sums its layers added up.
         let canonicalTop = canonical.topRelevance.sum()
-        let canonicalScale = Swift.max(1, largestRelevanceMagnitude(canonical.steps), totalMagnitude(canonical.topRelevance))
-        let tolerance = 1e-5 * canonicalScale
+        let ledger = ledgerTolerance(canonical.steps, inputRelevance: canonical.relevance)
+        let tolerance = ledger.value
         notebook.math("Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept)",
                       latex: #"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
         notebook.check(.equal(text("backbone.canonical-check"), "Σ R_top", canonicalTop,
-                              "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: tolerance))
+                              "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: ledger))
         // (a): the same ledger misses Σ R_top by more than the tolerance (b) meets.
         let articleTop = article.topRelevance.sum()
         let articleMiss = abs(articleTop - (article.relevance.sum() + article.totalAbsorbed))
@@ -316,7 +326,6 @@ public enum LRPLesson: Lesson {
         let input = classifier.normalize(picture)
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
         let score = Double(result.score)
-        let scale = Swift.max(1, abs(score), totalMagnitude(result.relevance))
 
         notebook.step(text("conservation.title"))
         notebook.prose(text("conservation.body", ["score": format(result.score)]))
@@ -324,12 +333,16 @@ public enum LRPLesson: Lesson {
                        rows: [["output (y^c)", "", "", format(result.score)]] + result.steps.map {
                            [$0.layer, $0.typeName, $0.treatment, format($0.relevanceAtInput)]
                        })
-        let worstLayer = result.steps.map { abs($0.relevanceAtInput - $0.relevanceAtOutput) }.max() ?? 0
-        notebook.check(.equal(text("conservation.layers"), "max over layers |Σ R_in − Σ R_out|", worstLayer,
-                              "0", 0, tolerance: 1e-5 * scale))
+        // Each layer has its own tolerance (its sums, its terms); the check shows the layer that
+        // used the largest share of its own. A layer that adds nothing (ReLU, Flatten) must be exact.
+        let layerChecks = result.steps.map { step in
+            Check.equal(text("conservation.layers"), "Σ R_in at \(step.layer)", step.relevanceAtInput,
+                        "Σ R_out at \(step.layer)", step.relevanceAtOutput, tolerance: layerTolerance(step))
+        }
+        if let worst = layerChecks.max(by: { $0.usedFraction < $1.usedFraction }) { notebook.check(worst) }
         notebook.math("Σ_i R_i = f(x)", latex: #"\sum_i R_i = f(x)"#)
         notebook.check(.equal(text("conservation.check"), "Σ_i R_i", result.relevance.sum(), "f(x)", score,
-                              tolerance: 1e-5 * scale))
+                              tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
 
         notebook.step(text("gradient.title"))
         notebook.prose(text("gradient.body"))
@@ -341,9 +354,57 @@ public enum LRPLesson: Lesson {
         classifier.network.zeroGradients()
         let gradientTimesInput = gradient * input
         notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
-        let largest = Double(Swift.max(abs(gradientTimesInput.max), abs(gradientTimesInput.min)))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
-                              tolerance: 1e-5 * Swift.max(largest, 1e-3)))
+                              tolerance: gradientTolerance(result.steps)))
+    }
+
+    /// The rounding of one layer's ledger, Σ R_in + bias kept + ε kept = Σ R_out: z_k adds
+    /// fan-in + 1 terms and c_j = Σ_k w_jk s_k adds fan-out terms, each off by γ · Σ|terms|, and
+    /// both sums' terms are the z_jk s_k (with b_k s_k and ε s_k): at most γ_sumLength ·
+    /// Σ_jk |a_j w_jk s_k| (`LRPLayerStep.termMagnitude`). Leaving out the largest R_j must show.
+    static func layerTolerance(_ step: LRPLayerStep) -> Tolerance {
+        guard step.sumLength > 0 else { return .exact }   // R passed on unchanged
+        return .sum(count: step.sumLength, magnitude: step.termMagnitude,
+                    largestTerm: Double(step.relevance.data.map(abs).max() ?? 0))
+    }
+
+    /// The rounding of a whole ledger, f(x) (or Σ R_top) = Σ_i R_i + Σ_layers (bias kept + ε kept).
+    /// It telescopes: each layer's Σ R_out = Σ R_in + kept + its own rounding, so the errors of
+    /// the layers simply add, Σ_layers γₙ · Σ|terms| ≤ γ_max n · Σ_layers Σ|terms| (depth 1: an
+    /// error made at one layer is passed on as relevance, and the layers below conserve it).
+    /// The sums in Double (Σ R_i, the kept amounts) add nothing. Leaving out the largest term of
+    /// the ledger, one pixel's R_i or one layer's kept amount, must show.
+    static func ledgerTolerance(_ steps: [LRPLayerStep], inputRelevance: Tensor) -> Tolerance {
+        let largestPixel = Double(inputRelevance.data.map(abs).max() ?? 0)
+        let largestKept = steps.map { Swift.max(abs($0.absorbedByBias), abs($0.absorbedByStabilizer)) }.max() ?? 0
+        return .sum(count: steps.map(\.sumLength).max() ?? 1, magnitude: steps.reduce(0) { $0 + $1.termMagnitude },
+                    largestTerm: Swift.max(largestPixel, largestKept))
+    }
+
+    /// The rounding of LRP-0 = gradient × input, pixel by pixel. Both routes run the same
+    /// backward sums c = Wᵀ s layer by layer (LRP with s = R/z, the gradient with s = ∂f/∂z), so
+    /// each is off by the rounding of those sums: γ of the sum lengths of all the layers,
+    /// Σ_layers γₙ ≤ γ_Σn, times the size of a pixel's terms at the first layer,
+    /// Σ_k |x_i w_ik s_k| (errors made higher up reach the pixel through 1-Lipschitz ReLU and
+    /// max-pooling and these same weights). Two routes, two parts. A pixel's largest term is at
+    /// least its mean term, Σ_k |x_i w_ik s_k| / n of the first layer.
+    static func gradientTolerance(_ steps: [LRPLayerStep]) -> Tolerance {
+        guard let first = steps.last(where: { $0.termMagnitudes != nil }), let magnitudes = first.termMagnitudes else {
+            return .exact
+        }
+        let largest = Double(magnitudes.data.max() ?? 0)
+        let route = Tolerance.sum(count: steps.reduce(0) { $0 + $1.sumLength }, magnitude: largest,
+                                  largestTerm: largest / Double(Swift.max(first.sumLength, 1)))
+        return route + route
+    }
+
+    /// The smallest, over the outputs c, of the largest term |W_cj a_j| or |b_c| of a linear
+    /// layer: leaving its largest term out of any output must show.
+    static func smallestLargestTerm(weights: Tensor, bias: Tensor?, input: Tensor) -> Double {
+        let (outputs, inputs) = (weights.shape[0], weights.shape[1])
+        return (0..<outputs).map { c in
+            (0..<inputs).reduce(Double(abs(bias?.data[c] ?? 0))) { Swift.max($0, Double(abs(weights[c, $1] * input.data[$1]))) }
+        }.min() ?? 0
     }
 
     /// Σ_i |R_i|: the size of the numbers a sum of relevances adds up, the scale of its rounding.

@@ -24,6 +24,13 @@ public struct LRPLayerStep {
     public var activation: Tensor
     /// [1, …]: R at the layer's input (for a residual addition: R_body + R_shortcut).
     public var relevance: Tensor
+    /// [1, …] like `relevance`: Σ_k |a_j w_jk s_k| for every input j (nil where no rule applied).
+    public var termMagnitudes: Tensor? = nil
+    /// Σ|terms| of this layer's ledger, Σ_jk |a_j w_jk s_k| + Σ_k |s_k| (|b_k| + ε): the float32
+    /// rounding of Σ R_in + bias kept + ε kept against Σ R_out is at most γ_sumLength times it.
+    public var termMagnitude = 0.0
+    /// The most terms in one float32 sum on this layer's way back (0 where nothing was added).
+    public var sumLength = 0
 }
 
 public struct LRPResult {
@@ -125,6 +132,11 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: L
                                 steps: propagator.steps, sums: propagator.sums)
 }
 
+/// Σ |x_i| of a tensor.
+func totalMagnitude(_ tensor: Tensor) -> Double {
+    tensor.data.reduce(0) { $0 + Double(Swift.abs($1)) }
+}
+
 /// The first layers of `network`: its top-level children up to and including the one named
 /// `last` (its dotted or its local name). The layers are shared, not copied.
 public func networkPrefix(_ network: Sequential, through last: String) throws -> Sequential {
@@ -202,10 +214,18 @@ struct RelevancePropagator {
             outcome.relevance = layer.backward(relevance)
         }
         let (outputSum, inputSum) = (relevance.sum(), outcome.relevance.sum())
+        var termMagnitude = (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude
+        var sumLength = outcome.sumLength
+        if let pool = layer as? MaxPool2d, treatment == .toWinner {
+            // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
+            let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
+            (termMagnitude, sumLength) = (totalMagnitude(relevance), reach * reach)
+        }
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
                                   relevanceAtOutput: outputSum, relevanceAtInput: inputSum,
                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
-                                  activation: input, relevance: outcome.relevance))
+                                  activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
+                                  termMagnitude: termMagnitude, sumLength: sumLength))
         sums[layer.name] = (outputSum, inputSum)
         return outcome.relevance
     }
@@ -258,7 +278,9 @@ struct RelevancePropagator {
                                   relevanceAtOutput: sumRelevance.sum(),
                                   relevanceAtInput: split.body.sum() + split.shortcut.sum(),
                                   absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
-                                  activation: bodyOutput + shortcutOutput, relevance: split.body + split.shortcut))
+                                  activation: bodyOutput + shortcutOutput, relevance: split.body + split.shortcut,
+                                  // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
+                                  termMagnitude: totalMagnitude(split.body) + totalMagnitude(split.shortcut), sumLength: 2))
         var bodyRelevance = split.body
         for (index, (_, layer)) in residual.body.enumerated().reversed() {
             bodyRelevance = try propagate(through: layer, input: bodyInputs[index], relevance: bodyRelevance)

@@ -63,6 +63,14 @@ public struct RuleOutcome {
     public var absorbedByBias: Double
     /// Σ_k ε·sign(z_k) · R_k / (z_k + ε·sign z_k), plus any R_k that LRP-0 drops where z_k = 0.
     public var absorbedByStabilizer: Double
+    /// Same shape as the input: Σ_k |a_j w_jk s_k| for every input j, the size of the terms the
+    /// rule shared out to it (what the float32 rounding of R_j is measured against).
+    public var termMagnitudes: Tensor? = nil
+    /// Σ_k |s_k| · (|b_k| + ε): the size of the bias and ε terms of the ledger.
+    public var absorbedMagnitude = 0.0
+    /// The most terms in one float32 sum of the rule: z_k adds fan-in + 1 (with the bias), and
+    /// c_j = Σ_k w_jk s_k adds fan-out; an error of either moves the ledger by γ · Σ|terms|.
+    public var sumLength = 0
 }
 
 extension LRPRule {
@@ -126,8 +134,47 @@ extension LRPRule {
             }
         }
         let contribution = copy.backward(share)     // c = Wᵀ s
+        let (magnitudes, sumLength) = try Self.termMagnitudes(of: copy, input: input, shares: share)
+        var absorbedMagnitude = 0.0                 // Σ_k |s_k| (|b_k| + ε)
+        for k in share.data.indices {
+            let biasSize = Double(Swift.abs(bias?.data[(k / Swift.max(planeSize, 1)) % channels] ?? 0))
+            absorbedMagnitude += Double(Swift.abs(share.data[k])) * (biasSize + Double(epsilon))
+        }
         return RuleOutcome(relevance: input * contribution, absorbedByBias: absorbedByBias,
-                           absorbedByStabilizer: absorbedByStabilizer)
+                           absorbedByStabilizer: absorbedByStabilizer, termMagnitudes: magnitudes,
+                           absorbedMagnitude: absorbedMagnitude, sumLength: sumLength)
+    }
+
+    /// |a| ⊙ (|W|ᵀ |s|): for every input j, Σ_k |a_j w_jk s_k|, by the layer's backward pass with
+    /// |W| in place of W (one more forward and backward pass of the layer); and the rule's sum
+    /// length, fan-in + 1 + fan-out (a convolution of stride σ reaches ⌈k/σ⌉² outputs per channel).
+    static func termMagnitudes(of layer: Layer, input: Tensor, shares: Tensor) throws -> (Tensor, Int) {
+        let absoluteInput = input.map(Swift.abs)
+        let absoluteShares = shares.map(Swift.abs)
+        switch layer {
+        case let conv as Conv2d:
+            let absolute = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                                  kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                                  bias: false, weight: conv.weight.value.map(Swift.abs))
+            absolute.setParameterGradients(false)
+            _ = absolute.forward(absoluteInput)
+            let reach = (conv.kernelSize + conv.stride - 1) / conv.stride
+            let length = conv.inputChannels * conv.kernelSize * conv.kernelSize + 1 + conv.outputChannels * reach * reach
+            return (absoluteInput * absolute.backward(absoluteShares), length)
+        case let linear as Linear:
+            let absolute = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: false)
+            absolute.weight.value = linear.weight.value.map(Swift.abs)
+            absolute.setParameterGradients(false)
+            _ = absolute.forward(absoluteInput)
+            return (absoluteInput * absolute.backward(absoluteShares), linear.inputFeatures + 1 + linear.outputFeatures)
+        case is GlobalAveragePool:
+            let pool = GlobalAveragePool()              // weights 1/Z are positive already
+            _ = pool.forward(absoluteInput)
+            let planeSize = input.count / Swift.max(input.shape[0] * input.shape[1], 1)
+            return (absoluteInput * pool.backward(absoluteShares), planeSize + 1 + 1)
+        default:
+            throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
+        }
     }
 
     /// The layer with the weights and bias this rule uses: the layer itself for LRP-0 and ε
