@@ -63,9 +63,8 @@ public enum LRPLesson: Lesson {
         notebook.math("w' = w·γ/√(σ² + eps),   b' = (b − μ)·γ/√(σ² + eps) + β",
                       latex: #"w' = w\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}},\quad b' = (b-\mu)\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}} + \beta"#)
         // Two full forward passes with different arithmetic (BatchNorm after the sums, or merged
-        // into them): each carries depth · γₙ · |f|(|x|) (see `ForwardMagnitude`).
-        let forward = Tolerance.forwardPass(try ForwardMagnitude(of: classifier.network, input: input.reshaped([1] + input.shape)),
-                                            largestTerm: smallestLargestTerm(weights: headWeights, bias: head.bias?.value, input: pooled))
+        // into them): each carries depth · γₙ · M (see `ImageClassifier.forwardTolerance`).
+        let forward = classifier.forwardTolerance(input: input)
         notebook.check(.equal(text("score.check"), "logits with BatchNorm", Tensor(shape: [logits.count], data: logits),
                               "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 
@@ -396,15 +395,6 @@ public enum LRPLesson: Lesson {
         let route = Tolerance.sum(count: steps.reduce(0) { $0 + $1.sumLength }, magnitude: largest,
                                   largestTerm: largest / Double(Swift.max(first.sumLength, 1)))
         return route + route
-    }
-
-    /// The smallest, over the outputs c, of the largest term |W_cj a_j| or |b_c| of a linear
-    /// layer: leaving its largest term out of any output must show.
-    static func smallestLargestTerm(weights: Tensor, bias: Tensor?, input: Tensor) -> Double {
-        let (outputs, inputs) = (weights.shape[0], weights.shape[1])
-        return (0..<outputs).map { c in
-            (0..<inputs).reduce(Double(abs(bias?.data[c] ?? 0))) { Swift.max($0, Double(abs(weights[c, $1] * input.data[$1]))) }
-        }.min() ?? 0
     }
 
     /// Σ_i |R_i|: the size of the numbers a sum of relevances adds up, the scale of its rounding.

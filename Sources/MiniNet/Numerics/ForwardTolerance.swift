@@ -13,8 +13,10 @@ extension ImageClassifier {
     ///   sum. An error made deeper down reaches the logit scaled as the activations are, so M
     ///   stands for the magnitude of every layer's sum once carried to the output.
     ///
-    /// The network runs once more on `input` [C, H, W] to measure M and the pooled size.
-    public func forwardTolerance(input: Tensor, target c: Int, after layer: String? = nil,
+    /// The network runs once more on `input` [C, H, W] to measure M and the pooled size. With
+    /// no target, the tolerance holds for every logit: M is the largest over the classes, and
+    /// the largest term the smallest (a term left out of any logit must show).
+    public func forwardTolerance(input: Tensor, target: Int? = nil, after layer: String? = nil,
                                  safety: Double = 4) -> Tolerance {
         let layers = network.allLayers
         // The layers after `layer` and after everything inside it (allLayers is in pre-order).
@@ -42,12 +44,18 @@ extension ImageClassifier {
 
         let features = pooled?.data ?? []
         let fanIn = head.inputFeatures
-        var magnitude = Double(abs(head.bias?.value.data[c] ?? 0))
-        var largestTerm = magnitude
-        for j in 0..<Swift.min(fanIn, features.count) {
-            let term = Double(abs(head.weight.value.data[c * fanIn + j] * features[j]))
-            magnitude += term
-            largestTerm = Swift.max(largestTerm, term)
+        var magnitude = 0.0
+        var largestTerm = Double.infinity
+        for c in target.map({ [$0] }) ?? Array(0..<head.outputFeatures) {
+            var classMagnitude = Double(abs(head.bias?.value.data[c] ?? 0))
+            var classLargestTerm = classMagnitude
+            for j in 0..<Swift.min(fanIn, features.count) {
+                let term = Double(abs(head.weight.value.data[c * fanIn + j] * features[j]))
+                classMagnitude += term
+                classLargestTerm = Swift.max(classLargestTerm, term)
+            }
+            magnitude = Swift.max(magnitude, classMagnitude)
+            largestTerm = Swift.min(largestTerm, classLargestTerm)
         }
         var depth = 0
         var count = 1
