@@ -163,10 +163,9 @@ public struct DocsComparison: Sendable {
         case plain
         /// The left or right value of a check: may also move by the check's tolerance.
         case checkValue
-        /// Rounding noise: the residual of a passing check, or where a tensor check differs most.
+        /// Rounding noise: the residual of a passing check; where a tensor check differs most;
+        /// left and right when that position moved, since they then belong to another element.
         case noise
-        /// The left or right value of a tensor check whose worst position moved: another element.
-        case otherElement
     }
 
     /// Character offsets (expected, got) of the first tokens that disagree, or nil.
@@ -174,8 +173,7 @@ public struct DocsComparison: Sendable {
         let roles = Self.checkRowRoles(expected, got)
         for index in 0..<max(expected.count, got.count) {
             guard index < expected.count, index < got.count else {
-                return (expected.indices.contains(index) ? expected[index].offset : expected.last.map { $0.offset + $0.text.count } ?? 0,
-                        got.indices.contains(index) ? got[index].offset : got.last.map { $0.offset + $0.text.count } ?? 0)
+                return (Self.offset(ofToken: index, in: expected), Self.offset(ofToken: index, in: got))
             }
             let a = expected[index], b = got[index]
             let agree: Bool
@@ -190,10 +188,16 @@ public struct DocsComparison: Sendable {
         return nil
     }
 
+    /// Where token `index` starts, or the end of the line if there are fewer tokens.
+    private static func offset(ofToken index: Int, in tokens: [Token]) -> Int {
+        if index < tokens.count { return tokens[index].offset }
+        return tokens.last.map { $0.offset + $0.text.count } ?? 0
+    }
+
     private func numbersAgree(_ a: Token, _ b: Token, role: Role, tolerance: CheckTolerance?) -> Bool {
         guard let x = a.number, let y = b.number else { return false }
         switch role {
-        case .noise, .otherElement:
+        case .noise:
             return true
         case .plain, .checkValue:
             if x.isInteger && y.isInteger { return x.value == y.value }
@@ -225,7 +229,7 @@ public struct DocsComparison: Sendable {
         let isRelative = expected[residualCell].contains { $0.text == "(relative)" }
 
         var roles = [Role](repeating: .plain, count: expected.count)
-        for index in Array(expectedCells[3]) + Array(expectedCells[4]) { roles[index] = positionMoved ? .otherElement : .checkValue }
+        for index in Array(expectedCells[3]) + Array(expectedCells[4]) { roles[index] = positionMoved ? .noise : .checkValue }
         if passed, let residual = residualCell.first(where: { expected[$0].kind == .number }) { roles[residual] = .noise }
         for index in positions { roles[index] = .noise }
         return (roles, tolerances.max().map { CheckTolerance(value: $0, isRelative: isRelative) })
