@@ -52,8 +52,8 @@ public enum IGLesson: Lesson {
 
         // 3. The five rules: where they put the points.
         notebook.step(text("rules.title"))
-        notebook.prose(text("rules.body"))
         let shownSteps = 5
+        notebook.prose(text("rules.body", ["steps": "\(shownSteps)"]))
         notebook.table(text("rules.table", ["steps": "\(shownSteps)"]), headers: ["rule", "α_m", "w_m", "Σ w_m"],
                        rows: IntegrationMethod.allCases.map { method in
                            let (alphas, weights) = method.pointsAndWeights(steps: shownSteps)

@@ -24,8 +24,10 @@ import MiniNet
 ///     notebook.prose(text("intro", ["layer": "features.8"]))
 ///
 /// A language other than English falls back to the English text for keys it lacks.
-/// An unknown key gives a loud `⟦missing text …⟧` marker (use `text(_:_:)` to get an error
-/// instead); tests check every file's syntax with `LessonText.validateAllResources()`.
+/// An unknown key gives a loud `⟦missing text …⟧` marker, a placeholder without a value a loud
+/// `⟦unfilled {name} …⟧` marker (use `text(_:_:)` to get an error instead), so that tests can
+/// find both in any rendered page by looking for "⟦"; tests check every file's syntax with
+/// `LessonText.validateAllResources()`.
 public struct LessonText: Sendable {
     public let lesson: String
     public let language: String
@@ -58,12 +60,13 @@ public struct LessonText: Sendable {
     public var keys: [String] { sections.keys.sorted() }
 
     /// The text of `key` with its placeholders filled; a loud marker if the key is missing.
-    /// A placeholder without a value stays visible as `{name}`.
+    /// A placeholder without a value becomes `⟦unfilled {name}: <language>/<lesson>.md ## <key>⟧`.
     public func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
         guard let body = sections[key] ?? fallback[key] else {
             return "⟦missing text: \(language)/\(lesson).md ## \(key)⟧"
         }
-        return (try? LessonText.fill(body, values, strict: false)) ?? body
+        let unfilled = { (name: String) in "⟦unfilled {\(name)}: \(language)/\(lesson).md ## \(key)⟧" }
+        return (try? LessonText.fill(body, values, unfilled: unfilled)) ?? body
     }
 
     /// Like calling the text, but a missing key or a placeholder without a value throws.
@@ -72,7 +75,7 @@ public struct LessonText: Sendable {
             throw MiniNetError.invalidArgument("\(language)/\(lesson).md: no section '## \(key)'")
         }
         do {
-            return try LessonText.fill(body, values, strict: true)
+            return try LessonText.fill(body, values, unfilled: nil)
         } catch let MiniNetError.invalidArgument(problem) {
             throw MiniNetError.invalidArgument("\(language)/\(lesson).md ## \(key): \(problem)")
         }
@@ -246,7 +249,8 @@ public struct LessonText: Sendable {
         return tokens
     }
 
-    static func fill(_ body: String, _ values: [String: String], strict: Bool) throws -> String {
+    /// - Parameter unfilled: the text shown for a placeholder without a value; nil throws instead.
+    static func fill(_ body: String, _ values: [String: String], unfilled: ((String) -> String)?) throws -> String {
         var output = ""
         for token in try tokens(body) {
             switch token {
@@ -255,10 +259,10 @@ public struct LessonText: Sendable {
             case let .placeholder(name):
                 if let value = values[name] {
                     output += value
-                } else if strict {
-                    throw MiniNetError.invalidArgument("no value for placeholder {\(name)}")
+                } else if let unfilled {
+                    output += unfilled(name)
                 } else {
-                    output += "{\(name)}"
+                    throw MiniNetError.invalidArgument("no value for placeholder {\(name)}")
                 }
             }
         }
