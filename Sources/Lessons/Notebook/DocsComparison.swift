@@ -225,7 +225,8 @@ public struct DocsComparison: Sendable {
         let residualCell = expectedCells[5]
         let positions = worstPosition(in: expected, cell: residualCell)
         let positionMoved = positions.map { expected[$0].number?.value } != positions.map { got[$0].number?.value }
-        let tolerances = [expected, got].compactMap { row in row[expectedCells[6]].first { $0.kind == .number }?.number?.value }
+        // The tolerance cell shows how the tolerance was made and ends with its value: "… = 2.8e-05".
+        let tolerances = [expected, got].compactMap { row in row[expectedCells[6]].last { $0.kind == .number }?.number?.value }
         let isRelative = expected[residualCell].contains { $0.text == "(relative)" }
 
         var roles = [Role](repeating: .plain, count: expected.count)
