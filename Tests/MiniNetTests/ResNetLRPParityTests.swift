@@ -31,6 +31,9 @@ final class ResNetLRPParityTests: XCTestCase {
             var canonized_logit: Float?
             var relevance_sum: Double?
             var relevance_sum_at_module_output: [String: Double]?
+            var relevance_sum_at_module_output_float64: [String: Double]?
+            /// per module, max |Σ R (float32) − Σ R (float64)| over the float32 runs of float32_spread
+            var relevance_sum_at_module_output_spread: [String: Double]?
         }
         var models: [String: Model]
         var files: [Entry]
@@ -88,13 +91,22 @@ final class ResNetLRPParityTests: XCTestCase {
 
         // Σ R reaching each module's output (a block's output is its activation's). These sums
         // cancel a lot (Σ R swings from layer to layer), so their rounding is set by the size of
-        // what they add up, Σ |R|, not by their value: the tolerance is 1e-5 of Σ |R| at the input.
+        // what they add up, Σ |R|, not by their value: 1e-5 of Σ |R| at the input. On ResNet-50 the
+        // ε rule's small denominators move them much further (up to 1e-5 of Σ |R| for Zennit's own
+        // float32 runs), so as for the relevance they are compared with the float64 twin, within
+        // c times the spread of Zennit's float32 runs on top of that.
         let scale = max(1, totalMagnitude(expected))
-        let references = try XCTUnwrap(entry.relevance_sum_at_module_output)
+        let references = try XCTUnwrap(entry.relevance_sum_at_module_output_float64)
+        let spreads = try XCTUnwrap(entry.relevance_sum_at_module_output_spread)
         XCTAssertFalse(references.isEmpty, file: file, line: line)
         for (module, reference) in references.sorted(by: { $0.key < $1.key }) {
             let ours = try XCTUnwrap(result.sums[module]?.output, "\(model): no relevance recorded at \(module)", file: file, line: line)
-            XCTAssertEqual(ours, reference, accuracy: 1e-5 * scale, "\(model): Σ R at the output of \(module)", file: file, line: line)
+            let spread = try XCTUnwrap(spreads[module])
+            if ProcessInfo.processInfo.environment["MININET_PARITY_REPORT"] != nil {
+                print("module sums: \(model) \(module): |ours − ref64| \(abs(ours - reference)), spread \(spread), 1e-5·Σ|R| \(1e-5 * scale)")
+            }
+            XCTAssertEqual(ours, reference, accuracy: ConditionedParity.factor * spread + 1e-5 * scale,
+                           "\(model): Σ R at the output of \(module) (float32 spread \(spread))", file: file, line: line)
         }
     }
 
@@ -124,6 +136,7 @@ final class ResNetLRPParityTests: XCTestCase {
         let exact = ConditionedParity(ours: exactMerge.relevance.data, reference32: expected.data,
                                       float64MinusFloat32: twin.data, spread: entry.float32_spread, depth: 50)
         XCTAssertGreaterThan(exact.ourDistance, 2 * exact.bound, "exact merge: \(exact.summary)")
+        if ProcessInfo.processInfo.environment["MININET_PARITY_REPORT"] != nil { print("exact merge: \(exact.summary)") }
     }
 
     /// The article's shortcuts are options of the rule map: BatchNorm hands R on unchanged, and a

@@ -13,8 +13,8 @@ Tests/MiniNetTests/Fixtures/parity/ig-<picture>.json:
 Each run also holds the float64 twin of its attributions (Captum on `.double()` copies of the model
 and the input), as "attributions_f64_minus_f32" = ref64 − ref32 with ref32 as stored (2 significant
 digits: ref64 = ref32 + difference to 0.5 % of d_ref, far below the tolerance c · d_ref), with "float32_distance" = max |ref32 − ref64|, "float32_spread" = the largest such distance over
-this run and 4 more float32 runs on the input rounded once more (x · (1 + u·n), see
-tools/fixtures/resnet_reference.py float32_spread), "max_abs_float64", and
+this run and 8 float32 runs on the parameters and input rounded once more (see
+tools/fixtures/resnet_reference.py float32_runs), "max_abs_float64", and
 "other_float32_order_distance" = max |alt32 − ref64| for Captum in float32 with oneDNN's
 convolutions switched off (another summation order). IGParityTests compares MiniNet with ref64
 relative to float32_distance (ConditionedParity.swift, docs/numerics-parity.md).
@@ -35,7 +35,7 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 from torch_model import load_tutor_model  # noqa: E402
-from resnet_reference import float32_spread  # noqa: E402
+from resnet_reference import float32_runs, largest_distance  # noqa: E402
 
 PICTURES = ["circle", "square", "triangle", "two-shapes"]
 # (our name, Captum's name, steps)
@@ -83,8 +83,10 @@ def main():
                                             n_steps=steps, method=captum_name)
             with torch.backends.mkldnn.flags(enabled=False):
                 other = ig.attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=steps, method=captum_name)
-            spread = float32_spread(lambda v: ig.attribute(v, baselines=torch.zeros_like(v), target=target, n_steps=steps,
-                                                           method=captum_name).detach(), x, attributions64)
+            spread = largest_distance(float32_runs(
+                lambda m, v: IntegratedGradients(m).attribute(v, baselines=torch.zeros_like(v), target=target, n_steps=steps,
+                                                              method=captum_name).detach(),
+                model, x, other_orders=False), attributions64)
             stored = [short(v) for v in attributions[0].detach().flatten().tolist()]
             twin = attributions64[0].flatten().numpy() - np.asarray(stored, dtype=np.float32).astype(np.float64)
             step_sizes, alphas = approximation_parameters(captum_name)
