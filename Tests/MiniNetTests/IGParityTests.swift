@@ -14,8 +14,8 @@ final class IGParityTests: XCTestCase {
             var delta: Double
             var shape: [Int]
             var attributions: [Float]
-            /// ref64 − ref32: Captum's float64 twin of `attributions`
-            var attributions_f64_minus_f32: [Float]
+            /// Fixtures/parity/<float64_twin>.npy: float32(ref64 − ref32), Captum's float64 twin of `attributions`
+            var float64_twin: String
             /// max |ref32 − ref64| over several float32 runs (ConditionedParity)
             var float32_spread: Double
         }
@@ -56,8 +56,11 @@ final class IGParityTests: XCTestCase {
                 for (ours, theirs) in zip(result.weights, run.weights) { XCTAssertEqual(ours, theirs, accuracy: 1e-12, "\(name) \(run.method) w") }
                 XCTAssertEqual(result.attributions.shape, run.shape, "\(name) \(run.method)")
                 // 3 convolutions and a linear layer: depth 4.
+                let twinURL = try XCTUnwrap(Bundle.module.url(forResource: run.float64_twin, withExtension: nil,
+                                                              subdirectory: "Fixtures/parity"), "missing \(run.float64_twin)")
+                let twin = try NumpyFile.read(from: twinURL.path)
                 _ = ConditionedParity.check("\(name) \(run.method)", ours: result.attributions.data, reference32: run.attributions,
-                                            float64MinusFloat32: run.attributions_f64_minus_f32, spread: run.float32_spread, depth: 4)
+                                            float64MinusFloat32: twin.data, spread: run.float32_spread, depth: 4)
                 // Captum's convergence delta is Σ IG − (f(x) − f(x′)).
                 let delta = result.totalAttribution - (Double(result.scoreAtInput) - Double(result.scoreAtBaseline))
                 XCTAssertEqual(delta, run.delta, accuracy: 1e-3 * max(1, abs(Double(result.scoreAtInput))), "\(name) \(run.method) delta")

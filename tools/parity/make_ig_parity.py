@@ -10,9 +10,9 @@ Tests/MiniNetTests/Fixtures/parity/ig-<picture>.json:
                "alphas": [...], "weights": [...], "delta": ..., "sensitivity": {"baseline": ..., "input": ...}, "shape": [3, 32, 32],
                "attributions": [...]}, ...]}
 
-Each run also holds the float64 twin of its attributions (Captum on `.double()` copies of the model
-and the input), as "attributions_f64_minus_f32" = ref64 − ref32 with ref32 as stored (2 significant
-digits: ref64 = ref32 + difference to 0.5 % of d_ref, far below the tolerance c · d_ref), with "float32_distance" = max |ref32 − ref64|, "float32_spread" = the largest such distance over
+Each run also has the float64 twin of its attributions (Captum on `.double()` copies of the model
+and the input), written next to the JSON as "float64_twin": ig-<picture>-<method>-f64-minus-f32.npy,
+float32(ref64 − ref32) with ref32 as stored in the JSON, [3, 32, 32]; the run records "float32_distance" = max |ref32 − ref64|, "float32_spread" = the largest such distance over
 this run and 8 float32 runs on the parameters and input rounded once more (see
 tools/fixtures/resnet_reference.py float32_runs), "max_abs_float64", and
 "other_float32_order_distance" = max |alt32 − ref64| for Captum in float32 with oneDNN's
@@ -89,12 +89,14 @@ def main():
                 model, x, other_orders=False), attributions64)
             stored = [short(v) for v in attributions[0].detach().flatten().tolist()]
             twin = attributions64[0].flatten().numpy() - np.asarray(stored, dtype=np.float32).astype(np.float64)
+            twin_file = f"ig-{name}-{ours}-f64-minus-f32.npy"
+            np.save(os.path.join(out_dir, twin_file), twin.astype(np.float32).reshape(attributions.shape[1:]))
             step_sizes, alphas = approximation_parameters(captum_name)
             runs.append({"method": ours, "captum_method": captum_name, "steps": steps,
                          "alphas": alphas(steps), "weights": step_sizes(steps),
                          "delta": float(delta[0]), "sensitivity": sensitivity, "shape": list(attributions.shape[1:]),
                          "attributions": stored,
-                         "attributions_f64_minus_f32": [float(f"{v:.2g}") for v in twin],
+                         "float64_twin": twin_file,
                          "float32_distance": float(np.abs(twin).max()),
                          "float32_spread": max(float(np.abs(twin).max()), spread),
                          "max_abs_float64": float(attributions64.abs().max()),
