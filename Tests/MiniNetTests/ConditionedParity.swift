@@ -22,7 +22,7 @@ import MiniNet
 /// without oneDNN and with channels_last. One run is one draw of the rounding, and the draws vary
 /// by 10×: on ResNet-50 the stored run lands 1.0e-4 from float64, PyTorch without oneDNN 1.1e-3.
 ///
-/// the requirement is
+/// The requirement is
 ///
 ///     d_ours ≤ c · d_ref + k · u · depth · max |ref64|,   c = 4, k = 2, u = 2⁻²⁴.
 ///
