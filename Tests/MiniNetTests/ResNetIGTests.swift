@@ -4,7 +4,8 @@ import MiniNet
 
 /// Integrated Gradients on a (narrow) torchvision ResNet-18 against Captum 0.9: fixtures
 /// Fixtures/resnet/resnet18-ig-*.npy, made by tools/fixtures/resnet_fixtures.py (zero baseline,
-/// the predicted class, input Fixtures/resnet/input.npy [1, 3, 64, 64]).
+/// the predicted class, input Fixtures/resnet/input.npy [1, 3, 64, 64]), with Captum's float64
+/// twin resnet18-ig-gl50-f64-minus-f32.npy (see ConditionedParity).
 final class ResNetIGTests: XCTestCase {
     func fixturePath(_ name: String) throws -> String {
         try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/resnet"),
@@ -29,13 +30,15 @@ final class ResNetIGTests: XCTestCase {
         classifier.prepareForExplanation()
         XCTAssertEqual(classifier.forward(input.reshaped([1, 3, 64, 64])).argmax, target)
         let expected = try NumpyFile.read(from: try fixturePath("resnet18-ig-gl50.npy"))
-        let scale = expected.data.map { abs($0) }.max() ?? 1
+        let twin = try NumpyFile.read(from: try fixturePath("resnet18-ig-gl50-f64-minus-f32.npy"))
         for batchSize in [7, 32] {
             let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
                                                  target: .logit(target), steps: 50, method: .gaussLegendre, batchSize: batchSize)
             XCTAssertEqual(result.attributions.count, expected.count)
-            let gap = zip(result.attributions.data, expected.data).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(gap, 1e-4 * scale + 1e-6, "batch size \(batchSize): max |ΔIG| \(gap), max |IG| \(scale)")
+            // Input gradients of an 18-layer network: compared with Captum's float64 twin (ConditionedParity).
+            _ = ConditionedParity.check("resnet18 IG gauss-legendre 50, batch size \(batchSize)", ours: result.attributions.data,
+                                        reference32: expected.data, float64MinusFloat32: twin.data,
+                                        spread: try ConditionedParity.resnetSpread("resnet18-ig-gl50.npy"), depth: 18)
         }
     }
 }

@@ -5,7 +5,8 @@ import XCTest
 /// Narrow torchvision ResNet-18/34/50 (planes 4, 8, 16, 32; 10 classes) saved by PyTorch as a
 /// zip .pth, a legacy .pth and a .safetensors, with PyTorch's logits and pytorch-grad-cam's and
 /// Captum's results on one 64×64 input (tools/fixtures/resnet_fixtures.py; see
-/// Fixtures/resnet/resnet-manifest.json). Agreement: max |a − b| ≤ 1e-4 · max |b| + 1e-6.
+/// Fixtures/resnet/resnet-manifest.json). Agreement: max |a − b| ≤ 1e-4 · max |b| + 1e-6, except
+/// for Integrated Gradients, compared with Captum's float64 twin (ConditionedParity).
 final class ResNetLoaderTests: XCTestCase {
     static let variants: [ResNetVariant] = [.resnet18, .resnet34, .resnet50]
 
@@ -91,7 +92,11 @@ final class ResNetLoaderTests: XCTestCase {
                                       ("resnet18-ig-trap200.npy", .riemannTrapezoid, 200)] {
             let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
                                                  target: .logit(target), steps: steps, method: method)
-            assertClose(result.attributions.data, try array(file).data, file)
+            // Input gradients of an 18-layer network are ill-conditioned in float32: compared with
+            // Captum's float64 twin, not with 1e-4 relative (ConditionedParity, docs/numerics-parity.md).
+            _ = ConditionedParity.check("resnet18 " + file, ours: result.attributions.data, reference32: try array(file).data,
+                                        float64MinusFloat32: try array(file.replacingOccurrences(of: ".npy", with: "-f64-minus-f32.npy")).data,
+                                        spread: try ConditionedParity.resnetSpread(file), depth: 18)
         }
     }
 
