@@ -73,6 +73,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with the same structure as tools/bench/bench_torch.py's output.")
     var json = false
 
+    @Option(name: .customLong("save-weights"),
+            help: ArgumentHelp("Write the network's weights (the seeded random ones without --weights) to this .safetensors file, with torchvision's names, and time nothing. Every lesson then runs on it with --model and --weights.", valueName: "path"))
+    var saveWeights: String?
+
     func validate() throws {
         guard repeats >= 1 && repeats <= 1000 else {
             throw ValidationError("--repeats must be between 1 and 1000 (it is \(repeats)); for example --repeats 3.")
@@ -122,6 +126,11 @@ struct BenchCommand: ParsableCommand {
         // The input first: a wrong file is reported before the network takes time to build.
         let input = try loadInput()                                             // [3, H, W]
         let (classifier, weightsDescription) = try loadClassifier()
+        if let saveWeights {
+            try classifier.save(to: saveWeights)
+            print("Wrote \(model.rawValue) with \(weightsDescription) to \(saveWeights).")
+            return
+        }
         classifier.prepareForExplanation()
         guard let layer = classifier.layerNames.last(where: { $0.hasPrefix("layer4.") && $0.split(separator: ".").count == 2 }) else {
             throw MiniNetError.invalidModel("the network has no block in layer4 to explain")

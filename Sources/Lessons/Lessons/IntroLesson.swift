@@ -31,9 +31,15 @@ public enum IntroLesson: Lesson {
         }
         collect(classifier.network)
         var outputShapes: [String: [Int]] = [:]
+        var pooledFeatures: [Float] = []                                                    // [K]: the head's input a
         for layer in layers {
             let name = layer.name
-            layer.hooks.forward = { output in outputShapes[name] = output.shape; return output }
+            let isPool = layer is GlobalAveragePool
+            layer.hooks.forward = { output in
+                outputShapes[name] = output.shape
+                if isPool { pooledFeatures = output.data }
+                return output
+            }
         }
         classifier.network.setTraining(false)
         let logitsFromHookedRun = classifier.forward(input.reshaped([1] + input.shape))    // [1, L]
@@ -96,6 +102,30 @@ public enum IntroLesson: Lesson {
         notebook.check(.truth(text("predict.argmax"), "argmax P = argmax z = \(predicted)", predicted == logits.argmax))
         notebook.prose(text("predict.after", ["class": classifier.classNames[predicted],
                                               "probability": CAMLessonSupport.number(probabilities.data[predicted])]))
+
+        // Step 5: why residuals are not zero, on one sum added in two orders.
+        notebook.step(text("numbers.title"))
+        notebook.prose(text("numbers.body"))
+        notebook.math("|fl(Σᵢ aᵢ) − Σᵢ aᵢ| ≤ γₙ · Σᵢ |aᵢ|,   γₙ = n·u / (1 − n·u),   u = 2⁻²⁴",
+                      latex: #"\bigl|\mathrm{fl}\bigl(\textstyle\sum_i a_i\bigr) - \sum_i a_i\bigr| \le \gamma_n \sum_i |a_i|, \qquad \gamma_n = \frac{n u}{1 - n u}, \quad u = 2^{-24}"#)
+        // The terms of the predicted logit: z_c = Σ_j W_cj · a_j + b_c.
+        let head = classifier.network.allLayers.last { $0 is Linear } as? Linear
+        let terms: [Float] = head.map { head in
+            (0..<Swift.min(head.inputFeatures, pooledFeatures.count)).map { head.weight.value.data[predicted * head.inputFeatures + $0] * pooledFeatures[$0] }
+                + [head.bias?.value.data[predicted] ?? 0]
+        } ?? input.data
+        notebook.prose(text("numbers.example", ["count": "\(terms.count)", "class": classifier.classNames[predicted]]))
+        let forwardSum = terms.reduce(Float(0), +)
+        let backwardSum = terms.reversed().reduce(Float(0), +)
+        let exactSum = terms.reduce(0.0) { $0 + Double($1) }
+        let sumTolerance = Tolerance.sum(of: terms)
+        notebook.table(text("numbers.table"), headers: ["order", "Σ (float32)", "Σ (float64)", "difference"],
+                       rows: [("first → last", forwardSum), ("last → first", backwardSum)].map { order, total in
+                           [order, String(format: "%.7f", total), String(format: "%.7f", exactSum),
+                            String(format: "%.2e", Double(total) - exactSum)]
+                       })
+        notebook.check(.equal(text("numbers.check"), "first → last", Double(forwardSum), "last → first", Double(backwardSum),
+                              tolerance: sumTolerance + sumTolerance))
         return notebook
     }
 }
