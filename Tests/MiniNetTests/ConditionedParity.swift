@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import MiniNet
 
-/// Parity with a reference that is ill-conditioned in float32 (docs/numerics-parity.md).
+/// Parity with a reference that is ill-conditioned in float32 (docs/numerics.md).
 ///
 /// Input gradients and LRP relevances of deep networks move by much more than a few float32
 /// units when the arithmetic is rounded differently: a ReLU whose pre-activation lies within
@@ -32,7 +32,7 @@ import MiniNet
 /// ill-conditioned steps, but a plain float32 loop without FMA rounds more per dot product than
 /// any of the reference's runs. The ratios d_ours/d_ref measured on every fixture, for MiniNet
 /// with OpenBLAS's Haswell, Zen, Sandybridge and Prescott kernels and with plain-loop products,
-/// are listed in docs/numerics-parity.md: at most about 2.3; 4 leaves room for other CPUs.
+/// are listed in docs/numerics.md: at most about 2.3; 4 leaves room for other CPUs.
 /// The floor k · u · depth · max |ref64| is the error bound of a well-conditioned float32 chain of
 /// `depth` layers (each rounding costs a unit or two of u relative to the result): it only
 /// matters where the reference happens to be almost exact in float32 (d_ref ≈ 0).
@@ -110,7 +110,7 @@ struct ConditionedParity {
     }
 
     /// Fails unless d_ours ≤ c · d_ref + floor. With MININET_PARITY_REPORT set in the
-    /// environment, prints the measured numbers (docs/numerics-parity.md lists them).
+    /// environment, prints the measured numbers (docs/numerics.md lists them).
     static func check(_ label: String, ours: [Float], reference32: [Float], float64MinusFloat32: [Float],
                       spread: Double?, depth: Int,
                       file: StaticString = #filePath, line: UInt = #line) -> ConditionedParity {

@@ -15,7 +15,7 @@ import XCTest
 /// The relevance at the input is compared with Zennit's float64 twin (the same canonizer and
 /// composite on a `.double()` copy), not with a fixed tolerance: ε = 1e-6 is small against the
 /// rounding of the denominators z, so Zennit's own float32 results land up to ~2e-4 of max |R|
-/// away from it on ResNet-50 (see ConditionedParity and docs/numerics-parity.md).
+/// away from it on ResNet-50 (see ConditionedParity and docs/numerics.md).
 final class ResNetLRPParityTests: XCTestCase {
     struct Manifest: Decodable {
         struct Model: Decodable { var target: Int }

@@ -93,7 +93,7 @@ final class ResNetLoaderTests: XCTestCase {
             let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
                                                  target: .logit(target), steps: steps, method: method)
             // Input gradients of an 18-layer network are ill-conditioned in float32: compared with
-            // Captum's float64 twin, not with 1e-4 relative (ConditionedParity, docs/numerics-parity.md).
+            // Captum's float64 twin, not with 1e-4 relative (ConditionedParity, docs/numerics.md).
             _ = ConditionedParity.check("resnet18 " + file, ours: result.attributions.data, reference32: try array(file).data,
                                         float64MinusFloat32: try array(file.replacingOccurrences(of: ".npy", with: "-f64-minus-f32.npy")).data,
                                         spread: try ConditionedParity.resnetSpread(file), depth: 18)

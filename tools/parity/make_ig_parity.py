@@ -17,7 +17,7 @@ this run and 8 float32 runs on the parameters and input rounded once more (see
 tools/fixtures/resnet_reference.py float32_runs), "max_abs_float64", and
 "other_float32_order_distance" = max |alt32 − ref64| for Captum in float32 with oneDNN's
 convolutions switched off (another summation order). IGParityTests compares MiniNet with ref64
-relative to float32_distance (ConditionedParity.swift, docs/numerics-parity.md).
+relative to float32_distance (ConditionedParity.swift, docs/numerics.md).
 
 Run from the repository root: /root/refenv/bin/python tools/parity/make_ig_parity.py
 """
