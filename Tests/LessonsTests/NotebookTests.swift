@@ -41,12 +41,13 @@ final class NotebookTests: XCTestCase {
 
     func testFailingCheckMakesNotebookFailAndRendersCross() throws {
         let notebook = try demo()
-        let ok = notebook.check(.equal("1 + 1 = 3", "1 + 1", 2, "three", 3, tolerance: 1e-6))
+        let ok = notebook.check(.equal("1 + 1 = 3", "1 + 1", 2, "three", 3, tolerance: .sum(of: [1.0, 1.0])))
         XCTAssertFalse(ok)
         XCTAssertFalse(notebook.allChecksPass)
         let terminal = TerminalRenderer(color: false).render(notebook)
         XCTAssertTrue(terminal.contains("✗ 1 + 1 = 3"))
-        XCTAssertTrue(terminal.contains("|Δ| 1.0e+00 > 1e-06"))
+        XCTAssertTrue(terminal.contains("|Δ| 1.0e+00 > 9.53674e-07"), terminal)
+        XCTAssertTrue(terminal.contains("[tolerance 4·γ₂·Σ|a| (Σ|a| = 2) = 9.54e-07]"), terminal)
         XCTAssertTrue(terminal.contains("1 of 4 checks failed"))
         let markdown = try MarkdownRenderer(imageDirectory: try temporaryDirectory()).render(notebook)
         XCTAssertTrue(markdown.contains("| ✗ | 1 + 1 = 3 |"))
@@ -55,26 +56,46 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(object["all_checks_pass"] as? Bool, false)
     }
 
+    func testToleranceFollowsTheErrorModel() {
+        // γₙ = n·u / (1 − n·u), u = 2⁻²⁴
+        XCTAssertEqual(Tolerance.gamma(1), 0x1p-24 / (1 - 0x1p-24))
+        XCTAssertEqual(Tolerance.gamma(1000), 1000 * 0x1p-24 / (1 - 1000 * 0x1p-24))
+        let one = Tolerance.sum(of: [3.0, -1, 0.5], depth: 2, safety: 4)
+        XCTAssertEqual(one.value, 4 * 2 * Tolerance.gamma(3) * 4.5)
+        XCTAssertEqual(one.largestTerm, 3)
+        XCTAssertEqual((one + one).value, 2 * one.value)
+        XCTAssertEqual(one.scaled(by: 10).value, 10 * one.value, accuracy: 1e-18)
+        XCTAssertEqual(one.deeper(by: 3).value, 3 * one.value, accuracy: 1e-18)
+        XCTAssertEqual((one + one).description, "2 × 4·2·γ₃·Σ|a| (Σ|a| = 4.5) = 1.29e-05")
+        XCTAssertEqual(Tolerance.exact.value, 0)
+        XCTAssertEqual(Tolerance.exact.description, "exact")
+        let quadrature = Tolerance.absolute(0.25, because: "quadrature")
+        XCTAssertEqual((one + quadrature).value, one.value + 0.25)
+        XCTAssertTrue((one + quadrature).description.hasSuffix("+ 0.25 (quadrature) = 0.25"))
+    }
+
     func testCheckConstructors() {
-        let absolute = Check.equal("a", "x", 1.0, "y", 1.0 + 1e-7, tolerance: 1e-6)
+        let absolute = Check.equal("a", "x", 1.0, "y", 1.0 + 1e-7, tolerance: .sum(of: [0.5, 0.5]))
         XCTAssertTrue(absolute.ok)
         XCTAssertEqual(absolute.residual, 1e-7, accuracy: 1e-12)
         XCTAssertEqual(absolute.kind, .absolute)
-        XCTAssertFalse(Check.equal("a", "x", 1000, "y", 1000.01, tolerance: 1e-6).ok)
-        XCTAssertTrue(Check.equal("r", "x", 1000, "y", 1000.0005, tolerance: 1e-6, relative: true).ok)
-        XCTAssertFalse(Check.equal("nan", "x", .nan, "y", .nan, tolerance: 1).ok)
+        XCTAssertFalse(Check.equal("a", "x", 1000, "y", 1000.01, tolerance: .sum(of: [500.0, 500.0])).ok)
+        XCTAssertTrue(Check.equal("r", "x", 1000, "y", 1000.0005, tolerance: .sum(count: 16, magnitude: 1000)).ok)
+        XCTAssertFalse(Check.equal("nan", "x", .nan, "y", .nan, tolerance: .absolute(1, because: "test")).ok)
+        XCTAssertTrue(Check.equal("same", "x", 3, "y", 3, tolerance: .exact).ok)
+        XCTAssertFalse(Check.equal("same", "x", 3, "y", 3.0000001, tolerance: .exact).ok)
 
         let left = Tensor(shape: [2, 3], data: [0, 1, 2, 3, 4, 5])
         var right = left
         right[1, 2] = 5.5
-        let tensors = Check.equal("t", "left", left, "right", right, tolerance: 0.1)
+        let tensors = Check.equal("t", "left", left, "right", right, tolerance: .absolute(0.1, because: "test"))
         XCTAssertFalse(tensors.ok)
         XCTAssertEqual(tensors.residual, 0.5)
         XCTAssertEqual(tensors.left, 5)
         XCTAssertEqual(tensors.right, 5.5)
         XCTAssertEqual(tensors.note, "max |Δ| at [1, 2] of [2, 3]")
-        XCTAssertTrue(Check.equal("t", "l", left, "r", right, tolerance: 0.1, relative: true).ok)
-        XCTAssertFalse(Check.equal("shape", "l", left, "r", left.reshaped([3, 2]), tolerance: 1).ok)
+        XCTAssertTrue(Check.equal("t", "l", left, "r", right, tolerance: .absolute(0.6, because: "test")).ok)
+        XCTAssertFalse(Check.equal("shape", "l", left, "r", left.reshaped([3, 2]), tolerance: .absolute(1, because: "test")).ok)
 
         let truth = Check.truth("channel 3 ranks first", "argmax = 3", true)
         XCTAssertTrue(truth.ok)
@@ -93,7 +114,7 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(text.contains("Step 3 · Check: the score is the average of the CAM"))
         XCTAssertTrue(text.contains("    yᶜ = Σₖ wᶜₖ"))
         XCTAssertTrue(text.contains("tensor [2, 6, 6]"))
-        XCTAssertTrue(text.contains("✓ score = mean of CAM   yᶜ "))
+        XCTAssertTrue(text.contains("✓ score = mean of CAM\n    yᶜ "), "a check with its tolerance wraps below its name")
         XCTAssertTrue(text.contains("✓ All 3 checks passed."))
         XCTAssertTrue(text.contains("@"), "pictures are ASCII-shaded")
         // Prose is wrapped to the width.
@@ -176,9 +197,10 @@ final class NotebookTests: XCTestCase {
         let checks = try XCTUnwrap(object["checks"] as? [[String: Any]])
         XCTAssertEqual(checks.count, notebook.checks.count)
         for (check, original) in zip(checks, notebook.checks) {
-            for key in ["name", "left_label", "left", "right_label", "right", "residual", "tolerance", "relative", "ok"] {
+            for key in ["name", "left_label", "left", "right_label", "right", "residual", "tolerance", "ok"] {
                 XCTAssertNotNil(check[key], "check \(original.name) lacks \(key)")
             }
+            if original.kind != .truth { XCTAssertNotNil(check["tolerance_model"], "check \(original.name) lacks how its tolerance was made") }
             // (Foundation's JSON parser may be off in the last digit; the text itself is exact.)
             XCTAssertEqual(try XCTUnwrap(check["left"] as? Double), original.left, accuracy: 1e-15)
             XCTAssertEqual(try XCTUnwrap(check["right"] as? Double), original.right, accuracy: 1e-15)
@@ -200,7 +222,7 @@ final class NotebookTests: XCTestCase {
 
     func testJSONWritesNonFiniteNumbersAsNull() throws {
         let notebook = Notebook(lesson: "x", title: "x")
-        notebook.check(.equal("nan", "a", .nan, "b", 1, tolerance: 1))
+        notebook.check(.equal("nan", "a", .nan, "b", 1, tolerance: .absolute(1, because: "test")))
         let object = try JSONSerialization.jsonObject(with: Data(try JSONRenderer(pretty: false).render(notebook).utf8))
         let check = try XCTUnwrap(((object as? [String: Any])?["checks"] as? [[String: Any]])?.first)
         XCTAssertTrue(check["left"] is NSNull)

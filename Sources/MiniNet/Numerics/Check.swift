@@ -107,23 +107,6 @@ public struct Check: Sendable, Equatable {
                      note: "max |Δ| at [\(position.map(String.init).joined(separator: ", "))] of \(left.shape)")
     }
 
-    /// A fixed tolerance, tuned by hand: being replaced by the error model everywhere.
-    @available(*, deprecated, message: "make the tolerance with Tolerance (the float32 error model)")
-    public static func equal(_ name: String, _ leftLabel: String, _ left: Double,
-                             _ rightLabel: String, _ right: Double,
-                             tolerance: Double, relative: Bool = false) -> Check {
-        let bound = relative ? tolerance * Swift.max(abs(left), abs(right)) : tolerance
-        return equal(name, leftLabel, left, rightLabel, right, tolerance: .absolute(bound, because: "fixed"))
-    }
-
-    @available(*, deprecated, message: "make the tolerance with Tolerance (the float32 error model)")
-    public static func equal(_ name: String, _ leftLabel: String, _ left: Tensor,
-                             _ rightLabel: String, _ right: Tensor,
-                             tolerance: Double, relative: Bool = false) -> Check {
-        let bound = relative ? tolerance * Double(right.data.map(abs).max() ?? 0) : tolerance
-        return equal(name, leftLabel, left, rightLabel, right, tolerance: .absolute(bound, because: "fixed"))
-    }
-
     /// A qualitative claim, e.g. `.truth("channel 3 ranks first", "argmax α = 3", best == 3)`.
     public static func truth(_ name: String, _ statement: String, _ ok: Bool) -> Check {
         Check(name: name, leftLabel: statement, left: ok ? 1 : 0, rightLabel: "true", right: 1,
