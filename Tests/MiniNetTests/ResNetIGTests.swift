@@ -23,19 +23,21 @@ final class ResNetIGTests: XCTestCase {
     }
 
     func testIGOnResNetMatchesCaptumForAnyBatchSize() throws {
-        let classifier = try loadNarrowResNet()
-        let input = try NumpyFile.read(from: try fixturePath("input.npy")).reshaped([3, 64, 64])
-        let target = 8     // the manifest's models.resnet18.target (the predicted class)
-        classifier.prepareForExplanation()
-        XCTAssertEqual(classifier.forward(input.reshaped([1, 3, 64, 64])).argmax, target)
-        let expected = try NumpyFile.read(from: try fixturePath("resnet18-ig-gl50.npy"))
-        let scale = expected.data.map { abs($0) }.max() ?? 1
-        for batchSize in [7, 32] {
-            let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
-                                                 target: .logit(target), steps: 50, method: .gaussLegendre, batchSize: batchSize)
-            XCTAssertEqual(result.attributions.count, expected.count)
-            let gap = zip(result.attributions.data, expected.data).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(gap, 1e-4 * scale + 1e-6, "batch size \(batchSize): max |ΔIG| \(gap), max |IG| \(scale)")
+        try forEachArithmeticVariant { _ in
+            let classifier = try loadNarrowResNet()
+            let input = try NumpyFile.read(from: try fixturePath("input.npy")).reshaped([3, 64, 64])
+            let target = 8     // the manifest's models.resnet18.target (the predicted class)
+            classifier.prepareForExplanation()
+            XCTAssertEqual(classifier.forward(input.reshaped([1, 3, 64, 64])).argmax, target)
+            let expected = try NumpyFile.read(from: try fixturePath("resnet18-ig-gl50.npy"))
+            let scale = expected.data.map { abs($0) }.max() ?? 1
+            for batchSize in [7, 32] {
+                let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
+                                                     target: .logit(target), steps: 50, method: .gaussLegendre, batchSize: batchSize)
+                XCTAssertEqual(result.attributions.count, expected.count)
+                let gap = zip(result.attributions.data, expected.data).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThanOrEqual(gap, 1e-4 * scale + 1e-6, "batch size \(batchSize): max |ΔIG| \(gap), max |IG| \(scale)")
+            }
         }
     }
 }

@@ -83,27 +83,29 @@ final class ResNetLRPParityTests: XCTestCase {
 
     func totalMagnitude(_ tensor: Tensor) -> Double { tensor.data.reduce(0) { $0 + Double(abs($1)) } }
 
-    func testResNet18MatchesZennit() throws { try checkParity("resnet18") }
-    func testResNet34MatchesZennit() throws { try checkParity("resnet34") }
-    func testResNet50MatchesZennit() throws { try checkParity("resnet50") }
+    func testResNet18MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet18") } }
+    func testResNet34MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet34") } }
+    func testResNet50MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet50") } }
 
     /// What `tutor explain --method lrp-epsilon --batchnorm-merge zennit` calls: the whole
     /// layerwiseRelevance with Zennit's merge gives Zennit's relevance; the exact merge differs by
     /// more than rounding on ResNet-50 (many BatchNorms, each dividing by √(1 + eps) in Zennit).
     func testLayerwiseRelevanceWithZennitsMergeMatchesZennitOnResNet50() throws {
-        let manifest = try manifest()
-        let target = try XCTUnwrap(manifest.models["resnet50"]).target
-        let entry = try XCTUnwrap(manifest.files.first { $0.kind == "lrp relevance" && $0.model == "resnet50" })
-        let classifier = try PretrainedResNet.load(from: try fixture("resnet50-narrow.pth"), imageSize: 64)
-        let input = try NumpyFile.read(from: try fixture("input.npy")).slice(0)         // [3, 64, 64]
-        let expected = try NumpyFile.read(from: try fixture(entry.file)).slice(0)        // [3, 64, 64]
-        let largest = max(abs(expected.max), abs(expected.min))
-        let ruleMap = LRPRuleMap.zennitEpsilon(try XCTUnwrap(entry.epsilon))
-        let zennitMerge = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap,
-                                                 leavingNeutralBatchNorm: true)
-        XCTAssertLessThanOrEqual(zennitMerge.relevance.maxAbsDifference(expected), 1e-4 * largest)
-        let exactMerge = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap)
-        XCTAssertGreaterThan(exactMerge.relevance.maxAbsDifference(expected), 1e-4 * largest)
+        try forEachArithmeticVariant { _ in
+            let manifest = try manifest()
+            let target = try XCTUnwrap(manifest.models["resnet50"]).target
+            let entry = try XCTUnwrap(manifest.files.first { $0.kind == "lrp relevance" && $0.model == "resnet50" })
+            let classifier = try PretrainedResNet.load(from: try fixture("resnet50-narrow.pth"), imageSize: 64)
+            let input = try NumpyFile.read(from: try fixture("input.npy")).slice(0)         // [3, 64, 64]
+            let expected = try NumpyFile.read(from: try fixture(entry.file)).slice(0)        // [3, 64, 64]
+            let largest = max(abs(expected.max), abs(expected.min))
+            let ruleMap = LRPRuleMap.zennitEpsilon(try XCTUnwrap(entry.epsilon))
+            let zennitMerge = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap,
+                                                     leavingNeutralBatchNorm: true)
+            XCTAssertLessThanOrEqual(zennitMerge.relevance.maxAbsDifference(expected), 1e-4 * largest)
+            let exactMerge = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap)
+            XCTAssertGreaterThan(exactMerge.relevance.maxAbsDifference(expected), 1e-4 * largest)
+        }
     }
 
     /// The article's shortcuts are options of the rule map: BatchNorm hands R on unchanged, and a

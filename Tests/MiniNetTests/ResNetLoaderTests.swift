@@ -49,49 +49,57 @@ final class ResNetLoaderTests: XCTestCase {
     }
 
     func testLogitsMatchPyTorchInEveryFormat() throws {
-        let input = try input().reshaped([1, 3, 64, 64])
-        for variant in Self.variants {
-            let expected = try array("\(variant.rawValue)-logits.npy")
-            for suffix in ["narrow.pth", "narrow-legacy.pth", "narrow.safetensors"] {
-                let classifier = try load("\(variant.rawValue)-\(suffix)", variant)
-                assertClose(classifier.forward(input).data, expected.data, "\(variant.rawValue)-\(suffix) logits")
+        try forEachArithmeticVariant { _ in
+            let input = try input().reshaped([1, 3, 64, 64])
+            for variant in Self.variants {
+                let expected = try array("\(variant.rawValue)-logits.npy")
+                for suffix in ["narrow.pth", "narrow-legacy.pth", "narrow.safetensors"] {
+                    let classifier = try load("\(variant.rawValue)-\(suffix)", variant)
+                    assertClose(classifier.forward(input).data, expected.data, "\(variant.rawValue)-\(suffix) logits")
+                }
             }
         }
     }
 
     func testHalfPrecisionSafetensors() throws {
-        let classifier = try load("resnet18-narrow-f16.safetensors", .resnet18)
-        let logits = classifier.forward(try input().reshaped([1, 3, 64, 64]))
-        assertClose(logits.data, try array("resnet18-f16-logits.npy").data, "float16 logits")
+        try forEachArithmeticVariant { _ in
+            let classifier = try load("resnet18-narrow-f16.safetensors", .resnet18)
+            let logits = classifier.forward(try input().reshaped([1, 3, 64, 64]))
+            assertClose(logits.data, try array("resnet18-f16-logits.npy").data, "float16 logits")
+        }
     }
 
     func testGradCAMAndAblationCAMMatchPyTorchGradCAM() throws {
-        let input = try input()
-        for variant in Self.variants {
-            let classifier = try load("\(variant.rawValue)-narrow.pth")
-            let layer = "layer4.\(variant.blocks[3] - 1)"
-            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
-            let target = logits.indices.max { logits[$0] < logits[$1] }!
-            for (method, file) in [(GradCAM(classifier: classifier) as ClassActivationMapMethod, "gradcam"),
-                                   (AblationCAM(classifier: classifier), "ablationcam")] {
-                let result = try method.explain(input: input, layer: layer, target: .logit(target))
-                let label = "\(variant.rawValue) \(file)"
-                assertClose(result.weights, try array("\(variant.rawValue)-\(file)-weights.npy").data, label + " weights")
-                assertClose(result.map.data, try array("\(variant.rawValue)-\(file)-map.npy").data, label + " map")
+        try forEachArithmeticVariant { _ in
+            let input = try input()
+            for variant in Self.variants {
+                let classifier = try load("\(variant.rawValue)-narrow.pth")
+                let layer = "layer4.\(variant.blocks[3] - 1)"
+                let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+                let target = logits.indices.max { logits[$0] < logits[$1] }!
+                for (method, file) in [(GradCAM(classifier: classifier) as ClassActivationMapMethod, "gradcam"),
+                                       (AblationCAM(classifier: classifier), "ablationcam")] {
+                    let result = try method.explain(input: input, layer: layer, target: .logit(target))
+                    let label = "\(variant.rawValue) \(file)"
+                    assertClose(result.weights, try array("\(variant.rawValue)-\(file)-weights.npy").data, label + " weights")
+                    assertClose(result.map.data, try array("\(variant.rawValue)-\(file)-map.npy").data, label + " map")
+                }
             }
         }
     }
 
     func testIntegratedGradientsMatchCaptum() throws {
-        let input = try input()
-        let classifier = try load("resnet18-narrow.safetensors")
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
-        let target = logits.indices.max { logits[$0] < logits[$1] }!
-        for (file, method, steps) in [("resnet18-ig-gl50.npy", IntegrationMethod.gaussLegendre, 50),
-                                      ("resnet18-ig-trap200.npy", .riemannTrapezoid, 200)] {
-            let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
-                                                 target: .logit(target), steps: steps, method: method)
-            assertClose(result.attributions.data, try array(file).data, file)
+        try forEachArithmeticVariant { _ in
+            let input = try input()
+            let classifier = try load("resnet18-narrow.safetensors")
+            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+            let target = logits.indices.max { logits[$0] < logits[$1] }!
+            for (file, method, steps) in [("resnet18-ig-gl50.npy", IntegrationMethod.gaussLegendre, 50),
+                                          ("resnet18-ig-trap200.npy", .riemannTrapezoid, 200)] {
+                let result = try integratedGradients(classifier: classifier, input: input, baseline: Tensor(zeros: input.shape),
+                                                     target: .logit(target), steps: steps, method: method)
+                assertClose(result.attributions.data, try array(file).data, file)
+            }
         }
     }
 
