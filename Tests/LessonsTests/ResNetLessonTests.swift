@@ -26,7 +26,7 @@ final class ResNetLessonTests: XCTestCase {
                 XCTAssertEqual(context.defaultCAMLayer(for: context.classifier), file.hasPrefix("resnet18") ? "layer4.1" : "layer4.2")
                 for lesson in LessonCatalog.all {
                     let notebook = try lesson.build(context)
-                    let failed = notebook.checks.filter { !$0.ok }.map(\.name)
+                    let failed = notebook.checks.filter { !$0.ok }.map { "\($0.name): residual \($0.residual) > tolerance \($0.tolerance)" }
                     XCTAssertTrue(failed.isEmpty, "\(file) \(lesson.id): failed checks \(failed)")
                     XCTAssertFalse(notebook.checks.isEmpty, "\(file) \(lesson.id) has no checks")
                 }
