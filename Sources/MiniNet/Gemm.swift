@@ -1,24 +1,44 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Matrix products for the layers: C = α·op(A)·op(B) + β·C, all row-major.
 ///
 /// op(A) is [M, K], op(B) is [K, N], C is [M, N]; `transposeA` means A is stored as [K, M]
-/// (likewise B as [N, K]). The work goes to OpenBLAS's `cblas_sgemm`; `referenceGemm` below
-/// is the same product as three plain loops, kept for tests and for reading. A large product is
-/// cut into one block of C per thread.
+/// (likewise B as [N, K]). The work goes to OpenBLAS's `cblas_sgemm`, or under
+/// `ArithmeticVariant.referenceGemm` to MiniNet's own plain loops; `referenceMultiply` below is
+/// the same product accumulated in Double, kept for tests.
+///
+/// A large product is cut into blocks of C, and the threads take the blocks. OpenBLAS rounds a
+/// block's edges differently from its inside (leftover rows and columns go to other kernels),
+/// so the cut depends on the shape (M, N, K) alone, never on the number of threads: then every
+/// entry of C is summed the same way on 1 thread or on 16, and the result is bit-identical.
+/// The cut never splits K, so no sum is shared between threads.
 public enum Gemm {
-    /// Limits the products to the given number of threads (PyTorch's `torch.set_num_threads`).
+    /// Limits the products to the given number of threads (PyTorch's `torch.set_num_threads`),
+    /// between 1 and `threadLimit`.
     public static func setThreads(_ count: Int) {
-        maximumThreads = max(1, count)
+        maximumThreads = Swift.min(Swift.max(1, count), threadLimit)
     }
 
-    /// The most threads a large product may use (2 by default, the machine's cores).
-    nonisolated(unsafe) static var maximumThreads = 2
+    /// The most threads `setThreads` accepts.
+    public static let threadLimit = 256
 
-    /// Products below this many multiply-adds run on one thread: for the small matrices of a
+    /// The most threads a large product may use: every core of the machine by default.
+    public private(set) nonisolated(unsafe) static var maximumThreads = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Products below this many multiply-adds stay in one block: for the small matrices of a
     /// 32×32 network, handing half to a second thread costs more than it saves.
     static let threadingThreshold = 1 << 24
+
+    /// A larger product is cut into blocks of about this many multiply-adds (a millisecond or
+    /// so of one core), enough blocks for the threads of a large machine to share evenly.
+    static let blockWork = 1 << 22
+
+    /// Blocks are at least this many rows or columns wide, multiples of 16 (whole cache lines,
+    /// whole register blocks): every block packs all of A or B again, which is cheap only next
+    /// to a wide enough block.
+    static let smallestBlock = 64
 
     /// Set while `concurrently` runs: every product then stays on the thread that calls it.
     nonisolated(unsafe) private static var runningConcurrently = false
@@ -28,16 +48,31 @@ public enum Gemm {
     /// from the threads of `concurrently`.)
     private static let singleThreadedOpenBLAS: Void = openblas_set_num_threads(1)
 
-    /// Runs body(0), …, body(count − 1) on up to `maximumThreads` threads at once; products
-    /// inside stay on the thread that calls them.
+    /// Runs body(0), …, body(count − 1) on at most `maximumThreads` threads: worker w of T takes
+    /// w, w + T, w + 2T, …. Products inside stay on the thread that calls them.
     public static func concurrently(_ count: Int, _ body: (Int) -> Void) {
-        if maximumThreads <= 1 || count <= 1 || runningConcurrently {
+        let workers = Swift.min(maximumThreads, count)
+        if workers <= 1 || runningConcurrently {
             for index in 0..<count { body(index) }
             return
         }
         runningConcurrently = true
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-        runningConcurrently = false
+        defer { runningConcurrently = false }
+        // concurrentPerform alone would start one worker per core, whatever maximumThreads says.
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: count, by: workers) { body(index) }
+        }
+    }
+
+    /// How a product of this shape is cut: along the columns of C or its rows, in pieces of
+    /// `piece` (the last may be shorter). Depends on m, n and k only.
+    static func blocks(m: Int, n: Int, k: Int) -> (splitsColumns: Bool, piece: Int, count: Int) {
+        let splitsColumns = n >= m
+        let length = splitsColumns ? n : m
+        guard m * n * k >= threadingThreshold else { return (splitsColumns, length, 1) }
+        let wanted = (m * n * k + blockWork - 1) / blockWork
+        let piece = Swift.max(smallestBlock, ((length + wanted - 1) / wanted + 15) / 16 * 16)
+        return (splitsColumns, piece, (length + piece - 1) / piece)
     }
 
     public static func multiply(
@@ -53,34 +88,72 @@ public enum Gemm {
             return
         }
         _ = singleThreadedOpenBLAS
+        let usesPlainLoops = ArithmeticVariant.current == .referenceGemm
         let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
         /// C[rows, columns] of the product, with the leading dimensions of the whole matrices.
         func block(rows: Range<Int>, columns: Range<Int>) {
             let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * k
             let bStart = transposeB ? b + columns.lowerBound * k : b + columns.lowerBound
+            let cStart = c + rows.lowerBound * n + columns.lowerBound
+            if usesPlainLoops {
+                plainLoopProduct(aStart, transposeA: transposeA, lda: lda, bStart, transposeB: transposeB, ldb: ldb,
+                                 into: cStart, ldc: n, m: rows.count, n: columns.count, k: k, alpha: alpha, beta: beta)
+                return
+            }
             cblas_sgemm(
                 CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 Int32(rows.count), Int32(columns.count), Int32(k), alpha,
                 aStart, Int32(lda), bStart, Int32(ldb),
-                beta, c + rows.lowerBound * n + columns.lowerBound, Int32(n)
+                beta, cStart, Int32(n)
             )
         }
-        let shares = m * n * k < threadingThreshold || runningConcurrently ? 1 : maximumThreads
-        if shares == 1 {
-            block(rows: 0..<m, columns: 0..<n)
-            return
-        }
-        // The longer side of C is cut into one piece per thread, at multiples of 16 (whole cache
-        // lines, whole register blocks).
-        let splitsColumns = n >= m
+        let (splitsColumns, piece, count) = blocks(m: m, n: n, k: k)
         let length = splitsColumns ? n : m
-        let piece = ((length + shares - 1) / shares + 15) / 16 * 16
-        let pieces = (length + piece - 1) / piece
-        concurrently(pieces) { index in
+        concurrently(count) { index in
             let part = (index * piece)..<Swift.min(length, (index + 1) * piece)
             if splitsColumns { block(rows: 0..<m, columns: part) } else { block(rows: part, columns: 0..<n) }
+        }
+    }
+
+    /// MiniNet's own product, C = α·op(A)·op(B) + β·C with leading dimensions lda, ldb, ldc as
+    /// in BLAS: every entry summed in Float in the natural order p = 0, 1, …, K − 1, where
+    /// OpenBLAS keeps several partial sums in vector registers and adds them at the end. The
+    /// loops run i, p, j, so that the innermost one walks a row of op(B) and a row of sums
+    /// side by side (vector code), while each sum still takes its terms in the order of p.
+    /// That loop moves two pointers instead of counting j: in a debug build (the tests) it runs
+    /// three times faster so.
+    static func plainLoopProduct(
+        _ a: UnsafePointer<Float>, transposeA: Bool, lda: Int,
+        _ b: UnsafePointer<Float>, transposeB: Bool, ldb: Int,
+        into c: UnsafeMutablePointer<Float>, ldc: Int,
+        m: Int, n: Int, k: Int, alpha: Float, beta: Float
+    ) {
+        // Row p of op(B) starts at rowsOfB + p·rowStride; a B stored as [N, K] is first copied
+        // out transposed, so that every row is contiguous.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let copy = transposeB ? UnsafeMutablePointer<Float>.allocate(capacity: k * n) : nil
+        defer { sums.deallocate(); copy?.deallocate() }
+        if let copy {
+            for p in 0..<k { for j in 0..<n { copy[p * n + j] = b[j * ldb + p] } }
+        }
+        let (rowsOfB, rowStride) = copy.map { (UnsafePointer($0), n) } ?? (b, ldb)
+        let end = sums + n
+        for i in 0..<m {
+            sums.update(repeating: 0, count: n)
+            for p in 0..<k {
+                let aValue = transposeA ? a[p * lda + i] : a[i * lda + p]
+                var (sum, entry) = (sums, rowsOfB + p * rowStride)
+                while sum < end {
+                    sum.pointee += aValue * entry.pointee
+                    sum += 1
+                    entry += 1
+                }
+            }
+            let cRow = c + i * ldc
+            // β = 0 means C is not read, as in BLAS (it may hold anything).
+            for j in 0..<n { cRow[j] = beta == 0 ? alpha * sums[j] : alpha * sums[j] + beta * cRow[j] }
         }
     }
 

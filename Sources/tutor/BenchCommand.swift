@@ -50,8 +50,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("ig-batch"), help: "How many Integrated Gradients steps go through the network in one batch.")
     var igBatch = 8
 
-    @Option(help: "The most threads OpenBLAS may use for a matrix product.")
-    var threads = 2
+    @Option(help: "The most threads for the matrix products (default: TUTOR_THREADS, or else every core).")
+    var threads: Int?
 
     @Option(help: "Chooses the random weights and the random picture.")
     var seed: UInt64 = 0
@@ -90,8 +90,8 @@ struct BenchCommand: ParsableCommand {
         guard igBatch >= 1 && igBatch <= 4096 else {
             throw ValidationError("--ig-batch must be between 1 and 4096 (it is \(igBatch)); for example --ig-batch 8.")
         }
-        guard threads >= 1 && threads <= 256 else {
-            throw ValidationError("--threads must be between 1 and 256 (it is \(threads)); for example --threads 2.")
+        if let threads, !(1...Gemm.threadLimit).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Gemm.threadLimit) (it is \(threads)); for example --threads 2.")
         }
         guard imageSize >= 32 && imageSize <= 1024 else {
             throw ValidationError("--image-size must be between 32 and 1024 pixels (it is \(imageSize)); for example --image-size 224.")
@@ -122,7 +122,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        Gemm.setThreads(threads)
+        if let threads { Gemm.setThreads(threads) }
+        let threads = Gemm.maximumThreads
         // The input first: a wrong file is reported before the network takes time to build.
         let input = try loadInput()                                             // [3, H, W]
         let (classifier, weightsDescription) = try loadClassifier()

@@ -10,6 +10,11 @@ struct Tutor: ParsableCommand {
         discussion: """
         Start with `tutor train` to train the small network (or use the one shipped in models/), \
         then `tutor predict` to classify a picture, and `tutor homework list` for exercises.
+
+        Environment: TUTOR_THREADS=N limits the matrix products to N threads (default: every \
+        core; the results are the same for any N). TUTOR_GEMM=reference runs MiniNet's own \
+        plain-loop products instead of OpenBLAS, and TUTOR_WINOGRAD=off computes every \
+        convolution through im2col: both change the rounding, to show how large it is.
         """,
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
@@ -22,6 +27,7 @@ struct Tutor: ParsableCommand {
     static func main() {
         MiniNet.configureAllocator()
         do {
+            try RunSettings.apply()
             var command = try parseAsRoot()
             try command.run()
         } catch {

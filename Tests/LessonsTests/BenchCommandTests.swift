@@ -4,7 +4,9 @@ import XCTest
 /// `tutor bench`, run as a person would, on a small input so that it takes seconds in debug.
 extension CommandLineTests {
     func testBenchPrintsThePeersJSONStructure() throws {
-        let result = try run(["bench", "--model", "resnet18", "--ig-steps", "2", "--repeats", "1", "--image-size", "32", "--width-divisor", "8", "--json"])
+        // --threads overrides TUTOR_THREADS.
+        let result = try run(["bench", "--model", "resnet18", "--ig-steps", "2", "--repeats", "1", "--image-size", "32", "--width-divisor", "8",
+                              "--threads", "2", "--json"], environment: ["TUTOR_THREADS": "3"])
         XCTAssertEqual(result.status, 0, result.errors)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         XCTAssertEqual(object["model"] as? String, "resnet18")

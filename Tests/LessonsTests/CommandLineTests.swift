@@ -16,11 +16,12 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
-    /// (exit status, standard output, standard error)
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    /// (exit status, standard output, standard error); `environment` adds to the test's own.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         process.currentDirectoryURL = Self.repositoryRoot
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
@@ -39,8 +40,9 @@ final class CommandLineTests: XCTestCase {
         return folder
     }
 
-    func assertOneLineFailure(_ arguments: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
+    func assertOneLineFailure(_ arguments: [String], environment: [String: String] = [:], mentions needle: String,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments, environment: environment)
         XCTAssertNotEqual(result.status, 0, "exit status for \(arguments)", file: file, line: line)
         let lines = result.errors.split(separator: "\n", omittingEmptySubsequences: true)
         XCTAssertEqual(lines.count, 1, "stderr for \(arguments): \(result.errors)", file: file, line: line)

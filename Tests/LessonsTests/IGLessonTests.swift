@@ -22,9 +22,11 @@ final class IGLessonTests: XCTestCase {
     }
 
     func testDefaultContextPassesAllChecks() throws {
-        let notebook = try IGLesson.build(try context())
-        assertAllChecksPass(notebook, "default")
-        XCTAssertEqual(notebook.checks.count, IntegrationMethod.allCases.count + 1 + 3)
+        try forEachArithmeticVariant { _ in
+            let notebook = try IGLesson.build(try context())
+            assertAllChecksPass(notebook, "default")
+            XCTAssertEqual(notebook.checks.count, IntegrationMethod.allCases.count + 1 + 3)
+        }
     }
 
     func testSeedsPassAllChecks() throws {

@@ -20,11 +20,13 @@ final class IntroCAMGradCAMLessonTests: XCTestCase {
     }
 
     func testDefaultContextPassesAllChecks() throws {
-        let context = LessonContext(classifier: try Self.model("mininet"), biasFreeClassifier: try Self.model("mininet-nobias"))
-        for lesson in Self.lessons {
-            let notebook = try lesson.build(context)
-            XCTAssertFalse(notebook.checks.isEmpty, lesson.id)
-            XCTAssertTrue(notebook.allChecksPass, "\(lesson.id):\n\(failures(notebook))")
+        try forEachArithmeticVariant { _ in
+            let context = LessonContext(classifier: try Self.model("mininet"), biasFreeClassifier: try Self.model("mininet-nobias"))
+            for lesson in Self.lessons {
+                let notebook = try lesson.build(context)
+                XCTAssertFalse(notebook.checks.isEmpty, lesson.id)
+                XCTAssertTrue(notebook.allChecksPass, "\(lesson.id):\n\(failures(notebook))")
+            }
         }
     }
 
@@ -42,11 +44,13 @@ final class IntroCAMGradCAMLessonTests: XCTestCase {
     }
 
     func testBiasFreeModelPassesAllChecks() throws {
-        let classifier = try Self.model("mininet-nobias")
-        for lesson in Self.lessons {
-            for seed in UInt64(0)..<4 {
-                let notebook = try lesson.build(LessonContext(classifier: classifier, seed: seed))
-                XCTAssertTrue(notebook.allChecksPass, "\(lesson.id) (no bias) seed \(seed):\n\(failures(notebook))")
+        try forEachArithmeticVariant { _ in
+            let classifier = try Self.model("mininet-nobias")
+            for lesson in Self.lessons {
+                for seed in UInt64(0)..<4 {
+                    let notebook = try lesson.build(LessonContext(classifier: classifier, seed: seed))
+                    XCTAssertTrue(notebook.allChecksPass, "\(lesson.id) (no bias) seed \(seed):\n\(failures(notebook))")
+                }
             }
         }
     }

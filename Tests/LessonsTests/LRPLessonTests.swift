@@ -23,10 +23,12 @@ final class LRPLessonTests: XCTestCase {
     }
 
     func testDefaultContextPassesAllChecks() throws {
-        let notebook = try LRPLesson.build(try context())
-        assertAllChecksPass(notebook, "default")
-        XCTAssertEqual(notebook.checks.count, 6)
-        XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6])
+        try forEachArithmeticVariant { _ in
+            let notebook = try LRPLesson.build(try context())
+            assertAllChecksPass(notebook, "default")
+            XCTAssertEqual(notebook.checks.count, 6)
+            XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6])
+        }
     }
 
     func testSeedsAndClassesPassAllChecks() throws {
@@ -42,11 +44,13 @@ final class LRPLessonTests: XCTestCase {
     }
 
     func testWithoutBiasFreeModelStillBuilds() throws {
-        var variant = try context()
-        variant.biasFreeClassifier = nil
-        let notebook = try LRPLesson.build(variant)
-        assertAllChecksPass(notebook, "no bias-free model")
-        XCTAssertEqual(notebook.checks.count, 3)
+        try forEachArithmeticVariant { _ in
+            var variant = try context()
+            variant.biasFreeClassifier = nil
+            let notebook = try LRPLesson.build(variant)
+            assertAllChecksPass(notebook, "no bias-free model")
+            XCTAssertEqual(notebook.checks.count, 3)
+        }
     }
 
     func testBadClassOrLayerThrows() throws {

@@ -78,11 +78,13 @@ final class CAMParityTests: XCTestCase {
     }
 
     func testLogitsMatchPyTorch() throws {
-        let classifier = try classifier()
-        for shape in Self.shapes {
-            let fixture = try fixture(shape)
-            let logits = classifier.forward(fixture.input.tensor.reshaped([1] + fixture.input.shape))
-            assertClose(logits.data, fixture.logits, "\(shape): logits")
+        try forEachArithmeticVariant { _ in
+            let classifier = try classifier()
+            for shape in Self.shapes {
+                let fixture = try fixture(shape)
+                let logits = classifier.forward(fixture.input.tensor.reshaped([1] + fixture.input.shape))
+                assertClose(logits.data, fixture.logits, "\(shape): logits")
+            }
         }
     }
 
@@ -97,25 +99,27 @@ final class CAMParityTests: XCTestCase {
     }
 
     func testGradCAMAndAblationCAMMatchPyTorchGradCAM() throws {
-        let classifier = try classifier()
-        var compared = 0
-        for shape in Self.shapes {
-            let fixture = try fixture(shape)
-            for expected in fixture.results {
-                let method: ClassActivationMapMethod
-                switch expected.method {
-                case "GradCAM": method = GradCAM(classifier: classifier)
-                case "AblationCAM": method = AblationCAM(classifier: classifier)
-                default: XCTFail("unknown method \(expected.method)"); continue
+        try forEachArithmeticVariant { _ in
+            let classifier = try classifier()
+            var compared = 0
+            for shape in Self.shapes {
+                let fixture = try fixture(shape)
+                for expected in fixture.results {
+                    let method: ClassActivationMapMethod
+                    switch expected.method {
+                    case "GradCAM": method = GradCAM(classifier: classifier)
+                    case "AblationCAM": method = AblationCAM(classifier: classifier)
+                    default: XCTFail("unknown method \(expected.method)"); continue
+                    }
+                    let result = try method.explain(input: fixture.input.tensor, layer: expected.layer, target: .logit(expected.class))
+                    let label = "\(shape) \(expected.method) \(expected.layer) class \(expected.class)"
+                    assertClose(result.weights, expected.weights, label + " weights")
+                    XCTAssertEqual(result.map.shape, expected.map.shape, label + " map shape")
+                    assertClose(result.map.data, expected.map.data, label + " map")
+                    compared += 1
                 }
-                let result = try method.explain(input: fixture.input.tensor, layer: expected.layer, target: .logit(expected.class))
-                let label = "\(shape) \(expected.method) \(expected.layer) class \(expected.class)"
-                assertClose(result.weights, expected.weights, label + " weights")
-                XCTAssertEqual(result.map.shape, expected.map.shape, label + " map shape")
-                assertClose(result.map.data, expected.map.data, label + " map")
-                compared += 1
             }
+            XCTAssertEqual(compared, Self.shapes.count * 9, "3 configurations × 3 classes per picture")
         }
-        XCTAssertEqual(compared, Self.shapes.count * 9, "3 configurations × 3 classes per picture")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import MiniNet
 
@@ -106,43 +107,110 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    /// Thread count must not change the result beyond rounding.
-    func testThreadCountDoesNotChangeTheResult() {
-        Gemm.setThreads(1)
-        compare(m: 70, n: 80, k: 90, transposeA: true, transposeB: false, alpha: 1, beta: 0, seed: 55)
-        Gemm.setThreads(2)
-        compare(m: 70, n: 80, k: 90, transposeA: true, transposeB: false, alpha: 1, beta: 0, seed: 55)
+    /// Runs body with the products limited to `threads`, then restores the limit in use.
+    static func withThreads<Result>(_ threads: Int, _ body: () throws -> Result) rethrows -> Result {
+        let previous = Gemm.maximumThreads
+        Gemm.setThreads(threads)
+        defer { Gemm.setThreads(previous) }
+        return try body()
     }
 
-    /// Products above the threading threshold are cut into blocks of rows or of columns; each
-    /// transpose and both cuts give what one thread gives, β = 1 accumulation included.
-    func testBlocksOnTwoThreadsEqualOneThread() {
-        for (m, n, k) in [(300, 250, 250), (130, 520, 250)] {
-            XCTAssertGreaterThanOrEqual(m * n * k, Gemm.threadingThreshold)
-            for transposeA in [false, true] {
-                for transposeB in [false, true] {
-                    let a = GradientCheck.uniform([m * k], seed: 1).data
-                    let b = GradientCheck.uniform([k * n], seed: 2).data
-                    let start = GradientCheck.uniform([m * n], seed: 3).data
-                    func product(threads: Int) -> [Float] {
-                        Gemm.setThreads(threads)
-                        defer { Gemm.setThreads(2) }
-                        var c = start
-                        a.withUnsafeBufferPointer { a in
-                            b.withUnsafeBufferPointer { b in
-                                c.withUnsafeMutableBufferPointer { c in
-                                    Gemm.multiply(a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
-                                                  into: c.baseAddress!, m: m, n: n, k: k, alpha: 0.5, beta: 1)
-                                }
-                            }
-                        }
-                        return c
+    /// Seeded A [m·k], B [k·n] and starting C [m·n].
+    private func matrices(m: Int, n: Int, k: Int) -> (a: [Float], b: [Float], c: [Float]) {
+        (GradientCheck.uniform([m * k], seed: 1).data, GradientCheck.uniform([k * n], seed: 2).data,
+         GradientCheck.uniform([m * n], seed: 3).data)
+    }
+
+    /// C = 0.5·op(A)·op(B) + C on `threads` threads.
+    private func product(_ matrices: (a: [Float], b: [Float], c: [Float]), m: Int, n: Int, k: Int,
+                         transposeA: Bool = false, transposeB: Bool = false, threads: Int) -> [Float] {
+        var c = matrices.c
+        Self.withThreads(threads) {
+            matrices.a.withUnsafeBufferPointer { a in
+                matrices.b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        Gemm.multiply(a.baseAddress!, transposeA: transposeA, b.baseAddress!, transposeB: transposeB,
+                                      into: c.baseAddress!, m: m, n: n, k: k, alpha: 0.5, beta: 1)
                     }
-                    let (one, two) = (product(threads: 1), product(threads: 2))
-                    let difference = zip(one, two).map { abs($0 - $1) }.max() ?? 0
-                    XCTAssertLessThan(difference, 1e-4, "\(m)×\(n)×\(k), transposeA \(transposeA), transposeB \(transposeB)")
                 }
             }
+        }
+        return c
+    }
+
+    /// The blocks of a product depend on its shape only, so any number of threads gives the
+    /// same bits: cut along rows or columns, every transpose, sizes that leave a short last block.
+    func testLargeProductsAreBitIdenticalOnAnyThreadCount() {
+        let shapes = [(300, 250, 250), (130, 520, 250), (1000, 70, 300), (33, 4099, 129), (64, 3136, 576)]
+        for (index, (m, n, k)) in shapes.enumerated() {
+            XCTAssertGreaterThan(Gemm.blocks(m: m, n: n, k: k).count, 2, "\(m)×\(n)×\(k) is cut into several blocks")
+            let inputs = matrices(m: m, n: n, k: k)
+            // Every transpose on the first two shapes, the plain product on the others.
+            let transposes = index < 2 ? [(false, false), (false, true), (true, false), (true, true)] : [(false, false)]
+            for (transposeA, transposeB) in transposes {
+                let one = product(inputs, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, threads: 1)
+                for threads in [2, 3, 16] {
+                    let many = product(inputs, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, threads: threads)
+                    XCTAssertTrue(one.withUnsafeBytes { one in many.withUnsafeBytes { one.elementsEqual($0) } },
+                                  "\(m)×\(n)×\(k), transposeA \(transposeA), transposeB \(transposeB): \(threads) threads against 1")
+                }
+            }
+        }
+    }
+
+    /// A product started from inside `concurrently` (as Winograd's 16 products are) runs its
+    /// blocks on the calling thread: the same blocks, the same bits.
+    func testAProductInsideConcurrentlyGivesTheSameBits() {
+        let (m, n, k) = (130, 520, 250)
+        let inputs = matrices(m: m, n: n, k: k)
+        let alone = product(inputs, m: m, n: n, k: k, threads: 3)
+        var inside: [[Float]] = Array(repeating: [], count: 4)
+        let lock = NSLock()
+        Self.withThreads(3) {
+            Gemm.concurrently(4) { index in
+                let result = self.product(inputs, m: m, n: n, k: k, threads: 3)
+                lock.lock(); inside[index] = result; lock.unlock()
+            }
+        }
+        for result in inside {
+            XCTAssertTrue(alone.elementsEqual(result) { $0.bitPattern == $1.bitPattern })
+        }
+    }
+
+    /// `concurrently` never runs more bodies at once than the thread limit, however many it has.
+    func testConcurrentlyStaysWithinTheThreadLimit() {
+        let lock = NSLock()
+        for threads in [1, 2, 3] {
+            var (running, mostAtOnce) = (0, 0)
+            Self.withThreads(threads) {
+                Gemm.concurrently(40) { _ in
+                    lock.lock(); running += 1; mostAtOnce = max(mostAtOnce, running); lock.unlock()
+                    usleep(200)
+                    lock.lock(); running -= 1; lock.unlock()
+                }
+            }
+            XCTAssertLessThanOrEqual(mostAtOnce, threads)
+        }
+    }
+
+    /// MiniNet's plain-loop product (ArithmeticVariant.referenceGemm) against the Double one, and
+    /// on any thread count the same bits.
+    func testPlainLoopProductAgreesWithTheReference() {
+        ArithmeticVariant.with(.referenceGemm) {
+            var seed: UInt64 = 7
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (-0.5, 0.75)] {
+                        compare(m: 13, n: 17, k: 11, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta, seed: seed)
+                        seed += 3
+                    }
+                    let (m, n, k) = (130, 520, 250)
+                    let inputs = matrices(m: m, n: n, k: k)
+                    XCTAssertEqual(product(inputs, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, threads: 1),
+                                   product(inputs, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, threads: 3))
+                }
+            }
+            compare(m: 130, n: 520, k: 250, transposeA: true, transposeB: true, alpha: 0.5, beta: 1, seed: 99)
         }
     }
 }

@@ -40,7 +40,9 @@ final class IGParityTests: XCTestCase {
     /// gradient is then decided by float noise (two-shapes, Gauss–Legendre, is such a case); the
     /// float64 twin measures how far that moves a correct float32 result, where a fixed relative
     /// tolerance could only guess.
-    func testAttributionsMatchCaptum() throws {
+    func testAttributionsMatchCaptum() throws { try forEachArithmeticVariant { _ in try checkAttributionsMatchCaptum() } }
+
+    func checkAttributionsMatchCaptum() throws {
         let classifier = try ImageClassifier.load(from: Self.repositoryRoot + "/models/mininet.safetensors")
         for name in ["circle", "square", "triangle", "two-shapes"] {
             let reference = try fixture(name)

@@ -41,6 +41,6 @@ final class LRPParityTests: XCTestCase {
                                  "\(name): max |Δ| \(difference), max |R| \(largest)", file: file, line: line)
     }
 
-    func testEpsilonOnSquareMatchesZennit() throws { try checkParity("lrp-epsilon-square") }
-    func testEpsilonOnDiscMatchesZennit() throws { try checkParity("lrp-epsilon-disc") }
+    func testEpsilonOnSquareMatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("lrp-epsilon-square") } }
+    func testEpsilonOnDiscMatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("lrp-epsilon-disc") } }
 }

@@ -23,7 +23,9 @@ final class ResNetIGTests: XCTestCase {
         return classifier
     }
 
-    func testIGOnResNetMatchesCaptumForAnyBatchSize() throws {
+    func testIGOnResNetMatchesCaptumForAnyBatchSize() throws { try forEachArithmeticVariant { _ in try checkIGOnResNetMatchesCaptumForAnyBatchSize() } }
+
+    func checkIGOnResNetMatchesCaptumForAnyBatchSize() throws {
         let classifier = try loadNarrowResNet()
         let input = try NumpyFile.read(from: try fixturePath("input.npy")).reshaped([3, 64, 64])
         let target = 8     // the manifest's models.resnet18.target (the predicted class)

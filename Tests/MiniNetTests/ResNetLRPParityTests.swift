@@ -112,14 +112,16 @@ final class ResNetLRPParityTests: XCTestCase {
 
     func totalMagnitude(_ tensor: Tensor) -> Double { tensor.data.reduce(0) { $0 + Double(abs($1)) } }
 
-    func testResNet18MatchesZennit() throws { try checkParity("resnet18") }
-    func testResNet34MatchesZennit() throws { try checkParity("resnet34") }
-    func testResNet50MatchesZennit() throws { try checkParity("resnet50") }
+    func testResNet18MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet18") } }
+    func testResNet34MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet34") } }
+    func testResNet50MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet50") } }
 
     /// What `tutor explain --method lrp-epsilon --batchnorm-merge zennit` calls: the whole
     /// layerwiseRelevance with Zennit's merge gives Zennit's relevance; the exact merge differs by
     /// more than rounding on ResNet-50 (many BatchNorms, each dividing by √(1 + eps) in Zennit).
-    func testLayerwiseRelevanceWithZennitsMergeMatchesZennitOnResNet50() throws {
+    func testLayerwiseRelevanceWithZennitsMergeMatchesZennitOnResNet50() throws { try forEachArithmeticVariant { _ in try checkLayerwiseRelevanceWithZennitsMergeMatchesZennitOnResNet50() } }
+
+    func checkLayerwiseRelevanceWithZennitsMergeMatchesZennitOnResNet50() throws {
         let manifest = try manifest()
         let target = try XCTUnwrap(manifest.models["resnet50"]).target
         let entry = try XCTUnwrap(manifest.files.first { $0.kind == "lrp relevance" && $0.model == "resnet50" })

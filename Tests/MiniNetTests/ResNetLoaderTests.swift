@@ -49,7 +49,9 @@ final class ResNetLoaderTests: XCTestCase {
         }
     }
 
-    func testLogitsMatchPyTorchInEveryFormat() throws {
+    func testLogitsMatchPyTorchInEveryFormat() throws { try forEachArithmeticVariant { _ in try checkLogitsMatchPyTorchInEveryFormat() } }
+
+    func checkLogitsMatchPyTorchInEveryFormat() throws {
         let input = try input().reshaped([1, 3, 64, 64])
         for variant in Self.variants {
             let expected = try array("\(variant.rawValue)-logits.npy")
@@ -60,13 +62,17 @@ final class ResNetLoaderTests: XCTestCase {
         }
     }
 
-    func testHalfPrecisionSafetensors() throws {
+    func testHalfPrecisionSafetensors() throws { try forEachArithmeticVariant { _ in try checkHalfPrecisionSafetensors() } }
+
+    func checkHalfPrecisionSafetensors() throws {
         let classifier = try load("resnet18-narrow-f16.safetensors", .resnet18)
         let logits = classifier.forward(try input().reshaped([1, 3, 64, 64]))
         assertClose(logits.data, try array("resnet18-f16-logits.npy").data, "float16 logits")
     }
 
-    func testGradCAMAndAblationCAMMatchPyTorchGradCAM() throws {
+    func testGradCAMAndAblationCAMMatchPyTorchGradCAM() throws { try forEachArithmeticVariant { _ in try checkGradCAMAndAblationCAMMatchPyTorchGradCAM() } }
+
+    func checkGradCAMAndAblationCAMMatchPyTorchGradCAM() throws {
         let input = try input()
         for variant in Self.variants {
             let classifier = try load("\(variant.rawValue)-narrow.pth")
@@ -83,7 +89,9 @@ final class ResNetLoaderTests: XCTestCase {
         }
     }
 
-    func testIntegratedGradientsMatchCaptum() throws {
+    func testIntegratedGradientsMatchCaptum() throws { try forEachArithmeticVariant { _ in try checkIntegratedGradientsMatchCaptum() } }
+
+    func checkIntegratedGradientsMatchCaptum() throws {
         let input = try input()
         let classifier = try load("resnet18-narrow.safetensors")
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data

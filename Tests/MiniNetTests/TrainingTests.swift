@@ -28,6 +28,25 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(files[0], files[2], "another seed gives other weights")
     }
 
+    /// The products cut their work the same way on any number of threads (see Gemm), so a
+    /// training run does not depend on the machine's cores.
+    func testWeightsAreByteIdenticalOnAnyThreadCount() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("training-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = smallOptions(seed: 3)
+        options.epochs = 1
+        var files: [Int: Data] = [:]
+        for threads in [1, 2, 16] {
+            let (classifier, _) = try GemmTests.withThreads(threads) { try Trainer.train(options: options) }
+            let path = folder.appendingPathComponent("\(threads).safetensors").path
+            try classifier.save(to: path)
+            files[threads] = try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        XCTAssertEqual(files[1], files[2], "1 and 2 threads")
+        XCTAssertEqual(files[1], files[16], "1 and 16 threads")
+    }
+
     func testTrainingLowersTheLoss() throws {
         var options = smallOptions(seed: 1)
         options.epochs = 3

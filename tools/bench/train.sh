@@ -10,7 +10,7 @@ tutor=.build/release/tutor
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 "$tutor" dataset --out "$folder" >/dev/null
-export OPENBLAS_NUM_THREADS=2
+export OPENBLAS_NUM_THREADS=2 TUTOR_THREADS=2
 start=$(date +%s.%N)
 "$tutor" train --epochs "$epochs" --out "$folder/model.safetensors" --json 2>/dev/null > "$folder/tutor.json"
 end=$(date +%s.%N)

@@ -42,8 +42,9 @@ public final class Conv2d: Layer {
     }
     var cache: Cache?
 
-    /// Winograd's transformed kernel U [16, Cout, Cin], and the `weight.version` it was made from.
-    private var winogradKernel: (weightVersion: Int, values: [Float])?
+    /// Winograd's transformed kernel U [16, Cout, Cin], and the `weight.version` and arithmetic
+    /// it was made with (a product makes it, so another arithmetic rounds it differently).
+    private var winogradKernel: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])?
 
     /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
     /// more than they save, so the small network of the lessons keeps im2col.
@@ -51,14 +52,17 @@ public final class Conv2d: Layer {
 
     /// Whether this call goes through Winograd's algorithm rather than im2col.
     private func usesWinograd(batch: Int, height: Int, width: Int) -> Bool {
-        !computesParameterGradients && Winograd.applies(kernelSize: kernelSize, stride: stride, padding: padding)
+        !computesParameterGradients && ArithmeticVariant.current != .noWinograd
+            && Winograd.applies(kernelSize: kernelSize, stride: stride, padding: padding)
             && inputChannels * outputChannels * batch * height * width >= Conv2d.winogradThreshold
     }
 
     private func transformedKernel() -> [Float] {
-        if let kernel = winogradKernel, kernel.weightVersion == weight.version { return kernel.values }
+        if let kernel = winogradKernel, kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
+            return kernel.values
+        }
         let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels)
-        winogradKernel = (weight.version, values)
+        winogradKernel = (weight.version, ArithmeticVariant.current, values)
         return values
     }
 

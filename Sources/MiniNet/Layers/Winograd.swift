@@ -352,6 +352,7 @@ enum Winograd {
     }
 
     /// Runs body(plane) for every plane, the planes split into one contiguous share per thread.
+    /// Each plane is transformed on its own, so how they are shared out changes no result.
     private static func inParallel(over planes: Int, _ body: (Int) -> Void) {
         let shares = Swift.min(Gemm.maximumThreads, planes)
         Gemm.concurrently(shares) { share in
