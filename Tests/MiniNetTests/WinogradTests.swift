@@ -99,8 +99,10 @@ final class WinogradTests: XCTestCase {
             Gemm.referenceMultiply(Array(a[(index * m * k)..<((index + 1) * m * k)]), Array(b[(index * k * n)..<((index + 1) * k * n)]),
                                    into: &expected, m: m, n: n, k: k)
             let got = Array(concurrent[(index * m * n)..<((index + 1) * m * n)])
-            let difference = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(difference, 1e-4, "product \(index)")
+            GemmTests.assertProductsAgree(self, actual: got, expected: expected,
+                                          a: Array(a[(index * m * k)..<((index + 1) * m * k)]), b: Array(b[(index * k * n)..<((index + 1) * k * n)]),
+                                          start: [Float](repeating: 0, count: m * n), m: m, n: n, k: k,
+                                          transposeA: false, transposeB: false, alpha: 1, beta: 0, "product \(index)")
         }
     }
 }
