@@ -7,9 +7,16 @@ import MiniNet
 /// the preprocessed picture images/shapes/<shape>.png, PyTorch's logits, and for every
 /// (method, layer, class) with ClassifierOutputTarget(class) the channel weights
 /// (get_cam_weights) and the raw map ReLU(Σ_k weights_k · A^k) at the layer's resolution.
-/// MiniNet must agree within
+/// The logits and the preprocessed picture are compared within the float32 error model (two
+/// forward passes, `forwardTolerance`; a few roundings of the normalisation). The channel
+/// weights and maps must agree within
 ///
 ///     max |a − b| ≤ 1e-4 · max |b| + 1e-6
+///
+/// the field's standard for matching PyTorch ("match PyTorch to 1e-4 relative"): a map goes through
+/// gradients or ablated forward passes whose float32 conditioning the fixture does not record (no
+/// float64 twin, unlike ConditionedParity), so an error-model bound here would be a guess too.
+/// The 1e-6 floor is for maps whose largest value is near 0.
 final class CAMParityTests: XCTestCase {
     private struct StoredTensor: Decodable {
         var shape: [Int]
@@ -73,7 +80,10 @@ final class CAMParityTests: XCTestCase {
             let image = try RGBImage.read(from: Self.repositoryRoot.appendingPathComponent(fixture.image).path)
             let input = try classifier.preprocess(image)
             XCTAssertEqual(input.shape, fixture.input.shape)
-            assertClose(input.data, fixture.input.data, "\(shape): preprocessed input")
+            // byte/255, − μ, ÷ σ: three float32 roundings of values up to (1 + |μ|)/σ, on each side.
+            let size = Double(zip(classifier.spec.mean, classifier.spec.std).map { (1 + abs($0)) / $1 }.max() ?? 1)
+            let side = Tolerance.sum(count: 3, magnitude: size)
+            assertWithin(input.data, fixture.input.data, side + side, "\(shape): preprocessed input")
         }
     }
 
@@ -83,7 +93,10 @@ final class CAMParityTests: XCTestCase {
             for shape in Self.shapes {
                 let fixture = try fixture(shape)
                 let logits = classifier.forward(fixture.input.tensor.reshaped([1] + fixture.input.shape))
-                assertClose(logits.data, fixture.logits, "\(shape): logits")
+                // Two float32 forward passes of one network, in other orders: each rounds as
+                // `forwardTolerance` says (every logit, BatchNorm unmerged on both sides).
+                let side = classifier.forwardTolerance(input: fixture.input.tensor)
+                assertWithin(logits.data, fixture.logits, side + side, "\(shape): logits")
             }
         }
     }

@@ -6,8 +6,52 @@ import XCTest
 ///
 ///     C = α·op(A)·op(B) + β·C,    op(A) [M, K], op(B) [K, N], C [M, N], all row-major.
 final class GemmTests: XCTestCase {
-    /// Runs both implementations from the same starting C and compares within Float32 rounding:
-    /// each entry sums K products, so its error is bounded by ≈ K·ε·Σ|terms|.
+    /// The float32 error model of one entry of C = α·op(A)·op(B) + β·C, against the reference:
+    ///
+    /// - `Gemm.multiply` adds K products (γ_{K+1} on Σ_p |a_ip b_pj|, any order or blocking, FMA
+    ///   or not), scales by α and adds β·c (2 more roundings on |α|Σ|a b| + |β c|): γ_{K+3};
+    /// - `Gemm.referenceMultiply` adds in Double (error K·2⁻⁵³, below float32's u), then rounds
+    ///   the sum, α·sum, β·c and the addition to float32: γ_4 on the same magnitude.
+    ///
+    /// So |C − C_ref| ≤ 4·(γ_{K+3} + γ_4)·(|α|·Σ_p |a_ip b_pj| + |β c_ij|), entry by entry.
+    static func entryTolerance(k: Int, magnitude: Double, largestTerm: Double) -> Tolerance {
+        .sum(count: k + 3, magnitude: magnitude, largestTerm: largestTerm) + .sum(count: 4, magnitude: magnitude, largestTerm: largestTerm)
+    }
+
+    /// Compares `actual` with `expected` entry by entry, each within its own `entryTolerance`,
+    /// and reports the entry that used most of its tolerance; that entry with its largest product
+    /// left out must fail.
+    static func assertProductsAgree(_ test: XCTestCase, actual: [Float], expected: [Float], a: [Float], b: [Float], start: [Float],
+                                    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
+                                    _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        var worst: (index: Int, used: Double, tolerance: Tolerance, largest: Double) = (0, -1, .exact, 0)
+        for i in 0..<m {
+            for j in 0..<n {
+                var magnitude = Double(abs(beta * start[i * n + j]))
+                var largest = 0.0
+                for p in 0..<k {
+                    let aValue = transposeA ? a[p * m + i] : a[i * k + p]
+                    let bValue = transposeB ? b[j * k + p] : b[p * n + j]
+                    let term = abs(Double(alpha) * Double(aValue) * Double(bValue))
+                    magnitude += term
+                    largest = max(largest, term)
+                }
+                let tolerance = entryTolerance(k: k, magnitude: magnitude, largestTerm: largest)
+                let residual = abs(Double(actual[i * n + j]) - Double(expected[i * n + j]))
+                let used = tolerance.value > 0 ? residual / tolerance.value : (residual == 0 ? 0 : .infinity)
+                if used > worst.used || used.isNaN { worst = (i * n + j, used, tolerance, largest) }
+            }
+        }
+        let check = test.assertWithin(Double(actual[worst.index]), Double(expected[worst.index]), worst.tolerance,
+                                      "\(label), entry \(worst.index)", file: file, line: line)
+        if worst.largest > 0 {
+            test.assertCatches(check, broken: Double(actual[worst.index]) - worst.largest, "\(label): a product left out",
+                               file: file, line: line)
+        }
+    }
+
+    /// Runs both implementations from the same starting C and compares them within the float32
+    /// error model (`entryTolerance`).
     private func compare(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
                          alpha: Float, beta: Float, seed: UInt64,
                          file: StaticString = #filePath, line: UInt = #line) {
@@ -28,11 +72,8 @@ final class GemmTests: XCTestCase {
                 }
             }
         }
-        // |terms| ≤ 1, so Σ|terms| ≤ |α|·K + |β|.
-        let bound = 4 * Float.ulpOfOne * Float(max(k, 1)) * (abs(alpha) * Float(k) + abs(beta)) + 1e-6
-        var worst: Float = 0
-        for index in expected.indices { worst = max(worst, abs(expected[index] - actual[index])) }
-        XCTAssertLessThanOrEqual(worst, bound,
+        Self.assertProductsAgree(self, actual: actual, expected: expected, a: a, b: b, start: start, m: m, n: n, k: k,
+                                 transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta,
                                  "m \(m) n \(n) k \(k) transposeA \(transposeA) transposeB \(transposeB) α \(alpha) β \(beta)",
                                  file: file, line: line)
     }

@@ -31,9 +31,14 @@ final class LRPParityTests: XCTestCase {
         let ruleMap = LRPRuleMap(linear: .epsilon(reference.epsilon), averagePool: .epsilon(1e-6))
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: reference.target,
                                             ruleMap: ruleMap, canonize: true)
-        for (ours, theirs) in zip(result.logits, reference.canonized_logits) {
-            XCTAssertEqual(ours, theirs, accuracy: 1e-4 * max(1, abs(theirs)), "logits", file: file, line: line)
-        }
+        // The canonized network's logits: two float32 forward passes (BatchNorm merged on both
+        // sides, in other orders), each within `forwardTolerance`.
+        let side = classifier.forwardTolerance(input: input)
+        assertWithin(result.logits, reference.canonized_logits, side + side, "\(name): logits", file: file, line: line)
+        // The relevance: the field's "match to 1e-4 relative" standard. LRP-ε divides by
+        // pre-activations that may cancel, so its float32 conditioning is not bounded by the
+        // forward pass; the fixture has no float64 twin to measure it (ConditionedParity does that
+        // for the ResNets). The 1e-7 floor is for an all-but-zero relevance.
         let expected = Tensor(shape: reference.input_shape, data: reference.relevance)
         let largest = max(abs(expected.max), abs(expected.min))
         let difference = result.relevance.maxAbsDifference(expected)

@@ -4,12 +4,34 @@ import XCTest
 /// Winograd's F(2×2, 3×3) against the im2col convolution it replaces, and its input gradient
 /// against central differences, over odd and even, tiny and non-square sizes.
 final class WinogradTests: XCTestCase {
-    /// The largest |a − b| relative to the largest |b|.
-    private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
-        XCTAssertEqual(a.shape, b.shape)
-        let scale = b.data.map(abs).max() ?? 0
-        let difference = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
-        return scale == 0 ? difference : difference / scale
+    /// How far Winograd's F(2×2, 3×3) may be from the im2col convolution, from the float32 error
+    /// model. Winograd computes each 2×2 output tile as Y = Aᵀ [Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B)] A:
+    ///
+    /// - V = Bᵀ d B: B has entries 0, ±1, two per row, so each V is ±4 inputs: |V| ≤ 4·max|d|;
+    /// - U = G g Gᵀ: G's rows have |entries| adding up to at most 1.5, so |U| ≤ 2.25·max|g_c|;
+    /// - M = Σ_c U ⊙ V over the summed channels, then Aᵀ M A adds up to 9 entries of M.
+    ///
+    /// To first order every rounding (2 stages of ≤ 3 additions in each transform, the channel
+    /// sum, the bias) is relative to the same Σ_c Σ_ξ |U_ξc|·|V_ξc| ≤ 9 · 2.25 · 4 · max|d| · Σ_c max|g_c|
+    /// = 81 · max|d| · Σ_c max|g_c|: n = C + 13 terms (C the channels summed), that magnitude.
+    /// im2col adds 9·C + 1 terms of Σ|g d| ≤ 9 · max|d| · Σ_c max|g_c| + |b|. The two routes add.
+    /// `transposed` is for the input gradient: the sum runs over the output channels.
+    private func winogradTolerance(_ data: Tensor, weight: Tensor, bias: Tensor?, transposed: Bool) -> Tolerance {
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        var largestChannelSum = 0.0
+        for outer in 0..<(transposed ? inputs : outputs) {
+            var total = 0.0
+            for inner in 0..<(transposed ? outputs : inputs) {
+                let (o, c) = transposed ? (inner, outer) : (outer, inner)
+                total += Double((0..<9).map { abs(weight.data[(o * inputs + c) * 9 + $0]) }.max() ?? 0)
+            }
+            largestChannelSum = max(largestChannelSum, total)
+        }
+        let channels = transposed ? outputs : inputs
+        let largestInput = Double(data.data.map(abs).max() ?? 0)
+        let largestBias = transposed ? 0 : Double(bias?.data.map(abs).max() ?? 0)
+        return .sum(count: channels + 13, magnitude: 81 * largestInput * largestChannelSum + largestBias)
+            + .sum(count: 9 * channels + 1, magnitude: 9 * largestInput * largestChannelSum + largestBias)
     }
 
     /// A Conv2d that always takes the im2col path (parameter gradients on), with random weights.
@@ -40,8 +62,20 @@ final class WinogradTests: XCTestCase {
             let output = Winograd.forward(input, transformedKernel: kernel, bias: conv.bias?.value.data, outputChannels: outputChannels)
             let inputGradient = Winograd.inputGradient(outputGradient, transformedKernel: kernel, inputChannels: inputChannels)
             let label = "N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)"
-            XCTAssertLessThan(relativeDifference(output, expectedOutput), 1e-6, "forward, \(label)")
-            XCTAssertLessThan(relativeDifference(inputGradient, expectedInputGradient), 1e-6, "input gradient, \(label)")
+            let forwardTolerance = winogradTolerance(input, weight: conv.weight.value, bias: conv.bias?.value, transposed: false)
+            let check = assertWithin(output, expectedOutput, forwardTolerance, "forward, \(label)")
+            assertWithin(inputGradient, expectedInputGradient,
+                         winogradTolerance(outputGradient, weight: conv.weight.value, bias: nil, transposed: true), "input gradient, \(label)")
+            // An input channel left out of the sum (its weights zeroed) must fail the tolerance.
+            if inputChannels > 1 {
+                var dropped = conv.weight.value
+                for o in 0..<outputChannels { for t in 0..<9 { dropped.data[(o * inputChannels + inputChannels - 1) * 9 + t] = 0 } }
+                let broken = Winograd.forward(input, transformedKernel: Winograd.transformKernel(dropped.data, outputChannels: outputChannels,
+                                                                                                 inputChannels: inputChannels),
+                                              bias: conv.bias?.value.data, outputChannels: outputChannels)
+                XCTAssertFalse(Check.equal("", "", broken, "", expectedOutput, tolerance: forwardTolerance).ok,
+                               "forward, \(label): a channel left out passes \(check.model?.description ?? "")")
+            }
         }
     }
 
@@ -67,16 +101,20 @@ final class WinogradTests: XCTestCase {
         let input = GradientCheck.uniform([batch, channels, height, width], seed: 12)
         let outputGradient = GradientCheck.uniform([batch, channels, height, width], seed: 13)
 
-        XCTAssertLessThan(relativeDifference(fast.forward(input), reference.forward(input)), 1e-5)
-        XCTAssertLessThan(relativeDifference(fast.backward(outputGradient), reference.backward(outputGradient)), 1e-5)
+        assertWithin(fast.forward(input), reference.forward(input),
+                     winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward")
+        assertWithin(fast.backward(outputGradient), reference.backward(outputGradient),
+                     winogradTolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient")
 
         // New weights must not reuse the kernel transformed from the old ones.
         for index in stride(from: 0, to: fast.weight.value.count, by: 7) {
             fast.weight.value.data[index] *= -2
             reference.weight.value.data[index] *= -2
         }
-        XCTAssertLessThan(relativeDifference(fast.forward(input), reference.forward(input)), 1e-5)
-        XCTAssertLessThan(relativeDifference(fast.backward(outputGradient), reference.backward(outputGradient)), 1e-5)
+        assertWithin(fast.forward(input), reference.forward(input),
+                     winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward, new weights")
+        assertWithin(fast.backward(outputGradient), reference.backward(outputGradient),
+                     winogradTolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient, new weights")
     }
 
     func testConcurrentProductsEqualSequentialOnes() {
@@ -99,8 +137,10 @@ final class WinogradTests: XCTestCase {
             Gemm.referenceMultiply(Array(a[(index * m * k)..<((index + 1) * m * k)]), Array(b[(index * k * n)..<((index + 1) * k * n)]),
                                    into: &expected, m: m, n: n, k: k)
             let got = Array(concurrent[(index * m * n)..<((index + 1) * m * n)])
-            let difference = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(difference, 1e-4, "product \(index)")
+            GemmTests.assertProductsAgree(self, actual: got, expected: expected,
+                                          a: Array(a[(index * m * k)..<((index + 1) * m * k)]), b: Array(b[(index * k * n)..<((index + 1) * k * n)]),
+                                          start: [Float](repeating: 0, count: m * n), m: m, n: n, k: k,
+                                          transposeA: false, transposeB: false, alpha: 1, beta: 0, "product \(index)")
         }
     }
 }
