@@ -19,7 +19,7 @@ final class ResNetLessonTests: XCTestCase {
     }
 
     func testEveryLessonPassesItsChecksOnResNets() throws {
-        try forEachArithmeticVariant { _ in
+        try forEachArithmeticVariant { variant in
             for file in ["resnet18-narrow.safetensors", "resnet34-narrow.pth", "resnet50-narrow.pth"] {
                 let context = try Self.context(file)
                 XCTAssertFalse(context.usesShapesData)
@@ -29,6 +29,10 @@ final class ResNetLessonTests: XCTestCase {
                     let failed = notebook.checks.filter { !$0.ok }.map { "\($0.name): residual \($0.residual) > tolerance \($0.tolerance)" }
                     XCTAssertTrue(failed.isEmpty, "\(file) \(lesson.id): failed checks \(failed)")
                     XCTAssertFalse(notebook.checks.isEmpty, "\(file) \(lesson.id) has no checks")
+                    // Each check still catches a mistake (CheckMutationTests), and how much of its
+                    // room the rounding used under this arithmetic.
+                    let room = CheckMutations.assertChecksCatchBugs(notebook, "\(variant) \(file) \(lesson.id)")
+                    print("room used: \(variant) \(file) \(lesson.id) \(String(format: "%.3g", room))")
                 }
             }
         }
