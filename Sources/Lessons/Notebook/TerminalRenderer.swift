@@ -257,9 +257,11 @@ public struct TerminalRenderer: NotebookRenderer {
                 + "\(check.rightLabel) \(formatCheckValue(check.right))   " + residual
         }
         if let note = check.note { detail += style("   (\(note))", .dim) }
-        if let model = check.model, check.kind != .truth { detail += style("   [tolerance \(model)]", .dim) }
         let plainLength = 2 + check.name.count + 3 + visibleLength(detail)
-        return plainLength <= width ? head + "   " + detail : head + "\n    " + detail
+        let line = plainLength <= width ? head + "   " + detail : head + "\n    " + detail
+        // How the tolerance was made, on a line of its own below the numbers it bounds.
+        guard let model = check.model, check.kind != .truth else { return line }
+        return line + "\n    " + style("tolerance \(model)", .dim)
     }
 
     private func summary(of checks: [Check]) -> String {
@@ -313,7 +315,7 @@ func formatResidual(_ value: Double) -> String {
 }
 
 /// 1e-05
-func formatTolerance(_ value: Double) -> String { String(format: "%g", value) }
+func formatTolerance(_ value: Double) -> String { String(format: "%.3g", value) }
 
 /// Wraps paragraphs (separated by blank lines) to `width` columns. Lines starting with
 /// "- " are bullets whose continuation lines are indented under the text.
