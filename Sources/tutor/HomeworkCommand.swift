@@ -241,7 +241,7 @@ extension HomeworkCommand {
             }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: csv, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw ValidationError("--csv `\(csv)` is a folder: pass a file name inside it, such as --csv \(csv)/grades.csv.")
+                throw ValidationError("--csv `\(boundedSummary(csv))` is a folder: pass a file name inside it, such as --csv FOLDER/grades.csv.")
             }
         }
 
@@ -255,12 +255,15 @@ extension HomeworkCommand {
                 throw ExitCode(2)
             }
             for name in gradebook.skippedFiles {
-                printError("note: skipped \(name): answer files end in .json or .txt")
+                printError("note: skipped \(boundedSummary(name)): answer files end in .json or .txt")
             }
+            // A rejected file name is the student column of its row: it is shown only as a bounded summary.
             for row in gradebook.rows {
-                if let error = row.error { printError("\(row.student): \(error)") }
+                if let error = row.error { printError("\(boundedSummary(row.student)): \(error)") }
                 if let report = row.report, !report.unknownKeys.isEmpty {
-                    printError("note: \(row.student): unknown keys \(report.unknownKeys.joined(separator: ", ")) (ignored)")
+                    let shown = report.unknownKeys.prefix(5).joined(separator: ", ")
+                    let more = report.unknownKeys.count > 5 ? " and \(report.unknownKeys.count - 5) more" : ""
+                    printError("note: \(row.student): unknown keys \(shown)\(more) (ignored)")
                 }
             }
             let failed = gradebook.rows.filter { $0.report == nil }.count
