@@ -43,7 +43,8 @@ final class HostileInputHomeworkTests: XCTestCase {
     }
 
     func testParsingIsLinearInTheNumberOfKeys() throws {
-        // 120,000 keys took 31 s when each key was checked against all the earlier ones.
+        // 120,000 keys took 31 s when each key was checked against all the earlier ones; read
+        // linearly they take about 3 s per format in a debug build, so 20 s leaves room for a busy machine.
         var limits = AnswerFileLimits.standard
         limits.keys = 200_000
         let count = 120_000
@@ -53,7 +54,7 @@ final class HostileInputHomeworkTests: XCTestCase {
             let start = Date()
             let file = try AnswersFile.parse(source, name: format, limits: limits)
             XCTAssertEqual(file.answers.count, count)
-            XCTAssertLessThan(Date().timeIntervalSince(start), 10, "\(format): parsing is not linear")
+            XCTAssertLessThan(Date().timeIntervalSince(start), 20, "\(format): parsing is not linear")
         }
     }
 
@@ -98,6 +99,13 @@ final class HostileInputHomeworkTests: XCTestCase {
             XCTAssertEqual(try AnswersFile.parse("{\"answers\": {\"q1\": \(good)}}", name: "a.json").value(for: "q1"),
                            .number(value), good)
         }
+    }
+
+    func testWindowsLineEndsAndByteOrderMarkAreRead() throws {
+        let text = try AnswersFile.parse("\u{FEFF}student = alice\r\nq1 = 1, 2\r\nq2 = B\r\n", name: "a.txt")
+        XCTAssertEqual(text, AnswersFile(exercise: nil, student: "alice", answers: [("q1", .vector([1, 2])), ("q2", .text("B"))]))
+        let json = try AnswersFile.parse("\u{FEFF}{\"answers\": {\"q1\": 1}}\r\n", name: "a.json")
+        XCTAssertEqual(json.value(for: "q1"), .number(1))
     }
 
     // MARK: 4. Names given twice

@@ -156,6 +156,8 @@ public struct AnswersFile: Equatable, Sendable {
     /// Parses JSON when the text starts with `{`, `name = value` lines otherwise.
     /// `name` only labels error messages, e.g. "answers.txt: line 3: expected `name = value`".
     public static func parse(_ text: String, name: String, limits: AnswerFileLimits = .standard) throws -> AnswersFile {
+        // Windows editors may start a UTF-8 file with a byte order mark; it is not part of the answers.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         do {
             if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
                 return try parseJSON(text, limits: limits)
