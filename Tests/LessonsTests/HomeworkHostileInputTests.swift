@@ -108,6 +108,15 @@ final class HostileInputHomeworkTests: XCTestCase {
         XCTAssertEqual(json.value(for: "q1"), .number(1))
     }
 
+    func testJSONEscapesIncludingSurrogatePairs() throws {
+        let file = try AnswersFile.parse(#"{"answers": {"q1": "\u00e9", "q2": "\ud83d\ude00"}}"#, name: "a.json")
+        XCTAssertEqual(file.value(for: "q1"), .text("é"))
+        XCTAssertEqual(file.value(for: "q2"), .text("😀"))
+        for bad in [#"\ud83d"#, #"\u12"#, #"\u+041"#, #"\x41"#] {
+            XCTAssertTrue(message { try AnswersFile.parse("{\"answers\": {\"q1\": \"\(bad)\"}}", name: "a.json") }.hasPrefix("a.json: line 1: bad"), bad)
+        }
+    }
+
     // MARK: 4. Names given twice
 
     func testExerciseOrStudentGivenTwiceIsRefused() {
@@ -239,5 +248,23 @@ extension HomeworkCommandLineTests {
         XCTAssertTrue(lines[1].hasPrefix("eve\\nalice: all correct: file name `eve\\nalice"), lines[1])
         XCTAssertTrue(lines[2].hasSuffix("twin.json: line 1: `student` is given twice"), lines[2])
         XCTAssertTrue(output.contains("Graded 0 of 3"), output)
+    }
+
+    func testBadArgumentsAreQuotedOnOneLine() throws {
+        let fifo = try temporaryFolder().appendingPathComponent("answers.json").path
+        defer { try? FileManager.default.removeItem(atPath: (fifo as NSString).deletingLastPathComponent) }
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let cases: [([String], Int32, String)] = [
+            (["homework", "check", "cam-1", "--student", "alice", "--answers", fifo], 2, "is a FIFO (named pipe), not a regular file"),
+            (["homework", "check", "cam-1", "--student", "alice", "--answers", fifo + "\nerror: x"], 2, "\\nerror: x: cannot be read (no such file)"),
+            (["homework", "show", "cam-1", "--student", "eve\nalice"], 64, "`eve\\nalice` is not a student id"),
+            (["homework", "show", "cam\n" + String(repeating: "x", count: 500), "--student", "alice"], 64, "unknown exercise `cam\\n" + String(repeating: "x", count: 35) + "…`"),
+        ]
+        for (arguments, expectedStatus, expectedText) in cases {
+            let (status, _, errors) = try run(arguments)
+            XCTAssertEqual(status, expectedStatus, errors)
+            XCTAssertEqual(errors.filter { $0 == "\n" }.count, 1, errors)
+            XCTAssertTrue(errors.contains(expectedText), errors)
+        }
     }
 }

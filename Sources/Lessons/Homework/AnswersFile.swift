@@ -553,19 +553,34 @@ struct JSONParser {
                 case "b": result += "\u{8}"
                 case "f": result += "\u{C}"
                 case "u":
-                    let hex = String(String.UnicodeScalarView(scalars[position..<min(position + 4, scalars.count)]))
-                    guard hex.unicodeScalars.count == 4, hex.unicodeScalars.allSatisfy(\.properties.isASCIIHexDigit),
-                          let code = UInt32(hex, radix: 16), let decoded = Unicode.Scalar(code) else {
+                    guard var code = hexCode(at: position) else {
+                        throw Problem(message: "line \(startLine): bad \\u escape in a string")
+                    }
+                    position += 4
+                    // Beyond U+FFFF, JSON writes a surrogate pair such as \ud83d\ude00 (Python's default).
+                    if (0xD800...0xDBFF).contains(code), position + 1 < scalars.count, scalars[position] == "\\",
+                       scalars[position + 1] == "u", let low = hexCode(at: position + 2), (0xDC00...0xDFFF).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    }
+                    guard let decoded = Unicode.Scalar(code) else {
                         throw Problem(message: "line \(startLine): bad \\u escape in a string")
                     }
                     result.unicodeScalars.append(decoded)
-                    position += 4
                 default: throw Problem(message: "line \(startLine): bad escape \\\(escapedForMessage(String(escaped))) in a string")
                 }
             default: result.unicodeScalars.append(scalar)
             }
         }
         throw Problem(message: "line \(startLine): a string is not closed")
+    }
+
+    /// The number written by the four hex digits at `index`, or nil.
+    private func hexCode(at index: Int) -> UInt32? {
+        guard index + 4 <= scalars.count else { return nil }
+        let digits = scalars[index..<index + 4]
+        guard digits.allSatisfy(\.properties.isASCIIHexDigit) else { return nil }
+        return UInt32(String(String.UnicodeScalarView(digits)), radix: 16)
     }
 
     /// The length of the string whose opening quote is at `start`, up to its closing quote or
