@@ -255,7 +255,7 @@ extension HomeworkCommand {
             }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: csv, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw ValidationError("--csv `\(boundedSummary(csv))` is a folder: pass a file name inside it, such as --csv FOLDER/grades.csv.")
+                throw ValidationError("--csv `\(boundedSummary(csv))` is a folder: pass a file name inside it, such as --csv \(isQuotable(csv) ? csv : "FOLDER")/grades.csv.")
             }
         }
 
