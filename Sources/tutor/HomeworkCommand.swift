@@ -28,7 +28,7 @@ struct SingleExerciseArgument: ParsableArguments {
         do {
             _ = try HomeworkCatalog.singleTemplate(id: id)
         } catch {
-            throw ValidationError("<id>: \(error).")
+            throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
         }
     }
 }
@@ -42,7 +42,7 @@ struct ExerciseOrLessonArgument: ParsableArguments {
         do {
             _ = try HomeworkCatalog.templates(named: id)
         } catch {
-            throw ValidationError("<id>: \(error).")
+            throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
         }
     }
 
@@ -57,9 +57,22 @@ struct StudentOption: ParsableArguments {
         do {
             try HomeworkCatalog.validateStudentID(student)
         } catch {
+            guard isQuotable(student) else {
+                throw ValidationError("--student: `\(boundedSummary(student))` is not a student id: use letters, digits, '-', '_' and '.'. Pass an id such as --student alice.")
+            }
             throw ValidationError("--student: \(error). Pass an id such as --student alice.")
         }
     }
+}
+
+/// Whether a bad argument can be quoted whole in its error message: short, and without a line
+/// break or other control character that would cut or garble the message.
+func isQuotable(_ value: String) -> Bool {
+    value.unicodeScalars.count <= AnswerFileLimits.summaryLength && escapedForMessage(value) == value
+}
+
+func unknownExerciseMessage(_ id: String) -> String {
+    "<id>: unknown exercise `\(boundedSummary(id))`: `tutor homework list` shows the exercise ids, such as cam-1."
 }
 
 struct JSONFlag: ParsableArguments {
@@ -72,9 +85,10 @@ enum HomeworkFormat: String, ExpressibleByArgument, CaseIterable {
     case text, markdown, json
 }
 
-/// Prints a one-line problem on standard error.
+/// Prints a one-line problem on standard error. Control characters are escaped here as a last
+/// guard: a path or name inside `message` must not split it into lines that look like others.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((escapedForMessage(message) + "\n").utf8))
 }
 
 // MARK: - list
@@ -241,7 +255,7 @@ extension HomeworkCommand {
             }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: csv, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw ValidationError("--csv `\(csv)` is a folder: pass a file name inside it, such as --csv \(csv)/grades.csv.")
+                throw ValidationError("--csv `\(boundedSummary(csv))` is a folder: pass a file name inside it, such as --csv \(isQuotable(csv) ? csv : "FOLDER")/grades.csv.")
             }
         }
 
@@ -255,12 +269,15 @@ extension HomeworkCommand {
                 throw ExitCode(2)
             }
             for name in gradebook.skippedFiles {
-                printError("note: skipped \(name): answer files end in .json or .txt")
+                printError("note: skipped \(boundedSummary(name)): answer files end in .json or .txt")
             }
+            // A rejected file name is the student column of its row: it is shown only as a bounded summary.
             for row in gradebook.rows {
-                if let error = row.error { printError("\(row.student): \(error)") }
+                if let error = row.error { printError("\(boundedSummary(row.student)): \(error)") }
                 if let report = row.report, !report.unknownKeys.isEmpty {
-                    printError("note: \(row.student): unknown keys \(report.unknownKeys.joined(separator: ", ")) (ignored)")
+                    let shown = report.unknownKeys.prefix(5).joined(separator: ", ")
+                    let more = report.unknownKeys.count > 5 ? " and \(report.unknownKeys.count - 5) more" : ""
+                    printError("note: \(row.student): unknown keys \(shown)\(more) (ignored)")
                 }
             }
             let failed = gradebook.rows.filter { $0.report == nil }.count

@@ -1,6 +1,66 @@
 import Foundation
 import MiniNet
 
+/// What an answers file may hold, in one place. Each limit is checked before the work it guards:
+/// the size before the file is read, the depth before the parser descends, the key count before
+/// a key is stored, a string's length before it is kept. An answers file is a few hundred bytes,
+/// so the limits are far above any real file and far below what hurts `homework grade`.
+public struct AnswerFileLimits: Sendable {
+    /// Bytes in the file (1 MiB).
+    public var fileBytes = 1 << 20
+    /// Levels of JSON nesting; the format itself needs 3: {"answers": {"q1": [1, 2]}}.
+    public var depth = 64
+    /// Keys in the whole file, in both formats (an exercise has at most 9 questions).
+    public var keys = 1_000
+    /// Characters in one JSON string or one line of the text format.
+    public var stringLength = 4_096
+    /// Characters in the exercise id, the student id, a question id and a text answer.
+    public var nameLength = 64
+    /// Characters of a bad value that an error message quotes.
+    public static let summaryLength = 40
+
+    public static let standard = AnswerFileLimits()
+    public init() {}
+}
+
+/// `value` made safe for a one-line message: line breaks, tabs, other control characters and
+/// invisible format characters (such as a right-to-left override) are written as escapes, so a
+/// value cannot cut a message in two or disguise it.
+public func escapedForMessage(_ value: String) -> String {
+    var result = ""
+    for scalar in value.unicodeScalars { result += escaped(scalar) }
+    return result
+}
+
+/// A bad value as an error message shows it: escaped like `escapedForMessage`, and at most
+/// `limit` characters, then `…`. A hostile value may be a megabyte long; the message stays one short line.
+public func boundedSummary(_ value: String, limit: Int = AnswerFileLimits.summaryLength) -> String {
+    var result = ""
+    var length = 0
+    for scalar in value.unicodeScalars {
+        let piece = escaped(scalar)
+        length += piece.unicodeScalars.count
+        if length > limit { return result + "…" }
+        result += piece
+    }
+    return result
+}
+
+private func escaped(_ scalar: Unicode.Scalar) -> String {
+    switch scalar {
+    case "\n": return "\\n"
+    case "\r": return "\\r"
+    case "\t": return "\\t"
+    default:
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator:
+            return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default:
+            return String(scalar)
+        }
+    }
+}
+
 /// One answer as the student wrote it.
 public enum AnswerValue: Equatable, Sendable {
     case number(Double)
@@ -16,7 +76,7 @@ public enum AnswerValue: Equatable, Sendable {
 ///         q1 = 0.25
 ///         q2 = 1, 2, 3              (a list; brackets are allowed: [1, 2, 3])
 ///         q3 = B
-/// Numbers may be written as fractions, 3/4.
+/// Numbers may be written as fractions, 3/4. Limits: `AnswerFileLimits`.
 public struct AnswersFile: Equatable, Sendable {
     public var exercise: String?
     public var student: String?
@@ -39,27 +99,70 @@ public struct AnswersFile: Equatable, Sendable {
     }
 
     /// Reads and parses a file; `MiniNetError.file(path, problem)` on any problem.
-    public static func read(from path: String) throws -> AnswersFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw MiniNetError.file(path, "cannot be read (\(FileManager.default.fileExists(atPath: path) ? "permission or I/O error" : "no such file"))")
-        }
+    /// Only a regular file of at most `limits.fileBytes` is read.
+    public static func read(from path: String, limits: AnswerFileLimits = .standard) throws -> AnswersFile {
+        let data = try readRegularFile(at: path, byteLimit: limits.fileBytes)
         guard let text = String(data: data, encoding: .utf8) else {
-            throw MiniNetError.file(path, "is not UTF-8 text")
+            throw MiniNetError.file(escapedForMessage(path), "is not UTF-8 text")
         }
-        return try parse(text, name: path)
+        return try parse(text, name: escapedForMessage(path), limits: limits)
+    }
+
+    /// The bytes of a regular file of at most `byteLimit` bytes. The type and size are checked
+    /// with stat(2) before opening, so a FIFO (which would block), a directory or a device is
+    /// never opened; the read itself stops after `byteLimit + 1` bytes in case the file grows.
+    static func readRegularFile(at path: String, byteLimit: Int) throws -> Data {
+        let name = escapedForMessage(path)
+        func refuse(_ problem: String) -> MiniNetError { MiniNetError.file(name, problem) }
+        func checkTypeAndSize(_ info: stat) throws {
+            let kind = info.st_mode & S_IFMT
+            guard kind == S_IFREG else {
+                let what = [S_IFDIR: "a directory", S_IFIFO: "a FIFO (named pipe)", S_IFCHR: "a character device",
+                            S_IFBLK: "a block device", S_IFSOCK: "a socket"][kind] ?? "a special file"
+                throw refuse("is \(what), not a regular file")
+            }
+            guard info.st_size <= byteLimit else {
+                throw refuse("is \(info.st_size) bytes, over the limit of \(byteLimit) bytes for an answers file")
+            }
+        }
+
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw refuse("cannot be read (\(errno == ENOENT ? "no such file" : String(cString: strerror(errno))))")
+        }
+        try checkTypeAndSize(info)
+        // O_NONBLOCK: should the file be swapped for a FIFO after the stat, opening it still returns at once.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw refuse("cannot be read (\(String(cString: strerror(errno))))") }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &info) == 0 else { throw refuse("cannot be read (\(String(cString: strerror(errno))))") }
+        try checkTypeAndSize(info)
+
+        var bytes = [UInt8](repeating: 0, count: byteLimit + 1)
+        var count = 0
+        while count < bytes.count {
+            let result = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw refuse("cannot be read (\(String(cString: strerror(errno))))")
+            }
+            if result == 0 { break }
+            count += result
+        }
+        guard count <= byteLimit else { throw refuse("grew past the limit of \(byteLimit) bytes while it was read") }
+        return Data(bytes[..<count])
     }
 
     /// Parses JSON when the text starts with `{`, `name = value` lines otherwise.
     /// `name` only labels error messages, e.g. "answers.txt: line 3: expected `name = value`".
-    public static func parse(_ text: String, name: String) throws -> AnswersFile {
+    public static func parse(_ text: String, name: String, limits: AnswerFileLimits = .standard) throws -> AnswersFile {
+        // Windows editors may start a UTF-8 file with a byte order mark; it is not part of the answers.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         do {
             if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
-                return try parseJSON(text)
+                return try parseJSON(text, limits: limits)
             }
-            return try parseLines(text)
+            return try parseLines(text, limits: limits)
         } catch let problem as ParseProblem {
             throw MiniNetError.file(name, problem.message)
         }
@@ -68,37 +171,97 @@ public struct AnswersFile: Equatable, Sendable {
     /// A problem found while parsing, without the file name yet.
     struct ParseProblem: Error { var message: String }
 
+    /// Builds an `AnswersFile` key by key; a set of the keys seen keeps each check O(1), so
+    /// parsing stays linear in the number of keys.
+    struct Builder {
+        var file = AnswersFile(exercise: nil, student: nil, answers: [])
+        var seenKeys = Set<String>()
+        let limits: AnswerFileLimits
+
+        mutating func add(key: String, value: AnswerValue, location: String) throws {
+            guard seenKeys.insert(key).inserted else {
+                let isName = key == "exercise" || key == "student"
+                throw ParseProblem(message: "\(location): `\(key)` is \(isName ? "given" : "answered") twice")
+            }
+            switch key {
+            case "exercise", "student":
+                guard case let .text(text) = value else {
+                    throw ParseProblem(message: "\(location): `\(key)` must be text such as \(key == "exercise" ? "cam-1" : "alice")")
+                }
+                try checkName(text, of: key, location: location)
+                if key == "exercise" { file.exercise = text } else { file.student = text }
+            default:
+                if case let .text(text) = value { try checkTextAnswer(text, key: key, location: location) }
+                file.answers.append((key, value))
+            }
+        }
+
+        /// The exercise and student ids end up in messages and are compared with real ids: so they
+        /// are kept to the student-id alphabet and length.
+        func checkName(_ text: String, of key: String, location: String) throws {
+            let length = text.unicodeScalars.count
+            guard length <= limits.nameLength else {
+                throw ParseProblem(message: "\(location): `\(key)` is \(length) characters long, over the limit of \(limits.nameLength)")
+            }
+            guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "-_.".unicodeScalars.contains($0)) }) else {
+                throw ParseProblem(message: "\(location): `\(key)` `\(boundedSummary(text))` may only use letters, digits, '-', '_' and '.'")
+            }
+        }
+
+        /// A text answer is a letter such as B: short, and printable in a report.
+        func checkTextAnswer(_ text: String, key: String, location: String) throws {
+            let length = text.unicodeScalars.count
+            guard length <= limits.nameLength else {
+                throw ParseProblem(message: "\(location): `\(key)`: the text answer is \(length) characters long, over the limit of \(limits.nameLength)")
+            }
+            guard escapedForMessage(text) == text else {
+                throw ParseProblem(message: "\(location): `\(key)`: the text answer `\(boundedSummary(text))` holds control characters")
+            }
+        }
+    }
+
     // MARK: - Plain text
 
-    static func parseLines(_ text: String) throws -> AnswersFile {
-        var result = AnswersFile(exercise: nil, student: nil, answers: [])
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    static func parseLines(_ text: String, limits: AnswerFileLimits) throws -> AnswersFile {
+        var builder = Builder(limits: limits)
+        // "\r\n" is one Character in Swift, so Windows line ends are split on explicitly.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (index, rawLine) in lines.enumerated() {
             let location = "line \(index + 1)"
+            let length = rawLine.unicodeScalars.count
+            guard length <= limits.stringLength else {
+                throw ParseProblem(message: "\(location): the line is \(length) characters long, over the limit of \(limits.stringLength)")
+            }
             let line = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             guard let equals = line.firstIndex(of: "=") else {
-                throw ParseProblem(message: "\(location): expected `name = value`, found `\(line)`")
+                throw ParseProblem(message: "\(location): expected `name = value`, found `\(boundedSummary(line))`")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             let valueText = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard isValidKey(key) else {
-                throw ParseProblem(message: "\(location): expected `name = value` with a name such as q1, found `\(line)`")
+            guard isValidKey(key, limits: limits) else {
+                throw ParseProblem(message: "\(location): expected `name = value` with a name such as q1, found `\(boundedSummary(line))`")
             }
             guard !valueText.isEmpty else {
                 throw ParseProblem(message: "\(location): `\(key)` has no value after `=`")
+            }
+            guard builder.seenKeys.count < limits.keys else {
+                throw ParseProblem(message: "\(location): key number \(limits.keys + 1) is over the limit of \(limits.keys) keys")
             }
             // The exercise and student lines are names, even when they look like numbers ("student = 042").
             let value = key == "exercise" || key == "student"
                 ? AnswerValue.text(valueText.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
                 : try parseTextValue(valueText, key: key, location: location)
-            try result.add(key: key, value: value, location: location)
+            try builder.add(key: key, value: value, location: location)
         }
-        return result
+        return builder.file
     }
 
-    static func isValidKey(_ key: String) -> Bool {
-        !key.isEmpty && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+    /// A question id such as q1: letters, digits, '_', '-' and '.', short enough to quote whole.
+    static func isValidKey(_ key: String, limits: AnswerFileLimits = .standard) -> Bool {
+        !key.isEmpty && key.unicodeScalars.count <= limits.nameLength
+            && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 
     /// "0.25" → number, "1, 2" or "[1, 2]" → list, "3/4" → 0.75, "B" or "\"B\"" → text.
@@ -113,7 +276,7 @@ public struct AnswersFile: Equatable, Sendable {
             for item in inner.split(separator: ",", omittingEmptySubsequences: false) {
                 let itemText = item.trimmingCharacters(in: .whitespaces)
                 guard let number = parseNumber(itemText) else {
-                    throw ParseProblem(message: "\(location): `\(key)`: `\(itemText)` is not a number (lists are numbers separated by commas)")
+                    throw ParseProblem(message: "\(location): `\(key)`: `\(boundedSummary(itemText))` is not a number (lists are numbers separated by commas)")
                 }
                 numbers.append(number)
             }
@@ -128,6 +291,8 @@ public struct AnswersFile: Equatable, Sendable {
     }
 
     /// A decimal number or a fraction "a/b"; nil for anything else (also nan and inf).
+    /// This is the lenient reader of the text format (and of numbers in JSON strings): people write
+    /// .5 and +1 by hand. Bare JSON numbers follow the strict grammar of `isJSONNumber`.
     static func parseNumber(_ text: String) -> Double? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 2,
@@ -135,35 +300,45 @@ public struct AnswersFile: Equatable, Sendable {
            let denominator = parseNumber(parts[1].trimmingCharacters(in: .whitespaces)), denominator != 0 {
             return numerator / denominator
         }
-        guard parts.count == 1, let value = Double(text), value.isFinite,
-              text.allSatisfy({ "0123456789+-.eE".contains($0) }) else { return nil }
+        guard parts.count == 1, text.allSatisfy({ "0123456789+-.eE".contains($0) }),
+              let value = Double(text), value.isFinite else { return nil }
         return value
     }
 
-    mutating func add(key: String, value: AnswerValue, location: String) throws {
-        switch key {
-        case "exercise", "student":
-            guard case let .text(text) = value else {
-                throw ParseProblem(message: "\(location): `\(key)` must be text such as \(key == "exercise" ? "cam-1" : "alice")")
-            }
-            if key == "exercise" { exercise = text } else { student = text }
-        default:
-            if answers.contains(where: { $0.key == key }) {
-                throw ParseProblem(message: "\(location): `\(key)` is answered twice")
-            }
-            answers.append((key, value))
+    /// The number grammar of RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+    /// So 01, +1, .5, 1., 0x10, nan and inf are not JSON numbers (Double("0x10") would say 16).
+    static func isJSONNumber(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func skip(_ byte: Character) -> Bool {
+            guard index < bytes.count, bytes[index] == byte.asciiValue else { return false }
+            index += 1
+            return true
         }
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index - start
+        }
+        _ = skip("-")
+        if !skip("0") { guard digits() > 0 else { return false } }  // not 0, so [1-9][0-9]*
+        if skip(".") { guard digits() > 0 else { return false } }
+        if skip("e") || skip("E") {
+            _ = skip("+") || skip("-")
+            guard digits() > 0 else { return false }
+        }
+        return index == bytes.count
     }
 
     // MARK: - JSON
 
-    static func parseJSON(_ text: String) throws -> AnswersFile {
-        var parser = JSONParser(text: text)
+    static func parseJSON(_ text: String, limits: AnswerFileLimits) throws -> AnswersFile {
+        var parser = JSONParser(text: text, limits: limits)
         let root = try parser.parseDocument()
         guard case let .object(members) = root.value else {
             throw ParseProblem(message: "line \(root.line): expected a JSON object {\"answers\": {…}}")
         }
-        var result = AnswersFile(exercise: nil, student: nil, answers: [])
+        var builder = Builder(limits: limits)
         var sawAnswers = false
         for (key, member) in members {
             let location = "line \(member.line)"
@@ -172,14 +347,18 @@ public struct AnswersFile: Equatable, Sendable {
                 guard case let .string(text) = member.value else {
                     throw ParseProblem(message: "\(location): key `\(key)` must be a string")
                 }
-                try result.add(key: key, value: .text(text), location: location)
+                try builder.add(key: key, value: .text(text), location: location)
             case "answers":
+                guard !sawAnswers else { throw ParseProblem(message: "\(location): key `answers` is given twice") }
                 guard case let .object(answerMembers) = member.value else {
                     throw ParseProblem(message: "\(location): key `answers` must be an object such as {\"q1\": 0.25}")
                 }
                 sawAnswers = true
                 for (answerKey, answer) in answerMembers {
                     let answerLocation = "line \(answer.line)"
+                    guard isValidKey(answerKey, limits: limits) else {
+                        throw ParseProblem(message: "\(answerLocation): key `\(boundedSummary(answerKey))` is not a question id such as q1 (letters, digits, '_', '-', '.'; at most \(limits.nameLength) characters)")
+                    }
                     let value: AnswerValue
                     switch answer.value {
                     case let .number(number): value = .number(number)
@@ -194,14 +373,14 @@ public struct AnswersFile: Equatable, Sendable {
                     default:
                         throw ParseProblem(message: "\(answerLocation): key `\(answerKey)` must be a number, a list of numbers or a letter")
                     }
-                    try result.add(key: answerKey, value: value, location: answerLocation)
+                    try builder.add(key: answerKey, value: value, location: answerLocation)
                 }
             default:
-                throw ParseProblem(message: "\(location): unknown top-level key `\(key)` (expected exercise, student, answers)")
+                throw ParseProblem(message: "\(location): unknown top-level key `\(boundedSummary(key))` (expected exercise, student, answers)")
             }
         }
         guard sawAnswers else { throw ParseProblem(message: "line 1: key `answers` is missing") }
-        return result
+        return builder.file
     }
 }
 
@@ -220,17 +399,24 @@ struct JSONNode {
 }
 
 /// A small recursive-descent JSON reader (RFC 8259) that remembers line numbers.
+/// The recursion is bounded by `limits.depth`, so a deeply nested file is refused with a
+/// message instead of overflowing the stack; every scalar is looked at a bounded number of times.
 struct JSONParser {
     private let scalars: [Unicode.Scalar]
+    private let limits: AnswerFileLimits
     private var position = 0
     private var line = 1
+    private var keyCount = 0
 
-    init(text: String) { scalars = Array(text.unicodeScalars) }
+    init(text: String, limits: AnswerFileLimits = .standard) {
+        scalars = Array(text.unicodeScalars)
+        self.limits = limits
+    }
 
     typealias Problem = AnswersFile.ParseProblem
 
     mutating func parseDocument() throws -> JSONNode {
-        let node = try parseValue()
+        let node = try parseValue(depth: 1)
         skipWhitespace()
         if position < scalars.count { throw Problem(message: "line \(line): unexpected text after the JSON object") }
         return node
@@ -244,8 +430,12 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < scalars.count, [" ", "\t", "\n", "\r"].contains(scalars[position]) {
-            if scalars[position] == "\n" { line += 1 }
+        while position < scalars.count {
+            switch scalars[position] {
+            case "\n": line += 1
+            case " ", "\t", "\r": break
+            default: return
+            }
             position += 1
         }
     }
@@ -258,38 +448,17 @@ struct JSONParser {
         position += 1
     }
 
-    private mutating func parseValue() throws -> JSONNode {
+    /// `depth` counts the objects and arrays around this value, itself included if it is one.
+    private mutating func parseValue(depth: Int) throws -> JSONNode {
         skipWhitespace()
         let startLine = line
         guard position < scalars.count else { throw endedEarly(nil) }
         switch scalars[position] {
-        case "{":
-            position += 1
-            var members = [(String, JSONNode)]()
-            skipWhitespace()
-            if position < scalars.count, scalars[position] == "}" { position += 1; return JSONNode(value: .object(members), line: startLine) }
-            repeat {
-                skipWhitespace()
-                guard position < scalars.count else { throw endedEarly("}") }
-                guard scalars[position] == "\"" else {
-                    throw Problem(message: "line \(line): expected a key in double quotes")
-                }
-                let key = try parseString()
-                try expect(":", "`:` after key `\(key)`")
-                members.append((key, try parseValue()))
-                skipWhitespace()
-            } while try consumeSeparator(closing: "}")
-            return JSONNode(value: .object(members), line: startLine)
-        case "[":
-            position += 1
-            var items = [JSONNode]()
-            skipWhitespace()
-            if position < scalars.count, scalars[position] == "]" { position += 1; return JSONNode(value: .array(items), line: startLine) }
-            repeat {
-                items.append(try parseValue())
-                skipWhitespace()
-            } while try consumeSeparator(closing: "]")
-            return JSONNode(value: .array(items), line: startLine)
+        case "{", "[":
+            guard depth <= limits.depth else {
+                throw Problem(message: "line \(line): the JSON is nested \(depth) levels deep, over the limit of \(limits.depth)")
+            }
+            return scalars[position] == "{" ? try parseObject(depth: depth) : try parseArray(depth: depth)
         case "\"":
             return JSONNode(value: .string(try parseString()), line: startLine)
         default:
@@ -303,12 +472,49 @@ struct JSONParser {
             case "false": return JSONNode(value: .bool(false), line: startLine)
             case "null": return JSONNode(value: .null, line: startLine)
             default:
-                guard let number = Double(word), number.isFinite else {
-                    throw Problem(message: "line \(startLine): `\(word)` is not a JSON value")
+                guard AnswersFile.isJSONNumber(word), let number = Double(word), number.isFinite else {
+                    throw Problem(message: "line \(startLine): `\(boundedSummary(word))` is not a JSON value")
                 }
                 return JSONNode(value: .number(number), line: startLine)
             }
         }
+    }
+
+    private mutating func parseObject(depth: Int) throws -> JSONNode {
+        let startLine = line
+        position += 1  // {
+        var members = [(String, JSONNode)]()
+        skipWhitespace()
+        if position < scalars.count, scalars[position] == "}" { position += 1; return JSONNode(value: .object(members), line: startLine) }
+        repeat {
+            skipWhitespace()
+            guard position < scalars.count else { throw endedEarly("}") }
+            guard scalars[position] == "\"" else {
+                throw Problem(message: "line \(line): expected a key in double quotes")
+            }
+            keyCount += 1
+            guard keyCount <= limits.keys else {
+                throw Problem(message: "line \(line): key number \(keyCount) is over the limit of \(limits.keys) keys")
+            }
+            let key = try parseString()
+            try expect(":", "`:` after key `\(boundedSummary(key))`")
+            members.append((key, try parseValue(depth: depth + 1)))
+            skipWhitespace()
+        } while try consumeSeparator(closing: "}")
+        return JSONNode(value: .object(members), line: startLine)
+    }
+
+    private mutating func parseArray(depth: Int) throws -> JSONNode {
+        let startLine = line
+        position += 1  // [
+        var items = [JSONNode]()
+        skipWhitespace()
+        if position < scalars.count, scalars[position] == "]" { position += 1; return JSONNode(value: .array(items), line: startLine) }
+        repeat {
+            items.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+        } while try consumeSeparator(closing: "]")
+        return JSONNode(value: .array(items), line: startLine)
     }
 
     /// After an item: `,` means another follows (true), `closing` ends the list (false).
@@ -321,13 +527,19 @@ struct JSONParser {
 
     private mutating func parseString() throws -> String {
         let startLine = line
+        let start = position
         position += 1  // the opening quote
         var result = ""
+        var length = 0
         while position < scalars.count {
             let scalar = scalars[position]
             position += 1
+            if scalar == "\"" { return result }
+            length += 1
+            guard length <= limits.stringLength else {
+                throw Problem(message: "line \(startLine): a string of \(lengthOfString(at: start)) characters is over the limit of \(limits.stringLength)")
+            }
             switch scalar {
-            case "\"": return result
             case "\n": throw Problem(message: "line \(startLine): a string is not closed on its line")
             case "\\":
                 guard position < scalars.count else { break }
@@ -341,17 +553,49 @@ struct JSONParser {
                 case "b": result += "\u{8}"
                 case "f": result += "\u{C}"
                 case "u":
-                    let hex = String(String.UnicodeScalarView(scalars[position..<min(position + 4, scalars.count)]))
-                    guard hex.count == 4, let code = UInt32(hex, radix: 16), let decoded = Unicode.Scalar(code) else {
+                    guard var code = hexCode(at: position) else {
+                        throw Problem(message: "line \(startLine): bad \\u escape in a string")
+                    }
+                    position += 4
+                    // Beyond U+FFFF, JSON writes a surrogate pair such as \ud83d\ude00 (Python's default).
+                    if (0xD800...0xDBFF).contains(code), position + 1 < scalars.count, scalars[position] == "\\",
+                       scalars[position + 1] == "u", let low = hexCode(at: position + 2), (0xDC00...0xDFFF).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    }
+                    guard let decoded = Unicode.Scalar(code) else {
                         throw Problem(message: "line \(startLine): bad \\u escape in a string")
                     }
                     result.unicodeScalars.append(decoded)
-                    position += 4
-                default: throw Problem(message: "line \(startLine): bad escape \\\(escaped) in a string")
+                default: throw Problem(message: "line \(startLine): bad escape \\\(escapedForMessage(String(escaped))) in a string")
                 }
             default: result.unicodeScalars.append(scalar)
             }
         }
         throw Problem(message: "line \(startLine): a string is not closed")
+    }
+
+    /// The number written by the four hex digits at `index`, or nil.
+    private func hexCode(at index: Int) -> UInt32? {
+        guard index + 4 <= scalars.count else { return nil }
+        let digits = scalars[index..<index + 4]
+        guard digits.allSatisfy(\.properties.isASCIIHexDigit) else { return nil }
+        return UInt32(String(String.UnicodeScalarView(digits)), radix: 16)
+    }
+
+    /// The length of the string whose opening quote is at `start`, up to its closing quote or
+    /// the end of its line, counting an escape such as \n or \u00e9 as one character.
+    private func lengthOfString(at start: Int) -> Int {
+        var index = start + 1
+        var length = 0
+        while index < scalars.count, scalars[index] != "\"", scalars[index] != "\n" {
+            if scalars[index] == "\\" {
+                index += index + 1 < scalars.count && scalars[index + 1] == "u" ? 6 : 2
+            } else {
+                index += 1
+            }
+            length += 1
+        }
+        return length
     }
 }

@@ -32,13 +32,13 @@ public struct Gradebook: Equatable, Sendable {
         let template = try HomeworkCatalog.singleTemplate(id: exerciseID)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MiniNetError.file(directory, "is not a folder of answer files")
+            throw MiniNetError.file(escapedForMessage(directory), "is not a folder of answer files")
         }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw MiniNetError.file(directory, "cannot be listed")
+            throw MiniNetError.file(escapedForMessage(directory), "cannot be listed")
         }
 
         var filesByStudent = [String: [String]]()
@@ -55,20 +55,29 @@ public struct Gradebook: Equatable, Sendable {
         for student in filesByStudent.keys.sorted() {
             let files = filesByStudent[student] ?? []
             let fileName = files.joined(separator: ", ")
+            func refuse(_ problem: String) {
+                rows.append(GradebookRow(student: student, fileName: fileName, report: nil, error: problem))
+            }
+            // The name is checked first, and quoted only as a bounded summary: a file name may hold
+            // a line break or a megabyte of text, and it must not reach the message whole.
+            do {
+                try HomeworkCatalog.validateStudentID(student)
+            } catch {
+                refuse("file name `\(boundedSummary(files[0]))` is not a student id (letters, digits, '-', '_' and '.')")
+                continue
+            }
             if files.count > 1 {
-                rows.append(GradebookRow(student: student, fileName: fileName, report: nil,
-                                         error: "\(student) has \(files.count) answer files (\(fileName)); keep one"))
+                refuse("\(student) has \(files.count) answer files (\(fileName)); keep one")
                 continue
             }
             let path = (directory as NSString).appendingPathComponent(files[0])
             do {
-                try HomeworkCatalog.validateStudentID(student)
                 let exercise = template.make(student: student)
                 let answers = try AnswersFile.read(from: path)
-                let report = try HomeworkChecker.check(answers, against: exercise, fileName: path)
+                let report = try HomeworkChecker.check(answers, against: exercise, fileName: escapedForMessage(path))
                 rows.append(GradebookRow(student: student, fileName: fileName, report: report, error: nil))
             } catch {
-                rows.append(GradebookRow(student: student, fileName: fileName, report: nil, error: "\(error)"))
+                refuse("\(error)")
             }
         }
         return Gradebook(exerciseID: exerciseID, questionIDs: anyStudent.questions.map(\.id),
@@ -92,21 +101,23 @@ public struct Gradebook: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// One CSV cell that a spreadsheet shows as text and never runs as a formula. A cell that
+    /// starts with =, +, -, @, tab or carriage return gets a leading single quote, as OWASP
+    /// advises against CSV injection (a file named `=HYPERLINK(…).json` lands in `student_id`).
+    /// A cell holding a comma, a quote or a line break is quoted, its quotes doubled (RFC 4180).
+    /// Unicode scalars, not Characters, are compared: "\r\n" is a single Character.
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var cell = text
+        if let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
+            cell = "'" + cell
+        }
+        guard cell.unicodeScalars.contains(where: { "\",\n\r".unicodeScalars.contains($0) }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// Writes the CSV under a temporary name next to `path`, then renames it, so that a reader
-    /// never sees half a grade sheet.
+    /// Writes the CSV through `writeFileAtomically` (a temporary file beside `path`, then a
+    /// rename), so a reader never sees half a grade sheet and a failed write leaves the old one.
     public func writeCSV(to path: String) throws {
-        let temporary = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(csv.utf8)) else {
-            throw MiniNetError.file(path, "cannot be written (is the folder there and writable?)")
-        }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MiniNetError.file(path, "cannot be written (rename failed)")
-        }
+        try writeFileAtomically(Data(csv.utf8), to: path)
     }
 }
