@@ -5,7 +5,8 @@
 #
 #   bash scripts/fullsize-lessons.sh [TUTOR] [--all]
 #
-# Without --all, the ig lesson (minutes per network) runs on ResNet-18 only.
+# Without --all, the ig lesson is left out: it takes two to four minutes per network (620 passes
+# at 224×224), too long for CI; its checks run on the narrow ResNets in `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tutor=${1:-.build/release/tutor}
@@ -17,7 +18,7 @@ for model in resnet18 resnet34 resnet50; do
   weights="$folder/$model-random.safetensors"
   "$tutor" bench --model "$model" --save-weights "$weights" >/dev/null
   for lesson in intro cam gradcam ablationcam lrp ig; do
-    if [ "$lesson" = ig ] && [ "$model" != resnet18 ] && [ "$all" != --all ]; then continue; fi
+    if [ "$lesson" = ig ] && [ "$all" != --all ]; then continue; fi
     start=$(date +%s)
     if output=$("$tutor" lesson "$lesson" --model "$model" --weights "$weights" 2>&1); then
       echo "✓ $lesson on random $model ($(( $(date +%s) - start )) s): $(echo "$output" | tail -n 1)"
