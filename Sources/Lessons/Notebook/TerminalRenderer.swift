@@ -261,7 +261,18 @@ public struct TerminalRenderer: NotebookRenderer {
         let line = plainLength <= width ? head + "   " + detail : head + "\n    " + detail
         // How the tolerance was made, on a line of its own below the numbers it bounds.
         guard let model = check.model, check.kind != .truth else { return line }
-        return line + "\n    " + style("tolerance \(model)", .dim)
+        // A long sum of routes breaks before a " + ", so that it fits the terminal.
+        var rows = ["tolerance"]
+        let pieces = model.description.components(separatedBy: " + ")
+        for (index, piece) in pieces.enumerated() {
+            let joined = index == 0 ? piece : "+ " + piece
+            if visibleLength(rows[rows.count - 1]) + 1 + visibleLength(joined) > width - 4 && rows[rows.count - 1] != "tolerance" {
+                rows.append("  " + joined)
+            } else {
+                rows[rows.count - 1] += " " + joined
+            }
+        }
+        return line + rows.map { "\n    " + style($0, .dim) }.joined()
     }
 
     private func summary(of checks: [Check]) -> String {
