@@ -68,6 +68,8 @@ extension ModelLocation {
     /// Whether `path` is a safetensors file written by `tutor train` (it carries the
     /// architecture in its metadata); a torchvision state_dict does not.
     static func isTutorModelFile(_ path: String) throws -> Bool {
+        // Opening a FIFO would wait for a writer forever: only regular files are opened.
+        try RegularFile.check(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
