@@ -265,4 +265,23 @@ final class CommandLineTests: XCTestCase {
         let model = folder.appendingPathComponent("model.safetensors").path
         try assertKept(model, after: ["train", "--epochs", "1", "--out", model])
     }
+
+    /// NaN inside the network (here: weights with a NaN bias) still gives a picture, JSON with
+    /// null for the NaN numbers, and one line on stderr about the failed check.
+    func testNaNInsideTheNetworkStillDrawsAndPrintsJSON() throws {
+        let folder = try temporaryFolder()
+        var file = try SafeTensorsFile.read(from: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors").path)
+        let index = try XCTUnwrap(file.tensors.firstIndex { $0.name == "features.9.bias" })
+        file.tensors[index].tensor.data = file.tensors[index].tensor.data.map { _ in .nan }
+        let weights = folder.appendingPathComponent("nan.safetensors").path
+        try file.write(to: weights)
+        let overlay = folder.appendingPathComponent("overlay.png").path
+        let result = try run(["explain", "images/shapes/circle.png", "--weights", weights, "--method", "lrp-epsilon",
+                              "--overlay", overlay, "--json"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.errors, "tutor: 1 check(s) failed: f(x) = Σ_i R_i + relevance absorbed by biases and ε\n")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        XCTAssertTrue(object["relevance_total"] is NSNull)
+        XCTAssertNoThrow(try RGBImage.read(from: overlay))
+    }
 }
