@@ -31,7 +31,7 @@ struct ModelOptions: ParsableArguments {
     func loadClassifier() throws -> ImageClassifier {
         let path = try weightsPath()
         // A FIFO or a device given as --weights would make the readers below wait forever.
-        try RegularFile.check(path)
+        try RegularFile.check(path, maximumBytes: ModelLocation.maximumWeightsBytes)
         if model == nil, try ModelLocation.isTutorModelFile(path) {
             return try ImageClassifier.load(from: path)
         }
@@ -67,7 +67,7 @@ struct ExplanationOptions: ParsableArguments {
     func loadImage(for classifier: ImageClassifier) throws -> Tensor? {
         let shapesModel = classifier.classNames == ShapesDataset.classNames
         guard let path = try image ?? (shapesModel ? nil : ModelLocation.defaultPhoto()) else { return nil }
-        return try classifier.fitToInput(try RGBImage.read(from: path))
+        return try preparingPicture(at: path) { try classifier.fitToInput($0) }
     }
 
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {
@@ -92,6 +92,18 @@ struct ExplanationOptions: ParsableArguments {
             throw ValidationError("--layer '\(layer)' is not a layer of this model; use one of: \(classifier.layerNames.joined(separator: ", ")).")
         }
         return layer
+    }
+}
+
+/// Reads the picture at `path` and prepares it with `body`. A picture that the preparation
+/// refuses (one too long and thin to resize, say) is reported against its file, so the
+/// message says which picture is meant.
+func preparingPicture<Result>(at path: String, _ body: (RGBImage) throws -> Result) throws -> Result {
+    let picture = try RGBImage.read(from: path)
+    do {
+        return try body(picture)
+    } catch let MiniNetError.invalidArgument(problem) {
+        throw MiniNetError.file(path, problem)
     }
 }
 

@@ -203,6 +203,12 @@ final class CommandLineTests: XCTestCase {
         }
         try assertOneLineFailure(["predict", "/dev/zero"], mentions: "/dev/zero: is a device")
 
+        // Within the size limits but too thin for a ResNet's resize: the message names the picture.
+        let strip = folder.appendingPathComponent("strip.png").path
+        try RGBImage(width: 8192, height: 1, pixels: [UInt8](repeating: 90, count: 8192 * 3)).write(to: strip)
+        try assertOneLineFailure(["predict", strip, "--weights", "Tests/MiniNetTests/Fixtures/resnet/resnet18-narrow.pth"],
+                                 mentions: "strip.png: ImageNet preprocessing: a 8192×1 picture")
+
         // NaN or infinity in an input: refused where it enters, naming the file and the index.
         let nan = try inputNpy(in: folder, named: "nan.npy", bad: .nan)
         let infinite = try inputNpy(in: folder, named: "infinite.npy", bad: .infinity)
