@@ -51,7 +51,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
     var layer: String?
 
-    @Option(parsing: .unconditional, help: "The number of integration steps for Integrated Gradients (1 to 10000).")
+    @Option(parsing: .unconditional, help: "The number of integration steps for Integrated Gradients (at most 10000).")
     var steps = 50
 
     @Option(help: "The integration rule for Integrated Gradients.")
@@ -84,8 +84,9 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if (image == nil) == (inputNpy == nil) { throw ValidationError("Give a picture to explain or --input-npy PATH, exactly one of them.") }
-        guard (1...10_000).contains(steps) else {
-            throw ValidationError("--steps \(steps) is out of range: use 1 to 10000 steps, for example --steps 50.")
+        guard (integration.minimumSteps...10_000).contains(steps) else {
+            throw ValidationError("--steps \(steps) is out of range: use \(integration.minimumSteps) to 10000 steps"
+                                  + " with --integration \(integration.rawValue), for example --steps 50.")
         }
         // `epsilon >= 0` is false for NaN, so "--epsilon nan" is refused here too.
         guard epsilon >= 0 && epsilon.isFinite else {

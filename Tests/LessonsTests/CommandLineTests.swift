@@ -227,6 +227,7 @@ final class CommandLineTests: XCTestCase {
             (["explain", picture, "--class", "-1"], "--class -1 is out of range"),
             (["explain", picture, "--steps", "-5"], "--steps -5 is out of range"),
             (["explain", picture, "--steps", "0"], "--steps 0 is out of range"),
+            (["explain", picture, "--steps", "1", "--integration", "riemann-trapezoid"], "use 2 to 10000 steps with --integration riemann-trapezoid"),
             (["explain", picture, "--steps", "100000000"], "--steps 100000000 is out of range"),
             (["explain", picture, "--epsilon", "-1"], "--epsilon -1.0 is not allowed"),
             (["explain", picture, "--epsilon", "nan"], "--epsilon nan is not allowed"),
