@@ -1,10 +1,14 @@
 #include "png_io.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* libpng reports errors through a callback that must not return; we copy the message and
    longjmp back to the setjmp in the caller, which turns it into an ordinary return code. */
@@ -37,14 +41,29 @@ static void read_from_file(png_structp png, png_bytep data, size_t length) {
 int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char **pixels,
                        char *message, size_t message_capacity) {
     *pixels = NULL;
-    FILE *file = fopen(path, "rb");
+    /* O_NONBLOCK so that opening a FIFO cannot wait for a writer; fstat then refuses
+       anything but a regular file (the Swift side checks too, but the path may have been
+       swapped in between). */
+    int descriptor = open(path, O_RDONLY | O_NONBLOCK);
+    if (descriptor < 0) {
+        snprintf(message, message_capacity, "cannot open file: %s", strerror(errno));
+        return -1;
+    }
+    struct stat status;
+    if (fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode)) {
+        snprintf(message, message_capacity, "not a regular file");
+        close(descriptor);
+        return -1;
+    }
+    fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK);
+    FILE *file = fdopen(descriptor, "rb");
     if (!file) {
         snprintf(message, message_capacity, "cannot open file");
+        close(descriptor);
         return -1;
     }
     unsigned char signature[8];
     if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
-        /* fopen succeeds on a directory on Linux; only the read fails (EISDIR). */
         if (ferror(file)) {
             snprintf(message, message_capacity, "cannot read file: %s", strerror(errno));
         } else {
@@ -83,11 +102,24 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     }
     png_set_read_fn(png, file, read_from_file);
     png_set_sig_bytes(png, 8);
-    png_set_user_limits(png, 16384, 16384);
+    /* libpng's own limits stay wide open so that the check below, which names the numbers,
+       is the one that speaks; ancillary chunks (text, ICC profiles) are capped at 8 MB each
+       and 1000 in all, so they cannot be used as a memory bomb either. */
+    png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_set_chunk_malloc_max(png, 8000000);
+    png_set_chunk_cache_max(png, 1000);
     png_read_info(png, info);
 
     png_uint_32 w = png_get_image_width(png, info);
     png_uint_32 h = png_get_image_height(png, info);
+    /* A 32 KB file can claim 16384 x 16384 pixels (a "decompression bomb"): check the size
+       the header claims before allocating or decoding anything. */
+    if (w > TUTOR_PNG_MAX_SIDE || h > TUTOR_PNG_MAX_SIDE || (uint64_t)w * h > TUTOR_PNG_MAX_PIXELS) {
+        snprintf(message, message_capacity,
+                 "picture is %u x %u pixels; the limit is %d pixels per side and %d megapixels",
+                 (unsigned)w, (unsigned)h, TUTOR_PNG_MAX_SIDE, TUTOR_PNG_MAX_PIXELS / 1000000);
+        longjmp(context.jump, 1);
+    }
     int color_type = png_get_color_type(png, info);
     int bit_depth = png_get_bit_depth(png, info);
 
@@ -126,13 +158,33 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     return 0;
 }
 
-int tutor_png_write_rgb(const char *path, int width, int height, const unsigned char *pixels,
-                        char *message, size_t message_capacity) {
-    FILE *file = fopen(path, "wb");
-    if (!file) {
-        snprintf(message, message_capacity, "cannot create file");
-        return -1;
+/* A growing memory buffer that libpng writes the encoded file into. */
+struct memory_output {
+    unsigned char *bytes;
+    size_t count;
+    size_t capacity;
+};
+
+static void write_to_memory(png_structp png, png_bytep data, size_t length) {
+    struct memory_output *output = (struct memory_output *)png_get_io_ptr(png);
+    if (output->count + length > output->capacity) {
+        size_t capacity = output->capacity ? output->capacity : 4096;
+        while (capacity < output->count + length) capacity *= 2;
+        unsigned char *grown = (unsigned char *)realloc(output->bytes, capacity);
+        if (!grown) png_error(png, "out of memory");
+        output->bytes = grown;
+        output->capacity = capacity;
     }
+    memcpy(output->bytes + output->count, data, length);
+    output->count += length;
+}
+
+static void flush_memory(png_structp png) { (void)png; }
+
+int tutor_png_encode_rgb(int width, int height, const unsigned char *pixels, unsigned char **bytes,
+                         size_t *count, char *message, size_t message_capacity) {
+    *bytes = NULL;
+    *count = 0;
     struct error_context context;
     context.message = message;
     context.capacity = message_capacity;
@@ -140,26 +192,26 @@ int tutor_png_write_rgb(const char *path, int width, int height, const unsigned 
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_write_struct(&png, info ? &info : NULL);
-        fclose(file);
         snprintf(message, message_capacity, "libpng could not start");
         return -1;
     }
+    /* volatile: modified between setjmp and a possible longjmp. */
+    struct memory_output output = {NULL, 0, 0};
+    struct memory_output *volatile target = &output;
     if (setjmp(context.jump)) {
         png_destroy_write_struct(&png, &info);
-        fclose(file);
+        free(target->bytes);
         return -1;
     }
-    png_init_io(png, file);
+    png_set_write_fn(png, target, write_to_memory, flush_memory);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (int y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * 3));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    if (fclose(file) != 0) {
-        snprintf(message, message_capacity, "could not finish writing");
-        return -1;
-    }
+    *bytes = output.bytes;
+    *count = output.count;
     return 0;
 }
 

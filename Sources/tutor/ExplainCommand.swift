@@ -43,13 +43,15 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The explanation method.")
     var method: ExplanationMethod = .gradcam
 
-    @Option(name: .customLong("class"), help: "The class to explain, by name or index. By default the predicted class.")
+    // .unconditional on numeric options: "--steps -5" must reach validate(), which names the
+    // bad value, instead of -5 being read as a flag ("Missing value for '--steps'").
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain, by name or index. By default the predicted class.")
     var targetClass: String?
 
     @Option(help: "The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
     var layer: String?
 
-    @Option(help: "The number of integration steps for Integrated Gradients.")
+    @Option(parsing: .unconditional, help: "The number of integration steps for Integrated Gradients (at most 10000).")
     var steps = 50
 
     @Option(help: "The integration rule for Integrated Gradients.")
@@ -58,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred.")
     var baseline: Baseline = .zero
 
-    @Option(help: "ε of the LRP epsilon rule.")
+    @Option(parsing: .unconditional, help: "ε of the LRP epsilon rule (a finite number ≥ 0).")
     var epsilon: Float = 1e-6
 
     @Option(name: .customLong("batchnorm-merge"), help: ArgumentHelp(
@@ -82,8 +84,14 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if (image == nil) == (inputNpy == nil) { throw ValidationError("Give a picture to explain or --input-npy PATH, exactly one of them.") }
-        guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000, for example --steps 50.") }
-        guard epsilon >= 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a non-negative number, for example --epsilon 1e-6.") }
+        guard (integration.minimumSteps...10_000).contains(steps) else {
+            throw ValidationError("--steps \(steps) is out of range: use \(integration.minimumSteps) to 10000 steps"
+                                  + " with --integration \(integration.rawValue), for example --steps 50.")
+        }
+        // `epsilon >= 0` is false for NaN, so "--epsilon nan" is refused here too.
+        guard epsilon >= 0 && epsilon.isFinite else {
+            throw ValidationError("--epsilon \(epsilon) is not allowed: use a finite number ≥ 0, for example --epsilon 1e-6.")
+        }
         if let overlay, !overlay.lowercased().hasSuffix(".png") { throw ValidationError("--overlay must name a .png file, for example --overlay heatmap.png.") }
         if batchNormMerge != nil && method != .lrpZero && method != .lrpEpsilon {
             throw ValidationError("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method \(method.rawValue).")
@@ -96,10 +104,7 @@ struct ExplainCommand: ParsableCommand {
         let input: Tensor
         let picture: Tensor  // [3, H, W] in 0…1, for the overlay
         if let inputNpy {
-            input = try NumpyFile.read(from: inputNpy)
-            guard input.shape == classifier.inputSize else {
-                throw MiniNetError.file(inputNpy, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
-            }
+            input = try loadInputNpy(inputNpy, for: classifier)
             picture = classifier.denormalize(input)
         } else {
             var options = ExplanationOptions()
@@ -212,6 +217,10 @@ struct ExplainCommand: ParsableCommand {
             if let saveNpy { print("  raw result \(raw.shape) written to \(saveNpy)") }
             if let overlay { print("  overlay written to \(overlay)") }
         }
-        if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
+        let failed = checks.filter { !$0.ok }
+        if !failed.isEmpty {
+            Terminal.printError("tutor: \(failed.count) check(s) failed: \(failed.map(\.name).joined(separator: "; "))")
+            throw ExitCode(1)
+        }
     }
 }

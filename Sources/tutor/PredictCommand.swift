@@ -24,7 +24,8 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "How many of the most likely classes to show.")
+    // .unconditional: "--top -1" reaches validate(), which names the value.
+    @Option(parsing: .unconditional, help: "How many of the most likely classes to show.")
     var top = 3
 
     @Flag(help: "Print an object with all logits and the top classes on standard output.")
@@ -33,7 +34,7 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if image == nil && inputNpy == nil { throw ValidationError("Give a picture to classify, or --input-npy PATH for a preprocessed tensor.") }
         if image != nil && inputNpy != nil { throw ValidationError("Give either a picture or --input-npy, not both.") }
-        guard top >= 1 else { throw ValidationError("--top must be at least 1, for example --top 3.") }
+        guard top >= 1 else { throw ValidationError("--top \(top) is out of range: show at least 1 class, for example --top 3.") }
     }
 
     func run() throws {
@@ -41,12 +42,9 @@ struct PredictCommand: ParsableCommand {
         let classifier = try model.loadClassifier()
         let input: Tensor
         if let inputNpy {
-            input = try NumpyFile.read(from: inputNpy)
-            guard input.shape == classifier.inputSize else {
-                throw MiniNetError.file(inputNpy, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
-            }
+            input = try loadInputNpy(inputNpy, for: classifier)
         } else {
-            input = try classifier.preprocess(try RGBImage.read(from: image!))
+            input = try preparingPicture(at: image!) { try classifier.preprocess($0) }
         }
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let probabilities = softmax(logits)

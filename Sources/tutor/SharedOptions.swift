@@ -30,6 +30,8 @@ struct ModelOptions: ParsableArguments {
 
     func loadClassifier() throws -> ImageClassifier {
         let path = try weightsPath()
+        // A FIFO or a device given as --weights would make the readers below wait forever.
+        try RegularFile.check(path, maximumBytes: ModelLocation.maximumWeightsBytes)
         if model == nil, try ModelLocation.isTutorModelFile(path) {
             return try ImageClassifier.load(from: path)
         }
@@ -48,13 +50,16 @@ struct ExplanationOptions: ParsableArguments {
     @Option(help: "A PNG picture to explain. It is resized to the network's input size (for a ResNet: shorter side 256, centre crop 224, as torchvision does). By default a picture from the shapes data set, or the photo of Chelsea the cat for a ResNet.")
     var image: String?
 
-    @Option(name: .customLong("class"), help: "The class to explain, by name (circle) or index (0). By default the predicted class.")
+    // .unconditional: "--class -1" must reach resolveClass, which says why -1 is wrong,
+    // instead of being read as a flag ("Missing value for '--class'").
+    @Option(name: .customLong("class"), parsing: .unconditional,
+            help: "The class to explain, by name (circle) or index (0). By default the predicted class.")
     var targetClass: String?
 
     @Option(help: "The layer to explain, by its PyTorch-style name, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
     var layer: String?
 
-    @Option(help: "Chooses the default picture and any other random choice of the lesson.")
+    @Option(parsing: .unconditional, help: "Chooses the default picture and any other random choice of the lesson.")
     var seed: UInt64 = 7
 
     /// The picture as [3, H, W] in 0…1 at the network's input size, or nil.
@@ -62,7 +67,7 @@ struct ExplanationOptions: ParsableArguments {
     func loadImage(for classifier: ImageClassifier) throws -> Tensor? {
         let shapesModel = classifier.classNames == ShapesDataset.classNames
         guard let path = try image ?? (shapesModel ? nil : ModelLocation.defaultPhoto()) else { return nil }
-        return try classifier.fitToInput(try RGBImage.read(from: path))
+        return try preparingPicture(at: path) { try classifier.fitToInput($0) }
     }
 
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {
@@ -88,4 +93,27 @@ struct ExplanationOptions: ParsableArguments {
         }
         return layer
     }
+}
+
+/// Reads the picture at `path` and prepares it with `body`. A picture that the preparation
+/// refuses (one too long and thin to resize, say) is reported against its file, so the
+/// message says which picture is meant.
+func preparingPicture<Result>(at path: String, _ body: (RGBImage) throws -> Result) throws -> Result {
+    let picture = try RGBImage.read(from: path)
+    do {
+        return try body(picture)
+    } catch let MiniNetError.invalidArgument(problem) {
+        throw MiniNetError.file(path, problem)
+    }
+}
+
+/// Reads the preprocessed input given with --input-npy: a regular file holding finite
+/// numbers in the shape the model expects (C×H×W). A NaN or an infinity is refused here,
+/// naming where it is, because the network would turn it into NaN logits without a word.
+func loadInputNpy(_ path: String, for classifier: ImageClassifier) throws -> Tensor {
+    let input = try NumpyFile.readFinite(from: path)
+    guard input.shape == classifier.inputSize else {
+        throw MiniNetError.file(path, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
+    }
+    return input
 }

@@ -14,19 +14,21 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The number of passes over the 3000 training images.")
+    // .unconditional on the numbers: "--epochs -3" reaches validate(), which names the value,
+    // instead of -3 being read as a flag ("Missing value for '--epochs'").
+    @Option(parsing: .unconditional, help: "The number of passes over the 3000 training images.")
     var epochs = 10
 
-    @Option(help: "The seed for the initial weights and the order of the batches.")
+    @Option(parsing: .unconditional, help: "The seed for the initial weights and the order of the batches.")
     var seed: UInt64 = 1
 
     @Option(help: "Where to write the trained model (safetensors with the architecture in its metadata).")
     var out = "out/mininet.safetensors"
 
-    @Option(name: .customLong("batch-size"), help: "The number of images per optimisation step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "The number of images per optimisation step.")
     var batchSize = 32
 
-    @Option(name: .customLong("learning-rate"), help: "Adam's initial learning rate; it decays to 0 along a cosine.")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Adam's initial learning rate; it decays to 0 along a cosine.")
     var learningRate: Float = 0.003
 
     @Flag(name: .customLong("no-bias"), help: "Build the network without biases or BatchNorm, so that LRP-0 conserves relevance exactly.")
@@ -36,9 +38,12 @@ struct TrainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000, for example --epochs 10.") }
-        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 4096, for example --batch-size 32.") }
-        guard learningRate > 0 && learningRate < 10 else { throw ValidationError("--learning-rate must be positive and below 10, for example --learning-rate 0.003.") }
+        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs \(epochs) is out of range: use 1 to 1000, for example --epochs 10.") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size \(batchSize) is out of range: use 1 to 4096, for example --batch-size 32.") }
+        // `learningRate > 0` is false for NaN, so "--learning-rate nan" is refused too.
+        guard learningRate > 0 && learningRate < 10 else {
+            throw ValidationError("--learning-rate \(learningRate) is not allowed: use a number above 0 and below 10, for example --learning-rate 0.003.")
+        }
         guard !out.isEmpty else { throw ValidationError("--out needs a file path, for example --out out/mininet.safetensors.") }
     }
 

@@ -17,16 +17,27 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// (exit status, standard output, standard error); `environment` adds to the test's own.
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
+    /// A run still going after `timeout` seconds is stopped (a hang then fails the test
+    /// instead of blocking the whole suite). With `fileSizeLimit` (in the shell's `ulimit -f`
+    /// blocks) every file the run writes is cut off there, so its writes fail.
+    func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 600,
+             fileSizeLimit: Int? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = try binary
-        process.arguments = arguments
+        if let fileSizeLimit {
+            // SIGXFSZ ignored (inherited through exec): the write fails with EFBIG instead of killing the run.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "trap '' XFSZ; ulimit -f \(fileSizeLimit); exec \"$0\" \"$@\"", try binary.path] + arguments
+        } else {
+            process.executableURL = try binary
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         process.currentDirectoryURL = Self.repositoryRoot
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -40,9 +51,9 @@ final class CommandLineTests: XCTestCase {
         return folder
     }
 
-    func assertOneLineFailure(_ arguments: [String], environment: [String: String] = [:], mentions needle: String,
-                              file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments, environment: environment)
+    func assertOneLineFailure(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 600,
+                              mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments, environment: environment, timeout: timeout)
         XCTAssertNotEqual(result.status, 0, "exit status for \(arguments)", file: file, line: line)
         let lines = result.errors.split(separator: "\n", omittingEmptySubsequences: true)
         XCTAssertEqual(lines.count, 1, "stderr for \(arguments): \(result.errors)", file: file, line: line)
@@ -161,5 +172,123 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertEqual(result.errors.split(separator: "\n").filter { !$0.contains("epoch") }.count, 1, result.errors)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["file"])
+    }
+
+    // MARK: - Hostile pictures, .npy inputs and flags (issue 11)
+
+    /// A preprocessed input for the shipped small network with `bad` at flat index 5.
+    func inputNpy(in folder: URL, named name: String, bad: Float) throws -> String {
+        let classifier = try ImageClassifier.load(from: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors").path)
+        var input = Tensor(zeros: classifier.inputSize)
+        input.data[5] = bad
+        let path = folder.appendingPathComponent(name).path
+        try NumpyFile.write(input, to: path)
+        return path
+    }
+
+    func testHostilePicturesAndInputsGetOneLine() throws {
+        let folder = try temporaryFolder()
+        // 32 KB claiming 16384 × 16384 pixels: refused from the header, in well under a second.
+        try assertOneLineFailure(["predict", "Tests/MiniNetTests/Fixtures/png/bomb-16384x16384.png"],
+                                 mentions: "16384 x 16384 pixels; the limit is 8192 pixels per side and 40 megapixels")
+
+        // A FIFO anywhere a file is read: one line, no waiting for a writer.
+        let fifo = folder.appendingPathComponent("fifo").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for arguments in [["predict", fifo], ["predict", "images/shapes/circle.png", "--weights", fifo],
+                          ["predict", "--input-npy", fifo], ["explain", "--input-npy", fifo],
+                          ["explain", "images/shapes/circle.png", "--weights", fifo, "--model", "resnet18"],
+                          ["lesson", "cam", "--image", fifo]] {
+            try assertOneLineFailure(arguments, timeout: 60, mentions: "fifo: is a pipe (FIFO), not a regular file")
+        }
+        try assertOneLineFailure(["predict", "/dev/zero"], mentions: "/dev/zero: is a device")
+
+        // Within the size limits but too thin for a ResNet's resize: the message names the picture.
+        let strip = folder.appendingPathComponent("strip.png").path
+        try RGBImage(width: 8192, height: 1, pixels: [UInt8](repeating: 90, count: 8192 * 3)).write(to: strip)
+        try assertOneLineFailure(["predict", strip, "--weights", "Tests/MiniNetTests/Fixtures/resnet/resnet18-narrow.pth"],
+                                 mentions: "strip.png: ImageNet preprocessing: a 8192×1 picture")
+
+        // NaN or infinity in an input: refused where it enters, naming the file and the index.
+        let nan = try inputNpy(in: folder, named: "nan.npy", bad: .nan)
+        let infinite = try inputNpy(in: folder, named: "infinite.npy", bad: .infinity)
+        let overlay = folder.appendingPathComponent("overlay.png").path
+        try assertOneLineFailure(["predict", "--input-npy", nan], mentions: "nan.npy: value at index [0, 0, 5] (flat index 5) is nan")
+        try assertOneLineFailure(["predict", "--input-npy", nan, "--json"], mentions: "is nan")
+        try assertOneLineFailure(["explain", "--input-npy", nan, "--overlay", overlay], mentions: "nan.npy: value at index [0, 0, 5]")
+        try assertOneLineFailure(["explain", "--input-npy", infinite, "--method", "ig"], mentions: "infinite.npy: value at index [0, 0, 5] (flat index 5) is inf")
+        try assertOneLineFailure(["explain", "--input-npy", infinite, "--method", "ig", "--json"], mentions: "is inf")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: overlay))
+    }
+
+    func testNegativeAndAbsurdNumbersNameTheFlagAndTheValue() throws {
+        let picture = "images/shapes/circle.png"
+        for (arguments, needle) in [
+            (["explain", picture, "--class", "-1"], "--class -1 is out of range"),
+            (["explain", picture, "--steps", "-5"], "--steps -5 is out of range"),
+            (["explain", picture, "--steps", "0"], "--steps 0 is out of range"),
+            (["explain", picture, "--steps", "1", "--integration", "riemann-trapezoid"], "use 2 to 10000 steps with --integration riemann-trapezoid"),
+            (["explain", picture, "--steps", "100000000"], "--steps 100000000 is out of range"),
+            (["explain", picture, "--epsilon", "-1"], "--epsilon -1.0 is not allowed"),
+            (["explain", picture, "--epsilon", "nan"], "--epsilon nan is not allowed"),
+            (["explain", picture, "--epsilon", "inf"], "--epsilon inf is not allowed"),
+            (["predict", picture, "--top", "-1"], "--top -1 is out of range"),
+            (["train", "--epochs", "-3"], "--epochs -3 is out of range"),
+            (["train", "--batch-size", "0"], "--batch-size 0 is out of range"),
+            (["train", "--learning-rate", "-0.1"], "--learning-rate -0.1 is not allowed"),
+            (["train", "--learning-rate", "nan"], "--learning-rate nan is not allowed"),
+            (["train", "--seed", "-1"], "--seed"),
+            (["lesson", "cam", "--class", "-1"], "--class -1 is out of range"),
+            (["lesson", "cam", "--seed", "-1"], "--seed"),
+        ] {
+            try assertOneLineFailure(arguments, mentions: needle)
+        }
+    }
+
+    /// Every output flag writes through a temporary file and a rename: when the write fails
+    /// (here: past a file size limit), a file already at the destination stays as it was.
+    func testFailedWritesLeaveExistingOutputsUntouched() throws {
+        let folder = try temporaryFolder()
+        let old = Data("the previous file".utf8)
+        func assertKept(_ path: String, after arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+            try old.write(to: URL(fileURLWithPath: path))
+            let result = try run(arguments, fileSizeLimit: 2)
+            XCTAssertNotEqual(result.status, 0, "\(arguments)", file: file, line: line)
+            let lines = result.errors.split(separator: "\n").filter { !$0.contains("epoch") }
+            XCTAssertEqual(lines.count, 1, result.errors, file: file, line: line)
+            XCTAssertTrue(result.errors.contains(path), result.errors, file: file, line: line)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), old, "\(arguments)", file: file, line: line)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
+                .filter { $0.contains("partial") }
+            XCTAssertEqual(leftovers, [], file: file, line: line)
+        }
+        let overlay = folder.appendingPathComponent("overlay.png").path
+        try assertKept(overlay, after: ["explain", "images/shapes/circle.png", "--overlay", overlay])
+        let map = folder.appendingPathComponent("map.npy").path
+        try assertKept(map, after: ["explain", "images/shapes/circle.png", "--method", "saliency", "--save-npy", map])
+        let dataset = folder.appendingPathComponent("shapes")
+        try FileManager.default.createDirectory(at: dataset, withIntermediateDirectories: true)
+        try assertKept(dataset.appendingPathComponent("train_x.npy").path, after: ["dataset", "--out", dataset.path])
+        let model = folder.appendingPathComponent("model.safetensors").path
+        try assertKept(model, after: ["train", "--epochs", "1", "--out", model])
+    }
+
+    /// NaN inside the network (here: weights with a NaN bias) still gives a picture, JSON with
+    /// null for the NaN numbers, and one line on stderr about the failed check.
+    func testNaNInsideTheNetworkStillDrawsAndPrintsJSON() throws {
+        let folder = try temporaryFolder()
+        var file = try SafeTensorsFile.read(from: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors").path)
+        let index = try XCTUnwrap(file.tensors.firstIndex { $0.name == "features.9.bias" })
+        file.tensors[index].tensor.data = file.tensors[index].tensor.data.map { _ in .nan }
+        let weights = folder.appendingPathComponent("nan.safetensors").path
+        try file.write(to: weights)
+        let overlay = folder.appendingPathComponent("overlay.png").path
+        let result = try run(["explain", "images/shapes/circle.png", "--weights", weights, "--method", "lrp-epsilon",
+                              "--overlay", overlay, "--json"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.errors, "tutor: 1 check(s) failed: f(x) = Σ_i R_i + relevance absorbed by biases and ε\n")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        XCTAssertTrue(object["relevance_total"] is NSNull)
+        XCTAssertNoThrow(try RGBImage.read(from: overlay))
     }
 }

@@ -274,4 +274,59 @@ final class NumpyFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory).sorted(),
                        ["blocker.npy", "weights.npy"])
     }
+
+    // MARK: - Hostile files (issue 11)
+
+    func testNonFiniteInputsAreRefusedNamingTheFirstBadIndex() throws {
+        let path = temporaryDirectory + "/input.npy"
+        var values = [Float](repeating: 0.25, count: 2 * 3 * 4)
+        values[1 * 12 + 2 * 4 + 3] = .infinity  // [1, 2, 3], the last value
+        try NumpyFile.write(Tensor(shape: [2, 3, 4], data: values), to: path)
+        XCTAssertThrowsError(try NumpyFile.readFinite(from: path)) { error in
+            XCTAssertEqual(error as? MiniNetError, .file(path, "value at index [1, 2, 3] (flat index 23) is inf; an input must hold finite numbers only"))
+        }
+        values[23] = .nan
+        values[2] = -.infinity
+        try NumpyFile.write(Tensor(shape: [2, 3, 4], data: values), to: path)
+        XCTAssertThrowsError(try NumpyFile.readFinite(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("index [0, 0, 2] (flat index 2) is -inf"), "\(error)")
+        }
+        // `read` itself keeps NaN: a saved attribution may legitimately hold one.
+        XCTAssertTrue(try NumpyFile.read(from: path).data[23].isNaN)
+        let finite = Tensor(shape: [2, 2], data: [1, 2, 3, 4])
+        try NumpyFile.write(finite, to: path)
+        XCTAssertEqual(try NumpyFile.readFinite(from: path), finite)
+    }
+
+    func testElementCountIsLimitedBeforeAllocation() {
+        XCTAssertEqual(NumpyFile.maximumElementCount, 100_000_000)
+        // A few bytes that claim 400 MB: refused from the header, before any allocation.
+        assertDecodeFails(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (100000001,), }", payload: []),
+                          contains: "shape [100000001] is too large (the limit is 100000000 values)")
+        assertDecodeFails(npyBytes(header: "{'descr': '|u1', 'fortran_order': False, 'shape': (50000, 50000), }", payload: [1, 2]),
+                          contains: "too large")
+        // Within the limit, the payload must still be all there.
+        assertDecodeFails(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", payload: [1, 2, 3, 4]),
+                          contains: "file is truncated: expected 4000000 bytes of data, found 4")
+    }
+
+    func testOnlyRegularFilesAreRead() throws {
+        let fifo = temporaryDirectory + "/input.npy"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try NumpyFile.read(from: fifo)) { error in
+            XCTAssertEqual(error as? MiniNetError, .file(fifo, "is a pipe (FIFO), not a regular file; save the data to a file first"))
+        }
+        XCTAssertThrowsError(try NumpyFile.read(from: "/dev/zero")) { error in
+            XCTAssertEqual(error as? MiniNetError, .file("/dev/zero", "is a device, not a regular file"))
+        }
+    }
+
+    func testFailedWriteLeavesTheExistingFileUntouched() throws {
+        // A file in the way of the folder: the temporary file cannot be created.
+        let path = temporaryDirectory + "/map.npy"
+        try NumpyFile.write(Tensor(shape: [2], data: [1, 2]), to: path)
+        XCTAssertThrowsError(try NumpyFile.write(Tensor(shape: [1], data: [3]), to: path + "/inside.npy"))
+        XCTAssertEqual(try NumpyFile.read(from: path), Tensor(shape: [2], data: [1, 2]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), ["map.npy"])
+    }
 }

@@ -117,7 +117,7 @@ final class PNGTests: XCTestCase {
     }
 
     func testDirectoryThrows() {
-        assertFileError(temporaryDirectory, contains: "Is a directory") { _ = try RGBImage.read(from: temporaryDirectory) }
+        assertFileError(temporaryDirectory, contains: "is a directory") { _ = try RGBImage.read(from: temporaryDirectory) }
     }
 
     func testMissingFileThrowsNoSuchFile() {
@@ -160,6 +160,89 @@ final class PNGTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), [])
     }
+
+    // MARK: - Hostile files (issue 11)
+
+    /// A PNG whose IHDR claims `width` × `height` 1-bit grey pixels, followed by a token IDAT:
+    /// enough for libpng to read the header, which is where the size must be refused.
+    private func pngClaiming(width: UInt32, height: UInt32) -> Data {
+        func crc32(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return ~crc
+        }
+        func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            return bigEndian(UInt32(body.count)) + typed + bigEndian(crc32(typed))
+        }
+        let header = bigEndian(width) + bigEndian(height) + [1, 0, 0, 0, 0]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header)
+                    + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00]) + chunk("IEND", []))
+    }
+
+    /// The fuzzer's find: 32 KB that decode to 16384 × 16384 pixels (4.7 GB and 24 s before the
+    /// limit). Made with Python: zlib.compress of 16384 rows of 2049 zero bytes, 1-bit grey.
+    func testDecompressionBombIsRefusedFromItsHeader() throws {
+        let path = try Self.fixture("bomb-16384x16384.png")
+        let started = Date()
+        assertFileError(path, contains: "16384 x 16384 pixels; the limit is 8192 pixels per side and 40 megapixels") {
+            _ = try RGBImage.read(from: path)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1, "the header alone must decide")
+    }
+
+    func testSizeLimitsPerSideAndInAll() throws {
+        XCTAssertEqual(RGBImage.maximumSide, 8192)
+        XCTAssertEqual(RGBImage.maximumPixelCount, 40_000_000)
+        for (width, height) in [(8193, 1), (1, 8193), (7000, 7000)] as [(UInt32, UInt32)] {
+            let path = temporaryDirectory + "/claims-\(width)x\(height).png"
+            try pngClaiming(width: width, height: height).write(to: URL(fileURLWithPath: path))
+            assertFileError(path, contains: "\(width) x \(height) pixels; the limit is") { _ = try RGBImage.read(from: path) }
+        }
+        // At the limit a picture still decodes.
+        let path = temporaryDirectory + "/wide.png"
+        let wide = RGBImage(width: 8192, height: 2, pixels: [UInt8](repeating: 200, count: 8192 * 2 * 3))
+        try wide.write(to: path)
+        XCTAssertEqual(try RGBImage.read(from: path), wide)
+    }
+
+    func testOnlyRegularFilesAreOpened() throws {
+        // A FIFO: opening it would wait for a writer forever.
+        let fifo = temporaryDirectory + "/picture.png"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        assertFileError(fifo, contains: "is a pipe (FIFO), not a regular file") { _ = try RGBImage.read(from: fifo) }
+        assertFileError("/dev/zero", contains: "is a device, not a regular file") { _ = try RGBImage.read(from: "/dev/zero") }
+        XCTAssertThrowsError(try RegularFile.check(fifo))
+        XCTAssertEqual(try RegularFile.check(try Self.fixture("grey8.png")), try Data(contentsOf: URL(fileURLWithPath: Self.fixture("grey8.png"))).count)
+        let big = temporaryDirectory + "/big.png"
+        try Data(count: 100).write(to: URL(fileURLWithPath: big))
+        assertFileError(big, contains: "is 100 bytes, more than the limit of 99 bytes") { try RegularFile.check(big, maximumBytes: 99) }
+    }
+
+    func testNonFiniteValuesBecomeDefinedBytes() {
+        let tensor = Tensor(shape: [3, 1, 4], data: [.nan, .infinity, -.infinity, 0.5,  -1, 2, 0, 1,  .nan, .nan, .nan, .nan])
+        let image = RGBImage(tensor: tensor)
+        XCTAssertEqual(image.pixels.count, 12)
+        XCTAssertEqual(image.pixels[0], 0, "NaN becomes 0")
+        XCTAssertEqual(image.pixels[3], 255, "+∞ is clamped to 255")
+        XCTAssertEqual(image.pixels[6], 0, "−∞ is clamped to 0")
+        XCTAssertEqual(image.pixels[9], 128)
+        XCTAssertEqual([clampedByte(.nan), clampedByte(-3), clampedByte(300), clampedByte(.infinity), clampedByte(7.9)], [0, 0, 255, 255, 7])
+    }
+
+    func testFailedWriteLeavesTheExistingFileUntouched() throws {
+        // Over a non-empty directory the final rename fails: nothing may be left behind.
+        let blocker = temporaryDirectory + "/overlay.png"
+        try FileManager.default.createDirectory(atPath: blocker + "/inside", withIntermediateDirectories: true)
+        let image = RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12))
+        assertFileError(blocker, contains: "cannot replace file") { try image.write(to: blocker) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory), ["overlay.png"])
+    }
+
 }
 
 private extension MiniNetError {

@@ -64,9 +64,11 @@ public enum ColorMap: String, Sendable, CaseIterable {
     }
 }
 
-/// Largest |value| of a heatmap (0 for an empty or all-zero one), the scale of `.diverging`.
+/// Largest finite |value| of a heatmap (0 for an empty or all-zero one), the scale of
+/// `.diverging`. NaN and infinities are left out, so that one broken value does not wash
+/// out the rest of the picture; they are painted as 0 (NaN) or full strength (±∞).
 func largestMagnitude(_ heatmap: Tensor) -> Float {
-    heatmap.data.reduce(0) { Swift.max($0, $1.isNaN ? 0 : abs($1)) }
+    heatmap.data.reduce(0) { $1.isFinite ? Swift.max($0, abs($1)) : $0 }
 }
 
 /// A heatmap [H, W] painted with a colour map into an H×W picture.
@@ -80,7 +82,7 @@ public func colorize(_ heatmap: Tensor, map: ColorMap) -> RGBImage {
     let scale = map == .diverging ? largestMagnitude(heatmap) : 1
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     for index in 0..<(width * height) {
-        let value = scale > 0 ? heatmap.data[index] / scale : 0
+        let value = scale > 0 ? heatmap.data[index] / scale : heatmap.data[index].isInfinite ? heatmap.data[index] : 0
         let color = map.color(value)
         pixels[index * 3] = color.red
         pixels[index * 3 + 1] = color.green
@@ -120,20 +122,22 @@ public func overlay(_ heatmap: Tensor, on image: RGBImage, map: ColorMap, imageW
         }
         let brightest = blend.max() ?? 0
         let pixels = blend.map { value -> UInt8 in
-            brightest > 0 ? UInt8(Swift.min(255, Swift.max(0, 255 * (value / brightest)))) : 0
+            brightest > 0 ? clampedByte(255 * (value / brightest)) : 0
         }
         return RGBImage(width: image.width, height: image.height, pixels: pixels)
     case .diverging:
         let scale = largestMagnitude(resized)
         var pixels = [UInt8](repeating: 0, count: pixelCount * 3)
         for index in 0..<pixelCount {
-            let strength = scale > 0 ? resized.data[index] / scale : 0
+            let value = resized.data[index]
+            // NaN shows the picture unchanged, like 0; ±∞ is full strength.
+            let strength = value.isNaN ? 0 : scale > 0 ? value / scale : (value.isInfinite ? value : 0)
             let color = ColorMap.diverging.color(strength)
             let alpha = 0.75 * Swift.min(abs(strength), 1)
             let channels = [color.red, color.green, color.blue]
             for channel in 0..<3 {
                 let mixed = (1 - alpha) * Float(image.pixels[index * 3 + channel]) + alpha * Float(channels[channel])
-                pixels[index * 3 + channel] = UInt8(Swift.min(255, Swift.max(0, mixed.rounded())))
+                pixels[index * 3 + channel] = clampedByte(mixed.rounded())
             }
         }
         return RGBImage(width: image.width, height: image.height, pixels: pixels)

@@ -95,7 +95,11 @@ public struct Panel: Sendable {
             guard heatmap.count > 0 else { return [Float](repeating: 0, count: width * height) }
             let sampled = nearestResize(heatmap, height: height, width: width)
             let scale = map == .diverging ? largestMagnitude(heatmap) : 1
-            return sampled.data.map { scale > 0 ? $0 / scale : 0 }
+            // NaN reads as 0 and ±∞ as ±1, so a broken heatmap still draws.
+            return sampled.data.map { value in
+                let scaled = scale > 0 ? value / scale : 0
+                return scaled.isNaN ? 0 : scaled.isInfinite ? (scaled > 0 ? 1 : -1) : scaled
+            }
         }
     }
 }

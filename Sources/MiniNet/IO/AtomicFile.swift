@@ -55,17 +55,48 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
     }
 }
 
-/// Reads a whole file, turning every failure into a one-line `MiniNetError.file`.
-func readFileData(at path: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw MiniNetError.file(path, "no such file")
+/// Checks that a path the user gave names a file we may read, before anything opens it.
+///
+/// Opening a FIFO blocks until some other program writes into it, a device such as
+/// /dev/zero never ends, and a directory has no bytes to read. So readers call
+/// `RegularFile.check` first: it only asks the file system (stat(2), which follows
+/// symbolic links, so a link to a regular file is fine) and never opens the path.
+public enum RegularFile {
+    /// Returns the file's size in bytes, or throws one line naming `path` and what is wrong:
+    /// missing, not a regular file (directory, FIFO, socket, device), or larger than
+    /// `maximumBytes`.
+    @discardableResult
+    public static func check(_ path: String, maximumBytes: Int = .max) throws -> Int {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw MiniNetError.file(path, "no such file") }
+            throw MiniNetError.file(path, "cannot be read (\(describeErrno()))")
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw MiniNetError.file(path, "is a directory, not a file")
+        case S_IFIFO: throw MiniNetError.file(path, "is a pipe (FIFO), not a regular file; save the data to a file first")
+        case S_IFSOCK: throw MiniNetError.file(path, "is a socket, not a regular file")
+        default: throw MiniNetError.file(path, "is a device, not a regular file")
+        }
+        let size = Int(status.st_size)
+        guard size <= maximumBytes else {
+            throw MiniNetError.file(path, "is \(size) bytes, more than the limit of \(maximumBytes) bytes for this kind of file")
+        }
+        return size
     }
-    guard !isDirectory.boolValue else {
-        throw MiniNetError.file(path, "is a directory, not a file")
-    }
+}
+
+/// Reads a whole regular file of at most `maximumBytes` (2 GiB by default), turning every
+/// failure into a one-line `MiniNetError.file`.
+func readFileData(at path: String, maximumBytes: Int = 1 << 31) throws -> Data {
+    try RegularFile.check(path, maximumBytes: maximumBytes)
     guard let data = FileManager.default.contents(atPath: path) else {
         throw MiniNetError.file(path, "cannot read file (permission denied or I/O error)")
+    }
+    // The file may have grown since the check; the limit holds for what we actually read.
+    guard data.count <= maximumBytes else {
+        throw MiniNetError.file(path, "is more than the limit of \(maximumBytes) bytes for this kind of file")
     }
     return data
 }

@@ -16,9 +16,35 @@ import Foundation
 /// Reading accepts little-endian float32 `<f4`, float64 `<f8`, float16 `<f2`, int64 `<i8`,
 /// int32 `<i4` and uint8 `|u1`, all converted to Float32. Writing always produces `<f4`.
 public enum NumpyFile {
+    /// The most values a `.npy` file may hold: 100 million (400 MB as float32), hundreds of
+    /// times a 3×224×224 input, so that a header cannot make us allocate without bound.
+    public static let maximumElementCount = 100_000_000
+    /// The largest `.npy` file `read` opens: 1 GiB (100 million float64 values and a header).
+    public static let maximumFileBytes = 1 << 30
+
     /// Reads a `.npy` file into a tensor of the stored shape (a 0-d array gives shape []).
+    /// Only regular files of at most `maximumFileBytes` are read.
     public static func read(from path: String) throws -> Tensor {
-        try decode(readFileData(at: path), path: path)
+        try decode(readFileData(at: path, maximumBytes: maximumFileBytes), path: path)
+    }
+
+    /// Reads a `.npy` file meant as a network's input: as `read`, but every value must be
+    /// finite. A NaN or an infinity would flow through the network into NaN logits and
+    /// explanations without any error, so it is refused here, naming its position.
+    public static func readFinite(from path: String) throws -> Tensor {
+        let tensor = try read(from: path)
+        if let flatIndex = tensor.data.firstIndex(where: { !$0.isFinite }) {
+            // The position in every dimension, e.g. [0, 12, 7] in a 3×224×224 input.
+            var position = [Int](repeating: 0, count: tensor.shape.count)
+            var remainder = flatIndex
+            for axis in tensor.shape.indices.reversed() where tensor.shape[axis] > 0 {
+                position[axis] = remainder % tensor.shape[axis]
+                remainder /= tensor.shape[axis]
+            }
+            throw MiniNetError.file(path, "value at index \(position) (flat index \(flatIndex)) is \(tensor.data[flatIndex]); "
+                                    + "an input must hold finite numbers only")
+        }
+        return tensor
     }
 
     /// Writes `tensor` as a version 1.0 `.npy` file of little-endian float32, atomically.
@@ -112,8 +138,9 @@ public enum NumpyFile {
                 }
                 shape.append(size)
             }
-            guard let (elementCount, byteCount) = checkedByteCount(shape: shape, elementSize: format.byteSize) else {
-                throw fail("shape \(shape) is too large")
+            guard let (elementCount, byteCount) = checkedByteCount(shape: shape, elementSize: format.byteSize),
+                  elementCount <= maximumElementCount else {
+                throw fail("shape \(shape) is too large (the limit is \(maximumElementCount) values)")
             }
 
             // The payload must hold exactly the shape's elements.

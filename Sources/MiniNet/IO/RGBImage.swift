@@ -15,11 +15,19 @@ public struct RGBImage: Equatable, Sendable {
         self.pixels = pixels
     }
 
+    /// The largest picture `read` decodes: 8192 pixels per side and 40 megapixels in all.
+    /// Far above any photo a lesson needs, far below what a small hostile file can claim
+    /// (a 32 KB PNG can declare 16384 × 16384 pixels and would take gigabytes to decode).
+    public static let maximumSide = Int(TUTOR_PNG_MAX_SIDE)
+    public static let maximumPixelCount = Int(TUTOR_PNG_MAX_PIXELS)
+    /// The largest PNG file `read` opens (256 MiB), well above 40 megapixels stored uncompressed.
+    public static let maximumFileBytes = 256 << 20
+
     /// Reads a PNG of any colour type and bit depth, converted to 8-bit RGB (alpha dropped).
+    /// Only regular files are read (a FIFO would block forever), and the header's size is
+    /// checked against `maximumSide` and `maximumPixelCount` before any pixel is decoded.
     public static func read(from path: String) throws -> RGBImage {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw MiniNetError.file(path, "no such file")
-        }
+        try RegularFile.check(path, maximumBytes: maximumFileBytes)
         var width: Int32 = 0
         var height: Int32 = 0
         var buffer: UnsafeMutablePointer<UInt8>?
@@ -35,20 +43,19 @@ public struct RGBImage: Equatable, Sendable {
         return RGBImage(width: Int(width), height: Int(height), pixels: pixels)
     }
 
-    /// Writes a PNG. The file appears complete or not at all: it is written beside the
-    /// destination under a temporary name and then renamed.
+    /// Writes a PNG. The file appears complete or not at all (see `writeFileAtomically`):
+    /// the picture is encoded in memory, written beside the destination under a temporary
+    /// name and then renamed, so a failed write leaves an existing file as it was.
     public func write(to path: String) throws {
-        let temporary = path + ".partial-\(getpid())"
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var count = 0
         var message = [CChar](repeating: 0, count: 256)
-        let status = tutor_png_write_rgb(temporary, Int32(width), Int32(height), pixels, &message, message.count)
-        guard status == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MiniNetError.file(path, "could not write PNG (\(String(cString: message)))")
+        let status = tutor_png_encode_rgb(Int32(width), Int32(height), pixels, &bytes, &count, &message, message.count)
+        guard status == 0, let bytes else {
+            throw MiniNetError.file(path, "could not encode PNG (\(String(cString: message)))")
         }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MiniNetError.file(path, "could not write PNG (rename failed)")
-        }
+        defer { tutor_png_free(bytes) }
+        try writeFileAtomically(Data(bytes: bytes, count: count), to: path)
     }
 
     /// The picture as a [3, H, W] tensor with values in 0…1 (value = byte / 255), like
@@ -64,7 +71,8 @@ public struct RGBImage: Equatable, Sendable {
         return Tensor(shape: [3, height, width], data: data)
     }
 
-    /// A picture from a [3, H, W] tensor with values in 0…1 (clamped, rounded to the nearest byte).
+    /// A picture from a [3, H, W] tensor with values in 0…1 (clamped, rounded to the nearest
+    /// byte; NaN becomes 0, so a broken tensor still gives a picture rather than a crash).
     public init(tensor: Tensor) {
         precondition(tensor.rank == 3 && tensor.shape[0] == 3, "RGBImage needs [3, H, W], got \(tensor.shape)")
         let height = tensor.shape[1]
@@ -73,10 +81,17 @@ public struct RGBImage: Equatable, Sendable {
         var pixels = [UInt8](repeating: 0, count: planeSize * 3)
         for index in 0..<planeSize {
             for channel in 0..<3 {
-                let value = Swift.min(Swift.max(tensor.data[channel * planeSize + index], 0), 1)
-                pixels[index * 3 + channel] = UInt8((value * 255).rounded())
+                pixels[index * 3 + channel] = clampedByte((tensor.data[channel * planeSize + index] * 255).rounded())
             }
         }
         self.init(width: width, height: height, pixels: pixels)
     }
+}
+
+/// `value` (on the 0…255 scale) as a byte, for every Float: NaN gives 0, values below 0 or
+/// above 255 (infinities too) are clamped, a fraction is cut off. `UInt8(value)` would
+/// instead stop the program on NaN or on anything out of range.
+public func clampedByte(_ value: Float) -> UInt8 {
+    guard !value.isNaN else { return 0 }
+    return UInt8(Swift.min(Swift.max(value, 0), 255))
 }
