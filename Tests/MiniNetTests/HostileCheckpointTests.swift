@@ -129,7 +129,7 @@ final class HostileCheckpointTests: XCTestCase {
     func testStridesAndOffsetsThatOverflowOrLeaveTheStorageAreRefused() {
         let storage: [Float] = [1, 2, 3, 4]
         let cases: [(View, String)] = [
-            (View(name: "w", size: [2, 2], stride: [1 << 62, 1]), "stride [4611686018427387904, 1] is out of range"),
+            (View(name: "w", size: [3, 2], stride: [1 << 62, 1]), "stride [4611686018427387904, 1] is out of range"),
             (View(name: "w", size: [3, 2], stride: [Int.max / 2, 2]), "is out of range"),
             (View(name: "w", size: [2], stride: [1], offset: Int.max), "is out of range"),
             (View(name: "w", size: [2], stride: [1], offset: 3), "reach element 4 of a storage of 4"),

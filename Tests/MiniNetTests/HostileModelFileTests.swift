@@ -113,7 +113,7 @@ final class HostileModelFileTests: XCTestCase {
 
     /// Regression: a denormal std made `lesson ig` trap in the picture writer.
     func testNormalisationMustBeUsable() throws {
-        for std: Float in [0, -0.25, 1e-40] {
+        for std: Float in [0, -0.25, Float.leastNormalMagnitude / 2] {
             var spec = base
             spec.std[1] = std
             XCTAssertTrue(try modelFailure(spec).contains("normalisation std"), "std \(std)")

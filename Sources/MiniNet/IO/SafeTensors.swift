@@ -112,11 +112,11 @@ public struct SafeTensorsFile: Sendable {
 
             // The header: a UTF-8 JSON object, starting with "{" as the reference library requires.
             let headerBytes = bytes[8..<(8 + headerLength)]
-            guard headerBytes.first == UInt8(ascii: "{") else {
-                throw fail("header is not a JSON object (it does not start with '{')")
-            }
             guard String(validating: headerBytes, as: UTF8.self) != nil else {
                 throw fail("header is not valid UTF-8")
+            }
+            guard headerBytes.first == UInt8(ascii: "{") else {
+                throw fail("header is not a JSON object (it does not start with '{')")
             }
             let json: Any
             do {
