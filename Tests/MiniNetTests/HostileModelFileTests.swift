@@ -89,6 +89,9 @@ final class HostileModelFileTests: XCTestCase {
         var linear = base
         linear.layers[linear.layers.count - 1].inFeatures = 9
         XCTAssertTrue(try modelFailure(linear).contains("expects 9 features but receives shape [8]"))
+        var long = base
+        long.layers += Array(repeating: LayerSpec(name: "relu", type: "ReLU"), count: CheckpointLimits.maximumLayerCount)
+        XCTAssertTrue(try modelFailure(long).contains("limit maximumLayerCount"))
     }
 
     /// Regression: a 3×4096×4096 input was accepted; 1- or 4-channel and non-square inputs

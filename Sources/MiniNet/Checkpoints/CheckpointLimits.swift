@@ -47,6 +47,8 @@ public enum CheckpointLimits {
     public static let maximumActivationElements = 1 << 26
     /// The most class names.
     public static let maximumClassCount = 100_000
+    /// The most layers an architecture may list (torchvision's ResNet-152 lists 56).
+    public static let maximumLayerCount = 10_000
 }
 
 /// `text` made safe to quote in a one-line error message: control characters (a newline in a

@@ -93,12 +93,12 @@ public enum TorchCheckpoint {
         for (key, storage) in table.storages {
             let recordName = folder + "data/" + key
             guard let record = archive[recordName] else {
-                throw Problem("storage record \(recordName) is missing")
+                throw Problem("storage record \(printable(recordName)) is missing")
             }
             let byteCount = try storageByteCount(storage)
             let raw = try contents(of: record, in: bytes)
             guard raw.count >= byteCount else {
-                throw Problem("storage record \(recordName) holds \(raw.count) bytes, but its tensors need \(byteCount)")
+                throw Problem("storage record \(printable(recordName)) holds \(raw.count) bytes, but its tensors need \(byteCount)")
             }
             storages[key] = raw.prefix(byteCount).withUnsafeBytes { decode($0, as: storage.elementType) }
         }
@@ -110,7 +110,7 @@ public enum TorchCheckpoint {
     static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> ArraySlice<UInt8> {
         let data = bytes[entry.dataRange]
         guard entry.crc32 == 0 || StoredZipArchive.crc32(data) == entry.crc32 else {
-            throw Problem("zip entry \(entry.name) is corrupt (CRC-32 mismatch)")
+            throw Problem("zip entry \(printable(entry.name)) is corrupt (CRC-32 mismatch)")
         }
         return data
     }

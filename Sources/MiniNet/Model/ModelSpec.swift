@@ -142,6 +142,9 @@ extension ModelSpec {
     ///
     /// - Throws: `MiniNetError.invalidModel` naming the layer and the problem.
     public func plannedTensors() throws -> [(name: String, shape: [Int])] {
+        guard (1...CheckpointLimits.maximumLayerCount).contains(layers.count) else {
+            throw MiniNetError.invalidModel("the architecture lists \(layers.count) layers, not 1…\(CheckpointLimits.maximumLayerCount) (limit maximumLayerCount)")
+        }
         var planner = ArchitecturePlanner()
         try planner.checkInput(self)
         for layer in layers { try planner.add(layer) }

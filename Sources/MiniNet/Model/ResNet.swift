@@ -199,7 +199,7 @@ public enum PretrainedResNet {
     public static func inferShape(_ stateDict: [String: Tensor], path: String) throws -> ResNetShape {
         func shape(_ key: String) throws -> [Int] {
             guard let tensor = stateDict[key] else {
-                throw MiniNetError.file(path, "has no tensor '\(key)': not a torchvision ResNet state_dict (\(stateDict.count) tensors, e.g. '\(stateDict.keys.sorted().first ?? "none")')")
+                throw MiniNetError.file(path, "has no tensor '\(key)': not a torchvision ResNet state_dict (\(stateDict.count) tensors, e.g. '\(printable(stateDict.keys.sorted().first ?? "none"))')")
             }
             return tensor.shape
         }
