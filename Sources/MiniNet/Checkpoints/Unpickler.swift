@@ -164,7 +164,7 @@ indirect enum PickleValue {
         case let .list(list): return items(list.items, "[", "]")
         case let .dictionary(dictionary): return "a dict of \(dictionary.entries.count) entries"
         case .global: return "a class or function"
-        case let .storage(storage): return "storage '\(storage.key.prefix(20))'"
+        case let .storage(storage): return "storage '\(printable(storage.key, maximumLength: 20))'"
         case let .tensor(tensor): return "a tensor of size \(tensor.shape.prefix(8))"
         }
     }

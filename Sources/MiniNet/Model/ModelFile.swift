@@ -105,8 +105,9 @@ extension ImageClassifier {
         if let unexpected = unused.sorted().first {
             throw MiniNetError.file(path, "unexpected tensor '\(printable(unexpected))' that the architecture has no place for (\(unused.count) in all)")
         }
+        // Then the values: present tensors only (all of them, checked above).
         for (name, _) in planned {
-            let values = tensors[name]!.data
+            guard let values = tensors[name]?.data else { continue }
             if let index = values.firstIndex(where: { !$0.isFinite }) {
                 throw MiniNetError.file(path, "tensor '\(printable(name))' holds \(values[index]) at index \(index); weights must be finite numbers")
             }
