@@ -148,7 +148,7 @@ final class SafeTensorsTests: XCTestCase {
         assertDecodeFails(Data([0x01, 0xE1, 0xF5, 0x05, 0, 0, 0, 0]), contains: "header length 100000001 is absurd")
         assertDecodeFails(Data([2, 0, 0, 0, 0, 0, 0, 0, 0xC3, 0x28]), contains: "header is not valid UTF-8")
         assertDecodeFails(fileBytes(header: "{\"x\": ", data: []), contains: "header is not valid JSON")
-        assertDecodeFails(fileBytes(header: "", data: []), contains: "header is not valid JSON")
+        assertDecodeFails(fileBytes(header: "", data: []), contains: "header is not a JSON object")
         assertDecodeFails(fileBytes(header: "[1, 2]", data: []), contains: "header is not a JSON object")
         assertDecodeFails(fileBytes(header: "\"text\"", data: []), contains: "header is not")
         assertDecodeFails(fileBytes(header: "{\"__metadata__\": [1]}", data: []), contains: "__metadata__ is not a JSON object")
@@ -202,17 +202,20 @@ final class SafeTensorsTests: XCTestCase {
         let same = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
             + "\"b\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
         assertDecodeFails(fileBytes(header: same, data: [0, 0, 0, 0]), contains: "overlap")
-        // Empty tensors occupy no bytes, so they overlap nothing.
+        // Empty tensors occupy no bytes; like the others, they sit where the previous one ends.
         let empty = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-            + "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[2,2]}}"
+            + "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}"
         XCTAssertNoThrow(try SafeTensorsFile.decode(fileBytes(header: empty, data: [0, 0, 0, 0]), path: "ok"))
+        let inside = empty.replacingOccurrences(of: "[4,4]", with: "[2,2]")
+        assertDecodeFails(fileBytes(header: inside, data: [0, 0, 0, 0]), contains: "overlap")
     }
 
     func testUnalignedDataIsReadCorrectly() throws {
-        // A one-byte-long header puts the data at an odd offset; values must still be right.
-        let header = "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1,5]}}"
+        // A header of odd length puts the data at an odd offset; values must still be right.
+        var header = "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+        if header.utf8.count.isMultiple(of: 2) { header += " " }
         let bits = Float(2.5).bitPattern
-        let data = [0xAA] + (0..<4).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
+        let data = (0..<4).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
         XCTAssertEqual(try SafeTensorsFile.decode(fileBytes(header: header, data: data), path: "odd")["x"],
                        Tensor(shape: [1], data: [2.5]))
     }
@@ -258,6 +261,45 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensorsFile().write(to: blocker))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory).sorted(),
                        ["blocker", "weights.safetensors"])
+    }
+
+    // MARK: - The data section must be exactly what the header describes
+
+    /// Two F32 tensors a = [1, 2] and b = [3], laid out by `encode` as the Python library does.
+    private func twoTensors() -> [UInt8] {
+        [UInt8](SafeTensorsFile(tensors: [("a", Tensor(shape: [2], data: [1, 2])), ("b", Tensor(shape: [1], data: [3]))]).encode())
+    }
+
+    /// Regression (fuzzing, issue 11): a header length shortened into the padding still parsed,
+    /// and every weight was read from a few bytes too early.
+    func testHeaderLengthCutIntoThePaddingIsRefused() throws {
+        var bytes = twoTensors()
+        XCTAssertNoThrow(try SafeTensorsFile.decode(Data(bytes), path: "good"))
+        let headerLength = Int(bytes[0])
+        let padding = bytes[8..<(8 + headerLength)].reversed().prefix { $0 == UInt8(ascii: " ") }.count
+        XCTAssertGreaterThan(padding, 0, "the fixture needs padding to cut into")
+        bytes[0] = UInt8(headerLength - padding)
+        assertDecodeFails(Data(bytes), contains: "cover 12 bytes of the \(12 + padding)-byte data section")
+    }
+
+    func testTrailingBytesGapsAndOverlapsAreRefused() {
+        assertDecodeFails(Data(twoTensors() + [0, 0, 0, 0]), contains: "cover 12 bytes of the 16-byte data section")
+        let gap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}"
+        assertDecodeFails(fileBytes(header: gap, data: [UInt8](repeating: 0, count: 12)),
+                          contains: "tensor 'b' data_offsets [8, 12] leave a gap of 4 bytes after byte 4")
+        let late = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"
+        assertDecodeFails(fileBytes(header: late, data: [UInt8](repeating: 0, count: 8)), contains: "leave a gap of 4 bytes after byte 0")
+        let overlap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"
+        assertDecodeFails(fileBytes(header: overlap, data: [UInt8](repeating: 0, count: 8)), contains: "overlap")
+        assertDecodeFails(fileBytes(header: " {}", data: []), contains: "does not start with '{'")
+    }
+
+    /// A tensor name with a newline must not split the one-line message.
+    func testNamesInMessagesStayOnOneLine() {
+        let header = "{\"line\\nbreak\":{\"dtype\":\"X\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+        assertDecodeFails(fileBytes(header: header, data: [0, 0, 0, 0]), contains: "tensor 'line?break'")
     }
 }
 

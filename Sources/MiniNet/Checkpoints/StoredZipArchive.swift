@@ -85,16 +85,16 @@ struct StoredZipArchive {
             }
 
             guard method == 0, compressedSize == size else {
-                throw TorchCheckpoint.Problem("zip entry \(name) is compressed; torch.save stores records uncompressed")
+                throw TorchCheckpoint.Problem("zip entry \(printable(name)) is compressed; torch.save stores records uncompressed")
             }
             guard try reader.integer(at: localHeader, byteCount: 4) == 0x0403_4b50 else {
-                throw TorchCheckpoint.Problem("zip entry \(name) has no local header (corrupt?)")
+                throw TorchCheckpoint.Problem("zip entry \(printable(name)) has no local header (corrupt?)")
             }
             let dataStart = localHeader + 30
                 + (try reader.integer(at: localHeader + 26, byteCount: 2))
                 + (try reader.integer(at: localHeader + 28, byteCount: 2))
             guard size <= bytes.count - dataStart else {
-                throw TorchCheckpoint.Problem("zip entry \(name) runs past the end of the file (truncated?)")
+                throw TorchCheckpoint.Problem("zip entry \(printable(name)) runs past the end of the file (truncated?)")
             }
             if indexOfName[name] == nil {  // duplicated names: the first wins
                 indexOfName[name] = entries.count

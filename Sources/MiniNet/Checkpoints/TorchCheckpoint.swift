@@ -20,9 +20,9 @@ import Foundation
 /// means element (i₀, i₁, …) is storage element offset + Σₖ iₖ·stride[k]. `read` gathers each
 /// view into a contiguous row-major `Tensor`, converting every element type to Float32.
 public enum TorchCheckpoint {
-    /// The largest tensor accepted (2²⁸ elements = 1 GiB as Float32). A view with zero strides
-    /// could otherwise claim billions of elements from a few bytes of storage.
-    public static let maximumTensorElementCount = 1 << 28
+    /// The largest tensor accepted (`CheckpointLimits.maximumTensorElements`). A view with zero
+    /// strides could otherwise claim billions of elements from a few bytes of storage.
+    public static let maximumTensorElementCount = CheckpointLimits.maximumTensorElements
 
     /// Reads a state_dict: its (name, tensor) entries in file order. A training checkpoint whose
     /// top level is a dict holding the state_dict under "state_dict" or "model" is accepted too.
@@ -93,12 +93,12 @@ public enum TorchCheckpoint {
         for (key, storage) in table.storages {
             let recordName = folder + "data/" + key
             guard let record = archive[recordName] else {
-                throw Problem("storage record \(recordName) is missing")
+                throw Problem("storage record \(printable(recordName)) is missing")
             }
             let byteCount = try storageByteCount(storage)
             let raw = try contents(of: record, in: bytes)
             guard raw.count >= byteCount else {
-                throw Problem("storage record \(recordName) holds \(raw.count) bytes, but its tensors need \(byteCount)")
+                throw Problem("storage record \(printable(recordName)) holds \(raw.count) bytes, but its tensors need \(byteCount)")
             }
             storages[key] = raw.prefix(byteCount).withUnsafeBytes { decode($0, as: storage.elementType) }
         }
@@ -110,7 +110,7 @@ public enum TorchCheckpoint {
     static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> ArraySlice<UInt8> {
         let data = bytes[entry.dataRange]
         guard entry.crc32 == 0 || StoredZipArchive.crc32(data) == entry.crc32 else {
-            throw Problem("zip entry \(entry.name) is corrupt (CRC-32 mismatch)")
+            throw Problem("zip entry \(printable(entry.name)) is corrupt (CRC-32 mismatch)")
         }
         return data
     }
@@ -135,7 +135,7 @@ public enum TorchCheckpoint {
         let version: PickleValue
         (version, offset) = try unpickle(bytes, from: offset, what: "the version pickle", persistentLoad: noStorages)
         guard case .integer(legacyProtocolVersion) = version else {
-            throw Problem("legacy checkpoint has protocol version \(version), expected \(legacyProtocolVersion)")
+            throw Problem("legacy checkpoint has protocol version \(version.summary()), expected \(legacyProtocolVersion)")
         }
         let systemInformation: PickleValue
         (systemInformation, offset) = try unpickle(bytes, from: offset, what: "the system-information pickle",
@@ -156,8 +156,9 @@ public enum TorchCheckpoint {
         // The raw storages follow, in the order of the key list.
         var storages: [String: [Float]] = [:]
         for keyValue in keys.items {
-            guard case let .string(key) = keyValue else { throw Problem("storage key list holds \(keyValue.kindName)") }
-            guard let storage = table.storage(forKey: key) else {
+            guard case let .string(rawKey) = keyValue else { throw Problem("storage key list holds \(keyValue.kindName)") }
+            let key = printable(rawKey)
+            guard let storage = table.storage(forKey: rawKey) else {
                 throw Problem("storage key '\(key)' is listed but no tensor uses it")
             }
             guard bytes.count - offset >= 8 else { throw Problem("storage '\(key)' is missing (file truncated?)") }
@@ -169,7 +170,7 @@ public enum TorchCheckpoint {
             }
             let byteCount = try storageByteCount(storage)
             guard bytes.count - offset >= byteCount else { throw Problem("storage '\(key)' is truncated") }
-            storages[key] = bytes[offset..<(offset + byteCount)].withUnsafeBytes { decode($0, as: storage.elementType) }
+            storages[rawKey] = bytes[offset..<(offset + byteCount)].withUnsafeBytes { decode($0, as: storage.elementType) }
             offset += byteCount
         }
         return try gatherTensors(stateDictionary(object), storages)
@@ -213,23 +214,24 @@ public enum TorchCheckpoint {
             guard case let .global(.storageType(elementType)) = items[1] else {
                 throw reject("persistent id names \(items[1].kindName), not a storage type")
             }
-            guard case let .string(key) = items[2], case .string = items[3] else {
+            guard case let .string(rawKey) = items[2], case .string = items[3] else {
                 throw reject("persistent id's key and location must be strings")
             }
+            let key = printable(rawKey)
             guard case let .integer(elementCount) = items[4], elementCount >= 0 else {
                 throw reject("storage '\(key)' has no valid element count")
             }
             if items.count == 6, case .none = items[5] {} else if items.count == 6 {
                 throw reject("storage '\(key)' is a view of another storage, which is not supported")
             }
-            let storage = StorageReference(key: key, elementType: elementType, elementCount: elementCount)
-            if let index = indexOfKey[key] {
+            let storage = StorageReference(key: rawKey, elementType: elementType, elementCount: elementCount)
+            if let index = indexOfKey[rawKey] {
                 guard storages[index].value == storage else {
                     throw reject("storage '\(key)' is described twice, differently")
                 }
             } else {
-                indexOfKey[key] = storages.count
-                storages.append((key, storage))
+                indexOfKey[rawKey] = storages.count
+                storages.append((rawKey, storage))
             }
             return .storage(storage)
         }
@@ -237,7 +239,7 @@ public enum TorchCheckpoint {
 
     static func storageByteCount(_ storage: StorageReference) throws -> Int {
         let (byteCount, overflow) = storage.elementCount.multipliedReportingOverflow(by: storage.elementType.byteCount)
-        guard !overflow else { throw Problem("storage '\(storage.key)' claims \(storage.elementCount) elements") }
+        guard !overflow else { throw Problem("storage '\(printable(storage.key))' claims \(storage.elementCount) elements") }
         return byteCount
     }
 
@@ -255,17 +257,27 @@ public enum TorchCheckpoint {
         return try dictionary.entries.map { key, value in
             guard case let .string(name) = key else { throw Problem("state_dict has a key that is not a string") }
             guard case let .tensor(view) = value else {
-                throw Problem("state_dict entry '\(name)' is \(value.kindName), not a tensor")
+                throw Problem("state_dict entry '\(printable(name))' is \(value.kindName), not a tensor")
             }
             return (name, view)
         }
     }
 
+    /// Gathers every view, keeping the elements of all tensors together within
+    /// `CheckpointLimits.maximumTotalElements` (views may share and repeat storage elements).
     static func gatherTensors(_ views: [(name: String, view: TensorReference)],
                               _ storages: [String: [Float]]) throws -> [(name: String, tensor: Tensor)] {
-        try views.map { name, view in
+        // First the counts alone, so that nothing is allocated for a file over the limit.
+        var total = 0
+        for (name, view) in views {
+            total += try elementCount(of: view, name: name)  // each ≤ 2²⁶: no overflow
+            guard total <= CheckpointLimits.maximumTotalElements else {
+                throw Problem("tensor '\(printable(name))' takes the checkpoint past \(CheckpointLimits.maximumTotalElements) elements in all (limit maximumTotalElements)")
+            }
+        }
+        return try views.map { name, view in
             guard let storage = storages[view.storage.key] else {
-                throw Problem("storage '\(view.storage.key)' of tensor '\(name)' is missing")
+                throw Problem("storage '\(printable(view.storage.key))' of tensor '\(printable(name))' is missing")
             }
             return (name, try gather(view, from: storage, name: name))
         }
@@ -273,45 +285,58 @@ public enum TorchCheckpoint {
 
     // MARK: Views and element types
 
-    /// Copies a strided view into a contiguous row-major tensor:
-    ///     result[i₀, i₁, …] = storage[offset + Σₖ iₖ·stride[k]]
-    /// after checking that the largest index reached, offset + Σₖ (size[k] − 1)·stride[k],
-    /// lies inside the storage.
-    static func gather(_ view: TensorReference, from storage: [Float], name: String) throws -> Tensor {
+    /// The number of elements of a view, after checking its size, stride and offset are
+    /// non-negative and match, and the count is within `maximumTensorElementCount`
+    /// (overflow-checked: a size of 2⁶² must be refused, not wrap around).
+    static func elementCount(of view: TensorReference, name: String) throws -> Int {
         let shape = view.shape
-        let strides = view.strides
-        func problem(_ text: String) -> Problem { Problem("tensor '\(name)': \(text)") }
-        guard shape.count == strides.count, shape.count <= 64 else {
-            throw problem("size \(shape) and stride \(strides) do not match")
+        func problem(_ text: String) -> Problem { Problem("tensor '\(printable(name))': \(text)") }
+        guard shape.count == view.strides.count, shape.count <= CheckpointLimits.maximumRank else {
+            throw problem("size \(shape.prefix(9)) and stride \(view.strides.prefix(9)) do not match, or have more than \(CheckpointLimits.maximumRank) axes")
         }
-        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), view.storageOffset >= 0 else {
+        guard shape.allSatisfy({ $0 >= 0 }), view.strides.allSatisfy({ $0 >= 0 }), view.storageOffset >= 0 else {
             throw problem("negative size, stride or offset")
         }
         var count = 1
         for size in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, product <= maximumTensorElementCount else {
-                throw problem("size \(shape) exceeds \(maximumTensorElementCount) elements")
+                throw problem("size \(shape) exceeds \(maximumTensorElementCount) elements (limit maximumTensorElements)")
             }
             count = product
         }
+        return count
+    }
+
+    /// Copies a strided view into a contiguous row-major tensor:
+    ///     result[i₀, i₁, …] = storage[offset + Σₖ iₖ·stride[k]]
+    /// after checking (`elementCount`) its element count, and that the largest index reached,
+    /// offset + Σₖ (size[k] − 1)·stride[k], computed with overflow checks, lies inside the storage.
+    static func gather(_ view: TensorReference, from storage: [Float], name: String) throws -> Tensor {
+        let shape = view.shape
+        func problem(_ text: String) -> Problem { Problem("tensor '\(printable(name))': \(text)") }
+        let count = try elementCount(of: view, name: name)
         guard count > 0 else { return Tensor(shape: shape, data: []) }
+        // An axis of size 1 is never stepped along, so its stride (which may be anything) is
+        // set to 0: the walk below then never adds it.
+        let strides = zip(shape, view.strides).map { size, stride in size == 1 ? 0 : stride }
 
         var lastIndex = view.storageOffset
         for (size, stride) in zip(shape, strides) {
             let (reach, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
             let (sum, overflow2) = lastIndex.addingReportingOverflow(reach)
-            guard !overflow, !overflow2 else { throw problem("stride \(strides) is out of range") }
+            guard !overflow, !overflow2 else { throw problem("stride \(view.strides) is out of range") }
             lastIndex = sum
         }
         guard lastIndex < storage.count else {
-            throw problem("size \(shape), stride \(strides) and offset \(view.storageOffset) reach element \(lastIndex) "
+            throw problem("size \(shape), stride \(view.strides) and offset \(view.storageOffset) reach element \(lastIndex) "
                           + "of a storage of \(storage.count)")
         }
+        // From here on no sum can overflow: every position lies in 0...lastIndex, and
+        // size·stride = (size − 1)·stride + stride ≤ 2·lastIndex for each axis.
 
-        // Contiguous (the usual case): one slice. Axes of size 1 may carry any stride.
-        let rowMajor = contiguousStrides(shape)
-        if zip(shape, zip(strides, rowMajor)).allSatisfy({ $0 == 1 || $1.0 == $1.1 }) {
+        // Contiguous (the usual case): one slice.
+        if strides == contiguousStrides(shape).enumerated().map({ shape[$0] == 1 ? 0 : $1 }) {
             return Tensor(shape: shape, data: Array(storage[view.storageOffset..<(view.storageOffset + count)]))
         }
         // Strided: walk the indices like an odometer, the last axis turning fastest.

@@ -9,8 +9,9 @@
 /// plain description of the result (an empty ordered dictionary, a tensor view of a storage).
 ///
 /// Every length, index and count read from the input is checked against what is left of the
-/// input before anything is allocated, and containers may be nested at most
-/// `maximumNesting` deep, so a hostile pickle can neither crash nor exhaust memory.
+/// input before anything is allocated, and the nesting, the memo, the stack and the number of
+/// opcodes are bounded (`CheckpointLimits`), so a hostile pickle can neither crash, nor
+/// exhaust memory, nor run for long.
 
 /// A Python function or class the unpickler agrees to name.
 enum AllowedGlobal: Equatable {
@@ -131,6 +132,43 @@ indirect enum PickleValue {
         }
     }
 
+    /// A bounded description for error messages: at most `maximumLength` characters, and
+    /// containers shown two levels deep. A pickle can share one tuple many times over
+    /// (t₁ = (t₀, t₀), t₂ = (t₁, t₁), …), so printing the whole value could take 2¹⁰⁰ steps.
+    func summary(maximumLength: Int = 80) -> String {
+        let text = summary(levels: 2, budget: maximumLength + 1)
+        return text.count <= maximumLength ? text : String(text.prefix(maximumLength - 1)) + "…"
+    }
+
+    /// `summary` helper: stops writing once `budget` characters are reached.
+    private func summary(levels: Int, budget: Int) -> String {
+        func items(_ values: [PickleValue], _ open: String, _ close: String) -> String {
+            guard levels > 0 else { return open + "…" + close }
+            var text = open
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += ", " }
+                if text.count >= budget { return text + "…" }
+                text += value.summary(levels: levels - 1, budget: budget - text.count)
+            }
+            return text + close
+        }
+        switch self {
+        case .none: return "None"
+        case let .bool(value): return value ? "True" : "False"
+        case let .integer(value): return String(value)
+        case let .largeInteger(bytes): return "an integer of \(bytes.count) bytes"
+        case let .float(value): return String(value)
+        case let .string(text): return "'" + printable(text, maximumLength: Swift.max(budget, 2)) + "'"
+        case let .bytes(bytes): return "\(bytes.count) bytes"
+        case let .tuple(values, _): return items(values, "(", ")")
+        case let .list(list): return items(list.items, "[", "]")
+        case let .dictionary(dictionary): return "a dict of \(dictionary.entries.count) entries"
+        case .global: return "a class or function"
+        case let .storage(storage): return "storage '\(printable(storage.key, maximumLength: 20))'"
+        case let .tensor(tensor): return "a tensor of size \(tensor.shape.prefix(8))"
+        }
+    }
+
     /// A short name of the value's kind for error messages.
     var kindName: String {
         switch self {
@@ -160,8 +198,18 @@ enum UnpicklingError: Error {
 
 /// Runs one pickle program and returns the value it leaves on the stack at STOP.
 struct Unpickler {
-    /// The deepest container nesting accepted; a state_dict needs about 4.
-    static let maximumNesting = 100
+    /// The deepest container nesting accepted (see `CheckpointLimits`).
+    static let maximumNesting = CheckpointLimits.maximumPickleNesting
+
+    /// The bounds on the memo, the stack and the opcodes run; `standard` is the one used for
+    /// files (tests pass smaller ones to reach them quickly).
+    struct Limits {
+        var memoEntries = CheckpointLimits.maximumPickleMemoEntries
+        var stackSize = CheckpointLimits.maximumPickleStackSize
+        var operations = CheckpointLimits.maximumPickleOperations
+        static let standard = Limits()
+    }
+    private let limits: Limits
 
     private let bytes: [UInt8]
     private var position: Int
@@ -174,9 +222,12 @@ struct Unpickler {
     private var memo: [Int: PickleValue] = [:]
     /// Where the opcode being run starts, for error messages.
     private var opcodeStart = 0
+    /// Opcodes run so far, bounded by `CheckpointLimits.maximumPickleOperations`.
+    private var operationCount = 0
 
-    init(bytes: [UInt8], startingAt start: Int = 0,
+    init(bytes: [UInt8], startingAt start: Int = 0, limits: Limits = .standard,
          persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
+        self.limits = limits
         self.bytes = bytes
         self.position = start
         self.persistentLoad = persistentLoad
@@ -187,6 +238,13 @@ struct Unpickler {
     mutating func load() throws -> (value: PickleValue, end: Int) {
         while true {
             opcodeStart = position
+            operationCount += 1
+            guard operationCount <= limits.operations else {
+                throw fail("the pickle runs more than \(limits.operations) opcodes (limit maximumPickleOperations)")
+            }
+            guard stack.count + marks.count <= limits.stackSize else {
+                throw fail("the pickle's stack holds \(stack.count + marks.count) values and marks, more than \(limits.stackSize) (limit maximumPickleStackSize)")
+            }
             let opcode = try readByte()
             if opcode == Opcode.stop {
                 guard stack.count == 1, marks.isEmpty else {
@@ -334,7 +392,7 @@ struct Unpickler {
     /// Pushes a newly built container after checking its nesting.
     private mutating func push(_ value: PickleValue) throws {
         guard value.depth <= Self.maximumNesting else {
-            throw fail("containers nested more than \(Self.maximumNesting) deep")
+            throw fail("containers nested more than \(Self.maximumNesting) deep (limit maximumPickleNesting)")
         }
         stack.append(value)
     }
@@ -360,6 +418,9 @@ struct Unpickler {
     }
 
     private mutating func store(at index: Int) throws {
+        guard memo.count < limits.memoEntries || memo[index] != nil else {
+            throw fail("the pickle's memo would hold more than \(limits.memoEntries) values (limit maximumPickleMemoEntries)")
+        }
         memo[index] = try top()
     }
 
@@ -393,7 +454,7 @@ struct Unpickler {
         }
         let depth = freeze(keysAndValues)  // first, so that a dict cannot be put inside itself
         guard !dictionary.isFrozen else { throw fail("a dict is changed after being nested, which makes cycles possible") }
-        guard depth <= Self.maximumNesting else { throw fail("containers nested more than \(Self.maximumNesting) deep") }
+        guard depth <= Self.maximumNesting else { throw fail("containers nested more than \(Self.maximumNesting) deep (limit maximumPickleNesting)") }
         dictionary.depth = Swift.max(dictionary.depth, depth)
         for pairStart in stride(from: 0, to: keysAndValues.count, by: 2) {
             let key = keysAndValues[pairStart]
@@ -417,14 +478,14 @@ struct Unpickler {
         guard case let .list(list) = target else { throw fail("APPEND on \(target.kindName), not a list") }
         let depth = freeze(items)
         guard !list.isFrozen else { throw fail("a list is changed after being nested, which makes cycles possible") }
-        guard depth <= Self.maximumNesting else { throw fail("containers nested more than \(Self.maximumNesting) deep") }
+        guard depth <= Self.maximumNesting else { throw fail("containers nested more than \(Self.maximumNesting) deep (limit maximumPickleNesting)") }
         list.depth = Swift.max(list.depth, depth)
         list.items.append(contentsOf: items)
     }
 
     private func global(module: String, name: String) throws -> PickleValue {
         guard let allowed = AllowedGlobal.named(module: module, name: name) else {
-            throw UnpicklingError.forbiddenGlobal("\(module).\(name)")
+            throw UnpicklingError.forbiddenGlobal(printable("\(module).\(name)"))
         }
         return .global(allowed)
     }

@@ -103,17 +103,20 @@ public struct SafeTensorsFile: Sendable {
                 declaredLength |= UInt64(bytes[index]) << (8 * UInt64(index))
             }
             guard declaredLength <= maximumHeaderLength else {
-                throw fail("header length \(declaredLength) is absurd (the limit is 100 MB); not a safetensors file?")
+                throw fail("header length \(declaredLength) is absurd (limit maximumSafeTensorsHeaderLength, \(maximumHeaderLength) bytes); not a safetensors file?")
             }
             let headerLength = Int(declaredLength)
             guard 8 + headerLength <= bytes.count else {
                 throw fail("header length \(headerLength) is larger than the \(bytes.count)-byte file")
             }
 
-            // The header: a UTF-8 JSON object.
+            // The header: a UTF-8 JSON object, starting with "{" as the reference library requires.
             let headerBytes = bytes[8..<(8 + headerLength)]
             guard String(validating: headerBytes, as: UTF8.self) != nil else {
                 throw fail("header is not valid UTF-8")
+            }
+            guard headerBytes.first == UInt8(ascii: "{") else {
+                throw fail("header is not a JSON object (it does not start with '{')")
             }
             let json: Any
             do {
@@ -146,14 +149,28 @@ public struct SafeTensorsFile: Sendable {
                 entries.append(try parseEntry(name: name, json: header[name] as Any, dataSize: dataSize, fail: fail))
             }
 
-            // Sort by position in the data section; no two tensors may share bytes.
+            // As the reference library checks: sorted by position, the tensors must tile the
+            // data section exactly — each one starting where the previous one ends, the first at
+            // 0, the last ending at the end of the file. A gap, an overlap or trailing bytes
+            // mean the header and the data disagree (a header length cut short by a few bytes
+            // would otherwise shift every weight).
             entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+            var covered = 0
             var previous: Entry?
-            for entry in entries where entry.end > entry.begin {
-                if let previous, entry.begin < previous.end {
-                    throw fail("tensors '\(previous.name)' and '\(entry.name)' overlap in the data section")
+            for entry in entries {
+                if let previous, entry.begin < covered {
+                    throw fail("tensors '\(printable(previous.name))' and '\(printable(entry.name))' overlap in the data section")
                 }
+                guard entry.begin == covered else {
+                    throw fail("tensor '\(printable(entry.name))' data_offsets [\(entry.begin), \(entry.end)] leave a gap of "
+                               + "\(entry.begin - covered) bytes after byte \(covered); the tensors must cover the data section exactly, in order")
+                }
+                covered = entry.end
                 previous = entry
+            }
+            guard covered == dataSize else {
+                throw fail("the tensors cover \(covered) bytes of the \(dataSize)-byte data section; "
+                           + "the header length or the data_offsets are wrong")
             }
 
             let tensors = entries.map { entry -> (name: String, tensor: Tensor) in
@@ -169,7 +186,7 @@ public struct SafeTensorsFile: Sendable {
     /// The reserved header key for the metadata map.
     private static let metadataKey = "__metadata__"
     /// Real headers are a few kilobytes; a larger length means a corrupt or foreign file.
-    private static let maximumHeaderLength: UInt64 = 100_000_000
+    private static let maximumHeaderLength = UInt64(CheckpointLimits.maximumSafeTensorsHeaderLength)
 
     private static let numberFormats: [String: StoredNumberFormat] = [
         "F32": .float32, "F16": .float16, "BF16": .bfloat16, "F64": .float64, "I64": .int64, "I32": .int32,
@@ -191,41 +208,42 @@ public struct SafeTensorsFile: Sendable {
     /// Checks one `"name": {"dtype": …, "shape": […], "data_offsets": [begin, end]}` entry.
     private static func parseEntry(name: String, json: Any, dataSize: Int,
                                    fail: (String) -> MiniNetError) throws -> Entry {
+        let shown = printable(name)  // names and dtypes appear in messages: one line, bounded
         guard let fields = json as? [String: Any] else {
-            throw fail("header entry '\(name)' is not a JSON object")
+            throw fail("header entry '\(shown)' is not a JSON object")
         }
         for field in ["dtype", "shape", "data_offsets"] where fields[field] == nil {
-            throw fail("tensor '\(name)' has no \(field)")
+            throw fail("tensor '\(shown)' has no \(field)")
         }
         guard let dtype = fields["dtype"] as? String else {
-            throw fail("tensor '\(name)' dtype is not a string")
+            throw fail("tensor '\(shown)' dtype is not a string")
         }
         guard let format = numberFormats[dtype] else {
-            throw fail("tensor '\(name)' has unknown or unsupported dtype '\(dtype)' (MiniNet reads F32, F16, BF16, F64, I64, I32)")
+            throw fail("tensor '\(shown)' has unknown or unsupported dtype '\(printable(dtype, maximumLength: 16))' (MiniNet reads F32, F16, BF16, F64, I64, I32)")
         }
         guard let rawShape = fields["shape"] as? [Any] else {
-            throw fail("tensor '\(name)' shape is not a list")
+            throw fail("tensor '\(shown)' shape is not a list")
         }
         let shape = rawShape.compactMap(jsonInteger)
         guard shape.count == rawShape.count, shape.allSatisfy({ $0 >= 0 }) else {
-            throw fail("tensor '\(name)' shape must hold non-negative integers")
+            throw fail("tensor '\(shown)' shape must hold non-negative integers")
         }
         guard let rawOffsets = fields["data_offsets"] as? [Any], rawOffsets.count == 2,
               let begin = jsonInteger(rawOffsets[0]), let end = jsonInteger(rawOffsets[1]),
               begin >= 0, end >= 0 else {
-            throw fail("tensor '\(name)' data_offsets must be two non-negative integers")
+            throw fail("tensor '\(shown)' data_offsets must be two non-negative integers")
         }
         guard begin <= end else {
-            throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] begin after they end")
+            throw fail("tensor '\(shown)' data_offsets [\(begin), \(end)] begin after they end")
         }
         guard end <= dataSize else {
-            throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] overrun the \(dataSize)-byte data section")
+            throw fail("tensor '\(shown)' data_offsets [\(begin), \(end)] overrun the \(dataSize)-byte data section")
         }
         guard let (elementCount, byteCount) = checkedByteCount(shape: shape, elementSize: format.byteSize) else {
-            throw fail("tensor '\(name)' shape \(shape) is too large")
+            throw fail("tensor '\(shown)' shape \(shape.prefix(9)) is too large")
         }
         guard byteCount == end - begin else {
-            throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtype) needs \(byteCount) bytes but data_offsets [\(begin), \(end)] span \(end - begin)")
+            throw fail("tensor '\(shown)' of shape \(shape) and dtype \(printable(dtype, maximumLength: 16)) needs \(byteCount) bytes but data_offsets [\(begin), \(end)] span \(end - begin)")
         }
         return Entry(name: name, format: format, dtype: dtype, shape: shape,
                      elementCount: elementCount, begin: begin, end: end)

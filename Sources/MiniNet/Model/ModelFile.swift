@@ -68,20 +68,53 @@ extension ImageClassifier {
         } catch {
             throw MiniNetError.file(path, "the '\(metadataKey)' metadata is not a valid architecture description")
         }
-        guard spec.inputSize.count == 3, spec.inputSize.allSatisfy({ $0 > 0 && $0 <= 4096 }),
-              spec.mean.count == spec.inputSize[0], spec.std.count == spec.inputSize[0], spec.std.allSatisfy({ $0 != 0 }),
-              !spec.classNames.isEmpty else {
-            throw MiniNetError.file(path, "the architecture metadata has an invalid input size, normalisation or class list")
-        }
+        var tensors: [String: Tensor] = [:]
+        for (name, tensor) in file.tensors { tensors[name] = tensor }
+        // Every declared size is checked before any layer is allocated.
+        try checkBeforeBuilding(spec, tensors, path: path)
         let classifier: ImageClassifier
         do { classifier = try ImageClassifier(spec: spec) } catch let error as MiniNetError {
             throw MiniNetError.file(path, error.description)
         }
-        var tensors: [String: Tensor] = [:]
-        for (name, tensor) in file.tensors { tensors[name] = tensor }
         try classifier.loadStateDict(tensors, source: path)
         try classifier.checkShapes(path: path)
         return classifier
+    }
+
+    /// Checks a spec and the tensors of a file against each other before the classifier is
+    /// built: the spec within `CheckpointLimits` (`ModelSpec.plannedTensors`), every tensor it
+    /// needs present with its shape, no other tensor, every value finite, and every BatchNorm
+    /// variance ≥ 0. Each problem is one `MiniNetError.file(path, …)`.
+    static func checkBeforeBuilding(_ spec: ModelSpec, _ tensors: [String: Tensor], path: String) throws {
+        let planned: [(name: String, shape: [Int])]
+        do { planned = try spec.plannedTensors() } catch let error as MiniNetError {
+            throw MiniNetError.file(path, error.description)
+        }
+        var unused = Set(tensors.keys)
+        for (name, shape) in planned {
+            guard let tensor = tensors[name] else {
+                throw MiniNetError.file(path, "missing tensor '\(printable(name))' (expected shape \(shape)); is this a weights file for another architecture?")
+            }
+            // PyTorch stores BatchNorm's batch counter as a scalar; older files as [1].
+            let fits = shape.isEmpty ? tensor.count == 1 : tensor.shape == shape
+            guard fits else {
+                throw MiniNetError.file(path, "tensor '\(printable(name))' has shape \(tensor.shape.prefix(9)), the architecture expects \(shape)")
+            }
+            unused.remove(name)
+        }
+        if let unexpected = unused.sorted().first {
+            throw MiniNetError.file(path, "unexpected tensor '\(printable(unexpected))' that the architecture has no place for (\(unused.count) in all)")
+        }
+        // Then the values: present tensors only (all of them, checked above).
+        for (name, _) in planned {
+            guard let values = tensors[name]?.data else { continue }
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw MiniNetError.file(path, "tensor '\(printable(name))' holds \(values[index]) at index \(index); weights must be finite numbers")
+            }
+            if name.hasSuffix(".running_var"), let index = values.firstIndex(where: { $0 < 0 }) {
+                throw MiniNetError.file(path, "tensor '\(printable(name))' holds the negative variance \(values[index]) at index \(index)")
+            }
+        }
     }
 
     /// Follows the input shape through the network without running it, so that a file whose

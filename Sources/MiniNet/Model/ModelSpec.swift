@@ -130,3 +130,202 @@ public struct ModelSpec: Codable, Equatable, Sendable {
                          classNames: classNames)
     }
 }
+
+// MARK: - Checking an architecture before building it
+
+extension ModelSpec {
+    /// The tensors the architecture needs, by state_dict name and shape, worked out from the
+    /// spec alone: nothing is allocated. A model file declares its sizes, and building layers
+    /// from them directly would let a kernel size of 2²⁰ ask for petabytes; so every size is
+    /// compared here with `CheckpointLimits` and with the shape that reaches the layer, by
+    /// following one picture's shape [C, H, W] through the layers in order.
+    ///
+    /// - Throws: `MiniNetError.invalidModel` naming the layer and the problem.
+    public func plannedTensors() throws -> [(name: String, shape: [Int])] {
+        guard (1...CheckpointLimits.maximumLayerCount).contains(layers.count) else {
+            throw MiniNetError.invalidModel("the architecture lists \(layers.count) layers, not 1…\(CheckpointLimits.maximumLayerCount) (limit maximumLayerCount)")
+        }
+        var planner = ArchitecturePlanner()
+        try planner.checkInput(self)
+        for layer in layers { try planner.add(layer) }
+        guard planner.shape == [classNames.count] else {
+            throw MiniNetError.invalidModel("the network gives shape \(planner.shape) per picture but there are \(classNames.count) class names")
+        }
+        return planner.tensors
+    }
+}
+
+/// Follows the shape of one picture through a layer list, collecting the tensors each layer
+/// needs and keeping every count within `CheckpointLimits`.
+private struct ArchitecturePlanner {
+    /// The shape reaching the next layer: [C, H, W], or [F] after Flatten.
+    var shape: [Int] = []
+    var tensors: [(name: String, shape: [Int])] = []
+    var parameterCount = 0
+
+    typealias Limits = CheckpointLimits
+
+    func invalid(_ layer: LayerSpec, _ problem: String) -> MiniNetError {
+        .invalidModel("layer '\(printable(layer.name))' (\(printable(layer.type, maximumLength: 20))) \(problem)")
+    }
+
+    /// The input must be an RGB picture, square (pictures are centre-cropped to a square), of a
+    /// sane size, with a usable normalisation: std must be a normal positive number, since the
+    /// pictures shown to people divide by it.
+    mutating func checkInput(_ spec: ModelSpec) throws {
+        let size = spec.inputSize
+        guard size.count == 3, size[0] == 3, size[1] == size[2], (1...Limits.maximumInputSide).contains(size[1]) else {
+            throw MiniNetError.invalidModel("input size \(size.prefix(4)) is not [3, S, S] with S in 1…\(Limits.maximumInputSide) (limit maximumInputSide)")
+        }
+        guard spec.mean.count == 3, spec.mean.allSatisfy(\.isFinite) else {
+            throw MiniNetError.invalidModel("normalisation mean \(spec.mean.prefix(4)) is not 3 finite numbers")
+        }
+        guard spec.std.count == 3, spec.std.allSatisfy({ $0.isNormal && $0 > 0 }) else {
+            throw MiniNetError.invalidModel("normalisation std \(spec.std.prefix(4)) is not 3 positive normal numbers")
+        }
+        guard (1...Limits.maximumClassCount).contains(spec.classNames.count) else {
+            throw MiniNetError.invalidModel("there are \(spec.classNames.count) class names, not 1…\(Limits.maximumClassCount)")
+        }
+        if let side = spec.resizeShorterSide, !(size[1]...(2 * Limits.maximumInputSide)).contains(side) {
+            throw MiniNetError.invalidModel("resize_shorter_side \(side) is not between the input size \(size[1]) and \(2 * Limits.maximumInputSide)")
+        }
+        shape = size
+    }
+
+    /// A required size field, within `range`.
+    func size(_ value: Int?, _ field: String, _ range: ClosedRange<Int>, _ layer: LayerSpec) throws -> Int {
+        guard let value, range.contains(value) else {
+            throw invalid(layer, "needs \(field) in \(range.lowerBound)…\(range.upperBound), not \(value.map(String.init) ?? "none")")
+        }
+        return value
+    }
+
+    mutating func add(_ layer: LayerSpec) throws {
+        switch layer.type {
+        case "Conv2d":
+            let input = try size(layer.inChannels, "in_channels", 1...Limits.maximumChannels, layer)
+            let output = try size(layer.outChannels, "out_channels", 1...Limits.maximumChannels, layer)
+            let kernel = try size(layer.kernelSize, "kernel_size", 1...Limits.maximumKernelSize, layer)
+            let stride = try size(layer.stride ?? 1, "stride", 1...Limits.maximumKernelSize, layer)
+            let padding = try size(layer.padding ?? 0, "padding", 0...(kernel - 1), layer)
+            try convolve(layer, prefix: layer.name, input: input, output: output, kernel: kernel, stride: stride,
+                         padding: padding, bias: layer.bias ?? true)
+        case "BatchNorm2d":
+            let channels = try size(layer.numFeatures, "num_features", 1...Limits.maximumChannels, layer)
+            let eps = layer.eps ?? 1e-5
+            guard eps.isFinite, eps > 0 else {
+                throw invalid(layer, "has eps \(layer.eps.map { "\($0)" } ?? "none"); it must be a positive finite number")
+            }
+            guard (0...1).contains(layer.momentum ?? 0.1) else {
+                throw invalid(layer, "has momentum \(layer.momentum.map { "\($0)" } ?? "none"); it must be in 0…1")
+            }
+            try normalise(layer, prefix: layer.name, channels: channels)
+        case "ReLU":
+            break
+        case "MaxPool2d":
+            let kernel = try size(layer.kernelSize, "kernel_size", 1...Limits.maximumKernelSize, layer)
+            let stride = try size(layer.stride ?? kernel, "stride", 1...Limits.maximumKernelSize, layer)
+            let padding = try size(layer.padding ?? 0, "padding", 0...(kernel / 2), layer)
+            guard shape.count == 3, shape[1] + 2 * padding >= kernel, shape[2] + 2 * padding >= kernel else {
+                throw invalid(layer, "receives shape \(shape), too small to pool")
+            }
+            shape = [shape[0], (shape[1] + 2 * padding - kernel) / stride + 1, (shape[2] + 2 * padding - kernel) / stride + 1]
+        case "AdaptiveAvgPool2d":
+            guard (layer.outputSize ?? 1) == 1 else { throw invalid(layer, "has output_size \(layer.outputSize ?? 1); only 1 is supported") }
+            guard shape.count == 3 else { throw invalid(layer, "receives shape \(shape), not [C, H, W]") }
+            shape = [shape[0], 1, 1]
+        case "Flatten":
+            shape = [shape.reduce(1, *)]  // each size is bounded, and so is their product (see `activation`)
+        case "Linear":
+            let input = try size(layer.inFeatures, "in_features", 1...Limits.maximumActivationElements, layer)
+            let output = try size(layer.outFeatures, "out_features", 1...Limits.maximumClassCount, layer)
+            guard shape == [input] else { throw invalid(layer, "expects \(input) features but receives shape \(shape)") }
+            try addTensor(layer.name + ".weight", [output, input], layer)
+            if layer.bias ?? true { try addTensor(layer.name + ".bias", [output], layer) }
+            shape = [output]
+        case "BasicBlock", "Bottleneck":
+            try addResidualBlock(layer)
+        default:
+            throw MiniNetError.invalidModel("layer '\(printable(layer.name))' has unknown type '\(printable(layer.type, maximumLength: 20))'")
+        }
+        try checkActivation(layer)
+    }
+
+    /// A convolution's weights and output shape.
+    mutating func convolve(_ layer: LayerSpec, prefix: String, input: Int, output: Int, kernel: Int, stride: Int,
+                           padding: Int, bias: Bool) throws {
+        guard shape.count == 3, shape[0] == input else {
+            throw invalid(layer, "expects \(input) input channels but receives shape \(shape)")
+        }
+        let height = (shape[1] + 2 * padding - kernel) / stride + 1
+        let width = (shape[2] + 2 * padding - kernel) / stride + 1
+        guard shape[1] + 2 * padding >= kernel, shape[2] + 2 * padding >= kernel else {
+            throw invalid(layer, "leaves no pixels of an input of shape \(shape)")
+        }
+        try addTensor(prefix + ".weight", [output, input, kernel, kernel], layer)
+        if bias { try addTensor(prefix + ".bias", [output], layer) }
+        shape = [output, height, width]
+        try checkActivation(layer)
+    }
+
+    /// A BatchNorm2d's parameters and buffers (PyTorch saves the batch counter as a scalar).
+    mutating func normalise(_ layer: LayerSpec, prefix: String, channels: Int) throws {
+        guard shape.count == 3, shape[0] == channels else {
+            throw invalid(layer, "expects \(channels) channels but receives shape \(shape)")
+        }
+        for name in ["weight", "bias", "running_mean", "running_var"] { try addTensor(prefix + "." + name, [channels], layer) }
+        tensors.append((prefix + ".num_batches_tracked", []))
+    }
+
+    /// torchvision's BasicBlock or Bottleneck (see ResNet.swift), with its optional downsample.
+    mutating func addResidualBlock(_ layer: LayerSpec) throws {
+        let input = try size(layer.inChannels, "in_channels", 1...Limits.maximumChannels, layer)
+        let planes = try size(layer.planes, "planes", 1...(Limits.maximumChannels / 4), layer)
+        let stride = try size(layer.stride ?? 1, "stride", 1...Limits.maximumKernelSize, layer)
+        let blockInput = shape
+        let output: Int
+        let name = layer.name
+        if layer.type == "Bottleneck" {
+            output = 4 * planes
+            try convolve(layer, prefix: name + ".conv1", input: input, output: planes, kernel: 1, stride: 1, padding: 0, bias: false)
+            try normalise(layer, prefix: name + ".bn1", channels: planes)
+            try convolve(layer, prefix: name + ".conv2", input: planes, output: planes, kernel: 3, stride: stride, padding: 1, bias: false)
+            try normalise(layer, prefix: name + ".bn2", channels: planes)
+            try convolve(layer, prefix: name + ".conv3", input: planes, output: output, kernel: 1, stride: 1, padding: 0, bias: false)
+            try normalise(layer, prefix: name + ".bn3", channels: output)
+        } else {
+            output = planes
+            try convolve(layer, prefix: name + ".conv1", input: input, output: planes, kernel: 3, stride: stride, padding: 1, bias: false)
+            try normalise(layer, prefix: name + ".bn1", channels: planes)
+            try convolve(layer, prefix: name + ".conv2", input: planes, output: planes, kernel: 3, stride: 1, padding: 1, bias: false)
+            try normalise(layer, prefix: name + ".bn2", channels: planes)
+        }
+        let body = shape
+        if layer.downsample == true {
+            shape = blockInput
+            try convolve(layer, prefix: name + ".downsample.0", input: input, output: output, kernel: 1, stride: stride, padding: 0, bias: false)
+            try normalise(layer, prefix: name + ".downsample.1", channels: output)
+        }
+        guard shape == body else {
+            throw invalid(layer, "adds a body of shape \(body) to a shortcut of shape \(shape); it needs downsample")
+        }
+    }
+
+    /// Adds a tensor the architecture needs, keeping the model within `maximumParameterCount`.
+    mutating func addTensor(_ name: String, _ tensorShape: [Int], _ layer: LayerSpec) throws {
+        guard let (count, _) = checkedByteCount(shape: tensorShape, elementSize: 1),
+              case let (total, overflow) = parameterCount.addingReportingOverflow(count),
+              !overflow, total <= Limits.maximumParameterCount else {
+            throw invalid(layer, "takes the model past \(Limits.maximumParameterCount) weights (limit maximumParameterCount)")
+        }
+        parameterCount = total
+        tensors.append((name, tensorShape))
+    }
+
+    /// One picture's activations after a layer must stay within `maximumActivationElements`.
+    func checkActivation(_ layer: LayerSpec) throws {
+        guard let (count, _) = checkedByteCount(shape: shape, elementSize: 1), count <= Limits.maximumActivationElements else {
+            throw invalid(layer, "outputs shape \(shape), more than \(Limits.maximumActivationElements) values per picture (limit maximumActivationElements)")
+        }
+    }
+}

@@ -151,10 +151,18 @@ public enum PretrainedResNet {
         if let variant, shape.variant != variant {
             throw MiniNetError.file(path, "holds a ResNet with \(shape), not a \(variant.rawValue) (\(variant.usesBottleneck ? "Bottleneck" : "BasicBlock") blocks \(variant.blocks))")
         }
+        guard (16...CheckpointLimits.maximumInputSide).contains(imageSize) else {
+            throw MiniNetError.invalidArgument("image size \(imageSize) is outside 16…\(CheckpointLimits.maximumInputSide)")
+        }
+        guard (1...CheckpointLimits.maximumClassCount).contains(shape.classCount) else {
+            throw MiniNetError.file(path, "fc.weight declares \(shape.classCount) classes, not 1…\(CheckpointLimits.maximumClassCount)")
+        }
         let names = classNames ?? (shape.classCount == ImageNetClasses.names.count
             ? ImageNetClasses.names : (0..<shape.classCount).map { "class \($0)" })
-        guard (16...4096).contains(imageSize) else { throw MiniNetError.invalidArgument("image size \(imageSize) is outside 16…4096") }
-        let classifier = try ImageClassifier(spec: .resNet(shape, classNames: names, imageSize: imageSize))
+        let spec = ModelSpec.resNet(shape, classNames: names, imageSize: imageSize)
+        // Every size the file declares is checked before any layer is allocated.
+        try ImageClassifier.checkBeforeBuilding(spec, stateDict, path: path)
+        let classifier = try ImageClassifier(spec: spec)
         try classifier.loadStateDict(stateDict, source: path)
         return classifier
     }
@@ -191,7 +199,7 @@ public enum PretrainedResNet {
     public static func inferShape(_ stateDict: [String: Tensor], path: String) throws -> ResNetShape {
         func shape(_ key: String) throws -> [Int] {
             guard let tensor = stateDict[key] else {
-                throw MiniNetError.file(path, "has no tensor '\(key)': not a torchvision ResNet state_dict (\(stateDict.count) tensors, e.g. '\(stateDict.keys.sorted().first ?? "none")')")
+                throw MiniNetError.file(path, "has no tensor '\(key)': not a torchvision ResNet state_dict (\(stateDict.count) tensors, e.g. '\(printable(stateDict.keys.sorted().first ?? "none"))')")
             }
             return tensor.shape
         }
