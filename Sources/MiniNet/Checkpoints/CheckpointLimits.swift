@@ -4,7 +4,7 @@
 /// length) is compared with one of these before anything is allocated or looped over. The
 /// limits are far above what real files need (torchvision's ResNet-50: 25.6 million weights,
 /// at most 2 million in one tensor; its pickle: about 20 000 opcodes) and far below what would
-/// exhaust memory or time. docs/limits-checkpoints.md lists them for readers.
+/// exhaust memory or time. docs/limits.md lists them for readers.
 public enum CheckpointLimits {
     // MARK: Tensors
 

@@ -5,8 +5,8 @@ extension ImageClassifier {
     ///
     ///     tolerance = safety · depth · γₙ · M
     ///
-    /// - depth: the layers after `layer` (all of them when nil) that add numbers up:
-    ///   convolutions, linear layers, BatchNorm, global average pooling and residual additions;
+    /// - depth: the layers after `layer` (all of them when nil) that add many numbers up:
+    ///   convolutions, linear layers and global average pooling;
     /// - n: the most terms one of them adds into one value (Cin·kH·kW + 1 for a convolution,
     ///   Fin + 1 for a linear layer, h·w for the pooling);
     /// - M = Σ_j |W_cj · x_j| + |b_c| of the last linear layer: the magnitude of the logit's own
@@ -67,9 +67,9 @@ extension ImageClassifier {
                 count = Swift.max(count, linear.inputFeatures + 1)
             case is GlobalAveragePool:
                 count = Swift.max(count, pooledCells)
-            case is BatchNorm2d, is Residual:
-                count = Swift.max(count, 2)
             default:
+                // BatchNorm and a residual addition round 2 terms per value (γ₂, far below γₙ),
+                // ReLU and max-pooling none: the safety factor covers them.
                 continue
             }
             depth += 1
