@@ -53,39 +53,37 @@ public enum GradCAMLesson: Lesson {
         notebook.math("∂y^c/∂A^k_{ij} ≈ [y^c(A + h·e_{kij}) − y^c(A − h·e_{kij})] / 2h",
                       latex: #"\frac{\partial y^c}{\partial A^k_{ij}} \approx \frac{y^c(A + h\,e_{kij}) - y^c(A - h\,e_{kij})}{2h}"#)
         let rerun = try scoreAfter(layer, activations: activations, classifier: classifier, target: c)
+        let basePiece = classifier.network.linearPieceSignature
         notebook.check(.equal(text("gradient.rerun"), "y^c (re-run from A)", Double(rerun),
                               "y^c", Double(logits[c]), tolerance: rerunTolerance + rerunTolerance))
-        // (y⁺ − y⁻)/2h: each score within δ, so the estimate within 2δ/2h; backpropagation adds
-        // its own rounding through the same layers, with the gradients as magnitude.
-        let rerunPart = rerunTolerance.parts[0]
-        let backpropagationTolerance = Tolerance.sum(count: rerunPart.count, magnitude: largestGradient,
-                                                     largestTerm: largestGradient, depth: rerunPart.depth)
-        let differenceModel = rerunTolerance.scaled(by: 1 / Double(step))
-        let differenceTolerance = Tolerance(parts: differenceModel.parts.map { part in
-            var part = part
-            part.largestTerm = largestGradient     // a mistake in the gradient shows at its own scale
-            return part
-        }, extra: 0, extraReason: nil) + backpropagationTolerance
-        let tolerance = differenceTolerance.value
         var backpropagated: [Float] = []
         var numerical: [Float] = []
         var rows: [[String]] = []
         var skipped = 0
+        var smallestStep = step
         for index in candidatePositions(gradients, seed: context.seed) where backpropagated.count < 4 {
-            var plus = activations
-            var minus = activations
-            plus.data[index] += step
-            minus.data[index] -= step
-            let (high, low) = (try scoreAfter(layer, activations: plus, classifier: classifier, target: c),
-                               try scoreAfter(layer, activations: minus, classifier: classifier, target: c))
-            // A ReLU or max-pool kink within ±h makes the two one-sided slopes differ; there
-            // the derivative is not defined at the scale h, so such a position is not used.
-            let forwardSlope = Double(high - rerun) / Double(step)
-            let backwardSlope = Double(rerun - low) / Double(step)
-            if abs(forwardSlope - backwardSlope) > 2 * tolerance {
+            // A ReLU that switches or a max-pool window that changes its winner within ±h puts
+            // a kink between the points, where a finite difference measures no derivative; the
+            // network's linear piece (its ReLU and max-pool pattern) tells. The step is halved
+            // up to three times to stay on one piece; a position that still is not is left out.
+            var positionStep = step
+            var onOnePiece = false
+            var (plus, minus, high, low) = (activations, activations, Float(0), Float(0))
+            for _ in 0..<4 {
+                (plus, minus) = (activations, activations)
+                plus.data[index] += positionStep
+                minus.data[index] -= positionStep
+                high = try scoreAfter(layer, activations: plus, classifier: classifier, target: c)
+                let highPiece = classifier.network.linearPieceSignature
+                low = try scoreAfter(layer, activations: minus, classifier: classifier, target: c)
+                if highPiece == basePiece && classifier.network.linearPieceSignature == basePiece { onOnePiece = true; break }
+                positionStep /= 2
+            }
+            guard onOnePiece else {
                 skipped += 1
                 continue
             }
+            smallestStep = min(smallestStep, positionStep)
             // Divided by the step actually taken: A ± h is itself rounded.
             let estimate = Float((Double(high) - Double(low)) / (Double(plus.data[index]) - Double(minus.data[index])))
             backpropagated.append(gradients.data[index])
@@ -94,6 +92,17 @@ public enum GradCAMLesson: Lesson {
             rows.append(["(\(k), \(i), \(j))", CAMLessonSupport.number(activations.data[index]),
                          String(format: "%.6f", gradients.data[index]), String(format: "%.6f", estimate)])
         }
+        // (y⁺ − y⁻)/2h: each score within δ, so the estimate within 2δ/2h; backpropagation adds
+        // its own rounding through the same layers, with the gradients as magnitude.
+        let rerunPart = rerunTolerance.parts[0]
+        let backpropagationTolerance = Tolerance.sum(count: rerunPart.count, magnitude: largestGradient,
+                                                     largestTerm: largestGradient, depth: rerunPart.depth)
+        let differenceModel = rerunTolerance.scaled(by: 1 / Double(smallestStep))
+        let differenceTolerance = Tolerance(parts: differenceModel.parts.map { part in
+            var part = part
+            part.largestTerm = largestGradient     // a mistake in the gradient shows at its own scale
+            return part
+        }, extra: 0, extraReason: nil) + backpropagationTolerance
         notebook.table(text("gradient.table"), headers: ["(k, i, j)", "A^k_ij", "backprop", "finite difference"], rows: rows)
         let backpropagatedTensor = Tensor(shape: [backpropagated.count], data: backpropagated)
         notebook.check(.equal(text("gradient.check", values), "backprop", backpropagatedTensor,
@@ -211,12 +220,15 @@ public enum GradCAMLesson: Lesson {
     }
 
     /// Flat indices into [K, h, w] to check the gradient at, in order of preference: one
-    /// position chosen by the seed, then the largest |∂y^c/∂A| (where a mistake would show most).
+    /// position chosen by the seed, then the largest |∂y^c/∂A| (where a mistake would show most),
+    /// then 40 more drawn by the seed, for when the largest all sit next to a kink.
     static func candidatePositions(_ gradients: Tensor, seed: UInt64) -> [Int] {
         let ranked = gradients.data.indices.sorted { abs(gradients.data[$0]) > abs(gradients.data[$1]) }
         var generator = SeededGenerator(seed: seed, stream: 0x6772_6164)
         let chosen = generator.integer(below: gradients.count)
-        return [chosen] + ranked.prefix(24).filter { $0 != chosen }
+        let drawn = (0..<40).map { _ in generator.integer(below: gradients.count) }
+        var seen = Set<Int>()
+        return ([chosen] + ranked.prefix(24) + drawn).filter { seen.insert($0).inserted }
     }
 
     /// max over channels k of (max − min of the map k): 0 when each channel's map is constant. [K, h, w]
