@@ -262,11 +262,26 @@ enum GradientCheck {
         let once = layer.namedParameters.map { $0.parameter.gradient }
         let secondInputGradient = layer.runBackward(outputWeights)
         XCTAssertEqual(firstInputGradient, secondInputGradient, "a second backward changed the input gradient", file: file, line: line)
-        for ((name, parameter), single) in zip(layer.namedParameters, once) {
+        let accumulated = layer.namedParameters.map { $0.parameter.gradient }
+        // The error model of the second backward: it adds the first gradient c into a sum of at
+        // most input.count products x·∂L/∂y (a matrix product with β = 1), so it may round by
+        // γₙ · (Σ|x·∂L/∂y| + |c|). Σ|x·∂L/∂y| is what the same backward gives on |x| and |∂L/∂y|
+        // (exact for convolutions and linear layers, whose parameter gradients are such sums).
+        layer.zeroGradients()
+        _ = layer.run(input.map(abs))
+        _ = layer.runBackward(outputWeights.map(abs))
+        let magnitudes = layer.namedParameters.map { $0.parameter.gradient.map(abs) }
+        for (((name, _), single), (sum, magnitude)) in zip(zip(layer.namedParameters, once), zip(accumulated, magnitudes)) {
             let twice = single * 2
-            let scale = max(Double(single.data.map(abs).max() ?? 0), 1e-6)
-            XCTAssertLessThanOrEqual(Double(parameter.gradient.maxAbsDifference(twice)), 1e-5 * scale,
-                                     "\(name): two backward calls did not give twice the gradient", file: file, line: line)
+            let tolerance = Tolerance.elementwise(count: input.count + 1, magnitudes: magnitude + single.map(abs))
+            let check = Check.equal(name, "two backward calls", sum, "twice the gradient", twice, tolerance: tolerance)
+            XCTAssertTrue(check.ok, "\(name): two backward calls did not give twice the gradient: |Δ| \(check.residual) > tolerance \(tolerance)",
+                          file: file, line: line)
+            // Forgetting to accumulate (the second call overwrites) must fail.
+            if let largest = single.data.map(abs).max(), largest > 0 {
+                XCTAssertFalse(Check.equal(name, "overwritten", single, "twice", twice, tolerance: tolerance).ok,
+                               "\(name): the tolerance would not notice a gradient that is overwritten", file: file, line: line)
+            }
         }
         layer.zeroGradients()
         for (name, parameter) in layer.namedParameters {
