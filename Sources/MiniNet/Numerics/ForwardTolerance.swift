@@ -57,9 +57,17 @@ extension ImageClassifier {
             magnitude = Swift.max(magnitude, classMagnitude)
             largestTerm = Swift.min(largestTerm, classLargestTerm)
         }
+        let (count, depth) = Self.summingLayers(layers[Swift.min(start, layers.count)...], pooledCells: pooledCells)
+        return .sum(count: count, magnitude: magnitude, largestTerm: largestTerm, depth: depth, safety: safety)
+    }
+
+    /// The layers among `layers` that add many numbers up (convolutions, linear layers, global
+    /// average pooling of `pooledCells` values), and the most terms one of them adds into one
+    /// value: the n and the depth of the error model. No pass through the network is needed.
+    static func summingLayers(_ layers: ArraySlice<Layer>, pooledCells: Int) -> (count: Int, depth: Int) {
         var depth = 0
         var count = 1
-        for layer in layers[Swift.min(start, layers.count)...] {
+        for layer in layers {
             switch layer {
             case let convolution as Conv2d:
                 count = Swift.max(count, convolution.inputChannels * convolution.kernelSize * convolution.kernelSize + 1)
@@ -74,6 +82,6 @@ extension ImageClassifier {
             }
             depth += 1
         }
-        return .sum(count: count, magnitude: magnitude, largestTerm: largestTerm, depth: Swift.max(depth, 1), safety: safety)
+        return (count, Swift.max(depth, 1))
     }
 }

@@ -5,9 +5,14 @@ extension LRPResult {
     ///
     /// Each layer hands its relevance on as sums of at most n shares (n its fan-in, the largest
     /// over the network), so each adds its own rounding on the magnitude of what it passed on;
-    /// the layers' errors add up along the way back. `classifier` gives n.
+    /// the layers' errors add up along the way back. `classifier` gives n; `input` is the
+    /// picture the relevance was computed for.
     public func conservationTolerance(classifier: ImageClassifier, input: Tensor, safety: Double = 4) -> Tolerance {
-        let count = classifier.forwardTolerance(input: input, target: 0).count
+        // The pooled maps' size h·w is that of the pooling layer's recorded input [1, K, h, w].
+        let pool = classifier.network.allLayers.first { $0 is GlobalAveragePool }
+        let poolInput = steps.first { $0.layer == pool?.name }?.activation.shape ?? []
+        let pooledCells = poolInput.count == 4 ? poolInput[2] * poolInput[3] : 1
+        let count = ImageClassifier.summingLayers(classifier.network.allLayers[...], pooledCells: pooledCells).count
         var magnitude = Double(Swift.abs(score))
         for step in steps {
             magnitude += step.relevance.data.reduce(0.0) { $0 + Double(Swift.abs($1)) }
