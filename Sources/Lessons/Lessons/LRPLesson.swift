@@ -45,7 +45,7 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("intro"))
 
         // Step 1: the picture, the score, and BatchNorm folded away.
-        notebook.step(text("score.title"))
+        notebook.step(text("score.title"), id: "lrp.score")
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
@@ -69,7 +69,7 @@ public enum LRPLesson: Lesson {
                               "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 
         // Step 2: the rules, tried on the last layer where they can be followed by hand.
-        notebook.step(text("rule.title"))
+        notebook.step(text("rule.title"), id: "lrp.rule")
         notebook.prose(text("rule.body"))
         notebook.math("R_j = Σ_k z_jk / Σ_j z_jk · R_k,   z_jk = a_j w_jk",
                       latex: #"R_j = \sum_k \frac{z_{jk}}{\sum_{j} z_{jk}}\, R_k, \qquad z_{jk} = a_j w_{jk}"#)
@@ -106,12 +106,12 @@ public enum LRPLesson: Lesson {
         } else if isResNet {
             try gradientStepWithBiases(notebook, text: text, classifier: classifier, input: input, target: target)
         } else {
-            notebook.step(text("conservation.title"))
+            notebook.step(text("conservation.title"), id: "lrp.conservation")
             notebook.prose(text("conservation.missing"))
         }
 
         // Step 5: the ledger on the model with biases.
-        notebook.step(text("ledger.title"))
+        notebook.step(text("ledger.title"), id: "lrp.ledger")
         notebook.prose(text("ledger.body", ["epsilon": "\(ledgerEpsilon)"]))
         notebook.table(text("ledger.table"), headers: ["layer", "type", "rule", "Σ R received", "Σ R passed on", "bias kept", "ε kept"],
                        rows: ledgerRows(epsilonResult, network: classifier.network))
@@ -127,7 +127,7 @@ public enum LRPLesson: Lesson {
                               tolerance: ledgerTolerance(epsilonResult.steps, inputRelevance: epsilonResult.relevance)))
 
         // Step 6: the heatmap.
-        notebook.step(text("heatmap.title"))
+        notebook.step(text("heatmap.title"), id: "lrp.heatmap")
         notebook.prose(text("heatmap.body"))
         let heatmap = channelSum(epsilonResult.relevance)                     // [H, W]
         notebook.tensor("Σ_channels R", heatmap, caption: text("heatmap.caption"))
@@ -156,7 +156,7 @@ public enum LRPLesson: Lesson {
     static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
                                        input: Tensor, target: Int) throws {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
-        notebook.step(text("resnet.gradient.title"))
+        notebook.step(text("resnet.gradient.title"), id: "lrp.gradient")
         notebook.prose(text("resnet.gradient.body"))
         notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
@@ -238,7 +238,7 @@ public enum LRPLesson: Lesson {
         let canonical = try propagateRelevance(through: try mergingBatchNorm(backbone), input: batch,
                                                ruleMap: canonicalMap) { $0 }
 
-        notebook.step(text("backbone.title"))
+        notebook.step(text("backbone.title"), id: "lrp.backbone")
         notebook.prose(text("backbone.body", ["top": top, "shape": "\(canonical.topActivation.shape)",
                                               "epsilon": "\(backboneEpsilon)"]))
         notebook.math("R_u = u ⊙ R_s / (s + ε·sign s),   R_v = v ⊙ R_s / (s + ε·sign s),   s = u + v",
@@ -288,7 +288,7 @@ public enum LRPLesson: Lesson {
                               !articleMiss.isFinite || articleMiss > tolerance))
 
         // Step 7: why (a) goes wrong, and the two heatmaps.
-        notebook.step(text("backbone.why.title"))
+        notebook.step(text("backbone.why.title"), id: "lrp.backbone-why")
         let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(totalMagnitude(article.topRelevance), .leastNonzeroMagnitude)
         let canonicalGrowth = largestRelevanceMagnitude(canonical.steps) / Swift.max(totalMagnitude(canonical.topRelevance), .leastNonzeroMagnitude)
         notebook.prose(text("backbone.why.body", ["articleGrowth": formatWide(articleGrowth),
@@ -326,7 +326,7 @@ public enum LRPLesson: Lesson {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
         let score = Double(result.score)
 
-        notebook.step(text("conservation.title"))
+        notebook.step(text("conservation.title"), id: "lrp.conservation")
         notebook.prose(text("conservation.body", ["score": format(result.score)]))
         notebook.table(text("conservation.table"), headers: ["Σ R at the input of", "type", "rule", "Σ R"],
                        rows: [["output (y^c)", "", "", format(result.score)]] + result.steps.map {
@@ -343,7 +343,7 @@ public enum LRPLesson: Lesson {
         notebook.check(.equal(text("conservation.check"), "Σ_i R_i", result.relevance.sum(), "f(x)", score,
                               tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
 
-        notebook.step(text("gradient.title"))
+        notebook.step(text("gradient.title"), id: "lrp.gradient")
         notebook.prose(text("gradient.body"))
         notebook.math("R_i = x_i · ∂f/∂x_i", latex: #"R_i = x_i \, \frac{\partial f}{\partial x_i}"#)
         let logits = classifier.forward(input.reshaped([1] + input.shape))
