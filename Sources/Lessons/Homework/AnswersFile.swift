@@ -374,7 +374,7 @@ public struct AnswersFile: Equatable, Sendable {
                     ? parseNumber(itemText) ?? CommaReading(itemText).flatMap { Double($0.pointReading) }
                     : parseNumber(itemText)
                 guard let number else {
-                    throw ParseProblem(message: "\(location): `\(key)`: `\(boundedSummary(itemText))` is not a number (lists are numbers separated by commas, or by semicolons when they have decimal commas)")
+                    throw ParseProblem(message: "\(location): `\(key)`: `\(boundedSummary(itemText))` is not a number (\(usesSemicolons ? "lists with decimal commas are numbers separated by semicolons" : "lists are numbers separated by commas"))")
                 }
                 numbers.append(number)
             }
