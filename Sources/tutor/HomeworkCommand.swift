@@ -169,6 +169,10 @@ extension HomeworkCommand {
         @OptionGroup var student: StudentOption
         @Option(help: "Your answers file: JSON or `name = value` lines (see docs/homework.md).")
         var answers: String
+        @Option(help: ArgumentHelp(
+            "How much help a wrong answer gets: 1 names the lesson step and gives a nudge, 2 adds the formula, 3 adds the first step worked on your numbers.",
+            valueName: "1|2|3"))
+        var hint: HintLevel = .nudge
         @OptionGroup var output: JSONFlag
 
         func validate() throws {
@@ -179,7 +183,8 @@ extension HomeworkCommand {
             let report: CheckReport
             do {
                 let exerciseForStudent = try HomeworkCatalog.exercise(id: exercise.id, student: student.student)
-                report = try HomeworkChecker.check(AnswersFile.read(from: answers), against: exerciseForStudent, fileName: answers)
+                report = try HomeworkChecker.check(AnswersFile.read(from: answers), against: exerciseForStudent, fileName: answers,
+                                                   hintLevel: hint)
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(2)
@@ -287,3 +292,5 @@ extension HomeworkCommand {
         }
     }
 }
+
+extension HintLevel: ExpressibleByArgument {}

@@ -7,8 +7,11 @@ public struct ExerciseTemplate {
     public let title: String
     let generate: (inout StudentDraw) -> ExerciseContent
 
-    /// The exercise as `student` sees it: numbers drawn from FNV-1a("id/student").
+    /// The exercise as `student` sees it: numbers drawn from FNV-1a("id/student"), the student
+    /// id in its normal form (`HomeworkCatalog.normalizedStudentID`), so that `nguyễn` typed
+    /// with a combining accent gets the same numbers as with the precomposed letter.
     public func make(student: String) -> Exercise {
+        let student = (try? HomeworkCatalog.normalizedStudentID(student)) ?? student
         var draw = StudentDraw(exercise: id, student: student)
         let content = generate(&draw)
         return Exercise(id: id, lesson: lesson, title: title, student: student,
@@ -62,19 +65,50 @@ public enum HomeworkCatalog {
     /// The one exercise `id` for `student`.
     public static func exercise(id: String, student: String) throws -> Exercise {
         let template = try singleTemplate(id: id)
-        try validateStudentID(student)
-        return template.make(student: student)
+        return template.make(student: try normalizedStudentID(student))
     }
 
-    /// Student ids name answer files (alice.json), so they are kept to letters, digits, '-', '_' and '.'.
+    /// The longest student id, in Unicode scalars (as long as a name in an answers file).
+    public static let studentIDLength = AnswerFileLimits.standard.nameLength
+
+    /// Throws unless `student` is a valid student id (see `normalizedStudentID`).
     public static func validateStudentID(_ student: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        _ = try normalizedStudentID(student)
+    }
+
+    /// The student id in the form that decides the numbers, or an error naming the problem.
+    ///
+    /// Student ids name answer files (nguyễn.json) and appear in messages and grade sheets, so
+    /// they are kept to letters of any alphabet (with their accents), digits, '-', '_' and '.',
+    /// not starting with '.', at most `studentIDLength` characters. Spaces, control and format
+    /// characters (a right-to-left override), path separators and punctuation are refused.
+    ///
+    /// The normal form: full-width forms folded to ASCII (`ａｌｉｃｅ` is `alice`), then Unicode
+    /// NFC, so that "ễ" typed as one precomposed letter or as "e" plus two combining accents
+    /// is the same id, and the same bytes seed the exercise. Case is kept: `Alice` is not `alice`.
+    public static func normalizedStudentID(_ student: String) throws -> String {
         if student.isEmpty {
             throw MiniNetError.invalidArgument("the student id is empty: pass one such as --student alice")
         }
-        if student.hasPrefix(".") || !student.allSatisfy(allowed.contains) {
-            throw MiniNetError.invalidArgument(
-                "student id `\(student)` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        let normal = AnswersFile.foldedToASCII(student).precomposedStringWithCanonicalMapping
+        let length = normal.unicodeScalars.count
+        guard length <= studentIDLength else {
+            throw MiniNetError.invalidArgument("student id `\(boundedSummary(student))` is \(length) characters long, over the limit of \(studentIDLength)")
         }
+        let allowed = normal.unicodeScalars.enumerated().allSatisfy { index, scalar in
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
+                return true
+            case .nonspacingMark, .spacingMark:
+                return index > 0  // an accent belongs to the letter before it
+            default:
+                return "-_.".unicodeScalars.contains(scalar)
+            }
+        }
+        if normal.hasPrefix(".") || !allowed {
+            throw MiniNetError.invalidArgument(
+                "student id `\(boundedSummary(student))` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        }
+        return normal
     }
 }

@@ -65,7 +65,7 @@ public enum HomeworkRendering {
         lines += ["", "Questions (write the answers in a file: `tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`):"]
         for question in exercise.questions {
             lines.append("  \(question.id). \(question.prompt)")
-            lines.append("      [\(question.answerFormat); \(pointsText(question.points))]")
+            lines.append("      [\(question.answerFormat)]")
             for (index, option) in question.options.enumerated() {
                 lines.append("      \(Question.letter(index))) \(option)")
             }
@@ -80,7 +80,7 @@ public enum HomeworkRendering {
         for given in exercise.given { lines += givenLines(given) }
         lines += ["```", "", "**Questions**", ""]
         for question in exercise.questions {
-            lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat); \(pointsText(question.points)))*")
+            lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat))*")
             for (index, option) in question.options.enumerated() {
                 lines.append("  - \(Question.letter(index))) \(option)")
             }
@@ -106,7 +106,7 @@ public enum HomeworkRendering {
                 var members: [(String, JSONOutput)] = [
                     ("id", .string(question.id)), ("prompt", .string(question.prompt)),
                     ("kind", .string(kindName(question.expected))), ("tolerance", .number(question.tolerance)),
-                    ("points", .number(Double(question.points))),
+                    ("points", .number(Double(question.points))), ("shared_per_number", .bool(question.sharesPoints)),
                 ]
                 if case let .vector(values) = question.expected { members.append(("count", .number(Double(values.count)))) }
                 if !question.options.isEmpty {
@@ -182,30 +182,37 @@ public enum HomeworkRendering {
     public static func text(_ report: CheckReport) -> String {
         var lines = ["\(report.exerciseID), student \(report.student):"]
         for result in report.results {
-            let mark = result.passed ? "✓" : "✗"
-            var line = "  \(mark) \(result.questionID)  \(result.pointsEarned)/\(result.points)"
+            let mark = result.passed ? "✓" : result.status == .partial ? "◐" : "✗"
+            var line = "  \(mark) \(result.questionID)  \(formatPoints(result.pointsEarned))/\(result.points)"
+            if let right = result.numbersRight, let total = result.numbersTotal, !result.passed {
+                line += "  (\(right) of \(total) numbers right)"
+            }
             if let problem = result.problem { line += "  (\(problem))" }
             lines.append(line)
-            if let hint = result.hint { lines.append("      hint: \(hint)") }
+            for mistake in result.mistakes { lines.append("      looks like: \(mistake.description)") }
+            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? "hint: " : "") + hint) }
         }
         for key in report.unknownKeys {
             lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
         }
-        lines.append("Score: \(report.score)/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
+        lines.append("Score: \(formatPoints(report.score))/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
         return lines.joined(separator: "\n")
     }
 
     public static func json(_ report: CheckReport) -> JSONOutput {
         .object([
             ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
-            ("score", .number(Double(report.score))), ("max_score", .number(Double(report.maxScore))),
+            ("score", .number(report.score)), ("max_score", .number(Double(report.maxScore))),
             ("passed", .bool(report.allPassed)),
             ("questions", .array(report.results.map { result in
                 .object([
                     ("id", .string(result.questionID)), ("status", .string(result.status.rawValue)),
-                    ("points", .number(Double(result.pointsEarned))), ("max_points", .number(Double(result.points))),
+                    ("points", .number(result.pointsEarned)), ("max_points", .number(Double(result.points))),
+                    ("numbers_right", result.numbersRight.map { .number(Double($0)) } ?? .null),
                     ("problem", result.problem.map { .string($0) } ?? .null),
+                    ("mistakes", .array(result.mistakes.map { .object([("id", .string($0.id)), ("description", .string($0.description))]) })),
                     ("hint", result.hint.map { .string($0) } ?? .null),
+                    ("hints", .array(result.hints.map { .string($0) })),
                 ])
             })),
             ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),

@@ -33,14 +33,14 @@ public enum IGLesson: Lesson {
         notebook.prose(text("intro"))
 
         // 1. The picture and the score to explain.
-        notebook.step(text("input.title"))
+        notebook.step(text("input.title"), id: "ig.input")
         notebook.prose(text("input.body", ["class": className, "score": format(logits[targetClass])]))
         notebook.table(text("input.table"), headers: ["c", "class", "z_c"],
                        rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
         notebook.picture(text("input.picture"), [.image(text("input.caption"), RGBImage(tensor: picture))])
 
         // 2. The formula.
-        notebook.step(text("formula.title"))
+        notebook.step(text("formula.title"), id: "ig.formula")
         notebook.prose(text("formula.body"))
         notebook.math("IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα",
                       latex: #"\mathrm{IG}_i(x) = (x_i - x'_i)\int_0^1 \frac{\partial f(x' + \alpha(x - x'))}{\partial x_i}\,d\alpha"#)
@@ -51,7 +51,7 @@ public enum IGLesson: Lesson {
                       latex: #"\mathrm{IG}_i(x) \approx (x_i - x'_i)\sum_m w_m \frac{\partial f(x' + \alpha_m(x - x'))}{\partial x_i}"#)
 
         // 3. The five rules: where they put the points.
-        notebook.step(text("rules.title"))
+        notebook.step(text("rules.title"), id: "ig.rules")
         let shownSteps = 5
         notebook.prose(text("rules.body", ["steps": "\(shownSteps)"]))
         notebook.table(text("rules.table", ["steps": "\(shownSteps)"]), headers: ["rule", "α_m", "w_m", "Σ w_m"],
@@ -63,7 +63,7 @@ public enum IGLesson: Lesson {
                        })
 
         // 4. Completeness gap per rule and step count (zero baseline, Captum's default).
-        notebook.step(text("gaps.title"))
+        notebook.step(text("gaps.title"), id: "ig.gaps")
         let zeroBaseline = Baseline.zero.make(for: input, classifier: classifier)
         // A photo network (a ResNet at 224×224) costs a thousand times more per pass than the
         // small CNN: it gets the two rules Captum users meet most, and 50 steps per baseline.
@@ -110,7 +110,7 @@ public enum IGLesson: Lesson {
         }
 
         // 5. The baseline.
-        notebook.step(text("baselines.title"))
+        notebook.step(text("baselines.title"), id: "ig.baselines")
         notebook.prose(text("baselines.body", ["sigma": String(format: "%g", Baseline.blurSigma)]))
         let baselines: [Baseline] = [.black, .zero, .blurred]
         var byBaseline: [(baseline: Baseline, start: Tensor, result: IGResult)] = []
@@ -140,7 +140,7 @@ public enum IGLesson: Lesson {
         }
 
         // 6. Pictures.
-        notebook.step(text("pictures.title"))
+        notebook.step(text("pictures.title"), id: "ig.pictures")
         notebook.prose(text("pictures.body"))
         let maps = byBaseline.map { (name: $0.baseline.rawValue, map: channelSum($0.result.attributions)) }   // [H, W] each
         notebook.tensor("Σ_c IG (x′ = \(maps[0].name))", maps[0].map, caption: text("pictures.caption"))

@@ -46,7 +46,7 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("intro"))
 
         // Step 1: the picture, the score, and BatchNorm folded away.
-        notebook.step(text("score.title"))
+        notebook.step(text("score.title"), id: "lrp.score")
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
@@ -70,7 +70,7 @@ public enum LRPLesson: Lesson {
                               "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 
         // Step 2: the rules, tried on the last layer where they can be followed by hand.
-        notebook.step(text("rule.title"))
+        notebook.step(text("rule.title"), id: "lrp.rule")
         notebook.prose(text("rule.body"))
         notebook.math("R_j = Σ_k z_jk / Σ_j z_jk · R_k,   z_jk = a_j w_jk",
                       latex: #"R_j = \sum_k \frac{z_{jk}}{\sum_{j} z_{jk}}\, R_k, \qquad z_{jk} = a_j w_{jk}"#)
@@ -107,12 +107,12 @@ public enum LRPLesson: Lesson {
         } else if isResNet {
             try gradientStepWithBiases(notebook, text: text, classifier: classifier, input: input, target: target)
         } else {
-            notebook.step(text("conservation.title"))
+            notebook.step(text("conservation.title"), id: "lrp.conservation")
             notebook.prose(text("conservation.missing"))
         }
 
         // Step 5: the ledger on the model with biases.
-        notebook.step(text("ledger.title"))
+        notebook.step(text("ledger.title"), id: "lrp.ledger")
         notebook.prose(text("ledger.body", ["epsilon": "\(ledgerEpsilon)"]))
         notebook.table(text("ledger.table"), headers: ["layer", "type", "rule", "Σ R received", "Σ R passed on", "bias kept", "ε kept"],
                        rows: ledgerRows(epsilonResult, network: classifier.network))
@@ -128,7 +128,7 @@ public enum LRPLesson: Lesson {
                               tolerance: ledgerTolerance(epsilonResult.steps, inputRelevance: epsilonResult.relevance)))
 
         // Step 6: the heatmap.
-        notebook.step(text("heatmap.title"))
+        notebook.step(text("heatmap.title"), id: "lrp.heatmap")
         notebook.prose(text("heatmap.body"))
         let heatmap = channelSum(epsilonResult.relevance)                     // [H, W]
         notebook.tensor("Σ_channels R", heatmap, caption: text("heatmap.caption"))
@@ -156,7 +156,7 @@ public enum LRPLesson: Lesson {
     static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
                                        input: Tensor, target: Int) throws {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
-        notebook.step(text("resnet.gradient.title"))
+        notebook.step(text("resnet.gradient.title"), id: "lrp.gradient")
         notebook.prose(text("resnet.gradient.body"))
         notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
@@ -309,7 +309,7 @@ public enum LRPLesson: Lesson {
                                                                        startingRelevance: setup.controlStart))
         let closedForm = ArticleLRP.firstLayerReference(conv1, input: setup.input)
 
-        notebook.step(text("article.title"))
+        notebook.step(text("article.title"), id: "lrp.article")
         notebook.prose(text(isResNet ? "article.body.resnet" : "article.body.small",
                             ["top": setup.topLabel, "start": setup.startDescription]))
         notebook.prose(text("article.asrun"))
@@ -379,7 +379,7 @@ public enum LRPLesson: Lesson {
                                   !articleMiss.isFinite || articleMiss > ledger.value))
 
             // Why (ii) goes wrong.
-            notebook.step(text("backbone.why.title"))
+            notebook.step(text("backbone.why.title"), id: "lrp.article-why")
             notebook.prose(text("backbone.why.body", ["articleGrowth": formatWide(articleGrowth),
                                                       "canonicalGrowth": formatWide(canonicalGrowth)]))
             notebook.math("R_j = a_j Σ_k w_jk R_k / (z_k + ε·sign z_k)",
@@ -405,7 +405,7 @@ public enum LRPLesson: Lesson {
         // The control the article missed: the same methods from another start.
         let canonicalControl = try propagateRelevance(through: merged, input: setup.input, ruleMap: canonicalMap) { _ in setup.controlStart }
         let controlMap2D = channelSum(canonicalControl.relevance.slice(0))
-        notebook.step(text("control.title"))
+        notebook.step(text("control.title"), id: "lrp.control")
         notebook.prose(text(isResNet ? "control.body.resnet" : "control.body.small",
                             ["start": setup.startDescription, "control": setup.controlDescription,
                              "mean": "\(articleMean)", "std": "\(articleStd)"]))
@@ -447,7 +447,7 @@ public enum LRPLesson: Lesson {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
         let score = Double(result.score)
 
-        notebook.step(text("conservation.title"))
+        notebook.step(text("conservation.title"), id: "lrp.conservation")
         notebook.prose(text("conservation.body", ["score": format(result.score)]))
         notebook.table(text("conservation.table"), headers: ["Σ R at the input of", "type", "rule", "Σ R"],
                        rows: [["output (y^c)", "", "", format(result.score)]] + result.steps.map {
@@ -464,7 +464,7 @@ public enum LRPLesson: Lesson {
         notebook.check(.equal(text("conservation.check"), "Σ_i R_i", result.relevance.sum(), "f(x)", score,
                               tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
 
-        notebook.step(text("gradient.title"))
+        notebook.step(text("gradient.title"), id: "lrp.gradient")
         notebook.prose(text("gradient.body"))
         notebook.math("R_i = x_i · ∂f/∂x_i", latex: #"R_i = x_i \, \frac{\partial f}{\partial x_i}"#)
         let logits = classifier.forward(input.reshaped([1] + input.shape))
