@@ -66,7 +66,10 @@ enum IGExercises {
                 f(x) = \(formatNumber(c))·x², explained at x with baseline x'. Approximate \
                 IG = (x − x') ∫₀¹ f′(x' + α(x − x')) dα with m steps: left Riemann evaluates at \
                 α = 0, 1/m, …, (m−1)/m, right Riemann at α = 1/m, …, 1, middle at the centres \
-                of the m intervals; each value is weighted 1/m.
+                of the m intervals; each value is weighted 1/m. The textbook trapezoid rule is \
+                the mean of left and right Riemann. (Captum's riemann_trapezoid is not: it halves \
+                the two end weights without changing the others, so its weights add up to \
+                1 − 1/m, not 1.)
                 """,
             given: [.number("x", input), .number("x'", baseline), .number("m (steps)", Double(steps))],
             questions: [
@@ -86,7 +89,7 @@ enum IGExercises {
                          hints: riemannHints("middle", (0..<steps).map { (Double($0) + 0.5) / m }, "evaluates at the centre of each interval, α = (i + ½)/m"),
                          mistakes: [KnownMistake(.middleAtLeftEnds, .number(ig(.left)))] + riemannMistakes(.middle)),
                 .choice(id: "q5", prompt: "Which rules give the exact IG for this f, whatever m?",
-                        correct: "middle Riemann and trapezoid",
+                        correct: "middle Riemann and the textbook trapezoid",
                         wrong: [.init("left Riemann only", .exactRulesLeftOnly), .init("right Riemann only", .exactRulesRightOnly),
                                 .init("none of them: a quadrature rule always has an error", .exactRulesNone)],
                         hints: Hints(.igRules, nudge: "along the path f′ is a straight line in α; which rules integrate a straight line exactly?",

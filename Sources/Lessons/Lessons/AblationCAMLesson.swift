@@ -99,6 +99,23 @@ public enum AblationCAMLesson: Lesson {
         // Step 3: from drops to weights.
         notebook.step(text("fraction.title"), id: "ablationcam.fraction")
         notebook.prose(text("fraction.body", values))
+        // The article's reason for the fraction, measured on the table of step 2: ‖Aᵏ‖ against
+        // the drop, over the maps that change the score at all.
+        let slopes = norms.indices.filter { norms[$0] > 0 }.map { Double(drops[$0] / norms[$0]) }
+        let ratios = norms.indices.filter { drops[$0] != 0 }.map { Double(norms[$0]) / Double(abs(drops[$0])) }.sorted()
+        if !ratios.isEmpty, let slopeMin = slopes.min(), let slopeMax = slopes.max() {
+            let median = ratios[(ratios.count - 1) / 2]                       // the lower median
+            let normValues = ["ratio": format(Float(median)), "slopeMin": format(Float(slopeMin)), "slopeMax": format(Float(slopeMax))]
+            let holds = median > 1
+            notebook.prose(text(holds ? "fraction.norms.large" : "fraction.norms.small", normValues))
+            // The sentence against the table, counted instead of sorted: the lower median is
+            // above 1 exactly when more than half of the maps have ‖Aᵏ‖ > |yᶜ − yᶜₖ|.
+            let larger = norms.indices.filter { drops[$0] != 0 && abs(drops[$0]) < norms[$0] }.count
+            notebook.check(.truth(text(holds ? "fraction.norms.check" : "fraction.norms.check-small"),
+                                  "‖Aᵏ‖ > |yᶜ − yᶜₖ| for \(larger) of \(ratios.count) maps",
+                                  holds == (2 * larger > ratios.count)))
+        }
+        notebook.prose(text("fraction.own", values))
         if score < 0 { notebook.prose(text("fraction.negative", values)) }
         let bySlope = rankedChannels(norms.indices.map { norms[$0] > 0 ? drops[$0] / norms[$0] : 0 })
         let byFraction = rankedChannels(fractions)
@@ -173,6 +190,7 @@ public enum AblationCAMLesson: Lesson {
                                           "message": message.isEmpty ? "(no error)" : message]))
         notebook.check(.truth(text("zero.check"), "AblationCAM threw: \(!message.isEmpty)",
                               message.contains("too close to 0")))
+        notebook.references(text)
         return notebook
     }
 

@@ -167,6 +167,7 @@ public enum CAMLesson: Lesson {
         } else {
             try twoClassPhoto(context, notebook: notebook, text: text, layer: camLayer, head: head, image: image, input: input, logits: logits)
         }
+        notebook.references(text)
         return notebook
     }
 

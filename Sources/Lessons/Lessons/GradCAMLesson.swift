@@ -166,6 +166,7 @@ public enum GradCAMLesson: Lesson {
                 .overlay("Grad-CAM \(layer)", heatmap: result.normalized, on: photo),
             ])
         }
+        notebook.references(text)
         return notebook
     }
 

@@ -126,6 +126,7 @@ public enum IntroLesson: Lesson {
                        })
         notebook.check(.equal(text("numbers.check"), "first → last", Double(forwardSum), "last → first", Double(backwardSum),
                               tolerance: sumTolerance + sumTolerance))
+        notebook.references(text)
         return notebook
     }
 }

@@ -142,6 +142,7 @@ public enum LRPLesson: Lesson {
         // Steps 7–9: the article's experiment three ways, and the control it missed.
         try articleSteps(notebook, text: text, classifier: classifier, picture: picture, target: target,
                          logits: logits, seed: context.seed, photo: photo)
+        notebook.references(text)
         return notebook
     }
 
