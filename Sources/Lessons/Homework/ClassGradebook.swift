@@ -87,6 +87,8 @@ public struct ClassGradebookRow: Sendable {
 public struct GradedExercise: Sendable {
     public var id: String
     public var questionIDs: [String]
+    /// The points of each question, in the order of `questionIDs`.
+    public var questionPoints: [Double]
     public var maxScore: Double
     public var due: Date?
 }
@@ -208,7 +210,7 @@ public struct ClassGradebook: Sendable {
         let exercises = templates.map { template -> GradedExercise in
             let sample = template.make(student: "x")
             return GradedExercise(id: template.id, questionIDs: sample.questions.map(\.id),
-                                  maxScore: Double(sample.maxScore), due: course?.due(for: template.id))
+                                  questionPoints: sample.questions.map { Double($0.points) }, maxScore: Double(sample.maxScore), due: course?.due(for: template.id))
         }
         return ClassGradebook(mode: course?.mode ?? .practice, lateRule: course?.lateRule ?? .markOnly,
                               exercises: exercises, rows: rows, issues: issues)
@@ -346,11 +348,9 @@ public struct ClassGradebook: Sendable {
             }
             for (index, questionID) in exercise.questionIDs.enumerated() {
                 var points = 0.0, fullMarks = 0, wrong = 0, unanswered = 0
-                var maxPoints = 0.0
                 var wrongAnswers = [String: Int]()
                 for submission in submissions where index < submission.report.results.count {
                     let result = submission.report.results[index]
-                    maxPoints = Double(result.points)
                     points += Double(result.pointsEarned)
                     if result.passed {
                         fullMarks += 1
@@ -366,7 +366,7 @@ public struct ClassGradebook: Sendable {
                 let common = wrongAnswers.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                     .prefix(ClassGradebook.commonAnswerCount).map { (answer: $0.key, count: $0.value) }
                 result.append(QuestionStatistics(
-                    exerciseID: exercise.id, questionID: questionID, maxPoints: maxPoints, graded: submissions.count,
+                    exerciseID: exercise.id, questionID: questionID, maxPoints: exercise.questionPoints[index], graded: submissions.count,
                     meanPoints: submissions.isEmpty ? 0 : points / Double(submissions.count),
                     fullMarks: fullMarks, wrong: wrong, unanswered: unanswered, commonWrongAnswers: common))
             }

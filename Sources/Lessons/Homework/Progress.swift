@@ -120,14 +120,18 @@ extension HomeworkRendering {
         for item in progress.items {
             let id = item.exerciseID.padding(toLength: 14, withPad: " ", startingAt: 0)
             let status: String
+            var detail: String?
             switch item.state {
             case .notStarted: status = "·  not started"
-            case let .unreadable(_, problem): status = "!  \(problem)"
-            case let .checked(_, report): status = (report.allPassed ? "✓" : "✗") + "  \(report.score)/\(report.maxScore)"
+            case let .unreadable(file, problem):
+                status = "!  cannot be read"
+                detail = "\(file): \(problem)"
+            case let .checked(_, report): status = (report.allPassed ? "✓" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
             case let .formChecked(_, report):
                 status = report.isWellFormed ? "✓  answered" : "✗  \(report.problemCount) form \(report.problemCount == 1 ? "problem" : "problems")"
             }
             lines.append("  \(id)\(status.padding(toLength: 24, withPad: " ", startingAt: 0))  \(item.title)")
+            if let detail { lines.append("                   \(escapedForMessage(detail))") }
         }
         if let next = progress.next {
             let show = progress.mode.isPractice

@@ -121,11 +121,7 @@ public struct Roster: Equatable, Sendable {
                 break
             }
             lineOfID[id] = record.line
-            let studentName = field(nameColumn), email = field(emailColumn)
-            for (column, value) in [("name", studentName), ("email", email)] where escapedForMessage(value) != value {
-                problems.append("\(location): the \(column) `\(boundedSummary(value))` holds control characters")
-            }
-            students.append(RosterEntry(id: id, name: studentName, email: email, line: record.line))
+            students.append(RosterEntry(id: id, name: oneLine(field(nameColumn)), email: oneLine(field(emailColumn)), line: record.line))
         }
         if !problems.isEmpty { throw RosterError(fileName: name, problems: problems) }
         if students.isEmpty {
@@ -133,6 +129,21 @@ public struct Roster: Equatable, Sendable {
         }
         return Roster(students: students)
     }
+}
+
+/// A name as one line: a line break inside a spreadsheet cell, or any other control or
+/// invisible format character, becomes a space, and runs of spaces become one.
+func oneLine(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+            if !result.isEmpty && !result.hasSuffix(" ") { result += " " }
+        default:
+            result.unicodeScalars.append(scalar)
+        }
+    }
+    return result.hasSuffix(" ") ? String(result.dropLast()) : result
 }
 
 /// One CSV record with the line it starts on.

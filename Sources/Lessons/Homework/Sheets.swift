@@ -40,7 +40,7 @@ public struct HomeworkSheet: Sendable {
 
     /// The JSON sheet: the exercises as `show --format json` prints them (questions with their
     /// prompts, kinds, counts, options, tolerances and points, no answers), plus who and when.
-    public func json(timeZone: TimeZone = .current) -> JSONOutput {
+    public func json(sheetFile: String?, timeZone: TimeZone = .current) -> JSONOutput {
         var members: [(String, JSONOutput)] = [
             ("format", .string(HomeworkSheet.formatName)), ("version", .number(Double(HomeworkSheet.formatVersion))),
         ]
@@ -51,7 +51,7 @@ public struct HomeworkSheet: Sendable {
             members += [("mode", .string("course")), ("course", .string(name)), ("course_id", .string(id))]
         }
         members += [("student", .string(student.id)), ("name", .string(student.name)),
-                    ("how_to_answer", .string(SheetText.howToAnswer(mode: mode, student: student.id, sheetFile: nil)))]
+                    ("how_to_answer", .string(SheetText.howToAnswer(mode: mode, student: student.id, sheetFile: sheetFile)))]
         members.append(("exercises", .array(exercises.map { exercise in
             guard case var .object(fields) = HomeworkRendering.json(exercise) else { return HomeworkRendering.json(exercise) }
             if let due = dueDates[exercise.id] { fields.append(("due", .string(CourseDates.format(due, timeZone: timeZone)))) }
@@ -131,7 +131,7 @@ public struct HomeworkSheet: Sendable {
     public func rendered(_ format: SheetFormat, stem: String, timeZone: TimeZone = .current) -> String {
         let sheetFile = stem + "." + SheetFormat.json.fileExtension
         switch format {
-        case .json: return json(timeZone: timeZone).rendered() + "\n"
+        case .json: return json(sheetFile: sheetFile, timeZone: timeZone).rendered() + "\n"
         case .markdown: return markdown(sheetFile: sheetFile, timeZone: timeZone)
         case .html: return html(sheetFile: sheetFile, timeZone: timeZone)
         }
