@@ -170,6 +170,6 @@ extension CommandLineTests {
         let object = try JSONSerialization.jsonObject(with: Data(course.output.utf8)) as? [String: Any]
         XCTAssertEqual(object?["mode"] as? String, "course")
         XCTAssertEqual(object?["next"] as? String, "cam-2")
-        XCTAssertFalse(course.output.contains("score"), "course progress shows the form only: \(course.output)")
+        XCTAssertFalse(course.output.contains("\"score\""), "course progress shows the form only: \(course.output)")
     }
 }

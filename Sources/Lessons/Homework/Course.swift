@@ -16,11 +16,11 @@ public enum HomeworkMode: Equatable, Sendable {
     /// Numbers from a course secret; `id` is the course's public fingerprint (`Course.id`).
     case course(name: String, id: String)
 
-    /// "practice", or "course NAME (id …)".
+    /// "practice", or "course NAME, id …".
     public var label: String {
         switch self {
         case .practice: return "practice"
-        case let .course(name, id): return "course \(name) (id \(id))"
+        case let .course(name, id): return "course \(name), id \(id)"
         }
     }
 
