@@ -72,7 +72,7 @@ struct ExerciseSelection: ParsableArguments {
     @Option(help: "Exercise ids or lesson names separated by commas, such as cam-1,cam-2 or cam,ig.")
     var exercises: String?
 
-    @Option(help: "Every exercise of one lesson: cam, gradcam, ablationcam, lrp or ig.")
+    @Option(help: "Every exercise of one lesson.")
     var lesson: HomeworkLesson?
 
     @Flag(help: "Every exercise of every lesson.")
