@@ -36,7 +36,7 @@ extension HomeworkCommand {
             guard let roster = try roster.load(), let templates = selection.templates() else { return }
             let formats = format.isEmpty ? [SheetFormat.markdown, .json] : SheetFormat.allCases.filter(format.contains)
             let sheets = roster.students.map { HomeworkSheet(student: $0, templates: templates, course: course) }
-            try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
+            _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
             let mode = course?.mode ?? .practice
             print("Wrote \(sheets.count) sheets (\(formats.map(\.rawValue).joined(separator: ", ")); \(templates.count) exercises; \(mode.label)) into \(out), listed in \(SheetWriter.indexFileName).")
         }
