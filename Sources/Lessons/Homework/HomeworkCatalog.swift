@@ -7,15 +7,23 @@ public struct ExerciseTemplate {
     public let title: String
     let generate: (inout StudentDraw) -> ExerciseContent
 
-    /// The exercise as `student` sees it: numbers drawn from FNV-1a("id/student"), the student
-    /// id in its normal form (`HomeworkCatalog.normalizedStudentID`), so that `nguyễn` typed
-    /// with a combining accent gets the same numbers as with the precomposed letter.
+    /// The exercise as `student` sees it in practice mode: numbers drawn from FNV-1a("id/student").
     public func make(student: String) -> Exercise {
+        make(student: student, course: nil)
+    }
+
+    /// The exercise as `student` sees it: in `course`, numbers drawn from the course's
+    /// HMAC-SHA256 seed; without a course (practice), from FNV-1a("id/student"). The student id
+    /// is taken in its normal form (`HomeworkCatalog.normalizedStudentID`), so that `nguyễn`
+    /// typed with a combining accent gets the same numbers as with the precomposed letter.
+    public func make(student: String, course: Course?) -> Exercise {
         let student = (try? HomeworkCatalog.normalizedStudentID(student)) ?? student
-        var draw = StudentDraw(exercise: id, student: student)
+        var draw = course.map { StudentDraw(seed: $0.seed(exercise: id, student: student)) }
+            ?? StudentDraw(exercise: id, student: student)
         let content = generate(&draw)
         return Exercise(id: id, lesson: lesson, title: title, student: student,
-                        introduction: content.introduction, given: content.given, questions: content.questions)
+                        introduction: content.introduction, given: content.given, questions: content.questions,
+                        mode: course?.mode ?? .practice)
     }
 }
 
@@ -62,10 +70,10 @@ public enum HomeworkCatalog {
             "unknown exercise `\(id)`: `tutor homework list` shows the exercise ids, such as cam-1")
     }
 
-    /// The one exercise `id` for `student`.
-    public static func exercise(id: String, student: String) throws -> Exercise {
+    /// The one exercise `id` for `student`, in practice mode or in `course`.
+    public static func exercise(id: String, student: String, course: Course? = nil) throws -> Exercise {
         let template = try singleTemplate(id: id)
-        return template.make(student: try normalizedStudentID(student))
+        return template.make(student: try normalizedStudentID(student), course: course)
     }
 
     /// The longest student id, in Unicode scalars (as long as a name in an answers file).

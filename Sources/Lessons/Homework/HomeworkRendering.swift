@@ -58,11 +58,14 @@ public enum HomeworkRendering {
     // MARK: - Exercises
 
     public static func text(_ exercise: Exercise) -> String {
-        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student))", ""]
+        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student), \(exercise.mode.label))", ""]
         lines.append(exercise.introduction)
         lines += ["", "Given:"]
         for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
-        lines += ["", "Questions (write the answers in a file: `tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`):"]
+        let checking = exercise.mode.isPractice
+            ? "`tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`"
+            : "`tutor homework check --sheet YOUR-SHEET.json --answers FILE` checks its form"
+        lines += ["", "Questions (write the answers in a file: \(checking)):"]
         for question in exercise.questions {
             lines.append("  \(question.id). \(question.prompt)")
             lines.append("      [\(question.answerFormat)]")
@@ -75,7 +78,7 @@ public enum HomeworkRendering {
 
     public static func markdown(_ exercise: Exercise) -> String {
         var lines = ["## \(exercise.id): \(exercise.title)", "",
-                     "*\(exercise.lesson.displayName), student `\(exercise.student)`*", "", exercise.introduction, "",
+                     "*\(exercise.lesson.displayName), student `\(exercise.student)`, \(exercise.mode.label)*", "", exercise.introduction, "",
                      "**Given**", "", "```"]
         for given in exercise.given { lines += givenLines(given) }
         lines += ["```", "", "**Questions**", ""]
@@ -92,6 +95,7 @@ public enum HomeworkRendering {
         .object([
             ("exercise", .string(exercise.id)), ("lesson", .string(exercise.lesson.rawValue)),
             ("title", .string(exercise.title)), ("student", .string(exercise.student)),
+            ("mode", .string(exercise.mode.isPractice ? "practice" : "course")),
             ("introduction", .string(exercise.introduction)),
             ("given", .array(exercise.given.map { given in
                 let value: JSONOutput
@@ -107,6 +111,7 @@ public enum HomeworkRendering {
                     ("id", .string(question.id)), ("prompt", .string(question.prompt)),
                     ("kind", .string(kindName(question.expected))), ("tolerance", .number(question.tolerance)),
                     ("points", .number(Double(question.points))), ("shared_per_number", .bool(question.sharesPoints)),
+                    ("answer_format", .string(question.answerFormat)),
                 ]
                 if case let .vector(values) = question.expected { members.append(("count", .number(Double(values.count)))) }
                 if !question.options.isEmpty {
@@ -179,8 +184,8 @@ public enum HomeworkRendering {
 
     // MARK: - Check reports
 
-    public static func text(_ report: CheckReport) -> String {
-        var lines = ["\(report.exerciseID), student \(report.student):"]
+    public static func text(_ report: CheckReport, mode: HomeworkMode = .practice) -> String {
+        var lines = ["\(report.exerciseID), student \(report.student) (\(mode.label)):"]
         for result in report.results {
             let mark = result.passed ? "✓" : result.status == .partial ? "◐" : "✗"
             var line = "  \(mark) \(result.questionID)  \(formatPoints(result.pointsEarned))/\(result.points)"
@@ -199,9 +204,10 @@ public enum HomeworkRendering {
         return lines.joined(separator: "\n")
     }
 
-    public static func json(_ report: CheckReport) -> JSONOutput {
+    public static func json(_ report: CheckReport, mode: HomeworkMode = .practice) -> JSONOutput {
         .object([
             ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
+            ("mode", .string(mode.isPractice ? "practice" : "course")),
             ("score", .number(report.score)), ("max_score", .number(Double(report.maxScore))),
             ("passed", .bool(report.allPassed)),
             ("questions", .array(report.results.map { result in
@@ -214,6 +220,40 @@ public enum HomeworkRendering {
                     ("hint", result.hint.map { .string($0) } ?? .null),
                     ("hints", .array(result.hints.map { .string($0) })),
                 ])
+            })),
+            ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),
+        ])
+    }
+}
+
+// MARK: - Format reports (course mode: the form of the answers, never their correctness)
+
+extension HomeworkRendering {
+    public static func text(_ report: FormatReport) -> String {
+        var lines = ["\(report.exerciseID), student \(report.student) (\(report.mode.label)): the form of your answers"]
+        for question in report.questions {
+            if let problem = question.problem {
+                lines.append("  ✗ \(question.id)  \(problem)")
+            } else {
+                lines.append("  · \(question.id)  answered in the expected form")
+            }
+        }
+        for key in report.unknownKeys {
+            lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
+        }
+        lines.append(report.isWellFormed
+            ? "Every question is answered in the expected form. Whether the answers are right is decided when your teacher grades them."
+            : "\(report.problemCount) of \(report.questions.count) questions need a fix in their form (see above).")
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ report: FormatReport) -> JSONOutput {
+        .object([
+            ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
+            ("mode", .string(report.mode.isPractice ? "practice" : "course")),
+            ("well_formed", .bool(report.isWellFormed)),
+            ("questions", .array(report.questions.map { question in
+                .object([("id", .string(question.id)), ("problem", question.problem.map { .string($0) } ?? .null)])
             })),
             ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),
         ])

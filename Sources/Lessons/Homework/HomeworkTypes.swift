@@ -193,9 +193,11 @@ public struct Exercise: Equatable, Sendable {
     public var introduction: String
     public var given: [Given]
     public var questions: [Question]
+    /// Practice (numbers anyone can reproduce) or a course (numbers from the course secret).
+    public var mode: HomeworkMode
 
     public init(id: String, lesson: HomeworkLesson, title: String, student: String,
-                introduction: String, given: [Given], questions: [Question]) {
+                introduction: String, given: [Given], questions: [Question], mode: HomeworkMode = .practice) {
         self.id = id
         self.lesson = lesson
         self.title = title
@@ -203,6 +205,7 @@ public struct Exercise: Equatable, Sendable {
         self.introduction = introduction
         self.given = given
         self.questions = questions
+        self.mode = mode
     }
 
     public var maxScore: Int { questions.reduce(0) { $0 + $1.points } }
