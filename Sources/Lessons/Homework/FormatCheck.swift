@@ -113,7 +113,13 @@ public enum FormatCheck {
         }
         let results = questions.map { question -> (id: String, problem: String?) in
             guard let value = answers.value(for: question.id) else { return (question.id, "no answer for \(question.id)") }
-            return (question.id, question.shape.problem(with: value))
+            let location = answers.lines[question.id].map { "line \($0): " } ?? ""
+            // `0,5` for one number is 0.5, as the full check reads it; `1,000` is ambiguous.
+            if question.shape == .number, case .vector = value, let reading = answers.commaReadings[question.id] {
+                return (question.id, reading.decimal != nil ? nil
+                        : location + "`\(reading.text)` could be \(reading.thousandsReading) or a decimal: for one number write \(reading.pointReading) with a point, or \(reading.thousandsReading) without the comma")
+            }
+            return (question.id, question.shape.problem(with: value).map { location + $0 })
         }
         let known = Set(questions.map(\.id))
         return FormatReport(exerciseID: exerciseID, student: student, mode: mode, questions: results,

@@ -126,7 +126,7 @@ extension HomeworkRendering {
             case let .unreadable(file, problem):
                 status = "!  cannot be read"
                 detail = "\(file): \(problem)"
-            case let .checked(_, report): status = (report.allPassed ? "✓" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
+            case let .checked(_, report): status = (report.allPassed ? "✓" : report.score > 0 ? "◐" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
             case let .formChecked(_, report):
                 status = report.isWellFormed ? "✓  answered" : "✗  \(report.problemCount) form \(report.problemCount == 1 ? "problem" : "problems")"
             }

@@ -89,7 +89,7 @@ public struct HomeworkSheet: Sendable {
             body.append("<ul class=\"questions\">")
             for question in exercise.questions {
                 var item = "<li><b>\(escaped(question.id))</b> \(escaped(question.prompt)) "
-                    + "<span class=\"format\">[\(escaped(question.answerFormat)); \(escaped(HomeworkRendering.pointsText(question.points)))]</span>"
+                    + "<span class=\"format\">[\(escaped(question.answerFormat))]</span>"
                 if !question.options.isEmpty {
                     item += "<ul class=\"options\">" + question.options.enumerated().map {
                         "<li>\(Question.letter($0.offset))) \(escaped($0.element))</li>"

@@ -31,9 +31,9 @@ extension HomeworkCommand {
         @Option(help: "Your answers file: JSON or `name = value` lines (see docs/homework.md).")
         var answers: String
         @Option(help: ArgumentHelp(
-            "How much help a wrong answer gets in a full check: 1 names the lesson step and gives a nudge, 2 adds the formula, 3 adds the first step worked on your numbers.",
+            "How much help a wrong answer gets in a full check: 1 (the default) names the lesson step and gives a nudge, 2 adds the formula, 3 adds the first step worked on your numbers.",
             valueName: "1|2|3"))
-        var hint: HintLevel = .nudge
+        var hint: HintLevel?
         @OptionGroup var output: JSONFlag
 
         func validate() throws {
@@ -41,6 +41,9 @@ extension HomeworkCommand {
             try validateSingleExercise(id)
             if let student { try validateStudent(student) }
             if sheet != nil {
+                if hint != nil {
+                    throw ValidationError("--hint: a check against a course sheet gives no hints (they would reveal which answers are wrong); leave --hint out, or practise without --sheet.")
+                }
                 if course.course != nil {
                     throw ValidationError("--sheet checks the form only and --course checks in full: pass one of them.")
                 }
@@ -56,7 +59,7 @@ extension HomeworkCommand {
             let report = try reportingFailure { () throws -> CheckReport in
                 let exercise = try HomeworkCatalog.exercise(id: id ?? "", student: student ?? "", course: course)
                 return try HomeworkChecker.check(AnswersFile.read(from: answers), against: exercise, fileName: escapedForMessage(answers),
-                                                 hintLevel: hint)
+                                                 hintLevel: hint ?? .nudge)
             }
             let mode = course?.mode ?? .practice
             print(output.json ? HomeworkRendering.json(report, mode: mode).rendered() : HomeworkRendering.text(report, mode: mode))
