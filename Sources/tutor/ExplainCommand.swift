@@ -21,6 +21,7 @@ enum BatchNormMerge: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension IntegrationMethod: ExpressibleByArgument {}
+extension AttributionSign: ExpressibleByArgument {}
 extension Baseline: ExpressibleByArgument {}
 
 struct ExplainCommand: ParsableCommand {
@@ -32,7 +33,8 @@ struct ExplainCommand: ParsableCommand {
         and the checks that apply to the method. --save-npy writes the raw result: for the CAM \
         family the map after ReLU at the layer's own resolution, before upsampling and \
         normalisation; for input attributions a C×H×W array. --overlay blends the heatmap over \
-        the picture (jet for CAMs, a diverging map for signed attributions). Integrated Gradients \
+        the picture (jet for CAMs, a diverging map for signed attributions, scaled as Captum's \
+        visualize_image_attr scales them: see --sign and --outlier-perc). Integrated Gradients \
         defaults follow Captum: Gauss–Legendre, 50 steps, zero baseline.
         """
     )
@@ -77,6 +79,16 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Write the heatmap blended over the picture to this PNG file.")
     var overlay: String?
 
+    @Option(help: ArgumentHelp(
+        "Which part of a signed attribution (lrp-0, lrp-epsilon, ig, saliency) the overlay shows, as Captum's visualize_image_attr: positive (evidence for the class), negative (against it), absolute (|a|) or all (both signs, the default).",
+        valueName: "sign"))
+    var sign: AttributionSign?
+
+    @Option(name: .customLong("outlier-perc"), parsing: .unconditional, help: ArgumentHelp(
+        "The share of an attribution's mass, in percent, that the overlay's colour scale clips, as Captum's outlier_perc: the scale is the value at which the sorted |values| reach (100 − P)% of their total. Default 1, as the second article draws its IG map.",
+        valueName: "P"))
+    var outlierPercent: Double?
+
     @OptionGroup var model: ModelOptions
 
     @Flag(help: "Print the target score, the weights and the checks as JSON.")
@@ -93,6 +105,12 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("--epsilon \(epsilon) is not allowed: use a finite number ≥ 0, for example --epsilon 1e-6.")
         }
         if let overlay, !overlay.lowercased().hasSuffix(".png") { throw ValidationError("--overlay must name a .png file, for example --overlay heatmap.png.") }
+        if let outlierPercent, !(outlierPercent >= 0 && outlierPercent < 100) {
+            throw ValidationError("--outlier-perc \(outlierPercent) is out of range: use a percentage from 0 up to (not including) 100, for example --outlier-perc 1.")
+        }
+        if method.isClassActivationMap && (sign != nil || outlierPercent != nil) {
+            throw ValidationError("--sign and --outlier-perc apply to attributions (lrp-0, lrp-epsilon, ig, saliency); a \(method.rawValue) map is already cut at zero and scaled to 0…1, so leave them out.")
+        }
         if batchNormMerge != nil && method != .lrpZero && method != .lrpEpsilon {
             throw ValidationError("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method \(method.rawValue).")
         }
@@ -189,7 +207,13 @@ struct ExplainCommand: ParsableCommand {
             for c in 0..<raw.shape[0] {
                 for index in 0..<summed.count { summed.data[index] += raw.data[c * summed.count + index] }
             }
-            heatmap = summed
+            // Shown as Captum's visualize_image_attr shows it: one sign, scaled so that the top
+            // P% of the mass is clipped (one outlier must not wash out the rest).
+            let shownSign = sign ?? .all
+            let shownOutliers = outlierPercent ?? 1
+            heatmap = AttributionDisplay.normalize(summed, sign: shownSign, outlierPercent: shownOutliers)
+            report["overlay_sign"] = shownSign.rawValue
+            report["overlay_outlier_perc"] = shownOutliers
             colorMap = .diverging
         }
         report["checks"] = checks.map { check -> [String: Any] in
