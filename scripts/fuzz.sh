@@ -47,8 +47,8 @@ harness() {
 }
 max_len() {
     case $1 in
-        png) echo 16384 ;; npy) echo 4096 ;; safetensors) echo 8192 ;;
-        zip) echo 8192 ;; pickle) echo 8192 ;; answers) echo 4096 ;;
+        png) echo 16384 ;; npy) echo 4096 ;; safetensors) echo 16384 ;;
+        zip) echo 8192 ;; pickle) echo 16384 ;; answers) echo 4096 ;;
     esac
 }
 timeout_seconds=10

@@ -208,6 +208,60 @@ def residual_model():
     return safetensors(sorted(tensors), {"format": "pt", "tutor.model": json.dumps(spec, separators=(",", ":"))})
 
 
+def narrow_resnet18():
+    """torchvision's resnet18 state_dict with every width 1 and 2 classes, as (name, shape)."""
+    shapes = [("conv1.weight", (1, 3, 7, 7))]
+
+    def norm(prefix):
+        shapes.extend((f"{prefix}.{name}", (1,)) for name in ("weight", "bias", "running_mean", "running_var"))
+        shapes.append((prefix + ".num_batches_tracked", ()))
+
+    norm("bn1")
+    for stage in range(1, 5):
+        block = f"layer{stage}.0"
+        shapes.append((block + ".conv1.weight", (1, 1, 3, 3))), norm(block + ".bn1")
+        shapes.append((block + ".conv2.weight", (1, 1, 3, 3))), norm(block + ".bn2")
+        if stage > 1:  # stride 2: the shortcut is a 1×1 convolution and a BatchNorm
+            shapes.append((block + ".downsample.0.weight", (1, 1, 1, 1))), norm(block + ".downsample.1")
+    shapes += [("fc.weight", (2, 1)), ("fc.bias", (2,))]
+    return shapes
+
+
+def count(shape):
+    total = 1
+    for n in shape:
+        total *= n
+    return total
+
+
+def resnet_safetensors():
+    tensors = []
+    for name, shape in narrow_resnet18():
+        if name.endswith("num_batches_tracked"):
+            tensors.append((name, "I64", shape, [1]))
+        else:
+            value = 1.0 if name.endswith(("running_var", "bn1.weight", "bn2.weight", "1.weight")) else 0.125
+            tensors.append((name, "F32", shape, [value] * count(shape)))
+    return safetensors(sorted(tensors))
+
+
+def resnet_pth():
+    """The same state_dict as a zip .pth whose tensors are views of two shared storages."""
+    shapes = narrow_resnet18()
+    floats = [(name, shape) for name, shape in shapes if not name.endswith("num_batches_tracked")]
+    weights = Storage("0", "FloatStorage", [0.125] * sum(count(shape) for _, shape in floats))
+    counter = Storage("1", "LongStorage", [1])
+    state, offset = ORDERED_DICT(), 0
+    for name, shape in shapes:
+        if name.endswith("num_batches_tracked"):
+            state[name] = TensorView(counter, 0, [], [])
+        else:
+            strides = [count(shape[axis + 1:]) for axis in range(len(shape))]
+            state[name] = TensorView(weights, offset, list(shape), strides)
+            offset += count(shape)
+    return zip_pth(state, [weights, counter])
+
+
 def make_safetensors_seeds():
     write("safetensors", "f32.safetensors", safetensors([("a", "F32", (2, 3), [1, 2, 3, 4, 5, 6]),
                                                          ("b", "F32", (3,), [-1, 0, 1])], {"format": "pt"}))
@@ -217,6 +271,7 @@ def make_safetensors_seeds():
     write("safetensors", "model.safetensors", tiny_model(bias=True))
     write("safetensors", "model_nobias.safetensors", tiny_model(bias=False))
     write("safetensors", "model_resnet.safetensors", residual_model())
+    write("safetensors", "resnet18_narrow.safetensors", resnet_safetensors())
     # Near-valid: trailing bytes after the last tensor, a header length that is one short.
     valid = safetensors([("a", "F32", (2,), [1, 2])])
     write("safetensors", "trailing.safetensors", valid + b"\x00\x00\x00\x00")
@@ -358,6 +413,7 @@ def make_pth_seeds():
     write("pickle", "small_legacy.pth", legacy_pth(state, storages))
     checkpoint = {"epoch": 3, "state_dict": state, "lr": 0.1, "names": ["a", "b"], "flag": None}
     write("pickle", "training_checkpoint.pth", zip_pth(checkpoint, storages))
+    write("pickle", "resnet18_narrow.pth", resnet_pth())
     write("pickle", "state_dict.pkl", dumps(state))  # a bare pickle: the harness runs it directly
     write("pickle", "values.pkl", dumps([(1, 2.5, "x", True, None, -(1 << 70), 1 << 40), {"k": [1, 2], 3: (4,)}, (), [], {}]))
     # Near-valid: a storage shorter than its views, a view past its storage.

@@ -4,7 +4,7 @@ import FuzzSupport
 @testable import MiniNet
 
 // Harness for the unpickler: the bytes of one .pth checkpoint read as `--weights x.pth` would
-// (zip or legacy container, pickles, storages, tensor views). A raw pickle stream (first byte
+// (zip or legacy container, pickles, storages, tensor views, then the ResNet checks). A raw pickle stream (first byte
 // PROTO) is also run directly as a state_dict pickle with storage references, so that the
 // fuzzer reaches the unpickler without first having to find torch's magic-number pickle.
 // A thrown error is the right answer to a bad file; only a trap, a crash, a hang or a memory
@@ -12,7 +12,10 @@ import FuzzSupport
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = count == 0 ? [] : Array(UnsafeBufferPointer(start: start, count: count))
-    _ = attempt { try TorchCheckpoint.read(bytes: bytes, describedAs: "fuzz.pth") }
+    if let entries = attempt({ try TorchCheckpoint.read(bytes: bytes, describedAs: "fuzz.pth") }) {
+        // Then as torchvision ResNet weights, at the smallest picture ResNets accept.
+        _ = attempt { try PretrainedResNet.load(stateDict: PretrainedResNet.stateDict(entries), path: "fuzz.pth", imageSize: 16) }
+    }
     if bytes.first == 0x80 {
         let table = TorchCheckpoint.StorageTable()
         if let (object, _) = attempt({ try TorchCheckpoint.unpickle(bytes, from: 0, what: "fuzz.pkl", persistentLoad: table.load) }) {
