@@ -3,7 +3,7 @@ import Foundation
 import FuzzSupport
 @testable import MiniNet
 
-// Harness for the .npy reader: the bytes of one file, decoded as `--input-npy` would (the
+// Harness for the .npy reader: the bytes of one file, decoded as `NumpyFile.read` would (the
 // header, the shape against the file's size, the values). A thrown error is the right answer
 // to a bad file; only a trap, a crash, a hang or a memory blow-up is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")

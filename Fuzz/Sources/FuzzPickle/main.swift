@@ -4,11 +4,11 @@ import FuzzSupport
 @testable import MiniNet
 
 // Harness for the unpickler: the bytes of one .pth checkpoint read as `--weights x.pth` would
-// (zip or legacy container, pickles, storages, tensor views, then the ResNet checks). A raw pickle stream (first byte
-// PROTO) is also run directly as a state_dict pickle with storage references, so that the
-// fuzzer reaches the unpickler without first having to find torch's magic-number pickle.
-// A thrown error is the right answer to a bad file; only a trap, a crash, a hang or a memory
-// blow-up is a finding.
+// (zip or legacy container, pickles, storages, tensor views), then checked as ResNet weights.
+// A raw pickle stream (first byte PROTO) is also run directly as a state_dict pickle with
+// storage references, so that the fuzzer reaches the unpickler without first having to find
+// torch's magic-number pickle. A thrown error is the right answer to a bad file; only a trap,
+// a crash, a hang or a memory blow-up is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = count == 0 ? [] : Array(UnsafeBufferPointer(start: start, count: count))
