@@ -86,7 +86,9 @@ for target in "${selected[@]}"; do
     artifacts=$findings_folder/$target-
     echo "fuzz.sh: $target for $seconds s (max_len $(max_len "$target"), timeout ${timeout_seconds} s, rss limit ${memory_limit_mb} MB)" >&2
     set +e
-    "$scratch/debug/$(harness "$target")" "$corpus" \
+    # Swift's own crash reporter would take the trap's signal before libFuzzer, which then
+    # never saves the input; libFuzzer's report names the Swift message and the input.
+    SWIFT_BACKTRACE=enable=no "$scratch/debug/$(harness "$target")" "$corpus" \
         -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout="$timeout_seconds" \
         -rss_limit_mb="$memory_limit_mb" -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1
     code=$?
@@ -99,10 +101,11 @@ for target in "${selected[@]}"; do
     if (( code != 0 )); then
         status=1
         echo "fuzz.sh: $target: FINDING (libFuzzer exit status $code). Last lines of $log:" >&2
+        grep -m 1 "Fatal error" "$log" >&2 || true  # a Swift trap's message
         tail -n 30 "$log" >&2
         saved=$(grep -o "Test unit written to [^ ]*" "$log" | sed 's/Test unit written to //' || true)
         echo "fuzz.sh: $target: the input is saved in: ${saved:-(see $log)}" >&2
-        echo "fuzz.sh: reproduce with: $scratch/debug/$(harness "$target") ${saved:-INPUT}" >&2
+        echo "fuzz.sh: replay with: SWIFT_BACKTRACE=enable=no $scratch/debug/$(harness "$target") ${saved:-INPUT}" >&2
     fi
 done
 exit $status
