@@ -101,7 +101,7 @@ for target in "${selected[@]}"; do
     if (( code != 0 )); then
         status=1
         echo "fuzz.sh: $target: FINDING (libFuzzer exit status $code). Last lines of $log:" >&2
-        grep -m 1 "Fatal error" "$log" >&2 || true  # a Swift trap's message
+        grep -m 1 -E "Fatal error|Precondition failed|Assertion failed" "$log" >&2 || true  # a Swift trap's message
         tail -n 30 "$log" >&2
         saved=$(grep -o "Test unit written to [^ ]*" "$log" | sed 's/Test unit written to //' || true)
         echo "fuzz.sh: $target: the input is saved in: ${saved:-(see $log)}" >&2
