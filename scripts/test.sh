@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs libpng-dev and libopenblas-dev if needed, builds tutor, checks that
 # the generated lesson pages in docs/ are up to date, runs the lessons on full-size random ResNets,
-# then runs `swift test`.
+# runs `swift test`, then fuzzes each file reader for TUTOR_FUZZ_SECONDS seconds (default 15;
+# 0 skips it), which with the fuzzers' own build takes about 3 minutes (docs/limits.md, "Fuzzing").
 #
 # Everything is built once, optimised, with -enable-testing so that the tests can use
 # `@testable import`: the lesson tests run real networks, which take minutes unoptimised and
@@ -13,3 +14,7 @@ swift build -c release --build-tests -Xswiftc -enable-testing
 .build/release/tutor export-docs --check
 bash scripts/fullsize-lessons.sh .build/release/tutor
 swift test -c release --skip-build -Xswiftc -enable-testing "$@"
+fuzz_seconds=${TUTOR_FUZZ_SECONDS:-15}
+if [[ $fuzz_seconds != 0 ]]; then
+    bash scripts/fuzz.sh all "$fuzz_seconds"
+fi

@@ -38,53 +38,35 @@ static void read_from_file(png_structp png, png_bytep data, size_t length) {
     }
 }
 
-int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char **pixels,
-                       char *message, size_t message_capacity) {
-    *pixels = NULL;
-    /* O_NONBLOCK so that opening a FIFO cannot wait for a writer; fstat then refuses
-       anything but a regular file (the Swift side checks too, but the path may have been
-       swapped in between). */
-    int descriptor = open(path, O_RDONLY | O_NONBLOCK);
-    if (descriptor < 0) {
-        snprintf(message, message_capacity, "cannot open file: %s", strerror(errno));
-        return -1;
-    }
-    struct stat status;
-    if (fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode)) {
-        snprintf(message, message_capacity, "not a regular file");
-        close(descriptor);
-        return -1;
-    }
-    fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK);
-    FILE *file = fdopen(descriptor, "rb");
-    if (!file) {
-        snprintf(message, message_capacity, "cannot open file");
-        close(descriptor);
-        return -1;
-    }
-    unsigned char signature[8];
-    if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
-        if (ferror(file)) {
-            snprintf(message, message_capacity, "cannot read file: %s", strerror(errno));
-        } else {
-            snprintf(message, message_capacity, "no PNG signature");
-        }
-        fclose(file);
-        return -1;
-    }
+/* The bytes of a PNG already in memory, read front to back by read_from_memory. */
+struct memory_input {
+    const unsigned char *bytes;
+    size_t count;
+    size_t position;
+};
+
+static void read_from_memory(png_structp png, png_bytep data, size_t length) {
+    struct memory_input *input = (struct memory_input *)png_get_io_ptr(png);
+    if (length > input->count - input->position) png_error(png, "file is truncated");
+    memcpy(data, input->bytes + input->position, length);
+    input->position += length;
+}
+
+/* Decodes the PNG that `read` delivers from `source` (a file or a memory_input), whose 8-byte
+   signature has already been read and checked. The caller keeps and releases `source`. */
+static int decode_png(png_rw_ptr read, void *source, int *width, int *height, unsigned char **pixels,
+                      char *message, size_t message_capacity) {
     struct error_context context;
     context.message = message;
     context.capacity = message_capacity;
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &context, on_error, on_warning);
     if (!png) {
-        fclose(file);
         snprintf(message, message_capacity, "libpng could not start");
         return -1;
     }
     png_infop info = png_create_info_struct(png);
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        fclose(file);
         snprintf(message, message_capacity, "libpng could not start");
         return -1;
     }
@@ -97,10 +79,9 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
         png_destroy_read_struct(&png, &info, NULL);
         free(buffer);
         free(rows);
-        fclose(file);
         return -1;
     }
-    png_set_read_fn(png, file, read_from_file);
+    png_set_read_fn(png, source, read);
     png_set_sig_bytes(png, 8);
     /* libpng's own limits stay wide open so that the check below, which names the numbers,
        is the one that speaks; ancillary chunks (text, ICC profiles) are capped at 8 MB each
@@ -151,11 +132,60 @@ int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char 
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
-    fclose(file);
     *width = (int)w;
     *height = (int)h;
     *pixels = buffer;
     return 0;
+}
+
+int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char **pixels,
+                       char *message, size_t message_capacity) {
+    *pixels = NULL;
+    /* O_NONBLOCK so that opening a FIFO cannot wait for a writer; fstat then refuses
+       anything but a regular file (the Swift side checks too, but the path may have been
+       swapped in between). */
+    int descriptor = open(path, O_RDONLY | O_NONBLOCK);
+    if (descriptor < 0) {
+        snprintf(message, message_capacity, "cannot open file: %s", strerror(errno));
+        return -1;
+    }
+    struct stat status;
+    if (fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode)) {
+        snprintf(message, message_capacity, "not a regular file");
+        close(descriptor);
+        return -1;
+    }
+    fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK);
+    FILE *file = fdopen(descriptor, "rb");
+    if (!file) {
+        snprintf(message, message_capacity, "cannot open file");
+        close(descriptor);
+        return -1;
+    }
+    unsigned char signature[8];
+    if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+        if (ferror(file)) {
+            snprintf(message, message_capacity, "cannot read file: %s", strerror(errno));
+        } else {
+            snprintf(message, message_capacity, "no PNG signature");
+        }
+        fclose(file);
+        return -1;
+    }
+    int status_code = decode_png(read_from_file, file, width, height, pixels, message, message_capacity);
+    fclose(file);
+    return status_code;
+}
+
+int tutor_png_decode_rgb(const unsigned char *bytes, size_t count, int *width, int *height,
+                         unsigned char **pixels, char *message, size_t message_capacity) {
+    *pixels = NULL;
+    if (count < 8 || png_sig_cmp((png_const_bytep)bytes, 0, 8) != 0) {
+        snprintf(message, message_capacity, "no PNG signature");
+        return -1;
+    }
+    struct memory_input input = {bytes, count, 8};
+    return decode_png(read_from_memory, &input, width, height, pixels, message, message_capacity);
 }
 
 /* A growing memory buffer that libpng writes the encoded file into. */

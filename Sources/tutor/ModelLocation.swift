@@ -5,8 +5,6 @@ import MiniNet
 /// directory or from the executable's location (.build/…/tutor lies inside the repository).
 enum ModelLocation {
     static let defaultFileName = "mininet.safetensors"
-    /// The largest weights file tutor opens: 2 GiB, eight times a ResNet-152 checkpoint.
-    static let maximumWeightsBytes = 1 << 31
 
     static func defaultWeights(named fileName: String = defaultFileName) throws -> String {
         for folder in searchFolders(named: "models") {
@@ -71,7 +69,7 @@ extension ModelLocation {
     /// architecture in its metadata); a torchvision state_dict does not.
     static func isTutorModelFile(_ path: String) throws -> Bool {
         // Opening a FIFO would wait for a writer forever: only regular files are opened.
-        try RegularFile.check(path, maximumBytes: maximumWeightsBytes)
+        try CheckpointLimits.checkWeightsFile(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }

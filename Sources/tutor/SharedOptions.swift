@@ -31,7 +31,7 @@ struct ModelOptions: ParsableArguments {
     func loadClassifier() throws -> ImageClassifier {
         let path = try weightsPath()
         // A FIFO or a device given as --weights would make the readers below wait forever.
-        try RegularFile.check(path, maximumBytes: ModelLocation.maximumWeightsBytes)
+        try CheckpointLimits.checkWeightsFile(path)
         if model == nil, try ModelLocation.isTutorModelFile(path) {
             return try ImageClassifier.load(from: path)
         }

@@ -25,6 +25,11 @@ struct Tutor: ParsableCommand {
     /// Runs the command; every failure becomes one line on stderr and a non-zero exit,
     /// without the usage text that would otherwise bury the message.
     static func main() {
+        // Under a file size limit (`ulimit -f`), a write past it raises SIGXFSZ, which would
+        // kill the process without a word and leave the temporary file behind. Ignored, the
+        // write fails with EFBIG instead, and writeFileAtomically reports it in one line and
+        // removes the temporary file.
+        signal(SIGXFSZ, SIG_IGN)
         MiniNet.configureAllocator()
         do {
             try RunSettings.apply()

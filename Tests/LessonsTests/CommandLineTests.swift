@@ -19,14 +19,14 @@ final class CommandLineTests: XCTestCase {
     /// (exit status, standard output, standard error); `environment` adds to the test's own.
     /// A run still going after `timeout` seconds is stopped (a hang then fails the test
     /// instead of blocking the whole suite). With `fileSizeLimit` (in the shell's `ulimit -f`
-    /// blocks) every file the run writes is cut off there, so its writes fail.
+    /// blocks) every file the run writes is cut off there, so its writes fail; the shell does
+    /// not ignore SIGXFSZ for it, so tutor must (see `Tutor.main`).
     func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 600,
              fileSizeLimit: Int? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         if let fileSizeLimit {
-            // SIGXFSZ ignored (inherited through exec): the write fails with EFBIG instead of killing the run.
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "trap '' XFSZ; ulimit -f \(fileSizeLimit); exec \"$0\" \"$@\"", try binary.path] + arguments
+            process.arguments = ["-c", "ulimit -f \(fileSizeLimit); exec \"$0\" \"$@\"", try binary.path] + arguments
         } else {
             process.executableURL = try binary
             process.arguments = arguments
@@ -271,6 +271,20 @@ final class CommandLineTests: XCTestCase {
         try assertKept(dataset.appendingPathComponent("train_x.npy").path, after: ["dataset", "--out", dataset.path])
         let model = folder.appendingPathComponent("model.safetensors").path
         try assertKept(model, after: ["train", "--epochs", "1", "--out", model])
+    }
+
+    /// Under `ulimit -f`, a write past the limit raises SIGXFSZ, whose default action kills
+    /// the process on the spot: no message, and the temporary file left behind. tutor ignores
+    /// the signal, so the write fails with EFBIG and is reported like any failed write.
+    /// (testFailedWritesLeaveExistingOutputsUntouched runs every output flag the same way.)
+    func testAFileSizeLimitGivesOneLineInsteadOfAKillingSignal() throws {
+        let folder = try temporaryFolder()
+        let overlay = folder.appendingPathComponent("overlay.png").path
+        let result = try run(["explain", "images/shapes/circle.png", "--overlay", overlay], fileSizeLimit: 2)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertNotEqual(result.status, SIGXFSZ, "killed by SIGXFSZ")
+        XCTAssertEqual(result.errors, "tutor: \(overlay): cannot write file (File too large)\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "a file was left")
     }
 
     /// NaN inside the network (here: weights with a NaN bias) still gives a picture, JSON with

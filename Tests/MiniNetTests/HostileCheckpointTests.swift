@@ -263,4 +263,29 @@ final class HostileCheckpointTests: XCTestCase {
         let message = failure(memo.bytes)
         XCTAssertTrue(message.contains("more than \(CheckpointLimits.maximumPickleMemoEntries) values (limit maximumPickleMemoEntries)"), message)
     }
+
+    // MARK: File size
+
+    /// A weights file is read whole, so one past `maximumFileBytes` is refused before it is
+    /// opened, naming its size and the limit. (A sparse file: no disk space is used.)
+    func testWeightsFilesOverTheSizeLimitAreRefusedUnread() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-size-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let size = CheckpointLimits.maximumFileBytes + 1
+        let readers: [(String, (String) throws -> Void)] = [
+            ("big.pth", { _ = try TorchCheckpoint.read(from: $0) }),
+            ("big.safetensors", { _ = try SafeTensorsFile.read(from: $0) }),
+            ("model.safetensors", { _ = try ImageClassifier.load(from: $0) }),
+        ]
+        for (name, read) in readers {
+            let path = folder.appendingPathComponent(name).path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+            XCTAssertEqual(truncate(path, off_t(size)), 0)
+            XCTAssertThrowsError(try read(path), name) { error in
+                XCTAssertEqual("\(error)", "\(path): is \(size) bytes, over the limit of \(CheckpointLimits.maximumFileBytes) bytes "
+                               + "(2 GiB) for a weights file (limit maximumFileBytes)")
+            }
+        }
+    }
 }

@@ -184,6 +184,23 @@ final class HostileModelFileTests: XCTestCase {
         XCTAssertTrue(narrowFC.contains("tensor 'fc.weight' has shape [10, 0], the architecture expects [10, 32]"), narrowFC)
     }
 
+    /// Regression (found while writing tools/hostile/make_minimal_files.py): a safetensors file
+    /// whose header length is 128 more than a multiple of 256 starts with the byte 0x80, and
+    /// was taken for a pickle ("pickle protocol 23 is not supported").
+    func testSafetensorsWhoseLengthStartsLikeAPickleIsReadAsSafetensors() throws {
+        let fixture = try XCTUnwrap(Bundle.module.url(forResource: "resnet18-narrow", withExtension: "safetensors",
+                                                      subdirectory: "Fixtures/resnet")).path
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture)))
+        let length = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let padding = (128 - length % 256 + 256) % 256  // spaces after the JSON, as the format allows
+        bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: padding), at: 8 + length)
+        bytes.replaceSubrange(0..<8, with: (0..<8).map { UInt8(truncatingIfNeeded: (length + padding) >> (8 * $0)) })
+        XCTAssertEqual(bytes[0], 0x80)
+        let path = folder.appendingPathComponent("length-0x80.safetensors").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try PretrainedResNet.readStateDict(from: path), try PretrainedResNet.readStateDict(from: fixture))
+    }
+
     func testNonFiniteResNetWeightsAreRefused() throws {
         let message = try resNetFailure { $0["fc.bias"]!.data[3] = -.infinity }
         XCTAssertTrue(message.contains("tensor 'fc.bias' holds -inf at index 3"), message)

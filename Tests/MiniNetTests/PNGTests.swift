@@ -59,6 +59,26 @@ final class PNGTests: XCTestCase {
         }
     }
 
+    /// `decodePNG` (bytes already in memory, as the fuzzer gives them) and `read` are one decoder.
+    func testDecodingFromMemoryMatchesReadingTheFile() throws {
+        for name in ["bilevel.png", "grey16.png", "interlaced.png", "palette2bit.png", "rgba.png", "truncated.png",
+                     "signature_then_garbage.png", "bomb-16384x16384.png"] {
+            let path = try Self.fixture(name)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            switch (Result { try RGBImage.read(from: path) }, Result { try RGBImage.decodePNG(bytes, path: path) }) {
+            case let (.success(fromFile), .success(fromMemory)):
+                XCTAssertEqual(fromFile, fromMemory, name)
+            case let (.failure(fileError), .failure(memoryError)):
+                XCTAssertEqual("\(fileError)", "\(memoryError)", name)
+            case let (fromFile, fromMemory):
+                XCTFail("\(name): from the file \(fromFile), from memory \(fromMemory)")
+            }
+        }
+        for bytes: [UInt8] in [[], [0x89, 0x50, 0x4e, 0x47]] {
+            assertFileError("short.png", contains: "no PNG signature") { _ = try RGBImage.decodePNG(bytes, path: "short.png") }
+        }
+    }
+
     func testSixteenBitSamplesKeepTheirHighByte() throws {
         // The fixture's first sample is 0xFF80: libpng's strip_16 gives 0xFF, scale_16 would give 254.
         let image = try RGBImage.read(from: Self.fixture("grey16.png"))

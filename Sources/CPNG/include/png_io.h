@@ -16,6 +16,10 @@
 int tutor_png_read_rgb(const char *path, int *width, int *height, unsigned char **pixels,
                        char *message, size_t message_capacity);
 
+/* As tutor_png_read_rgb, on the `count` bytes of a PNG file already in memory. */
+int tutor_png_decode_rgb(const unsigned char *bytes, size_t count, int *width, int *height,
+                         unsigned char **pixels, char *message, size_t message_capacity);
+
 /* Encodes width*height*3 bytes of 8-bit RGB as a PNG file in memory. On success returns 0
    and sets *bytes to a malloc'ed buffer of *count bytes that the caller frees with
    tutor_png_free; on failure returns -1 with a reason. */

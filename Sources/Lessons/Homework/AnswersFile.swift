@@ -279,7 +279,7 @@ public struct AnswersFile: Equatable, Sendable {
 
         /// The exercise and student ids end up in messages and are compared with real ids: so they
         /// are kept to the student-id alphabet and length. A student id is returned in its
-        /// normal form (`HomeworkCatalog.normalizedStudentID`), so `nguyễn` matches however it was typed.
+        /// normal form (`normalizedStudentID`), so `nguyễn` matches however it was typed.
         func checkName(_ text: String, of key: String, location: String) throws -> String {
             let length = text.unicodeScalars.count
             guard length <= limits.nameLength else {
@@ -287,7 +287,7 @@ public struct AnswersFile: Equatable, Sendable {
             }
             let refused = ParseProblem(message: "\(location): `\(key)` `\(boundedSummary(text))` may only use letters, digits, '-', '_' and '.'")
             if key == "student" {
-                guard let normal = try? HomeworkCatalog.normalizedStudentID(text) else { throw refused }
+                guard let normal = try? AnswersFile.normalizedStudentID(text) else { throw refused }
                 return normal
             }
             guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "-_.".unicodeScalars.contains($0)) }) else {
@@ -727,5 +727,37 @@ struct JSONParser {
             length += 1
         }
         return length
+    }
+}
+
+extension AnswersFile {
+    /// `HomeworkCatalog.normalizedStudentID`, which says what a student id may hold; kept here
+    /// so that the parser needs nothing else from Lessons (the fuzzing harness in Fuzz/ builds
+    /// this file with MiniNet alone).
+    static func normalizedStudentID(_ student: String) throws -> String {
+        let maximumLength = AnswerFileLimits.standard.nameLength
+        if student.isEmpty {
+            throw MiniNetError.invalidArgument("the student id is empty: pass one such as --student alice")
+        }
+        let normal = AnswersFile.foldedToASCII(student).precomposedStringWithCanonicalMapping
+        let length = normal.unicodeScalars.count
+        guard length <= maximumLength else {
+            throw MiniNetError.invalidArgument("student id `\(boundedSummary(student))` is \(length) characters long, over the limit of \(maximumLength)")
+        }
+        let allowed = normal.unicodeScalars.enumerated().allSatisfy { index, scalar in
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
+                return true
+            case .nonspacingMark, .spacingMark:
+                return index > 0  // an accent belongs to the letter before it
+            default:
+                return "-_.".unicodeScalars.contains(scalar)
+            }
+        }
+        if normal.hasPrefix(".") || !allowed {
+            throw MiniNetError.invalidArgument(
+                "student id `\(boundedSummary(student))` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        }
+        return normal
     }
 }

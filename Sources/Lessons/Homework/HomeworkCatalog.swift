@@ -94,29 +94,8 @@ public enum HomeworkCatalog {
     /// The normal form: full-width forms folded to ASCII (`ａｌｉｃｅ` is `alice`), then Unicode
     /// NFC, so that "ễ" typed as one precomposed letter or as "e" plus two combining accents
     /// is the same id, and the same bytes seed the exercise. Case is kept: `Alice` is not `alice`.
+    /// (The rule lives beside the answers-file parser, which applies it to `student = …`.)
     public static func normalizedStudentID(_ student: String) throws -> String {
-        if student.isEmpty {
-            throw MiniNetError.invalidArgument("the student id is empty: pass one such as --student alice")
-        }
-        let normal = AnswersFile.foldedToASCII(student).precomposedStringWithCanonicalMapping
-        let length = normal.unicodeScalars.count
-        guard length <= studentIDLength else {
-            throw MiniNetError.invalidArgument("student id `\(boundedSummary(student))` is \(length) characters long, over the limit of \(studentIDLength)")
-        }
-        let allowed = normal.unicodeScalars.enumerated().allSatisfy { index, scalar in
-            switch scalar.properties.generalCategory {
-            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
-                return true
-            case .nonspacingMark, .spacingMark:
-                return index > 0  // an accent belongs to the letter before it
-            default:
-                return "-_.".unicodeScalars.contains(scalar)
-            }
-        }
-        if normal.hasPrefix(".") || !allowed {
-            throw MiniNetError.invalidArgument(
-                "student id `\(boundedSummary(student))` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
-        }
-        return normal
+        try AnswersFile.normalizedStudentID(student)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every limit MiniNet applies to checkpoints and model files, in one place.
 ///
 /// A file may come from anywhere, so each number it declares (a size, a stride, a count, a
@@ -6,6 +8,13 @@
 /// at most 2 million in one tensor; its pickle: about 20 000 opcodes) and far below what would
 /// exhaust memory or time. docs/limits.md lists them for readers.
 public enum CheckpointLimits {
+    // MARK: Files
+
+    /// The largest weights file read (.pth, .safetensors, tutor model file): 2 GiB, eight times
+    /// a ResNet-152 checkpoint. Each is read whole into memory, so a bigger one is refused
+    /// before it is opened.
+    public static let maximumFileBytes = 1 << 31
+
     // MARK: Tensors
 
     /// The most elements one tensor may hold (2²⁶ = 256 MiB as Float32).
@@ -49,6 +58,24 @@ public enum CheckpointLimits {
     public static let maximumClassCount = 100_000
     /// The most layers an architecture may list (torchvision's ResNet-152 lists 56).
     public static let maximumLayerCount = 10_000
+}
+
+extension CheckpointLimits {
+    /// Checks, without opening it, that `path` is a regular file (not a FIFO, a directory or a
+    /// device) of at most `maximumFileBytes`; otherwise throws one line naming the file, its
+    /// size and the limit.
+    public static func checkWeightsFile(_ path: String) throws {
+        let size = try RegularFile.check(path)
+        guard size <= maximumFileBytes else {
+            throw MiniNetError.file(path, "is \(size) bytes, over the limit of \(maximumFileBytes) bytes (\(maximumFileBytes >> 30) GiB) for a weights file (limit maximumFileBytes)")
+        }
+    }
+}
+
+/// The bytes of a whole weights file, after `CheckpointLimits.checkWeightsFile`.
+func readWeightsFile(at path: String) throws -> Data {
+    try CheckpointLimits.checkWeightsFile(path)
+    return try readFileData(at: path, maximumBytes: CheckpointLimits.maximumFileBytes)
 }
 
 /// `text` made safe to quote in a one-line error message: control characters (a newline in a

@@ -29,18 +29,10 @@ public enum TorchCheckpoint {
     /// Names are kept as stored (a "module." prefix from DataParallel stays).
     ///
     /// float16, bfloat16, float64, int32 and int64 tensors are converted to Float32 (int64 ones
-    /// are counters such as BatchNorm's `num_batches_tracked`).
+    /// are counters such as BatchNorm's `num_batches_tracked`). Only a regular file of at most
+    /// `CheckpointLimits.maximumFileBytes` is read.
     public static func read(from path: String) throws -> [(name: String, tensor: Tensor)] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw MiniNetError.file(path, "no such file")
-        }
-        let contents: Data
-        do {
-            contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw MiniNetError.file(path, "could not be read (\(error.localizedDescription))")
-        }
-        return try read(bytes: [UInt8](contents), describedAs: path)
+        try read(bytes: [UInt8](readWeightsFile(at: path)), describedAs: path)
     }
 
     /// `read(from:)` on the bytes of a file already in memory; `path` names it in messages.

@@ -28,11 +28,29 @@ public struct RGBImage: Equatable, Sendable {
     /// checked against `maximumSide` and `maximumPixelCount` before any pixel is decoded.
     public static func read(from path: String) throws -> RGBImage {
         try RegularFile.check(path, maximumBytes: maximumFileBytes)
+        return try decoded(path: path) { width, height, buffer, message in
+            tutor_png_read_rgb(path, &width, &height, &buffer, message.baseAddress, message.count)
+        }
+    }
+
+    /// Decodes the bytes of a PNG file already in memory, with the same checks as `read`;
+    /// `path` only names the file in error messages.
+    public static func decodePNG(_ bytes: [UInt8], path: String) throws -> RGBImage {
+        try decoded(path: path) { width, height, buffer, message in
+            tutor_png_decode_rgb(bytes, bytes.count, &width, &height, &buffer, message.baseAddress, message.count)
+        }
+    }
+
+    /// Runs one of CPNG's decoders (`decode` returns its status) and copies out the pixels.
+    private static func decoded(
+        path: String,
+        _ decode: (inout Int32, inout Int32, inout UnsafeMutablePointer<UInt8>?, UnsafeMutableBufferPointer<CChar>) -> Int32
+    ) throws -> RGBImage {
         var width: Int32 = 0
         var height: Int32 = 0
         var buffer: UnsafeMutablePointer<UInt8>?
         var message = [CChar](repeating: 0, count: 256)
-        let status = tutor_png_read_rgb(path, &width, &height, &buffer, &message, message.count)
+        let status = message.withUnsafeMutableBufferPointer { decode(&width, &height, &buffer, $0) }
         guard status == 0, let buffer else {
             let reason = String(cString: message)
             throw MiniNetError.file(path, "not a readable PNG image (\(reason.isEmpty ? "unknown error" : reason))")

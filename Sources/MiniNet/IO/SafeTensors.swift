@@ -32,9 +32,10 @@ public struct SafeTensorsFile: Sendable {
         tensors.first { $0.name == name }?.tensor
     }
 
-    /// Reads and validates a `.safetensors` file.
+    /// Reads and validates a `.safetensors` file, a regular file of at most
+    /// `CheckpointLimits.maximumFileBytes`.
     public static func read(from path: String) throws -> SafeTensorsFile {
-        try decode(readFileData(at: path), path: path)
+        try decode(readWeightsFile(at: path), path: path)
     }
 
     /// Writes the file atomically (temporary file, then rename), with F32 data.

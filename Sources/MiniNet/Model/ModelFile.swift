@@ -58,7 +58,11 @@ extension ImageClassifier {
     }
 
     public static func load(from path: String) throws -> ImageClassifier {
-        let file = try SafeTensorsFile.read(from: path)
+        try load(SafeTensorsFile.read(from: path), path: path)
+    }
+
+    /// `load(from:)` on a file already read; `path` names it in messages.
+    static func load(_ file: SafeTensorsFile, path: String) throws -> ImageClassifier {
         guard let specJSON = file.metadata[metadataKey] else {
             throw MiniNetError.file(path, "no '\(metadataKey)' metadata: not a tutor model file (for torchvision weights use --model)")
         }

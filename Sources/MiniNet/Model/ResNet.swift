@@ -146,7 +146,12 @@ public enum PretrainedResNet {
     /// network itself accepts any size, thanks to its global average pooling).
     public static func load(from path: String, variant: ResNetVariant? = nil, classNames: [String]? = nil,
                             imageSize: Int = 224) throws -> ImageClassifier {
-        let stateDict = try readStateDict(from: path)
+        try load(stateDict: readStateDict(from: path), path: path, variant: variant, classNames: classNames, imageSize: imageSize)
+    }
+
+    /// `load(from:…)` on a state_dict already read; `path` names it in messages.
+    static func load(stateDict: [String: Tensor], path: String, variant: ResNetVariant? = nil, classNames: [String]? = nil,
+                     imageSize: Int = 224) throws -> ImageClassifier {
         let shape = try inferShape(stateDict, path: path)
         if let variant, shape.variant != variant {
             throw MiniNetError.file(path, "holds a ResNet with \(shape), not a \(variant.rawValue) (\(variant.usesBottleneck ? "Bottleneck" : "BasicBlock") blocks \(variant.blocks))")
@@ -170,19 +175,32 @@ public enum PretrainedResNet {
     /// The tensors of a `.pth` or `.safetensors` file by name, told apart by their first bytes.
     /// A "module." prefix on every key (from torch's DataParallel) is removed.
     public static func readStateDict(from path: String) throws -> [String: Tensor] {
+        // Opening a FIFO would wait for a writer: only a regular file within the size limit is opened.
+        try CheckpointLimits.checkWeightsFile(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
-        let head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
+        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
         try? handle.close()
         let entries: [(name: String, tensor: Tensor)]
-        if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
+        // A safetensors file starts with its header's length (8 bytes, any values: a length of
+        // 384 starts with 0x80, as a pickle does) and then the header's "{"; a zip archive
+        // with "PK", a legacy pickle with PROTO (0x80). So the "{" is looked at first.
+        if head.count == 9, head[8] == UInt8(ascii: "{") {
+            entries = try SafeTensorsFile.read(from: path).tensors
+        } else if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
             entries = try TorchCheckpoint.read(from: path)
-        } else if head.count == 8 {
+        } else if head.count >= 8 {
             entries = try SafeTensorsFile.read(from: path).tensors
         } else {
             throw MiniNetError.file(path, "is neither a PyTorch checkpoint nor a safetensors file (\(head.count) bytes)")
         }
+        return stateDict(entries)
+    }
+
+    /// The entries of a checkpoint by name, without the "module." prefix DataParallel puts on
+    /// every key.
+    static func stateDict(_ entries: [(name: String, tensor: Tensor)]) -> [String: Tensor] {
         var tensors: [String: Tensor] = [:]
         let stripPrefix = !entries.isEmpty && entries.allSatisfy { $0.name.hasPrefix("module.") }
         for (name, tensor) in entries {

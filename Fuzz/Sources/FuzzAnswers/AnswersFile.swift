@@ -1,0 +1,1 @@
+../../../Sources/Lessons/Homework/AnswersFile.swift
