@@ -86,7 +86,15 @@ public struct HTMLRenderer: NotebookRenderer {
             return "<div class=\"math\">" + MathML.convert(latex, alternative: unicode).markup + "</div>"
         case let .tensor(name, value, caption):
             let title = "<b>\(escapeHTML(name))</b>" + (caption.map { " — " + inline($0) } ?? "")
-            return "<figure class=\"tensor\"><figcaption>\(title)</figcaption><pre>\(escapeHTML(value.formatted(full: verbose)))</pre></figure>"
+            let text = value.formatted(full: verbose)
+            guard value.rank >= 3 else {
+                return "<figure class=\"tensor\"><figcaption>\(title)</figcaption><pre>\(escapeHTML(text))</pre></figure>"
+            }
+            // A stack of maps fills screens: its header (shape and statistics) is shown, the
+            // numbers open on a click (already open with --verbose).
+            let lines = text.split(separator: "\n", maxSplits: 1).map(String.init)
+            return "<figure class=\"tensor\"><figcaption>\(title)</figcaption><details\(verbose ? " open" : "")>"
+                + "<summary><code>\(escapeHTML(lines[0]))</code></summary><pre>\(escapeHTML(lines.count > 1 ? lines[1] : ""))</pre></details></figure>"
         case let .table(title, headers, rows, limit):
             return table(title: title, headers: headers, rows: ShownRows(headers: headers, rows: rows, limit: limit, verbose: verbose))
         case let .picture(picture):
@@ -237,6 +245,8 @@ public struct HTMLRenderer: NotebookRenderer {
     p,ul{margin:.6rem 0}
     code,pre{font-family:"DejaVu Sans Mono","Noto Sans Mono",Menlo,Consolas,monospace;font-size:.85em}
     pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;line-height:1.3}
+    details summary{cursor:pointer;background:#f5f5f5;padding:.4rem .6rem}
+    details pre{margin-top:0}
     .math{margin:1rem 0;font-size:1.2rem;overflow-x:auto;color:var(--math)}
     math{font-family:"Latin Modern Math","STIX Two Math","DejaVu Math TeX Gyre",math}
     figure{margin:1rem 0}

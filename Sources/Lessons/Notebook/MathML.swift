@@ -273,6 +273,8 @@ public struct MathML {
                 }
                 if character.isLetter { return "<mi>\(escapeHTML(String(character)))</mi>" }
                 let symbol = character == "-" ? "−" : character == "*" ? "∗" : String(character)
+                // Plain brackets keep their size, as in TeX; \left, \right and \big resize them.
+                if "()[]|".contains(character) { return "<mo stretchy=\"false\">\(escapeHTML(symbol))</mo>" }
                 return "<mo>\(escapeHTML(symbol))</mo>"
             case let .command(name):
                 return command(name)

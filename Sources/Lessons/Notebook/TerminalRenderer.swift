@@ -119,7 +119,10 @@ public struct TerminalRenderer: NotebookRenderer {
             var head = style(name, .bold)
             if let caption { head += style("  — " + caption, .dim) }
             let headLines = wrapWords(head, width: width, indent: "    ")
-            return (headLines + tensorLines(value.formatted(full: verbose))).joined(separator: "\n")
+            // A stack of maps shows its first and last two, each by its corners, so that a
+            // [512, 7, 7] tensor takes a screen, not three.
+            let summary = value.formatted(full: verbose, maxPerAxis: value.rank >= 3 ? 4 : 6)
+            return (headLines + tensorLines(summary)).joined(separator: "\n")
         case let .table(title, headers, rows, limit):
             return renderTable(title: title, headers: headers, rows: rows, limit: limit)
         case let .check(check):
@@ -458,14 +461,21 @@ public struct TerminalRenderer: NotebookRenderer {
                       "|Δ| \(formatResidual(check.residual)) \(comparison) \(formatTolerance(check.tolerance))"]
         }
         let note = check.note.map { style("(\($0))", .dim) }
-        let oneLine = ([mark + " " + check.name] + pieces + (note.map { [$0] } ?? [])).joined(separator: "   ")
+        let detail = (pieces + (note.map { [$0] } ?? [])).joined(separator: "   ")
         var lines: [String]
-        if displayWidth(oneLine) <= width {
-            lines = [oneLine]
+        if displayWidth(mark + " " + check.name + "   " + detail) <= width {
+            lines = [mark + " " + check.name + "   " + detail]
         } else {
             lines = wrapWords(check.name, width: width - 2, indent: "  ").enumerated().map { ($0.offset == 0 ? mark + " " : "  ") + $0.element }
-            for piece in pieces + (note.map { [$0] } ?? []) {
-                lines += wrapWords(piece, width: width - 4, indent: "    ").map { "    " + $0 }
+            if displayWidth(detail) <= width - 4 {
+                lines.append("    " + detail)
+            } else {
+                // The two sides, then the residual (with the note when it fits), each on a line.
+                var rows = pieces
+                if let note {
+                    if displayWidth(rows[rows.count - 1] + "   " + note) <= width - 4 { rows[rows.count - 1] += "   " + note } else { rows.append(note) }
+                }
+                for row in rows { lines += wrapWords(row, width: width - 4, indent: "    ").map { "    " + $0 } }
             }
         }
         // How the tolerance was made, on lines of its own below the numbers it bounds.
