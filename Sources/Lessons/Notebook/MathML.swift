@@ -36,6 +36,7 @@ public struct MathML {
     enum Token: Equatable {
         case command(String)   // \frac, \alpha, \, (name without the backslash)
         case open, close       // { }
+        case space             // ignored in formulas, kept in \text{…}
         case sub, sup          // _ ^
         case character(Character)
     }
@@ -66,7 +67,11 @@ public struct MathML {
             case "_": tokens.append(.sub)
             case "^": tokens.append(.sup)
             default:
-                if !character.isWhitespace { tokens.append(.character(character)) }
+                if !character.isWhitespace {
+                    tokens.append(.character(character))
+                } else if tokens.last != .space {
+                    tokens.append(.space)
+                }
             }
             index += 1
         }
@@ -128,6 +133,10 @@ public struct MathML {
 
         var atEnd: Bool { position >= tokens.count }
 
+        mutating func skipSpaces() {
+            while tokens[safe: position] == .space { position += 1 }
+        }
+
         mutating func next() -> Token? {
             guard position < tokens.count else { return nil }
             defer { position += 1 }
@@ -138,6 +147,7 @@ public struct MathML {
         mutating func parseSequence(until stops: Set<String>) -> String {
             var output = ""
             while let token = tokens[safe: position] {
+                if token == .space { position += 1; continue }
                 if token == .close { position += 1; break }
                 if case let .command(name) = token, stops.contains(name) { break }
                 if case let .command(name) = token, name == "textstyle" || name == "displaystyle" || name == "scriptstyle" {
@@ -157,6 +167,7 @@ public struct MathML {
 
         /// A braced group, or a single token, as one MathML element.
         mutating func parseArgument() -> String {
+            skipSpaces()
             guard let token = tokens[safe: position] else { return "<mrow></mrow>" }
             if token == .open {
                 position += 1
@@ -167,6 +178,7 @@ public struct MathML {
 
         /// The raw text of a braced group (for \text, \mathrm, \operatorname).
         mutating func parseText() -> String {
+            skipSpaces()
             guard tokens[safe: position] == .open else {
                 if case let .character(character)? = next() { return String(character) }
                 return ""
@@ -187,6 +199,7 @@ public struct MathML {
                     } else { text.append(name) }
                 case .sub: text.append("_")
                 case .sup: text.append("^")
+                case .space: text.append(" ")
                 }
             }
             return text
@@ -211,7 +224,12 @@ public struct MathML {
             var subscriptPart: String?
             var superscriptPart: String?
             var primes = ""
-            while let token = tokens[safe: position] {
+            while true {
+                // Spaces may stand between a base and its scripts ("\\sum _i").
+                var lookahead = position
+                while tokens[safe: lookahead] == .space { lookahead += 1 }
+                guard let token = tokens[safe: lookahead], [.sub, .sup, .character("'")].contains(token) else { break }
+                position = lookahead
                 switch token {
                 case .sub:
                     position += 1
@@ -223,7 +241,7 @@ public struct MathML {
                     position += 1
                     primes += "′"
                 default:
-                    return combine(base, subscriptPart, superscriptPart, primes: primes, under: limitsUnderneath)
+                    break
                 }
             }
             return combine(base, subscriptPart, superscriptPart, primes: primes, under: limitsUnderneath)
@@ -256,7 +274,7 @@ public struct MathML {
             switch token {
             case .open:
                 return "<mrow>" + parseSequence(until: []) + "</mrow>"
-            case .close:
+            case .close, .space:
                 return ""
             case .sub, .sup:
                 // A stray script mark (nothing to attach to) is dropped.
@@ -325,15 +343,19 @@ public struct MathML {
             case "mathit", "mathcal", "mathbb":
                 return parseArgument()
             case "left":
+                skipSpaces()
                 let open = delimiter(next())
                 let inner = parseSequence(until: ["right"])
                 _ = next()  // \right
+                skipSpaces()
                 let close = delimiter(next())
                 return "<mrow>" + fence(open) + inner + fence(close) + "</mrow>"
             case "right":
+                skipSpaces()
                 return fence(delimiter(next()))
             default:
                 if let size = MathML.delimiterSizes[name] {
+                    skipSpaces()
                     let symbol = delimiter(next())
                     return "<mo stretchy=\"true\" symmetric=\"true\" minsize=\"\(size)\" maxsize=\"\(size)\">\(escapeHTML(symbol))</mo>"
                 }

@@ -77,7 +77,13 @@ public struct TerminalRenderer: NotebookRenderer {
         for (position, step) in notebook.steps.enumerated() {
             var text = ""
             if step.number > 0 { text += "\n" + stepHeading(step) + "\n" }
-            for cell in step.cells { text += "\n" + render(cell) }
+            var previous: Cell?
+            for cell in step.cells {
+                // Checks that follow each other form one block; other cells are set apart.
+                if case .check = cell, case .check? = previous {} else { text += "\n" }
+                text += render(cell)
+                previous = cell
+            }
             write(text)
             if position < notebook.steps.count - 1 { betweenSteps?(step) }
         }
@@ -124,7 +130,7 @@ public struct TerminalRenderer: NotebookRenderer {
             let summary = value.formatted(full: verbose, maxPerAxis: value.rank >= 3 ? 4 : 6)
             return (headLines + tensorLines(summary)).joined(separator: "\n")
         case let .table(title, headers, rows, limit):
-            return renderTable(title: title, headers: headers, rows: rows, limit: limit)
+            return String(renderTable(title: title, headers: headers, rows: rows, limit: limit).dropLast())
         case let .check(check):
             return renderCheck(check)
         case .picture:
@@ -216,107 +222,28 @@ public struct TerminalRenderer: NotebookRenderer {
 
     // MARK: Tables
 
-    /// A table in the width of the terminal. Numbers are right-aligned and never broken;
-    /// when the columns do not fit, headers and words wrap inside their columns, and when
-    /// even that is too wide, each row is printed as a block of "header  value" lines.
+    /// A table in the width of the terminal. Numbers are right-aligned and never broken.
+    /// When the columns do not fit, headers and words wrap inside their columns; when even
+    /// that is too wide, the table is split into parts that each repeat the first column; and
+    /// a row that cannot fit beside its first column becomes a block of "header  value" lines.
     func renderTable(title: String?, headers: [String], rows: [[String]], limit: RowLimit? = nil) -> String {
         let shown = ShownRows(headers: headers, rows: rows, limit: limit, verbose: verbose)
         let columnCount = ([headers.count] + rows.map(\.count)).max() ?? 0
         func filled(_ row: [String]) -> [String] { row + Array(repeating: "", count: columnCount - row.count) }
-        let header = filled(headers)
-        let visible = shown.entries.compactMap { entry -> [String]? in
-            if case let .row(row) = entry { return filled(row) }
-            return nil
-        }
-        // Numbers read best right-aligned (decimal points and signs line up), words left-aligned.
-        let numeric = (0..<columnCount).map { column in
-            visible.allSatisfy { row in row[column].isEmpty || row[column] == "—" || Double(row[column]) != nil }
-        }
-        func longestWord(_ text: String) -> Int {
-            text.split(separator: " ").map { displayWidth(String($0)) }.max() ?? 0
-        }
-        let natural = (0..<columnCount).map { column in
-            ([header] + visible).map { displayWidth($0[column]) }.max() ?? 0
-        }
-        let narrowest = (0..<columnCount).map { column -> Int in
-            let cells = visible.map { numeric[column] ? displayWidth($0[column]) : longestWord($0[column]) }
-            return Swift.max(longestWord(header[column]), cells.max() ?? 0, 1)
-        }
-
+        let layout = TableLayout(
+            header: filled(headers),
+            entries: shown.entries.map { entry in
+                if case let .row(row) = entry { return .row(filled(row)) }
+                return entry
+            },
+            gap: { count in self.style("  " + NotebookWords.gap(count, rankedBy: shown.rankedBy), .dim) },
+            bold: { self.style($0, .bold) },
+            width: width)
         var lines: [String] = []
         if let title { lines += wrapWords(title, width: width).map { style($0, .bold) } }
-        let indent = 2
-        var layout: (widths: [Int], gap: Int)?
-        for gap in [3, 2] where indent + natural.reduce(0, +) + gap * (columnCount - 1) <= width {
-            layout = (natural, gap)
-            break
-        }
-        if layout == nil {
-            let available = width - indent - 2 * (columnCount - 1)
-            if narrowest.reduce(0, +) <= available {
-                // Narrow the widest column that can still wrap, one column at a time.
-                var widths = natural
-                while widths.reduce(0, +) > available,
-                      let column = widths.indices.filter({ widths[$0] > narrowest[$0] }).max(by: { widths[$0] < widths[$1] }) {
-                    widths[column] -= 1
-                }
-                layout = (widths, 2)
-            }
-        }
-        let gapLine = { (count: Int) -> String in
-            self.style("  " + NotebookWords.gap(count, rankedBy: shown.rankedBy), .dim)
-        }
-        if let (widths, gap) = layout {
-            let separator = String(repeating: " ", count: gap)
-            func rowLines(_ row: [String], bold: Bool) -> [String] {
-                let cells = (0..<columnCount).map { wrapWords(row[$0], width: widths[$0]) }
-                let height = cells.map(\.count).max() ?? 1
-                return (0..<height).map { line in
-                    let text = "  " + (0..<columnCount).map { column in
-                        let piece = line < cells[column].count ? cells[column][line] : ""
-                        return padded(piece, to: widths[column], right: numeric[column] && !bold)
-                    }.joined(separator: separator)
-                    let trimmed = text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-                    return bold ? style(trimmed, .bold) : trimmed
-                }
-            }
-            lines += rowLines(header, bold: true)
-            lines.append("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: separator))
-            for entry in shown.entries {
-                switch entry {
-                case let .row(row): lines += rowLines(filled(row), bold: false)
-                case let .gap(count): lines.append(gapLine(count))
-                }
-            }
-        } else {
-            // Stacked: one block per row, the headers down the left.
-            let labelWidth = Swift.min(header.map(displayWidth).max() ?? 0, width / 3)
-            let valueWidth = width - indent - labelWidth - 2
-            var first = true
-            for entry in shown.entries {
-                switch entry {
-                case let .row(row):
-                    if !first { lines.append("") }
-                    first = false
-                    for column in 0..<columnCount {
-                        let labels = wrapWords(header[column], width: labelWidth)
-                        let values = wrapWords(filled(row)[column], width: valueWidth)
-                        for line in 0..<Swift.max(labels.count, values.count) {
-                            let label = line < labels.count ? labels[line] : ""
-                            let value = line < values.count ? values[line] : ""
-                            let text = "  " + style(padded(label, to: labelWidth), .bold) + "  " + value
-                            lines.append(text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
-                        }
-                    }
-                case let .gap(count):
-                    lines.append("")
-                    lines.append(gapLine(count))
-                    first = true
-                }
-            }
-        }
+        lines += layout.lines(columns: Array(0..<columnCount))
         if shown.hidden > 0 { lines += wrapWords(NotebookWords.rowsNote(shown), width: width - 2).map { style("  " + $0, .dim) } }
-        return lines.joined(separator: "\n")
+        return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: Pictures
@@ -554,3 +481,126 @@ func formatResidual(_ value: Double) -> String {
 
 /// 1e-05
 func formatTolerance(_ value: Double) -> String { String(format: "%.3g", value) }
+
+/// Lays a table's rows out in columns that fit `width` (see `TerminalRenderer.renderTable`).
+struct TableLayout {
+    var header: [String]
+    /// Rows already padded to the header's length, and gaps where rows are left out.
+    var entries: [ShownRows.Entry]
+    /// The line that stands for `count` rows left out.
+    var gap: (Int) -> String
+    var bold: (String) -> String
+    var width: Int
+
+    let indent = 2
+
+    private var rows: [[String]] {
+        entries.compactMap { entry in
+            if case let .row(row) = entry { return row }
+            return nil
+        }
+    }
+
+    /// Numbers read best right-aligned (decimal points and signs line up), words left-aligned.
+    private func isNumeric(_ column: Int) -> Bool {
+        rows.allSatisfy { $0[column].isEmpty || $0[column] == "—" || Double($0[column]) != nil }
+    }
+
+    private func longestWord(_ text: String) -> Int {
+        text.split(separator: " ").map { displayWidth(String($0)) }.max() ?? 0
+    }
+
+    /// Column widths and the gap between columns, if these columns fit side by side, and
+    /// whether some cells had to wrap.
+    private func fit(_ columns: [Int]) -> (widths: [Int], gap: Int, wraps: Bool)? {
+        let natural = columns.map { column in ([header] + rows).map { displayWidth($0[column]) }.max() ?? 0 }
+        for gap in [3, 2] where indent + natural.reduce(0, +) + gap * (columns.count - 1) <= width {
+            return (natural, gap, false)
+        }
+        // Headers wrap at spaces, words at spaces; numbers stay whole.
+        let narrowest = columns.map { column -> Int in
+            let cells = rows.map { isNumeric(column) ? displayWidth($0[column]) : longestWord($0[column]) }
+            return Swift.max(longestWord(header[column]), cells.max() ?? 0, 1)
+        }
+        let available = width - indent - 2 * (columns.count - 1)
+        guard narrowest.reduce(0, +) <= available else { return nil }
+        // Narrow the widest column that can still wrap, one column at a time.
+        var widths = natural
+        while widths.reduce(0, +) > available,
+              let index = widths.indices.filter({ widths[$0] > narrowest[$0] }).max(by: { widths[$0] < widths[$1] }) {
+            widths[index] -= 1
+        }
+        return (widths, 2, true)
+    }
+
+    /// The table in as few lines as fit: all columns side by side (with cells wrapped if
+    /// need be), or split into parts keyed by the first column, whichever is shorter; a block
+    /// per row when neither fits.
+    func lines(columns: [Int]) -> [String] {
+        var candidates: [[String]] = []
+        if let layout = fit(columns) {
+            let single = grid(columns, widths: layout.widths, spacing: layout.gap)
+            if !layout.wraps { return single }
+            candidates.append(single)
+        }
+        // Split: as many columns as fit without wrapping (else with), then the rest.
+        let prefixes = columns.count > 2 ? Array((2..<columns.count).reversed()) : []
+        if let count = prefixes.first(where: { fit(Array(columns.prefix($0)))?.wraps == false })
+            ?? prefixes.first(where: { fit(Array(columns.prefix($0))) != nil }) {
+            candidates.append(lines(columns: Array(columns.prefix(count))) + [""]
+                              + lines(columns: [columns[0]] + columns.dropFirst(count)))
+        }
+        return candidates.min { $0.count < $1.count } ?? stacked(columns)
+    }
+
+    private func grid(_ columns: [Int], widths: [Int], spacing: Int) -> [String] {
+        let separator = String(repeating: " ", count: spacing)
+        func rowLines(_ row: [String], isHeader: Bool) -> [String] {
+            let cells = columns.indices.map { wrapWords(row[columns[$0]], width: widths[$0]) }
+            let height = cells.map(\.count).max() ?? 1
+            return (0..<height).map { line in
+                let text = "  " + columns.indices.map { index in
+                    let piece = line < cells[index].count ? cells[index][line] : ""
+                    return padded(piece, to: widths[index], right: isNumeric(columns[index]))
+                }.joined(separator: separator)
+                let trimmed = text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+                return isHeader ? bold(trimmed) : trimmed
+            }
+        }
+        var lines = rowLines(header, isHeader: true)
+        lines.append("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: separator))
+        for entry in entries {
+            switch entry {
+            case let .row(row): lines += rowLines(row, isHeader: false)
+            case let .gap(count): lines.append(gap(count))
+            }
+        }
+        return lines
+    }
+
+    /// One block per row, the headers down the left.
+    private func stacked(_ columns: [Int]) -> [String] {
+        let labelWidth = Swift.min(columns.map { displayWidth(header[$0]) }.max() ?? 0, width / 3)
+        let valueWidth = width - indent - labelWidth - 2
+        var lines: [String] = []
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { lines.append("") }
+            switch entry {
+            case let .row(row):
+                for column in columns {
+                    let labels = wrapWords(header[column], width: labelWidth)
+                    let values = wrapWords(row[column], width: valueWidth)
+                    for line in 0..<Swift.max(labels.count, values.count) {
+                        let label = line < labels.count ? labels[line] : ""
+                        let value = line < values.count ? values[line] : ""
+                        let text = "  " + bold(padded(label, to: labelWidth)) + "  " + value
+                        lines.append(text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+                    }
+                }
+            case let .gap(count):
+                lines.append(gap(count))
+            }
+        }
+        return lines
+    }
+}
