@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // HMAC-SHA256 and a CSPRNG key for course secrets (homework): no hand-written cryptography.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libpng decode/encode written in C, with libpng's setjmp error handling,
@@ -22,7 +24,7 @@ let package = Package(
             name: "MiniNet",
             dependencies: ["CPNG", "CBLAS"]
         ),
-        .target(name: "Lessons", dependencies: ["MiniNet"], resources: [.copy("Resources")]),
+        .target(name: "Lessons", dependencies: ["MiniNet", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Resources")]),
         .executableTarget(
             name: "tutor",
             dependencies: ["MiniNet", "Lessons", .product(name: "ArgumentParser", package: "swift-argument-parser")]

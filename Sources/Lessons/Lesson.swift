@@ -43,6 +43,14 @@ public struct LessonContext {
         return drawnSize == imageSize ? picture : resizeBilinear(picture, height: imageSize, width: imageSize)
     }
 
+    /// The true mask of the object in the default picture ([H, W], 1 on the shape), when the
+    /// lesson draws its own picture from the shapes data set at the network's size; nil for a
+    /// picture the reader gave, whose object nobody marked.
+    public func defaultPictureMask(imageSize: Int) -> Tensor? {
+        guard image == nil, ShapesDataset.imageSizes.contains(imageSize) else { return nil }
+        return ShapesDataset(count: 64, seed: 2026, imageSize: imageSize).sample(at: Int(seed % 64)).mask
+    }
+
     /// Whether the network classifies the shapes data set (the small CNN), so that lessons can
     /// draw more pictures from it; false for an ImageNet ResNet, which gets the reader's photo.
     public var usesShapesData: Bool {
@@ -86,5 +94,14 @@ public enum LessonCatalog {
 
     public static func lesson(id: String) -> Lesson.Type? {
         all.first { $0.id == id }
+    }
+}
+
+extension Notebook {
+    /// The lesson's last cells: its references (`references.title` and the list `references`
+    /// in the lesson's text), so that a student can read the papers behind each step.
+    func references(_ text: LessonText) {
+        heading(text("references.title"))
+        prose(text("references"))
     }
 }

@@ -61,7 +61,7 @@ final class HomeworkTests: XCTestCase {
                 let key = HomeworkChecker.key(for: exercise)
                 let report = try HomeworkChecker.check(key, against: exercise)
                 XCTAssertTrue(report.allPassed, "\(template.id) for \(student): \(HomeworkRendering.text(report))")
-                XCTAssertEqual(report.score, exercise.maxScore)
+                XCTAssertEqual(report.score, Double(exercise.maxScore))
                 XCTAssertTrue(report.unknownKeys.isEmpty)
 
                 // The printed keys (rounded to 4 decimals) are answers files that pass too.
@@ -92,6 +92,8 @@ final class HomeworkTests: XCTestCase {
         return answers
     }
 
+    /// One wrong number of a list loses that number's share of the points; any other wrong
+    /// answer loses all of the question's points.
     func testPerturbedAnswerFailsExactlyThatQuestion() throws {
         for template in HomeworkCatalog.templates {
             for student in ["alice", "bob", "carol"] {
@@ -101,7 +103,14 @@ final class HomeworkTests: XCTestCase {
                     let report = try HomeworkChecker.check(perturbed(key, question: index, of: exercise), against: exercise)
                     let failed = report.results.filter { !$0.passed }.map(\.questionID)
                     XCTAssertEqual(failed, [exercise.questions[index].id], "\(template.id) for \(student)")
-                    XCTAssertEqual(report.score, exercise.maxScore - exercise.questions[index].points)
+                    let question = exercise.questions[index]
+                    var lost = Double(question.points)
+                    if case let .vector(values) = question.expected, values.count > 1 {
+                        lost = Double(question.points) - roundedToHundredths(Double(question.points) * Double(values.count - 1) / Double(values.count))
+                        XCTAssertEqual(report.results[index].status, .partial)
+                        XCTAssertEqual(report.results[index].numbersRight, values.count - 1)
+                    }
+                    XCTAssertEqual(report.score, Double(exercise.maxScore) - lost, accuracy: 1e-9, "\(template.id) \(question.id)")
                     XCTAssertEqual(report.results[index].hint, exercise.questions[index].hint)
                 }
             }
@@ -147,10 +156,10 @@ final class HomeworkTests: XCTestCase {
         let answers = try AnswersFile.parse("q1 = 1, 2, 3\nq2 = B\nq4 = 7\nq9 = 1\n", name: "a.txt")
         let report = try HomeworkChecker.check(answers, against: exercise)
         XCTAssertEqual(report.results.map(\.status), [.wrong, .wrong, .missing, .wrong])
-        XCTAssertEqual(report.results[0].problem, "expected 2 numbers, got 3")
-        XCTAssertEqual(report.results[1].problem, "expected a number")
+        XCTAssertEqual(report.results[0].problem, "line 1: expected 2 numbers, got 3")
+        XCTAssertEqual(report.results[1].problem, "line 2: expected a number")
         XCTAssertEqual(report.results[2].problem, "no answer for q3")
-        XCTAssertEqual(report.results[3].problem, "expected a letter")
+        XCTAssertEqual(report.results[3].problem, "line 3: expected a letter")
         XCTAssertTrue(report.results.allSatisfy { $0.hint != nil })
         XCTAssertEqual(report.unknownKeys, ["q9"])
         XCTAssertEqual(report.score, 0)
@@ -278,7 +287,7 @@ final class HomeworkTests: XCTestCase {
         XCTAssertEqual(gradebook.rows.map(\.student), ["alice", "bob", "carol", "dave"])
         XCTAssertEqual(gradebook.skippedFiles, ["notes.md"])
         XCTAssertEqual(gradebook.rows[0].report?.score, 6)
-        XCTAssertEqual(gradebook.rows[1].report?.score, 4)
+        XCTAssertEqual(gradebook.rows[1].report?.score, 5)  // one of the two numbers of q3 (2 points) is right
         XCTAssertNil(gradebook.rows[2].report)
         XCTAssertTrue(gradebook.rows[2].error?.contains("carol.json: line 1: expected a key in double quotes") ?? false,
                       gradebook.rows[2].error ?? "")
@@ -289,7 +298,7 @@ final class HomeworkTests: XCTestCase {
         let lines = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "student_id,score,max_score,q1,q2,q3,q4,q5,error")
         XCTAssertEqual(lines[1], "alice,6,6,1,1,2,1,1,")
-        XCTAssertEqual(lines[2], "bob,4,6,1,1,0,1,1,")
+        XCTAssertEqual(lines[2], "bob,5,6,1,1,1,1,1,")
         XCTAssertTrue(lines[3].hasPrefix("carol,,6,,,,,,"), lines[3])
         XCTAssertEqual(lines[4], "dave,0,6,0,0,0,0,0,")
         XCTAssertEqual(lines.count, 5)

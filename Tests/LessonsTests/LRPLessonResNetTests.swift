@@ -35,9 +35,9 @@ final class LRPLessonResNetTests: XCTestCase {
                 for (photo, picture) in try Self.photos(for: classifier).prefix(2) {
                     let notebook = try LRPLesson.build(LessonContext(classifier: classifier, image: picture))
                     assertAllChecksPass(notebook, "\(name) \(photo)")
-                    // score, rule, LRP-0 = gradient × input, ledger, heatmap, backbone (a)/(b), why.
-                    XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6, 7], name)
-                    XCTAssertEqual(notebook.checks.count, 8, name)
+                    // score, rule, LRP-0 = gradient × input, ledger, heatmap, the article three ways, why, control.
+                    XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6, 7, 8], name)
+                    XCTAssertEqual(notebook.checks.count, 11, name)
                 }
             }
         }
@@ -57,7 +57,7 @@ final class LRPLessonResNetTests: XCTestCase {
         let photo = try RGBImage.read(from: LRPLessonTests.repositoryRoot.appendingPathComponent("images/photos/chelsea.png").path)
         let notebook = try LRPLesson.build(LessonContext(classifier: classifier, image: try classifier.fitToInput(photo)))
         assertAllChecksPass(notebook, "chelsea")
-        XCTAssertTrue(TerminalRenderer(color: false).render(notebook).contains("(b) canonical"))
+        XCTAssertTrue(TerminalRenderer(color: false).render(notebook).contains("(iii) canonical"))
         let directory = NSTemporaryDirectory() + "lrp-resnet-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -26,8 +26,9 @@ final class LRPLessonTests: XCTestCase {
         try forEachArithmeticVariant { _ in
             let notebook = try LRPLesson.build(try context())
             assertAllChecksPass(notebook, "default")
-            XCTAssertEqual(notebook.checks.count, 6)
-            XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6])
+            // score, rule, conservation, gradient × input, ledger, heatmap, the article three ways, control.
+            XCTAssertEqual(notebook.checks.count, 10)
+            XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6, 7, 8])
         }
     }
 
@@ -49,7 +50,7 @@ final class LRPLessonTests: XCTestCase {
             variant.biasFreeClassifier = nil
             let notebook = try LRPLesson.build(variant)
             assertAllChecksPass(notebook, "no bias-free model")
-            XCTAssertEqual(notebook.checks.count, 3)
+            XCTAssertEqual(notebook.checks.count, 7)
         }
     }
 

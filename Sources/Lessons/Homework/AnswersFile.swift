@@ -68,6 +68,39 @@ public enum AnswerValue: Equatable, Sendable {
     case text(String)
 }
 
+/// A value written as two runs of digits joined by one comma, such as `0,5`: a list of two
+/// numbers, or one number with a decimal comma. Which one depends on the question, so the
+/// parser keeps both readings and the checker picks: one number for a question that wants one.
+public struct CommaReading: Equatable, Sendable {
+    /// The value as written (after full-width forms are folded), e.g. "0,5".
+    public var text: String
+    /// The number read with a decimal comma; nil when that reading is ambiguous: `1,000` may
+    /// be one thousand written with a thousands separator, so three digits after the comma
+    /// (and a whole part other than 0) are refused with a message instead of guessed.
+    public var decimal: Double?
+    /// "1000" for `1,000`: the thousands-separator reading, for the message.
+    var thousandsReading: String
+    /// "1.000" for `1,000`: the decimal reading, for the message.
+    var pointReading: String
+
+    /// The readings of `text` when it is `[+-]digits,digits`; nil for anything else.
+    init?(_ text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        var whole = Substring(parts[0])
+        var sign = ""
+        if let first = whole.first, first == "-" || first == "+" { sign = first == "-" ? "-" : ""; whole = whole.dropFirst() }
+        let fraction = parts[1]
+        let isDigits = { (part: Substring) in !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard isDigits(whole), isDigits(fraction) else { return nil }
+        self.text = text
+        thousandsReading = sign + whole + fraction
+        pointReading = sign + whole + "." + fraction
+        let looksLikeThousands = fraction.count == 3 && whole.contains { $0 != "0" }
+        decimal = looksLikeThousands ? nil : Double(pointReading)
+    }
+}
+
 /// A student's answers to one exercise, read from JSON or from plain `name = value` lines.
 ///
 /// JSON:   {"exercise": "cam-1", "student": "alice", "answers": {"q1": 0.25, "q2": [1, 2], "q3": "B"}}
@@ -76,17 +109,32 @@ public enum AnswerValue: Equatable, Sendable {
 ///         q1 = 0.25
 ///         q2 = 1, 2, 3              (a list; brackets are allowed: [1, 2, 3])
 ///         q3 = B
+///         q4 = 0,5; 1,25            (a list with decimal commas: separate its numbers with `;`)
+///         q5 = 0,5                  (one number with a decimal comma, when q5 wants one number)
 /// Numbers may be written as fractions, 3/4. Limits: `AnswerFileLimits`.
+///
+/// What is forgiven: a byte order mark, UTF-16 with a byte order mark (Windows Notepad's
+/// "Unicode"), CRLF and CR line ends, tabs and other spaces around names and values,
+/// full-width forms (`ｑ１ ＝ ０．５`) and the minus sign U+2212 (`−0.25`, as the exercises print it).
+/// A comma is a decimal separator only where it cannot separate a list: in a value with `;`
+/// between its numbers, or in `digits,digits` given for a question that wants one number.
 public struct AnswersFile: Equatable, Sendable {
     public var exercise: String?
     public var student: String?
     /// Answers in the order the file gives them.
     public var answers: [(key: String, value: AnswerValue)]
+    /// The line each answer starts on, for messages about it.
+    public var lines: [String: Int]
+    /// The answers written like `0,5`, with both their readings (see `CommaReading`).
+    public var commaReadings: [String: CommaReading]
 
-    public init(exercise: String?, student: String?, answers: [(key: String, value: AnswerValue)]) {
+    public init(exercise: String?, student: String?, answers: [(key: String, value: AnswerValue)],
+                lines: [String: Int] = [:], commaReadings: [String: CommaReading] = [:]) {
         self.exercise = exercise
         self.student = student
         self.answers = answers
+        self.lines = lines
+        self.commaReadings = commaReadings
     }
 
     public static func == (lhs: AnswersFile, rhs: AnswersFile) -> Bool {
@@ -102,10 +150,40 @@ public struct AnswersFile: Equatable, Sendable {
     /// Only a regular file of at most `limits.fileBytes` is read.
     public static func read(from path: String, limits: AnswerFileLimits = .standard) throws -> AnswersFile {
         let data = try readRegularFile(at: path, byteLimit: limits.fileBytes)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw MiniNetError.file(escapedForMessage(path), "is not UTF-8 text")
+        guard let text = decodeText(data) else {
+            throw MiniNetError.file(escapedForMessage(path), "is not UTF-8 text (nor UTF-16 with a byte order mark)")
         }
         return try parse(text, name: escapedForMessage(path), limits: limits)
+    }
+
+    /// UTF-8, or UTF-16 when the bytes start with its byte order mark (FF FE little-endian,
+    /// FE FF big-endian): what Windows Notepad saves as "Unicode".
+    static func decodeText(_ data: Data) -> String? {
+        let bytes = [UInt8](data.prefix(2))
+        if bytes == [0xFF, 0xFE] || bytes == [0xFE, 0xFF] {
+            let bigEndian = bytes[0] == 0xFE
+            let body = data.dropFirst(2)
+            guard body.count % 2 == 0 else { return nil }
+            var units = [UInt16]()
+            units.reserveCapacity(body.count / 2)
+            var index = body.startIndex
+            while index < body.endIndex {
+                let (first, second) = (UInt16(body[index]), UInt16(body[index + 1]))
+                units.append(bigEndian ? first << 8 | second : second << 8 | first)
+                index += 2
+            }
+            var text = ""
+            var iterator = units.makeIterator()
+            var decoder = UTF16()
+            while true {
+                switch decoder.decode(&iterator) {
+                case let .scalarValue(scalar): text.unicodeScalars.append(scalar)
+                case .emptyInput: return text
+                case .error: return nil
+                }
+            }
+        }
+        return String(data: data, encoding: .utf8)
     }
 
     /// The bytes of a regular file of at most `byteLimit` bytes. The type and size are checked
@@ -178,7 +256,8 @@ public struct AnswersFile: Equatable, Sendable {
         var seenKeys = Set<String>()
         let limits: AnswerFileLimits
 
-        mutating func add(key: String, value: AnswerValue, location: String) throws {
+        mutating func add(key: String, value: AnswerValue, line: Int, commaReading: CommaReading? = nil) throws {
+            let location = "line \(line)"
             guard seenKeys.insert(key).inserted else {
                 let isName = key == "exercise" || key == "student"
                 throw ParseProblem(message: "\(location): `\(key)` is \(isName ? "given" : "answered") twice")
@@ -188,24 +267,33 @@ public struct AnswersFile: Equatable, Sendable {
                 guard case let .text(text) = value else {
                     throw ParseProblem(message: "\(location): `\(key)` must be text such as \(key == "exercise" ? "cam-1" : "alice")")
                 }
-                try checkName(text, of: key, location: location)
-                if key == "exercise" { file.exercise = text } else { file.student = text }
+                let name = try checkName(text, of: key, location: location)
+                if key == "exercise" { file.exercise = name } else { file.student = name }
             default:
                 if case let .text(text) = value { try checkTextAnswer(text, key: key, location: location) }
                 file.answers.append((key, value))
+                file.lines[key] = line
+                if let commaReading { file.commaReadings[key] = commaReading }
             }
         }
 
         /// The exercise and student ids end up in messages and are compared with real ids: so they
-        /// are kept to the student-id alphabet and length.
-        func checkName(_ text: String, of key: String, location: String) throws {
+        /// are kept to the student-id alphabet and length. A student id is returned in its
+        /// normal form (`HomeworkCatalog.normalizedStudentID`), so `nguyễn` matches however it was typed.
+        func checkName(_ text: String, of key: String, location: String) throws -> String {
             let length = text.unicodeScalars.count
             guard length <= limits.nameLength else {
                 throw ParseProblem(message: "\(location): `\(key)` is \(length) characters long, over the limit of \(limits.nameLength)")
             }
-            guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "-_.".unicodeScalars.contains($0)) }) else {
-                throw ParseProblem(message: "\(location): `\(key)` `\(boundedSummary(text))` may only use letters, digits, '-', '_' and '.'")
+            let refused = ParseProblem(message: "\(location): `\(key)` `\(boundedSummary(text))` may only use letters, digits, '-', '_' and '.'")
+            if key == "student" {
+                guard let normal = try? HomeworkCatalog.normalizedStudentID(text) else { throw refused }
+                return normal
             }
+            guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "-_.".unicodeScalars.contains($0)) }) else {
+                throw refused
+            }
+            return text
         }
 
         /// A text answer is a letter such as B: short, and printable in a report.
@@ -224,15 +312,16 @@ public struct AnswersFile: Equatable, Sendable {
 
     static func parseLines(_ text: String, limits: AnswerFileLimits) throws -> AnswersFile {
         var builder = Builder(limits: limits)
-        // "\r\n" is one Character in Swift, so Windows line ends are split on explicitly.
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        // "\r\n" is one Character in Swift, so Windows line ends are split on explicitly; a lone
+        // "\r" ends a line too (old Mac editors).
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
         for (index, rawLine) in lines.enumerated() {
             let location = "line \(index + 1)"
             let length = rawLine.unicodeScalars.count
             guard length <= limits.stringLength else {
                 throw ParseProblem(message: "\(location): the line is \(length) characters long, over the limit of \(limits.stringLength)")
             }
-            let line = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            let line = (foldedToASCII(String(rawLine)).split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             guard let equals = line.firstIndex(of: "=") else {
@@ -250,10 +339,12 @@ public struct AnswersFile: Equatable, Sendable {
                 throw ParseProblem(message: "\(location): key number \(limits.keys + 1) is over the limit of \(limits.keys) keys")
             }
             // The exercise and student lines are names, even when they look like numbers ("student = 042").
-            let value = key == "exercise" || key == "student"
-                ? AnswerValue.text(valueText.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
-                : try parseTextValue(valueText, key: key, location: location)
-            try builder.add(key: key, value: value, location: location)
+            if key == "exercise" || key == "student" {
+                try builder.add(key: key, value: .text(valueText.trimmingCharacters(in: CharacterSet(charactersIn: "\""))), line: index + 1)
+            } else {
+                let (value, commaReading) = try parseTextValue(valueText, key: key, location: location)
+                try builder.add(key: key, value: value, line: index + 1, commaReading: commaReading)
+            }
         }
         return builder.file
     }
@@ -264,30 +355,55 @@ public struct AnswersFile: Equatable, Sendable {
             && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 
-    /// "0.25" → number, "1, 2" or "[1, 2]" → list, "3/4" → 0.75, "B" or "\"B\"" → text.
-    static func parseTextValue(_ text: String, key: String, location: String) throws -> AnswerValue {
-        if text.hasPrefix("[") || text.contains(",") {
+    /// "0.25" → number, "1, 2" or "[1, 2]" → list, "0,5; 1,5" → list with decimal commas,
+    /// "3/4" → 0.75, "B" or "\"B\"" → text. A value such as "0,5" is the list [0, 5] and comes
+    /// with its `CommaReading`, for a question that wants one number.
+    static func parseTextValue(_ text: String, key: String, location: String) throws -> (AnswerValue, CommaReading?) {
+        if text.hasPrefix("[") || text.contains(",") || text.contains(";") {
             var inner = text
             if inner.hasPrefix("[") {
                 guard inner.hasSuffix("]") else { throw ParseProblem(message: "\(location): `\(key)`: the list has no closing `]`") }
                 inner = String(inner.dropFirst().dropLast())
             }
+            // With semicolons between the numbers, a comma inside a number is its decimal separator.
+            let usesSemicolons = inner.contains(";")
             var numbers = [Double]()
-            for item in inner.split(separator: ",", omittingEmptySubsequences: false) {
+            for item in inner.split(separator: usesSemicolons ? ";" : ",", omittingEmptySubsequences: false) {
                 let itemText = item.trimmingCharacters(in: .whitespaces)
-                guard let number = parseNumber(itemText) else {
-                    throw ParseProblem(message: "\(location): `\(key)`: `\(boundedSummary(itemText))` is not a number (lists are numbers separated by commas)")
+                let number = usesSemicolons
+                    ? parseNumber(itemText) ?? CommaReading(itemText).flatMap { Double($0.pointReading) }
+                    : parseNumber(itemText)
+                guard let number else {
+                    throw ParseProblem(message: "\(location): `\(key)`: `\(boundedSummary(itemText))` is not a number (\(usesSemicolons ? "lists with decimal commas are numbers separated by semicolons" : "lists are numbers separated by commas"))")
                 }
                 numbers.append(number)
             }
-            return .vector(numbers)
+            return (.vector(numbers), text.hasPrefix("[") ? nil : CommaReading(text))
         }
-        if let number = parseNumber(text) { return .number(number) }
+        if let number = parseNumber(text) { return (.number(number), nil) }
         var unquoted = text
         if unquoted.count >= 2, unquoted.hasPrefix("\""), unquoted.hasSuffix("\"") {
             unquoted = String(unquoted.dropFirst().dropLast())
         }
-        return .text(unquoted)
+        return (.text(unquoted), nil)
+    }
+
+    /// Full-width forms (U+FF01…U+FF5E, what an East Asian input method types: `０．５`, `ｑ１`,
+    /// `＝`) become their ASCII twins, the ideographic space U+3000 a space, and the minus sign
+    /// U+2212 (which the exercises print) a hyphen-minus. Nothing else changes, so a value that
+    /// is not a number stays what it was.
+    static func foldedToASCII(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value >= 0x2212 }) else { return text }
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0xFF01...0xFF5E: result.append(Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar)
+            case 0x3000: result.append(" ")
+            case 0x2212: result.append("-")
+            default: result.append(scalar)
+            }
+        }
+        return String(result)
     }
 
     /// A decimal number or a fraction "a/b"; nil for anything else (also nan and inf).
@@ -347,22 +463,33 @@ public struct AnswersFile: Equatable, Sendable {
                 guard case let .string(text) = member.value else {
                     throw ParseProblem(message: "\(location): key `\(key)` must be a string")
                 }
-                try builder.add(key: key, value: .text(text), location: location)
+                try builder.add(key: key, value: .text(foldedToASCII(text)), line: member.line)
             case "answers":
                 guard !sawAnswers else { throw ParseProblem(message: "\(location): key `answers` is given twice") }
                 guard case let .object(answerMembers) = member.value else {
                     throw ParseProblem(message: "\(location): key `answers` must be an object such as {\"q1\": 0.25}")
                 }
                 sawAnswers = true
-                for (answerKey, answer) in answerMembers {
+                for (writtenKey, answer) in answerMembers {
+                    let answerKey = foldedToASCII(writtenKey)
                     let answerLocation = "line \(answer.line)"
                     guard isValidKey(answerKey, limits: limits) else {
                         throw ParseProblem(message: "\(answerLocation): key `\(boundedSummary(answerKey))` is not a question id such as q1 (letters, digits, '_', '-', '.'; at most \(limits.nameLength) characters)")
                     }
                     let value: AnswerValue
+                    var commaReading: CommaReading?
                     switch answer.value {
                     case let .number(number): value = .number(number)
-                    case let .string(text): value = parseNumber(text).map { .number($0) } ?? .text(text)
+                    case let .string(text):
+                        // A number in a string is read like a value of the text format: "0,5", "3/4", "1; 2".
+                        let folded = foldedToASCII(text).trimmingCharacters(in: .whitespaces)
+                        if let number = parseNumber(folded) {
+                            value = .number(number)
+                        } else if CommaReading(folded) != nil {
+                            (value, commaReading) = try parseTextValue(folded, key: answerKey, location: answerLocation)
+                        } else {
+                            value = .text(foldedToASCII(text))
+                        }
                     case let .array(items):
                         value = .vector(try items.map { item in
                             guard case let .number(number) = item.value else {
@@ -373,7 +500,7 @@ public struct AnswersFile: Equatable, Sendable {
                     default:
                         throw ParseProblem(message: "\(answerLocation): key `\(answerKey)` must be a number, a list of numbers or a letter")
                     }
-                    try builder.add(key: answerKey, value: value, location: answerLocation)
+                    try builder.add(key: answerKey, value: value, line: answer.line, commaReading: commaReading)
                 }
             default:
                 throw ParseProblem(message: "\(location): unknown top-level key `\(boundedSummary(key))` (expected exercise, student, answers)")
@@ -425,7 +552,7 @@ struct JSONParser {
     /// The text ends inside a value; named by the last line that holds text.
     private func endedEarly(_ closing: Unicode.Scalar?) -> Problem {
         let lastLine = String(String.UnicodeScalarView(scalars)).trimmingCharacters(in: .whitespacesAndNewlines)
-            .split(separator: "\n", omittingEmptySubsequences: false).count
+            .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).count
         return Problem(message: "line \(lastLine): the JSON ends too early" + (closing.map { ", `\($0)` is missing" } ?? ""))
     }
 
@@ -433,7 +560,10 @@ struct JSONParser {
         while position < scalars.count {
             switch scalars[position] {
             case "\n": line += 1
-            case " ", "\t", "\r": break
+            // A lone CR ends a line too (old Mac editors); in CRLF the LF counts it.
+            case "\r": if position + 1 >= scalars.count || scalars[position + 1] != "\n" { line += 1 }
+            // Not JSON whitespace, but what editors and input methods put between values.
+            case " ", "\t", "\u{A0}", "\u{3000}": break
             default: return
             }
             position += 1
@@ -463,7 +593,7 @@ struct JSONParser {
             return JSONNode(value: .string(try parseString()), line: startLine)
         default:
             var word = ""
-            while position < scalars.count, !",]} \t\r\n".unicodeScalars.contains(scalars[position]) {
+            while position < scalars.count, !",]} \t\r\n\u{A0}\u{3000}".unicodeScalars.contains(scalars[position]) {
                 word.unicodeScalars.append(scalars[position])
                 position += 1
             }
@@ -540,7 +670,7 @@ struct JSONParser {
                 throw Problem(message: "line \(startLine): a string of \(lengthOfString(at: start)) characters is over the limit of \(limits.stringLength)")
             }
             switch scalar {
-            case "\n": throw Problem(message: "line \(startLine): a string is not closed on its line")
+            case "\n", "\r": throw Problem(message: "line \(startLine): a string is not closed on its line")
             case "\\":
                 guard position < scalars.count else { break }
                 let escaped = scalars[position]

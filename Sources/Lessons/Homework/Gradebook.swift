@@ -90,8 +90,8 @@ public struct Gradebook: Equatable, Sendable {
         for row in rows {
             var fields = [row.student]
             if let report = row.report {
-                fields += [String(report.score), String(report.maxScore)]
-                fields += report.results.map { String($0.pointsEarned) }
+                fields += [formatPoints(report.score), String(report.maxScore)]
+                fields += report.results.map { formatPoints($0.pointsEarned) }
                 fields.append("")  // graded: no error
             } else {
                 fields += ["", String(maxScore)] + questionIDs.map { _ in "" } + [row.error ?? ""]

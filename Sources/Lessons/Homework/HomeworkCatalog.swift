@@ -7,12 +7,23 @@ public struct ExerciseTemplate {
     public let title: String
     let generate: (inout StudentDraw) -> ExerciseContent
 
-    /// The exercise as `student` sees it: numbers drawn from FNV-1a("id/student").
+    /// The exercise as `student` sees it in practice mode: numbers drawn from FNV-1a("id/student").
     public func make(student: String) -> Exercise {
-        var draw = StudentDraw(exercise: id, student: student)
+        make(student: student, course: nil)
+    }
+
+    /// The exercise as `student` sees it: in `course`, numbers drawn from the course's
+    /// HMAC-SHA256 seed; without a course (practice), from FNV-1a("id/student"). The student id
+    /// is taken in its normal form (`HomeworkCatalog.normalizedStudentID`), so that `nguyễn`
+    /// typed with a combining accent gets the same numbers as with the precomposed letter.
+    public func make(student: String, course: Course?) -> Exercise {
+        let student = (try? HomeworkCatalog.normalizedStudentID(student)) ?? student
+        var draw = course.map { StudentDraw(seed: $0.seed(exercise: id, student: student)) }
+            ?? StudentDraw(exercise: id, student: student)
         let content = generate(&draw)
         return Exercise(id: id, lesson: lesson, title: title, student: student,
-                        introduction: content.introduction, given: content.given, questions: content.questions)
+                        introduction: content.introduction, given: content.given, questions: content.questions,
+                        mode: course?.mode ?? .practice)
     }
 }
 
@@ -59,22 +70,53 @@ public enum HomeworkCatalog {
             "unknown exercise `\(id)`: `tutor homework list` shows the exercise ids, such as cam-1")
     }
 
-    /// The one exercise `id` for `student`.
-    public static func exercise(id: String, student: String) throws -> Exercise {
+    /// The one exercise `id` for `student`, in practice mode or in `course`.
+    public static func exercise(id: String, student: String, course: Course? = nil) throws -> Exercise {
         let template = try singleTemplate(id: id)
-        try validateStudentID(student)
-        return template.make(student: student)
+        return template.make(student: try normalizedStudentID(student), course: course)
     }
 
-    /// Student ids name answer files (alice.json), so they are kept to letters, digits, '-', '_' and '.'.
+    /// The longest student id, in Unicode scalars (as long as a name in an answers file).
+    public static let studentIDLength = AnswerFileLimits.standard.nameLength
+
+    /// Throws unless `student` is a valid student id (see `normalizedStudentID`).
     public static func validateStudentID(_ student: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        _ = try normalizedStudentID(student)
+    }
+
+    /// The student id in the form that decides the numbers, or an error naming the problem.
+    ///
+    /// Student ids name answer files (nguyễn.json) and appear in messages and grade sheets, so
+    /// they are kept to letters of any alphabet (with their accents), digits, '-', '_' and '.',
+    /// not starting with '.', at most `studentIDLength` characters. Spaces, control and format
+    /// characters (a right-to-left override), path separators and punctuation are refused.
+    ///
+    /// The normal form: full-width forms folded to ASCII (`ａｌｉｃｅ` is `alice`), then Unicode
+    /// NFC, so that "ễ" typed as one precomposed letter or as "e" plus two combining accents
+    /// is the same id, and the same bytes seed the exercise. Case is kept: `Alice` is not `alice`.
+    public static func normalizedStudentID(_ student: String) throws -> String {
         if student.isEmpty {
             throw MiniNetError.invalidArgument("the student id is empty: pass one such as --student alice")
         }
-        if student.hasPrefix(".") || !student.allSatisfy(allowed.contains) {
-            throw MiniNetError.invalidArgument(
-                "student id `\(student)` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        let normal = AnswersFile.foldedToASCII(student).precomposedStringWithCanonicalMapping
+        let length = normal.unicodeScalars.count
+        guard length <= studentIDLength else {
+            throw MiniNetError.invalidArgument("student id `\(boundedSummary(student))` is \(length) characters long, over the limit of \(studentIDLength)")
         }
+        let allowed = normal.unicodeScalars.enumerated().allSatisfy { index, scalar in
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber:
+                return true
+            case .nonspacingMark, .spacingMark:
+                return index > 0  // an accent belongs to the letter before it
+            default:
+                return "-_.".unicodeScalars.contains(scalar)
+            }
+        }
+        if normal.hasPrefix(".") || !allowed {
+            throw MiniNetError.invalidArgument(
+                "student id `\(boundedSummary(student))` may only use letters, digits, '-', '_' and '.', and may not start with '.'")
+        }
+        return normal
     }
 }

@@ -58,14 +58,17 @@ public enum HomeworkRendering {
     // MARK: - Exercises
 
     public static func text(_ exercise: Exercise) -> String {
-        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student))", ""]
+        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student), \(exercise.mode.label))", ""]
         lines.append(exercise.introduction)
         lines += ["", "Given:"]
         for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
-        lines += ["", "Questions (write the answers in a file: `tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`):"]
+        let checking = exercise.mode.isPractice
+            ? "`tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`"
+            : "`tutor homework check --sheet YOUR-SHEET.json --answers FILE` checks its form"
+        lines += ["", "Questions (write the answers in a file: \(checking)):"]
         for question in exercise.questions {
             lines.append("  \(question.id). \(question.prompt)")
-            lines.append("      [\(question.answerFormat); \(pointsText(question.points))]")
+            lines.append("      [\(question.answerFormat)]")
             for (index, option) in question.options.enumerated() {
                 lines.append("      \(Question.letter(index))) \(option)")
             }
@@ -75,12 +78,12 @@ public enum HomeworkRendering {
 
     public static func markdown(_ exercise: Exercise) -> String {
         var lines = ["## \(exercise.id): \(exercise.title)", "",
-                     "*\(exercise.lesson.displayName), student `\(exercise.student)`*", "", exercise.introduction, "",
+                     "*\(exercise.lesson.displayName), student `\(exercise.student)`, \(exercise.mode.label)*", "", exercise.introduction, "",
                      "**Given**", "", "```"]
         for given in exercise.given { lines += givenLines(given) }
         lines += ["```", "", "**Questions**", ""]
         for question in exercise.questions {
-            lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat); \(pointsText(question.points)))*")
+            lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat))*")
             for (index, option) in question.options.enumerated() {
                 lines.append("  - \(Question.letter(index))) \(option)")
             }
@@ -92,6 +95,7 @@ public enum HomeworkRendering {
         .object([
             ("exercise", .string(exercise.id)), ("lesson", .string(exercise.lesson.rawValue)),
             ("title", .string(exercise.title)), ("student", .string(exercise.student)),
+            ("mode", .string(exercise.mode.isPractice ? "practice" : "course")),
             ("introduction", .string(exercise.introduction)),
             ("given", .array(exercise.given.map { given in
                 let value: JSONOutput
@@ -106,7 +110,8 @@ public enum HomeworkRendering {
                 var members: [(String, JSONOutput)] = [
                     ("id", .string(question.id)), ("prompt", .string(question.prompt)),
                     ("kind", .string(kindName(question.expected))), ("tolerance", .number(question.tolerance)),
-                    ("points", .number(Double(question.points))),
+                    ("points", .number(Double(question.points))), ("shared_per_number", .bool(question.sharesPoints)),
+                    ("answer_format", .string(question.answerFormat)),
                 ]
                 if case let .vector(values) = question.expected { members.append(("count", .number(Double(values.count)))) }
                 if !question.options.isEmpty {
@@ -179,34 +184,76 @@ public enum HomeworkRendering {
 
     // MARK: - Check reports
 
-    public static func text(_ report: CheckReport) -> String {
-        var lines = ["\(report.exerciseID), student \(report.student):"]
+    public static func text(_ report: CheckReport, mode: HomeworkMode = .practice) -> String {
+        var lines = ["\(report.exerciseID), student \(report.student) (\(mode.label)):"]
         for result in report.results {
-            let mark = result.passed ? "✓" : "✗"
-            var line = "  \(mark) \(result.questionID)  \(result.pointsEarned)/\(result.points)"
+            let mark = result.passed ? "✓" : result.status == .partial ? "◐" : "✗"
+            var line = "  \(mark) \(result.questionID)  \(formatPoints(result.pointsEarned))/\(result.points)"
+            if let right = result.numbersRight, let total = result.numbersTotal, !result.passed {
+                line += "  (\(right) of \(total) numbers right)"
+            }
             if let problem = result.problem { line += "  (\(problem))" }
             lines.append(line)
-            if let hint = result.hint { lines.append("      hint: \(hint)") }
+            for mistake in result.mistakes { lines.append("      looks like: \(mistake.description)") }
+            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? "hint: " : "") + hint) }
         }
         for key in report.unknownKeys {
             lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
         }
-        lines.append("Score: \(report.score)/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
+        lines.append("Score: \(formatPoints(report.score))/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
         return lines.joined(separator: "\n")
     }
 
-    public static func json(_ report: CheckReport) -> JSONOutput {
+    public static func json(_ report: CheckReport, mode: HomeworkMode = .practice) -> JSONOutput {
         .object([
             ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
-            ("score", .number(Double(report.score))), ("max_score", .number(Double(report.maxScore))),
+            ("mode", .string(mode.isPractice ? "practice" : "course")),
+            ("score", .number(report.score)), ("max_score", .number(Double(report.maxScore))),
             ("passed", .bool(report.allPassed)),
             ("questions", .array(report.results.map { result in
                 .object([
                     ("id", .string(result.questionID)), ("status", .string(result.status.rawValue)),
-                    ("points", .number(Double(result.pointsEarned))), ("max_points", .number(Double(result.points))),
+                    ("points", .number(result.pointsEarned)), ("max_points", .number(Double(result.points))),
+                    ("numbers_right", result.numbersRight.map { .number(Double($0)) } ?? .null),
                     ("problem", result.problem.map { .string($0) } ?? .null),
+                    ("mistakes", .array(result.mistakes.map { .object([("id", .string($0.id)), ("description", .string($0.description))]) })),
                     ("hint", result.hint.map { .string($0) } ?? .null),
+                    ("hints", .array(result.hints.map { .string($0) })),
                 ])
+            })),
+            ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),
+        ])
+    }
+}
+
+// MARK: - Format reports (course mode: the form of the answers, never their correctness)
+
+extension HomeworkRendering {
+    public static func text(_ report: FormatReport) -> String {
+        var lines = ["\(report.exerciseID), student \(report.student) (\(report.mode.label)): the form of your answers"]
+        for question in report.questions {
+            if let problem = question.problem {
+                lines.append("  ✗ \(question.id)  \(problem)")
+            } else {
+                lines.append("  · \(question.id)  answered in the expected form")
+            }
+        }
+        for key in report.unknownKeys {
+            lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
+        }
+        lines.append(report.isWellFormed
+            ? "Every question is answered in the expected form. Whether the answers are right is decided when your teacher grades them."
+            : "\(report.problemCount) of \(report.questions.count) questions need a fix in their form (see above).")
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ report: FormatReport) -> JSONOutput {
+        .object([
+            ("exercise", .string(report.exerciseID)), ("student", .string(report.student)),
+            ("mode", .string(report.mode.isPractice ? "practice" : "course")),
+            ("well_formed", .bool(report.isWellFormed)),
+            ("questions", .array(report.questions.map { question in
+                .object([("id", .string(question.id)), ("problem", question.problem.map { .string($0) } ?? .null)])
             })),
             ("unknown_keys", .array(report.unknownKeys.map { .string($0) })),
         ])

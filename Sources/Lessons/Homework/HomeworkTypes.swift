@@ -50,6 +50,7 @@ public enum ExpectedAnswer: Equatable, Sendable {
     /// One number, accepted within the question's tolerance.
     case number(Double)
     /// Several numbers in a fixed order (a map is given row by row), each within the tolerance.
+    /// Each number within the tolerance earns its share of the points.
     case vector([Double])
     /// A whole number such as a channel index or a count; no tolerance.
     case integer(Int)
@@ -65,6 +66,25 @@ public enum ExpectedAnswer: Equatable, Sendable {
         case .choice: return "a letter"
         }
     }
+
+    /// The answer as an answers file holds it.
+    public var asAnswer: AnswerValue {
+        switch self {
+        case let .number(value): return .number(value)
+        case let .vector(values): return .vector(values)
+        case let .integer(value): return .number(Double(value))
+        case let .choice(correct): return .text(Question.letter(correct))
+        }
+    }
+
+    /// Every number is finite (a choice or a whole number always is).
+    var isFinite: Bool {
+        switch self {
+        case let .number(value): return value.isFinite
+        case let .vector(values): return values.allSatisfy(\.isFinite)
+        case .integer, .choice: return true
+        }
+    }
 }
 
 /// One question of an exercise.
@@ -75,15 +95,19 @@ public struct Question: Equatable, Sendable {
     public var expected: ExpectedAnswer
     /// Largest accepted |answer − key| for numbers and lists; 0 for whole numbers and letters.
     public var tolerance: Double
-    /// Points for a correct answer.
+    /// Points for a correct answer; a list shares them equally among its numbers.
     public var points: Int
     /// The texts of the options of a multiple-choice question, labelled A, B, C, … in order.
     public var options: [String]
-    /// Shown when the answer is wrong or missing: points to the lesson step, never gives the answer.
-    public var hint: String
+    /// Help for a wrong or missing answer in three tiers (a nudge, the formula, the first step
+    /// worked on the student's numbers), naming the lesson step by its stable id; never the answer.
+    public var hints: Hints
+    /// The wrong answers that common mistakes give on this student's numbers, each computed by
+    /// running the wrong procedure. A mistake whose answer the key would accept is left out.
+    public var mistakes: [KnownMistake]
 
     public init(id: String, prompt: String, expected: ExpectedAnswer, tolerance: Double = 0.01,
-                points: Int = 1, options: [String] = [], hint: String) {
+                points: Int = 1, options: [String] = [], hints: Hints, mistakes: [KnownMistake] = []) {
         self.id = id
         self.prompt = prompt
         self.expected = expected
@@ -93,29 +117,67 @@ public struct Question: Equatable, Sendable {
         }
         self.points = points
         self.options = options
-        self.hint = hint
+        self.hints = hints
+        self.mistakes = []
+        // A mistake is news only when it gives another answer than the key: on some students'
+        // numbers the wrong procedure happens to give the right result (a ReLU with nothing to
+        // clip, a bias of 0), and then it is left out. Two kinds with one answer are both kept.
+        var kept = [KnownMistake]()
+        for mistake in mistakes where mistake.answer.isFinite && !kept.contains(where: { $0.kind == mistake.kind }) {
+            guard let credit = HomeworkChecker.credit(for: mistake.answer.asAnswer, against: self), credit < 1 else { continue }
+            kept.append(mistake)
+        }
+        self.mistakes = kept
     }
+
+    /// The tier-1 hint: the lesson step and a nudge.
+    public var hint: String { hints.text(.nudge) }
 
     /// "A", "B", … for option index 0, 1, …
     public static func letter(_ index: Int) -> String {
         String(UnicodeScalar(UInt8(65 + index)))
     }
 
-    /// A multiple-choice question whose options are shuffled for each student.
-    public static func choice(id: String, prompt: String, correct: String, wrong: [String],
-                              hint: String, draw: inout StudentDraw) -> Question {
-        let options = draw.shuffled([correct] + wrong)
-        let correctIndex = options.firstIndex(of: correct) ?? 0
-        return Question(id: id, prompt: prompt, expected: .choice(correct: correctIndex),
-                        options: options, hint: hint)
+    /// A wrong option of a multiple-choice question and the mistake that leads to it.
+    public struct WrongOption {
+        public var text: String
+        public var mistake: MistakeKind
+
+        public init(_ text: String, _ mistake: MistakeKind) {
+            self.text = text
+            self.mistake = mistake
+        }
     }
 
-    /// How the answer should be written and how close it must be, e.g. "a number, ±0.01".
+    /// A multiple-choice question whose options are shuffled for each student. Each wrong
+    /// option is a known mistake, recognised when the student picks it.
+    public static func choice(id: String, prompt: String, correct: String, wrong: [WrongOption],
+                              hints: Hints, draw: inout StudentDraw) -> Question {
+        let options = draw.shuffled([correct] + wrong.map(\.text))
+        let correctIndex = options.firstIndex(of: correct) ?? 0
+        let mistakes = wrong.compactMap { option in
+            options.firstIndex(of: option.text).map { KnownMistake(option.mistake, .choice(correct: $0)) }
+        }
+        return Question(id: id, prompt: prompt, expected: .choice(correct: correctIndex),
+                        options: options, hints: hints, mistakes: mistakes)
+    }
+
+    /// Whether a list's points are shared among its numbers (partial credit).
+    public var sharesPoints: Bool {
+        if case .vector = expected { return true }
+        return false
+    }
+
+    /// How the answer should be written, how close it must be and what it earns: the question's
+    /// header, e.g. "9 numbers, ±0.01, 2 points, shared per number" or "a number, ±0.01, 1 point".
     public var answerFormat: String {
+        let pointsText = points == 1 ? "1 point" : "\(points) points"
         switch expected {
-        case .number, .vector: return "\(expected.kindDescription), ±\(formatNumber(tolerance))"
-        case .integer: return "a whole number, exact"
-        case .choice: return "one letter, " + options.indices.map { Question.letter($0) }.joined(separator: "/")
+        case .number: return "a number, ±\(formatNumber(tolerance)), \(pointsText)"
+        case let .vector(values):
+            return "\(values.count) numbers, ±\(formatNumber(tolerance)), \(pointsText), shared per number"
+        case .integer: return "a whole number, exact, \(pointsText)"
+        case .choice: return "one letter, " + options.indices.map { Question.letter($0) }.joined(separator: "/") + ", \(pointsText)"
         }
     }
 }
@@ -131,9 +193,11 @@ public struct Exercise: Equatable, Sendable {
     public var introduction: String
     public var given: [Given]
     public var questions: [Question]
+    /// Practice (numbers anyone can reproduce) or a course (numbers from the course secret).
+    public var mode: HomeworkMode
 
     public init(id: String, lesson: HomeworkLesson, title: String, student: String,
-                introduction: String, given: [Given], questions: [Question]) {
+                introduction: String, given: [Given], questions: [Question], mode: HomeworkMode = .practice) {
         self.id = id
         self.lesson = lesson
         self.title = title
@@ -141,6 +205,7 @@ public struct Exercise: Equatable, Sendable {
         self.introduction = introduction
         self.given = given
         self.questions = questions
+        self.mode = mode
     }
 
     public var maxScore: Int { questions.reduce(0) { $0 + $1.points } }

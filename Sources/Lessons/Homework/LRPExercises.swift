@@ -34,6 +34,13 @@ enum LRPExercises {
         } while z <= 0 || largest == nil
         let incoming = Double(draw.int(1...6))
         let relevance = relevanceBack(activations: activations, weights: [weights], relevance: [incoming])
+        // Wrong procedures: z_k from the product of sums or from the sizes of the contributions;
+        // R_k shared by the weights or the inputs alone, or not multiplied by R_k; the total
+        // conserved to z_k; the most relevant input read off the weights or the inputs.
+        let contributions = zip(activations, weights).map { $0 * $1 }
+        let shared = { (parts: [Double]) in parts.map { $0 / parts.reduce(0, +) * incoming } }
+        let contributionsWritten = contributions.indices
+            .map { "z_\($0 + 1)k = \(WorkedText.term(activations[$0])) · \(WorkedText.term(weights[$0]))" }.joined(separator: ", ")
 
         return ExerciseContent(
             introduction: """
@@ -44,15 +51,31 @@ enum LRPExercises {
                     .number("R_k", incoming)],
             questions: [
                 Question(id: "q1", prompt: "What is z_k = Σ_j z_jk = Σ_j a_j w_jk?", expected: .number(z),
-                         hint: LessonStep.lrpForward.hint("multiply each input by its weight and add")),
+                         hints: Hints(.lrpRule, nudge: "each input contributes its value times its weight",
+                                      formula: "z_k = Σ_j a_j w_jk",
+                                      firstStep: "z_k = \(WorkedText.products(activations, weights))"),
+                         mistakes: [KnownMistake(.productOfSums, .number(activations.reduce(0, +) * weights.reduce(0, +))),
+                                    KnownMistake(.absoluteContributions, .number(contributions.map(abs).reduce(0, +)))]),
                 Question(id: "q2", prompt: "What are the LRP-0 relevances [R₁, R₂, R₃]? (2 decimals)",
                          expected: .vector(relevance),
-                         hint: LessonStep.lrpZero.hint("input j receives the share z_jk / Σ_j z_jk of R_k")),
+                         hints: Hints(.lrpRule, nudge: "input j receives the same share of R_k as it had of z_k",
+                                      formula: "R_j = (a_j w_jk / Σ_j a_j w_jk) · R_k",
+                                      firstStep: "R₁ = (\(WorkedText.term(activations[0])) · \(WorkedText.term(weights[0])) / z_k) · \(formatNumber(incoming)) with your z_k from q1; R₂ and R₃ likewise"),
+                         mistakes: [KnownMistake(.sharedByWeight, .vector(shared(weights))),
+                                    KnownMistake(.sharedByInput, .vector(shared(activations))),
+                                    KnownMistake(.relevanceNotScaled, .vector(contributions.map { $0 / z }))]),
                 Question(id: "q3", prompt: "What is R₁ + R₂ + R₃?", expected: .number(relevance.reduce(0, +)),
-                         hint: LessonStep.lrpConservation.hint("LRP-0 passes on all of R_k, no more, no less")),
+                         hints: Hints(.lrpLedger, nudge: "LRP-0 passes on all of R_k, no more, no less",
+                                      formula: "Σ_j R_j = Σ_j (z_jk / z_k) · R_k",
+                                      firstStep: "Σ_j R_j = ((z_1k + z_2k + z_3k) / z_k) · \(formatNumber(incoming)); what is z_1k + z_2k + z_3k?"),
+                         mistakes: [KnownMistake(.conservedToZ, .number(z))]),
                 Question(id: "q4", prompt: "Which input (1, 2 or 3) gets the most relevance?",
                          expected: .integer((largest ?? 0) + 1),
-                         hint: LessonStep.lrpZero.hint("relevance follows the contribution z_jk = a_j w_jk, not the weight alone")),
+                         hints: Hints(.lrpRule, nudge: "relevance follows the contribution z_jk = a_j w_jk, not the weight alone",
+                                      formula: "R_j = (z_jk / z_k) · R_k, so the largest z_jk gets the most",
+                                      firstStep: contributionsWritten + ": which is largest?"),
+                         mistakes: (HomeworkMath.uniqueArgmax(weights).map { [KnownMistake(.largestWeight, .integer($0 + 1))] } ?? [])
+                            + (HomeworkMath.uniqueArgmax(activations).map { [KnownMistake(.largestInput, .integer($0 + 1))] } ?? [])),
             ])
     }
 
@@ -72,6 +95,15 @@ enum LRPExercises {
 
         let hiddenRelevance = relevanceBack(activations: hidden, weights: [secondWeights], relevance: [output])
         let inputRelevance = relevanceBack(activations: input, weights: firstWeights, relevance: hiddenRelevance)
+        // Wrong procedures: no ReLU, or |z| instead of it; LRP through the switched-off unit
+        // (the pre-activations as if they were outputs); the gradient without × input.
+        let absolute = preActivations.map(abs)
+        let leakyRelevance = relevanceBack(activations: input, weights: firstWeights,
+                                           relevance: relevanceBack(activations: preActivations, weights: [secondWeights], relevance: [output]))
+        /// ∂f/∂x_i = Σ_j w₂[j] · [z_j > 0] · W₁[j][i]
+        let gradient = input.indices.map { i in
+            firstWeights.indices.reduce(0.0) { $0 + (preActivations[$1] > 0 ? secondWeights[$1] * firstWeights[$1][i] : 0) }
+        }
 
         return ExerciseContent(
             introduction: """
@@ -83,19 +115,38 @@ enum LRPExercises {
             questions: [
                 Question(id: "q1", prompt: "What are the hidden activations h (3 numbers)?",
                          expected: .vector(hidden),
-                         hint: LessonStep.lrpForward.hint("h_j = ReLU(Σ_i W₁[j][i] x_i); negative sums become 0")),
+                         hints: Hints(.lrpForward, nudge: "each hidden unit adds up its weighted inputs, and a negative sum switches it off",
+                                      formula: "h_j = ReLU(Σ_i W₁[j][i] x_i)",
+                                      firstStep: firstWeights.indices.map { "h\(subscriptDigit($0 + 1)) = ReLU(\(WorkedText.products(firstWeights[$0], input)))" }.joined(separator: ", ")),
+                         mistakes: [KnownMistake(.reluForgotten, .vector(preActivations)),
+                                    KnownMistake(.absoluteInsteadOfReLU, .vector(absolute))]),
                 Question(id: "q2", prompt: "What is f(x)?", expected: .number(output),
-                         hint: LessonStep.lrpForward.hint("f(x) = Σ_j w₂[j] h_j")),
+                         hints: Hints(.lrpForward, nudge: "the output weighs the hidden units and adds them",
+                                      formula: "f(x) = Σ_j w₂[j] h_j",
+                                      firstStep: "f(x) = \(WorkedText.term(secondWeights[0])) · h₁ + \(WorkedText.term(secondWeights[1])) · h₂ + \(WorkedText.term(secondWeights[2])) · h₃ with your h from q1"),
+                         mistakes: [KnownMistake(.reluForgotten, .number(HomeworkMath.dot(secondWeights, preActivations))),
+                                    KnownMistake(.absoluteInsteadOfReLU, .number(HomeworkMath.dot(secondWeights, absolute)))]),
                 Question(id: "q3", prompt: "What are the LRP-0 relevances of the inputs [R(x₁), R(x₂)]? (2 decimals)",
                          expected: .vector(inputRelevance), points: 2,
-                         hint: LessonStep.lrpZero.hint(
-                            "go back one layer at a time: first R(h_j) from f(x), then R(x_i) from every R(h_j); a switched-off unit passes nothing")),
+                         hints: Hints(.lrpRule,
+                                      nudge: "go back one layer at a time: first R(h_j) from f(x), then R(x_i) from every R(h_j); a switched-off unit passes nothing",
+                                      formula: "R(h_j) = (h_j w₂[j] / f(x)) · f(x), then R(x_i) = Σ_j (x_i W₁[j][i] / Σ_i' x_i' W₁[j][i']) · R(h_j)",
+                                      firstStep: "R(h_j) = h_j · w₂[j]: h₁ · \(WorkedText.term(secondWeights[0])), h₂ · \(WorkedText.term(secondWeights[1])), h₃ · \(WorkedText.term(secondWeights[2])) with your h from q1 (a unit with h_j = 0 gets 0); then share each R(h_j) between x₁ and x₂"),
+                         mistakes: [KnownMistake(.switchedOffUnitPassed, .vector(leakyRelevance)),
+                                    KnownMistake(.gradientWithoutInput, .vector(gradient))]),
                 Question(id: "q4", prompt: "What is R(x₁) + R(x₂)?", expected: .number(inputRelevance.reduce(0, +)),
-                         hint: LessonStep.lrpConservation.hint("on a bias-free network LRP-0 conserves relevance from layer to layer")),
+                         hints: Hints(.lrpLedger, nudge: "on a bias-free network LRP-0 conserves relevance from layer to layer",
+                                      formula: "Σ_i R(x_i) = Σ_j R(h_j) = f(x)",
+                                      firstStep: "add your two relevances from q3, or compare with the relevance LRP started from at the output"),
+                         mistakes: [KnownMistake(.sumOfGradient, .number(gradient.reduce(0, +))),
+                                    KnownMistake(.reluForgotten, .number(HomeworkMath.dot(secondWeights, preActivations)))]),
                 .choice(id: "q5", prompt: "On this bias-free ReLU network, the LRP-0 relevance of each input equals",
                         correct: "gradient × input, ∂f/∂x_i · x_i",
-                        wrong: ["the gradient ∂f/∂x_i alone", "the input x_i alone", "the weight of x_i in W₁"],
-                        hint: LessonStep.lrpGradientTimesInput.hint("compare R(x_i) with x_i times the slope of f along x_i"),
+                        wrong: [.init("the gradient ∂f/∂x_i alone", .lrpIsGradient), .init("the input x_i alone", .lrpIsInput),
+                                .init("the weight of x_i in W₁", .lrpIsWeight)],
+                        hints: Hints(.lrpGradientTimesInput, nudge: "compare R(x_i) with x_i times the slope of f along x_i",
+                                     formula: "on a bias-free ReLU network f(x) = Σ_i x_i ∂f/∂x_i",
+                                     firstStep: "∂f/∂x₁ = Σ_j w₂[j] · [h_j > 0] · W₁[j][1] = \(firstWeights.indices.map { "\(WorkedText.term(secondWeights[$0])) · [h\(subscriptDigit($0 + 1)) > 0] · \(WorkedText.term(firstWeights[$0][0]))" }.joined(separator: " + ")); compare x₁ · ∂f/∂x₁ with your R(x₁)"),
                         draw: &draw),
             ])
     }
@@ -111,6 +162,10 @@ enum LRPExercises {
         let epsilon = draw.pick([0.5, 1, 2])
         let relevance = relevanceBack(activations: activations, weights: [weights], relevance: [z], epsilon: epsilon)
         let total = relevance.reduce(0, +)
+        // Wrong procedures: ε with the wrong sign (the denominator z_k − ε), ε left out (LRP-0),
+        // ε itself taken for the absorbed part.
+        let wrongSign = relevanceBack(activations: activations, weights: [weights], relevance: [z], epsilon: -epsilon)
+        let zWritten = WorkedText.products(activations, weights)
 
         return ExerciseContent(
             introduction: """
@@ -122,18 +177,38 @@ enum LRPExercises {
             questions: [
                 Question(id: "q1", prompt: "What are the epsilon-rule relevances [R₁, R₂, R₃]? (2 decimals)",
                          expected: .vector(relevance),
-                         hint: LessonStep.lrpEpsilon.hint("like LRP-0, but ε is added to the denominator Σ_j a_j w_jk")),
+                         hints: Hints(.lrpRule, nudge: "like LRP-0, but ε is added to the denominator Σ_j a_j w_jk",
+                                      formula: "R_j = a_j w_jk / (ε + Σ_j a_j w_jk) · R_k, with R_k = z_k here",
+                                      firstStep: "R₁ = \(WorkedText.term(activations[0])) · \(WorkedText.term(weights[0])) / (\(formatNumber(epsilon)) + z_k) · z_k with z_k = \(zWritten); R₂ and R₃ likewise"),
+                         mistakes: [KnownMistake(.epsilonWrongSign, .vector(wrongSign)),
+                                    KnownMistake(.epsilonForgotten, .vector(relevanceBack(activations: activations, weights: [weights], relevance: [z])))]),
                 Question(id: "q2", prompt: "What is R₁ + R₂ + R₃? (2 decimals)", expected: .number(total),
-                         hint: LessonStep.lrpEpsilon.hint("add your three relevances")),
+                         hints: Hints(.lrpRule, nudge: "add your three relevances",
+                                      formula: "Σ_j R_j = Σ_j a_j w_jk / (ε + z_k) · R_k = z_k / (ε + z_k) · R_k",
+                                      firstStep: "Σ_j R_j = z_k / (\(formatNumber(epsilon)) + z_k) · z_k with z_k = \(zWritten)"),
+                         mistakes: [KnownMistake(.epsilonWrongSign, .number(wrongSign.reduce(0, +))),
+                                    KnownMistake(.epsilonForgotten, .number(z))]),
                 Question(id: "q3", prompt: "How much relevance did ε absorb, R_k − (R₁ + R₂ + R₃)? (2 decimals)",
                          expected: .number(z - total),
-                         hint: LessonStep.lrpConservation.hint("the shares now add up to z_k / (ε + z_k) of R_k instead of all of it")),
+                         hints: Hints(.lrpLedger, nudge: "the shares now add up to z_k / (ε + z_k) of R_k instead of all of it",
+                                      formula: "absorbed = R_k − Σ_j R_j = R_k · ε / (ε + z_k)",
+                                      firstStep: "absorbed = z_k − (your sum from q2) with z_k = \(zWritten)"),
+                         mistakes: [KnownMistake(.epsilonWrongSign, .number(z - wrongSign.reduce(0, +))),
+                                    KnownMistake(.absorbedIsEpsilon, .number(epsilon))]),
                 .choice(id: "q4", prompt: "What happens as ε → 0?",
                         correct: "the rule becomes LRP-0 and conservation is exact again",
-                        wrong: ["all relevance is absorbed", "the relevances become the gradient",
-                                "the relevances grow without bound"],
-                        hint: LessonStep.lrpEpsilon.hint("set ε = 0 in the formula"),
+                        wrong: [.init("all relevance is absorbed", .epsilonAbsorbsAll),
+                                .init("the relevances become the gradient", .epsilonGivesGradient),
+                                .init("the relevances grow without bound", .epsilonUnbounded)],
+                        hints: Hints(.lrpRule, nudge: "set ε = 0 in the formula",
+                                     formula: "R_j = a_j w_jk / (ε + z_k) · R_k",
+                                     firstStep: "with ε = 0 the denominator is z_k = \(zWritten), which is positive here: compare the rule with LRP-0"),
                         draw: &draw),
             ])
     }
+}
+
+/// "₁" for 1: the subscript digits of the exercises' names (h₁, x₂).
+func subscriptDigit(_ digit: Int) -> String {
+    String(UnicodeScalar(0x2080 + UInt32(digit % 10)) ?? "?")
 }

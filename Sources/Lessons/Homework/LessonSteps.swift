@@ -1,42 +1,119 @@
-/// Where in each lesson a hint sends the student. Kept in one table so that when a lesson's
-/// steps are renumbered only this file changes.
-public struct LessonStep: Sendable {
-    public var lesson: HomeworkLesson
-    public var number: Int
-    public var topic: String
+import Foundation
 
-    /// "See `tutor lesson gradcam`, step 2 (the channel weights α)"
-    public var reference: String {
-        "See `tutor lesson \(lesson.rawValue)`, step \(number) (\(topic))"
+/// Where in a lesson a hint sends the student: a step named by its stable id, the id the lesson
+/// gives it with `Notebook.step(_:id:)`. Step numbers are not used: they differ between models
+/// (the Grad-CAM lesson has one step more on a ResNet before "Grad-CAM generalises CAM", the LRP
+/// lesson has other steps), but an id names the same step on every model; a test builds every
+/// lesson on the small CNN and on a ResNet and finds every id below.
+public struct LessonStep: Equatable, Sendable {
+    public var lesson: HomeworkLesson
+    /// The step's id in the lesson's notebook, e.g. "gradcam.weights".
+    public var id: String
+
+    public init(lesson: HomeworkLesson, id: String) {
+        self.lesson = lesson
+        self.id = id
     }
 
-    /// The reference followed by a reminder of the idea (never the answer).
-    public func hint(_ idea: String) -> String { reference + ": " + idea }
+    /// The step's title as the lesson prints it, e.g. "The channel weights α^c_k", read from the
+    /// lesson's text resource (`<id without the lesson>.title`); the id when the text is missing.
+    public var title: String {
+        LessonStep.titles[id] ?? id
+    }
 
-    public static let camPooling = LessonStep(lesson: .cam, number: 2, topic: "global average pooling")
-    public static let camScore = LessonStep(lesson: .cam, number: 3, topic: "the class score")
-    public static let camMap = LessonStep(lesson: .cam, number: 4, topic: "the class activation map")
-    public static let camUpsampling = LessonStep(lesson: .cam, number: 5, topic: "upsampling to the image")
+    /// "See `tutor lesson gradcam`, step “The channel weights α^c_k” (gradcam.weights)"
+    public var reference: String {
+        "See `tutor lesson \(lesson.rawValue)`, step “\(title)” (\(id))"
+    }
 
-    public static let gradcamGradient = LessonStep(lesson: .gradcam, number: 1, topic: "the gradient ∂y^c/∂A^k")
-    public static let gradcamWeights = LessonStep(lesson: .gradcam, number: 2, topic: "the channel weights α")
-    public static let gradcamMap = LessonStep(lesson: .gradcam, number: 3, topic: "weighted sum and ReLU")
-    public static let gradcamVersusCAM = LessonStep(lesson: .gradcam, number: 4, topic: "Grad-CAM generalises CAM")
+    /// The title of every step a hint names, read once.
+    private static let titles: [String: String] = {
+        var titles = [String: String]()
+        for lesson in HomeworkLesson.allCases {
+            guard let text = try? LessonText(lesson: lesson.rawValue) else { continue }
+            for step in all where step.lesson == lesson {
+                let key = step.id.dropFirst(lesson.rawValue.count + 1).replacingOccurrences(of: "-", with: ".") + ".title"
+                if let title = text.sections[key] { titles[step.id] = title }
+            }
+        }
+        return titles
+    }()
 
-    public static let ablationScores = LessonStep(lesson: .ablationcam, number: 2, topic: "switching off one map at a time")
-    public static let ablationWeights = LessonStep(lesson: .ablationcam, number: 3, topic: "from drops to weights")
-    public static let ablationMap = LessonStep(lesson: .ablationcam, number: 5, topic: "the Ablation-CAM map")
-    public static let ablationCost = LessonStep(lesson: .ablationcam, number: 2, topic: "how many forward passes ablation costs")
+    public static let camPooling = LessonStep(lesson: .cam, id: "cam.pooling")
+    public static let camScore = LessonStep(lesson: .cam, id: "cam.score")
+    public static let camMap = LessonStep(lesson: .cam, id: "cam.map")
+    public static let camUpsampling = LessonStep(lesson: .cam, id: "cam.upsample")
 
-    public static let lrpForward = LessonStep(lesson: .lrp, number: 1, topic: "the score to explain")
-    public static let lrpZero = LessonStep(lesson: .lrp, number: 2, topic: "the LRP-0 rule")
-    public static let lrpConservation = LessonStep(lesson: .lrp, number: 3, topic: "conservation on the bias-free network")
-    public static let lrpEpsilon = LessonStep(lesson: .lrp, number: 5, topic: "the epsilon rule and where relevance goes")
-    public static let lrpGradientTimesInput = LessonStep(lesson: .lrp, number: 4, topic: "LRP-0 and gradient × input")
+    public static let gradcamGradient = LessonStep(lesson: .gradcam, id: "gradcam.gradient")
+    public static let gradcamWeights = LessonStep(lesson: .gradcam, id: "gradcam.weights")
+    public static let gradcamMap = LessonStep(lesson: .gradcam, id: "gradcam.map")
+    public static let gradcamVersusCAM = LessonStep(lesson: .gradcam, id: "gradcam.versus")
 
-    public static let igPath = LessonStep(lesson: .ig, number: 2, topic: "the formula and its straight-line path")
-    public static let igRiemann = LessonStep(lesson: .ig, number: 3, topic: "Riemann sums")
-    public static let igGaussLegendre = LessonStep(lesson: .ig, number: 3, topic: "Gauss–Legendre quadrature")
-    public static let igCompleteness = LessonStep(lesson: .ig, number: 4, topic: "completeness")
-    public static let igBaselines = LessonStep(lesson: .ig, number: 5, topic: "choosing a baseline")
+    public static let ablationScores = LessonStep(lesson: .ablationcam, id: "ablationcam.ablate")
+    public static let ablationWeights = LessonStep(lesson: .ablationcam, id: "ablationcam.fraction")
+    public static let ablationLinearHead = LessonStep(lesson: .ablationcam, id: "ablationcam.linear")
+    public static let ablationMap = LessonStep(lesson: .ablationcam, id: "ablationcam.map")
+
+    public static let lrpForward = LessonStep(lesson: .lrp, id: "lrp.score")
+    public static let lrpRule = LessonStep(lesson: .lrp, id: "lrp.rule")
+    /// Where relevance goes, layer by layer: on the small CNN and on a ResNet alike (the
+    /// bias-free conservation step exists only where there is a bias-free model).
+    public static let lrpLedger = LessonStep(lesson: .lrp, id: "lrp.ledger")
+    public static let lrpGradientTimesInput = LessonStep(lesson: .lrp, id: "lrp.gradient")
+
+    /// The formula and completeness.
+    public static let igFormula = LessonStep(lesson: .ig, id: "ig.formula")
+    public static let igRules = LessonStep(lesson: .ig, id: "ig.rules")
+    public static let igBaselines = LessonStep(lesson: .ig, id: "ig.baselines")
+
+    /// Every step a hint may name.
+    public static let all: [LessonStep] = [
+        camPooling, camScore, camMap, camUpsampling,
+        gradcamGradient, gradcamWeights, gradcamMap, gradcamVersusCAM,
+        ablationScores, ablationWeights, ablationLinearHead, ablationMap,
+        lrpForward, lrpRule, lrpLedger, lrpGradientTimesInput,
+        igFormula, igRules, igBaselines,
+    ]
+}
+
+/// How much help `check --hint` gives: each level adds one hint to the ones before.
+public enum HintLevel: Int, CaseIterable, Comparable, Sendable {
+    /// Which lesson step to reread, and what to look at there.
+    case nudge = 1
+    /// The formula, in the lesson's notation.
+    case formula = 2
+    /// The first step of the work, on the student's own numbers, stopping short of the answer.
+    case firstStep = 3
+
+    public static func < (lhs: HintLevel, rhs: HintLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The three hints of a question. None gives the answer: the first step is worked on the
+/// student's numbers but stops before the arithmetic that gives the result.
+public struct Hints: Equatable, Sendable {
+    public var step: LessonStep
+    public var nudge: String
+    public var formula: String
+    public var firstStep: String
+
+    public init(_ step: LessonStep, nudge: String, formula: String, firstStep: String) {
+        self.step = step
+        self.nudge = nudge
+        self.formula = formula
+        self.firstStep = firstStep
+    }
+
+    /// One hint as the report prints it.
+    public func text(_ level: HintLevel) -> String {
+        switch level {
+        case .nudge: return step.reference + ": " + nudge
+        case .formula: return "formula: " + formula
+        case .firstStep: return "first step: " + firstStep
+        }
+    }
+
+    /// The hints up to `level`, in order.
+    public func texts(upTo level: HintLevel) -> [String] {
+        HintLevel.allCases.filter { $0 <= level }.map(text)
+    }
 }

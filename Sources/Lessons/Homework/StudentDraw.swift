@@ -13,16 +13,27 @@ public func fnv1a64(_ text: String) -> UInt64 {
     return hash
 }
 
-/// The dice an exercise generator throws: a SplitMix64 stream seeded by FNV-1a of
-/// "exercise id/student id", so every (exercise, student) pair has its own fixed numbers.
+/// The dice an exercise generator throws: a SplitMix64 stream whose seed fixes every number of
+/// one (exercise, student) pair.
+///
+/// Practice mode seeds it with FNV-1a of "exercise id/student id": anyone can reproduce any
+/// student's numbers, which is what self-study wants. Course mode seeds it with the first 8 bytes
+/// of HMAC-SHA256(course secret, "exercise id/student id") (`Course.seed`), which nobody without
+/// the course file can compute.
 ///
 /// The helpers below do their own arithmetic instead of calling `Int.random(in:using:)`,
 /// whose algorithm the standard library may change: homework must not change with the compiler.
 public struct StudentDraw {
     private var state: UInt64
 
+    /// Practice mode: seeded by FNV-1a("exercise/student").
     public init(exercise: String, student: String) {
         state = fnv1a64(exercise + "/" + student)
+    }
+
+    /// Any seed, such as a course's HMAC-derived one.
+    public init(seed: UInt64) {
+        state = seed
     }
 
     /// SplitMix64 (Steele, Lea & Flood 2014): a counter passed through a bit mixer.

@@ -63,7 +63,7 @@ public enum AblationCAMLesson: Lesson {
         notebook.prose(text("intro", values))
 
         // Step 1: the score and the feature maps.
-        notebook.step(text("score.title"))
+        notebook.step(text("score.title"), id: "ablationcam.score")
         notebook.prose(text("score.body", values))
         notebook.table(text("score.table"), headers: ["class", "zᶜ"],
                        rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] })
@@ -75,7 +75,7 @@ public enum AblationCAMLesson: Lesson {
         let norms = (0..<channels).map { Float(sqrt(activations.slice($0).map { $0 * $0 }.sum())) }
         let means = (0..<channels).map { Float(activations.slice($0).mean()) }
         let fractions = drops.map { $0 / score }                              // w^c_k by hand
-        notebook.step(text("ablate.title"))
+        notebook.step(text("ablate.title"), id: "ablationcam.ablate")
         notebook.prose(text("ablate.body", values))
         notebook.math("yᶜₖ = yᶜ(A with Aᵏ = 0),   slopeₖ = (yᶜ − yᶜₖ)/‖Aᵏ‖,   wᶜₖ = (yᶜ − yᶜₖ)/yᶜ",
                       latex: #"y^c_k = y^c\big|_{A^k = 0}, \quad \mathrm{slope}_k = \frac{y^c - y^c_k}{\lVert A^k \rVert}, \quad w^c_k = \frac{y^c - y^c_k}{y^c}"#)
@@ -97,8 +97,25 @@ public enum AblationCAMLesson: Lesson {
         }
 
         // Step 3: from drops to weights.
-        notebook.step(text("fraction.title"))
+        notebook.step(text("fraction.title"), id: "ablationcam.fraction")
         notebook.prose(text("fraction.body", values))
+        // The article's reason for the fraction, measured on the table of step 2: ‖Aᵏ‖ against
+        // the drop, over the maps that change the score at all.
+        let slopes = norms.indices.filter { norms[$0] > 0 }.map { Double(drops[$0] / norms[$0]) }
+        let ratios = norms.indices.filter { drops[$0] != 0 }.map { Double(norms[$0]) / Double(abs(drops[$0])) }.sorted()
+        if !ratios.isEmpty, let slopeMin = slopes.min(), let slopeMax = slopes.max() {
+            let median = ratios[(ratios.count - 1) / 2]                       // the lower median
+            let normValues = ["ratio": format(Float(median)), "slopeMin": format(Float(slopeMin)), "slopeMax": format(Float(slopeMax))]
+            let holds = median > 1
+            notebook.prose(text(holds ? "fraction.norms.large" : "fraction.norms.small", normValues))
+            // The sentence against the table, counted instead of sorted: the lower median is
+            // above 1 exactly when more than half of the maps have ‖Aᵏ‖ > |yᶜ − yᶜₖ|.
+            let larger = norms.indices.filter { drops[$0] != 0 && abs(drops[$0]) < norms[$0] }.count
+            notebook.check(.truth(text(holds ? "fraction.norms.check" : "fraction.norms.check-small"),
+                                  "‖Aᵏ‖ > |yᶜ − yᶜₖ| for \(larger) of \(ratios.count) maps",
+                                  holds == (2 * larger > ratios.count)))
+        }
+        notebook.prose(text("fraction.own", values))
         if score < 0 { notebook.prose(text("fraction.negative", values)) }
         let bySlope = rankedChannels(norms.indices.map { norms[$0] > 0 ? drops[$0] / norms[$0] : 0 })
         let byFraction = rankedChannels(fractions)
@@ -110,7 +127,7 @@ public enum AblationCAMLesson: Lesson {
                               "AblationCAM.weights", Tensor(shape: [channels], data: result.weights), tolerance: .exact))
 
         // Step 4: a linear head makes ablation exact.
-        notebook.step(text("linear.title"))
+        notebook.step(text("linear.title"), id: "ablationcam.linear")
         let headLinear = head as? Linear
         let feedsHead = (layer == context.defaultCAMLayer(for: classifier) || layer == "features")
             && headLinear?.inputFeatures == channels
@@ -140,7 +157,7 @@ public enum AblationCAMLesson: Lesson {
         }
 
         // Step 5: the map.
-        notebook.step(text("map.title"))
+        notebook.step(text("map.title"), id: "ablationcam.map")
         notebook.prose(text("map.body", values))
         notebook.math("Lᶜ = ReLU(Σₖ wᶜₖ Aᵏ)", latex: #"L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)"#)
         notebook.tensor("Σₖ wᶜₖ Aᵏ", result.weightedSum, caption: text("map.sum-caption", values))
@@ -163,7 +180,7 @@ public enum AblationCAMLesson: Lesson {
         try saturationStep(notebook, text: text, classifier: classifier, layer: layer, context: context)
 
         // Step 7: a score near 0.
-        notebook.step(text("zero.title"))
+        notebook.step(text("zero.title"), id: "ablationcam.zero")
         notebook.prose(text("zero.body", ["minimum": "\(method.minimumScore)"]))
         let strict = AblationCAM(classifier: classifier)
         strict.minimumScore = abs(score) + 1
@@ -173,6 +190,7 @@ public enum AblationCAMLesson: Lesson {
                                           "message": message.isEmpty ? "(no error)" : message]))
         notebook.check(.truth(text("zero.check"), "AblationCAM threw: \(!message.isEmpty)",
                               message.contains("too close to 0")))
+        notebook.references(text)
         return notebook
     }
 
@@ -184,7 +202,7 @@ public enum AblationCAMLesson: Lesson {
     ///     actual drop:                    P_c − P_c,k
     static func saturationStep(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
                                layer: String, context: LessonContext) throws {
-        notebook.step(text("saturation.title"))
+        notebook.step(text("saturation.title"), id: "ablationcam.saturation")
         // The shapes data set offers many pictures to find a confident one; a photo model has the reader's photo.
         let images: [Tensor]                                                                     // N × [3, H, W]
         if context.usesShapesData {

@@ -49,7 +49,7 @@ public enum CAMLesson: Lesson {
         notebook.prose(text("intro", values))
 
         // Step 1: the feature maps f_k of the last block.
-        notebook.step(text("features.title"))
+        notebook.step(text("features.title"), id: "cam.features")
         notebook.prose(text("features.body", values))
         notebook.tensor("f", features, caption: text("features.caption", values))
         let strongest = (0..<channels).max { features.slice($0).sum() < features.slice($1).sum() } ?? 0
@@ -59,7 +59,7 @@ public enum CAMLesson: Lesson {
         ])
 
         // Step 2: global average pooling, the network's mean and the article's sum.
-        notebook.step(text("pooling.title"))
+        notebook.step(text("pooling.title"), id: "cam.pooling")
         notebook.prose(text("pooling.body", values))
         notebook.math("F^k_sum = Σ_{x,y} f_k(x, y),   F^k_mean = (1/Z) Σ_{x,y} f_k(x, y) = F^k_sum / Z",
                       latex: #"F^k_{\mathrm{sum}} = \sum_{x,y} f_k(x,y), \qquad F^k_{\mathrm{mean}} = \frac{1}{Z}\sum_{x,y} f_k(x,y) = \frac{F^k_{\mathrm{sum}}}{Z}"#)
@@ -78,7 +78,7 @@ public enum CAMLesson: Lesson {
                               tolerance: sumTolerance + sumTolerance))
 
         // Step 3: the class score and its probability.
-        notebook.step(text("score.title"))
+        notebook.step(text("score.title"), id: "cam.score")
         notebook.prose(text("score.body", values))
         notebook.math("S_c = Σ_k w^c_k F^k_mean + b_c = Σ_k (w^c_k / Z) F^k_sum + b_c",
                       latex: #"S_c = \sum_k w^c_k F^k_{\mathrm{mean}} + b_c = \sum_k \frac{w^c_k}{Z} F^k_{\mathrm{sum}} + b_c"#)
@@ -117,7 +117,7 @@ public enum CAMLesson: Lesson {
                               tolerance: .sum(count: logits.count, magnitude: 1, largestTerm: probability)))
 
         // Step 4: the class activation map, and the score as its average plus the bias.
-        notebook.step(text("map.title"))
+        notebook.step(text("map.title"), id: "cam.map")
         notebook.prose(text("map.body", values))
         notebook.math("M_c(x, y) = Σ_k w^c_k f_k(x, y),   S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c",
                       latex: #"M_c(x,y) = \sum_k w^c_k f_k(x,y), \qquad S_c = \frac{1}{Z}\sum_{x,y} M_c(x,y) + b_c"#)
@@ -137,7 +137,7 @@ public enum CAMLesson: Lesson {
         notebook.tensor("ReLU(M_c)", result.map, caption: text("map.relu"))
 
         // Step 5: upsampling to the picture.
-        notebook.step(text("upsample.title"))
+        notebook.step(text("upsample.title"), id: "cam.upsample")
         notebook.prose(text("upsample.body", values))
         notebook.math("src(i) = max(0, (i + ½)·h/H − ½),   M↑(i, j) = Σ bilinear weights × the 4 nearest cells",
                       latex: #"\mathrm{src}(i) = \max\!\left(0, (i + \tfrac12)\tfrac{h}{H} - \tfrac12\right)"#)
@@ -167,6 +167,7 @@ public enum CAMLesson: Lesson {
         } else {
             try twoClassPhoto(context, notebook: notebook, text: text, layer: camLayer, head: head, image: image, input: input, logits: logits)
         }
+        notebook.references(text)
         return notebook
     }
 
@@ -182,7 +183,7 @@ public enum CAMLesson: Lesson {
         let b = ranked.first { $0 != a } ?? a
         let cam = CAM(classifier: context.classifier)
         let results = try [a, b].map { try cam.explain(input: input, layer: layer, target: .logit($0)) }
-        notebook.step(text("scene.title"))
+        notebook.step(text("scene.title"), id: "cam.scene")
         notebook.prose(text("photo.body", ["a": names[a], "b": names[b]]))
         let photo = RGBImage(tensor: image)
         notebook.picture(text("scene.picture"), [
@@ -230,7 +231,7 @@ public enum CAMLesson: Lesson {
         let results = try scene.labels.map { try cam.explain(input: input, layer: layer, target: .logit($0)) }
         let (a, b) = (scene.labels[0], scene.labels[1])
         let names = classifier.classNames
-        notebook.step(text("scene.title"))
+        notebook.step(text("scene.title"), id: "cam.scene")
         notebook.prose(text("scene.body", ["a": names[a], "b": names[b]]))
         let photo = RGBImage(tensor: scene.image)
         notebook.picture(text("scene.picture"), [

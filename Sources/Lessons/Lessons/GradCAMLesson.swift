@@ -46,7 +46,7 @@ public enum GradCAMLesson: Lesson {
         notebook.prose(text("intro", values))
 
         // Step 1: the gradient, by backpropagation and by finite differences.
-        notebook.step(text("gradient.title"))
+        notebook.step(text("gradient.title"), id: "gradcam.gradient")
         notebook.prose(text("gradient.body", values))
         notebook.tensor("A", activations, caption: text("gradient.activations", values))
         notebook.tensor("∂y^c/∂A", gradients, caption: text("gradient.caption", values))
@@ -112,7 +112,7 @@ public enum GradCAMLesson: Lesson {
         if skipped > 0 { notebook.prose(text("gradient.kinks", ["skipped": "\(skipped)"])) }
 
         // Step 2: the channel weights α.
-        notebook.step(text("weights.title"))
+        notebook.step(text("weights.title"), id: "gradcam.weights")
         notebook.prose(text("weights.body", values))
         notebook.math("α^c_k = (1/Z) Σ_{i,j} ∂y^c/∂A^k_{ij}",
                       latex: #"\alpha^c_k = \frac{1}{Z}\sum_{i,j} \frac{\partial y^c}{\partial A^k_{ij}}"#)
@@ -126,7 +126,7 @@ public enum GradCAMLesson: Lesson {
                               tolerance: alphaTolerance + alphaTolerance))
 
         // Step 3: the map.
-        notebook.step(text("map.title"))
+        notebook.step(text("map.title"), id: "gradcam.map")
         notebook.prose(text("map.body", values))
         notebook.math("L^c = ReLU(Σ_k α^c_k A^k)", latex: #"L^c = \mathrm{ReLU}\Big(\sum_k \alpha^c_k A^k\Big)"#)
         let mapByHand = relu(CAMLessonSupport.weightedSumByLoops(activations, weights: alphaByHand.data))
@@ -151,7 +151,7 @@ public enum GradCAMLesson: Lesson {
         if let earlier = CAMLessonSupport.earlierFeatureLayer(before: layer == camLayer ? camLayer : layer, in: classifier) {
             let early = try gradCAM.explain(input: input, layer: earlier, target: .logit(c))
             let earlyProbe = try LayerProbe(classifier: classifier, input: input, layer: earlier, target: .logit(c))
-            notebook.step(text("earlier.title"))
+            notebook.step(text("earlier.title"), id: "gradcam.earlier")
             notebook.prose(text("earlier.body", ["layer": earlier, "K": "\(early.activations.shape[0])",
                                                  "h": "\(early.activations.shape[1])", "w": "\(early.activations.shape[2])",
                                                  "last": camLayer]))
@@ -166,6 +166,7 @@ public enum GradCAMLesson: Lesson {
                 .overlay("Grad-CAM \(layer)", heatmap: result.normalized, on: photo),
             ])
         }
+        notebook.references(text)
         return notebook
     }
 
@@ -182,7 +183,7 @@ public enum GradCAMLesson: Lesson {
         let cam = try CAM(classifier: classifier).explain(input: input, layer: camLayer, target: .logit(c))
         let (channels, cells) = (probe.activations.shape[0], probe.activations.shape[1] * probe.activations.shape[2])
         let weights = Tensor(shape: [channels], data: Array(head.weight.value.data[(c * channels)..<((c + 1) * channels)]))
-        notebook.step(text("versus.title"))
+        notebook.step(text("versus.title"), id: "gradcam.versus")
         notebook.prose(text("versus.body", ["layer": camLayer, "Z": "\(cells)"]))
         notebook.math("y^c = Σ_k w^c_k (1/Z) Σ_{i,j} A^k_{ij} + b_c  ⇒  ∂y^c/∂A^k_{ij} = w^c_k / Z  ⇒  α^c_k = w^c_k / Z",
                       latex: #"y^c = \sum_k w^c_k \frac{1}{Z}\sum_{i,j} A^k_{ij} + b_c \;\Rightarrow\; \frac{\partial y^c}{\partial A^k_{ij}} = \frac{w^c_k}{Z} \;\Rightarrow\; \alpha^c_k = \frac{w^c_k}{Z}"#)

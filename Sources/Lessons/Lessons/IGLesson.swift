@@ -33,14 +33,14 @@ public enum IGLesson: Lesson {
         notebook.prose(text("intro"))
 
         // 1. The picture and the score to explain.
-        notebook.step(text("input.title"))
+        notebook.step(text("input.title"), id: "ig.input")
         notebook.prose(text("input.body", ["class": className, "score": format(logits[targetClass])]))
         notebook.table(text("input.table"), headers: ["c", "class", "z_c"],
                        rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
         notebook.picture(text("input.picture"), [.image(text("input.caption"), RGBImage(tensor: picture))])
 
         // 2. The formula.
-        notebook.step(text("formula.title"))
+        notebook.step(text("formula.title"), id: "ig.formula")
         notebook.prose(text("formula.body"))
         notebook.math("IG_i(x) = (x_i − x′_i) · ∫₀¹ ∂f(x′ + α(x − x′))/∂x_i dα",
                       latex: #"\mathrm{IG}_i(x) = (x_i - x'_i)\int_0^1 \frac{\partial f(x' + \alpha(x - x'))}{\partial x_i}\,d\alpha"#)
@@ -51,7 +51,7 @@ public enum IGLesson: Lesson {
                       latex: #"\mathrm{IG}_i(x) \approx (x_i - x'_i)\sum_m w_m \frac{\partial f(x' + \alpha_m(x - x'))}{\partial x_i}"#)
 
         // 3. The five rules: where they put the points.
-        notebook.step(text("rules.title"))
+        notebook.step(text("rules.title"), id: "ig.rules")
         let shownSteps = 5
         notebook.prose(text("rules.body", ["steps": "\(shownSteps)"]))
         notebook.table(text("rules.table", ["steps": "\(shownSteps)"]), headers: ["rule", "α_m", "w_m", "Σ w_m"],
@@ -63,7 +63,7 @@ public enum IGLesson: Lesson {
                        })
 
         // 4. Completeness gap per rule and step count (zero baseline, Captum's default).
-        notebook.step(text("gaps.title"))
+        notebook.step(text("gaps.title"), id: "ig.gaps")
         let zeroBaseline = Baseline.zero.make(for: input, classifier: classifier)
         // A photo network (a ResNet at 224×224) costs a thousand times more per pass than the
         // small CNN: it gets the two rules Captum users meet most, and 50 steps per baseline.
@@ -90,10 +90,31 @@ public enum IGLesson: Lesson {
         notebook.prose(text("gaps.body", ["fx": format(reference.scoreAtInput), "fbaseline": format(reference.scoreAtBaseline),
                                           "change": format(change)]))
         notebook.math("gap = | Σ_i IG_i − (f(x) − f(x′)) |", latex: #"\text{gap} = \Bigl|\sum_i \mathrm{IG}_i - \bigl(f(x) - f(x')\bigr)\Bigr|"#)
-        notebook.table(text("gaps.table"), headers: ["rule"] + stepCounts.map { "gap, \($0) steps" },
-                       rows: methods.map { method in
-                           [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
-                       })
+        let gapRows = methods.map { method in
+            [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
+        }
+        notebook.table(text("gaps.table"), headers: ["rule"] + stepCounts.map { "gap, \($0) steps" }, rows: gapRows)
+        // What the text says about the table is read off the table as printed, and checked there.
+        var grew: [(rule: String, from: Int, to: Int)] = []
+        for row in gapRows {
+            for index in 1..<stepCounts.count where (Double(row[index + 1]) ?? 0) > (Double(row[index]) ?? 0) {
+                grew.append((row[0], stepCounts[index - 1], stepCounts[index]))
+            }
+        }
+        if grew.isEmpty {
+            notebook.prose(text("gaps.after.shrank"))
+            notebook.check(.truth(text("gaps.after.shrank-check"), "\(gapRows.count) rows, each falling from left to right",
+                                  gapRows.allSatisfy { row in zip(row.dropFirst(), row.dropFirst(2)).allSatisfy { Double($1)! <= Double($0)! } }))
+        } else {
+            let cases = grew.map { "\($0.rule) (\($0.from) → \($0.to) steps)" }
+            notebook.prose(text("gaps.after.grew", ["cases": cases.joined(separator: ", ")]))
+            let shown = grew.map { entry -> Bool in
+                guard let row = gapRows.first(where: { $0[0] == entry.rule }),
+                      let from = stepCounts.firstIndex(of: entry.from), let to = stepCounts.firstIndex(of: entry.to) else { return false }
+                return Double(row[to + 1])! > Double(row[from + 1])!
+            }
+            notebook.check(.truth(text("gaps.after.grew-check"), cases.joined(separator: "; "), shown.allSatisfy { $0 }))
+        }
         notebook.prose(text("gaps.after"))
         if !context.usesShapesData { notebook.prose(text("gaps.photo")) }
         for method in methods {
@@ -110,7 +131,7 @@ public enum IGLesson: Lesson {
         }
 
         // 5. The baseline.
-        notebook.step(text("baselines.title"))
+        notebook.step(text("baselines.title"), id: "ig.baselines")
         notebook.prose(text("baselines.body", ["sigma": String(format: "%g", Baseline.blurSigma)]))
         let baselines: [Baseline] = [.black, .zero, .blurred]
         var byBaseline: [(baseline: Baseline, start: Tensor, result: IGResult)] = []
@@ -140,7 +161,7 @@ public enum IGLesson: Lesson {
         }
 
         // 6. Pictures.
-        notebook.step(text("pictures.title"))
+        notebook.step(text("pictures.title"), id: "ig.pictures")
         notebook.prose(text("pictures.body"))
         let maps = byBaseline.map { (name: $0.baseline.rawValue, map: channelSum($0.result.attributions)) }   // [H, W] each
         notebook.tensor("Σ_c IG (x′ = \(maps[0].name))", maps[0].map, caption: text("pictures.caption"))
@@ -150,7 +171,58 @@ public enum IGLesson: Lesson {
                          + maps.map { .heatmap("IG, x′ = \($0.name)", $0.map, map: .diverging) }
                          + [.heatmap(text("pictures.saliency"), channelSum(gradient), map: .diverging)])
         notebook.prose(text("pictures.after"))
+
+        // 7. IG and LRP side by side, as the second article compares them.
+        try versusLRPStep(notebook, text: text, classifier: classifier, input: input, picture: picture, target: targetClass,
+                          integrated: maps[baselines.firstIndex(of: .zero) ?? 0].map,
+                          mask: context.usesShapesData ? context.defaultPictureMask(imageSize: picture.shape[1]) : nil)
+        notebook.references(text)
         return notebook
+    }
+
+    /// IG (zero baseline) and LRP-ε on the same picture and class, compared by the rank
+    /// correlation of their positive parts and, on the shapes data, by the share of each map's
+    /// positive mass that falls on the object's mask:
+    ///
+    ///     mass on mask = Σ_{i ∈ mask} max(Rᵢ, 0) / Σᵢ max(Rᵢ, 0)
+    ///
+    /// A map that is the same everywhere puts exactly the mask's area fraction there: the
+    /// score to beat.
+    static func versusLRPStep(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier, input: Tensor,
+                              picture: Tensor, target: Int, integrated: Tensor, mask: Tensor?) throws {
+        let lrp = try layerwiseRelevance(classifier: classifier, input: input, target: target,
+                                         rule: .epsilon(LRPLesson.ledgerEpsilon))
+        let relevance = channelSum(lrp.relevance)                              // [H, W]
+        let positive = { (map: Tensor) in map.data.map { Swift.max($0, 0) } }
+        let correlation = spearmanCorrelation(positive(integrated), positive(relevance))
+        notebook.step(text("versus.title"), id: "ig.versus-lrp")
+        notebook.prose(text("versus.body", ["epsilon": "\(LRPLesson.ledgerEpsilon)"]))
+        notebook.math("ρ = corr(rank max(IG, 0), rank max(R, 0))",
+                      latex: #"\rho = \mathrm{corr}\bigl(\mathrm{rank}\,\max(\mathrm{IG}, 0),\ \mathrm{rank}\,\max(R, 0)\bigr)"#)
+        var rows = [["Spearman ρ of the positive parts", correlation.map { String(format: "%.3f", $0) } ?? "—", ""]]
+        var panels: [Panel] = [.image(text("input.caption"), RGBImage(tensor: picture)),
+                                       .heatmap(text("versus.ig"), integrated, map: .diverging),
+                                       .heatmap(text("versus.lrp"), relevance, map: .diverging)]
+        if let mask {
+            func massOnMask(_ values: [Float]) -> Double {
+                let total = values.reduce(0.0) { $0 + Double($1) }
+                let inside = zip(values, mask.data).reduce(0.0) { $0 + ($1.1 > 0.5 ? Double($1.0) : 0) }
+                return total > 0 ? inside / total : .nan
+            }
+            let area = Double(mask.data.filter { $0 > 0.5 }.count) / Double(mask.data.count)
+            let uniform = massOnMask([Float](repeating: 1, count: mask.data.count))
+            rows += [["mass on the mask, IG", String(format: "%.3f", massOnMask(positive(integrated))), String(format: "%.3f", area)],
+                     ["mass on the mask, LRP-ε", String(format: "%.3f", massOnMask(positive(relevance))), String(format: "%.3f", area)]]
+            notebook.prose(text("versus.mask"))
+            // Σ over the mask of ones, over Σ of ones: whole numbers, exact in Double, so the same
+            // quotient as the area fraction bit for bit.
+            notebook.check(.equal(text("versus.uniform-check"), "mass on the mask of a flat map", uniform,
+                                  "area of the mask", area, tolerance: .exact))
+            panels.append(.heatmap(text("versus.mask-panel"), mask))
+        }
+        notebook.table(text("versus.table"), headers: ["measure", "value", "a flat map"], rows: rows)
+        notebook.picture(text("versus.row"), panels)
+        notebook.prose(text("versus.after"))
     }
 
     /// Σ_c A[c, y, x]: [C, H, W] → [H, W]

@@ -18,11 +18,11 @@ public enum IntroLesson: Lesson {
         notebook.prose(text("intro"))
 
         // Step 1: why explanations matter, in the article's three stages.
-        notebook.step(text("why.title"))
+        notebook.step(text("why.title"), id: "intro.why")
         notebook.prose(text("why.body"))
 
         // Step 2: the model, with each layer's output shape measured by running the input.
-        notebook.step(text("model.title"))
+        notebook.step(text("model.title"), id: "intro.model")
         // Leaves, except inside a residual block, which is one row (a ResNet has a hundred leaves).
         var layers: [Layer] = []
         func collect(_ layer: Layer) {
@@ -58,7 +58,7 @@ public enum IntroLesson: Lesson {
                              "blocks": "\(layers.filter { $0 is Residual }.count)"]))
 
         // Step 3: the data.
-        notebook.step(text("data.title"))
+        notebook.step(text("data.title"), id: "intro.data")
         let size = classifier.inputSize[1]
         if context.usesShapesData {
             notebook.prose(text("data.body", ["size": "\(size)", "classes": classifier.classNames.joined(separator: ", ")]))
@@ -74,7 +74,7 @@ public enum IntroLesson: Lesson {
         }
 
         // Step 4: one prediction.
-        notebook.step(text("predict.title"))
+        notebook.step(text("predict.title"), id: "intro.predict")
         notebook.prose(text("predict.body"))
         notebook.picture(text("predict.picture"), [.image("x", RGBImage(tensor: image))])
         notebook.tensor("x", input, caption: text("predict.input", ["shape": CAMLessonSupport.shape(input.shape)]))
@@ -104,7 +104,7 @@ public enum IntroLesson: Lesson {
                                               "probability": CAMLessonSupport.number(probabilities.data[predicted])]))
 
         // Step 5: why residuals are not zero, on one sum added in two orders.
-        notebook.step(text("numbers.title"))
+        notebook.step(text("numbers.title"), id: "intro.numbers")
         notebook.prose(text("numbers.body"))
         notebook.math("|fl(Σᵢ aᵢ) − Σᵢ aᵢ| ≤ γₙ · Σᵢ |aᵢ|,   γₙ = n·u / (1 − n·u),   u = 2⁻²⁴",
                       latex: #"\bigl|\mathrm{fl}\bigl(\textstyle\sum_i a_i\bigr) - \sum_i a_i\bigr| \le \gamma_n \sum_i |a_i|, \qquad \gamma_n = \frac{n u}{1 - n u}, \quad u = 2^{-24}"#)
@@ -126,6 +126,7 @@ public enum IntroLesson: Lesson {
                        })
         notebook.check(.equal(text("numbers.check"), "first → last", Double(forwardSum), "last → first", Double(backwardSum),
                               tolerance: sumTolerance + sumTolerance))
+        notebook.references(text)
         return notebook
     }
 }

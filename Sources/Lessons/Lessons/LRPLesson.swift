@@ -14,8 +14,9 @@ import MiniNet
 ///     f(x) = Σ_i R_i + Σ_layers (absorbed by biases + absorbed by ε)
 ///
 /// On a torchvision ResNet (no bias-free twin) it checks LRP-0 = gradient × input on the
-/// network itself, and adds the source article's experiment: LRP over the backbone up to
-/// layer3 from R = A, as the article's code does it and canonically (`backboneSteps`).
+/// network itself. Both end with the source article's experiment three ways (`articleSteps`):
+/// its code as it runs, what its author meant, and canonically; on a ResNet over the backbone
+/// up to layer3 from R = A, on the small CNN over the whole network from a class score.
 public enum LRPLesson: Lesson {
     public static let id = "lrp"
     public static let summary = "Layer-wise relevance propagation: share the score back, layer by layer"
@@ -45,7 +46,7 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("intro"))
 
         // Step 1: the picture, the score, and BatchNorm folded away.
-        notebook.step(text("score.title"))
+        notebook.step(text("score.title"), id: "lrp.score")
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
@@ -70,7 +71,7 @@ public enum LRPLesson: Lesson {
                               "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 
         // Step 2: the rules, tried on the last layer where they can be followed by hand.
-        notebook.step(text("rule.title"))
+        notebook.step(text("rule.title"), id: "lrp.rule")
         notebook.prose(text("rule.body"))
         notebook.math("R_j = Σ_k z_jk / Σ_j z_jk · R_k,   z_jk = a_j w_jk",
                       latex: #"R_j = \sum_k \frac{z_{jk}}{\sum_{j} z_{jk}}\, R_k, \qquad z_{jk} = a_j w_{jk}"#)
@@ -107,12 +108,12 @@ public enum LRPLesson: Lesson {
         } else if isResNet {
             try gradientStepWithBiases(notebook, text: text, classifier: classifier, input: input, target: target)
         } else {
-            notebook.step(text("conservation.title"))
+            notebook.step(text("conservation.title"), id: "lrp.conservation")
             notebook.prose(text("conservation.missing"))
         }
 
         // Step 5: the ledger on the model with biases.
-        notebook.step(text("ledger.title"))
+        notebook.step(text("ledger.title"), id: "lrp.ledger")
         notebook.prose(text("ledger.body", ["epsilon": "\(ledgerEpsilon)"]))
         notebook.table(text("ledger.table"), headers: ["layer", "type", "rule", "Σ R received", "Σ R passed on", "bias kept", "ε kept"],
                        rows: ledgerRows(epsilonResult, network: classifier.network))
@@ -128,7 +129,7 @@ public enum LRPLesson: Lesson {
                               tolerance: ledgerTolerance(epsilonResult.steps, inputRelevance: epsilonResult.relevance)))
 
         // Step 6: the heatmap.
-        notebook.step(text("heatmap.title"))
+        notebook.step(text("heatmap.title"), id: "lrp.heatmap")
         notebook.prose(text("heatmap.body"))
         let heatmap = channelSum(epsilonResult.relevance)                     // [H, W]
         notebook.tensor("Σ_channels R", heatmap, caption: text("heatmap.caption"))
@@ -139,10 +140,10 @@ public enum LRPLesson: Lesson {
             .overlay(text("heatmap.overlay"), heatmap: heatmap, on: photo, map: .diverging),
         ])
 
-        // Steps 6–7 on a ResNet: the article's experiment on the backbone up to layer3.
-        if isResNet {
-            try backboneSteps(notebook, text: text, classifier: classifier, input: input, photo: photo)
-        }
+        // Steps 7–9: the article's experiment three ways, and the control it missed.
+        try articleSteps(notebook, text: text, classifier: classifier, picture: picture, target: target,
+                         logits: logits, seed: context.seed, photo: photo)
+        notebook.references(text)
         return notebook
     }
 
@@ -157,7 +158,7 @@ public enum LRPLesson: Lesson {
     static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
                                        input: Tensor, target: Int) throws {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
-        notebook.step(text("resnet.gradient.title"))
+        notebook.step(text("resnet.gradient.title"), id: "lrp.gradient")
         notebook.prose(text("resnet.gradient.body"))
         notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
@@ -214,99 +215,220 @@ public enum LRPLesson: Lesson {
     /// ε of the backbone experiment, in both versions: Zennit's default.
     static let backboneEpsilon: Float = 1e-6
 
-    /// The article's experiment: LRP over the backbone conv1 … layer3 of a ResNet, starting with
-    /// R = A (the activation at layer3's output), done two ways:
+    /// The second article's normalisation, one mean and one standard deviation for all three
+    /// channels (its albumentations `Normalize((0.7931,)*3, (0.1738,)*3)`), used on a ResNet.
+    static let articleMean: Float = 0.7931
+    static let articleStd: Float = 0.1738
+
+    /// Where the article's experiment runs: the network it walks, where it starts, and the
+    /// points at which the table adds up the relevance.
+    struct ArticleSetup {
+        /// The module list the article's code walks.
+        var network: Sequential
+        /// [1, C, H, W]
+        var input: Tensor
+        /// What the table calls the top, e.g. "layer3" or "y^c".
+        var topLabel: String
+        /// Two starting relevances at the top of `network`: the article's and a control.
+        var start: Tensor
+        var controlStart: Tensor
+        var startDescription: String
+        var controlDescription: String
+        /// Short names of the two starts, for picture captions.
+        var startLabel: String
+        var controlLabel: String
+        /// Layers whose output Σ R the table shows, top first (the pixels come last).
+        var points: [String]
+        /// The stage (index into `points`) a layer of the ledger belongs to: what lies below a point.
+        var stageOf: (String) -> Int
+        var stageNames: [String]
+    }
+
+    /// On a ResNet, the article's backbone conv1 … layer3 from R = A; on the small CNN, the whole
+    /// network from R = one-hot · y^c, with another class as the control.
+    static func articleSetup(classifier: ImageClassifier, picture: Tensor, target: Int, logits: [Float],
+                             seed: UInt64) throws -> ArticleSetup {
+        if classifier.network.allLayers.contains(where: { $0 is Residual }) {
+            let backbone = try networkPrefix(classifier.network, through: "layer3")
+            var input = picture                                            // [3, H, W], the article's normalisation
+            for index in input.data.indices { input.data[index] = (picture.data[index] - articleMean) / articleStd }
+            let batch = input.reshaped([1] + input.shape)
+            let activation = backbone.forward(batch)                       // A at layer3's output
+            var generator = SeededGenerator(seed: seed)
+            var control = activation
+            for index in control.data.indices { control.data[index] = Float.random(in: -1...1, using: &generator) }
+            let stages = ["layer3", "layer2", "layer1"]
+            return ArticleSetup(network: backbone, input: batch, topLabel: "layer3", start: activation, controlStart: control,
+                                startDescription: "R = A", controlDescription: "R = random",
+                                startLabel: "from A", controlLabel: "from random",
+                                points: ["layer3", "layer2", "layer1", "maxpool"],
+                                stageOf: { layer in stages.firstIndex { layer.hasPrefix($0 + ".") } ?? 3 },
+                                stageNames: stages + ["conv1 … maxpool"])
+        }
+        let network = classifier.network
+        let input = classifier.normalize(picture).reshaped([1] + picture.shape)
+        let other = logits.indices.filter { $0 != target }.max { logits[$0] < logits[$1] } ?? target
+        func oneHot(_ index: Int) -> Tensor {
+            var start = Tensor(zeros: [1, logits.count])
+            start.data[index] = logits[index]
+            return start
+        }
+        // The three convolution blocks of the small CNN end with features.3, features.7 and the head.
+        func featureIndex(_ layer: String) -> Int? {
+            layer.hasPrefix("features.") ? Int(layer.dropFirst("features.".count).prefix { $0.isNumber }) : nil
+        }
+        return ArticleSetup(network: network, input: input, topLabel: "y^c", start: oneHot(target), controlStart: oneHot(other),
+                            startDescription: "R = one-hot · y^\(target)", controlDescription: "R = one-hot · y^\(other)",
+                            startLabel: "class \(target)", controlLabel: "class \(other)",
+                            points: ["classifier", "features.7", "features.3"],
+                            stageOf: { layer in featureIndex(layer).map { $0 >= 8 ? 0 : $0 >= 4 ? 1 : 2 } ?? 0 },
+                            stageNames: ["features.8 … classifier", "features.4 … features.7", "features.0 … features.3"])
+    }
+
+    /// The article's experiment three ways, and the control it missed:
     ///
-    /// (a) as the article's code does: the modules as a flat chain, BatchNorm handing R on
-    ///     unchanged, each block sending all of its R into its body (the shortcut ignored);
-    /// (b) canonically: BatchNorm merged into the convolutions, and each residual sum
-    ///     s = u + v split by contribution, R_u = u R_s/(s + ε sign s), R_v = v R_s/(s + ε sign s).
+    /// (i)   its code as it runs (`ArticleLRP`): R₀ = x ⊙ conv1ᵀ(s₀), whatever the start;
+    /// (ii)  what its author meant: BatchNorm hands R on, each block sends all of R into its body;
+    /// (iii) canonically: BatchNorm merged into the convolutions, and each residual sum
+    ///       s = u + v split by contribution, R_u = u R_s/(s + ε sign s), R_v = v R_s/(s + ε sign s).
     ///
-    /// Both use LRP-ε on the convolutions. The ledger of (b) balances,
+    /// (ii) and (iii) use LRP-ε on the convolutions. The ledger of (iii) balances,
     ///
     ///     Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept),
     ///
-    /// and the lesson checks that (a)'s does not.
-    static func backboneSteps(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
-                              input: Tensor, photo: RGBImage) throws {
-        let top = "layer3"
-        let backbone = try networkPrefix(classifier.network, through: top)
-        let batch = input.reshaped([1] + input.shape)                          // [1, 3, H, W]
+    /// and the lesson checks that (ii)'s does not.
+    static func articleSteps(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier, picture: Tensor,
+                             target: Int, logits: [Float], seed: UInt64, photo: RGBImage) throws {
+        let setup = try articleSetup(classifier: classifier, picture: picture, target: target, logits: logits, seed: seed)
+        let isResNet = setup.topLabel == "layer3"
+        guard let conv1 = setup.network.allLayers.first(where: { $0 is Conv2d }) as? Conv2d else {
+            throw MiniNetError.invalidModel("the lesson needs a network that starts with a convolution")
+        }
+
+        // (i): the article's code, from two different starts.
+        let asRun = try required(ArticleLRP.inputRelevance(setup.network, input: setup.input, startingRelevance: setup.start))
+        let asRunControl = try required(ArticleLRP.inputRelevance(setup.network, input: setup.input,
+                                                                       startingRelevance: setup.controlStart))
+        let closedForm = ArticleLRP.firstLayerReference(conv1, input: setup.input)
+
+        notebook.step(text("article.title"), id: "lrp.article")
+        notebook.prose(text(isResNet ? "article.body.resnet" : "article.body.small",
+                            ["top": setup.topLabel, "start": setup.startDescription]))
+        notebook.prose(text("article.asrun"))
+        notebook.math("z = layer(x),   s = y / (z + 10⁻⁹),   R = x ⊙ ∂(Σ z ⊙ s)/∂x",
+                      latex: #"z = \mathrm{layer}(x),\quad s = \frac{y}{z + 10^{-9}},\quad R = x \odot \frac{\partial \sum z \odot s}{\partial x}"#)
+        notebook.prose(text("article.asrun.closed", ["conv1": conv1.name]))
+        notebook.math("R₀ = x ⊙ conv1ᵀ(s₀),   s₀ = z₀ / (z₀ + 10⁻⁹) ≈ 1,   z₀ = conv1(x)",
+                      latex: #"R_0 = x \odot \mathrm{conv1}^\top(s_0),\quad s_0 = \frac{z_0}{z_0 + 10^{-9}} \approx 1,\quad z_0 = \mathrm{conv1}(x)"#)
+        // The code's route adds each input value's terms in two float32 stages (the matrix
+        // product, then col2im); the loops add them in Double.
+        let closedTolerance = Tolerance.elementwise(count: closedForm.termCount, magnitudes: closedForm.termMagnitudes, depth: 2)
+        notebook.check(.equal(text("article.asrun.check"), "(i) R₀", asRun, "x ⊙ conv1ᵀ(s₀) by loops", closedForm.relevance,
+                              tolerance: closedTolerance))
+        notebook.check(.equal(text("article.asrun.same", ["start": setup.startDescription, "control": setup.controlDescription]),
+                              "(i) from \(setup.startDescription)", asRun, "(i) from \(setup.controlDescription)", asRunControl,
+                              tolerance: .exact))
+
+        // (ii) and (iii), from the article's start.
         let articleMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), batchNormPassThrough: true, residualBodyOnly: true)
         let canonicalMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), residualSum: .epsilon(backboneEpsilon))
-        // R = A at the top in both.
-        let article = try propagateRelevance(through: backbone, input: batch, ruleMap: articleMap) { $0 }
-        let canonical = try propagateRelevance(through: try mergingBatchNorm(backbone), input: batch,
-                                               ruleMap: canonicalMap) { $0 }
+        let merged = try mergingBatchNorm(setup.network)
+        let article = try propagateRelevance(through: setup.network, input: setup.input, ruleMap: articleMap) { _ in setup.start }
+        let canonical = try propagateRelevance(through: merged, input: setup.input, ruleMap: canonicalMap) { _ in setup.start }
 
-        notebook.step(text("backbone.title"))
-        notebook.prose(text("backbone.body", ["top": top, "shape": "\(canonical.topActivation.shape)",
-                                              "epsilon": "\(backboneEpsilon)"]))
+        notebook.prose(text("article.meant", ["epsilon": "\(backboneEpsilon)"]))
         notebook.math("R_u = u ⊙ R_s / (s + ε·sign s),   R_v = v ⊙ R_s / (s + ε·sign s),   s = u + v",
                       latex: #"R_u = \frac{u \odot R_s}{s + \epsilon\,\mathrm{sign}\,s},\quad R_v = \frac{v \odot R_s}{s + \epsilon\,\mathrm{sign}\,s},\quad s = u + v"#)
 
-        // Σ R at the output of each stage, and what the stage below each row kept.
-        let points = [top, "layer2", "layer1", "maxpool", "input"]
-        func stage(of layer: String) -> String {
-            ["layer3", "layer2", "layer1"].first { layer.hasPrefix($0 + ".") } ?? "stem"
-        }
-        func kept(_ run: RelevancePropagation, in name: String) -> (bias: Double, epsilon: Double) {
-            run.steps.filter { stage(of: $0.layer) == name }
+        func kept(_ run: RelevancePropagation, in stage: Int) -> (bias: Double, epsilon: Double) {
+            run.steps.filter { setup.stageOf($0.layer) == stage }
                 .reduce((0, 0)) { ($0.0 + $1.absorbedByBias, $0.1 + $1.absorbedByStabilizer) }
         }
-        func total(_ run: RelevancePropagation, at point: String) -> Double {
-            point == "input" ? run.relevance.sum() : run.sums[point]?.output ?? .nan
+        func total(_ run: RelevancePropagation, at point: String?) -> Double {
+            point.map { run.sums[$0]?.output ?? .nan } ?? run.relevance.sum()
         }
-        let stagesBelow = ["layer3", "layer2", "layer1", "stem"]   // what lies between a row and the row above
+        let points: [String?] = setup.points + [nil]
         let rows = points.enumerated().map { index, point -> [String] in
-            let stageAbove = index == 0 ? nil : stagesBelow[index - 1]
-            let articleKept = stageAbove.map { kept(article, in: $0) }
-            let canonicalKept = stageAbove.map { kept(canonical, in: $0) }
-            return [point, stageAbove ?? "", formatWide(total(article, at: point)),
-                    articleKept.map { formatWide($0.bias + $0.epsilon) } ?? "",
+            let stage = index == 0 ? nil : index - 1
+            let articleKept = stage.map { kept(article, in: $0) }
+            let canonicalKept = stage.map { kept(canonical, in: $0) }
+            return [index == 0 ? "\(point ?? "") (top)" : point ?? "input", stage.map { setup.stageNames[$0] } ?? "",
+                    formatWide(total(article, at: point)), articleKept.map { formatWide($0.bias + $0.epsilon) } ?? "",
                     formatWide(total(canonical, at: point)),
                     canonicalKept.map { formatWide($0.bias) } ?? "", canonicalKept.map { formatWide($0.epsilon) } ?? ""]
         }
         notebook.table(text("backbone.table"),
-                       headers: ["Σ R at the output of", "kept in", "(a) Σ R", "(a) ε kept", "(b) Σ R", "(b) bias kept", "(b) ε kept"],
+                       headers: ["Σ R at the output of", "kept in", "(ii) Σ R", "(ii) ε kept", "(iii) Σ R", "(iii) bias kept", "(iii) ε kept"],
                        rows: rows)
 
-        // (b): the ledger balances, to the rounding of the sums its layers added up.
+        // (iii): the ledger balances, to the rounding of the sums its layers added up.
         let canonicalTop = canonical.topRelevance.sum()
         let ledger = ledgerTolerance(canonical.steps, inputRelevance: canonical.relevance)
-        let tolerance = ledger.value
         notebook.math("Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept)",
                       latex: #"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
         notebook.check(.equal(text("backbone.canonical-check"), "Σ R_top", canonicalTop,
                               "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: ledger))
-        // (a): the same ledger misses Σ R_top by more than the tolerance (b) meets.
-        let articleTop = article.topRelevance.sum()
-        let articleMiss = abs(articleTop - (article.relevance.sum() + article.totalAbsorbed))
-        notebook.check(.truth(text("backbone.article-check"),
-                              articleMiss.isFinite
-                                  ? "|Σ R_top − (Σ R_i + kept)| = \(formatWide(articleMiss)) > \(formatWide(tolerance))"
-                                  : "|Σ R_top − (Σ R_i + kept)| is not even a number: the relevance overflowed Float32",
-                              !articleMiss.isFinite || articleMiss > tolerance))
-
-        // Step 7: why (a) goes wrong, and the two heatmaps.
-        notebook.step(text("backbone.why.title"))
         let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(totalMagnitude(article.topRelevance), .leastNonzeroMagnitude)
         let canonicalGrowth = largestRelevanceMagnitude(canonical.steps) / Swift.max(totalMagnitude(canonical.topRelevance), .leastNonzeroMagnitude)
-        notebook.prose(text("backbone.why.body", ["articleGrowth": formatWide(articleGrowth),
-                                                  "canonicalGrowth": formatWide(canonicalGrowth)]))
-        notebook.math("R_j = a_j Σ_k w_jk R_k / (z_k + ε·sign z_k)",
-                      latex: #"R_j = a_j \sum_k \frac{w_{jk}\, R_k}{z_k + \epsilon\,\mathrm{sign}\,z_k}"#)
-        notebook.check(.truth(text("backbone.growth-check"),
-                              "(a) \(articleGrowth.isFinite ? formatWide(articleGrowth) : "overflow") > (b) \(formatWide(canonicalGrowth))",
-                              !articleGrowth.isFinite || articleGrowth > canonicalGrowth))
+        if isResNet {
+            // (ii): the same ledger misses Σ R_top by more than the tolerance (iii) meets.
+            let articleTop = article.topRelevance.sum()
+            let articleMiss = abs(articleTop - (article.relevance.sum() + article.totalAbsorbed))
+            notebook.check(.truth(text("backbone.article-check"),
+                                  articleMiss.isFinite
+                                      ? "|Σ R_top − (Σ R_i + kept)| = \(formatWide(articleMiss)) > \(formatWide(ledger.value))"
+                                      : "|Σ R_top − (Σ R_i + kept)| is not even a number: the relevance overflowed Float32",
+                                  !articleMiss.isFinite || articleMiss > ledger.value))
+
+            // Why (ii) goes wrong.
+            notebook.step(text("backbone.why.title"), id: "lrp.article-why")
+            notebook.prose(text("backbone.why.body", ["articleGrowth": formatWide(articleGrowth),
+                                                      "canonicalGrowth": formatWide(canonicalGrowth)]))
+            notebook.math("R_j = a_j Σ_k w_jk R_k / (z_k + ε·sign z_k)",
+                          latex: #"R_j = a_j \sum_k \frac{w_{jk}\, R_k}{z_k + \epsilon\,\mathrm{sign}\,z_k}"#)
+            notebook.check(.truth(text("backbone.growth-check"),
+                                  "(ii) \(articleGrowth.isFinite ? formatWide(articleGrowth) : "overflow") > (iii) \(formatWide(canonicalGrowth))",
+                                  !articleGrowth.isFinite || articleGrowth > canonicalGrowth))
+        } else {
+            notebook.prose(text("article.meant.small", ["articleGrowth": formatWide(articleGrowth),
+                                                        "canonicalGrowth": formatWide(canonicalGrowth)]))
+        }
+        let asRunMap = channelSum(asRun.slice(0))                              // [H, W]
         let articleMap2D = channelSum(article.relevance.slice(0))               // [H, W]
         let canonicalMap2D = channelSum(canonical.relevance.slice(0))           // [H, W]
-        notebook.tensor("Σ_channels R (b)", canonicalMap2D, caption: text("backbone.caption"))
-        notebook.picture(text("backbone.row", ["top": top]), [
+        notebook.tensor("Σ_channels R (iii)", canonicalMap2D, caption: text("backbone.caption"))
+        notebook.picture(text("article.row", ["top": setup.topLabel]), [
             .image(text("heatmap.input"), photo),
+            .heatmap(text("article.asrun.label"), asRunMap, map: .diverging),
             .heatmap(text("backbone.article"), articleMap2D, map: .diverging),
             .heatmap(text("backbone.canonical"), canonicalMap2D, map: .diverging),
         ])
+
+        // The control the article missed: the same methods from another start.
+        let canonicalControl = try propagateRelevance(through: merged, input: setup.input, ruleMap: canonicalMap) { _ in setup.controlStart }
+        let controlMap2D = channelSum(canonicalControl.relevance.slice(0))
+        notebook.step(text("control.title"), id: "lrp.control")
+        notebook.prose(text(isResNet ? "control.body.resnet" : "control.body.small",
+                            ["start": setup.startDescription, "control": setup.controlDescription,
+                             "mean": "\(articleMean)", "std": "\(articleStd)"]))
+        // (iii) from two starts differs by more than the rounding of its two ledgers could make it.
+        let difference = zip(canonical.relevance.data, canonicalControl.relevance.data).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        let controlLedger = ledger + ledgerTolerance(canonicalControl.steps, inputRelevance: canonicalControl.relevance)
+        notebook.check(.truth(text("control.check"),
+                              "Σ_i |R_i − R'_i| = \(formatWide(difference)) > \(formatWide(controlLedger.value))",
+                              difference > controlLedger.value))
+        notebook.picture(text("control.row"), [
+            .heatmap(text("control.asrun", ["start": setup.startLabel]), asRunMap, map: .diverging),
+            .heatmap(text("control.asrun", ["start": setup.controlLabel]), channelSum(asRunControl.slice(0)), map: .diverging),
+            .heatmap(text("control.canonical", ["start": setup.startLabel]), canonicalMap2D, map: .diverging),
+            .heatmap(text("control.canonical", ["start": setup.controlLabel]), controlMap2D, map: .diverging),
+        ])
+    }
+
+    /// A missing input relevance, as a lesson error rather than a crash.
+    static func required(_ value: Tensor?) throws -> Tensor {
+        guard let value else { throw MiniNetError.invalidModel("the article's code found no input relevance") }
+        return value
     }
 
     /// Like `format`, but in scientific notation for magnitudes the fixed format cannot show.
@@ -327,7 +449,7 @@ public enum LRPLesson: Lesson {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
         let score = Double(result.score)
 
-        notebook.step(text("conservation.title"))
+        notebook.step(text("conservation.title"), id: "lrp.conservation")
         notebook.prose(text("conservation.body", ["score": format(result.score)]))
         notebook.table(text("conservation.table"), headers: ["Σ R at the input of", "type", "rule", "Σ R"],
                        rows: [["output (y^c)", "", "", format(result.score)]] + result.steps.map {
@@ -344,7 +466,7 @@ public enum LRPLesson: Lesson {
         notebook.check(.equal(text("conservation.check"), "Σ_i R_i", result.relevance.sum(), "f(x)", score,
                               tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
 
-        notebook.step(text("gradient.title"))
+        notebook.step(text("gradient.title"), id: "lrp.gradient")
         notebook.prose(text("gradient.body"))
         notebook.math("R_i = x_i · ∂f/∂x_i", latex: #"R_i = x_i \, \frac{\partial f}{\partial x_i}"#)
         let logits = classifier.forward(input.reshaped([1] + input.shape))

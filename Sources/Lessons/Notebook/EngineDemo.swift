@@ -19,11 +19,11 @@ public enum EngineDemo {
         let notebook = Notebook(lesson: "engine-demo", title: text("title"))
         notebook.prose(text("intro", sizes))
 
-        notebook.step(text("features.title"))
+        notebook.step(text("features.title"), id: "engine-demo.features")
         notebook.prose(text("features.body"))
         notebook.tensor("A", features, caption: text("features.caption", sizes))
 
-        notebook.step(text("weights.title"))
+        notebook.step(text("weights.title"), id: "engine-demo.weights")
         notebook.prose(text("weights.body"))
         notebook.math("Mᶜ(i, j) = Σₖ wᶜₖ · Aᵏ(i, j)", latex: #"M^c(i,j) = \sum_k w^c_k \, A^k(i,j)"#)
         notebook.table(text("weights.table"), headers: ["k", "wᶜₖ"],
@@ -31,7 +31,7 @@ public enum EngineDemo {
         let cam = weightedSum(features, weights: weights)                  // [H, W]
         notebook.tensor("Mᶜ", cam, caption: text("cam.caption"))
 
-        notebook.step(text("identity.title"))
+        notebook.step(text("identity.title"), id: "engine-demo.identity")
         notebook.prose(text("identity.body", ["cells": "\(height * width)"]))
         notebook.math("yᶜ = Σₖ wᶜₖ · (1/Z) Σᵢⱼ Aᵏᵢⱼ = (1/Z) Σᵢⱼ Mᶜᵢⱼ",
                       latex: #"y^c = \sum_k w^c_k \frac{1}{Z}\sum_{i,j} A^k_{ij} = \frac{1}{Z}\sum_{i,j} M^c_{ij}"#)
@@ -49,7 +49,7 @@ public enum EngineDemo {
         let strongest = weights.indices.max { abs(weights[$0]) < abs(weights[$1]) } ?? 0
         notebook.check(.truth(text("identity.ranking"), "argmaxₖ |wᶜₖ| = \(strongest)", strongest == 0))
 
-        notebook.step(text("pictures.title"))
+        notebook.step(text("pictures.title"), id: "engine-demo.pictures")
         notebook.prose(text("pictures.body"))
         let photo = syntheticPhoto(width: 48, height: 48)
         let normalized = normalizedPositive(cam)

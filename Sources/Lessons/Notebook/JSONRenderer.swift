@@ -7,7 +7,7 @@ import MiniNet
 ///       "all_checks_pass": true,
 ///       "checks": [ …every check, as in the cells… ],
 ///       "lesson": "engine-demo",
-///       "steps": [ { "number": 1, "title": "…", "cells": [
+///       "steps": [ { "number": 1, "id": "engine-demo.features", "title": "…", "cells": [
 ///           { "kind": "prose", "text": "…" },
 ///           { "kind": "math", "unicode": "…", "latex": "…" },
 ///           { "kind": "tensor", "name": "A", "caption": "…", "shape": [2, 6, 6], "data": [ … ] },
@@ -39,6 +39,7 @@ public struct JSONRenderer: NotebookRenderer {
             "steps": .array(notebook.steps.map { step in
                 .object([
                     "number": .int(step.number),
+                    "id": step.id.map(JSONValue.string) ?? .null,
                     "title": .string(step.title),
                     "cells": .array(step.cells.map(Self.value)),
                 ])

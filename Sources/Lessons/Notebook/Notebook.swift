@@ -29,13 +29,22 @@ public final class Notebook {
     }
 
     /// Starts the next numbered step (1, 2, …); later cells belong to it.
-    public func step(_ title: String) {
+    ///
+    /// - Parameter id: a name for the step that does not change when steps are added or left
+    ///   out, e.g. "gradcam.weights": step numbers differ between models (a ResNet has steps the
+    ///   small CNN has not), so homework hints name steps by id. Unique within a notebook.
+    public func step(_ title: String, id: String? = nil) {
         let number = (steps.last?.number ?? 0) + 1
-        steps.append(Step(number: number, title: title, cells: []))
+        steps.append(Step(number: number, title: title, id: id, cells: []))
+    }
+
+    /// The step with this stable id, or nil.
+    public func step(id: String) -> Step? {
+        steps.first { $0.id == id }
     }
 
     public func add(_ cell: Cell) {
-        if steps.isEmpty { steps.append(Step(number: 0, title: "", cells: [])) }
+        if steps.isEmpty { steps.append(Step(number: 0, title: "", id: nil, cells: [])) }
         steps[steps.count - 1].cells.append(cell)
     }
 
@@ -89,6 +98,8 @@ public final class Notebook {
 public struct Step: Sendable {
     public let number: Int
     public let title: String
+    /// The stable id, e.g. "gradcam.weights" (see `Notebook.step(_:id:)`); nil for step 0.
+    public let id: String?
     public var cells: [Cell]
 }
 

@@ -10,7 +10,13 @@ import Foundation
 /// Writes `data` to `path` atomically: the bytes go to a temporary file beside the
 /// destination, which is then renamed over it. On any failure the temporary file is removed,
 /// the destination is left as it was, and `MiniNetError.file(path, reason)` is thrown.
-public func writeFileAtomically(_ data: Data, to path: String) throws {
+///
+/// `permissions` are the new file's mode bits from the start, less the umask, which can only
+/// remove bits (0o600 for a secret: it is never readable by others, not even as a temporary).
+/// With `replacing: false` an existing `path` is an error ("already exists"): the finished
+/// temporary is hard-linked to `path`, which fails when the name exists, instead of renamed
+/// over it, so no check-then-write race can clobber it.
+public func writeFileAtomically(_ data: Data, to path: String, permissions: mode_t = 0o644, replacing: Bool = true) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     // A hidden name that no other writer (another process, or another call in this one) picks.
@@ -21,7 +27,7 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
         return MiniNetError.file(path, reason)
     }
 
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, permissions)
     guard descriptor >= 0 else {
         throw MiniNetError.file(path, "cannot create file (\(describeErrno()))")
     }
@@ -49,6 +55,13 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
     }
     if close(descriptor) != 0 {
         throw fail("cannot write file (\(describeErrno()))")
+    }
+    if !replacing {
+        guard link(temporary, path) == 0 else {
+            throw fail(errno == EEXIST ? "already exists" : "cannot create file (\(describeErrno()))")
+        }
+        unlink(temporary)
+        return
     }
     if rename(temporary, path) != 0 {
         throw fail("cannot replace file (\(describeErrno()))")

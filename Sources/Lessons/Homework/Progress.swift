@@ -1,0 +1,170 @@
+// A student's progress through the homework, like rustlings' list: which exercises are done,
+// their scores, and the next one to do.
+//
+// The student keeps one answers file per exercise in a folder, named by the exercise id
+// (answers/cam-1.txt, answers/cam-2.json): the same folder a course hands in as
+// submissions/<student>/.
+
+import Foundation
+import MiniNet
+
+public struct ProgressItem: Sendable {
+    public enum State: Sendable {
+        case notStarted
+        /// The answers file cannot be read, or there are two of them: (file, problem).
+        case unreadable(file: String, problem: String)
+        /// Practice: checked for correctness.
+        case checked(file: String, CheckReport)
+        /// Course: checked for form only.
+        case formChecked(file: String, FormatReport)
+    }
+
+    public var exerciseID: String
+    public var title: String
+    public var state: State
+
+    /// Practice: every answer correct. Course: every question answered in its form (whether
+    /// the answers are right is known only once the teacher grades them).
+    public var isDone: Bool {
+        switch state {
+        case .notStarted, .unreadable: return false
+        case let .checked(_, report): return report.allPassed
+        case let .formChecked(_, report): return report.isWellFormed
+        }
+    }
+}
+
+public struct StudentProgress: Sendable {
+    public var student: String
+    public var mode: HomeworkMode
+    public var items: [ProgressItem]
+
+    public var doneCount: Int { items.filter(\.isDone).count }
+    /// The first exercise, in teaching order, that is not done.
+    public var next: ProgressItem? { items.first { !$0.isDone } }
+
+    /// Practice mode: every answers file is checked in full.
+    public static func practice(student: String, templates: [ExerciseTemplate], directory: String) throws -> StudentProgress {
+        try checkFolder(directory)
+        let items = templates.map { template -> ProgressItem in
+            let state = answersFile(for: template.id, in: directory) { path in
+                let answers = try AnswersFile.read(from: path)
+                let report = try HomeworkChecker.check(answers, against: template.make(student: student), fileName: escapedForMessage(path))
+                return .checked(file: path, report)
+            }
+            return ProgressItem(exerciseID: template.id, title: template.title, state: state)
+        }
+        return StudentProgress(student: student, mode: .practice, items: items)
+    }
+
+    /// Course mode: the form of every answers file, against the questions of the sheet.
+    public static func formOnly(student: String, sheet: SheetFile, directory: String) throws -> StudentProgress {
+        try checkFolder(directory)
+        let items = sheet.exercises.map { entry -> ProgressItem in
+            let state = answersFile(for: entry.exerciseID, in: directory) { path in
+                let answers = try AnswersFile.read(from: path)
+                let report = try FormatCheck.check(answers, exerciseID: entry.exerciseID, student: student,
+                                                   questions: entry.questions, mode: sheet.mode, fileName: escapedForMessage(path))
+                return .formChecked(file: path, report)
+            }
+            return ProgressItem(exerciseID: entry.exerciseID, title: entry.title, state: state)
+        }
+        return StudentProgress(student: student, mode: sheet.mode, items: items)
+    }
+
+    /// Course mode from the course file: as `formOnly`, with the questions of the course's exercises.
+    public static func formOnly(student: String, course: Course, templates: [ExerciseTemplate], directory: String) throws -> StudentProgress {
+        let entries = templates.map { template in
+            SheetFile.Entry(exerciseID: template.id, title: template.title,
+                            questions: template.make(student: student, course: course).questions.map(ShapedQuestion.init))
+        }
+        return try formOnly(student: student, sheet: SheetFile(mode: course.mode, student: student, exercises: entries), directory: directory)
+    }
+
+    static func checkFolder(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw MiniNetError.file(escapedForMessage(directory), "is not a folder of answers files (cam-1.txt, cam-2.json, …)")
+        }
+    }
+
+    /// The state of `<exercise>.json` or `<exercise>.txt` in `directory`, read by `read`.
+    static func answersFile(for exercise: String, in directory: String,
+                            read: (String) throws -> ProgressItem.State) -> ProgressItem.State {
+        let candidates = ["json", "txt"].map { (directory as NSString).appendingPathComponent("\(exercise).\($0)") }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        guard let path = candidates.first else { return .notStarted }
+        if candidates.count > 1 {
+            return .unreadable(file: path, problem: "both \(exercise).json and \(exercise).txt are there; keep one")
+        }
+        do {
+            return try read(path)
+        } catch let MiniNetError.file(_, problem) {
+            return .unreadable(file: path, problem: problem)
+        } catch {
+            return .unreadable(file: path, problem: "\(error)")
+        }
+    }
+}
+
+extension HomeworkRendering {
+    /// rustlings-style: a progress bar, one line per exercise, and the next one to do.
+    public static func text(_ progress: StudentProgress) -> String {
+        let total = progress.items.count
+        let width = 30
+        let filled = total == 0 ? 0 : progress.doneCount * width / total
+        var lines = ["Progress of \(progress.student) (\(progress.mode.label)): [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] \(progress.doneCount)/\(total) done"]
+        if !progress.mode.isPractice {
+            lines.append("Course mode: \"done\" means every question is answered in its form; correctness is decided when your teacher grades.")
+        }
+        for item in progress.items {
+            let id = item.exerciseID.padding(toLength: 14, withPad: " ", startingAt: 0)
+            let status: String
+            var detail: String?
+            switch item.state {
+            case .notStarted: status = "·  not started"
+            case let .unreadable(file, problem):
+                status = "!  cannot be read"
+                detail = "\(file): \(problem)"
+            case let .checked(_, report): status = (report.allPassed ? "✓" : report.score > 0 ? "◐" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
+            case let .formChecked(_, report):
+                status = report.isWellFormed ? "✓  answered" : "✗  \(report.problemCount) form \(report.problemCount == 1 ? "problem" : "problems")"
+            }
+            lines.append("  \(id)\(status.padding(toLength: 24, withPad: " ", startingAt: 0))  \(item.title)")
+            if let detail { lines.append("                   \(escapedForMessage(detail))") }
+        }
+        if let next = progress.next {
+            let show = progress.mode.isPractice
+                ? "tutor homework show \(next.exerciseID) --student \(progress.student)"
+                : "see \(next.exerciseID) on your sheet"
+            lines.append("Next: \(next.exerciseID), \(next.title) (\(show)).")
+        } else {
+            lines.append(progress.mode.isPractice ? "Every exercise is done." : "Every exercise is answered; hand in your folder.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ progress: StudentProgress) -> JSONOutput {
+        .object([
+            ("student", .string(progress.student)), ("mode", .string(progress.mode.isPractice ? "practice" : "course")),
+            ("done", .number(Double(progress.doneCount))), ("total", .number(Double(progress.items.count))),
+            ("next", progress.next.map { .string($0.exerciseID) } ?? .null),
+            ("exercises", .array(progress.items.map { item in
+                var members: [(String, JSONOutput)] = [("id", .string(item.exerciseID)), ("title", .string(item.title)),
+                                                       ("done", .bool(item.isDone))]
+                switch item.state {
+                case .notStarted: members.append(("state", .string("not_started")))
+                case let .unreadable(file, problem):
+                    members += [("state", .string("unreadable")), ("file", .string(file)), ("problem", .string(problem))]
+                case let .checked(file, report):
+                    members += [("state", .string("checked")), ("file", .string(file)),
+                                ("score", .number(Double(report.score))), ("max_score", .number(Double(report.maxScore)))]
+                case let .formChecked(file, report):
+                    members += [("state", .string("form_checked")), ("file", .string(file)),
+                                ("form_problems", .number(Double(report.problemCount)))]
+                }
+                return .object(members)
+            })),
+        ])
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Lessons
+
+extension HomeworkCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every exercise, lesson by lesson.")
+
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            if output.json {
+                let items = HomeworkCatalog.templates.map { template -> JSONOutput in
+                    let exercise = template.make(student: "x")
+                    return .object([
+                        ("exercise", .string(template.id)), ("lesson", .string(template.lesson.rawValue)),
+                        ("title", .string(template.title)), ("questions", .number(Double(exercise.questions.count))),
+                        ("max_score", .number(Double(exercise.maxScore))),
+                    ])
+                }
+                print(JSONOutput.array(items).rendered())
+                return
+            }
+            for lesson in HomeworkLesson.allCases {
+                print("\(lesson.displayName) (tutor lesson \(lesson.rawValue)):")
+                for template in HomeworkCatalog.templates where template.lesson == lesson {
+                    let exercise = template.make(student: "x")
+                    let padded = template.id.padding(toLength: 14, withPad: " ", startingAt: 0)
+                    print("  \(padded)\(template.title)  (\(exercise.questions.count) questions, \(exercise.maxScore) points)")
+                }
+            }
+            print("\nShow one with: tutor homework show cam-1 --student YOUR-ID")
+        }
+    }
+}

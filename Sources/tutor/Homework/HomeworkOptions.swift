@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import MiniNet
+
+// Arguments and flags shared by the `homework` subcommands.
+
+/// The exercise argument of `show` and `key`: one exercise, or a lesson meaning all its exercises.
+struct ExerciseOrLessonArgument: ParsableArguments {
+    @Argument(help: "An exercise id such as cam-1, or a lesson name such as cam for all of its exercises.")
+    var id: String
+
+    func validate() throws {
+        do {
+            _ = try HomeworkCatalog.templates(named: id)
+        } catch {
+            throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
+        }
+    }
+
+    var templates: [ExerciseTemplate] { (try? HomeworkCatalog.templates(named: id)) ?? [] }
+}
+
+/// Checks an optional single exercise id given as the positional argument of `check` and `grade`.
+func validateSingleExercise(_ id: String?) throws {
+    guard let id else { return }
+    do {
+        _ = try HomeworkCatalog.singleTemplate(id: id)
+    } catch {
+        throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
+    }
+}
+
+struct StudentOption: ParsableArguments {
+    @Option(help: "Your student id, such as alice. It decides the numbers in your exercises.")
+    var student: String
+
+    func validate() throws { try validateStudent(student) }
+}
+
+func validateStudent(_ student: String) throws {
+    do {
+        try HomeworkCatalog.validateStudentID(student)
+    } catch {
+        guard isQuotable(student) else {
+            throw ValidationError("--student: `\(boundedSummary(student))` is not a student id: use letters, digits, '-', '_' and '.'. Pass an id such as --student alice.")
+        }
+        throw ValidationError("--student: \(error). Pass an id such as --student alice.")
+    }
+}
+
+/// --course: the teacher's course file; without it, practice mode.
+struct CourseOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The course file that `tutor homework course new` wrote. The numbers then come from its secret, which only its holder can reproduce. Without it: practice mode, whose numbers anyone can reproduce.",
+        valueName: "course-file"))
+    var course: String?
+
+    func validate() throws {
+        if let course, course.isEmpty { throw ValidationError("--course is empty: pass the course file, such as --course course.json.") }
+    }
+
+    /// The course, or nil in practice mode; a bad course file is one line on stderr and exit 2.
+    func load() throws -> Course? {
+        guard let course else { return nil }
+        return try reportingFailure { try Course.read(from: course) }
+    }
+}
+
+/// --exercises, --lesson, --all: which exercises a class command works on.
+struct ExerciseSelection: ParsableArguments {
+    @Option(help: "Exercise ids or lesson names separated by commas, such as cam-1,cam-2 or cam,ig.")
+    var exercises: String?
+
+    @Option(help: "Every exercise of one lesson.")
+    var lesson: HomeworkLesson?
+
+    @Flag(help: "Every exercise of every lesson.")
+    var all = false
+
+    var isGiven: Bool { exercises != nil || lesson != nil || all }
+
+    func validate() throws {
+        if [exercises != nil, lesson != nil, all].filter({ $0 }).count > 1 {
+            throw ValidationError("--exercises, --lesson and --all each choose the exercises: pass only one of them.")
+        }
+        if let exercises {
+            do {
+                _ = try Self.parse(exercises)
+            } catch {
+                throw ValidationError("--exercises: \(isQuotable(exercises) ? "\(error)" : "`\(boundedSummary(exercises))` is not a list of exercise ids"). Pass ids such as --exercises cam-1,cam-2.")
+            }
+        }
+    }
+
+    /// The chosen templates in teaching order, without repeats; nil when no flag was given.
+    func templates() -> [ExerciseTemplate]? {
+        if all { return HomeworkCatalog.templates }
+        if let lesson { return HomeworkCatalog.templates.filter { $0.lesson == lesson } }
+        if let exercises { return try? Self.parse(exercises) }
+        return nil
+    }
+
+    static func parse(_ list: String) throws -> [ExerciseTemplate] {
+        var chosen = Set<String>()
+        for name in list.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { throw MiniNetError.invalidArgument("an empty name in the list") }
+            for template in try HomeworkCatalog.templates(named: trimmed) { chosen.insert(template.id) }
+        }
+        return HomeworkCatalog.templates.filter { chosen.contains($0.id) }
+    }
+
+    static let missingMessage = "choose the exercises with --exercises cam-1,cam-2, --lesson cam or --all."
+}
+
+extension HomeworkLesson: ExpressibleByArgument {}
+
+/// --roster: the class list.
+struct RosterOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The class list: a CSV file whose header has an id column (and optionally name and email), as a spreadsheet exports it.",
+        valueName: "roster.csv"))
+    var roster: String?
+
+    /// The roster; every bad row is one line on stderr, then exit 2.
+    func load() throws -> Roster? {
+        guard let roster else { return nil }
+        do {
+            return try Roster.read(from: roster)
+        } catch let error as RosterError {
+            let shown = 20
+            for line in error.lines.prefix(shown) { printError("error: \(line)") }
+            if error.lines.count > shown { printError("error: \(escapedForMessage(roster)): and \(error.lines.count - shown) more problems") }
+            throw ExitCode(2)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Checks an output file flag: a name, not a folder.
+func validateOutputFile(_ path: String?, flag: String, example: String) throws {
+    guard let path else { return }
+    if path.isEmpty || path.hasSuffix("/") {
+        throw ValidationError("\(flag) needs a file name, such as \(flag) \(example).")
+    }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw ValidationError("\(flag) `\(boundedSummary(path))` is a folder: pass a file name inside it, such as \(flag) \(isQuotable(path) ? path : "FOLDER")/\(example).")
+    }
+}
+
+/// Runs `body`; a failure is one line on stderr ("error: …") and exit status 2.
+func reportingFailure<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(2)
+    }
+}
+
+/// Whether a bad argument can be quoted whole in its error message: short, and without a line
+/// break or other control character that would cut or garble the message.
+func isQuotable(_ value: String) -> Bool {
+    value.unicodeScalars.count <= AnswerFileLimits.summaryLength && escapedForMessage(value) == value
+}
+
+func unknownExerciseMessage(_ id: String) -> String {
+    "<id>: unknown exercise `\(boundedSummary(id))`: `tutor homework list` shows the exercise ids, such as cam-1."
+}
+
+struct JSONFlag: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of text, for scripts.")
+    var json = false
+}
+
+/// How `show` prints an exercise.
+enum HomeworkFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, markdown, json
+}
+
+extension SheetFormat: ExpressibleByArgument {}
+
+/// Prints a one-line problem on standard error. Control characters are escaped here as a last
+/// guard: a path or name inside `message` must not split it into lines that look like others.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((escapedForMessage(message) + "\n").utf8))
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import MiniNet
+
+extension HomeworkCommand {
+    struct Sheets: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one homework sheet per student of a roster (for teachers).",
+            discussion: """
+                Each student gets their own numbers: the course's with --course, practice numbers \
+                without it (and the sheets say so). Files are named by student id, made safe for \
+                every file system and unique even when ids differ only in case or in characters a \
+                file name cannot hold (docs/homework.md). The JSON sheet holds the questions and the \
+                form of every answer, never an answer: it is what `tutor homework check --sheet` reads, \
+                so hand it out with the readable one. sheets.csv lists every student's files. Every \
+                file is written to a temporary name and then renamed.
+                """)
+
+        @OptionGroup var course: CourseOption
+        @OptionGroup var roster: RosterOption
+        @Option(help: ArgumentHelp("The folder to write the sheets into; it is created if needed.", valueName: "folder"))
+        var out: String
+        @OptionGroup var selection: ExerciseSelection
+        @Option(help: "The format of the sheets: markdown, json or html (a self-contained page). Repeat for several; by default markdown and json.")
+        var format: [SheetFormat] = []
+
+        func validate() throws {
+            if roster.roster == nil { throw ValidationError("--roster: pass the class list, such as --roster roster.csv.") }
+            if out.isEmpty { throw ValidationError("--out is empty: pass a folder for the sheets, such as --out sheets.") }
+            if !selection.isGiven { throw ValidationError("sheets: " + ExerciseSelection.missingMessage) }
+        }
+
+        func run() throws {
+            let course = try course.load()
+            guard let roster = try roster.load(), let templates = selection.templates() else { return }
+            let formats = format.isEmpty ? [SheetFormat.markdown, .json] : SheetFormat.allCases.filter(format.contains)
+            let sheets = roster.students.map { HomeworkSheet(student: $0, templates: templates, course: course) }
+            _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
+            let mode = course?.mode ?? .practice
+            print("Wrote \(sheets.count) sheets (\(formats.map(\.rawValue).joined(separator: ", ")); \(templates.count) exercises; \(mode.label)) into \(out), listed in \(SheetWriter.indexFileName).")
+        }
+    }
+}
