@@ -244,8 +244,8 @@ extension HomeworkCommandLineTests {
         XCTAssertEqual(status, 1, output + errors)
         let lines = errors.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, errors)
-        XCTAssertTrue(lines[0].hasPrefix("deep: ") && lines[0].hasSuffix("over the limit of 64"), lines[0])
-        XCTAssertTrue(lines[1].hasPrefix("eve\\nalice: all correct: file name `eve\\nalice"), lines[1])
+        XCTAssertTrue(lines[0].hasPrefix("tutor: deep: ") && lines[0].hasSuffix("over the limit of 64"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("tutor: eve\\nalice: all correct: file name `eve\\nalice"), lines[1])
         XCTAssertTrue(lines[2].hasSuffix("twin.json: line 1: `student` is given twice"), lines[2])
         XCTAssertTrue(output.contains("Graded 0 of 3"), output)
     }

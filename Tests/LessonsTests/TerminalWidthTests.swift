@@ -88,6 +88,11 @@ final class TerminalWidthTests: XCTestCase {
         // --verbose shows every row; JSON always has them.
         let verbose = TerminalRenderer(color: false, verbose: true).renderTable(title: "z", headers: ["c", "class", "z_c"], rows: rows, limit: limit)
         XCTAssertEqual(verbose.split(separator: "\n").count, 1 + 2 + 1000)
+        let notebook = Notebook(lesson: "t", title: "T")
+        notebook.table("z", headers: ["c", "class", "z_c"], rows: rows, limit: limit)
+        let json = try! JSONSerialization.jsonObject(with: Data(try! JSONRenderer().render(notebook).utf8)) as! [String: Any]
+        let cell = ((json["steps"] as! [[String: Any]])[0]["cells"] as! [[String: Any]])[0]
+        XCTAssertEqual((cell["rows"] as! [[String]]).count, 1000)
         // Without a limit of its own, a long table keeps its first and last rows.
         let automatic = TerminalRenderer(color: false).renderTable(title: nil, headers: ["c", "class", "z_c"], rows: rows)
         XCTAssertTrue(automatic.contains("⋮ 988 more rows"), automatic)

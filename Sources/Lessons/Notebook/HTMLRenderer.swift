@@ -126,17 +126,27 @@ public struct HTMLRenderer: NotebookRenderer {
         return html.joined(separator: "\n")
     }
 
-    /// Text with its Markdown emphasis as HTML elements; everything else escaped.
+    /// Text with its Markdown emphasis as HTML elements and web addresses as links (which
+    /// fetch nothing until followed); everything else escaped.
     func inline(_ text: String) -> String {
         inlineSpans(text).map { span in
             let text = escapeHTML(span.text)
             switch span.style {
-            case .plain: return text
+            case .plain: return linked(text)
             case .bold: return "<strong>\(text)</strong>"
             case .italic: return "<em>\(text)</em>"
             case .code: return "<code>\(text)</code>"
             }
         }.joined()
+    }
+
+    /// "https://…" in escaped text as a link; a trailing full stop, comma or bracket is not
+    /// part of the address.
+    private func linked(_ text: String) -> String {
+        guard text.contains("http") else { return text }
+        let expression = try! NSRegularExpression(pattern: #"https?://[^\s<>"]*[^\s<>".,;:)\]]"#)
+        return expression.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                   withTemplate: "<a href=\"$0\">$0</a>")
     }
 
     private func table(title: String?, headers: [String], rows: ShownRows) -> String {

@@ -98,6 +98,11 @@ public struct MathML {
         "mid": "∣", "circ": "∘", "prime": "′", "lVert": "‖", "rVert": "‖", "Vert": "‖", "|": "‖",
         "lvert": "|", "rvert": "|", "vert": "|", "langle": "⟨", "rangle": "⟩", "{": "{", "}": "}",
         "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "setminus": "∖", "ast": "∗", "star": "⋆",
+        "top": "⊤", "bot": "⊥", "intercal": "⊺", "dagger": "†", "perp": "⊥", "parallel": "∥", "ll": "≪", "gg": "≫",
+        "coloneqq": "≔", "triangleq": "≜", "gets": "←", "iff": "⟺", "implies": "⟹", "longrightarrow": "⟶",
+        "uparrow": "↑", "downarrow": "↓", "neg": "¬", "land": "∧", "lor": "∨", "wedge": "∧", "vee": "∨",
+        "emptyset": "∅", "varnothing": "∅", "subseteq": "⊆", "supseteq": "⊇", "supset": "⊃", "ni": "∋",
+        "simeq": "≃", "cong": "≅", "lesssim": "≲", "gtrsim": "≳", "bullet": "∙", "vdots": "⋮", "ddots": "⋱",
     ]
 
     /// Operators whose limits go under and over them in a displayed formula.

@@ -114,7 +114,7 @@ public struct TerminalRenderer: NotebookRenderer {
     private func renderText(_ cell: Cell) -> String {
         switch cell {
         case let .heading(text):
-            return wrapWords(text, width: width).map { style($0, .bold) }.joined(separator: "\n")
+            return wrapWords(unmarked(text), width: width).map { style($0, .bold) }.joined(separator: "\n")
         case let .prose(text):
             return wrap(emphasized(text), width: Swift.min(width, 100))
         case let .math(unicode, _):
@@ -123,7 +123,7 @@ public struct TerminalRenderer: NotebookRenderer {
                 .map { style($0, .math) }.joined(separator: "\n")
         case let .tensor(name, value, caption):
             var head = style(name, .bold)
-            if let caption { head += style("  — " + caption, .dim) }
+            if let caption { head += style("  — " + unmarked(caption), .dim) }
             let headLines = wrapWords(head, width: width, indent: "    ")
             // A stack of maps shows its first and last two, each by its corners, so that a
             // [512, 7, 7] tensor takes a screen, not three.
@@ -149,6 +149,11 @@ public struct TerminalRenderer: NotebookRenderer {
             case .italic: return color ? "\u{1B}[3m" + span.text + "\u{1B}[23m" : span.text
             }
         }.joined()
+    }
+
+    /// Text that is bold or dim as a whole (titles, captions), without emphasis marks.
+    func unmarked(_ text: String) -> String {
+        inlineSpans(text).map { $0.style == .code ? "`" + $0.text + "`" : $0.text }.joined()
     }
 
     /// A formula indented by 4; one too wide breaks where it has a wide space ("a = b,   c = d")
@@ -240,7 +245,7 @@ public struct TerminalRenderer: NotebookRenderer {
             bold: { self.style($0, .bold) },
             width: width)
         var lines: [String] = []
-        if let title { lines += wrapWords(title, width: width).map { style($0, .bold) } }
+        if let title { lines += wrapWords(unmarked(title), width: width).map { style($0, .bold) } }
         lines += layout.lines(columns: Array(0..<columnCount))
         if shown.hidden > 0 { lines += wrapWords(NotebookWords.rowsNote(shown), width: width - 2).map { style("  " + $0, .dim) } }
         return lines.joined(separator: "\n") + "\n"
@@ -249,7 +254,7 @@ public struct TerminalRenderer: NotebookRenderer {
     // MARK: Pictures
 
     func renderPicture(_ picture: Picture) -> String {
-        var lines = wrapWords(picture.title, width: width).map { style($0, .bold) }
+        var lines = wrapWords(unmarked(picture.title), width: width).map { style($0, .bold) }
         let panels = picture.panels
         guard !panels.isEmpty else { return lines.joined(separator: "\n") + "\n" }
         let gap = 3
