@@ -25,7 +25,9 @@ final class IGLessonTests: XCTestCase {
         try forEachArithmeticVariant { _ in
             let notebook = try IGLesson.build(try context())
             assertAllChecksPass(notebook, "default")
-            XCTAssertEqual(notebook.checks.count, IntegrationMethod.allCases.count + 1 + 3)
+            // completeness per rule, Gauss–Legendre at 50 steps, per baseline; the claim about the
+            // gaps table; a flat map's mass on the mask (IG beside LRP).
+            XCTAssertEqual(notebook.checks.count, IntegrationMethod.allCases.count + 1 + 3 + 1 + 1)
         }
     }
 

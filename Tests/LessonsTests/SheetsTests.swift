@@ -100,7 +100,7 @@ final class SheetsTests: XCTestCase {
             return object.flatMap { numbers(in: $0.value, path: path + [$0.key]) }
         case let array as [Any]:
             return array.flatMap { numbers(in: $0, path: path) }
-        case let number as NSNumber:  // the sheet holds no booleans
+        case let number as NSNumber:  // a Boolean too (`shared_per_number`)
             return [(path, number.doubleValue)]
         default:
             return []
@@ -115,7 +115,8 @@ final class SheetsTests: XCTestCase {
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             let exercises = try XCTUnwrap(object["exercises"] as? [[String: Any]])
             XCTAssertEqual(exercises.count, templates.count)
-            let allowedQuestionKeys: Set<String> = ["id", "prompt", "kind", "tolerance", "points", "answer_format", "count", "options"]
+            let allowedQuestionKeys: Set<String> = ["id", "prompt", "kind", "tolerance", "points", "answer_format", "count", "options",
+                                                     "shared_per_number"]
             for (exerciseObject, exercise) in zip(exercises, sheet.exercises) {
                 for question in try XCTUnwrap(exerciseObject["questions"] as? [[String: Any]]) {
                     XCTAssertTrue(Set(question.keys).isSubset(of: allowedQuestionKeys), "\(exercise.id): \(question.keys.sorted())")
@@ -123,7 +124,8 @@ final class SheetsTests: XCTestCase {
                 // Outside `given` (the data of the exercise), every number is a form: a version,
                 // a tolerance, points, a count or a maximum score; never a computed answer.
                 for (path, _) in numbers(in: exerciseObject) where path.first != "given" {
-                    XCTAssertTrue(["tolerance", "points", "count", "max_score"].contains(path.last ?? ""), "\(exercise.id): \(path)")
+                    // (`shared_per_number` is a Boolean, which JSONSerialization also reads as a number.)
+                    XCTAssertTrue(["tolerance", "points", "count", "max_score", "shared_per_number"].contains(path.last ?? ""), "\(exercise.id): \(path)")
                 }
                 // And no key appears anywhere in the text in the form a key file writes it.
                 let key = HomeworkChecker.key(for: exercise)

@@ -168,8 +168,8 @@ public enum IGLesson: Lesson {
         let gradient = try saliency(classifier: classifier, input: input, target: target, absolute: false)  // [3, H, W]
         notebook.picture(text("pictures.row"),
                          [.image(text("input.caption"), RGBImage(tensor: picture))]
-                         + maps.map { .heatmap("IG, x′ = \($0.name)", $0.map, map: .diverging) }
-                         + [.heatmap(text("pictures.saliency"), channelSum(gradient), map: .diverging)])
+                         + maps.map { AttributionPanels.heatmap("IG, x′ = \($0.name)", $0.map) }
+                         + [AttributionPanels.heatmap(text("pictures.saliency"), channelSum(gradient))])
         notebook.prose(text("pictures.after"))
 
         // 7. IG and LRP side by side, as the second article compares them.
@@ -201,8 +201,8 @@ public enum IGLesson: Lesson {
                       latex: #"\rho = \mathrm{corr}\bigl(\mathrm{rank}\,\max(\mathrm{IG}, 0),\ \mathrm{rank}\,\max(R, 0)\bigr)"#)
         var rows = [["Spearman ρ of the positive parts", correlation.map { String(format: "%.3f", $0) } ?? "—", ""]]
         var panels: [Panel] = [.image(text("input.caption"), RGBImage(tensor: picture)),
-                                       .heatmap(text("versus.ig"), integrated, map: .diverging),
-                                       .heatmap(text("versus.lrp"), relevance, map: .diverging)]
+                                       AttributionPanels.heatmap(text("versus.ig"), integrated),
+                                       AttributionPanels.heatmap(text("versus.lrp"), relevance)]
         if let mask {
             func massOnMask(_ values: [Float]) -> Double {
                 let total = values.reduce(0.0) { $0 + Double($1) }

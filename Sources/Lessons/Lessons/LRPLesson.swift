@@ -136,8 +136,8 @@ public enum LRPLesson: Lesson {
         let photo = RGBImage(tensor: picture)
         notebook.picture(text("heatmap.row", ["class": className]), [
             .image(text("heatmap.input"), photo),
-            .heatmap(text("heatmap.relevance"), heatmap, map: .diverging),
-            .overlay(text("heatmap.overlay"), heatmap: heatmap, on: photo, map: .diverging),
+            AttributionPanels.heatmap(text("heatmap.relevance"), heatmap),
+            AttributionPanels.overlay(text("heatmap.overlay"), heatmap, on: photo),
         ])
 
         // Steps 7–9: the article's experiment three ways, and the control it missed.
@@ -399,9 +399,9 @@ public enum LRPLesson: Lesson {
         notebook.tensor("Σ_channels R (iii)", canonicalMap2D, caption: text("backbone.caption"))
         notebook.picture(text("article.row", ["top": setup.topLabel]), [
             .image(text("heatmap.input"), photo),
-            .heatmap(text("article.asrun.label"), asRunMap, map: .diverging),
-            .heatmap(text("backbone.article"), articleMap2D, map: .diverging),
-            .heatmap(text("backbone.canonical"), canonicalMap2D, map: .diverging),
+            AttributionPanels.heatmap(text("article.asrun.label"), asRunMap),
+            AttributionPanels.heatmap(text("backbone.article"), articleMap2D),
+            AttributionPanels.heatmap(text("backbone.canonical"), canonicalMap2D),
         ])
 
         // The control the article missed: the same methods from another start.
@@ -418,10 +418,10 @@ public enum LRPLesson: Lesson {
                               "Σ_i |R_i − R'_i| = \(formatWide(difference)) > \(formatWide(controlLedger.value))",
                               difference > controlLedger.value))
         notebook.picture(text("control.row"), [
-            .heatmap(text("control.asrun", ["start": setup.startLabel]), asRunMap, map: .diverging),
-            .heatmap(text("control.asrun", ["start": setup.controlLabel]), channelSum(asRunControl.slice(0)), map: .diverging),
-            .heatmap(text("control.canonical", ["start": setup.startLabel]), canonicalMap2D, map: .diverging),
-            .heatmap(text("control.canonical", ["start": setup.controlLabel]), controlMap2D, map: .diverging),
+            AttributionPanels.heatmap(text("control.asrun", ["start": setup.startLabel]), asRunMap),
+            AttributionPanels.heatmap(text("control.asrun", ["start": setup.controlLabel]), channelSum(asRunControl.slice(0))),
+            AttributionPanels.heatmap(text("control.canonical", ["start": setup.startLabel]), canonicalMap2D),
+            AttributionPanels.heatmap(text("control.canonical", ["start": setup.controlLabel]), controlMap2D),
         ])
     }
 

@@ -42,7 +42,8 @@ public enum AttributionDisplay {
             case .all: break
             }
         }
-        var threshold = cumulativeSumThreshold(map.data.map(Swift.abs), percentile: 100 - outlierPercent)
+        // A value that is not a number (a relevance that overflowed) is left out of the scale.
+        var threshold = cumulativeSumThreshold(map.data.filter(\.isFinite).map(Swift.abs), percentile: 100 - outlierPercent)
         guard threshold > 0 else { return Tensor(zeros: map.shape) }
         if sign == .negative { threshold = -threshold }
         for index in map.data.indices { map.data[index] = Swift.min(Swift.max(map.data[index] / threshold, -1), 1) }
