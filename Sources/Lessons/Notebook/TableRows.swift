@@ -56,7 +56,7 @@ struct ShownRows {
     /// Rows left out in all.
     var hidden: Int
     var total: Int
-    /// The header of the column the rows are ranked by, when they are.
+    /// How the rows are ranked when they are: "z_c", or "|wᶜₖ|" for magnitudes.
     var rankedBy: String?
 
     /// Every row, or (not `verbose`) those `limit` keeps (`RowLimit.automatic` for a table over
@@ -102,7 +102,7 @@ struct ShownRows {
             kept += ranked.dropFirst(limit.shown).filter(pinned.contains)
             entries = kept.map { .row(rows[$0]) } + [.gap(rows.count - kept.count)]
             hidden = rows.count - kept.count
-            rankedBy = column < headers.count ? headers[column] : nil
+            rankedBy = column < headers.count ? (magnitude ? "|" + headers[column] + "|" : headers[column]) : nil
         }
     }
 }
