@@ -91,6 +91,8 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup var display: ColorOptions
+
     @Flag(help: "Print the target score, the weights and the checks as JSON.")
     var json = false
 
@@ -229,14 +231,17 @@ struct ExplainCommand: ParsableCommand {
         if json {
             try Terminal.printJSON(report)
         } else {
-            print("\(method.rawValue): class \(target) (\(classifier.classNames[target])), y^c = \(report["target_score"]!)")
+            // Numbers at the lessons' precision, checks drawn as the lessons draw them.
+            let renderer = TerminalRenderer(color: display.useColor, width: TerminalRenderer.standardOutputWidth())
+            let score = formatLessonNumber(report["target_score"] as? Double ?? .nan)
+            print(fitLines("\(method.rawValue): class \(target) (\(classifier.classNames[target])), yᶜ = \(score)", width: renderer.width))
             if let weights = report["weights"] as? [Double] {
                 let ranked = weights.indices.sorted { weights[$0] > weights[$1] }.prefix(5)
-                print("  layer \(layerName); top channel weights: " + ranked.map { String(format: "k=%d %.5f", $0, weights[$0]) }.joined(separator: ", "))
+                print(fitLines("  layer \(layerName); top channel weights: "
+                             + ranked.map { "k=\($0) \(formatLessonNumber(weights[$0]))" }.joined(separator: ", "), width: renderer.width))
             }
             for check in checks {
-                print("  \(check.ok ? "✓" : "✗") \(check.name): left \(check.left), right \(check.right), "
-                      + "|Δ| \(check.residual) \(check.ok ? "≤" : ">") \(check.tolerance) [tolerance \(check.model?.description ?? "")]")
+                print(renderer.renderCheck(check))
             }
             if let saveNpy { print("  raw result \(raw.shape) written to \(saveNpy)") }
             if let overlay { print("  overlay written to \(overlay)") }

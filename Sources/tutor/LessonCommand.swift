@@ -41,14 +41,23 @@ struct LessonCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var explanation: ExplanationOptions
 
-    @Flag(help: "Print every intermediate tensor in full instead of a summary.")
+    @Flag(help: "Print every intermediate tensor and every table row in full instead of a summary.")
     var verbose = false
 
-    @Option(help: "How to write the lesson: text for the terminal, markdown (pictures go to --images-dir), or json for scripts.")
+    @Option(help: "How to write the lesson: text for the terminal, markdown (pictures go to --images-dir), html (one self-contained page for a projector, pictures and formulas included), or json for scripts (every row and value).")
     var format: OutputFormat = .text
 
-    @Option(name: .customLong("images-dir"), help: "Where the markdown format saves its pictures.")
-    var imagesDirectory = "out/images"
+    @Option(help: ArgumentHelp(
+        "Write the lesson to this file instead of standard output. The file appears complete or not at all. With --format markdown, the pictures go beside it in an images folder unless --images-dir says otherwise, and the page links to them relative to itself.",
+        valueName: "file"))
+    var out: String?
+
+    @Option(name: .customLong("images-dir"), help: ArgumentHelp(
+        "Where the markdown format saves its pictures (default: out/images, or an images folder beside --out).",
+        valueName: "folder"))
+    var imagesDirectory: String?
+
+    @OptionGroup var display: ColorOptions
 
     @Flag(help: "Wait for Enter between the steps, for teaching on a projector.")
     var pause = false
@@ -56,6 +65,15 @@ struct LessonCommand: ParsableCommand {
     func validate() throws {
         guard LessonCatalog.lesson(id: name) != nil else {
             throw ValidationError("There is no lesson '\(name)'; the lessons are: \(LessonCatalog.all.map { $0.id }.joined(separator: ", ")).")
+        }
+        if pause && (format != .text || out != nil) {
+            throw ValidationError("--pause waits for Enter between steps on the terminal; leave it out with --format \(format.rawValue)\(out != nil ? " or --out" : "").")
+        }
+        if imagesDirectory != nil && format != .markdown {
+            throw ValidationError("--images-dir is where --format markdown saves its pictures; leave it out with --format \(format.rawValue) (html carries its pictures inside the page).")
+        }
+        if let out, out.isEmpty || out.hasSuffix("/") {
+            throw ValidationError("--out must name a file, for example --out \(name).\(format == .text ? "txt" : format.rawValue == "markdown" ? "md" : format.rawValue).")
         }
     }
 
@@ -74,7 +92,9 @@ struct LessonCommand: ParsableCommand {
         }
         let notebook = try lesson.build(context)
         if reported { bar.finish(label: "lesson \(name)", detail: "computed") }
-        try render(notebook, format: format, verbose: verbose, imagesDirectory: imagesDirectory, pause: pause)
+        let output = LessonOutput(format: format, verbose: verbose, file: out, imagesDirectory: imagesDirectory,
+                                  color: out == nil ? display.useColor : display.color == .always, pause: pause)
+        try output.write(notebook)
         if !notebook.allChecksPass {
             let failed = notebook.checks.filter { !$0.ok }.map(\.name)
             Terminal.printError("tutor: \(failed.count) check(s) failed in lesson \(name): \(failed.joined(separator: "; "))")
@@ -83,26 +103,56 @@ struct LessonCommand: ParsableCommand {
     }
 }
 
-func render(_ notebook: Notebook, format: OutputFormat, verbose: Bool, imagesDirectory: String, pause: Bool) throws {
-    switch format {
-    case .text:
-        var renderer = TerminalRenderer(color: TerminalRenderer.standardOutputSupportsColor(), verbose: verbose,
-                                        width: TerminalRenderer.standardOutputWidth())
-        if pause {
-            renderer.betweenSteps = { _ in
-                FileHandle.standardError.write(Data("  ⏎ Press Enter for the next step…".utf8))
-                _ = readLine()
+/// Where and how a lesson is written: standard output or a file (written atomically), in
+/// one of the formats; Markdown pictures go to a folder that the page links to relatively.
+struct LessonOutput {
+    var format: OutputFormat
+    var verbose: Bool
+    /// nil: standard output.
+    var file: String?
+    var imagesDirectory: String?
+    var color: Bool
+    var pause: Bool
+
+    func write(_ notebook: Notebook) throws {
+        switch format {
+        case .text:
+            var renderer = TerminalRenderer(color: color, verbose: verbose,
+                                            width: file == nil ? TerminalRenderer.standardOutputWidth() : 80)
+            if let file {
+                try writeFileAtomically(Data(renderer.render(notebook).utf8), to: file)
+                return
             }
+            if pause {
+                renderer.betweenSteps = { _ in
+                    FileHandle.standardError.write(Data("  ⏎ Press Enter for the next step…".utf8))
+                    _ = readLine()
+                }
+            }
+            renderer.render(notebook) { text in
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        case .markdown:
+            let pageFolder = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+            let pictures = imagesDirectory ?? (file == nil ? "out/images" : (pageFolder.isEmpty ? "images" : pageFolder + "/images"))
+            do { try FileManager.default.createDirectory(atPath: pictures, withIntermediateDirectories: true) } catch {
+                throw MiniNetError.file(pictures, "cannot create the folder for pictures")
+            }
+            let link = MarkdownRenderer.relativeLink(toFolder: pictures, fromPageFolder: pageFolder.isEmpty ? "." : pageFolder)
+            let page = try MarkdownRenderer(imageDirectory: pictures, imageLinkPrefix: link, verbose: verbose).render(notebook)
+            try emit(page)
+        case .html:
+            try emit(HTMLRenderer(verbose: verbose).render(notebook))
+        case .json:
+            try emit(JSONRenderer().render(notebook))
         }
-        renderer.render(notebook) { text in
+    }
+
+    private func emit(_ text: String) throws {
+        if let file {
+            try writeFileAtomically(Data(text.utf8), to: file)
+        } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-    case .markdown:
-        do { try FileManager.default.createDirectory(atPath: imagesDirectory, withIntermediateDirectories: true) } catch {
-            throw MiniNetError.file(imagesDirectory, "cannot create the folder for pictures")
-        }
-        print(try MarkdownRenderer(imageDirectory: imagesDirectory, imageLinkPrefix: imagesDirectory + "/", verbose: verbose).render(notebook))
-    case .json:
-        print(try JSONRenderer().render(notebook))
     }
 }

@@ -44,7 +44,7 @@ struct PredictCommand: ParsableCommand {
         if let inputNpy {
             input = try loadInputNpy(inputNpy, for: classifier)
         } else {
-            input = try preparingPicture(at: image!) { try classifier.preprocess($0) }
+            input = try preparingPicture(at: image!, for: classifier) { try classifier.preprocess($0) }
         }
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let probabilities = softmax(logits)

@@ -5,7 +5,33 @@ import MiniNet
 
 /// How a lesson is written out.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, markdown, json
+    case text, markdown, json, html
+}
+
+/// When terminal text gets colour and styles (escape codes).
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    /// When standard output is a terminal, NO_COLOR is unset and TERM is not "dumb".
+    case auto
+    /// Always, even into a pipe (`| less -R`) and with NO_COLOR set.
+    case always
+    case never
+}
+
+/// --color, shared by the commands that print for people.
+struct ColorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "When to use colour: auto (when standard output is a terminal and NO_COLOR is not set), always (also into a pipe, for `| less -R`), or never.",
+        valueName: "when"))
+    var color: ColorChoice = .auto
+
+    /// Whether standard output gets escape codes.
+    var useColor: Bool {
+        switch color {
+        case .auto: return TerminalRenderer.standardOutputSupportsColor()
+        case .always: return true
+        case .never: return false
+        }
+    }
 }
 
 /// A torchvision ResNet named on the command line (`--model resnet34`).
@@ -67,7 +93,7 @@ struct ExplanationOptions: ParsableArguments {
     func loadImage(for classifier: ImageClassifier) throws -> Tensor? {
         let shapesModel = classifier.classNames == ShapesDataset.classNames
         guard let path = try image ?? (shapesModel ? nil : ModelLocation.defaultPhoto()) else { return nil }
-        return try preparingPicture(at: path) { try classifier.fitToInput($0) }
+        return try preparingPicture(at: path, for: classifier) { try classifier.fitToInput($0) }
     }
 
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {
@@ -98,8 +124,19 @@ struct ExplanationOptions: ParsableArguments {
 /// Reads the picture at `path` and prepares it with `body`. A picture that the preparation
 /// refuses (one too long and thin to resize, say) is reported against its file, so the
 /// message says which picture is meant.
-func preparingPicture<Result>(at path: String, _ body: (RGBImage) throws -> Result) throws -> Result {
+///
+/// The small network knows three shapes and nothing else, so a picture of another size (a
+/// photo, most likely) gets a one-line warning on stderr that it will be called one of them.
+func preparingPicture<Result>(at path: String, for classifier: ImageClassifier? = nil,
+                              _ body: (RGBImage) throws -> Result) throws -> Result {
     let picture = try RGBImage.read(from: path)
+    if let classifier, classifier.classNames == ShapesDataset.classNames,
+       picture.width != classifier.inputSize[2] || picture.height != classifier.inputSize[1] {
+        Terminal.printError("tutor: warning: \(boundedSummary(path)) is \(picture.width)×\(picture.height), not a "
+                            + "\(classifier.inputSize[2])×\(classifier.inputSize[1]) shape: the small network knows only "
+                            + "\(ShapesDataset.classNames.dropLast().joined(separator: ", ")) and \(ShapesDataset.classNames.last ?? ""), and will call it one of them "
+                            + "(for photos use --model resnet18, resnet34 or resnet50).")
+    }
     do {
         return try body(picture)
     } catch let MiniNetError.invalidArgument(problem) {

@@ -22,8 +22,9 @@ struct Tutor: ParsableCommand {
         ]
     )
 
-    /// Runs the command; every failure becomes one line on stderr and a non-zero exit,
-    /// without the usage text that would otherwise bury the message.
+    /// Runs the command; every failure becomes one line on stderr starting with "tutor:", and
+    /// an exit status: 1 for bad input (a missing or corrupt file) or a failed check, 2 for a
+    /// usage error (an unknown option, a value out of range), 0 for --help and --version.
     static func main() {
         // Under a file size limit (`ulimit -f`), a write past it raises SIGXFSZ, which would
         // kill the process without a word and leave the temporary file behind. Ignored, the
@@ -36,14 +37,28 @@ struct Tutor: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            let code = exitCode(for: error)
+            var code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            let text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            // ArgumentParser reports usage errors as EX_USAGE (64); tutor documents 2.
+            if code == .validationFailure { code = ExitCode(2) }
+            let text = oneLine(message(for: error))
             if !text.isEmpty {
-                let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
-                FileHandle.standardError.write(Data("tutor: \(firstLine)\n".utf8))
+                FileHandle.standardError.write(Data("tutor: \(text)\n".utf8))
             }
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// The first line of an error message, without the usage text that would bury it; a list
+    /// of choices that follows it ("Please provide one of the following:" then "  - cam", …)
+    /// joins it, so that an invalid --method still names the valid ones.
+    static func oneLine(_ message: String) -> String {
+        let lines = message.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard var first = lines.first else { return "" }
+        if first.hasPrefix("Error: ") { first.removeFirst("Error: ".count) }
+        let choices = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
+        guard !choices.isEmpty else { return first }
+        return first + " " + choices.joined(separator: ", ")
     }
 }

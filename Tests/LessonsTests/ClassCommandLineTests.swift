@@ -79,11 +79,11 @@ extension CommandLineTests {
         let out = folder.appendingPathComponent("sheets")
         let result = try run(["homework", "sheets", "--roster", roster, "--out", out.path, "--all"])
         XCTAssertEqual(result.status, 2)
-        XCTAssertEqual(result.errors, "error: \(roster): line 4: a quoted field is not closed\n")
+        XCTAssertEqual(result.errors, "tutor: error: \(roster): line 4: a quoted field is not closed\n")
         try Data("id,name\nalice,A\nalice,B\n,C\n".utf8).write(to: URL(fileURLWithPath: roster))
         let twice = try run(["homework", "sheets", "--roster", roster, "--out", out.path, "--all"])
         XCTAssertEqual(twice.errors.split(separator: "\n").map(String.init),
-                       ["error: \(roster): line 3: id `alice` is already on line 2", "error: \(roster): line 4: the id is empty"])
+                       ["tutor: error: \(roster): line 3: id `alice` is already on line 2", "tutor: error: \(roster): line 4: the id is empty"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 

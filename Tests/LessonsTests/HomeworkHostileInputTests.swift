@@ -244,8 +244,8 @@ extension HomeworkCommandLineTests {
         XCTAssertEqual(status, 1, output + errors)
         let lines = errors.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, errors)
-        XCTAssertTrue(lines[0].hasPrefix("deep: ") && lines[0].hasSuffix("over the limit of 64"), lines[0])
-        XCTAssertTrue(lines[1].hasPrefix("eve\\nalice: all correct: file name `eve\\nalice"), lines[1])
+        XCTAssertTrue(lines[0].hasPrefix("tutor: deep: ") && lines[0].hasSuffix("over the limit of 64"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("tutor: eve\\nalice: all correct: file name `eve\\nalice"), lines[1])
         XCTAssertTrue(lines[2].hasSuffix("twin.json: line 1: `student` is given twice"), lines[2])
         XCTAssertTrue(output.contains("Graded 0 of 3"), output)
     }
@@ -257,8 +257,8 @@ extension HomeworkCommandLineTests {
         let cases: [([String], Int32, String)] = [
             (["homework", "check", "cam-1", "--student", "alice", "--answers", fifo], 2, "is a FIFO (named pipe), not a regular file"),
             (["homework", "check", "cam-1", "--student", "alice", "--answers", fifo + "\nerror: x"], 2, "\\nerror: x: cannot be read (no such file)"),
-            (["homework", "show", "cam-1", "--student", "eve\nalice"], 64, "`eve\\nalice` is not a student id"),
-            (["homework", "show", "cam\n" + String(repeating: "x", count: 500), "--student", "alice"], 64, "unknown exercise `cam\\n" + String(repeating: "x", count: 35) + "…`"),
+            (["homework", "show", "cam-1", "--student", "eve\nalice"], 2, "`eve\\nalice` is not a student id"),
+            (["homework", "show", "cam\n" + String(repeating: "x", count: 500), "--student", "alice"], 2, "unknown exercise `cam\\n" + String(repeating: "x", count: 35) + "…`"),
         ]
         for (arguments, expectedStatus, expectedText) in cases {
             let (status, _, errors) = try run(arguments)

@@ -438,11 +438,11 @@ final class HomeworkCommandLineTests: XCTestCase {
         XCTAssertTrue(badErrors.contains("bad.txt: line 2: expected `name = value`"), badErrors)
 
         let (unknownStatus, _, unknownErrors) = try run(["homework", "show", "cam-9", "--student", "alice"])
-        XCTAssertEqual(unknownStatus, 64)
+        XCTAssertEqual(unknownStatus, 2)
         XCTAssertTrue(unknownErrors.contains("tutor homework list"), unknownErrors)
 
         let (studentStatus, _, studentErrors) = try run(["homework", "show", "cam-1", "--student", "a b"])
-        XCTAssertEqual(studentStatus, 64)
+        XCTAssertEqual(studentStatus, 2)
         XCTAssertTrue(studentErrors.contains("--student"), studentErrors)
 
         let (listStatus, list, _) = try run(["homework", "list", "--json"])

@@ -84,7 +84,7 @@ public enum AblationCAMLesson: Lesson {
                        rows: (0..<channels).map { k in
                            ["\(k)", format(means[k]), format(norms[k]), format(ablatedScores[k]), format(drops[k]),
                             norms[k] > 0 ? format(drops[k] / norms[k]) : "—", format(fractions[k])]
-                       })
+                       }, limit: .ranked(byMagnitudeOf: 6))
         let batches = (channels + method.batchSize - 1) / method.batchSize
         notebook.prose(text("ablate.passes", ["batch": "\(method.batchSize)", "channels": "\(channels)",
                                               "batches": "\(batches)", "passes": "\(1 + batches)"]))

@@ -49,7 +49,8 @@ public enum LRPLesson: Lesson {
         notebook.step(text("score.title"), id: "lrp.score")
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
-                       rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
+                       rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
+                       limit: .ranked(byColumn: 2, keeping: [target]))
         let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
                                                    rule: .epsilon(ledgerEpsilon))
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,

@@ -67,7 +67,7 @@ public struct JSONRenderer: NotebookRenderer {
             object["kind"] = .string("tensor")
             object["caption"] = caption.map(JSONValue.string) ?? .null
             return .object(object)
-        case let .table(title, headers, rows):
+        case let .table(title, headers, rows, _):
             return .object([
                 "kind": .string("table"),
                 "title": title.map(JSONValue.string) ?? .null,

@@ -36,10 +36,31 @@ public struct MarkdownRenderer: NotebookRenderer {
         return "\(safe.isEmpty ? "lesson" : safe)-step\(step)-picture\(picture)-panel\(panel).png"
     }
 
+    /// The link prefix from a page in `pageFolder` to pictures in `folder`, e.g. "images/" or
+    /// "../../images/lessons/", so that the links work wherever the page is written. Both are
+    /// taken relative to the current folder when they are not absolute; symbolic links are
+    /// resolved, and characters a Markdown link cannot hold (spaces, brackets) are
+    /// percent-encoded.
+    public static func relativeLink(toFolder folder: String, fromPageFolder pageFolder: String) -> String {
+        func components(_ path: String) -> [String] {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().pathComponents.filter { $0 != "/" }
+        }
+        let target = components(folder)
+        let page = components(pageFolder)
+        var common = 0
+        while common < target.count && common < page.count && target[common] == page[common] { common += 1 }
+        let steps = Array(repeating: "..", count: page.count - common) + target[common...]
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "()[]<> ")
+        return steps.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }
+            .map { $0 + "/" }.joined()
+    }
+
     public func render(_ notebook: Notebook) throws -> String {
         var blocks = ["# " + notebook.title]
         for step in notebook.steps {
-            if step.number > 0 { blocks.append("## Step \(step.number) · \(step.title)") }
+            if step.number > 0 { blocks.append("## " + NotebookWords.step(step)) }
             var pictureNumber = 0
             var pendingChecks: [Check] = []
             func flushChecks() {
@@ -62,8 +83,9 @@ public struct MarkdownRenderer: NotebookRenderer {
                 case let .tensor(name, value, caption):
                     let title = "**\(name)**" + (caption.map { " — " + $0 } ?? "")
                     blocks.append(title + "\n\n```text\n" + value.formatted(full: verbose) + "\n```")
-                case let .table(title, headers, rows):
-                    blocks.append(table(title: title, headers: headers, rows: rows))
+                case let .table(title, headers, rows, limit):
+                    let shown = ShownRows(headers: headers, rows: rows, limit: limit, verbose: verbose)
+                    blocks.append(table(title: title, headers: headers, rows: shown))
                 case let .picture(picture):
                     pictureNumber += 1
                     blocks.append(try render(picture, lesson: notebook.lesson, step: step.number, number: pictureNumber))
@@ -89,7 +111,16 @@ public struct MarkdownRenderer: NotebookRenderer {
     }
 
     private func table(title: String?, headers: [String], rows: [[String]]) -> String {
-        let columns = ([headers.count] + rows.map(\.count)).max() ?? 0
+        table(title: title, headers: headers, rows: ShownRows(headers: headers, rows: rows, limit: nil, verbose: true))
+    }
+
+    /// A GitHub table; rows left out show as "⋮ 990 more rows" in the first column, and a
+    /// line below says how to see them.
+    private func table(title: String?, headers: [String], rows: ShownRows) -> String {
+        let columns = ([headers.count] + rows.entries.map { entry in
+            if case let .row(row) = entry { return row.count }
+            return 1
+        }).max() ?? 0
         func line(_ row: [String]) -> String {
             let padded = row + Array(repeating: "", count: columns - row.count)
             return "| " + padded.map(cell).joined(separator: " | ") + " |"
@@ -98,7 +129,13 @@ public struct MarkdownRenderer: NotebookRenderer {
         if let title { lines += ["**\(title)**", ""] }
         lines.append(line(headers))
         lines.append("|" + Array(repeating: "---|", count: columns).joined())
-        lines += rows.map(line)
+        for entry in rows.entries {
+            switch entry {
+            case let .row(row): lines.append(line(row))
+            case let .gap(count): lines.append(line([NotebookWords.gap(count, rankedBy: rows.rankedBy)]))
+            }
+        }
+        if rows.hidden > 0 { lines += ["", "*" + NotebookWords.rowsNote(rows) + "*"] }
         return lines.joined(separator: "\n")
     }
 

@@ -61,9 +61,12 @@ public final class Notebook {
         add(.tensor(name: name, value: value, caption: caption))
     }
 
-    /// - Parameter rows: each as many entries as `headers`; numbers already formatted.
-    public func table(_ title: String? = nil, headers: [String], rows: [[String]]) {
-        add(.table(title: title, headers: headers, rows: rows))
+    /// - Parameters:
+    ///   - rows: each as many entries as `headers`; numbers already formatted.
+    ///   - limit: which rows people see when there are many (JSON keeps them all); without
+    ///     one, a table over 20 rows shows its first and last 6.
+    public func table(_ title: String? = nil, headers: [String], rows: [[String]], limit: RowLimit? = nil) {
+        add(.table(title: title, headers: headers, rows: rows, limit: limit))
     }
 
     public func picture(_ picture: Picture) { add(.picture(picture)) }
@@ -111,7 +114,7 @@ public enum Cell: Sendable {
     case math(unicode: String, latex: String)
     /// A named tensor, printed with `Tensor.formatted`.
     case tensor(name: String, value: Tensor, caption: String?)
-    case table(title: String?, headers: [String], rows: [[String]])
+    case table(title: String?, headers: [String], rows: [[String]], limit: RowLimit?)
     case picture(Picture)
     case check(Check)
 }

@@ -72,78 +72,209 @@ public struct TerminalRenderer: NotebookRenderer {
     /// between steps.
     public func render(_ notebook: Notebook, to write: (String) -> Void) {
         let rule = String(repeating: "═", count: Swift.min(width, 72))
-        write(style(rule, .bold) + "\n" + style(" " + notebook.title, .bold) + "\n" + style(rule, .bold) + "\n")
+        let title = wrapWords(notebook.title, width: width - 1).map { style(" " + $0, .bold) }.joined(separator: "\n")
+        write(style(rule, .bold) + "\n" + title + "\n" + style(rule, .bold) + "\n")
         for (position, step) in notebook.steps.enumerated() {
             var text = ""
-            if step.number > 0 {
-                let label = "── Step \(step.number) · \(step.title) "
-                let fill = String(repeating: "─", count: Swift.max(3, Swift.min(width, 72) - label.count))
-                text += "\n" + style(label + fill, .heading) + "\n"
+            if step.number > 0 { text += "\n" + stepHeading(step) + "\n" }
+            var previous: Cell?
+            for cell in step.cells {
+                // Checks that follow each other form one block; other cells are set apart.
+                if case .check = cell, case .check? = previous {} else { text += "\n" }
+                text += render(cell)
+                previous = cell
             }
-            for cell in step.cells { text += "\n" + render(cell) }
             write(text)
             if position < notebook.steps.count - 1 { betweenSteps?(step) }
         }
         write("\n" + summary(of: notebook.checks) + "\n")
     }
 
+    /// "── Step 3 · title ─────"; a title too long for one line continues under itself.
+    private func stepHeading(_ step: Step) -> String {
+        let ruleWidth = Swift.min(width, 72)
+        let lines = wrapWords(NotebookWords.step(step), width: width - 7, indent: "")
+        var text = "── " + lines[0] + " "
+        text += String(repeating: "─", count: Swift.max(3, ruleWidth - displayWidth(text)))
+        return ([text] + lines.dropFirst().map { "   " + $0 }).map { style($0, .heading) }.joined(separator: "\n")
+    }
+
     // MARK: Cells
 
     func render(_ cell: Cell) -> String {
         switch cell {
-        case let .heading(text):
-            return style(text, .bold) + "\n"
-        case let .prose(text):
-            return wrap(text, width: Swift.min(width, 100)) + "\n"
-        case let .math(unicode, _):
-            return unicode.split(separator: "\n", omittingEmptySubsequences: false)
-                .map { "    " + style(String($0), .math) }.joined(separator: "\n") + "\n"
-        case let .tensor(name, value, caption):
-            var text = style(name, .bold)
-            if let caption { text += style("  — " + caption, .dim) }
-            return text + "\n" + value.formatted(full: verbose) + "\n"
-        case let .table(title, headers, rows):
-            return renderTable(title: title, headers: headers, rows: rows)
         case let .picture(picture):
             return renderPicture(picture)
-        case let .check(check):
-            return renderCheck(check) + "\n"
+        default:
+            // Everything but pictures (drawn to fit) passes a last check that no line is too wide.
+            return fitLines(renderText(cell), width: width) + "\n"
         }
     }
 
-    func renderTable(title: String?, headers: [String], rows: [[String]]) -> String {
-        let columnCount = ([headers.count] + rows.map(\.count)).max() ?? 0
-        let padded = ([headers] + rows).map { row in row + Array(repeating: "", count: columnCount - row.count) }
-        let widths = (0..<columnCount).map { column in padded.map { $0[column].count }.max() ?? 0 }
-        // Numbers read best right-aligned (decimal points and signs line up), words left-aligned.
-        let numeric = (0..<columnCount).map { column in
-            rows.allSatisfy { row in column >= row.count || row[column].isEmpty || Double(row[column]) != nil }
+    private func renderText(_ cell: Cell) -> String {
+        switch cell {
+        case let .heading(text):
+            return wrapWords(unmarked(text), width: width).map { style($0, .bold) }.joined(separator: "\n")
+        case let .prose(text):
+            return wrap(emphasized(text), width: Swift.min(width, 100))
+        case let .math(unicode, _):
+            return unicode.split(separator: "\n", omittingEmptySubsequences: false)
+                .flatMap { formulaLines(String($0)) }
+                .map { style($0, .math) }.joined(separator: "\n")
+        case let .tensor(name, value, caption):
+            var head = style(name, .bold)
+            if let caption { head += style("  — " + unmarked(caption), .dim) }
+            let headLines = wrapWords(head, width: width, indent: "    ")
+            // A stack of maps shows its first and last two, each by its corners, so that a
+            // [512, 7, 7] tensor takes a screen, not three.
+            let summary = value.formatted(full: verbose, maxPerAxis: value.rank >= 3 ? 4 : 6)
+            return (headLines + tensorLines(summary)).joined(separator: "\n")
+        case let .table(title, headers, rows, limit):
+            return String(renderTable(title: title, headers: headers, rows: rows, limit: limit).dropLast())
+        case let .check(check):
+            return renderCheck(check)
+        case .picture:
+            return ""
         }
-        func line(_ row: [String]) -> String {
-            let cells = row.enumerated().map { column, text in
-                let padding = String(repeating: " ", count: widths[column] - text.count)
-                return numeric[column] ? padding + text : text + padding
+    }
+
+    /// Prose with its Markdown emphasis shown as the terminal can: bold and italic with
+    /// escape codes, or (without colour) the plain words, never the asterisks.
+    func emphasized(_ text: String) -> String {
+        inlineSpans(text).map { span in
+            switch span.style {
+            case .plain: return span.text
+            case .code: return "`" + span.text + "`"
+            case .bold: return color ? "\u{1B}[1m" + span.text + "\u{1B}[22m" : span.text
+            case .italic: return color ? "\u{1B}[3m" + span.text + "\u{1B}[23m" : span.text
             }
-            return "  " + cells.joined(separator: "   ")
-        }
+        }.joined()
+    }
+
+    /// Text that is bold or dim as a whole (titles, captions), without emphasis marks.
+    func unmarked(_ text: String) -> String {
+        inlineSpans(text).map { $0.style == .code ? "`" + $0.text + "`" : $0.text }.joined()
+    }
+
+    /// A formula indented by 4; one too wide breaks where it has a wide space ("a = b,   c = d")
+    /// or else before a " = ", " + " or " − ", and its later lines are indented by 6.
+    private func formulaLines(_ formula: String) -> [String] {
+        let available = width - 4
+        guard displayWidth(formula) > available else { return ["    " + formula] }
+        var pieces = formula.components(separatedBy: "   ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var lines: [String] = []
-        if let title { lines.append(style(title, .bold)) }
-        lines.append(style(line(padded[0]), .bold))
-        lines.append("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: "   "))
-        lines += padded.dropFirst().map(line)
+        for var piece in pieces {
+            while displayWidth(piece) > available - (lines.isEmpty ? 0 : 2) {
+                // Break before the last operator that leaves a head short enough.
+                let limit = available - (lines.isEmpty ? 0 : 2)
+                var cut: String.Index?
+                for separator in [" = ", " + ", " − ", " - ", ", ", " · ", " "] {
+                    var searchEnd = piece.endIndex
+                    while let range = piece.range(of: separator, options: .backwards, range: piece.startIndex..<searchEnd) {
+                        if range.lowerBound > piece.startIndex, displayWidth(String(piece[..<range.lowerBound])) <= limit {
+                            cut = range.lowerBound
+                            break
+                        }
+                        searchEnd = range.lowerBound
+                    }
+                    if cut != nil { break }
+                }
+                guard let at = cut else { break }
+                lines.append(String(piece[..<at]))
+                piece = String(piece[at...]).trimmingCharacters(in: .whitespaces)
+            }
+            lines.append(piece)
+        }
+        pieces = lines
+        return pieces.enumerated().map { ($0.offset == 0 ? "    " : "      ") + $0.element }
+    }
+
+    /// A tensor's printout with rows wider than the terminal wrapped: every number keeps its
+    /// width, so wrapped rows still line up in columns, and continuation lines are indented
+    /// four more columns than their row.
+    private func tensorLines(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            let line = String(line)
+            guard displayWidth(line) > width else { return [line] }
+            let indent = String(line.prefix { $0 == " " })
+            // Fields are "  " + a number right-aligned in its width, or the "…" of an elided run.
+            var fields: [String] = []
+            var rest = Substring(line.dropFirst(indent.count))
+            while !rest.isEmpty {
+                let spaces = rest.prefix { $0 == " " }
+                let word = rest.dropFirst(spaces.count).prefix { $0 != " " }
+                fields.append(String(spaces) + String(word))
+                rest = rest.dropFirst(spaces.count + word.count)
+            }
+            var lines: [String] = []
+            var current = indent
+            var currentHasField = false
+            for var field in fields {
+                if currentHasField && displayWidth(current + field) > width {
+                    lines.append(current)
+                    current = indent + "    "
+                    currentHasField = false
+                    // The two spaces that separated it from the previous number are not needed.
+                    if field.hasPrefix("  ") { field.removeFirst(2) }
+                }
+                current += field
+                currentHasField = true
+            }
+            lines.append(current)
+            return lines
+        }
+    }
+
+    // MARK: Tables
+
+    /// A table in the width of the terminal. Numbers are right-aligned and never broken.
+    /// When the columns do not fit, headers and words wrap inside their columns; when even
+    /// that is too wide, the table is split into parts that each repeat the first column; and
+    /// a row that cannot fit beside its first column becomes a block of "header  value" lines.
+    func renderTable(title: String?, headers: [String], rows: [[String]], limit: RowLimit? = nil) -> String {
+        let shown = ShownRows(headers: headers, rows: rows, limit: limit, verbose: verbose)
+        let columnCount = ([headers.count] + rows.map(\.count)).max() ?? 0
+        func filled(_ row: [String]) -> [String] { row + Array(repeating: "", count: columnCount - row.count) }
+        let layout = TableLayout(
+            header: filled(headers),
+            entries: shown.entries.map { entry in
+                if case let .row(row) = entry { return .row(filled(row)) }
+                return entry
+            },
+            gap: { count in self.style("  " + NotebookWords.gap(count, rankedBy: shown.rankedBy), .dim) },
+            bold: { self.style($0, .bold) },
+            width: width)
+        var lines: [String] = []
+        if let title { lines += wrapWords(unmarked(title), width: width).map { style($0, .bold) } }
+        lines += layout.lines(columns: Array(0..<columnCount))
+        if shown.hidden > 0 { lines += wrapWords(NotebookWords.rowsNote(shown), width: width - 2).map { style("  " + $0, .dim) } }
         return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: Pictures
 
     func renderPicture(_ picture: Picture) -> String {
-        var lines = [style(picture.title, .bold)]
+        var lines = wrapWords(unmarked(picture.title), width: width).map { style($0, .bold) }
         let panels = picture.panels
-        guard !panels.isEmpty else { return lines[0] + "\n" }
+        guard !panels.isEmpty else { return lines.joined(separator: "\n") + "\n" }
         let gap = 3
-        let available = width - 2 - gap * (panels.count - 1)
-        let columns = Swift.max(4, Swift.min(panelWidth, available / panels.count))
+        // As many panels side by side as fit at 12 characters or more each; the rest below.
+        let perRow = Swift.max(1, Swift.min(panels.count, (width - 2 + gap) / (12 + gap)))
+        let rowsOfPanels = stride(from: 0, to: panels.count, by: perRow).map { Array(panels[$0..<Swift.min($0 + perRow, panels.count)]) }
+        let columns = Swift.max(4, Swift.min(panelWidth, (width - 2 - gap * (Swift.min(perRow, panels.count) - 1)) / Swift.min(perRow, panels.count)))
+        for (index, row) in rowsOfPanels.enumerated() {
+            if index > 0 { lines.append("") }
+            lines += panelRow(row, columns: columns, gap: gap)
+        }
+        var maps: [ColorMap] = []
+        for case let map? in panels.map(\.colorMap) where !maps.contains(map) { maps.append(map) }
+        lines += maps.map(legend)
+        return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+            .joined(separator: "\n") + "\n"
+    }
 
+    /// Panels side by side, each `columns` characters wide, with their captions below.
+    private func panelRow(_ panels: [Panel], columns: Int, gap: Int) -> [String] {
         // Each panel as text rows exactly `columns` characters wide (escape codes aside).
         let blocks: [[String]] = panels.map { panel in
             let natural = panel.rendered()
@@ -162,23 +293,24 @@ public struct TerminalRenderer: NotebookRenderer {
             let right = String(repeating: " ", count: columns - panelColumns - left.count)
             return rows.map { left + $0 + right }
         }
+        var lines: [String] = []
         let height = blocks.map(\.count).max() ?? 0
         let blank = String(repeating: " ", count: columns)
         let spacer = String(repeating: " ", count: gap)
         for row in 0..<height {
             lines.append("  " + blocks.map { row < $0.count ? $0[row] : blank }.joined(separator: spacer))
         }
-        let captions = panels.map { panel -> String in
-            let caption = panel.caption.count > columns ? String(panel.caption.prefix(columns - 1)) + "…" : panel.caption
-            let left = (columns - caption.count) / 2
-            return String(repeating: " ", count: left) + caption + String(repeating: " ", count: columns - caption.count - left)
+        // Captions wrap onto as many lines as the longest needs, each centred under its panel.
+        let captions = panels.map { wrapWords($0.caption, width: columns) }
+        for line in 0..<(captions.map(\.count).max() ?? 0) {
+            let pieces = captions.map { caption -> String in
+                let piece = line < caption.count ? caption[line] : ""
+                let left = (columns - displayWidth(piece)) / 2
+                return padded(String(repeating: " ", count: left) + piece, to: columns)
+            }
+            lines.append(style("  " + pieces.joined(separator: spacer), .dim))
         }
-        lines.append(style("  " + captions.joined(separator: spacer), .dim))
-        var maps: [ColorMap] = []
-        for case let map? in panels.map(\.colorMap) where !maps.contains(map) { maps.append(map) }
-        lines += maps.map(legend)
-        return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
-            .joined(separator: "\n") + "\n"
+        return lines
     }
 
     /// Rows of `▀`: foreground = upper pixel, background = lower pixel.
@@ -244,46 +376,68 @@ public struct TerminalRenderer: NotebookRenderer {
 
     // MARK: Checks
 
-    func renderCheck(_ check: Check) -> String {
+    /// One check: on one line when it fits, otherwise its name, then each side and the
+    /// residual on lines of their own; the tolerance's making goes below.
+    ///
+    ///     ✓ Σ P_c = 1   Σ P_c 1.000000   1 1.000000   |Δ| 6.0e-08 ≤ 3.58e-07
+    ///         tolerance γ₃ · Σ|terms| 1 · safety 2
+    public func renderCheck(_ check: Check) -> String {
         let mark = check.ok ? style("✓", .pass) : style("✗", .fail)
-        let head = mark + " " + check.name
-        var detail: String
+        var pieces: [String]
         if check.kind == .truth {
-            detail = check.leftLabel + (check.ok ? "" : "   does not hold")
+            pieces = [check.leftLabel + (check.ok ? "" : "   " + NotebookWords.text("check.fails"))]
         } else {
             let comparison = check.ok ? "≤" : ">"
-            let residual = "|Δ| \(formatResidual(check.residual)) \(comparison) \(formatTolerance(check.tolerance))"
-            detail = "\(check.leftLabel) \(formatCheckValue(check.left))   "
-                + "\(check.rightLabel) \(formatCheckValue(check.right))   " + residual
+            pieces = ["\(check.leftLabel) \(formatCheckValue(check.left))",
+                      "\(check.rightLabel) \(formatCheckValue(check.right))",
+                      "|Δ| \(formatResidual(check.residual)) \(comparison) \(formatTolerance(check.tolerance))"]
         }
-        if let note = check.note { detail += style("   (\(note))", .dim) }
-        let plainLength = 2 + check.name.count + 3 + visibleLength(detail)
-        let line = plainLength <= width ? head + "   " + detail : head + "\n    " + detail
-        // How the tolerance was made, on a line of its own below the numbers it bounds.
-        guard let model = check.model, check.kind != .truth else { return line }
-        // A long sum of routes breaks before a " + ", so that it fits the terminal.
-        var rows = ["tolerance"]
-        let pieces = model.description.components(separatedBy: " + ")
-        for (index, piece) in pieces.enumerated() {
-            let joined = index == 0 ? piece : "+ " + piece
-            if visibleLength(rows[rows.count - 1]) + 1 + visibleLength(joined) > width - 4 && rows[rows.count - 1] != "tolerance" {
-                rows.append("  " + joined)
+        let note = check.note.map { style("(\($0))", .dim) }
+        let detail = (pieces + (note.map { [$0] } ?? [])).joined(separator: "   ")
+        var lines: [String]
+        if displayWidth(mark + " " + check.name + "   " + detail) <= width {
+            lines = [mark + " " + check.name + "   " + detail]
+        } else {
+            lines = wrapWords(check.name, width: width - 2, indent: "  ").enumerated().map { ($0.offset == 0 ? mark + " " : "  ") + $0.element }
+            if displayWidth(detail) <= width - 4 {
+                lines.append("    " + detail)
             } else {
-                rows[rows.count - 1] += " " + joined
+                // The two sides, then the residual (with the note when it fits), each on a line.
+                var rows = pieces
+                if let note {
+                    if displayWidth(rows[rows.count - 1] + "   " + note) <= width - 4 { rows[rows.count - 1] += "   " + note } else { rows.append(note) }
+                }
+                for row in rows { lines += wrapWords(row, width: width - 4, indent: "    ").map { "    " + $0 } }
             }
         }
-        return line + rows.map { "\n    " + style($0, .dim) }.joined()
+        // How the tolerance was made, on lines of its own below the numbers it bounds.
+        guard let model = check.model, check.kind != .truth else { return lines.joined(separator: "\n") }
+        // A long sum of routes breaks before a " + ", so that it fits the terminal.
+        var rows = [NotebookWords.text("check.tolerance")]
+        var rowHasRoute = false
+        for (index, route) in model.description.components(separatedBy: " + ").enumerated() {
+            let piece = index == 0 ? route : "+ " + route
+            if rowHasRoute && displayWidth(rows[rows.count - 1]) + 1 + displayWidth(piece) > width - 4 {
+                rows.append("  " + piece)
+            } else {
+                rows[rows.count - 1] += " " + piece
+            }
+            rowHasRoute = true
+        }
+        for row in rows {
+            lines += wrapWords(row, width: width - 4, indent: "    ").map { "    " + style($0, .dim) }
+        }
+        return lines.joined(separator: "\n")
     }
 
     private func summary(of checks: [Check]) -> String {
-        guard !checks.isEmpty else { return style("No checks in this lesson.", .dim) }
+        let words = NotebookWords.checkSummary(checks)
+        guard !checks.isEmpty else { return style(words, .dim) }
         let failed = checks.filter { !$0.ok }
-        if failed.isEmpty {
-            let noun = checks.count == 1 ? "check" : "checks"
-            return style("✓", .pass) + style(" All \(checks.count) \(noun) passed.", .bold)
-        }
-        return style("✗", .fail) + style(" \(failed.count) of \(checks.count) checks failed: ", .bold)
-            + failed.map(\.name).joined(separator: "; ")
+        if failed.isEmpty { return style("✓", .pass) + " " + style(words, .bold) }
+        let text = words + " " + failed.map(\.name).joined(separator: "; ")
+        let lines = wrapWords(text, width: width - 2, indent: "  ")
+        return style("✗", .fail) + " " + lines.map { style($0, .bold) }.joined(separator: "\n")
     }
 
     // MARK: Text helpers
@@ -303,10 +457,6 @@ public struct TerminalRenderer: NotebookRenderer {
         }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
-
-    private func visibleLength(_ text: String) -> Int {
-        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count
-    }
 }
 
 /// 3.141593 for ordinary magnitudes, 1.234568e-09 for tiny or huge ones.
@@ -316,6 +466,15 @@ func formatCheckValue(_ value: Double) -> String {
     if value == 0 { return "0" }
     let magnitude = abs(value)
     return (magnitude >= 1e-4 && magnitude < 1e7) ? String(format: "%.6f", value) : String(format: "%.6e", value)
+}
+
+/// 3.1416, as the lessons' tables print numbers; 1.235e-05 or 1.235e+08 when four decimals
+/// would hide the value or make it long.
+public func formatLessonNumber(_ value: Double) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    let magnitude = abs(value)
+    return value == 0 || (magnitude >= 1e-3 && magnitude < 1e7) ? String(format: "%.4f", value) : String(format: "%.3e", value)
 }
 
 /// 2.4e-07
@@ -328,39 +487,125 @@ func formatResidual(_ value: Double) -> String {
 /// 1e-05
 func formatTolerance(_ value: Double) -> String { String(format: "%.3g", value) }
 
-/// Wraps paragraphs (separated by blank lines) to `width` columns. Lines starting with
-/// "- " are bullets whose continuation lines are indented under the text.
-func wrap(_ text: String, width: Int) -> String {
-    var output: [String] = []
-    for paragraph in text.components(separatedBy: "\n\n") {
-        if !output.isEmpty { output.append("") }
-        // Gather lines into logical lines: a bullet starts a new one, other lines continue.
-        var logical: [(prefix: String, words: [Substring])] = []
-        for line in paragraph.split(separator: "\n", omittingEmptySubsequences: true) {
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("- ") || trimmed.hasPrefix("• ") {
-                logical.append(("  • ", trimmed.dropFirst(2).split(separator: " ")))
-            } else if logical.isEmpty {
-                logical.append(("", trimmed.split(separator: " ")))
-            } else {
-                logical[logical.count - 1].words += trimmed.split(separator: " ")
-            }
-        }
-        for (prefix, words) in logical {
-            let indent = String(repeating: " ", count: prefix.count)
-            var line = prefix
-            var lineHasWord = false
-            for word in words {
-                if lineHasWord && line.count + 1 + word.count > width {
-                    output.append(line)
-                    line = indent
-                    lineHasWord = false
-                }
-                line += (lineHasWord ? " " : "") + word
-                lineHasWord = true
-            }
-            output.append(line)
+/// Lays a table's rows out in columns that fit `width` (see `TerminalRenderer.renderTable`).
+struct TableLayout {
+    var header: [String]
+    /// Rows already padded to the header's length, and gaps where rows are left out.
+    var entries: [ShownRows.Entry]
+    /// The line that stands for `count` rows left out.
+    var gap: (Int) -> String
+    var bold: (String) -> String
+    var width: Int
+
+    let indent = 2
+
+    private var rows: [[String]] {
+        entries.compactMap { entry in
+            if case let .row(row) = entry { return row }
+            return nil
         }
     }
-    return output.joined(separator: "\n")
+
+    /// Numbers read best right-aligned (decimal points and signs line up), words left-aligned.
+    private func isNumeric(_ column: Int) -> Bool {
+        rows.allSatisfy { $0[column].isEmpty || $0[column] == "—" || Double($0[column]) != nil }
+    }
+
+    private func longestWord(_ text: String) -> Int {
+        text.split(separator: " ").map { displayWidth(String($0)) }.max() ?? 0
+    }
+
+    /// Column widths and the gap between columns, if these columns fit side by side, and
+    /// whether some cells had to wrap.
+    private func fit(_ columns: [Int]) -> (widths: [Int], gap: Int, wraps: Bool)? {
+        let natural = columns.map { column in ([header] + rows).map { displayWidth($0[column]) }.max() ?? 0 }
+        for gap in [3, 2] where indent + natural.reduce(0, +) + gap * (columns.count - 1) <= width {
+            return (natural, gap, false)
+        }
+        // Headers wrap at spaces, words at spaces; numbers stay whole.
+        let narrowest = columns.map { column -> Int in
+            let cells = rows.map { isNumeric(column) ? displayWidth($0[column]) : longestWord($0[column]) }
+            return Swift.max(longestWord(header[column]), cells.max() ?? 0, 1)
+        }
+        let available = width - indent - 2 * (columns.count - 1)
+        guard narrowest.reduce(0, +) <= available else { return nil }
+        // Narrow the widest column that can still wrap, one column at a time.
+        var widths = natural
+        while widths.reduce(0, +) > available,
+              let index = widths.indices.filter({ widths[$0] > narrowest[$0] }).max(by: { widths[$0] < widths[$1] }) {
+            widths[index] -= 1
+        }
+        return (widths, 2, true)
+    }
+
+    /// The table in as few lines as fit: all columns side by side (with cells wrapped if
+    /// need be), or split into parts keyed by the first column, whichever is shorter; a block
+    /// per row when neither fits.
+    func lines(columns: [Int]) -> [String] {
+        var candidates: [[String]] = []
+        if let layout = fit(columns) {
+            let single = grid(columns, widths: layout.widths, spacing: layout.gap)
+            if !layout.wraps { return single }
+            candidates.append(single)
+        }
+        // Split: as many columns as fit without wrapping (else with), then the rest.
+        let prefixes = columns.count > 2 ? Array((2..<columns.count).reversed()) : []
+        if let count = prefixes.first(where: { fit(Array(columns.prefix($0)))?.wraps == false })
+            ?? prefixes.first(where: { fit(Array(columns.prefix($0))) != nil }) {
+            candidates.append(lines(columns: Array(columns.prefix(count))) + [""]
+                              + lines(columns: [columns[0]] + columns.dropFirst(count)))
+        }
+        return candidates.min { $0.count < $1.count } ?? stacked(columns)
+    }
+
+    private func grid(_ columns: [Int], widths: [Int], spacing: Int) -> [String] {
+        let separator = String(repeating: " ", count: spacing)
+        func rowLines(_ row: [String], isHeader: Bool) -> [String] {
+            let cells = columns.indices.map { wrapWords(row[columns[$0]], width: widths[$0]) }
+            let height = cells.map(\.count).max() ?? 1
+            return (0..<height).map { line in
+                let text = "  " + columns.indices.map { index in
+                    let piece = line < cells[index].count ? cells[index][line] : ""
+                    return padded(piece, to: widths[index], right: isNumeric(columns[index]))
+                }.joined(separator: separator)
+                let trimmed = text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+                return isHeader ? bold(trimmed) : trimmed
+            }
+        }
+        var lines = rowLines(header, isHeader: true)
+        lines.append("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: separator))
+        for entry in entries {
+            switch entry {
+            case let .row(row): lines += rowLines(row, isHeader: false)
+            case let .gap(count): lines.append(gap(count))
+            }
+        }
+        return lines
+    }
+
+    /// One block per row, the headers down the left.
+    private func stacked(_ columns: [Int]) -> [String] {
+        let labelWidth = Swift.min(columns.map { displayWidth(header[$0]) }.max() ?? 0, width / 3)
+        let valueWidth = width - indent - labelWidth - 2
+        var lines: [String] = []
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { lines.append("") }
+            switch entry {
+            case let .row(row):
+                for column in columns {
+                    let labels = wrapWords(header[column], width: labelWidth)
+                    let values = wrapWords(row[column], width: valueWidth)
+                    for line in 0..<Swift.max(labels.count, values.count) {
+                        let label = line < labels.count ? labels[line] : ""
+                        let value = line < values.count ? values[line] : ""
+                        let text = "  " + bold(padded(label, to: labelWidth)) + "  " + value
+                        lines.append(text.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+                    }
+                }
+            case let .gap(count):
+                lines.append(gap(count))
+            }
+        }
+        return lines
+    }
 }

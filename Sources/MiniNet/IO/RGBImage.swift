@@ -65,15 +65,21 @@ public struct RGBImage: Equatable, Sendable {
     /// the picture is encoded in memory, written beside the destination under a temporary
     /// name and then renamed, so a failed write leaves an existing file as it was.
     public func write(to path: String) throws {
+        try writeFileAtomically(pngData(naming: path), to: path)
+    }
+
+    /// The picture encoded as a PNG file in memory (for a page that carries its pictures
+    /// inline); `name` is what an error message calls it.
+    public func pngData(naming name: String = "picture") throws -> Data {
         var bytes: UnsafeMutablePointer<UInt8>?
         var count = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = tutor_png_encode_rgb(Int32(width), Int32(height), pixels, &bytes, &count, &message, message.count)
         guard status == 0, let bytes else {
-            throw MiniNetError.file(path, "could not encode PNG (\(String(cString: message)))")
+            throw MiniNetError.file(name, "could not encode PNG (\(String(cString: message)))")
         }
         defer { tutor_png_free(bytes) }
-        try writeFileAtomically(Data(bytes: bytes, count: count), to: path)
+        return Data(bytes: bytes, count: count)
     }
 
     /// The picture as a [3, H, W] tensor with values in 0…1 (value = byte / 255), like

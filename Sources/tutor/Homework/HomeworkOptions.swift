@@ -189,5 +189,6 @@ extension SheetFormat: ExpressibleByArgument {}
 /// Prints a one-line problem on standard error. Control characters are escaped here as a last
 /// guard: a path or name inside `message` must not split it into lines that look like others.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((escapedForMessage(message) + "\n").utf8))
+    // "tutor: " first, as every message of every command.
+    FileHandle.standardError.write(Data(("tutor: " + escapedForMessage(message) + "\n").utf8))
 }
