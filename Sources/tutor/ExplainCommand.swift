@@ -22,6 +22,7 @@ enum BatchNormMerge: String, ExpressibleByArgument, CaseIterable {
 
 extension IntegrationMethod: ExpressibleByArgument {}
 extension AttributionSign: ExpressibleByArgument {}
+extension ColorMap: ExpressibleByArgument {}
 extension Baseline: ExpressibleByArgument {}
 
 struct ExplainCommand: ParsableCommand {
@@ -83,6 +84,11 @@ struct ExplainCommand: ParsableCommand {
         "Which part of a signed attribution (lrp-0, lrp-epsilon, ig, saliency) the overlay shows, as Captum's visualize_image_attr: positive (evidence for the class), negative (against it), absolute (|a|) or all (both signs, the default).",
         valueName: "sign"))
     var sign: AttributionSign?
+
+    @Option(help: ArgumentHelp(
+        "The colour map of the overlay: jet (the default for the CAM family, as pytorch-grad-cam), diverging (blue–white–red, the default for attributions) or white-to-black (the second article's map for IG, which reads 0…1: use it with --sign positive or absolute).",
+        valueName: "map"))
+    var colormap: ColorMap?
 
     @Option(name: .customLong("outlier-perc"), parsing: .unconditional, help: ArgumentHelp(
         "The share of an attribution's mass, in percent, that the overlay's colour scale clips, as Captum's outlier_perc: the scale is the value at which the sorted |values| reach (100 − P)% of their total. Default 1, as the second article draws its IG map.",
@@ -225,7 +231,7 @@ struct ExplainCommand: ParsableCommand {
 
         if let saveNpy { try NumpyFile.write(raw, to: saveNpy) }
         if let overlay {
-            let blended = Lessons.overlay(heatmap, on: RGBImage(tensor: picture), map: colorMap)
+            let blended = Lessons.overlay(heatmap, on: RGBImage(tensor: picture), map: colormap ?? colorMap)
             try blended.scaled(width: blended.width * 8, height: blended.height * 8, interpolation: .nearest).write(to: overlay)
         }
         if json {

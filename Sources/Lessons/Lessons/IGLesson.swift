@@ -171,6 +171,15 @@ public enum IGLesson: Lesson {
                          + maps.map { AttributionPanels.heatmap("IG, x′ = \($0.name)", $0.map) }
                          + [AttributionPanels.heatmap(text("pictures.saliency"), channelSum(gradient))])
         notebook.prose(text("pictures.after"))
+        // The second article's own view: the positive part, the top 1% clipped, white to black.
+        let zeroMap = maps[baselines.firstIndex(of: .zero) ?? 0].map
+        notebook.prose(text("pictures.article"))
+        notebook.picture(text("pictures.article-row"), [
+            .image(text("input.caption"), RGBImage(tensor: picture)),
+            .heatmap(text("pictures.article-panel"),
+                     AttributionDisplay.normalize(zeroMap, sign: .positive, outlierPercent: AttributionPanels.outlierPercent),
+                     map: .whiteToBlack),
+        ])
 
         // 7. IG and LRP side by side, as the second article compares them.
         try versusLRPStep(notebook, text: text, classifier: classifier, input: input, picture: picture, target: targetClass,

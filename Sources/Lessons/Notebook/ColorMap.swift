@@ -12,6 +12,11 @@ public enum ColorMap: String, Sendable, CaseIterable {
     /// 0 white, +1 red (255, 0, 0). A heatmap is divided by its largest |value| first, so the
     /// strongest evidence is fully saturated and 0 is always white.
     case diverging
+    /// The map the second article draws its IG picture with (the Captum tutorial's "custom
+    /// blue": white at 0, black from 0.25 up, linear in between). Reads 0…1 (clamped), so it
+    /// suits `--sign positive` or `absolute`; most of a picture's attribution is small, and
+    /// this map makes the small values visible.
+    case whiteToBlack = "white-to-black"
 
     /// The colour of one value: `jet` reads `value` in 0…1, `diverging` in −1…1 (both clamped).
     public func color(_ value: Float) -> (red: UInt8, green: UInt8, blue: UInt8) {
@@ -26,6 +31,10 @@ public enum ColorMap: String, Sendable, CaseIterable {
             // The two other channels fade from 255 (white) to 0 as |value| grows.
             let faded = UInt8((255 * (1 - abs(clamped))).rounded())
             return clamped >= 0 ? (255, faded, faded) : (faded, faded, 255)
+        case .whiteToBlack:
+            let clamped = value.isNaN ? 0 : Swift.min(Swift.max(value, 0), 1)
+            let gray = UInt8((255 * Swift.max(0, 1 - clamped / 0.25)).rounded())
+            return (gray, gray, gray)
         }
     }
 
@@ -125,14 +134,15 @@ public func overlay(_ heatmap: Tensor, on image: RGBImage, map: ColorMap, imageW
             brightest > 0 ? clampedByte(255 * (value / brightest)) : 0
         }
         return RGBImage(width: image.width, height: image.height, pixels: pixels)
-    case .diverging:
-        let scale = largestMagnitude(resized)
+    case .diverging, .whiteToBlack:
+        // white-to-black reads 0…1 as it is; diverging divides by the largest |value|.
+        let scale = map == .diverging ? largestMagnitude(resized) : 1
         var pixels = [UInt8](repeating: 0, count: pixelCount * 3)
         for index in 0..<pixelCount {
             let value = resized.data[index]
             // NaN shows the picture unchanged, like 0; ±∞ is full strength.
             let strength = value.isNaN ? 0 : scale > 0 ? value / scale : (value.isInfinite ? value : 0)
-            let color = ColorMap.diverging.color(strength)
+            let color = map.color(strength)
             let alpha = 0.75 * Swift.min(abs(strength), 1)
             let channels = [color.red, color.green, color.blue]
             for channel in 0..<3 {

@@ -216,7 +216,7 @@ public struct HTMLRenderer: NotebookRenderer {
         }.joined(separator: ",")
         let (low, high, words) = signed
             ? ("−max|v|", "+max|v|", "negative blue, 0 white, positive red")
-            : ("0", "1", "jet")
+            : ("0", "1", map == .jet ? "jet" : "white 0, black from 0.25")
         return "<p class=\"legend\"><span>\(escapeHTML(low))</span><span class=\"bar\" style=\"background:linear-gradient(to right,\(stops))\"></span>"
             + "<span>\(escapeHTML(high))</span> <span class=\"words\">\(escapeHTML(words))</span></p>"
     }

@@ -176,7 +176,8 @@ public struct MarkdownRenderer: NotebookRenderer {
         let legends = maps.map { map -> String in
             switch map {
             case .jet: return "jet: dark blue = 0 → cyan → yellow → dark red = 1"
-            case .diverging: return "blue–white–red: blue negative, white 0, red positive (scaled by max |value|)"
+            case .diverging: return "blue–white–red: blue negative, white 0, red positive"
+            case .whiteToBlack: return "white-to-black: white = 0, black from 0.25 up"
             }
         }
         if !legends.isEmpty { text += "\n\n*" + legends.joined(separator: "; ") + "*" }

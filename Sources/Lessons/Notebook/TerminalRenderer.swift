@@ -363,7 +363,10 @@ public struct TerminalRenderer: NotebookRenderer {
         case (.diverging, true):
             let bar = (0..<steps).map { swatch(map.color(Float($0) / Float(steps - 1) * 2 - 1)) }.joined()
             return style("  −max|v| ", .dim) + bar + style(" +max|v|   (negative blue, 0 white, positive red)", .dim)
-        case (.jet, false):
+        case (.whiteToBlack, true):
+            let bar = (0..<steps).map { swatch(map.color(Float($0) / Float(steps - 1))) }.joined()
+            return style("  0 ", .dim) + bar + style(" 1   (white 0, black from 0.25)", .dim)
+        case (.jet, false), (.whiteToBlack, false):
             return "  shading: \"\(String(Self.shading))\" from 0 to 1"
         case (.diverging, false):
             return "  shading: \"\(String(Self.shading))\" 0 to +max|v|, \"\(String(Self.negativeShading))\" 0 to −max|v|"
