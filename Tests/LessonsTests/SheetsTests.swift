@@ -247,9 +247,16 @@ final class SheetsTests: XCTestCase {
         let answers = try AnswersFile.parse("q1 = B\nq2 = 1, 2, 3\nq3 = 2.5\nq4 = D\nq9 = 1\n", name: "a.txt")
         let report = try FormatCheck.check(answers, exerciseID: "cam-2", student: "alice", questions: questions, mode: course.mode)
         XCTAssertEqual(report.questions.map(\.problem), [
-            "expected a number, got the text `B`", "expected a list of 9 numbers, got 3", "expected a whole number, got 2.5",
-            "expected one of the letters A, B, C, got `D`", "no answer for q5",
+            "line 1: expected a number, got the text `B`", "line 2: expected a list of 9 numbers, got 3",
+            "line 3: expected a whole number, got 2.5", "line 4: expected one of the letters A, B, C, got `D`", "no answer for q5",
         ])
+        // `0,5` for one number is 0.5, as the full check reads it; `1,000` is named as ambiguous.
+        let commas = try AnswersFile.parse("q1 = 0,5
+q5 = 1,000
+", name: "c.txt")
+        let commaReport = try FormatCheck.check(commas, exerciseID: "cam-2", student: "alice", questions: questions, mode: course.mode)
+        XCTAssertNil(commaReport.questions[0].problem)
+        XCTAssertTrue(commaReport.questions[4].problem?.hasPrefix("line 2: `1,000` could be") ?? false, "\(commaReport.questions[4])")
         XCTAssertEqual(report.unknownKeys, ["q9"])
         let fine = try AnswersFile.parse("q1 = 3/4\nq2 = [1,2,3,4,5,6,7,8,9]\nq3 = 2\nq4 = (c)\nq5 = -1\n", name: "b.txt")
         XCTAssertTrue(try FormatCheck.check(fine, exerciseID: "cam-2", student: "alice", questions: questions, mode: course.mode).isWellFormed)

@@ -171,7 +171,7 @@ public enum LRPLesson: Lesson {
         seed.data[target] = 1
         let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
         let gradientTimesInput = gradient * input
-        notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
+        notebook.tensor("Σ_channels ∂f/∂x", channelSum(gradient), caption: text("gradient.caption"))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
                               tolerance: gradientTolerance(result.steps)))
         let bias = result.steps.reduce(0) { $0 + $1.absorbedByBias }
@@ -396,7 +396,6 @@ public enum LRPLesson: Lesson {
         let asRunMap = channelSum(asRun.slice(0))                              // [H, W]
         let articleMap2D = channelSum(article.relevance.slice(0))               // [H, W]
         let canonicalMap2D = channelSum(canonical.relevance.slice(0))           // [H, W]
-        notebook.tensor("Σ_channels R (iii)", canonicalMap2D, caption: text("backbone.caption"))
         notebook.picture(text("article.row", ["top": setup.topLabel]), [
             .image(text("heatmap.input"), photo),
             AttributionPanels.heatmap(text("article.asrun.label"), asRunMap),
@@ -475,7 +474,7 @@ public enum LRPLesson: Lesson {
         let gradient = classifier.backward(seed).slice(0)                      // [3, H, W]: ∂f/∂x
         classifier.network.zeroGradients()
         let gradientTimesInput = gradient * input
-        notebook.tensor("∂f/∂x", gradient, caption: text("gradient.caption"))
+        notebook.tensor("Σ_channels ∂f/∂x", channelSum(gradient), caption: text("gradient.caption"))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
                               tolerance: gradientTolerance(result.steps)))
     }
