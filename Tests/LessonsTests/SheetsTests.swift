@@ -251,9 +251,7 @@ final class SheetsTests: XCTestCase {
             "line 3: expected a whole number, got 2.5", "line 4: expected one of the letters A, B, C, got `D`", "no answer for q5",
         ])
         // `0,5` for one number is 0.5, as the full check reads it; `1,000` is named as ambiguous.
-        let commas = try AnswersFile.parse("q1 = 0,5
-q5 = 1,000
-", name: "c.txt")
+        let commas = try AnswersFile.parse("q1 = 0,5\nq5 = 1,000\n", name: "c.txt")
         let commaReport = try FormatCheck.check(commas, exerciseID: "cam-2", student: "alice", questions: questions, mode: course.mode)
         XCTAssertNil(commaReport.questions[0].problem)
         XCTAssertTrue(commaReport.questions[4].problem?.hasPrefix("line 2: `1,000` could be") ?? false, "\(commaReport.questions[4])")

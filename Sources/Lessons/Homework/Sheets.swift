@@ -321,18 +321,6 @@ public enum SheetText {
         }
     }
 
-    static func htmlEscaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    /// Text made safe inside HTML elements and attribute values (the renderers' `escapeHTML`).
+    static func htmlEscaped(_ text: String) -> String { escapeHTML(text) }
 }

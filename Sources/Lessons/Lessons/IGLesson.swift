@@ -235,11 +235,7 @@ public enum IGLesson: Lesson {
     }
 
     /// Σ_c A[c, y, x]: [C, H, W] → [H, W]
-    static func channelSum(_ attributions: Tensor) -> Tensor {
-        var total = Tensor(zeros: Array(attributions.shape.dropFirst()))
-        for channel in 0..<attributions.shape[0] { total += attributions.slice(channel) }
-        return total
-    }
+    static func channelSum(_ attributions: Tensor) -> Tensor { AttributionDisplay.channelSum(attributions) }
 
     static func format(_ value: Float) -> String { String(format: "%.4f", value) }
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }

@@ -525,11 +525,7 @@ public enum LRPLesson: Lesson {
     }
 
     /// [C, H, W] → [H, W]: the relevance of a pixel is the sum over its colour channels.
-    static func channelSum(_ relevance: Tensor) -> Tensor {
-        var map = Tensor(zeros: Array(relevance.shape.dropFirst()))
-        for channel in 0..<relevance.shape[0] { map += relevance.slice(channel) }
-        return map
-    }
+    static func channelSum(_ relevance: Tensor) -> Tensor { AttributionDisplay.channelSum(relevance) }
 
     static func format(_ value: Float) -> String { format(Double(value)) }
     static func format(_ value: Double) -> String { String(format: "%.5f", value) }

@@ -397,7 +397,7 @@ extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
 
-/// `text` with &, <, > and " written as entities.
+/// `text` with &, <, >, " and ' written as entities.
 func escapeHTML(_ text: String) -> String {
     var output = ""
     output.reserveCapacity(text.count)
@@ -407,6 +407,7 @@ func escapeHTML(_ text: String) -> String {
         case "<": output += "&lt;"
         case ">": output += "&gt;"
         case "\"": output += "&quot;"
+        case "'": output += "&#39;"
         default: output.append(character)
         }
     }

@@ -66,8 +66,8 @@ public enum AttributionDisplay {
         return largest
     }
 
-    /// Σ_c a[c, h, w]: [C, H, W] → [H, W]
-    static func channelSum(_ attribution: Tensor) -> Tensor {
+    /// Σ_c a[c, h, w]: [C, H, W] → [H, W], the attribution of a pixel (its colour channels added).
+    public static func channelSum(_ attribution: Tensor) -> Tensor {
         var map = Tensor(zeros: Array(attribution.shape.dropFirst()))
         for channel in 0..<attribution.shape[0] { map += attribution.slice(channel) }
         return map
