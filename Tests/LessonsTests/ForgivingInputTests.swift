@@ -8,16 +8,7 @@ import MiniNet
 final class ForgivingInputTests: XCTestCase {
     func parse(_ text: String, name: String = "a.txt") throws -> AnswersFile { try AnswersFile.parse(text, name: name) }
 
-    func message(_ body: () throws -> Any) -> String {
-        do {
-            _ = try body()
-            return "no error"
-        } catch {
-            let text = "\(error)"
-            XCTAssertFalse(text.contains("\n") || text.contains("\r"), "the message is cut: \(text)")
-            return text
-        }
-    }
+    func message(_ body: () throws -> Any) -> String { oneLineErrorMessage(body) }
 
     // MARK: - Line ends, byte order marks, spaces
 

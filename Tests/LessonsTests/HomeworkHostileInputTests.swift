@@ -12,17 +12,8 @@ final class HostileInputHomeworkTests: XCTestCase {
         return folder
     }
 
-    /// The one-line message of the error `body` throws.
-    func message(_ body: () throws -> Any) -> String {
-        do {
-            _ = try body()
-            return "no error"
-        } catch {
-            let text = "\(error)"
-            XCTAssertFalse(text.contains("\n") || text.contains("\r"), "the message is cut: \(text)")
-            return text
-        }
-    }
+    /// The one-line message of the error `body` throws (see `oneLineErrorMessage`).
+    func message(_ body: () throws -> Any) -> String { oneLineErrorMessage(body) }
 
     func write(_ text: String, named name: String, in folder: URL) throws -> String {
         let path = folder.appendingPathComponent(name).path
@@ -266,5 +257,18 @@ extension HomeworkCommandLineTests {
             XCTAssertEqual(errors.filter { $0 == "\n" }.count, 1, errors)
             XCTAssertTrue(errors.contains(expectedText), errors)
         }
+    }
+}
+
+/// The message of the error `body` throws ("no error" when it throws none), failing the test
+/// when the message spans more than one line: a line break would cut it on stderr.
+func oneLineErrorMessage(_ body: () throws -> Any, file: StaticString = #filePath, line: UInt = #line) -> String {
+    do {
+        _ = try body()
+        return "no error"
+    } catch {
+        let text = "\(error)"
+        XCTAssertFalse(text.contains("\n") || text.contains("\r"), "the message is cut: \(text)", file: file, line: line)
+        return text
     }
 }
