@@ -17,14 +17,14 @@ public struct LessonContext {
     public var layer: String?
     /// Seeds every random choice of the lesson (`--seed`).
     public var seed: UInt64
-    /// Language of the prose ("en").
+    /// Language of the prose: "en" or "vi" (`Language.current` unless a caller chooses).
     public var language: String
     /// Told about long computations (a description, the fraction done in 0…1), so that a
     /// front end can show a progress bar; nil to stay silent.
     public var progress: ((String, Double) -> Void)?
 
     public init(classifier: ImageClassifier, biasFreeClassifier: ImageClassifier? = nil, image: Tensor? = nil,
-                targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = "en") {
+                targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = Language.current.rawValue) {
         self.classifier = classifier
         self.biasFreeClassifier = biasFreeClassifier
         self.image = image

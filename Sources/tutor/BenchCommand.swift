@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lessons
 import Foundation
 import MiniNet
 
@@ -8,8 +9,8 @@ import MiniNet
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the forward pass and each explanation method on a full-size ResNet.",
-        discussion: """
+        abstract: translated("Time the forward pass and each explanation method on a full-size ResNet."),
+        discussion: translated("""
         The benchmark runs on one 224×224 input: the tensor in --input-npy, or else a seeded \
         random picture, normalised with ImageNet's mean and standard deviation. Without \
         --weights the network has seeded random weights (He initialisation), which take exactly \
@@ -24,57 +25,57 @@ struct BenchCommand: ParsableCommand {
         call. Peak memory is the largest resident set of the whole process (getrusage \
         ru_maxrss). Progress goes to standard error; the table, or with --json one object \
         shaped like the Python peer's, goes to standard output.
-        """
+        """)
     )
 
-    @Option(help: "The torchvision ResNet to time: resnet18, resnet34 or resnet50.")
+    @Option(help: .translated("The torchvision ResNet to time: resnet18, resnet34 or resnet50."))
     var model: ResNetVariant = .resnet34
 
-    @Option(help: "A torchvision state_dict (.pth or .safetensors) for --model. Without it, the network gets seeded random weights.")
+    @Option(help: .translated("A torchvision state_dict (.pth or .safetensors) for --model. Without it, the network gets seeded random weights."))
     var weights: String?
 
-    @Option(name: .customLong("input-npy"), help: "An already normalised 3×224×224 (or 1×3×224×224) float32 .npy input. Without it, a seeded random picture is used.")
+    @Option(name: .customLong("input-npy"), help: .translated("An already normalised 3×224×224 (or 1×3×224×224) float32 .npy input. Without it, a seeded random picture is used."))
     var inputNpy: String?
 
-    @Option(help: "How many timed runs of each measure to take the median of, after one warm-up run.")
+    @Option(help: .translated("How many timed runs of each measure to take the median of, after one warm-up run."))
     var repeats = 3
 
-    @Option(name: .customLong("ig-repeats"), help: "How many timed runs of Integrated Gradients to take the median of.")
+    @Option(name: .customLong("ig-repeats"), help: .translated("How many timed runs of Integrated Gradients to take the median of."))
     var igRepeats = 1
 
-    @Option(name: .customLong("ig-steps"), help: "The number of Gauss–Legendre steps for Integrated Gradients.")
+    @Option(name: .customLong("ig-steps"), help: .translated("The number of Gauss–Legendre steps for Integrated Gradients."))
     var igSteps = 200
 
     /// 8 is as fast as 32 on a 224×224 ResNet-34 (measured: 6.0 s against 6.4 s for 32 steps)
     /// and needs a third of the memory, since every convolution keeps its im2col columns.
-    @Option(name: .customLong("ig-batch"), help: "How many Integrated Gradients steps go through the network in one batch.")
+    @Option(name: .customLong("ig-batch"), help: .translated("How many Integrated Gradients steps go through the network in one batch."))
     var igBatch = 8
 
-    @Option(help: "The most threads for the matrix products (default: TUTOR_THREADS, or else every core).")
+    @Option(help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."))
     var threads: Int?
 
-    @Option(help: "Chooses the random weights and the random picture.")
+    @Option(help: .translated("Chooses the random weights and the random picture."))
     var seed: UInt64 = 0
 
     /// A smaller input makes the command fast enough for tests; the ResNet accepts any size of
     /// at least 32 pixels because it ends in global average pooling.
-    @Option(name: .customLong("image-size"), help: ArgumentHelp("The input's height and width in pixels.", visibility: .hidden))
+    @Option(name: .customLong("image-size"), help: .translated("The input's height and width in pixels.", visibility: .hidden))
     var imageSize = 224
 
     /// Narrower stages (every width divided by this) make the random network small enough for
     /// tests in a debug build; the depth and the block structure stay those of --model.
-    @Option(name: .customLong("width-divisor"), help: ArgumentHelp("Divide every width of the random network by this.", visibility: .hidden))
+    @Option(name: .customLong("width-divisor"), help: .translated("Divide every width of the random network by this.", visibility: .hidden))
     var widthDivisor = 1
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: "Time only these measures, for example --only forward gradcam. Without it, all five are timed.")
+            help: .translated("Time only these measures, for example --only forward gradcam. Without it, all five are timed."))
     var onlyMeasures: [Measure] = []
 
-    @Flag(help: "Print one JSON object with the same structure as tools/bench/bench_torch.py's output.")
+    @Flag(help: .translated("Print one JSON object with the same structure as tools/bench/bench_torch.py's output."))
     var json = false
 
     @Option(name: .customLong("save-weights"),
-            help: ArgumentHelp("Write the network's weights (the seeded random ones without --weights) to this .safetensors file, with torchvision's names, and time nothing. Every lesson then runs on it with --model and --weights.", valueName: "path"))
+            help: .translated("Write the network's weights (the seeded random ones without --weights) to this .safetensors file, with torchvision's names, and time nothing. Every lesson then runs on it with --model and --weights.", valueName: "path"))
     var saveWeights: String?
 
     func validate() throws {
@@ -120,6 +121,8 @@ struct BenchCommand: ParsableCommand {
             }
         }
     }
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         if let threads { Gemm.setThreads(threads) }

@@ -1,20 +1,23 @@
 import ArgumentParser
+import Lessons
 import Foundation
 import MiniNet
 
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
-        abstract: "Write the synthetic shapes data set to .npy files, for use in PyTorch or NumPy.",
-        discussion: """
+        abstract: translated("Write the synthetic shapes data set to .npy files, for use in PyTorch or NumPy."),
+        discussion: translated("""
         Writes train_x.npy and val_x.npy (N×3×H×W float32, values 0…1, not normalised), \
         train_y.npy and val_y.npy (class indices as float32), and train_masks.npy (N×H×W \
         ground-truth masks), from the same seeds that `tutor train` uses.
-        """
+        """)
     )
 
-    @Option(help: "The folder to write the .npy files into; it is created if needed.")
+    @Option(help: .translated("The folder to write the .npy files into; it is created if needed."))
     var out = "out/shapes"
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {

@@ -28,8 +28,8 @@ extension Baseline: ExpressibleByArgument {}
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Explain one prediction with CAM, Grad-CAM, Ablation-CAM, LRP, Integrated Gradients or saliency.",
-        discussion: """
+        abstract: translated("Explain one prediction with CAM, Grad-CAM, Ablation-CAM, LRP, Integrated Gradients or saliency."),
+        discussion: translated("""
         Prints the target score y^c, the channel weights (CAM family) or the attribution totals, \
         and the checks that apply to the method. --save-npy writes the raw result: for the CAM \
         family the map after ReLU at the layer's own resolution, before upsampling and \
@@ -37,60 +37,60 @@ struct ExplainCommand: ParsableCommand {
         the picture (jet for CAMs, a diverging map for signed attributions, scaled as Captum's \
         visualize_image_attr scales them: see --sign and --outlier-perc). Integrated Gradients \
         defaults follow Captum: Gauss–Legendre, 50 steps, zero baseline.
-        """
+        """)
     )
 
-    @Argument(help: "The PNG picture to explain (or give --input-npy). A ResNet sees it as torchvision prepares it: shorter side 256, centre crop 224.")
+    @Argument(help: .translated("The PNG picture to explain (or give --input-npy). A ResNet sees it as torchvision prepares it: shorter side 256, centre crop 224."))
     var image: String?
 
-    @Option(help: "The explanation method.")
+    @Option(help: .translated("The explanation method."))
     var method: ExplanationMethod = .gradcam
 
     // .unconditional on numeric options: "--steps -5" must reach validate(), which names the
     // bad value, instead of -5 being read as a flag ("Missing value for '--steps'").
-    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain, by name or index. By default the predicted class.")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: .translated("The class to explain, by name or index. By default the predicted class."))
     var targetClass: String?
 
-    @Option(help: "The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
+    @Option(help: .translated("The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet)."))
     var layer: String?
 
-    @Option(parsing: .unconditional, help: "The number of integration steps for Integrated Gradients (at most 10000).")
+    @Option(parsing: .unconditional, help: .translated("The number of integration steps for Integrated Gradients (at most 10000)."))
     var steps = 50
 
-    @Option(help: "The integration rule for Integrated Gradients.")
+    @Option(help: .translated("The integration rule for Integrated Gradients."))
     var integration: IntegrationMethod = .gaussLegendre
 
-    @Option(help: "The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred.")
+    @Option(help: .translated("The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred."))
     var baseline: Baseline = .zero
 
-    @Option(parsing: .unconditional, help: "ε of the LRP epsilon rule (a finite number ≥ 0).")
+    @Option(parsing: .unconditional, help: .translated("ε of the LRP epsilon rule (a finite number ≥ 0)."))
     var epsilon: Float = 1e-6
 
-    @Option(name: .customLong("batchnorm-merge"), help: ArgumentHelp(
+    @Option(name: .customLong("batchnorm-merge"), help: .translated(
         "How LRP folds each BatchNorm into the convolution before it: exact (the default; the merged network computes the same function), or zennit (as Zennit 0.5's ResNet canonizer does, which leaves a BatchNorm behind that still divides by √(1 + eps); use it to compare with Zennit's numbers).",
         valueName: "merge"))
     var batchNormMerge: BatchNormMerge?
 
-    @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy to explain instead of a picture.")
+    @Option(name: .customLong("input-npy"), help: .translated("An already preprocessed C×H×W float32 .npy to explain instead of a picture."))
     var inputNpy: String?
 
-    @Option(name: .customLong("save-npy"), help: "Write the raw result to this .npy file.")
+    @Option(name: .customLong("save-npy"), help: .translated("Write the raw result to this .npy file."))
     var saveNpy: String?
 
-    @Option(help: "Write the heatmap blended over the picture to this PNG file.")
+    @Option(help: .translated("Write the heatmap blended over the picture to this PNG file."))
     var overlay: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "Which part of a signed attribution (lrp-0, lrp-epsilon, ig, saliency) the overlay shows, as Captum's visualize_image_attr: positive (evidence for the class), negative (against it), absolute (|a|) or all (both signs, the default).",
         valueName: "sign"))
     var sign: AttributionSign?
 
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "The colour map of the overlay: jet (the default for the CAM family, as pytorch-grad-cam), diverging (blue–white–red, the default for attributions) or white-to-black (the second article's map for IG, which reads 0…1: use it with --sign positive or absolute).",
         valueName: "map"))
     var colormap: ColorMap?
 
-    @Option(name: .customLong("outlier-perc"), parsing: .unconditional, help: ArgumentHelp(
+    @Option(name: .customLong("outlier-perc"), parsing: .unconditional, help: .translated(
         "The share of an attribution's mass, in percent, that the overlay's colour scale clips, as Captum's outlier_perc: the scale is the value at which the sorted |values| reach (100 − P)% of their total. Default 1, as the second article draws its IG map.",
         valueName: "P"))
     var outlierPercent: Double?
@@ -99,7 +99,7 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var display: ColorOptions
 
-    @Flag(help: "Print the target score, the weights and the checks as JSON.")
+    @Flag(help: .translated("Print the target score, the weights and the checks as JSON."))
     var json = false
 
     func validate() throws {
@@ -124,6 +124,8 @@ struct ExplainCommand: ParsableCommand {
         }
         if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") { throw ValidationError("--save-npy must name a .npy file, for example --save-npy map.npy.") }
     }
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         let classifier = try model.loadClassifier()

@@ -6,23 +6,25 @@ import MiniNet
 struct ExportDocsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-docs",
-        abstract: "Write one Markdown page per lesson into docs/lessons, with its pictures in images/lessons.",
-        discussion: """
+        abstract: translated("Write one Markdown page per lesson into docs/lessons, with its pictures in images/lessons."),
+        discussion: translated("""
         The pages are generated from the lessons with the shipped models and default options, so \
         they always show the numbers the code computes. CI fails when the committed pages differ \
         from what this command writes; use --check to compare without writing. The comparison \
         forgives rounding noise of another processor: numbers within their printed precision \
         (plus 0.1 %), residuals of passing checks, and pixels a few levels apart.
-        """
+        """)
     )
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "The folder of the repository to write into.")
+    @Option(help: .translated("The folder of the repository to write into."))
     var root = "."
 
-    @Flag(help: "Only compare by content: exit with status 1 and name the first difference (page:line) if docs/ is out of date.")
+    @Flag(help: .translated("Only compare by content: exit with status 1 and name the first difference (page:line) if docs/ is out of date."))
     var check = false
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         let classifier = try model.loadClassifier()

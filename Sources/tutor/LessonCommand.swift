@@ -6,11 +6,13 @@ import MiniNet
 struct LessonsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lessons",
-        abstract: "List the lessons, in teaching order, with a one-line summary of each."
+        abstract: translated("List the lessons, in teaching order, with a one-line summary of each.")
     )
 
-    @Flag(help: "Print the list as JSON for scripts.")
+    @Flag(help: .translated("Print the list as JSON for scripts."))
     var json = false
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         if json {
@@ -28,38 +30,38 @@ struct LessonsCommand: ParsableCommand {
 struct LessonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
-        abstract: "Work through one lesson: the math, every intermediate tensor, and a check of each identity.",
-        discussion: """
+        abstract: translated("Work through one lesson: the math, every intermediate tensor, and a check of each identity."),
+        discussion: translated("""
         Every check prints both sides, the residual and the tolerance, with ✓ or ✗; if any check \
         fails, the exit status is 1. `tutor lessons` lists the lesson names.
-        """
+        """)
     )
 
-    @Argument(help: "The lesson to run, such as cam or gradcam.")
+    @Argument(help: .translated("The lesson to run, such as cam or gradcam."))
     var name: String
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var explanation: ExplanationOptions
 
-    @Flag(help: "Print every intermediate tensor and every table row in full instead of a summary.")
+    @Flag(help: .translated("Print every intermediate tensor and every table row in full instead of a summary."))
     var verbose = false
 
-    @Option(help: "How to write the lesson: text for the terminal, markdown (pictures go to --images-dir), html (one self-contained page for a projector, pictures and formulas included), or json for scripts (every row and value).")
+    @Option(help: .translated("How to write the lesson: text for the terminal, markdown (pictures go to --images-dir), html (one self-contained page for a projector, pictures and formulas included), or json for scripts (every row and value)."))
     var format: OutputFormat = .text
 
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "Write the lesson to this file instead of standard output. The file appears complete or not at all. With --format markdown, the pictures go beside it in an images folder unless --images-dir says otherwise, and the page links to them relative to itself.",
         valueName: "file"))
     var out: String?
 
-    @Option(name: .customLong("images-dir"), help: ArgumentHelp(
+    @Option(name: .customLong("images-dir"), help: .translated(
         "Where the markdown format saves its pictures (default: out/images, or an images folder beside --out).",
         valueName: "folder"))
     var imagesDirectory: String?
 
     @OptionGroup var display: ColorOptions
 
-    @Flag(help: "Wait for Enter between the steps, for teaching on a projector.")
+    @Flag(help: .translated("Wait for Enter between the steps, for teaching on a projector."))
     var pause = false
 
     func validate() throws {
@@ -76,6 +78,8 @@ struct LessonCommand: ParsableCommand {
             throw ValidationError("--out must name a file, for example --out \(name).\(format == .text ? "txt" : format.rawValue == "markdown" ? "md" : format.rawValue).")
         }
     }
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         let lesson = LessonCatalog.lesson(id: name)!

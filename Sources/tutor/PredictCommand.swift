@@ -1,34 +1,35 @@
 import ArgumentParser
+import Lessons
 import Foundation
 import MiniNet
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify a picture and show the most likely classes.",
-        discussion: """
+        abstract: translated("Classify a picture and show the most likely classes."),
+        discussion: translated("""
         The picture is converted to RGB, resized to the network's input size if needed and \
         normalised with the mean and standard deviation stored in the model file. A torchvision \
         ResNet (--model, or a .pth/.safetensors state_dict given to --weights) sees the picture \
         as torchvision's evaluation transform makes it: shorter side 256, centre crop 224, \
         ImageNet mean and standard deviation. Instead of a \
         picture, --input-npy takes a tensor that is already preprocessed (C×H×W float32 .npy).
-        """
+        """)
     )
 
-    @Argument(help: "A PNG picture to classify.")
+    @Argument(help: .translated("A PNG picture to classify."))
     var image: String?
 
-    @Option(name: .customLong("input-npy"), help: "An already preprocessed C×H×W float32 .npy file to classify instead of a picture.")
+    @Option(name: .customLong("input-npy"), help: .translated("An already preprocessed C×H×W float32 .npy file to classify instead of a picture."))
     var inputNpy: String?
 
     @OptionGroup var model: ModelOptions
 
     // .unconditional: "--top -1" reaches validate(), which names the value.
-    @Option(parsing: .unconditional, help: "How many of the most likely classes to show.")
+    @Option(parsing: .unconditional, help: .translated("How many of the most likely classes to show."))
     var top = 3
 
-    @Flag(help: "Print an object with all logits and the top classes on standard output.")
+    @Flag(help: .translated("Print an object with all logits and the top classes on standard output."))
     var json = false
 
     func validate() throws {
@@ -36,6 +37,8 @@ struct PredictCommand: ParsableCommand {
         if image != nil && inputNpy != nil { throw ValidationError("Give either a picture or --input-npy, not both.") }
         guard top >= 1 else { throw ValidationError("--top \(top) is out of range: show at least 1 class, for example --top 3.") }
     }
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         let weightsPath = try model.weightsPath()

@@ -19,7 +19,7 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// --color, shared by the commands that print for people.
 struct ColorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "When to use colour: auto (when standard output is a terminal and NO_COLOR is not set), always (also into a pipe, for `| less -R`), or never.",
         valueName: "when"))
     var color: ColorChoice = .auto
@@ -39,12 +39,12 @@ extension ResNetVariant: ExpressibleByArgument {}
 
 /// --model and --weights, shared by every command that runs a network.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "A torchvision ResNet to run instead of the small network: resnet18, resnet34 or resnet50. Its weights come from --weights, or else from torch's hub cache (~/.cache/torch/hub/checkpoints).",
         valueName: "model"))
     var model: ResNetVariant?
 
-    @Option(help: "The weights: a model file written by `tutor train` (safetensors), or a torchvision ResNet state_dict (.pth or .safetensors), whose architecture is read from its keys. By default, models/mininet.safetensors.")
+    @Option(help: .translated("The weights: a model file written by `tutor train` (safetensors), or a torchvision ResNet state_dict (.pth or .safetensors), whose architecture is read from its keys. By default, models/mininet.safetensors."))
     var weights: String?
 
     /// The path the weights come from.
@@ -73,19 +73,19 @@ struct ModelOptions: ParsableArguments {
 
 /// --image, --class, --layer, --seed: what to explain.
 struct ExplanationOptions: ParsableArguments {
-    @Option(help: "A PNG picture to explain. It is resized to the network's input size (for a ResNet: shorter side 256, centre crop 224, as torchvision does). By default a picture from the shapes data set, or the photo of Chelsea the cat for a ResNet.")
+    @Option(help: .translated("A PNG picture to explain. It is resized to the network's input size (for a ResNet: shorter side 256, centre crop 224, as torchvision does). By default a picture from the shapes data set, or the photo of Chelsea the cat for a ResNet."))
     var image: String?
 
     // .unconditional: "--class -1" must reach resolveClass, which says why -1 is wrong,
     // instead of being read as a flag ("Missing value for '--class'").
     @Option(name: .customLong("class"), parsing: .unconditional,
-            help: "The class to explain, by name (circle) or index (0). By default the predicted class.")
+            help: .translated("The class to explain, by name (circle) or index (0). By default the predicted class."))
     var targetClass: String?
 
-    @Option(help: "The layer to explain, by its PyTorch-style name, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet).")
+    @Option(help: .translated("The layer to explain, by its PyTorch-style name, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet)."))
     var layer: String?
 
-    @Option(parsing: .unconditional, help: "Chooses the default picture and any other random choice of the lesson.")
+    @Option(parsing: .unconditional, help: .translated("Chooses the default picture and any other random choice of the lesson."))
     var seed: UInt64 = 7
 
     /// The picture as [3, H, W] in 0…1 at the network's input size, or nil.
@@ -153,4 +153,26 @@ func loadInputNpy(_ path: String, for classifier: ImageClassifier) throws -> Ten
         throw MiniNetError.file(path, "has shape \(input.shape), the model expects \(classifier.inputSize) (C×H×W)")
     }
     return input
+}
+
+/// A language `tutor` speaks, named on the command line (`--lang vi`).
+extension Language: ExpressibleByArgument {}
+
+/// --lang, on every command. `Tutor.main` reads it before parsing (so that `--help` and the
+/// parser's own errors are in that language too); declaring it here puts it in every
+/// command's help and lets the parser accept it.
+struct LanguageOption: ParsableArguments {
+    @Option(name: .customLong("lang"), help: .translated(
+        "The language of everything tutor prints: en (English) or vi (Vietnamese). By default TUTOR_LANG, else the locale in LC_ALL or LANG (vi_VN.UTF-8 means Vietnamese), else English.",
+        valueName: "language"))
+    var language: Language?
+}
+
+extension ArgumentHelp {
+    /// Help in the reader's language: the English text is the phrase book's key (see Phrasebook).
+    static func translated(_ english: String, discussion: String = "", valueName: String? = nil,
+                           visibility: ArgumentVisibility = .default) -> ArgumentHelp {
+        ArgumentHelp(Lessons.translated(english), discussion: discussion.isEmpty ? "" : Lessons.translated(discussion),
+                     valueName: valueName, visibility: visibility)
+    }
 }

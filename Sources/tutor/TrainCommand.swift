@@ -1,40 +1,41 @@
 import ArgumentParser
+import Lessons
 import Foundation
 import MiniNet
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the small CNN on the synthetic shapes data set.",
-        discussion: """
+        abstract: translated("Train the small CNN on the synthetic shapes data set."),
+        discussion: translated("""
         The network has three convolution blocks, global average pooling and one linear layer, \
         which is the shape that CAM needs. Training and validation images are generated from \
         fixed seeds, so the same --seed always gives byte-identical weights. A progress bar with \
         the loss and the accuracy is drawn on standard error.
-        """
+        """)
     )
 
     // .unconditional on the numbers: "--epochs -3" reaches validate(), which names the value,
     // instead of -3 being read as a flag ("Missing value for '--epochs'").
-    @Option(parsing: .unconditional, help: "The number of passes over the 3000 training images.")
+    @Option(parsing: .unconditional, help: .translated("The number of passes over the 3000 training images."))
     var epochs = 10
 
-    @Option(parsing: .unconditional, help: "The seed for the initial weights and the order of the batches.")
+    @Option(parsing: .unconditional, help: .translated("The seed for the initial weights and the order of the batches."))
     var seed: UInt64 = 1
 
-    @Option(help: "Where to write the trained model (safetensors with the architecture in its metadata).")
+    @Option(help: .translated("Where to write the trained model (safetensors with the architecture in its metadata)."))
     var out = "out/mininet.safetensors"
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "The number of images per optimisation step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: .translated("The number of images per optimisation step."))
     var batchSize = 32
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Adam's initial learning rate; it decays to 0 along a cosine.")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: .translated("Adam's initial learning rate; it decays to 0 along a cosine."))
     var learningRate: Float = 0.003
 
-    @Flag(name: .customLong("no-bias"), help: "Build the network without biases or BatchNorm, so that LRP-0 conserves relevance exactly.")
+    @Flag(name: .customLong("no-bias"), help: .translated("Build the network without biases or BatchNorm, so that LRP-0 conserves relevance exactly."))
     var noBias = false
 
-    @Flag(help: "Print a summary object on standard output for scripts.")
+    @Flag(help: .translated("Print a summary object on standard output for scripts."))
     var json = false
 
     func validate() throws {
@@ -46,6 +47,8 @@ struct TrainCommand: ParsableCommand {
         }
         guard !out.isEmpty else { throw ValidationError("--out needs a file path, for example --out out/mininet.safetensors.") }
     }
+
+    @OptionGroup var language: LanguageOption
 
     func run() throws {
         var options = TrainingOptions()

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
+import Lessons
 import MiniNet
 
 @main
 struct Tutor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tutor",
-        abstract: "Learn how a convolutional network's prediction is explained, one verified step at a time.",
-        discussion: """
+        abstract: translated("Learn how a convolutional network's prediction is explained, one verified step at a time."),
+        discussion: translated("""
         Start with `tutor train` to train the small network (or use the one shipped in models/), \
         then `tutor predict` to classify a picture, and `tutor homework list` for exercises.
 
@@ -15,12 +16,14 @@ struct Tutor: ParsableCommand {
         core; the results are the same for any N). TUTOR_GEMM=reference runs MiniNet's own \
         plain-loop products instead of OpenBLAS, and TUTOR_WINOGRAD=off computes every \
         convolution through im2col: both change the rounding, to show how large it is.
-        """,
+        """),
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
             ExplainCommand.self, DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self, BenchCommand.self,
         ]
     )
+
+    @OptionGroup var language: LanguageOption
 
     /// Runs the command; every failure becomes one line on stderr starting with "tutor:", and
     /// an exit status: 1 for bad input (a missing or corrupt file) or a failed check, 2 for a
@@ -33,6 +36,7 @@ struct Tutor: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         MiniNet.configureAllocator()
         do {
+            try chooseLanguage()
             try RunSettings.apply()
             var command = try parseAsRoot()
             try command.run()
@@ -41,11 +45,24 @@ struct Tutor: ParsableCommand {
             if code == .success { exit(withError: error) }
             // ArgumentParser reports usage errors as EX_USAGE (64); tutor documents 2.
             if code == .validationFailure { code = ExitCode(2) }
-            let text = oneLine(message(for: error))
+            let text = translated(oneLine(message(for: error)))
             if !text.isEmpty {
                 FileHandle.standardError.write(Data("tutor: \(text)\n".utf8))
             }
             Foundation.exit(code.rawValue)
+        }
+    }
+
+    /// Sets the language of everything printed from here on, before the arguments are parsed,
+    /// so that `--help` and the parser's own messages are in it too (see `Language.choose`).
+    static func chooseLanguage() throws {
+        switch Language.choose(arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment) {
+        case let .chosen(language, _):
+            Language.processDefault = language
+        case let .unknown(value, from):
+            let choices = Language.allCases.map { "\($0.rawValue) (\($0.nativeName))" }.joined(separator: ", ")
+            let example = from == "--lang" ? "--lang vi" : "TUTOR_LANG=vi"
+            throw ValidationError("\(from) '\(value)' is not a language tutor speaks; use \(choices), for example \(example).")
         }
     }
 

@@ -7,7 +7,7 @@ import MiniNet
 ///     Mᶜ(i, j) = Σₖ wᶜₖ Aᵏ(i, j)
 ///     yᶜ = Σₖ wᶜₖ · (1/Z) Σᵢⱼ Aᵏ(i, j) = (1/Z) Σᵢⱼ Mᶜ(i, j)      (Z = H·W)
 public enum EngineDemo {
-    public static func notebook(language: String = "en") throws -> Notebook {
+    public static func notebook(language: String = Language.current.rawValue) throws -> Notebook {
         let text = try LessonText(lesson: "engine-demo", language: language)
         let height = 6
         let width = 6

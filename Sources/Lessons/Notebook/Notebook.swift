@@ -17,6 +17,11 @@ import MiniNet
 ///         .image("input", photo), .heatmap("Grad-CAM", cam), .overlay("overlay", heatmap: cam, on: photo)])
 ///
 /// Cells added before the first `step(_:)` form an unnumbered introduction (step 0).
+///
+/// Every text a cell gets is put into the reader's language as it is added (`translated`):
+/// prose comes translated from the lesson's text files, and the short texts code writes
+/// (table headers, the sides of a check) through the phrase book, so renderers print what
+/// they are given.
 public final class Notebook {
     /// A short identifier, e.g. "grad-cam"; names the files a renderer writes.
     public let lesson: String
@@ -35,7 +40,7 @@ public final class Notebook {
     ///   small CNN has not), so homework hints name steps by id. Unique within a notebook.
     public func step(_ title: String, id: String? = nil) {
         let number = (steps.last?.number ?? 0) + 1
-        steps.append(Step(number: number, title: title, id: id, cells: []))
+        steps.append(Step(number: number, title: translated(title), id: id, cells: []))
     }
 
     /// The step with this stable id, or nil.
@@ -48,9 +53,9 @@ public final class Notebook {
         steps[steps.count - 1].cells.append(cell)
     }
 
-    public func heading(_ text: String) { add(.heading(text)) }
+    public func heading(_ text: String) { add(.heading(translated(text))) }
 
-    public func prose(_ text: String) { add(.prose(text)) }
+    public func prose(_ text: String) { add(.prose(translated(text))) }
 
     /// - Parameters:
     ///   - unicode: for terminals, e.g. "Lᶜ = ReLU(Σₖ αᶜₖ Aᵏ)".
@@ -58,7 +63,7 @@ public final class Notebook {
     public func math(_ unicode: String, latex: String) { add(.math(unicode: unicode, latex: latex)) }
 
     public func tensor(_ name: String, _ value: Tensor, caption: String? = nil) {
-        add(.tensor(name: name, value: value, caption: caption))
+        add(.tensor(name: name, value: value, caption: caption.map(translated)))
     }
 
     /// - Parameters:
@@ -66,16 +71,28 @@ public final class Notebook {
     ///   - limit: which rows people see when there are many (JSON keeps them all); without
     ///     one, a table over 20 rows shows its first and last 6.
     public func table(_ title: String? = nil, headers: [String], rows: [[String]], limit: RowLimit? = nil) {
-        add(.table(title: title, headers: headers, rows: rows, limit: limit))
+        add(.table(title: title.map(translated), headers: headers.map(translated), rows: rows.map { $0.map(translated) }, limit: limit))
     }
 
-    public func picture(_ picture: Picture) { add(.picture(picture)) }
+    public func picture(_ picture: Picture) {
+        var picture = picture
+        picture.title = translated(picture.title)
+        for index in picture.panels.indices { picture.panels[index].caption = translated(picture.panels[index].caption) }
+        add(.picture(picture))
+    }
 
-    public func picture(_ title: String, _ panels: [Panel]) { add(.picture(Picture(title: title, panels: panels))) }
+    public func picture(_ title: String, _ panels: [Panel]) { picture(Picture(title: title, panels: panels)) }
 
     /// Adds the check and returns whether it passed.
     @discardableResult
     public func check(_ check: Check) -> Bool {
+        var check = check
+        check.name = translated(check.name)
+        check.leftLabel = translated(check.leftLabel)
+        check.rightLabel = translated(check.rightLabel)
+        check.note = check.note.map(translated)
+        let reason = check.model?.extraReason.map(translated)
+        check.model?.extraReason = reason
         add(.check(check))
         return check.ok
     }

@@ -3,15 +3,19 @@ import MiniNet
 
 /// The words renderers add around a lesson's own ("Step 3 · …", "⋮ 990 more rows", "All 12
 /// checks passed."), from `Resources/<language>/notebook.md`, so that they are translated with
-/// the lessons.
+/// the lessons, in the language to print in now (`Language.current`).
 enum NotebookWords {
     static let english: LessonText? = try? LessonText(lesson: "notebook")
+    static let vietnamese: LessonText? = try? LessonText(lesson: "notebook", language: "vi")
 
     /// The text of `key` with its placeholders filled (a loud ⟦missing text⟧ marker if the
     /// resource file were missing, as for lessons).
     static func text(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard let english else { return "⟦missing text: en/notebook.md ## \(key)⟧" }
-        return english(key, values)
+        let language = Language.current
+        guard let words = (language == .vi ? vietnamese : nil) ?? english else {
+            return "⟦missing text: \(language.rawValue)/notebook.md ## \(key)⟧"
+        }
+        return words(key, values)
     }
 
     static func step(_ step: Step) -> String {

@@ -6,8 +6,8 @@ import MiniNet
 extension HomeworkCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check your answers to one exercise: in full in practice mode, their form only with a course sheet.",
-            discussion: """
+            abstract: translated("Check your answers to one exercise: in full in practice mode, their form only with a course sheet."),
+            discussion: translated("""
                 Practice mode: `check ID --student S --answers FILE` says which answers are right, \
                 with a hint for every wrong one. Course mode: `check --sheet SHEET.json --answers FILE` \
                 (the sheet your teacher gave you) says only whether every question is answered in \
@@ -19,18 +19,18 @@ extension HomeworkCommand {
                 Exit status: 0 when every answer is correct (with --sheet: in its form), 1 when some \
                 answer is wrong, missing or (with --sheet) not in its form, 2 when a file cannot be \
                 read or parsed.
-                """)
+                """))
 
-        @Argument(help: "The exercise id, such as cam-1. With --sheet it may be left out when the answers file names it or the sheet has one exercise.")
+        @Argument(help: .translated("The exercise id, such as cam-1. With --sheet it may be left out when the answers file names it or the sheet has one exercise."))
         var id: String?
-        @Option(help: "Your student id, such as alice (not needed with --sheet, which names you).")
+        @Option(help: .translated("Your student id, such as alice (not needed with --sheet, which names you)."))
         var student: String?
         @OptionGroup var course: CourseOption
-        @Option(help: ArgumentHelp("Your homework sheet in JSON, as `tutor homework sheets` wrote it: only the form of the answers is checked.", valueName: "sheet.json"))
+        @Option(help: .translated("Your homework sheet in JSON, as `tutor homework sheets` wrote it: only the form of the answers is checked.", valueName: "sheet.json"))
         var sheet: String?
-        @Option(help: "Your answers file: JSON or `name = value` lines (see docs/homework.md).")
+        @Option(help: .translated("Your answers file: JSON or `name = value` lines (see docs/homework.md)."))
         var answers: String
-        @Option(help: ArgumentHelp(
+        @Option(help: .translated(
             "How much help a wrong answer gets in a full check: 1 (the default) names the lesson step and gives a nudge, 2 adds the formula, 3 adds the first step worked on your numbers.",
             valueName: "1|2|3"))
         var hint: HintLevel?
@@ -52,6 +52,8 @@ extension HomeworkCommand {
             if id == nil { throw ValidationError("<id>: pass the exercise id, such as check cam-1, or a course sheet with --sheet SHEET.json.") }
             if student == nil { throw ValidationError("--student: pass your student id, such as --student alice (or a course sheet with --sheet).") }
         }
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             if let sheet { return try checkForm(sheetPath: sheet) }

@@ -8,7 +8,7 @@ extension HomeworkCommand {
     struct CourseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "course",
-            abstract: "Create or show a course file: the secret that makes every student's numbers private (for teachers).",
+            abstract: translated("Create or show a course file: the secret that makes every student's numbers private (for teachers)."),
             subcommands: [New.self, Show.self])
     }
 }
@@ -21,34 +21,34 @@ enum LateChoice: String, ExpressibleByArgument, CaseIterable {
 extension HomeworkCommand.CourseCommand {
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new course file with a fresh random 256-bit secret.",
-            discussion: """
+            abstract: translated("Write a new course file with a fresh random 256-bit secret."),
+            discussion: translated("""
                 The file is created readable and writable by you only (mode 0600), written to a \
                 temporary name and then linked into place, and an existing file is never replaced \
                 without --force: its secret decides every student's numbers, so losing it loses the \
                 keys of every sheet already handed out. Keep it as you would a private key; `course \
                 show` prints it without the secret.
-                """)
+                """))
 
-        @Option(help: ArgumentHelp("Where to write the course file.", valueName: "course.json"))
+        @Option(help: .translated("Where to write the course file.", valueName: "course.json"))
         var out: String
 
-        @Option(help: "The course's name, printed on every sheet. By default the file's name without .json.")
+        @Option(help: .translated("The course's name, printed on every sheet. By default the file's name without .json."))
         var name: String?
 
-        @Option(help: "When the homework is due: a date, 2026-03-01 (the end of that day, in this computer's time zone), or a time with its offset, 2026-03-01T12:00:00+07:00.")
+        @Option(help: .translated("When the homework is due: a date, 2026-03-01 (the end of that day, in this computer's time zone), or a time with its offset, 2026-03-01T12:00:00+07:00."))
         var due: String?
 
-        @Option(name: .customLong("due-for"), help: ArgumentHelp("A due date for one exercise, overriding --due; repeat for more exercises.", valueName: "exercise=date"))
+        @Option(name: .customLong("due-for"), help: .translated("A due date for one exercise, overriding --due; repeat for more exercises.", valueName: "exercise=date"))
         var dueFor: [String] = []
 
-        @Option(name: .customLong("late-penalty"), help: ArgumentHelp("Take this percentage of an exercise's points off for every started day late (0 < percent ≤ 100).", valueName: "percent-per-day"))
+        @Option(name: .customLong("late-penalty"), help: .translated("Take this percentage of an exercise's points off for every started day late (0 < percent ≤ 100).", valueName: "percent-per-day"))
         var latePenalty: Double?
 
-        @Option(help: "What late work gets instead of a penalty per day: mark (marked late, score kept; the default) or zero.")
+        @Option(help: .translated("What late work gets instead of a penalty per day: mark (marked late, score kept; the default) or zero."))
         var late: LateChoice?
 
-        @Flag(help: "Replace an existing course file. Its old secret is lost, and every sheet made with it no longer matches.")
+        @Flag(help: .translated("Replace an existing course file. Its old secret is lost, and every sheet made with it no longer matches."))
         var force = false
 
         func validate() throws {
@@ -88,6 +88,8 @@ extension HomeworkCommand.CourseCommand {
             return dates
         }
 
+        @OptionGroup var language: LanguageOption
+
         func run() throws {
             let lateRule: LateRule = latePenalty.map { .penaltyPerDay(percent: $0) } ?? (late == .zero ? .zero : .markOnly)
             let courseName = name ?? URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent
@@ -100,11 +102,13 @@ extension HomeworkCommand.CourseCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a course file's name, id, due dates and late rule (never its secret).")
+            abstract: translated("Show a course file's name, id, due dates and late rule (never its secret)."))
 
-        @Argument(help: ArgumentHelp("The course file.", valueName: "course.json"))
+        @Argument(help: .translated("The course file.", valueName: "course.json"))
         var course: String
         @OptionGroup var output: JSONFlag
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             let course = try reportingFailure { try Course.read(from: self.course) }

@@ -6,8 +6,8 @@ import MiniNet
 extension HomeworkCommand {
     struct Grade: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Grade a class into one CSV gradebook (for teachers).",
-            discussion: """
+            abstract: translated("Grade a class into one CSV gradebook (for teachers)."),
+            discussion: translated("""
                 A class: `grade --roster R --submissions DIR --csv OUT [--course C] \
                 [--exercises IDS | --lesson L | --all] [--stats STATS.csv] [--json]`. DIR holds one \
                 folder per student, named by the student id, with one answers file per exercise \
@@ -25,18 +25,18 @@ extension HomeworkCommand {
                 Exit status: 0 when every file was graded and nothing was left over, 1 when some file \
                 could not be graded or was not recognised (the CSV is still written; missing \
                 submissions alone do not count), 2 when no CSV could be written.
-                """)
+                """))
 
-        @Argument(help: "One exercise id, such as cam-1: without --roster, the practice grade sheet of one exercise; with --roster, the same as --exercises ID.")
+        @Argument(help: .translated("One exercise id, such as cam-1: without --roster, the practice grade sheet of one exercise; with --roster, the same as --exercises ID."))
         var id: String?
         @OptionGroup var course: CourseOption
         @OptionGroup var roster: RosterOption
-        @Option(help: ArgumentHelp("The folder of submissions: with --roster one folder per student (DIR/alice/cam-1.txt); without, one file per student (DIR/alice.txt).", valueName: "folder"))
+        @Option(help: .translated("The folder of submissions: with --roster one folder per student (DIR/alice/cam-1.txt); without, one file per student (DIR/alice.txt).", valueName: "folder"))
         var submissions: String
-        @Option(help: "Where to write the gradebook; it is written to a temporary name, then renamed.")
+        @Option(help: .translated("Where to write the gradebook; it is written to a temporary name, then renamed."))
         var csv: String
         @OptionGroup var selection: ExerciseSelection
-        @Option(help: ArgumentHelp("Where to write per-question statistics (with --roster).", valueName: "stats.csv"))
+        @Option(help: .translated("Where to write per-question statistics (with --roster).", valueName: "stats.csv"))
         var stats: String?
         @OptionGroup var output: JSONFlag
 
@@ -56,6 +56,8 @@ extension HomeworkCommand {
             if id == nil && !selection.isGiven { throw ValidationError("grade: " + ExerciseSelection.missingMessage) }
             if stats != nil && stats == csv { throw ValidationError("--stats and --csv name the same file: give them two names.") }
         }
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             guard roster.roster != nil else { return try gradeOneExercise(id ?? "") }

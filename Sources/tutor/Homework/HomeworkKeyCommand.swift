@@ -4,14 +4,14 @@ import Lessons
 extension HomeworkCommand {
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the answer key of an exercise for one student (for teachers).",
-            discussion: """
+            abstract: translated("Print the answer key of an exercise for one student (for teachers)."),
+            discussion: translated("""
                 The text output is a valid plain-text answers file; the --json output is a valid JSON \
                 answers file, so `tutor homework key cam-1 --student alice --json > key.json` and \
                 `tutor homework check cam-1 --student alice --answers key.json` pass. A lesson name \
                 prints the keys of all its exercises (text only). A course's keys need its course file \
                 (--course); without it, the key is the practice key, which anyone can print.
-                """)
+                """))
 
         @OptionGroup var exercise: ExerciseOrLessonArgument
         @OptionGroup var student: StudentOption
@@ -23,6 +23,8 @@ extension HomeworkCommand {
                 throw ValidationError("--json prints one answers file, so it needs one exercise id such as \(exercise.id)-1, not the lesson `\(exercise.id)`.")
             }
         }
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             let course = try course.load()

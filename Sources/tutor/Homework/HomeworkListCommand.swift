@@ -4,9 +4,11 @@ import Lessons
 extension HomeworkCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List every exercise, lesson by lesson.")
+            abstract: translated("List every exercise, lesson by lesson."))
 
         @OptionGroup var output: JSONFlag
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             if output.json {

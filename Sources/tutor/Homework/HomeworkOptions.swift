@@ -7,7 +7,7 @@ import MiniNet
 
 /// The exercise argument of `show` and `key`: one exercise, or a lesson meaning all its exercises.
 struct ExerciseOrLessonArgument: ParsableArguments {
-    @Argument(help: "An exercise id such as cam-1, or a lesson name such as cam for all of its exercises.")
+    @Argument(help: .translated("An exercise id such as cam-1, or a lesson name such as cam for all of its exercises."))
     var id: String
 
     func validate() throws {
@@ -32,7 +32,7 @@ func validateSingleExercise(_ id: String?) throws {
 }
 
 struct StudentOption: ParsableArguments {
-    @Option(help: "Your student id, such as alice. It decides the numbers in your exercises.")
+    @Option(help: .translated("Your student id, such as alice. It decides the numbers in your exercises."))
     var student: String
 
     func validate() throws { try validateStudent(student) }
@@ -51,7 +51,7 @@ func validateStudent(_ student: String) throws {
 
 /// --course: the teacher's course file; without it, practice mode.
 struct CourseOption: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "The course file that `tutor homework course new` wrote. The numbers then come from its secret, which only its holder can reproduce. Without it: practice mode, whose numbers anyone can reproduce.",
         valueName: "course-file"))
     var course: String?
@@ -69,13 +69,13 @@ struct CourseOption: ParsableArguments {
 
 /// --exercises, --lesson, --all: which exercises a class command works on.
 struct ExerciseSelection: ParsableArguments {
-    @Option(help: "Exercise ids or lesson names separated by commas, such as cam-1,cam-2 or cam,ig.")
+    @Option(help: .translated("Exercise ids or lesson names separated by commas, such as cam-1,cam-2 or cam,ig."))
     var exercises: String?
 
-    @Option(help: "Every exercise of one lesson.")
+    @Option(help: .translated("Every exercise of one lesson."))
     var lesson: HomeworkLesson?
 
-    @Flag(help: "Every exercise of every lesson.")
+    @Flag(help: .translated("Every exercise of every lesson."))
     var all = false
 
     var isGiven: Bool { exercises != nil || lesson != nil || all }
@@ -118,7 +118,7 @@ extension HomeworkLesson: ExpressibleByArgument {}
 
 /// --roster: the class list.
 struct RosterOption: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    @Option(help: .translated(
         "The class list: a CSV file whose header has an id column (and optionally name and email), as a spreadsheet exports it.",
         valueName: "roster.csv"))
     var roster: String?
@@ -175,7 +175,7 @@ func unknownExerciseMessage(_ id: String) -> String {
 }
 
 struct JSONFlag: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON instead of text, for scripts.")
+    @Flag(name: .long, help: .translated("Print JSON instead of text, for scripts."))
     var json = false
 }
 

@@ -5,20 +5,20 @@ import MiniNet
 extension HomeworkCommand {
     struct Progress: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show which exercises you have done, their scores and the next one to do.",
-            discussion: """
+            abstract: translated("Show which exercises you have done, their scores and the next one to do."),
+            discussion: translated("""
                 Keep one answers file per exercise in a folder, named by the exercise id: \
                 answers/cam-1.txt, answers/cam-2.json. In practice mode every file is checked in full. \
                 With a course sheet (--sheet) or the course file (--course), only the form of the \
                 answers is checked, as `check --sheet` does: "done" then means answered in the \
                 expected form, and correctness is decided when the teacher grades.
-                """)
+                """))
 
         @OptionGroup var student: StudentOption
         @OptionGroup var course: CourseOption
-        @Option(help: ArgumentHelp("Your homework sheet in JSON (course mode): its exercises are listed.", valueName: "sheet.json"))
+        @Option(help: .translated("Your homework sheet in JSON (course mode): its exercises are listed.", valueName: "sheet.json"))
         var sheet: String?
-        @Option(name: .customLong("answers-dir"), help: ArgumentHelp("The folder of your answers files, named by exercise id.", valueName: "folder"))
+        @Option(name: .customLong("answers-dir"), help: .translated("The folder of your answers files, named by exercise id.", valueName: "folder"))
         var answersDirectory: String
         @OptionGroup var selection: ExerciseSelection
         @OptionGroup var output: JSONFlag
@@ -28,6 +28,8 @@ extension HomeworkCommand {
             if sheet != nil && selection.isGiven { throw ValidationError("--sheet lists its own exercises: leave out --exercises, --lesson and --all.") }
             if answersDirectory.isEmpty { throw ValidationError("--answers-dir is empty: pass the folder of your answers files, such as --answers-dir answers.") }
         }
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             let course = try course.load()

@@ -6,8 +6,8 @@ import MiniNet
 extension HomeworkCommand {
     struct Sheets: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write one homework sheet per student of a roster (for teachers).",
-            discussion: """
+            abstract: translated("Write one homework sheet per student of a roster (for teachers)."),
+            discussion: translated("""
                 Each student gets their own numbers: the course's with --course, practice numbers \
                 without it (and the sheets say so). Files are named by student id, made safe for \
                 every file system and unique even when ids differ only in case or in characters a \
@@ -15,14 +15,14 @@ extension HomeworkCommand {
                 form of every answer, never an answer: it is what `tutor homework check --sheet` reads, \
                 so hand it out with the readable one. sheets.csv lists every student's files. Every \
                 file is written to a temporary name and then renamed.
-                """)
+                """))
 
         @OptionGroup var course: CourseOption
         @OptionGroup var roster: RosterOption
-        @Option(help: ArgumentHelp("The folder to write the sheets into; it is created if needed.", valueName: "folder"))
+        @Option(help: .translated("The folder to write the sheets into; it is created if needed.", valueName: "folder"))
         var out: String
         @OptionGroup var selection: ExerciseSelection
-        @Option(help: "The format of the sheets: markdown, json or html (a self-contained page). Repeat for several; by default markdown and json.")
+        @Option(help: .translated("The format of the sheets: markdown, json or html (a self-contained page). Repeat for several; by default markdown and json."))
         var format: [SheetFormat] = []
 
         func validate() throws {
@@ -30,6 +30,8 @@ extension HomeworkCommand {
             if out.isEmpty { throw ValidationError("--out is empty: pass a folder for the sheets, such as --out sheets.") }
             if !selection.isGiven { throw ValidationError("sheets: " + ExerciseSelection.missingMessage) }
         }
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             let course = try course.load()

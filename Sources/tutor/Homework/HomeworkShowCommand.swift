@@ -4,18 +4,20 @@ import Lessons
 extension HomeworkCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show an exercise with your own numbers.",
-            discussion: """
+            abstract: translated("Show an exercise with your own numbers."),
+            discussion: translated("""
                 With a lesson name instead of an exercise id, every exercise of that lesson is shown \
                 (JSON: a list). With --course, the numbers are the course's (for the teacher); \
                 without it, practice numbers.
-                """)
+                """))
 
         @OptionGroup var exercise: ExerciseOrLessonArgument
         @OptionGroup var student: StudentOption
         @OptionGroup var course: CourseOption
-        @Option(help: "How to print the exercise: text, markdown or json.")
+        @Option(help: .translated("How to print the exercise: text, markdown or json."))
         var format: HomeworkFormat = .text
+
+        @OptionGroup var language: LanguageOption
 
         func run() throws {
             let course = try course.load()
