@@ -30,6 +30,7 @@ public protocol Explainer: Sendable {
 public enum ExplainerSetting: String, CaseIterable, Sendable {
     case layer, steps, integration, baseline, epsilon
     case batchNormMerge = "batchnorm-merge"
+    case samples, noise, seed
 }
 
 /// Every setting any explainer reads, with the defaults the reference libraries use.
@@ -45,6 +46,14 @@ public struct ExplainerSettings: Sendable {
     /// Merge BatchNorm as Zennit 0.5's canonizer does, which leaves a BatchNorm behind that
     /// still divides by √(1 + eps); false merges exactly.
     public var zennitBatchNormMerge = false
+    /// Noisy copies of the input (SmoothGrad, VarGrad); the SmoothGrad paper uses 50 (Captum's
+    /// `NoiseTunnel` defaults to 5).
+    public var samples = 50
+    /// σ of the noise as a fraction of the input's range, σ/(x_max − x_min) (SmoothGrad, VarGrad);
+    /// the paper finds 10 % to 20 % best.
+    public var noise = 0.15
+    /// The seed of the noise (`SmoothGradNoise`): the same seed gives the same map on every machine.
+    public var seed: UInt64 = 0
 
     public init() {}
 }
@@ -106,6 +115,10 @@ public enum ExplainerRegistry {
         LRPExplainer.epsilon,
         IntegratedGradientsExplainer(),
         SaliencyExplainer(),
+        InputTimesGradientExplainer(),
+        SmoothGradExplainer.smoothGrad,
+        SmoothGradExplainer.varGrad,
+        GuidedBackpropExplainer(),
     ]
 
     public static var ids: [String] { all.map(\.id) }
