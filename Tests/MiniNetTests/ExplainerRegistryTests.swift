@@ -21,7 +21,8 @@ final class ExplainerRegistryTests: XCTestCase {
     func testIdsAreUniqueAndKeepTheCommandLineNames() {
         let ids = ExplainerRegistry.ids
         XCTAssertEqual(Set(ids).count, ids.count)
-        for id in ["cam", "gradcam", "ablationcam", "lrp-0", "lrp-epsilon", "ig", "saliency"] {
+        for id in ["cam", "gradcam", "ablationcam", "lrp-0", "lrp-epsilon", "ig", "saliency",
+                   "input-x-gradient", "smoothgrad", "vargrad", "guided-backprop"] {
             XCTAssertNotNil(ExplainerRegistry.explainer(id: id), id)
         }
         XCTAssertNil(ExplainerRegistry.explainer(id: "gradcam-"))
@@ -35,6 +36,7 @@ final class ExplainerRegistryTests: XCTestCase {
             let c = Tensor(shape: [logits.count], data: logits).argmax
             var settings = ExplainerSettings()
             settings.steps = 8
+            settings.samples = 4
             for explainer in ExplainerRegistry.all {
                 // CAM needs GAP → linear after its layer, which the default layer has.
                 let explanation = try explainer.explain(input, classifier: classifier, target: .logit(c), settings: settings)
