@@ -125,8 +125,25 @@ final class GradientMethodsParityTests: XCTestCase {
         }
         results["input-x-gradient"] = [try inputTimesGradient(classifier: classifier, input: input, target: target)]
         results["guided-backprop"] = [try guidedBackpropagation(classifier: classifier, input: input, target: target)]
+        // What a mistake would give, each of which must fail the bound: the gradient without the
+        // input for input × gradient, the plain gradient for guided backpropagation, another
+        // seed's noise for SmoothGrad, the sample variance (÷ (n − 1)) for VarGrad's population one.
+        let otherSeed = try smoothGrad(classifier: classifier, input: input, target: target, samples: reference.samples,
+                                       noise: reference.noise, seed: reference.seed + 1)
+        let mistakes: [String: Tensor] = [
+            "guided-backprop": try saliency(classifier: classifier, input: input, target: target, absolute: false),
+            "smoothgrad": otherSeed.smoothGrad,
+            "vargrad": try XCTUnwrap(results["vargrad"]?.first) * (Float(reference.samples) / Float(reference.samples - 1)),
+            "input-x-gradient": try saliency(classifier: classifier, input: input, target: target, absolute: false),
+        ]
         for (index, method) in reference.methods.enumerated() {
             let twin = twins.slice(index)
+            if let mistake = mistakes[method.method] {
+                let broken = ConditionedParity(ours: mistake.data, reference32: twin.data,
+                                               float64MinusFloat32: [Float](repeating: 0, count: twin.count),
+                                               spread: method.float32_spread, depth: depth)
+                XCTAssertFalse(broken.holds, "\(model) \(method.method): a mistake passes: \(broken.summary)")
+            }
             for (run, ours) in try XCTUnwrap(results[method.method], method.method).enumerated() {
                 XCTAssertEqual(ours.shape, method.shape, "\(model) \(method.method)")
                 let label = "\(model) \(method.method)\(run == 1 ? " (batches of 3)" : "")"
