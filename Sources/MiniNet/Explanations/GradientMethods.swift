@@ -234,10 +234,9 @@ public struct SmoothGradExplainer: Explainer {
         let raw = statistic == .mean ? result.smoothGrad : result.varGrad
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data
         let meanNoisyScore = result.noisyScores.reduce(0.0) { $0 + Double($1) } / Double(result.samples)
-        // VarGrad is ≥ 0; it is still given as signed, a map on the attribution's scale (0 in the
-        // middle), where it shows in the positive colour only.
+        // SmoothGrad has both signs; VarGrad, a variance, is ≥ 0.
         return Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
-                           raw: raw, heatmap: AttributionDisplay.channelSum(raw), isSigned: true,
+                           raw: raw, heatmap: AttributionDisplay.channelSum(raw), isSigned: statistic == .mean,
                            figures: [("noise_sigma", Double(result.noise.sigma)), ("samples", Double(result.samples)),
                                      ("mean_noisy_score", meanNoisyScore), ("attribution_total", raw.sum())])
     }

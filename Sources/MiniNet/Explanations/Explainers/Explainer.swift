@@ -75,7 +75,7 @@ public struct Explanation {
     /// [H, W] at the input's size: a CAM upsampled and scaled to 0…1, or an attribution summed
     /// over the colour channels (still signed: how to show it is the renderer's choice).
     public var heatmap: Tensor
-    /// Whether `heatmap` has both signs worth showing (attributions) or is ≥ 0 (CAMs).
+    /// Whether `heatmap` has both signs worth showing (most attributions) or is ≥ 0 (CAMs, VarGrad).
     public var isSigned: Bool
     /// [K]: the channel weights, for the CAM methods that have them.
     public var channelWeights: [Float]?
