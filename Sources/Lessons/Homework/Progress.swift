@@ -137,10 +137,9 @@ extension HomeworkRendering {
             if let detail { lines.append("                   \(escapedForMessage(detail))") }
         }
         if let next = progress.next {
-            let show = progress.mode.isPractice
-                ? "tutor homework show \(next.exerciseID) --student \(progress.student)"
-                : phrase("see {$1} on your sheet", next.exerciseID)
-            lines.append(phrase("Next: {$1}, {$2} ({$3}).", next.exerciseID, next.title, show))
+            lines.append(progress.mode.isPractice
+                ? phrase("Next: {$1}, {$2} ({$3}).", next.exerciseID, next.title, "tutor homework show \(next.exerciseID) --student \(progress.student)")
+                : phrase("Next: {$1}, {$2} (see {$3} on your sheet).", next.exerciseID, next.title, next.exerciseID))
         } else {
             lines.append(translated(progress.mode.isPractice ? "Every exercise is done." : "Every exercise is answered; hand in your folder."))
         }

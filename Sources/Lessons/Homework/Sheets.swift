@@ -286,7 +286,8 @@ public struct SheetFile: Equatable, Sendable {
             let missing = phrase("`{$1}` is missing", key.stringValue)
             return location.isEmpty ? missing : location + ": " + missing
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return phrase("{$1} has the wrong type", path(context.codingPath))
+            let location = path(context.codingPath)
+            return location.isEmpty ? translated("the sheet has the wrong type") : phrase("{$1} has the wrong type", location)
         case .dataCorrupted:
             return translated("not valid JSON")
         @unknown default:
