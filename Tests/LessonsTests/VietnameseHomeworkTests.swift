@@ -82,6 +82,48 @@ final class VietnameseHomeworkTests: XCTestCase {
         XCTAssertTrue(Self.vi { HomeworkCatalog.templates.allSatisfy { $0.title != $0.englishTitle } }, "every title is translated")
     }
 
+    /// Words that stay as they are in Vietnamese: names of methods and operations, the class
+    /// names of cam-1 and the functions of the formulas.
+    static let wordsThatStay: Set<String> = ["ReLU", "mean", "cat", "dog", "CAM", "Grad", "Ablation", "LRP", "IG"]
+
+    /// The ASCII words of two letters or more in `text`; a token with _, ^ or { is a symbol with
+    /// its indices (w_jk, A^k_{ij}), not a word.
+    static func words(in text: String) -> [String] {
+        var tokens = [String](), token = ""
+        for character in text + " " {
+            if character.isASCII && (character.isLetter || "_^{}".contains(character)) {
+                token.append(character)
+            } else {
+                if token.count > 1 && token.allSatisfy(\.isLetter) { tokens.append(token) }
+                token = ""
+            }
+        }
+        return tokens
+    }
+
+    /// A short text can be English without looking like a sentence ("negative", "a forward
+    /// pass"), so the detector alone would miss it: every text of an exercise with a word in
+    /// it must have a translation, and only formulas and names stay as they are.
+    func testEveryExerciseTextWithWordsIsTranslated() {
+        var untranslated = Set<String>()
+        for template in HomeworkCatalog.templates {
+            for student in Self.students {
+                let english = Self.en { template.make(student: student) }
+                let vietnamese = Self.vi { template.make(student: student) }
+                func texts(_ exercise: Exercise) -> [String] {
+                    [exercise.title, exercise.introduction] + exercise.given.map(\.name) + exercise.questions.flatMap { question in
+                        [question.prompt, question.hints.nudge, question.hints.formula, question.hints.firstStep] + question.options
+                    }
+                }
+                for (original, translation) in zip(texts(english), texts(vietnamese)) where original == translation {
+                    // Words of letters; a token with _, ^ or { is a symbol with its indices (w_jk, A^k_{ij}).
+                    if Self.words(in: original).contains(where: { !Self.wordsThatStay.contains($0) }) { untranslated.insert(original) }
+                }
+            }
+        }
+        XCTAssertTrue(untranslated.isEmpty, "no translation:\n" + untranslated.sorted().joined(separator: "\n"))
+    }
+
     /// Every mistake a question can name says something in Vietnamese, also the ones no
     /// student above happens to meet.
     func testEveryMistakeInVietnameseHasNoEnglishSentence() {
