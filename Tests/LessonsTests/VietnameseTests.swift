@@ -126,21 +126,6 @@ final class VietnameseTests: XCTestCase {
             }
         }
     }
-
-    /// Every exercise in Vietnamese, as its text and Markdown sheet.
-    func testEveryExerciseInVietnameseHasNoEnglishSentence() throws {
-        let detector = Self.detector(classNames: ShapesDataset.classNames)
-        for template in HomeworkCatalog.templates {
-            let pages = Language.$override.withValue(.vi) { () -> [String] in
-                let exercise = template.make(student: "an")
-                return [HomeworkRendering.text(exercise), HomeworkRendering.markdown(exercise)]
-            }
-            for page in pages {
-                let english = detector.englishLines(in: page)
-                XCTAssertTrue(english.isEmpty, "\(template.id): \(english.count) English lines:\n" + english.joined(separator: "\n"))
-            }
-        }
-    }
 }
 
 /// The rules of docs/glossary.md that a test can check in a Vietnamese page: a term glossed

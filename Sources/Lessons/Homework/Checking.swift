@@ -85,23 +85,23 @@ public enum HomeworkChecker {
     public static func check(_ answers: AnswersFile, against exercise: Exercise, fileName: String = "answers",
                              hintLevel: HintLevel = .nudge) throws -> CheckReport {
         if let claimed = answers.exercise, claimed != exercise.id {
-            throw MiniNetError.file(fileName, "is for exercise `\(claimed)`, not `\(exercise.id)`")
+            throw MiniNetError.file(fileName, phrase("is for exercise `{$1}`, not `{$2}`", claimed, exercise.id))
         }
         if let claimed = answers.student, claimed != exercise.student {
-            throw MiniNetError.file(fileName, "is for student `\(claimed)`, not `\(exercise.student)`")
+            throw MiniNetError.file(fileName, phrase("is for student `{$1}`, not `{$2}`", claimed, exercise.student))
         }
         let results = exercise.questions.map { question -> QuestionResult in
             let hints = question.hints.texts(upTo: hintLevel)
             guard let given = answers.value(for: question.id) else {
                 return QuestionResult(questionID: question.id, status: .missing, pointsEarned: 0, points: question.points,
-                                      problem: "no answer for \(question.id)", hints: hints)
+                                      problem: phrase("no answer for {$1}", question.id), hints: hints)
             }
-            let location = answers.lines[question.id].map { "line \($0): " } ?? ""
+            let line = answers.lines[question.id]
             let written: Written
             switch read(given, for: question, commaReading: answers.commaReadings[question.id]) {
             case let .failure(problem):
                 return QuestionResult(questionID: question.id, status: .wrong, pointsEarned: 0, points: question.points,
-                                      problem: location + problem.message, hints: hints)
+                                      problem: line.map { phrase("line {$1}: {$2}", $0, problem.message) } ?? problem.message, hints: hints)
             case let .success(value):
                 written = value
             }
@@ -152,32 +152,33 @@ public enum HomeworkChecker {
             if values.count == 1 { return .success(.numbers(values)) }
             if let commaReading {
                 guard let value = commaReading.decimal else {
-                    return .failure(Problem(message: "`\(commaReading.text)` could be \(commaReading.thousandsReading) or a decimal: for one number write \(commaReading.pointReading) with a point, or \(commaReading.thousandsReading) without the comma"))
+                    return .failure(Problem(message: commaReading.ambiguity))
                 }
                 return .success(.numbers([value]))
             }
-            return .failure(Problem(message: "expected one number, got a list of \(values.count) (write decimals with a point, 0.5, or with a comma and nothing else, 0,5)"))
+            return .failure(Problem(message: phrase("expected one number, got a list of {$1} (write decimals with a point, 0.5, or with a comma and nothing else, 0,5)", values.count)))
         case let (.vector(expected), .vector(values)):
             guard values.count == expected.count else {
-                return .failure(Problem(message: "expected \(expected.count) numbers, got \(values.count)"))
+                return .failure(Problem(message: phrase("expected {$1} numbers, got {$2}", expected.count, values.count)))
             }
             return .success(.numbers(values))
         case let (.vector(expected), .number(value)):
-            guard expected.count == 1 else { return .failure(Problem(message: "expected \(expected.count) numbers, got 1")) }
+            guard expected.count == 1 else { return .failure(Problem(message: phrase("expected {$1} numbers, got {$2}", expected.count, 1))) }
             return .success(.numbers([value]))
         case (.integer, .number(let value)):
             guard value == value.rounded() else {
-                return .failure(Problem(message: "expected a whole number, got \(formatNumber(value))"))
+                return .failure(Problem(message: phrase("expected a whole number, got {$1}", formatNumber(value))))
             }
             return .success(.numbers([value]))
         case (.choice, .text(let text)):
             let letter = text.trimmingCharacters(in: CharacterSet(charactersIn: " ().")).uppercased()
             guard letter.count == 1, let index = question.options.indices.first(where: { Question.letter($0) == letter }) else {
-                return .failure(Problem(message: "expected one of the letters \(question.options.indices.map { Question.letter($0) }.joined(separator: ", ")), got `\(boundedSummary(text))`"))
+                return .failure(Problem(message: phrase("expected one of the letters {$1}, got `{$2}`",
+                                                        question.options.indices.map { Question.letter($0) }.joined(separator: ", "), boundedSummary(text))))
             }
             return .success(.option(index))
         default:
-            return .failure(Problem(message: "expected \(question.expected.kindDescription)"))
+            return .failure(Problem(message: phrase("expected {$1}", question.expected.kindDescription)))
         }
     }
 
@@ -205,5 +206,13 @@ public enum HomeworkChecker {
     public static func key(for exercise: Exercise) -> AnswersFile {
         AnswersFile(exercise: exercise.id, student: exercise.student,
                     answers: exercise.questions.map { ($0.id, $0.expected.asAnswer) })
+    }
+}
+
+extension CommaReading {
+    /// Why `1,000` is refused as one number: it may be a thousand or a decimal.
+    var ambiguity: String {
+        phrase("`{$1}` could be {$2} or a decimal: for one number write {$3} with a point, or {$4} without the comma",
+               text, thousandsReading, pointReading, thousandsReading)
     }
 }

@@ -138,7 +138,7 @@ public struct ClassGradebook: Sendable {
                              directory: String) throws -> ClassGradebook {
         let folder = escapedForMessage(directory)
         guard fileKind(directory) == S_IFDIR else {
-            throw MiniNetError.file(folder, "is not a folder of submissions (one folder per student)")
+            throw MiniNetError.file(folder, translated("is not a folder of submissions (one folder per student)"))
         }
         var issues = [SubmissionIssue]()
         let stems = try StudentFileNames.stems(for: roster.students.map(\.id))
@@ -155,13 +155,14 @@ public struct ClassGradebook: Sendable {
             let path = (directory as NSString).appendingPathComponent(entry)
             guard fileKind(path) == S_IFDIR else {
                 issues.append(SubmissionIssue(kind: .unknownFile, path: entry, student: nil,
-                                              message: "is not in a student's folder; submissions go in DIR/<student id>/<exercise id>.json or .txt"))
+                                              message: translated("is not in a student's folder; submissions go in DIR/<student id>/<exercise id>.json or .txt")))
                 continue
             }
             guard let student = studentByFolderName[entry.precomposedStringWithCanonicalMapping] else {
                 let count = (try? listing(path).count) ?? 0
                 issues.append(SubmissionIssue(kind: .unknownStudent, path: entry, student: nil,
-                                              message: "is not a student on the roster (\(count) \(count == 1 ? "file" : "files") not graded)"))
+                                              message: count == 1 ? translated("is not a student on the roster (1 file not graded)")
+                                                : phrase("is not a student on the roster ({$1} files not graded)", count)))
                 continue
             }
             for name in try listing(path) {
@@ -172,13 +173,13 @@ public struct ClassGradebook: Sendable {
                     issues.append(SubmissionIssue(kind: kind, path: relative, student: student, message: message))
                 }
                 if fileKind((path as NSString).appendingPathComponent(name)) == S_IFDIR {
-                    issue(.unknownFile, "is a folder; answers files go directly in the student's folder")
+                    issue(.unknownFile, translated("is a folder; answers files go directly in the student's folder"))
                 } else if !["json", "txt"].contains(url.pathExtension.lowercased()) {
-                    issue(.unknownFile, "is not an answers file (they end in .json or .txt)")
+                    issue(.unknownFile, translated("is not an answers file (they end in .json or .txt)"))
                 } else if HomeworkCatalog.template(id: exercise) == nil {
-                    issue(.unknownFile, "is not named by an exercise id, such as cam-1.json")
+                    issue(.unknownFile, translated("is not named by an exercise id, such as cam-1.json"))
                 } else if !selected.contains(exercise) {
-                    issue(.notGraded, "is for \(exercise), which is not among the exercises graded")
+                    issue(.notGraded, phrase("is for {$1}, which is not among the exercises graded", exercise))
                 } else {
                     files[student, default: [:]][exercise, default: []].append(relative)
                 }
@@ -193,7 +194,7 @@ public struct ClassGradebook: Sendable {
                 if paths.isEmpty {
                     cells.append(.missing)
                 } else if paths.count > 1 {
-                    let problem = "\(paths.count) answers files for \(template.id) (\(paths.joined(separator: ", "))); keep one"
+                    let problem = phrase("{$1} answers files for {$2} ({$3}); keep one", paths.count, template.id, paths.joined(separator: ", "))
                     issues.append(SubmissionIssue(kind: .duplicate, path: paths[0], student: student.id, message: problem))
                     cells.append(.failed(path: paths[0], problem: problem))
                 } else {
@@ -221,12 +222,12 @@ public struct ClassGradebook: Sendable {
                           course: Course?) -> (GradeCell, SubmissionIssue.Kind) {
         let path = (directory as NSString).appendingPathComponent(relative)
         do {
-            var answers = try AnswersFile.read(from: path)
+            var answers = try AnswersFile.load(from: path)
             if let claimed = answers.exercise, claimed != template.id {
-                return (.failed(path: relative, problem: "says it is for exercise `\(claimed)`, but it is named \(template.id)"), .wrongExercise)
+                return (.failed(path: relative, problem: phrase("says it is for exercise `{$1}`, but it is named {$2}", claimed, template.id)), .wrongExercise)
             }
             if let claimed = answers.student, claimed.precomposedStringWithCanonicalMapping != student {
-                return (.failed(path: relative, problem: "says it is for student `\(claimed)`, but it is in \(student)'s folder"), .wrongStudent)
+                return (.failed(path: relative, problem: phrase("says it is for student `{$1}`, but it is in {$2}'s folder", claimed, student)), .wrongStudent)
             }
             // Compared above (the student in NFC); the checker need not compare them again.
             answers.exercise = nil
@@ -268,7 +269,7 @@ public struct ClassGradebook: Sendable {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
-            throw MiniNetError.file(escapedForMessage(path), "cannot be listed")
+            throw MiniNetError.file(escapedForMessage(path), translated("cannot be listed"))
         }
     }
 
@@ -313,11 +314,13 @@ public struct ClassGradebook: Sendable {
         for (exercise, cell) in zip(exercises, row.cells) {
             switch cell {
             case let .graded(submission) where submission.daysLate > 0:
-                let days = submission.daysLate == 1 ? "1 day" : "\(submission.daysLate) days"
-                notes.append("\(exercise.id) late \(days): \(formatNumber(submission.rawScore)) → \(formatNumber(submission.score)) (\(lateRule.description))")
+                let scores = "\(formatNumber(submission.rawScore)) → \(formatNumber(submission.score))"
+                notes.append(submission.daysLate == 1
+                    ? phrase("{$1} late 1 day: {$2} ({$3})", exercise.id, scores, lateRule.description)
+                    : phrase("{$1} late {$2} days: {$3} ({$4})", exercise.id, submission.daysLate, scores, lateRule.description))
             case .graded: break
-            case .missing: notes.append("\(exercise.id) missing")
-            case let .failed(path, problem): notes.append("\(exercise.id) error: \(path) \(problem)")
+            case .missing: notes.append(phrase("{$1} missing", exercise.id))
+            case let .failed(path, problem): notes.append(phrase("{$1} error: {$2} {$3}", exercise.id, path, problem))
             }
         }
         // The failed cells above already carry their problem; the other issues are listed here.
@@ -332,7 +335,7 @@ public struct ClassGradebook: Sendable {
     }
 
     public func writeCSV(to path: String) throws {
-        try writeFileAtomically(Data(csv.utf8), to: path)
+        try inReadersLanguage { try writeFileAtomically(Data(csv.utf8), to: path) }
     }
 
     // MARK: - Statistics
@@ -400,7 +403,7 @@ public struct ClassGradebook: Sendable {
     }
 
     public func writeStatisticsCSV(to path: String) throws {
-        try writeFileAtomically(Data(statisticsCSV.utf8), to: path)
+        try inReadersLanguage { try writeFileAtomically(Data(statisticsCSV.utf8), to: path) }
     }
 
     // MARK: - JSON

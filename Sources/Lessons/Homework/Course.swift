@@ -19,8 +19,8 @@ public enum HomeworkMode: Equatable, Sendable {
     /// "practice", or "course NAME, id …".
     public var label: String {
         switch self {
-        case .practice: return "practice"
-        case let .course(name, id): return "course \(name), id \(id)"
+        case .practice: return translated("practice")
+        case let .course(name, id): return phrase("course {$1}, id {$2}", name, id)
         }
     }
 
@@ -52,9 +52,9 @@ public enum LateRule: Equatable, Sendable {
     /// "late work is marked, not penalised", "10% of the points per day late", "late work scores 0".
     public var description: String {
         switch self {
-        case .markOnly: return "late work is marked, not penalised"
-        case let .penaltyPerDay(percent): return "\(formatNumber(percent))% of the exercise's points off per started day late"
-        case .zero: return "late work scores 0"
+        case .markOnly: return translated("late work is marked, not penalised")
+        case let .penaltyPerDay(percent): return phrase("{$1}% of the exercise's points off per started day late", formatNumber(percent))
+        case .zero: return translated("late work scores 0")
         }
     }
 }
@@ -86,7 +86,7 @@ public struct Course: Sendable {
     public init(name: String, secret: Data, due: Date? = nil, dueByExercise: [String: Date] = [:],
                 lateRule: LateRule = .markOnly) throws {
         guard secret.count == 32 else {
-            throw MiniNetError.invalidArgument("a course secret has 32 bytes (256 bits), not \(secret.count)")
+            throw MiniNetError.invalidArgument(phrase("a course secret has 32 bytes (256 bits), not {$1}", secret.count))
         }
         self.name = name
         self.secret = secret
@@ -163,7 +163,7 @@ public struct Course: Sendable {
     /// umask), atomically; an existing file is kept unless `replacing` (its secret, and with it
     /// every student's numbers, would be lost).
     public func write(to path: String, replacing: Bool = false) throws {
-        try writeFileAtomically(Data(fileText().utf8), to: path, permissions: 0o600, replacing: replacing)
+        try inReadersLanguage { try writeFileAtomically(Data(fileText().utf8), to: path, permissions: 0o600, replacing: replacing) }
     }
 
     /// Reads a course file. It must be a regular file that only its owner can read or change,
@@ -171,17 +171,19 @@ public struct Course: Sendable {
     /// student's answer key, and anyone who can change it can change every student's numbers.
     public static func read(from path: String) throws -> Course {
         let name = escapedForMessage(path)
-        try RegularFile.check(path, maximumBytes: maximumFileBytes)
+        _ = try inReadersLanguage { try RegularFile.check(path, maximumBytes: maximumFileBytes) }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw MiniNetError.file(name, "cannot be read") }
+        guard stat(path, &info) == 0 else { throw MiniNetError.file(name, translated("cannot be read")) }
         let openBits = info.st_mode & 0o077
         if openBits != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            let who = openBits & 0o007 != 0 ? "every user" : "the file's group"
-            throw MiniNetError.file(name, "can be read or changed by \(who) (mode \(mode)); the course secret must be private: run `chmod 600 \(boundedSummary(path, limit: 80))`")
+            let command = "chmod 600 \(boundedSummary(path, limit: 80))"
+            throw MiniNetError.file(name, openBits & 0o007 != 0
+                ? phrase("can be read or changed by every user (mode {$1}); the course secret must be private: run `{$2}`", mode, command)
+                : phrase("can be read or changed by the file's group (mode {$1}); the course secret must be private: run `{$2}`", mode, command))
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw MiniNetError.file(name, "cannot be read (permission denied or I/O error)")
+            throw MiniNetError.file(name, translated("cannot be read (permission denied or I/O error)"))
         }
         return try parse(data, name: name)
     }
@@ -189,40 +191,40 @@ public struct Course: Sendable {
     /// Parses a course file's bytes; `name` labels the error messages.
     public static func parse(_ data: Data, name: String) throws -> Course {
         func problem(_ text: String) -> MiniNetError { MiniNetError.file(name, text) }
-        guard data.count <= maximumFileBytes else { throw problem("is over \(maximumFileBytes) bytes: not a course file") }
+        guard data.count <= maximumFileBytes else { throw problem(phrase("is over {$1} bytes: not a course file", maximumFileBytes)) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw problem("is not a course file (not a JSON object); `tutor homework course new` writes one")
+            throw problem(translated("is not a course file (not a JSON object); `tutor homework course new` writes one"))
         }
         guard object["format"] as? String == formatName else {
-            throw problem("is not a course file (its `format` is not \"\(formatName)\"); `tutor homework course new` writes one")
+            throw problem(phrase("is not a course file (its `format` is not \"{$1}\"); `tutor homework course new` writes one", formatName))
         }
-        guard let version = object["version"] as? Int else { throw problem("`version` is missing or not a whole number") }
+        guard let version = object["version"] as? Int else { throw problem(translated("`version` is missing or not a whole number")) }
         guard version == formatVersion else {
-            throw problem("is a course file of version \(version); this tutor reads version \(formatVersion)")
+            throw problem(phrase("is a course file of version {$1}; this tutor reads version {$2}", version, formatVersion))
         }
         guard let courseName = object["name"] as? String, !courseName.isEmpty,
               courseName.count <= maximumNameLength, escapedForMessage(courseName) == courseName else {
-            throw problem("`name` must be text of 1 to \(maximumNameLength) characters without control characters")
+            throw problem(phrase("`name` must be text of 1 to {$1} characters without control characters", maximumNameLength))
         }
         guard let hex = object["secret"] as? String, let secret = Data(hexDigits: hex), secret.count == 32 else {
-            throw problem("`secret` must be 64 hex digits (256 bits)")
+            throw problem(translated("`secret` must be 64 hex digits (256 bits)"))
         }
         var due: Date?
         if let value = object["due"] {
             guard let text = value as? String, let date = CourseDates.parseTimestamp(text) else {
-                throw problem("`due` must be a date and time such as 2026-03-01T23:59:59+07:00")
+                throw problem(translated("`due` must be a date and time such as 2026-03-01T23:59:59+07:00"))
             }
             due = date
         }
         var dueByExercise = [String: Date]()
         if let value = object["due_by_exercise"] {
-            guard let dates = value as? [String: Any] else { throw problem("`due_by_exercise` must map exercise ids to dates") }
+            guard let dates = value as? [String: Any] else { throw problem(translated("`due_by_exercise` must map exercise ids to dates")) }
             for (exercise, value) in dates {
                 guard HomeworkCatalog.template(id: exercise) != nil else {
-                    throw problem("`due_by_exercise` names `\(boundedSummary(exercise))`, which is not an exercise id")
+                    throw problem(phrase("`due_by_exercise` names `{$1}`, which is not an exercise id", boundedSummary(exercise)))
                 }
                 guard let text = value as? String, let date = CourseDates.parseTimestamp(text) else {
-                    throw problem("`due_by_exercise`: `\(exercise)` must be a date and time such as 2026-03-01T23:59:59+07:00")
+                    throw problem(phrase("`due_by_exercise`: `{$1}` must be a date and time such as 2026-03-01T23:59:59+07:00", exercise))
                 }
                 dueByExercise[exercise] = date
             }
@@ -234,11 +236,11 @@ public struct Course: Sendable {
         case "zero": lateRule = .zero
         case "penalty":
             guard let percent = (late["percent_per_day"] as? NSNumber)?.doubleValue, percent > 0, percent <= 100 else {
-                throw problem("`late`: `percent_per_day` must be a number above 0 and at most 100")
+                throw problem(translated("`late`: `percent_per_day` must be a number above 0 and at most 100"))
             }
             lateRule = .penaltyPerDay(percent: percent)
         default:
-            throw problem("`late`: `rule` must be \"mark\", \"penalty\" or \"zero\"")
+            throw problem(translated("`late`: `rule` must be \"mark\", \"penalty\" or \"zero\""))
         }
         return try Course(name: courseName, secret: secret, due: due, dueByExercise: dueByExercise, lateRule: lateRule)
     }

@@ -30,10 +30,10 @@ public enum AnswerShape: Equatable, Sendable {
     /// "a number", "a list of 9 numbers", "a whole number", "one of the letters A, B, C".
     public var description: String {
         switch self {
-        case .number: return "a number"
-        case let .list(count): return count == 1 ? "a list of 1 number" : "a list of \(count) numbers"
-        case .integer: return "a whole number"
-        case let .choice(count): return "one of the letters " + (0..<count).map(Question.letter).joined(separator: ", ")
+        case .number: return translated("a number")
+        case let .list(count): return count == 1 ? translated("a list of 1 number") : phrase("a list of {$1} numbers", count)
+        case .integer: return translated("a whole number")
+        case let .choice(count): return phrase("one of the letters {$1}", (0..<count).map(Question.letter).joined(separator: ", "))
         }
     }
 
@@ -41,27 +41,27 @@ public enum AnswerShape: Equatable, Sendable {
     public func problem(with value: AnswerValue) -> String? {
         func got(_ value: AnswerValue) -> String {
             switch value {
-            case .number: return "one number"
-            case let .vector(values): return values.count == 1 ? "a list of 1 number" : "a list of \(values.count) numbers"
-            case let .text(text): return "the text `\(boundedSummary(text))`"
+            case .number: return translated("one number")
+            case let .vector(values): return values.count == 1 ? translated("a list of 1 number") : phrase("a list of {$1} numbers", values.count)
+            case let .text(text): return phrase("the text `{$1}`", boundedSummary(text))
             }
         }
         switch (self, value) {
         case (.number, .number): return nil
         case let (.number, .vector(values)) where values.count == 1: return nil
         case let (.list(count), .vector(values)):
-            return values.count == count ? nil : "expected \(description), got \(values.count)"
+            return values.count == count ? nil : phrase("expected {$1}, got {$2}", description, values.count)
         case let (.list(count), .number) where count == 1: return nil
         case let (.integer, .number(number)):
-            return number == number.rounded() ? nil : "expected a whole number, got \(formatNumber(number))"
+            return number == number.rounded() ? nil : phrase("expected a whole number, got {$1}", formatNumber(number))
         case let (.integer, .vector(values)) where values.count == 1:
-            return values[0] == values[0].rounded() ? nil : "expected a whole number, got \(formatNumber(values[0]))"
+            return values[0] == values[0].rounded() ? nil : phrase("expected a whole number, got {$1}", formatNumber(values[0]))
         case let (.choice(count), .text(text)):
             let letter = text.trimmingCharacters(in: CharacterSet(charactersIn: " ().")).uppercased()
             let letters = (0..<count).map(Question.letter)
-            return letter.count == 1 && letters.contains(letter) ? nil : "expected \(description), got `\(boundedSummary(text))`"
+            return letter.count == 1 && letters.contains(letter) ? nil : phrase("expected {$1}, got `{$2}`", description, boundedSummary(text))
         default:
-            return "expected \(description), got \(got(value))"
+            return phrase("expected {$1}, got {$2}", description, got(value))
         }
     }
 }
@@ -106,20 +106,19 @@ public enum FormatCheck {
     public static func check(_ answers: AnswersFile, exerciseID: String, student: String, questions: [ShapedQuestion],
                              mode: HomeworkMode, fileName: String = "answers") throws -> FormatReport {
         if let claimed = answers.exercise, claimed != exerciseID {
-            throw MiniNetError.file(fileName, "is for exercise `\(claimed)`, not `\(exerciseID)`")
+            throw MiniNetError.file(fileName, phrase("is for exercise `{$1}`, not `{$2}`", claimed, exerciseID))
         }
         if let claimed = answers.student, claimed.precomposedStringWithCanonicalMapping != student.precomposedStringWithCanonicalMapping {
-            throw MiniNetError.file(fileName, "is for student `\(claimed)`, not `\(student)`")
+            throw MiniNetError.file(fileName, phrase("is for student `{$1}`, not `{$2}`", claimed, student))
         }
         let results = questions.map { question -> (id: String, problem: String?) in
-            guard let value = answers.value(for: question.id) else { return (question.id, "no answer for \(question.id)") }
-            let location = answers.lines[question.id].map { "line \($0): " } ?? ""
+            guard let value = answers.value(for: question.id) else { return (question.id, phrase("no answer for {$1}", question.id)) }
+            let located = { (problem: String) in answers.lines[question.id].map { phrase("line {$1}: {$2}", $0, problem) } ?? problem }
             // `0,5` for one number is 0.5, as the full check reads it; `1,000` is ambiguous.
             if question.shape == .number, case .vector = value, let reading = answers.commaReadings[question.id] {
-                return (question.id, reading.decimal != nil ? nil
-                        : location + "`\(reading.text)` could be \(reading.thousandsReading) or a decimal: for one number write \(reading.pointReading) with a point, or \(reading.thousandsReading) without the comma")
+                return (question.id, reading.decimal != nil ? nil : located(reading.ambiguity))
             }
-            return (question.id, question.shape.problem(with: value).map { location + $0 })
+            return (question.id, question.shape.problem(with: value).map(located))
         }
         let known = Set(questions.map(\.id))
         return FormatReport(exerciseID: exerciseID, student: student, mode: mode, questions: results,

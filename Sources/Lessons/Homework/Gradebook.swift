@@ -32,13 +32,13 @@ public struct Gradebook: Equatable, Sendable {
         let template = try HomeworkCatalog.singleTemplate(id: exerciseID)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MiniNetError.file(escapedForMessage(directory), "is not a folder of answer files")
+            throw MiniNetError.file(escapedForMessage(directory), translated("is not a folder of answer files"))
         }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw MiniNetError.file(escapedForMessage(directory), "cannot be listed")
+            throw MiniNetError.file(escapedForMessage(directory), translated("cannot be listed"))
         }
 
         var filesByStudent = [String: [String]]()
@@ -63,17 +63,17 @@ public struct Gradebook: Equatable, Sendable {
             do {
                 try HomeworkCatalog.validateStudentID(student)
             } catch {
-                refuse("file name `\(boundedSummary(files[0]))` is not a student id (letters, digits, '-', '_' and '.')")
+                refuse(phrase("file name `{$1}` is not a student id (letters, digits, '-', '_' and '.')", boundedSummary(files[0])))
                 continue
             }
             if files.count > 1 {
-                refuse("\(student) has \(files.count) answer files (\(fileName)); keep one")
+                refuse(phrase("{$1} has {$2} answer files ({$3}); keep one", student, files.count, fileName))
                 continue
             }
             let path = (directory as NSString).appendingPathComponent(files[0])
             do {
                 let exercise = template.make(student: student)
-                let answers = try AnswersFile.read(from: path)
+                let answers = try AnswersFile.load(from: path)
                 let report = try HomeworkChecker.check(answers, against: exercise, fileName: escapedForMessage(path))
                 rows.append(GradebookRow(student: student, fileName: fileName, report: report, error: nil))
             } catch {
@@ -118,6 +118,6 @@ public struct Gradebook: Equatable, Sendable {
     /// Writes the CSV through `writeFileAtomically` (a temporary file beside `path`, then a
     /// rename), so a reader never sees half a grade sheet and a failed write leaves the old one.
     public func writeCSV(to path: String) throws {
-        try writeFileAtomically(Data(csv.utf8), to: path)
+        try inReadersLanguage { try writeFileAtomically(Data(csv.utf8), to: path) }
     }
 }

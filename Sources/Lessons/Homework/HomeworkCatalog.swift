@@ -4,8 +4,19 @@ import MiniNet
 public struct ExerciseTemplate {
     public let id: String
     public let lesson: HomeworkLesson
-    public let title: String
+    /// The title in English, the phrase book's key.
+    let englishTitle: String
     let generate: (inout StudentDraw) -> ExerciseContent
+
+    init(id: String, lesson: HomeworkLesson, title: String, generate: @escaping (inout StudentDraw) -> ExerciseContent) {
+        self.id = id
+        self.lesson = lesson
+        self.englishTitle = title
+        self.generate = generate
+    }
+
+    /// The title in the reader's language.
+    public var title: String { translated(englishTitle) }
 
     /// The exercise as `student` sees it in practice mode: numbers drawn from FNV-1a("id/student").
     public func make(student: String) -> Exercise {
@@ -20,7 +31,9 @@ public struct ExerciseTemplate {
         let student = (try? HomeworkCatalog.normalizedStudentID(student)) ?? student
         var draw = course.map { StudentDraw(seed: $0.seed(exercise: id, student: student)) }
             ?? StudentDraw(exercise: id, student: student)
-        let content = generate(&draw)
+        // The numbers, answers and option order are drawn in English; only then are the words
+        // put into the reader's language.
+        let content = generate(&draw).inReadersLanguage()
         return Exercise(id: id, lesson: lesson, title: title, student: student,
                         introduction: content.introduction, given: content.given, questions: content.questions,
                         mode: course?.mode ?? .practice)
@@ -55,19 +68,20 @@ public enum HomeworkCatalog {
     public static func templates(named name: String) throws -> [ExerciseTemplate] {
         if let single = template(id: name) { return [single] }
         if let lesson = HomeworkLesson(rawValue: name) { return templates.filter { $0.lesson == lesson } }
-        throw MiniNetError.invalidArgument(
-            "unknown exercise `\(name)`: use an exercise id such as cam-1 or a lesson name (\(HomeworkLesson.allCases.map(\.rawValue).joined(separator: ", "))); `tutor homework list` shows them all")
+        throw MiniNetError.invalidArgument(phrase(
+            "unknown exercise `{$1}`: use an exercise id such as cam-1 or a lesson name ({$2}); `tutor homework list` shows them all",
+            name, HomeworkLesson.allCases.map(\.rawValue).joined(separator: ", ")))
     }
 
     /// The template of one exercise id; a lesson name or an unknown id is an error.
     public static func singleTemplate(id: String) throws -> ExerciseTemplate {
         if let template = template(id: id) { return template }
         if HomeworkLesson(rawValue: id) != nil {
-            throw MiniNetError.invalidArgument(
-                "`\(id)` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. \(id)-1")
+            throw MiniNetError.invalidArgument(phrase(
+                "`{$1}` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. {$2}-1", id, id))
         }
-        throw MiniNetError.invalidArgument(
-            "unknown exercise `\(id)`: `tutor homework list` shows the exercise ids, such as cam-1")
+        throw MiniNetError.invalidArgument(phrase(
+            "unknown exercise `{$1}`: `tutor homework list` shows the exercise ids, such as cam-1", id))
     }
 
     /// The one exercise `id` for `student`, in practice mode or in `course`.
@@ -96,6 +110,6 @@ public enum HomeworkCatalog {
     /// is the same id, and the same bytes seed the exercise. Case is kept: `Alice` is not `alice`.
     /// (The rule lives beside the answers-file parser, which applies it to `student = …`.)
     public static func normalizedStudentID(_ student: String) throws -> String {
-        try AnswersFile.normalizedStudentID(student)
+        try inReadersLanguage { try AnswersFile.normalizedStudentID(student) }
     }
 }

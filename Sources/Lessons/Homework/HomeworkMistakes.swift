@@ -125,7 +125,11 @@ public enum MistakeKind: String, CaseIterable, Sendable {
     case blackPixelNegative = "black-pixel-negative"
     case gapsCompared = "gaps-compared-wrongly"
 
-    public var description: String {
+    /// What the mistake says to the student, in the reader's language.
+    public var description: String { translated(englishDescription) }
+
+    /// What the mistake says to the student, in English: the phrase book's key.
+    var englishDescription: String {
         switch self {
         case .meanInsteadOfSum:
             return "you averaged over the cells; here pooling is the SUM of the cells, F^k = Σ_{x,y} f_k(x,y), as in the CAM article"

@@ -58,14 +58,14 @@ public enum HomeworkRendering {
     // MARK: - Exercises
 
     public static func text(_ exercise: Exercise) -> String {
-        var lines = ["\(exercise.id): \(exercise.title)  (\(exercise.lesson.displayName), student \(exercise.student), \(exercise.mode.label))", ""]
+        var lines = ["\(exercise.id): \(exercise.title)  (" + phrase("{$1}, student {$2}, {$3}", exercise.lesson.displayName, exercise.student, exercise.mode.label) + ")", ""]
         lines.append(exercise.introduction)
-        lines += ["", "Given:"]
+        lines += ["", translated("Given:")]
         for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
         let checking = exercise.mode.isPractice
             ? "`tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`"
-            : "`tutor homework check --sheet YOUR-SHEET.json --answers FILE` checks its form"
-        lines += ["", "Questions (write the answers in a file: \(checking)):"]
+            : phrase("{$1} checks its form", "`tutor homework check --sheet YOUR-SHEET.json --answers FILE`")
+        lines += ["", phrase("Questions (write the answers in a file: {$1}):", checking)]
         for question in exercise.questions {
             lines.append("  \(question.id). \(question.prompt)")
             lines.append("      [\(question.answerFormat)]")
@@ -78,10 +78,11 @@ public enum HomeworkRendering {
 
     public static func markdown(_ exercise: Exercise) -> String {
         var lines = ["## \(exercise.id): \(exercise.title)", "",
-                     "*\(exercise.lesson.displayName), student `\(exercise.student)`, \(exercise.mode.label)*", "", exercise.introduction, "",
-                     "**Given**", "", "```"]
+                     "*" + phrase("{$1}, student {$2}, {$3}", exercise.lesson.displayName, "`\(exercise.student)`", exercise.mode.label) + "*",
+                     "", exercise.introduction, "",
+                     "**\(translated("Given"))**", "", "```"]
         for given in exercise.given { lines += givenLines(given) }
-        lines += ["```", "", "**Questions**", ""]
+        lines += ["```", "", "**\(translated("Questions"))**", ""]
         for question in exercise.questions {
             lines.append("- **\(question.id)** \(question.prompt) *(\(question.answerFormat))*")
             for (index, option) in question.options.enumerated() {
@@ -132,7 +133,8 @@ public enum HomeworkRendering {
         }
     }
 
-    static func pointsText(_ points: Int) -> String { points == 1 ? "1 point" : "\(points) points" }
+    /// "1 point", "2 points".
+    static func pointsText(_ points: Int) -> String { points == 1 ? translated("1 point") : phrase("{$1} points", points) }
 
     static func givenLines(_ given: Given) -> [String] {
         switch given.value {
@@ -185,22 +187,23 @@ public enum HomeworkRendering {
     // MARK: - Check reports
 
     public static func text(_ report: CheckReport, mode: HomeworkMode = .practice) -> String {
-        var lines = ["\(report.exerciseID), student \(report.student) (\(mode.label)):"]
+        var lines = [phrase("{$1}, student {$2} ({$3}):", report.exerciseID, report.student, mode.label)]
         for result in report.results {
             let mark = result.passed ? "✓" : result.status == .partial ? "◐" : "✗"
             var line = "  \(mark) \(result.questionID)  \(formatPoints(result.pointsEarned))/\(result.points)"
             if let right = result.numbersRight, let total = result.numbersTotal, !result.passed {
-                line += "  (\(right) of \(total) numbers right)"
+                line += "  (" + phrase("{$1} of {$2} numbers right", right, total) + ")"
             }
             if let problem = result.problem { line += "  (\(problem))" }
             lines.append(line)
-            for mistake in result.mistakes { lines.append("      looks like: \(mistake.description)") }
-            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? "hint: " : "") + hint) }
+            for mistake in result.mistakes { lines.append("      " + phrase("looks like: {$1}", mistake.description)) }
+            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? phrase("hint: {$1}", hint) : hint)) }
         }
         for key in report.unknownKeys {
-            lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
+            lines.append("  ? \(key)  " + phrase("unknown key, not a question of {$1} (ignored)", report.exerciseID))
         }
-        lines.append("Score: \(formatPoints(report.score))/\(report.maxScore)" + (report.allPassed ? ", all correct." : ""))
+        let score = "\(formatPoints(report.score))/\(report.maxScore)"
+        lines.append(report.allPassed ? phrase("Score: {$1}, all correct.", score) : phrase("Score: {$1}", score))
         return lines.joined(separator: "\n")
     }
 
@@ -230,20 +233,20 @@ public enum HomeworkRendering {
 
 extension HomeworkRendering {
     public static func text(_ report: FormatReport) -> String {
-        var lines = ["\(report.exerciseID), student \(report.student) (\(report.mode.label)): the form of your answers"]
+        var lines = [phrase("{$1}, student {$2} ({$3}): the form of your answers", report.exerciseID, report.student, report.mode.label)]
         for question in report.questions {
             if let problem = question.problem {
                 lines.append("  ✗ \(question.id)  \(problem)")
             } else {
-                lines.append("  · \(question.id)  answered in the expected form")
+                lines.append("  · \(question.id)  " + translated("answered in the expected form"))
             }
         }
         for key in report.unknownKeys {
-            lines.append("  ? \(key)  unknown key, not a question of \(report.exerciseID) (ignored)")
+            lines.append("  ? \(key)  " + phrase("unknown key, not a question of {$1} (ignored)", report.exerciseID))
         }
         lines.append(report.isWellFormed
-            ? "Every question is answered in the expected form. Whether the answers are right is decided when your teacher grades them."
-            : "\(report.problemCount) of \(report.questions.count) questions need a fix in their form (see above).")
+            ? translated("Every question is answered in the expected form. Whether the answers are right is decided when your teacher grades them.")
+            : phrase("{$1} of {$2} questions need a fix in their form (see above).", report.problemCount, report.questions.count))
         return lines.joined(separator: "\n")
     }
 

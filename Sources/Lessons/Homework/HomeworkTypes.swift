@@ -60,10 +60,10 @@ public enum ExpectedAnswer: Equatable, Sendable {
     /// What kind of answer a person should write, e.g. "a list of 9 numbers".
     public var kindDescription: String {
         switch self {
-        case .number: return "a number"
-        case let .vector(values): return "a list of \(values.count) numbers"
-        case .integer: return "a whole number"
-        case .choice: return "a letter"
+        case .number: return translated("a number")
+        case let .vector(values): return phrase("a list of {$1} numbers", values.count)
+        case .integer: return translated("a whole number")
+        case .choice: return translated("a letter")
         }
     }
 
@@ -171,13 +171,15 @@ public struct Question: Equatable, Sendable {
     /// How the answer should be written, how close it must be and what it earns: the question's
     /// header, e.g. "9 numbers, ±0.01, 2 points, shared per number" or "a number, ±0.01, 1 point".
     public var answerFormat: String {
-        let pointsText = points == 1 ? "1 point" : "\(points) points"
+        let pointsText = HomeworkRendering.pointsText(points)
+        let tolerance = formatNumber(self.tolerance)
         switch expected {
-        case .number: return "a number, ±\(formatNumber(tolerance)), \(pointsText)"
+        case .number: return phrase("a number, ±{$1}, {$2}", tolerance, pointsText)
         case let .vector(values):
-            return "\(values.count) numbers, ±\(formatNumber(tolerance)), \(pointsText), shared per number"
-        case .integer: return "a whole number, exact, \(pointsText)"
-        case .choice: return "one letter, " + options.indices.map { Question.letter($0) }.joined(separator: "/") + ", \(pointsText)"
+            return phrase("{$1} numbers, ±{$2}, {$3}, shared per number", values.count, tolerance, pointsText)
+        case .integer: return phrase("a whole number, exact, {$1}", pointsText)
+        case .choice:
+            return phrase("one letter, {$1}, {$2}", options.indices.map { Question.letter($0) }.joined(separator: "/"), pointsText)
         }
     }
 }

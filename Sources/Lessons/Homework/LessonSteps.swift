@@ -15,25 +15,28 @@ public struct LessonStep: Equatable, Sendable {
         self.id = id
     }
 
-    /// The step's title as the lesson prints it, e.g. "The channel weights α^c_k", read from the
-    /// lesson's text resource (`<id without the lesson>.title`); the id when the text is missing.
+    /// The step's title as the lesson prints it in the reader's language, e.g. "The channel
+    /// weights α^c_k", read from the lesson's text resource (`<id without the lesson>.title`);
+    /// the id when the text is missing.
     public var title: String {
-        LessonStep.titles[id] ?? id
+        LessonStep.titles[Language.current]?[id] ?? LessonStep.titles[.en]?[id] ?? id
     }
 
     /// "See `tutor lesson gradcam`, step “The channel weights α^c_k” (gradcam.weights)"
     public var reference: String {
-        "See `tutor lesson \(lesson.rawValue)`, step “\(title)” (\(id))"
+        phrase("See `tutor lesson {$1}`, step “{$2}” ({$3})", lesson.rawValue, title, id)
     }
 
-    /// The title of every step a hint names, read once.
-    private static let titles: [String: String] = {
-        var titles = [String: String]()
-        for lesson in HomeworkLesson.allCases {
-            guard let text = try? LessonText(lesson: lesson.rawValue) else { continue }
-            for step in all where step.lesson == lesson {
-                let key = step.id.dropFirst(lesson.rawValue.count + 1).replacingOccurrences(of: "-", with: ".") + ".title"
-                if let title = text.sections[key] { titles[step.id] = title }
+    /// The title of every step a hint names, in every language, read once.
+    private static let titles: [Language: [String: String]] = {
+        var titles = [Language: [String: String]]()
+        for language in Language.allCases {
+            for lesson in HomeworkLesson.allCases {
+                guard let text = try? LessonText(lesson: lesson.rawValue, language: language.rawValue) else { continue }
+                for step in all where step.lesson == lesson {
+                    let key = step.id.dropFirst(lesson.rawValue.count + 1).replacingOccurrences(of: "-", with: ".") + ".title"
+                    if let title = text.sections[key] { titles[language, default: [:]][step.id] = title }
+                }
             }
         }
         return titles
@@ -107,8 +110,8 @@ public struct Hints: Equatable, Sendable {
     public func text(_ level: HintLevel) -> String {
         switch level {
         case .nudge: return step.reference + ": " + nudge
-        case .formula: return "formula: " + formula
-        case .firstStep: return "first step: " + firstStep
+        case .formula: return phrase("formula: {$1}", formula)
+        case .firstStep: return phrase("first step: {$1}", firstStep)
         }
     }
 

@@ -48,7 +48,7 @@ public struct StudentProgress: Sendable {
         try checkFolder(directory)
         let items = templates.map { template -> ProgressItem in
             let state = answersFile(for: template.id, in: directory) { path in
-                let answers = try AnswersFile.read(from: path)
+                let answers = try AnswersFile.load(from: path)
                 let report = try HomeworkChecker.check(answers, against: template.make(student: student), fileName: escapedForMessage(path))
                 return .checked(file: path, report)
             }
@@ -62,7 +62,7 @@ public struct StudentProgress: Sendable {
         try checkFolder(directory)
         let items = sheet.exercises.map { entry -> ProgressItem in
             let state = answersFile(for: entry.exerciseID, in: directory) { path in
-                let answers = try AnswersFile.read(from: path)
+                let answers = try AnswersFile.load(from: path)
                 let report = try FormatCheck.check(answers, exerciseID: entry.exerciseID, student: student,
                                                    questions: entry.questions, mode: sheet.mode, fileName: escapedForMessage(path))
                 return .formChecked(file: path, report)
@@ -84,7 +84,7 @@ public struct StudentProgress: Sendable {
     static func checkFolder(_ directory: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MiniNetError.file(escapedForMessage(directory), "is not a folder of answers files (cam-1.txt, cam-2.json, …)")
+            throw MiniNetError.file(escapedForMessage(directory), translated("is not a folder of answers files (cam-1.txt, cam-2.json, …)"))
         }
     }
 
@@ -95,7 +95,7 @@ public struct StudentProgress: Sendable {
             .filter { FileManager.default.fileExists(atPath: $0) }
         guard let path = candidates.first else { return .notStarted }
         if candidates.count > 1 {
-            return .unreadable(file: path, problem: "both \(exercise).json and \(exercise).txt are there; keep one")
+            return .unreadable(file: path, problem: phrase("both {$1}.json and {$2}.txt are there; keep one", exercise, exercise))
         }
         do {
             return try read(path)
@@ -113,33 +113,35 @@ extension HomeworkRendering {
         let total = progress.items.count
         let width = 30
         let filled = total == 0 ? 0 : progress.doneCount * width / total
-        var lines = ["Progress of \(progress.student) (\(progress.mode.label)): [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] \(progress.doneCount)/\(total) done"]
+        let bar = "[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
+        var lines = [phrase("Progress of {$1} ({$2}): {$3} {$4}/{$5} done", progress.student, progress.mode.label, bar, progress.doneCount, total)]
         if !progress.mode.isPractice {
-            lines.append("Course mode: \"done\" means every question is answered in its form; correctness is decided when your teacher grades.")
+            lines.append(translated("Course mode: \"done\" means every question is answered in its form; correctness is decided when your teacher grades."))
         }
         for item in progress.items {
             let id = item.exerciseID.padding(toLength: 14, withPad: " ", startingAt: 0)
             let status: String
             var detail: String?
             switch item.state {
-            case .notStarted: status = "·  not started"
+            case .notStarted: status = "·  " + translated("not started")
             case let .unreadable(file, problem):
-                status = "!  cannot be read"
+                status = "!  " + translated("cannot be read")
                 detail = "\(file): \(problem)"
             case let .checked(_, report): status = (report.allPassed ? "✓" : report.score > 0 ? "◐" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
             case let .formChecked(_, report):
-                status = report.isWellFormed ? "✓  answered" : "✗  \(report.problemCount) form \(report.problemCount == 1 ? "problem" : "problems")"
+                status = report.isWellFormed ? "✓  " + translated("answered")
+                    : "✗  " + (report.problemCount == 1 ? translated("1 form problem") : phrase("{$1} form problems", report.problemCount))
             }
+            // The status column is 24 characters wide: its texts, in every language, are shorter.
             lines.append("  \(id)\(status.padding(toLength: 24, withPad: " ", startingAt: 0))  \(item.title)")
             if let detail { lines.append("                   \(escapedForMessage(detail))") }
         }
         if let next = progress.next {
-            let show = progress.mode.isPractice
-                ? "tutor homework show \(next.exerciseID) --student \(progress.student)"
-                : "see \(next.exerciseID) on your sheet"
-            lines.append("Next: \(next.exerciseID), \(next.title) (\(show)).")
+            lines.append(progress.mode.isPractice
+                ? phrase("Next: {$1}, {$2} ({$3}).", next.exerciseID, next.title, "tutor homework show \(next.exerciseID) --student \(progress.student)")
+                : phrase("Next: {$1}, {$2} (see {$3} on your sheet).", next.exerciseID, next.title, next.exerciseID))
         } else {
-            lines.append(progress.mode.isPractice ? "Every exercise is done." : "Every exercise is answered; hand in your folder.")
+            lines.append(translated(progress.mode.isPractice ? "Every exercise is done." : "Every exercise is answered; hand in your folder."))
         }
         return lines.joined(separator: "\n")
     }
@@ -168,3 +170,4 @@ extension HomeworkRendering {
         ])
     }
 }
+

@@ -25,8 +25,12 @@ public struct RosterError: Error, CustomStringConvertible, Equatable {
     public var lines: [String] { problems.map { "\(fileName): \($0)" } }
 
     public var description: String {
-        let first = lines.first ?? "\(fileName): is not a roster"
-        return problems.count > 1 ? "\(first) (and \(problems.count - 1) more problems)" : first
+        let first = lines.first ?? "\(fileName): " + translated("is not a roster")
+        switch problems.count {
+        case ...1: return first
+        case 2: return phrase("{$1} (and 1 more problem)", first)
+        default: return phrase("{$1} (and {$2} more problems)", first, problems.count - 1)
+        }
     }
 }
 
@@ -54,12 +58,12 @@ public struct Roster: Equatable, Sendable {
 
     public static func read(from path: String) throws -> Roster {
         let name = escapedForMessage(path)
-        try RegularFile.check(path, maximumBytes: maximumFileBytes)
+        _ = try inReadersLanguage { try RegularFile.check(path, maximumBytes: maximumFileBytes) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw MiniNetError.file(name, "cannot be read (permission denied or I/O error)")
+            throw MiniNetError.file(name, translated("cannot be read (permission denied or I/O error)"))
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw MiniNetError.file(name, "is not UTF-8 text; save the roster as \"CSV UTF-8\"")
+            throw MiniNetError.file(name, translated("is not UTF-8 text; save the roster as \"CSV UTF-8\""))
         }
         return try parse(text, name: name)
     }
@@ -70,15 +74,16 @@ public struct Roster: Equatable, Sendable {
         do {
             records = try CSVRecord.parse(text)
         } catch let error as CSVRecord.Problem {
-            throw RosterError(fileName: name, problems: [error.message])
+            throw RosterError(fileName: name, problems: [translated(error.message)])
         }
         guard let header = records.first else {
-            throw RosterError(fileName: name, problems: ["is empty: the first line must name the columns, such as id,name,email"])
+            throw RosterError(fileName: name, problems: [translated("is empty: the first line must name the columns, such as id,name,email")])
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let idColumn = columns.firstIndex(of: "id") ?? columns.firstIndex(of: "student_id") else {
             throw RosterError(fileName: name, problems: [
-                "line \(header.line): the header `\(boundedSummary(header.fields.joined(separator: ",")))` has no `id` column; the first line must name the columns, such as id,name,email",
+                phrase("line {$1}: {$2}", header.line, phrase("the header `{$1}` has no `id` column; the first line must name the columns, such as id,name,email",
+                                                              boundedSummary(header.fields.joined(separator: ",")))),
             ])
         }
         let nameColumn = columns.firstIndex(of: "name")
@@ -90,34 +95,35 @@ public struct Roster: Equatable, Sendable {
         for record in records.dropFirst() {
             let fields = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             if fields.allSatisfy(\.isEmpty) { continue }
-            let location = "line \(record.line)"
+            let located = { (problem: String) in phrase("line {$1}: {$2}", record.line, problem) }
             // Spreadsheets may drop trailing empty cells or add empty ones; only data past the header is wrong.
             if fields.count > columns.count, fields[columns.count...].contains(where: { !$0.isEmpty }) {
-                problems.append("\(location): \(fields.count) fields, but the header names \(columns.count) columns")
+                problems.append(located(phrase("{$1} fields, but the header names {$2} columns", fields.count, columns.count)))
                 continue
             }
             func field(_ index: Int?) -> String { index.flatMap { $0 < fields.count ? fields[$0] : nil } ?? "" }
             let id = field(idColumn).precomposedStringWithCanonicalMapping
             if id.isEmpty {
-                problems.append("\(location): the id is empty")
+                problems.append(located(translated("the id is empty")))
                 continue
             }
             guard id.unicodeScalars.count <= AnswerFileLimits.standard.nameLength, escapedForMessage(id) == id else {
-                problems.append("\(location): id `\(boundedSummary(id))` is not a student id (at most \(AnswerFileLimits.standard.nameLength) characters, no control characters)")
+                problems.append(located(phrase("id `{$1}` is not a student id (at most {$2} characters, no control characters)",
+                                               boundedSummary(id), AnswerFileLimits.standard.nameLength)))
                 continue
             }
             do {
                 try HomeworkCatalog.validateStudentID(id)
             } catch {
-                problems.append("\(location): \(error)")
+                problems.append(located("\(error)"))
                 continue
             }
             if let earlier = lineOfID[id] {
-                problems.append("\(location): id `\(id)` is already on line \(earlier)")
+                problems.append(located(phrase("id `{$1}` is already on line {$2}", id, earlier)))
                 continue
             }
             guard students.count < maximumStudents else {
-                problems.append("\(location): more than \(maximumStudents) students")
+                problems.append(located(phrase("more than {$1} students", maximumStudents)))
                 break
             }
             lineOfID[id] = record.line
@@ -125,7 +131,7 @@ public struct Roster: Equatable, Sendable {
         }
         if !problems.isEmpty { throw RosterError(fileName: name, problems: problems) }
         if students.isEmpty {
-            throw RosterError(fileName: name, problems: ["has a header but no students"])
+            throw RosterError(fileName: name, problems: [translated("has a header but no students")])
         }
         return Roster(students: students)
     }
@@ -250,7 +256,7 @@ public enum StudentFileNames {
             let clashes = (idsByFolded[base.lowercased()]?.count ?? 0) > 1
             let stem = altered.contains(id) || clashes ? base + "-" + digest(id) : base
             guard taken.insert(stem.lowercased()).inserted else {
-                throw MiniNetError.invalidArgument("the student ids `\(boundedSummary(id))` and another one give the same file name \(stem)")
+                throw MiniNetError.invalidArgument(phrase("the student ids `{$1}` and another one give the same file name {$2}", boundedSummary(id), stem))
             }
             stems[id] = stem
         }

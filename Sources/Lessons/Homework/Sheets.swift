@@ -65,7 +65,7 @@ public struct HomeworkSheet: Sendable {
                      SheetText.howToAnswer(mode: mode, student: student.id, sheetFile: sheetFile), ""]
         for exercise in exercises {
             lines.append(HomeworkRendering.markdown(exercise))
-            if let due = dueDates[exercise.id] { lines += ["", "*Due \(CourseDates.format(due, timeZone: timeZone)).*"] }
+            if let due = dueDates[exercise.id] { lines += ["", "*" + phrase("Due {$1}.", CourseDates.format(due, timeZone: timeZone)) + "*"] }
             lines.append("")
         }
         return lines.joined(separator: "\n")
@@ -81,11 +81,11 @@ public struct HomeworkSheet: Sendable {
             body.append("<section>")
             body.append("<h2>\(escaped("\(exercise.id): \(exercise.title)"))</h2>")
             body.append("<p class=\"meta\">\(escaped(exercise.lesson.displayName))"
-                        + (dueDates[exercise.id].map { " · due " + escaped(CourseDates.format($0, timeZone: timeZone)) } ?? "") + "</p>")
+                        + (dueDates[exercise.id].map { " · " + escaped(phrase("due {$1}", CourseDates.format($0, timeZone: timeZone))) } ?? "") + "</p>")
             body.append("<p>\(escaped(exercise.introduction))</p>")
-            body.append("<h3>Given</h3>")
+            body.append("<h3>\(escaped(translated("Given")))</h3>")
             body.append("<pre>\(escaped(exercise.given.flatMap(HomeworkRendering.givenLines).joined(separator: "\n")))</pre>")
-            body.append("<h3>Questions</h3>")
+            body.append("<h3>\(escaped(translated("Questions")))</h3>")
             body.append("<ul class=\"questions\">")
             for question in exercise.questions {
                 var item = "<li><b>\(escaped(question.id))</b> \(escaped(question.prompt)) "
@@ -102,7 +102,7 @@ public struct HomeworkSheet: Sendable {
         }
         return """
             <!DOCTYPE html>
-            <html lang="en">
+            <html lang="\(Language.current.rawValue)">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -168,15 +168,15 @@ public enum SheetWriter {
 
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw MiniNetError.file(escapedForMessage(directory), "is a file, not a folder for the sheets") }
+            guard isDirectory.boolValue else { throw MiniNetError.file(escapedForMessage(directory), translated("is a file, not a folder for the sheets")) }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw MiniNetError.file(escapedForMessage(directory), "cannot create the folder")
+                throw MiniNetError.file(escapedForMessage(directory), translated("cannot create the folder"))
             }
         }
-        for file in files { try writeFileAtomically(Data(file.text.utf8), to: file.path) }
+        for file in files { try inReadersLanguage { try writeFileAtomically(Data(file.text.utf8), to: file.path) } }
         return files.map(\.path)
     }
 }
@@ -199,9 +199,9 @@ public struct SheetFile: Equatable, Sendable {
 
     public static func read(from path: String) throws -> SheetFile {
         let name = escapedForMessage(path)
-        try RegularFile.check(path, maximumBytes: maximumFileBytes)
+        _ = try inReadersLanguage { try RegularFile.check(path, maximumBytes: maximumFileBytes) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw MiniNetError.file(name, "cannot be read (permission denied or I/O error)")
+            throw MiniNetError.file(name, translated("cannot be read (permission denied or I/O error)"))
         }
         return try parse(data, name: name)
     }
@@ -235,26 +235,26 @@ public struct SheetFile: Equatable, Sendable {
         do {
             stored = try JSONDecoder().decode(Stored.self, from: data)
         } catch let error as DecodingError {
-            throw problem("is not a homework sheet written by `tutor homework sheets` (\(describe(error)))")
+            throw problem(phrase("is not a homework sheet written by `tutor homework sheets` ({$1})", describe(error)))
         } catch {
-            throw problem("is not a homework sheet written by `tutor homework sheets`")
+            throw problem(translated("is not a homework sheet written by `tutor homework sheets`"))
         }
         guard stored.format == HomeworkSheet.formatName else {
-            throw problem("is not a homework sheet (its `format` is not \"\(HomeworkSheet.formatName)\")")
+            throw problem(phrase("is not a homework sheet (its `format` is not \"{$1}\")", HomeworkSheet.formatName))
         }
         guard stored.version == HomeworkSheet.formatVersion else {
-            throw problem("is a sheet of version \(stored.version); this tutor reads version \(HomeworkSheet.formatVersion)")
+            throw problem(phrase("is a sheet of version {$1}; this tutor reads version {$2}", stored.version, HomeworkSheet.formatVersion))
         }
         let mode: HomeworkMode
         switch (stored.mode, stored.course, stored.course_id) {
         case ("practice", _, _): mode = .practice
         case let ("course", name?, id?): mode = .course(name: name, id: id)
-        default: throw problem("`mode` must be \"practice\", or \"course\" with `course` and `course_id`")
+        default: throw problem(translated("`mode` must be \"practice\", or \"course\" with `course` and `course_id`"))
         }
         var exercises = [SheetFile.Entry]()
         for storedExercise in stored.exercises {
             guard HomeworkCatalog.template(id: storedExercise.exercise) != nil else {
-                throw problem("names exercise `\(boundedSummary(storedExercise.exercise))`, which this tutor does not have")
+                throw problem(phrase("names exercise `{$1}`, which this tutor does not have", boundedSummary(storedExercise.exercise)))
             }
             var questions = [ShapedQuestion]()
             for question in storedExercise.questions {
@@ -265,9 +265,9 @@ public struct SheetFile: Equatable, Sendable {
                 case let ("list", count?, _) where (1...10_000).contains(count): shape = .list(count: count)
                 case ("integer", _, _): shape = .integer
                 case let ("choice", _, count?) where (1...26).contains(count): shape = .choice(optionCount: count)
-                default: throw problem("\(where_): `kind` \"\(boundedSummary(question.kind))\" with these fields is not a question form")
+                default: throw problem(phrase("{$1}: `kind` \"{$2}\" with these fields is not a question form", where_, boundedSummary(question.kind)))
                 }
-                guard AnswersFile.isValidKey(question.id) else { throw problem("\(where_): is not a question id such as q1") }
+                guard AnswersFile.isValidKey(question.id) else { throw problem(phrase("{$1}: is not a question id such as q1", where_)) }
                 questions.append(ShapedQuestion(id: question.id, shape: shape))
             }
             exercises.append(Entry(exerciseID: storedExercise.exercise, title: storedExercise.title, questions: questions))
@@ -283,13 +283,15 @@ public struct SheetFile: Equatable, Sendable {
         switch error {
         case let .keyNotFound(key, context):
             let location = path(context.codingPath)
-            return (location.isEmpty ? "" : location + ": ") + "`\(key.stringValue)` is missing"
+            let missing = phrase("`{$1}` is missing", key.stringValue)
+            return location.isEmpty ? missing : location + ": " + missing
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return path(context.codingPath) + " has the wrong type"
+            let location = path(context.codingPath)
+            return location.isEmpty ? translated("the sheet has the wrong type") : phrase("{$1} has the wrong type", location)
         case .dataCorrupted:
-            return "not valid JSON"
+            return translated("not valid JSON")
         @unknown default:
-            return "unreadable"
+            return translated("unreadable")
         }
     }
 }
@@ -297,27 +299,28 @@ public struct SheetFile: Equatable, Sendable {
 /// The words of sheets, in one place for translation.
 public enum SheetText {
     static func title(for student: RosterEntry) -> String {
-        student.name.isEmpty ? "Homework for \(student.id)" : "Homework for \(student.name) (\(student.id))"
+        student.name.isEmpty ? phrase("Homework for {$1}", student.id) : phrase("Homework for {$1} ({$2})", student.name, student.id)
     }
 
     static func modeLine(_ mode: HomeworkMode) -> String {
         switch mode {
         case .practice:
-            return "Practice: anyone can print these numbers and their answer key with `tutor homework`; check your answers yourself."
+            return translated("Practice: anyone can print these numbers and their answer key with `tutor homework`; check your answers yourself.")
         case let .course(name, id):
-            return "Course \(name) (course id \(id)). Your numbers are your own: nobody without the teacher's course file can compute them."
+            return phrase("Course {$1} (course id {$2}). Your numbers are your own: nobody without the teacher's course file can compute them.", name, id)
         }
     }
 
     static func howToAnswer(mode: HomeworkMode, student: String, sheetFile: String?) -> String {
         switch mode {
         case .practice:
-            return "Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
-                + "and check it with `tutor homework check EXERCISE --student \(student) --answers FILE`: it says which answers are right."
+            return phrase("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
+                + "and check it with `tutor homework check EXERCISE --student {$1} --answers FILE`: it says which answers are right.", student)
         case .course:
-            return "Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
-                + "all in one folder, and hand in that folder. `tutor homework check --sheet \(sheetFile ?? "YOUR-SHEET.json") --answers FILE` "
-                + "checks that every question is answered in the expected form; whether the answers are right is decided when your teacher grades them."
+            return phrase("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
+                + "all in one folder, and hand in that folder. `tutor homework check --sheet {$1} --answers FILE` "
+                + "checks that every question is answered in the expected form; whether the answers are right is decided when your teacher grades them.",
+                sheetFile ?? "YOUR-SHEET.json")
         }
     }
 
