@@ -16,7 +16,8 @@ struct LessonsCommand: ParsableCommand {
 
     func run() throws {
         if json {
-            try Terminal.printJSON(LessonCatalog.all.map { ["id": $0.id, "summary": $0.summary] })
+            // The summary is for people: in the reader's language, like the lesson pages' text.
+            try Terminal.printJSON(LessonCatalog.all.map { ["id": $0.id, "summary": translated($0.summary)] })
         } else {
             let width = LessonCatalog.all.map { $0.id.count }.max() ?? 0
             for lesson in LessonCatalog.all {

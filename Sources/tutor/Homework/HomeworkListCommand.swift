@@ -16,7 +16,7 @@ extension HomeworkCommand {
                     let exercise = template.make(student: "x")
                     return .object([
                         ("exercise", .string(template.id)), ("lesson", .string(template.lesson.rawValue)),
-                        ("title", .string(template.title)), ("questions", .number(Double(exercise.questions.count))),
+                        ("title", .string(translated(template.title))), ("questions", .number(Double(exercise.questions.count))),
                         ("max_score", .number(Double(exercise.maxScore))),
                     ])
                 }
