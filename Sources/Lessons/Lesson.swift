@@ -58,23 +58,14 @@ public struct LessonContext {
         return classifier.classNames == ShapesDataset.classNames && ShapesDataset.imageSizes.contains(size[1]) && size[1] == size[2]
     }
 
-    /// The last layer that produces a feature map: the default layer for the CAM family. In a
-    /// ResNet that is the last residual block of layer4 ("layer4.2"), not a ReLU inside it.
+    /// The default layer for the CAM family (MiniNet's `ImageClassifier.defaultCAMLayer`).
     public func defaultCAMLayer(for classifier: ImageClassifier) -> String {
-        Self.featureMapLayers(of: classifier).last ?? ""
+        classifier.defaultCAMLayer
     }
 
-    /// The layers whose output is a feature map a CAM can explain, in order: each ReLU and each
-    /// residual block, leaving out the layers inside a residual block.
+    /// The layers whose output is a feature map a CAM can explain (`ImageClassifier.featureMapLayers`).
     static func featureMapLayers(of classifier: ImageClassifier) -> [String] {
-        var names: [String] = []
-        func visit(_ layer: Layer) {
-            if layer is Residual { names.append(layer.name); return }
-            if layer is ReLU { names.append(layer.name) }
-            for (_, child) in layer.children { visit(child) }
-        }
-        visit(classifier.network)
-        return names
+        classifier.featureMapLayers
     }
 }
 

@@ -3,10 +3,10 @@ import Lessons
 import XCTest
 
 /// The command line in Vietnamese (issue 14), run as a person would: every `--help` page in
-/// Vietnamese with no English sentence but the parser's own few lines, the language chosen by
-/// `--lang`, `TUTOR_LANG` and the locale, errors as one Vietnamese line with the English exit
-/// status; and, from the sources, a Vietnamese phrase for every text the commands translate
-/// and a template for every error MiniNet throws.
+/// Vietnamese, with no English sentence but the parser's own few lines and with the terms of
+/// docs/glossary.md; the language chosen by `--lang`, `TUTOR_LANG` and the locale; errors as
+/// one Vietnamese line with the English exit status; and, from the sources, a Vietnamese phrase
+/// for every text the commands translate and a template for every error MiniNet throws.
 final class VietnameseCommandLineTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -73,6 +73,8 @@ final class VietnameseCommandLineTests: XCTestCase {
                 text = String(text.drop { !$0.isWhitespace })
             }
             text = text.replacingOccurrences(of: "(?<![\\w/.])--?[A-Za-z][\\w-]*", with: " ", options: .regularExpression)
+            // And value placeholders: <baseline> names what to type, not the term.
+            text = text.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
             // So are environment variables: LC_ALL is not the English word "all".
             text = text.replacingOccurrences(of: "\\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\\b", with: " ", options: .regularExpression)
             lines.append(text)
@@ -106,6 +108,7 @@ final class VietnameseCommandLineTests: XCTestCase {
         let commands = try everyCommand()
         XCTAssertGreaterThanOrEqual(commands.count, 20, "\(commands)")
         let detector = EnglishDetector()
+        let glossary = try GlossaryRules(contentsOf: Self.repositoryRoot.appendingPathComponent("docs/glossary.md"))
         for command in commands {
             let name = (["tutor"] + command).joined(separator: " ")
             let english = try run(command + ["--help"])
@@ -115,6 +118,8 @@ final class VietnameseCommandLineTests: XCTestCase {
             XCTAssertNotEqual(vietnamese.output, english.output, "\(name) --help is the same in both languages")
             let left = Self.checkableLines(vietnamese.output).filter(detector.isEnglish)
             XCTAssertTrue(left.isEmpty, "\(name) --help --lang vi: \(left.count) English lines:\n" + left.joined(separator: "\n"))
+            let offTerms = glossary.violations(in: Self.checkableLines(vietnamese.output).joined(separator: "\n"))
+            XCTAssertTrue(offTerms.isEmpty, "\(name) --help --lang vi: terms not as docs/glossary.md says:\n" + offTerms.joined(separator: "\n"))
             // The parser's own `help` subcommand shows the same page.
             if !command.isEmpty {
                 let viaHelp = try run(["help"] + command + ["--lang", "vi"])

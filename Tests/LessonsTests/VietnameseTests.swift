@@ -111,6 +111,7 @@ final class VietnameseTests: XCTestCase {
         let pictures = NSTemporaryDirectory() + "vietnamese-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: pictures) }
         let references = try LessonText(lesson: "cam", language: "vi")("references.title")
+        let glossary = try GlossaryRules(contentsOf: root.appendingPathComponent("docs/glossary.md"))
         for (model, context) in contexts {
             let detector = Self.detector(classNames: context.classifier.classNames)
             for lesson in LessonCatalog.all {
@@ -120,6 +121,8 @@ final class VietnameseTests: XCTestCase {
                 let body = page.components(separatedBy: references).first ?? page
                 let english = detector.englishLines(in: body)
                 XCTAssertTrue(english.isEmpty, "\(lesson.id), \(model): \(english.count) English lines:\n" + english.joined(separator: "\n"))
+                let offTerms = glossary.violations(in: body)
+                XCTAssertTrue(offTerms.isEmpty, "\(lesson.id), \(model): terms not as docs/glossary.md says:\n" + offTerms.joined(separator: "\n"))
             }
         }
     }
@@ -137,5 +140,77 @@ final class VietnameseTests: XCTestCase {
                 XCTAssertTrue(english.isEmpty, "\(template.id): \(english.count) English lines:\n" + english.joined(separator: "\n"))
             }
         }
+    }
+}
+
+/// The rules of docs/glossary.md that a test can check in a Vietnamese page: a term glossed
+/// with its English in parentheses ("bản đồ nhiệt (heatmap)") never shows that English bare,
+/// and no word of the "Avoid" table appears.
+struct GlossaryRules {
+    /// English words allowed only inside parentheses, with the Vietnamese term to use.
+    var glossedEnglish: [(english: String, vietnamese: String)] = []
+    var avoided: [(word: String, use: String)] = []
+
+    init(contentsOf url: URL) throws {
+        let source = try String(contentsOf: url, encoding: .utf8)
+        var inAvoidTable = false
+        for line in source.components(separatedBy: "\n") {
+            guard line.hasPrefix("|") else { inAvoidTable = false; continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 4, !cells[1].hasPrefix("---") else { continue }
+            if cells[1].hasPrefix("Avoid") { inAvoidTable = true; continue }
+            if cells[1] == "English" { continue }
+            if inAvoidTable {
+                avoided.append((cells[1], cells[2]))
+                continue
+            }
+            let vietnamese = cells[2]
+            for gloss in Self.parenthesised(vietnamese) {
+                // Acronyms and CamelCase names (CAM, BatchNorm) are names, used bare; so is an
+                // English word the Vietnamese cell itself uses bare ("class, nhãn (class)").
+                let isName = gloss.dropFirst().contains(where: \.isUppercase)
+                let usedBare = Self.removingParentheses(vietnamese).range(of: gloss, options: .caseInsensitive) != nil
+                if !isName && !usedBare { glossedEnglish.append((gloss, vietnamese)) }
+            }
+        }
+    }
+
+    /// The English inside each "(…)" that is written in plain ASCII letters.
+    static func parenthesised(_ text: String) -> [String] {
+        var found: [String] = []
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "("), let close = rest[open...].firstIndex(of: ")") {
+            let inside = rest[rest.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+            if !inside.isEmpty, inside.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == " " || $0 == "-") }) { found.append(inside) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return found
+    }
+
+    static func removingParentheses(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\([^()]*\\)", with: " ", options: .regularExpression)
+    }
+
+    /// Each breach in `page`, as "line: what is wrong".
+    func violations(in page: String) -> [String] {
+        var problems: [String] = []
+        for line in page.components(separatedBy: "\n") {
+            var text = line
+            for pattern in ["`[^`]*`", "\\$[^$]*\\$", "https?://\\S+"] {
+                text = text.replacingOccurrences(of: pattern, with: " ", options: .regularExpression)
+            }
+            let lowered = text.lowercased()
+            for (word, use) in avoided where lowered.contains(word.lowercased()) {
+                problems.append("\(line.trimmingCharacters(in: .whitespaces)): \"\(word)\" (use \"\(use)\")")
+            }
+            let bare = Self.removingParentheses(text)
+            for (english, vietnamese) in glossedEnglish {
+                let pattern = "(?<![\\w-])" + NSRegularExpression.escapedPattern(for: english) + "(?![\\w-])"
+                if bare.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil {
+                    problems.append("\(line.trimmingCharacters(in: .whitespaces)): bare \"\(english)\" (write \"\(vietnamese)\")")
+                }
+            }
+        }
+        return problems
     }
 }

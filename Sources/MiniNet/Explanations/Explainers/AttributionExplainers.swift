@@ -1,0 +1,78 @@
+/// Methods that attribute the score to the input values, [C, H, W], on the common interface.
+
+/// Saliency: the signed gradient ∂y^c/∂x_i (see `saliency`).
+public struct SaliencyExplainer: Explainer {
+    public let id = "saliency"
+    public let summary = "Saliency: the gradient of the score with respect to each input value (Simonyan et al. 2014)"
+    public let settings: Set<ExplainerSetting> = []
+
+    public init() {}
+
+    public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                        settings: ExplainerSettings) throws -> Explanation {
+        let gradient = try saliency(classifier: classifier, input: input, target: target, absolute: false)
+        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+        return Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
+                           raw: gradient, heatmap: AttributionDisplay.channelSum(gradient), isSigned: true)
+    }
+}
+
+/// Integrated Gradients, with its completeness identity Σ_i IG_i = f(x) − f(x′) checked.
+public struct IntegratedGradientsExplainer: Explainer {
+    public let id = "ig"
+    public let summary = "Integrated Gradients: the gradient integrated along the path from a baseline (Sundararajan et al. 2017)"
+    public let settings: Set<ExplainerSetting> = [.steps, .integration, .baseline]
+
+    public init() {}
+
+    public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                        settings: ExplainerSettings) throws -> Explanation {
+        let baseline = settings.baseline.make(for: input, classifier: classifier)
+        let result = try integratedGradients(classifier: classifier, input: input, baseline: baseline, target: target,
+                                             steps: settings.steps, method: settings.integration)
+        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+        let completeness = Check.equal(
+            "Σ_i IG_i = f(x) − f(x′) (completeness)", "Σ_i IG_i", result.totalAttribution,
+            "f(x) − f(x′)", Double(result.scoreAtInput) - Double(result.scoreAtBaseline),
+            tolerance: result.completenessTolerance(classifier: classifier, input: input, baseline: baseline))
+        return Explanation(method: id, target: target, score: result.scoreAtInput, logits: logits,
+                           raw: result.attributions, heatmap: AttributionDisplay.channelSum(result.attributions), isSigned: true,
+                           figures: [("score_at_baseline", Double(result.scoreAtBaseline)), ("attribution_total", result.totalAttribution)],
+                           checks: [completeness])
+    }
+}
+
+/// Layer-wise relevance propagation with one rule map, its conservation ledger checked:
+/// f(x) = Σ_i R_i + what biases and ε kept.
+public struct LRPExplainer: Explainer {
+    public let id: String
+    public let summary: String
+    public let settings: Set<ExplainerSetting>
+    let ruleMap: @Sendable (ExplainerSettings) -> LRPRuleMap
+
+    public static let zero = LRPExplainer(
+        id: "lrp-0", summary: "LRP-0: relevance passed back in proportion to each input's contribution (Bach et al. 2015)",
+        settings: [.batchNormMerge], ruleMap: { _ in LRPRuleMap(linear: .zero) })
+
+    /// Zennit's EpsilonComposite-style map (Norm on average pooling and residual sums).
+    public static let epsilon = LRPExplainer(
+        id: "lrp-epsilon", summary: "LRP-ε: LRP-0 with a stabiliser ε that absorbs weak, contradictory relevance",
+        settings: [.epsilon, .batchNormMerge], ruleMap: { .zennitEpsilon($0.epsilon) })
+
+    public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                        settings: ExplainerSettings) throws -> Explanation {
+        guard case .logit = target else {
+            throw MiniNetError.invalidArgument("LRP explains a logit y^c, not a probability: the relevance starts at the logit")
+        }
+        let result = try layerwiseRelevance(classifier: classifier, input: input, target: target.classIndex,
+                                            ruleMap: ruleMap(settings), leavingNeutralBatchNorm: settings.zennitBatchNormMerge)
+        let conservation = Check.equal(
+            "f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
+            "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,
+            tolerance: result.conservationTolerance(classifier: classifier, input: input))
+        return Explanation(method: id, target: target, score: result.score, logits: result.logits,
+                           raw: result.relevance, heatmap: AttributionDisplay.channelSum(result.relevance), isSigned: true,
+                           figures: [("relevance_total", result.relevance.sum()), ("absorbed", result.totalAbsorbed)],
+                           checks: [conservation])
+    }
+}

@@ -1,0 +1,58 @@
+/// The CAM family on the common interface: a `ClassActivationMapMethod` (which supplies the
+/// channel weights; the pipeline weighted sum → ReLU → upsample → normalise is shared) run at
+/// `settings.layer`, or at the classifier's default CAM layer.
+public struct CAMFamilyExplainer: Explainer {
+    public let id: String
+    public let summary: String
+    public let settings: Set<ExplainerSetting> = [.layer]
+    /// Makes the method for a classifier.
+    let method: @Sendable (ImageClassifier) -> ClassActivationMapMethod
+    /// The identities this method can verify on its result.
+    let checks: @Sendable (CAMResult, ImageClassifier) -> [Check]
+
+    public init(id: String, summary: String, method: @escaping @Sendable (ImageClassifier) -> ClassActivationMapMethod,
+                checks: @escaping @Sendable (CAMResult, ImageClassifier) -> [Check] = { _, _ in [] }) {
+        self.id = id
+        self.summary = summary
+        self.method = method
+        self.checks = checks
+    }
+
+    public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                        settings: ExplainerSettings) throws -> Explanation {
+        let layer = settings.layer ?? classifier.defaultCAMLayer
+        let result = try method(classifier).explain(input: input, layer: layer, target: target)
+        return Explanation(method: id, target: target, score: result.score, logits: result.logits, layer: layer,
+                           raw: result.map, heatmap: result.normalized, isSigned: false,
+                           channelWeights: result.weights, checks: checks(result, classifier))
+    }
+}
+
+extension CAMFamilyExplainer {
+    public static let cam = CAMFamilyExplainer(
+        id: "cam", summary: "CAM: the weights of the linear layer after global average pooling (Zhou et al. 2016)",
+        method: { CAM(classifier: $0) }, checks: poolingIdentity)
+
+    public static let gradCAM = CAMFamilyExplainer(
+        id: "gradcam", summary: "Grad-CAM: channels weighted by the spatial mean of the gradient (Selvaraju et al. 2017)",
+        method: { GradCAM(classifier: $0) })
+
+    public static let ablationCAM = CAMFamilyExplainer(
+        id: "ablationcam", summary: "Ablation-CAM: channels weighted by how much the score drops without them (Desai & Ramaswamy 2020)",
+        method: { AblationCAM(classifier: $0) })
+
+    /// CAM's identity at the layer that feeds GAP → linear, with M_c before its ReLU:
+    ///
+    ///     S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c
+    ///
+    /// Each side pools Z cells and adds K + 1 terms in float32, so each carries that rounding.
+    @Sendable static func poolingIdentity(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear else { return [] }
+        let c = result.target.classIndex
+        let bias = head.bias?.value.data[c] ?? 0
+        let tolerance = Tolerance.pooledLogit(result.activations, weights: result.weights, bias: bias)
+        return [.equal("S_c = (1/Z) Σ M_c + b_c", "S_c", Double(result.score),
+                       "(1/Z) Σ M_c + b_c", result.weightedSum.sum() / Double(result.weightedSum.count) + Double(bias),
+                       tolerance: tolerance + tolerance)]
+    }
+}

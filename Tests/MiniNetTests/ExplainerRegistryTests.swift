@@ -1,0 +1,68 @@
+import Foundation
+import MiniNet
+import XCTest
+
+/// Every method of the registry on the small CNN and a narrow ResNet: the common interface
+/// gives a heatmap at the input's size, a raw result of the documented shape, the score of the
+/// target, and checks that pass; the ids are unique and are what the command line offers.
+final class ExplainerRegistryTests: XCTestCase {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func classifiers() throws -> [(name: String, classifier: ImageClassifier)] {
+        let root = Self.repositoryRoot
+        return [
+            ("small CNN", try ImageClassifier.load(from: root.appendingPathComponent("models/mininet.safetensors").path)),
+            ("ResNet-18", try PretrainedResNet.load(
+                from: root.appendingPathComponent("Tests/MiniNetTests/Fixtures/resnet/resnet18-narrow.safetensors").path, imageSize: 64)),
+        ]
+    }
+
+    func testIdsAreUniqueAndKeepTheCommandLineNames() {
+        let ids = ExplainerRegistry.ids
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ["cam", "gradcam", "ablationcam", "lrp-0", "lrp-epsilon", "ig", "saliency",
+                   "input-x-gradient", "smoothgrad", "vargrad", "guided-backprop"] {
+            XCTAssertNotNil(ExplainerRegistry.explainer(id: id), id)
+        }
+        XCTAssertNil(ExplainerRegistry.explainer(id: "gradcam-"))
+    }
+
+    func testEveryExplainerGivesAMapAtTheInputSizeAndPassesItsChecks() throws {
+        for (name, classifier) in try classifiers() {
+            let input = Tensor(shape: classifier.inputSize,
+                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(sin(Double($0) * 0.37)) })
+            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+            let c = Tensor(shape: [logits.count], data: logits).argmax
+            var settings = ExplainerSettings()
+            settings.steps = 8
+            settings.samples = 4
+            for explainer in ExplainerRegistry.all {
+                // CAM needs GAP → linear after its layer, which the default layer has.
+                let explanation = try explainer.explain(input, classifier: classifier, target: .logit(c), settings: settings)
+                let context = "\(explainer.id) on \(name)"
+                XCTAssertEqual(explanation.method, explainer.id, context)
+                XCTAssertEqual(explanation.heatmap.shape, Array(classifier.inputSize.dropFirst()), context)
+                XCTAssertEqual(Double(explanation.score), Double(logits[c]), accuracy: 1e-3 * max(1, abs(Double(logits[c]))), context)
+                if explanation.layer == nil {
+                    XCTAssertEqual(explanation.raw.shape, classifier.inputSize, "\(context): an attribution to the input")
+                    if !explanation.isSigned { XCTAssertGreaterThanOrEqual(explanation.heatmap.min, 0, context) }
+                } else {
+                    XCTAssertFalse(explanation.isSigned, context)
+                    XCTAssertEqual(explanation.raw.rank, 2, context)
+                    XCTAssertEqual(explanation.layer, classifier.defaultCAMLayer, context)
+                    XCTAssertGreaterThanOrEqual(explanation.raw.min, 0, "\(context): a CAM is cut at 0")
+                }
+                for check in explanation.checks {
+                    XCTAssertTrue(check.ok, "\(context): \(check.name): residual \(check.residual) > \(check.tolerance)")
+                }
+            }
+        }
+    }
+
+    func testLRPRefusesAProbabilityTarget() throws {
+        let classifier = try classifiers()[0].classifier
+        XCTAssertThrowsError(try LRPExplainer.epsilon.explain(Tensor(zeros: classifier.inputSize), classifier: classifier,
+                                                                target: .probability(0), settings: ExplainerSettings()))
+    }
+}
