@@ -79,29 +79,30 @@ struct BenchCommand: ParsableCommand {
     var saveWeights: String?
 
     func validate() throws {
-        guard repeats >= 1 && repeats <= 1000 else {
-            throw ValidationError("--repeats must be between 1 and 1000 (it is \(repeats)); for example --repeats 3.")
+        /// Throws when `value` of `flag` is outside `range`, naming both and giving `example`.
+        func check(_ flag: String, _ value: Int, in range: ClosedRange<Int>, example: Int) throws {
+            guard range.contains(value) else {
+                throw ValidationError(translated("{$1} must be between {$2} and {$3} (it is {$4}); for example {$5}.",
+                                                 with: flag, range.lowerBound, range.upperBound, value, "\(flag) \(example)"))
+            }
         }
-        guard igRepeats >= 1 && igRepeats <= 1000 else {
-            throw ValidationError("--ig-repeats must be between 1 and 1000 (it is \(igRepeats)); for example --ig-repeats 1.")
+        try check("--repeats", repeats, in: 1...1000, example: 3)
+        try check("--ig-repeats", igRepeats, in: 1...1000, example: 1)
+        try check("--ig-steps", igSteps, in: 1...100_000, example: 200)
+        try check("--ig-batch", igBatch, in: 1...4096, example: 8)
+        if let threads { try check("--threads", threads, in: 1...Gemm.threadLimit, example: 2) }
+        let imageSizes = 32...1024
+        guard imageSizes.contains(imageSize) else {
+            throw ValidationError(translated("--image-size must be between {$1} and {$2} pixels (it is {$3}); for example --image-size 224.",
+                                             with: imageSizes.lowerBound, imageSizes.upperBound, imageSize))
         }
-        guard igSteps >= 1 && igSteps <= 100_000 else {
-            throw ValidationError("--ig-steps must be between 1 and 100000 (it is \(igSteps)); for example --ig-steps 200.")
-        }
-        guard igBatch >= 1 && igBatch <= 4096 else {
-            throw ValidationError("--ig-batch must be between 1 and 4096 (it is \(igBatch)); for example --ig-batch 8.")
-        }
-        if let threads, !(1...Gemm.threadLimit).contains(threads) {
-            throw ValidationError("--threads must be between 1 and \(Gemm.threadLimit) (it is \(threads)); for example --threads 2.")
-        }
-        guard imageSize >= 32 && imageSize <= 1024 else {
-            throw ValidationError("--image-size must be between 32 and 1024 pixels (it is \(imageSize)); for example --image-size 224.")
-        }
-        guard [1, 2, 4, 8, 16].contains(widthDivisor) else {
-            throw ValidationError("--width-divisor must be 1, 2, 4, 8 or 16 (it is \(widthDivisor)).")
+        let divisors = [1, 2, 4, 8, 16]
+        guard divisors.contains(widthDivisor) else {
+            throw ValidationError(translated("--width-divisor must be {$1} or {$2} (it is {$3}).",
+                                             with: divisors.dropLast().map(String.init).joined(separator: ", "), divisors.last!, widthDivisor))
         }
         if widthDivisor != 1 && weights != nil {
-            throw ValidationError("--width-divisor applies to the random network only; leave it out with --weights.")
+            throw ValidationError(translated("--width-divisor applies to the random network only; leave it out with --weights."))
         }
     }
 
@@ -111,12 +112,13 @@ struct BenchCommand: ParsableCommand {
 
         func key(igSteps: Int) -> String { self == .integratedGradients ? "ig\(igSteps)" : rawValue }
 
+        /// The row title in the reader's language.
         func title(igSteps: Int) -> String {
             switch self {
-            case .forward: return "forward (logits)"
+            case .forward: return translated("forward (logits)")
             case .gradcam: return "Grad-CAM"
             case .ablationcam: return "Ablation-CAM"
-            case .integratedGradients: return "Integrated Gradients, \(igSteps) steps"
+            case .integratedGradients: return translated("Integrated Gradients, {$1} steps", with: igSteps)
             case .lrpEpsilon: return "LRP-epsilon"
             }
         }
@@ -129,10 +131,11 @@ struct BenchCommand: ParsableCommand {
         let threads = Gemm.maximumThreads
         // The input first: a wrong file is reported before the network takes time to build.
         let input = try loadInput()                                             // [3, H, W]
-        let (classifier, weightsDescription) = try loadClassifier()
+        let (classifier, weightsOrigin) = try loadClassifier()
+        let weightsDescription = weightsOrigin.description
         if let saveWeights {
             try classifier.save(to: saveWeights)
-            print("Wrote \(model.rawValue) with \(weightsDescription) to \(saveWeights).")
+            print(translated("Wrote {$1} with {$2} to {$3}.", with: model.rawValue, weightsDescription, saveWeights))
             return
         }
         classifier.prepareForExplanation()
@@ -149,7 +152,9 @@ struct BenchCommand: ParsableCommand {
         let ablationCAM = AblationCAM(classifier: classifier)
 
         let loadBefore = loadAverages()
-        Terminal.printError("bench: \(model.rawValue), \(weightsDescription), input \(input.shape), class \(predicted) (\(classifier.classNames[predicted])), layer \(layer), \(threads) threads")
+        Terminal.printError("bench: " + translated("{$1}, {$2}, input {$3}, class {$4} ({$5}), layer {$6}, {$7} threads",
+                                                   with: model.rawValue, weightsDescription, input.shape, predicted,
+                                                   classifier.classNames[predicted], layer, threads))
         var seconds: [Measure: Double] = [:]
         let measures = onlyMeasures.isEmpty ? Measure.allCases : Measure.allCases.filter(onlyMeasures.contains)
         for measure in measures {
@@ -173,14 +178,15 @@ struct BenchCommand: ParsableCommand {
             case .lrpEpsilon:
                 call = { _ in _ = try layerwiseRelevance(classifier: classifier, input: input, target: predicted, ruleMap: ruleMap, canonize: true) }
             }
-            Terminal.printError("bench: \(label): warm-up")
+            Terminal.printError("bench: " + translated("{$1}: warm-up", with: label))
             try call(true)
             var times: [Double] = []
             for run in 1...runs {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try call(false)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                Terminal.printError("bench: \(label): run \(run) of \(runs): " + String(format: "%.3f s", times[times.count - 1]))
+                Terminal.printError("bench: " + translated("{$1}: run {$2} of {$3}: {$4} s", with: label, run, runs,
+                                                           String(format: "%.3f", times[times.count - 1])))
             }
             seconds[measure] = median(times)
         }
@@ -192,7 +198,8 @@ struct BenchCommand: ParsableCommand {
             try Terminal.printJSON([
                 "tool": "tutor bench (MiniNet, OpenBLAS)",
                 "model": model.rawValue,
-                "weights": weightsDescription,
+                // In English whatever the reader's language: tools/bench/resnet.sh puts it in its report.
+                "weights": Language.$override.withValue(.en) { weightsOrigin.description },
                 "input": [1] + input.shape,
                 "target": predicted,
                 "threads": threads,
@@ -208,32 +215,52 @@ struct BenchCommand: ParsableCommand {
             ])
         } else {
             print("tutor bench: \(model.rawValue), \(weightsDescription)")
-            print("input \(input.shape), class \(predicted) (\(classifier.classNames[predicted])), layer \(layer), \(threads) threads")
-            print("median of \(repeats) run(s) after one warm-up; Integrated Gradients: \(igRepeats) run(s)")
+            print(translated("input {$1}, class {$2} ({$3}), layer {$4}, {$5} threads",
+                             with: input.shape, predicted, classifier.classNames[predicted], layer, threads))
+            print(translated("median of {$1} run(s) after one warm-up; Integrated Gradients: {$2} run(s)", with: repeats, igRepeats))
             print("")
-            let width = measures.map { $0.title(igSteps: igSteps).count }.max() ?? 0
-            print("  " + "measure".padding(toLength: width, withPad: " ", startingAt: 0) + "   seconds")
-            for measure in measures {
-                let title = measure.title(igSteps: igSteps).padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  \(title)" + String(format: " %9.3f", seconds[measure] ?? 0))
+            let measureHeading = translated("measure"), secondsHeading = translated("seconds"), peakMemoryTitle = translated("peak memory")
+            let titles = measures.map { $0.title(igSteps: igSteps) }
+            let width = (titles + [measureHeading, peakMemoryTitle]).map(\.count).max() ?? 0
+            let numberWidth = max(9, secondsHeading.count)
+            func padded(_ text: String) -> String { text + String(repeating: " ", count: max(width - text.count, 0)) }
+            print("  " + padded(measureHeading) + " " + String(repeating: " ", count: numberWidth - secondsHeading.count) + secondsHeading)
+            for (measure, title) in zip(measures, titles) {
+                let value = String(format: "%.3f", seconds[measure] ?? 0)
+                print("  " + padded(title) + " " + String(repeating: " ", count: max(numberWidth - value.count, 0)) + value)
             }
-            print("  " + "peak memory".padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %9.0f MB", peakMemory))
+            let memory = String(format: "%.0f", peakMemory)
+            print("  " + padded(peakMemoryTitle) + " " + String(repeating: " ", count: max(numberWidth - memory.count, 0)) + memory + " MB")
         }
     }
 
-    /// The network, and a phrase saying where its weights came from.
-    func loadClassifier() throws -> (ImageClassifier, String) {
+    /// Where the weights of the benchmarked network came from.
+    enum WeightsOrigin {
+        case random(seed: UInt64, widthDivisor: Int)
+        case file(String)
+
+        /// A phrase saying so, in the reader's language.
+        var description: String {
+            switch self {
+            case let .random(seed, 1): return translated("random weights (seed {$1}, not trained)", with: seed)
+            case let .random(seed, divisor): return translated("random weights (seed {$1}, not trained, widths divided by {$2})", with: seed, divisor)
+            case let .file(path): return translated("weights from {$1}", with: path)
+            }
+        }
+    }
+
+    /// The network, and where its weights came from.
+    func loadClassifier() throws -> (ImageClassifier, WeightsOrigin) {
         guard let weights else {
             var shape = ResNetShape(model)
             shape.stemChannels /= widthDivisor
             shape.planes = shape.planes.map { $0 / widthDivisor }
             let random = try ImageClassifier(spec: .resNet(shape, classNames: ImageNetClasses.names, imageSize: imageSize))
             Trainer.initialize(random, seed: seed)
-            let narrow = widthDivisor == 1 ? "" : ", widths divided by \(widthDivisor)"
-            return (random, "random weights (seed \(seed), not trained\(narrow))")
+            return (random, .random(seed: seed, widthDivisor: widthDivisor))
         }
         let spec224 = try PretrainedResNet.load(from: weights, variant: model)
-        let description = "weights from \(weights)"
+        let description = WeightsOrigin.file(weights)
         guard imageSize != spec224.inputSize[1] else { return (spec224, description) }
         // The same network and weights, declared for another input size.
         var spec = spec224.spec

@@ -32,6 +32,6 @@ struct DatasetCommand: ParsableCommand {
                 try NumpyFile.write(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }), to: "\(out)/train_masks.npy")
             }
         }
-        print("Wrote \(training.count) training and \(validation.count) validation images to \(out).")
+        print(translated("Wrote {$1} training and {$2} validation images to {$3}.", with: training.count, validation.count, out))
     }
 }

@@ -102,27 +102,38 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: .translated("Print the target score, the weights and the checks as JSON."))
     var json = false
 
+    /// The most integration steps --steps allows.
+    static let maximumSteps = 10_000
+
     func validate() throws {
-        if (image == nil) == (inputNpy == nil) { throw ValidationError("Give a picture to explain or --input-npy PATH, exactly one of them.") }
-        guard (integration.minimumSteps...10_000).contains(steps) else {
-            throw ValidationError("--steps \(steps) is out of range: use \(integration.minimumSteps) to 10000 steps"
-                                  + " with --integration \(integration.rawValue), for example --steps 50.")
+        if (image == nil) == (inputNpy == nil) { throw ValidationError(translated("Give a picture to explain or --input-npy PATH, exactly one of them.")) }
+        guard (integration.minimumSteps...Self.maximumSteps).contains(steps) else {
+            throw ValidationError(translated("--steps {$1} is out of range: use {$2} to {$3} steps with --integration {$4}, for example --steps 50.",
+                                             with: steps, integration.minimumSteps, Self.maximumSteps, integration.rawValue))
         }
         // `epsilon >= 0` is false for NaN, so "--epsilon nan" is refused here too.
         guard epsilon >= 0 && epsilon.isFinite else {
-            throw ValidationError("--epsilon \(epsilon) is not allowed: use a finite number ≥ 0, for example --epsilon 1e-6.")
+            throw ValidationError(translated("--epsilon {$1} is not allowed: use a finite number ≥ 0, for example --epsilon 1e-6.", with: epsilon))
         }
-        if let overlay, !overlay.lowercased().hasSuffix(".png") { throw ValidationError("--overlay must name a .png file, for example --overlay heatmap.png.") }
+        if let overlay, !overlay.lowercased().hasSuffix(".png") {
+            throw ValidationError(translated("--overlay must name a .png file, for example --overlay heatmap.png."))
+        }
         if let outlierPercent, !(outlierPercent >= 0 && outlierPercent < 100) {
-            throw ValidationError("--outlier-perc \(outlierPercent) is out of range: use a percentage from 0 up to (not including) 100, for example --outlier-perc 1.")
+            throw ValidationError(translated(
+                "--outlier-perc {$1} is out of range: use a percentage from 0 up to (not including) 100, for example --outlier-perc 1.", with: outlierPercent))
         }
         if method.isClassActivationMap && (sign != nil || outlierPercent != nil) {
-            throw ValidationError("--sign and --outlier-perc apply to attributions (lrp-0, lrp-epsilon, ig, saliency); a \(method.rawValue) map is already cut at zero and scaled to 0…1, so leave them out.")
+            throw ValidationError(translated(
+                "--sign and --outlier-perc apply to attributions (lrp-0, lrp-epsilon, ig, saliency); a {$1} map is already cut at zero and scaled to 0…1, so leave them out.",
+                with: method.rawValue))
         }
         if batchNormMerge != nil && method != .lrpZero && method != .lrpEpsilon {
-            throw ValidationError("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method \(method.rawValue).")
+            throw ValidationError(translated("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method {$1}.",
+                                             with: method.rawValue))
         }
-        if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") { throw ValidationError("--save-npy must name a .npy file, for example --save-npy map.npy.") }
+        if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") {
+            throw ValidationError(translated("--save-npy must name a .npy file, for example --save-npy map.npy."))
+        }
     }
 
     @OptionGroup var language: LanguageOption
@@ -193,8 +204,8 @@ struct ExplainCommand: ParsableCommand {
                 report["batchnorm_merge"] = merge.rawValue
                 report["relevance_total"] = result.relevance.sum()
                 report["absorbed"] = result.totalAbsorbed
-                checks.append(.equal("f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
-                                     "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,
+                checks.append(.equal(translated("f(x) = Σ_i R_i + relevance absorbed by biases and ε"), "f(x)", Double(result.score),
+                                     translated("Σ_i R_i + absorbed"), result.relevance.sum() + result.totalAbsorbed,
                                      tolerance: result.conservationTolerance(classifier: classifier, input: input)))
                 raw = result.relevance
             case .ig:
@@ -206,7 +217,7 @@ struct ExplainCommand: ParsableCommand {
                 report["baseline"] = baseline.rawValue
                 report["score_at_baseline"] = Double(result.scoreAtBaseline)
                 report["attribution_total"] = result.totalAttribution
-                checks.append(.equal("Σ_i IG_i = f(x) − f(x′) (completeness)", "Σ_i IG_i", result.totalAttribution,
+                checks.append(.equal(translated("Σ_i IG_i = f(x) − f(x′) (completeness)"), "Σ_i IG_i", result.totalAttribution,
                                      "f(x) − f(x′)", Double(result.scoreAtInput) - Double(result.scoreAtBaseline),
                                      tolerance: result.completenessTolerance(classifier: classifier, input: input, baseline: reference)))
                 raw = result.attributions
@@ -242,21 +253,23 @@ struct ExplainCommand: ParsableCommand {
             // Numbers at the lessons' precision, checks drawn as the lessons draw them.
             let renderer = TerminalRenderer(color: display.useColor, width: TerminalRenderer.standardOutputWidth())
             let score = formatLessonNumber(report["target_score"] as? Double ?? .nan)
-            print(fitLines("\(method.rawValue): class \(target) (\(classifier.classNames[target])), yᶜ = \(score)", width: renderer.width))
+            print(fitLines(translated("{$1}: class {$2} ({$3}), yᶜ = {$4}", with: method.rawValue, target, classifier.classNames[target], score),
+                           width: renderer.width))
             if let weights = report["weights"] as? [Double] {
                 let ranked = weights.indices.sorted { weights[$0] > weights[$1] }.prefix(5)
-                print(fitLines("  layer \(layerName); top channel weights: "
-                             + ranked.map { "k=\($0) \(formatLessonNumber(weights[$0]))" }.joined(separator: ", "), width: renderer.width))
+                print(fitLines("  " + translated("layer {$1}; top channel weights: {$2}", with: layerName,
+                                                 ranked.map { "k=\($0) \(formatLessonNumber(weights[$0]))" }.joined(separator: ", ")),
+                               width: renderer.width))
             }
             for check in checks {
                 print(renderer.renderCheck(check))
             }
-            if let saveNpy { print("  raw result \(raw.shape) written to \(saveNpy)") }
-            if let overlay { print("  overlay written to \(overlay)") }
+            if let saveNpy { print("  " + translated("raw result {$1} written to {$2}", with: raw.shape, saveNpy)) }
+            if let overlay { print("  " + translated("overlay written to {$1}", with: overlay)) }
         }
         let failed = checks.filter { !$0.ok }
         if !failed.isEmpty {
-            Terminal.printError("tutor: \(failed.count) check(s) failed: \(failed.map(\.name).joined(separator: "; "))")
+            Terminal.printError("tutor: " + translated("{$1} check(s) failed: {$2}", with: failed.count, failed.map(\.name).joined(separator: "; ")))
             throw ExitCode(1)
         }
     }

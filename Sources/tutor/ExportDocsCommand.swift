@@ -70,10 +70,12 @@ struct ExportDocsCommand: ParsableCommand {
             }
             differences += try comparison.compareFolders(committed: picturesFolder, generated: scratch + "/pictures", shownAs: "images/lessons/")
             if let first = differences.first {
-                Terminal.printError("tutor: \(first) (\(differences.count) file(s) differ in all); run `tutor export-docs` and commit the result")
+                Terminal.printError("tutor: " + translated("{$1} ({$2} file(s) differ in all); run `tutor export-docs` and commit the result",
+                                                           with: first.file + (first.line.map { ":\($0)" } ?? "") + ": " + translated(first.message),
+                                                           differences.count))
                 throw ExitCode(1)
             }
-            print("docs/lessons and docs/vi/lessons are up to date (\(pageCount) pages, \(generatedPictures.count) pictures).")
+            print(translated("docs/lessons and docs/vi/lessons are up to date ({$1} pages, {$2} pictures).", with: pageCount, generatedPictures.count))
             return
         }
         for (_, folder) in Self.pageFolders {
@@ -89,6 +91,6 @@ struct ExportDocsCommand: ParsableCommand {
         for picture in generatedPictures {
             try FileManager.default.copyItem(atPath: scratch + "/pictures/" + picture, toPath: picturesFolder + "/" + picture)
         }
-        print("Wrote \(pageCount) pages to docs/lessons and docs/vi/lessons, and \(generatedPictures.count) pictures to \(picturesFolder).")
+        print(translated("Wrote {$1} pages to docs/lessons and docs/vi/lessons, and {$2} pictures to {$3}.", with: pageCount, generatedPictures.count, picturesFolder))
     }
 }

@@ -16,13 +16,14 @@ struct LessonsCommand: ParsableCommand {
 
     func run() throws {
         if json {
-            try Terminal.printJSON(LessonCatalog.all.map { ["id": $0.id, "summary": $0.summary] })
+            // The summary is for people: in the reader's language, like the lesson pages' text.
+            try Terminal.printJSON(LessonCatalog.all.map { ["id": $0.id, "summary": translated($0.summary)] })
         } else {
             let width = LessonCatalog.all.map { $0.id.count }.max() ?? 0
             for lesson in LessonCatalog.all {
-                print("  " + lesson.id.padding(toLength: width + 2, withPad: " ", startingAt: 0) + lesson.summary)
+                print("  " + lesson.id.padding(toLength: width + 2, withPad: " ", startingAt: 0) + translated(lesson.summary))
             }
-            print("\nRun one with `tutor lesson NAME`, for example `tutor lesson gradcam --verbose`.")
+            print("\n" + translated("Run one with `tutor lesson NAME`, for example `tutor lesson gradcam --verbose`."))
         }
     }
 }
@@ -66,16 +67,23 @@ struct LessonCommand: ParsableCommand {
 
     func validate() throws {
         guard LessonCatalog.lesson(id: name) != nil else {
-            throw ValidationError("There is no lesson '\(name)'; the lessons are: \(LessonCatalog.all.map { $0.id }.joined(separator: ", ")).")
+            throw ValidationError(translated("There is no lesson '{$1}'; the lessons are: {$2}.",
+                                             with: name, LessonCatalog.all.map { $0.id }.joined(separator: ", ")))
         }
-        if pause && (format != .text || out != nil) {
-            throw ValidationError("--pause waits for Enter between steps on the terminal; leave it out with --format \(format.rawValue)\(out != nil ? " or --out" : "").")
+        if pause && format != .text {
+            throw ValidationError(translated("--pause waits for Enter between steps on the terminal; leave it out with --format {$1}.", with: format.rawValue))
+        }
+        if pause && out != nil {
+            throw ValidationError(translated("--pause waits for Enter between steps on the terminal; leave it out with --out."))
         }
         if imagesDirectory != nil && format != .markdown {
-            throw ValidationError("--images-dir is where --format markdown saves its pictures; leave it out with --format \(format.rawValue) (html carries its pictures inside the page).")
+            throw ValidationError(translated(
+                "--images-dir is where --format markdown saves its pictures; leave it out with --format {$1} (html carries its pictures inside the page).",
+                with: format.rawValue))
         }
         if let out, out.isEmpty || out.hasSuffix("/") {
-            throw ValidationError("--out must name a file, for example --out \(name).\(format == .text ? "txt" : format.rawValue == "markdown" ? "md" : format.rawValue).")
+            let fileExtension = format == .text ? "txt" : format == .markdown ? "md" : format.rawValue
+            throw ValidationError(translated("--out must name a file, for example --out {$1}.", with: "\(name).\(fileExtension)"))
         }
     }
 
@@ -95,13 +103,13 @@ struct LessonCommand: ParsableCommand {
             bar.update(label: label, fraction: fraction, detail: "")
         }
         let notebook = try lesson.build(context)
-        if reported { bar.finish(label: "lesson \(name)", detail: "computed") }
+        if reported { bar.finish(label: translated("lesson {$1}", with: name), detail: translated("computed")) }
         let output = LessonOutput(format: format, verbose: verbose, file: out, imagesDirectory: imagesDirectory,
                                   color: out == nil ? display.useColor : display.color == .always, pause: pause)
         try output.write(notebook)
         if !notebook.allChecksPass {
             let failed = notebook.checks.filter { !$0.ok }.map(\.name)
-            Terminal.printError("tutor: \(failed.count) check(s) failed in lesson \(name): \(failed.joined(separator: "; "))")
+            Terminal.printError("tutor: " + translated("{$1} check(s) failed in lesson {$2}: {$3}", with: failed.count, name, failed.joined(separator: "; ")))
             throw ExitCode(1)
         }
     }
@@ -129,7 +137,7 @@ struct LessonOutput {
             }
             if pause {
                 renderer.betweenSteps = { _ in
-                    FileHandle.standardError.write(Data("  ⏎ Press Enter for the next step…".utf8))
+                    FileHandle.standardError.write(Data(("  ⏎ " + translated("Press Enter for the next step…")).utf8))
                     _ = readLine()
                 }
             }

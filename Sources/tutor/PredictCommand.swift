@@ -33,9 +33,9 @@ struct PredictCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if image == nil && inputNpy == nil { throw ValidationError("Give a picture to classify, or --input-npy PATH for a preprocessed tensor.") }
-        if image != nil && inputNpy != nil { throw ValidationError("Give either a picture or --input-npy, not both.") }
-        guard top >= 1 else { throw ValidationError("--top \(top) is out of range: show at least 1 class, for example --top 3.") }
+        if image == nil && inputNpy == nil { throw ValidationError(translated("Give a picture to classify, or --input-npy PATH for a preprocessed tensor.")) }
+        if image != nil && inputNpy != nil { throw ValidationError(translated("Give either a picture or --input-npy, not both.")) }
+        guard top >= 1 else { throw ValidationError(translated("--top {$1} is out of range: show at least 1 class, for example --top 3.", with: top)) }
     }
 
     @OptionGroup var language: LanguageOption
@@ -62,7 +62,8 @@ struct PredictCommand: ParsableCommand {
             print("\(image ?? inputNpy!): \(classifier.classNames[ranked.first!])")
             for index in ranked {
                 let label = classifier.classNames[index].padding(toLength: max(12, classifier.classNames[index].count), withPad: " ", startingAt: 0)
-                print("  \(label)" + String(format: " %6.2f%%   logit %8.4f", probabilities.data[index] * 100, logits.data[index]))
+                print("  \(label) " + translated("{$1}%   logit {$2}", with: String(format: "%6.2f", probabilities.data[index] * 100),
+                                                 String(format: "%8.4f", logits.data[index])))
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lessons
 import MiniNet
 
 /// The environment variables every command honours, read once at start-up:
@@ -14,25 +15,26 @@ enum RunSettings {
     static func apply(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         if let text = environment["TUTOR_THREADS"] {
             guard let threads = Int(text.trimmingCharacters(in: .whitespaces)), (1...Gemm.threadLimit).contains(threads) else {
-                throw ValidationError("TUTOR_THREADS must be a whole number from 1 to \(Gemm.threadLimit) (it is \"\(text)\"); "
-                                      + "for example TUTOR_THREADS=2, or unset it to use every core.")
+                throw ValidationError(translated(
+                    "TUTOR_THREADS must be a whole number from 1 to {$1} (it is \"{$2}\"); for example TUTOR_THREADS=2, or unset it to use every core.",
+                    with: Gemm.threadLimit, text))
             }
             Gemm.setThreads(threads)
         }
         let gemm = environment["TUTOR_GEMM"] ?? "openblas"
         guard ["openblas", "reference"].contains(gemm) else {
-            throw ValidationError("TUTOR_GEMM must be openblas or reference (it is \"\(gemm)\"); for example TUTOR_GEMM=reference.")
+            throw ValidationError(translated("TUTOR_GEMM must be openblas or reference (it is \"{$1}\"); for example TUTOR_GEMM=reference.", with: gemm))
         }
         let winograd = environment["TUTOR_WINOGRAD"] ?? "on"
         guard ["on", "off"].contains(winograd) else {
-            throw ValidationError("TUTOR_WINOGRAD must be on or off (it is \"\(winograd)\"); for example TUTOR_WINOGRAD=off.")
+            throw ValidationError(translated("TUTOR_WINOGRAD must be on or off (it is \"{$1}\"); for example TUTOR_WINOGRAD=off.", with: winograd))
         }
         switch (gemm, winograd) {
         case ("openblas", "on"): ArithmeticVariant.current = .openBLAS
         case ("reference", "on"): ArithmeticVariant.current = .referenceGemm
         case ("openblas", "off"): ArithmeticVariant.current = .noWinograd
         default:
-            throw ValidationError("TUTOR_GEMM=reference and TUTOR_WINOGRAD=off are separate variants; set only one of them.")
+            throw ValidationError(translated("TUTOR_GEMM=reference and TUTOR_WINOGRAD=off are separate variants; set only one of them."))
         }
     }
 }

@@ -99,15 +99,17 @@ struct ExplanationOptions: ParsableArguments {
     func resolveClass(for classifier: ImageClassifier) throws -> Int? {
         guard let targetClass else { return nil }
         let names = classifier.classNames
-        let choices = names.count <= 20 ? names.joined(separator: ", ") : "\(names.prefix(3).joined(separator: ", ")), … (\(names.count) in all; `tutor predict` shows the likely ones)"
+        let choices = names.count <= 20 ? names.joined(separator: ", ")
+            : translated("{$1}, … ({$2} in all; `tutor predict` shows the likely ones)", with: names.prefix(3).joined(separator: ", "), names.count)
         if let index = Int(targetClass) {
             guard index >= 0 && index < classifier.classNames.count else {
-                throw ValidationError("--class \(index) is out of range; use 0 to \(classifier.classNames.count - 1) or a name: \(choices).")
+                throw ValidationError(translated("--class {$1} is out of range; use 0 to {$2} or a name: {$3}.",
+                                                 with: index, classifier.classNames.count - 1, choices))
             }
             return index
         }
         guard let index = classifier.classNames.firstIndex(of: targetClass) else {
-            throw ValidationError("--class '\(targetClass)' is not a class of this model; use one of: \(choices).")
+            throw ValidationError(translated("--class '{$1}' is not a class of this model; use one of: {$2}.", with: targetClass, choices))
         }
         return index
     }
@@ -115,7 +117,8 @@ struct ExplanationOptions: ParsableArguments {
     func resolveLayer(for classifier: ImageClassifier) throws -> String? {
         guard let layer else { return nil }
         guard classifier.layer(named: layer) != nil else {
-            throw ValidationError("--layer '\(layer)' is not a layer of this model; use one of: \(classifier.layerNames.joined(separator: ", ")).")
+            throw ValidationError(translated("--layer '{$1}' is not a layer of this model; use one of: {$2}.",
+                                             with: layer, classifier.layerNames.joined(separator: ", ")))
         }
         return layer
     }
@@ -132,10 +135,10 @@ func preparingPicture<Result>(at path: String, for classifier: ImageClassifier? 
     let picture = try RGBImage.read(from: path)
     if let classifier, classifier.classNames == ShapesDataset.classNames,
        picture.width != classifier.inputSize[2] || picture.height != classifier.inputSize[1] {
-        Terminal.printError("tutor: warning: \(boundedSummary(path)) is \(picture.width)×\(picture.height), not a "
-                            + "\(classifier.inputSize[2])×\(classifier.inputSize[1]) shape: the small network knows only "
-                            + "\(ShapesDataset.classNames.dropLast().joined(separator: ", ")) and \(ShapesDataset.classNames.last ?? ""), and will call it one of them "
-                            + "(for photos use --model resnet18, resnet34 or resnet50).")
+        Terminal.printError("tutor: " + translated(
+            "warning: {$1} is {$2}×{$3}, not a {$4}×{$5} shape: the small network knows only {$6} and {$7}, and will call it one of them (for photos use --model resnet18, resnet34 or resnet50).",
+            with: boundedSummary(path), picture.width, picture.height, classifier.inputSize[2], classifier.inputSize[1],
+            ShapesDataset.classNames.dropLast().joined(separator: ", "), ShapesDataset.classNames.last ?? ""))
     }
     do {
         return try body(picture)

@@ -38,14 +38,26 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: .translated("Print a summary object on standard output for scripts."))
     var json = false
 
+    static let epochRange = 1...1000
+    static let batchSizeRange = 1...4096
+    /// Learning rates allowed: above 0 and below this.
+    static let learningRateLimit = 10
+
     func validate() throws {
-        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs \(epochs) is out of range: use 1 to 1000, for example --epochs 10.") }
-        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size \(batchSize) is out of range: use 1 to 4096, for example --batch-size 32.") }
-        // `learningRate > 0` is false for NaN, so "--learning-rate nan" is refused too.
-        guard learningRate > 0 && learningRate < 10 else {
-            throw ValidationError("--learning-rate \(learningRate) is not allowed: use a number above 0 and below 10, for example --learning-rate 0.003.")
+        guard Self.epochRange.contains(epochs) else {
+            throw ValidationError(translated("--epochs {$1} is out of range: use {$2} to {$3}, for example --epochs 10.",
+                                             with: epochs, Self.epochRange.lowerBound, Self.epochRange.upperBound))
         }
-        guard !out.isEmpty else { throw ValidationError("--out needs a file path, for example --out out/mininet.safetensors.") }
+        guard Self.batchSizeRange.contains(batchSize) else {
+            throw ValidationError(translated("--batch-size {$1} is out of range: use {$2} to {$3}, for example --batch-size 32.",
+                                             with: batchSize, Self.batchSizeRange.lowerBound, Self.batchSizeRange.upperBound))
+        }
+        // `learningRate > 0` is false for NaN, so "--learning-rate nan" is refused too.
+        guard learningRate > 0 && learningRate < Float(Self.learningRateLimit) else {
+            throw ValidationError(translated("--learning-rate {$1} is not allowed: use a number above 0 and below {$2}, for example --learning-rate 0.003.",
+                                             with: learningRate, Self.learningRateLimit))
+        }
+        guard !out.isEmpty else { throw ValidationError(translated("--out needs a file path, for example --out out/mininet.safetensors.")) }
     }
 
     @OptionGroup var language: LanguageOption
@@ -76,12 +88,14 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         let (classifier, reports) = try Trainer.train(options: options, progress: { progress in
             let fraction = Double(progress.batch) / Double(progress.batches)
-            bar.update(label: "epoch \(progress.epoch)/\(progress.epochs)", fraction: fraction,
-                       detail: String(format: "loss %.4f  accuracy %.1f%%", progress.runningLoss, progress.runningAccuracy * 100))
+            bar.update(label: translated("epoch {$1}/{$2}", with: progress.epoch, progress.epochs), fraction: fraction,
+                       detail: translated("loss {$1}  accuracy {$2}%", with: String(format: "%.4f", progress.runningLoss),
+                                          String(format: "%.1f", progress.runningAccuracy * 100)))
         }, epochFinished: { report in
-            bar.finish(label: "epoch \(report.epoch)/\(options.epochs)",
-                       detail: String(format: "loss %.4f  accuracy %.1f%%  validation %.1f%%  %.2f s", report.trainingLoss,
-                                      report.trainingAccuracy * 100, report.validationAccuracy * 100, report.seconds))
+            bar.finish(label: translated("epoch {$1}/{$2}", with: report.epoch, options.epochs),
+                       detail: translated("loss {$1}  accuracy {$2}%  validation {$3}%  {$4} s",
+                                          with: String(format: "%.4f", report.trainingLoss), String(format: "%.1f", report.trainingAccuracy * 100),
+                                          String(format: "%.1f", report.validationAccuracy * 100), String(format: "%.2f", report.seconds)))
         })
         let seconds = Date().timeIntervalSince(started)
         try classifier.save(to: out)
@@ -96,7 +110,8 @@ struct TrainCommand: ParsableCommand {
                                           "val_accuracy": $0.validationAccuracy, "seconds": $0.seconds] as [String: Any] },
             ])
         } else {
-            print(String(format: "Trained in %.2f s. Validation accuracy %.2f%%. ", seconds, last.validationAccuracy * 100) + "Weights written to \(out).")
+            print(translated("Trained in {$1} s. Validation accuracy {$2}%. Weights written to {$3}.",
+                             with: String(format: "%.2f", seconds), String(format: "%.2f", last.validationAccuracy * 100), out))
         }
     }
 }

@@ -45,7 +45,7 @@ struct Tutor: ParsableCommand {
             if code == .success { exit(withError: error) }
             // ArgumentParser reports usage errors as EX_USAGE (64); tutor documents 2.
             if code == .validationFailure { code = ExitCode(2) }
-            let text = translated(oneLine(message(for: error)))
+            let text = oneLine(errorMessage(for: error))
             if !text.isEmpty {
                 FileHandle.standardError.write(Data("tutor: \(text)\n".utf8))
             }
@@ -56,13 +56,33 @@ struct Tutor: ParsableCommand {
     /// Sets the language of everything printed from here on, before the arguments are parsed,
     /// so that `--help` and the parser's own messages are in it too (see `Language.choose`).
     static func chooseLanguage() throws {
-        switch Language.choose(arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment) {
+        let environment = ProcessInfo.processInfo.environment
+        switch Language.choose(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) {
         case let .chosen(language, _):
             Language.processDefault = language
         case let .unknown(value, from):
+            // The complaint about an unknown --lang is in the language the environment asks
+            // for (TUTOR_LANG, the locale), the best guess at what the reader reads.
+            if from == "--lang", case let .chosen(fallback, _) = Language.choose(arguments: [], environment: environment) {
+                Language.processDefault = fallback
+            }
             let choices = Language.allCases.map { "\($0.rawValue) (\($0.nativeName))" }.joined(separator: ", ")
             let example = from == "--lang" ? "--lang vi" : "TUTOR_LANG=vi"
-            throw ValidationError("\(from) '\(value)' is not a language tutor speaks; use \(choices), for example \(example).")
+            throw ValidationError(translated("{$1} '{$2}' is not a language tutor speaks; use {$3}, for example {$4}.",
+                                             with: from, value, choices, example))
+        }
+    }
+
+    /// The one-line message for a failure, in the reader's language. The parser's own messages
+    /// ("Unknown option '--x'") are English and translated here, as a whole (errors.txt);
+    /// `tutor`'s own were written in the reader's language where they were thrown, and a
+    /// MiniNet error keeps its path apart from the translated problem (`readerMessage`).
+    static func errorMessage(for error: Error) -> String {
+        switch error {
+        case is MiniNetError, is ValidationError:
+            return readerMessage(for: error)
+        default:
+            return translated(oneLine(message(for: error)))
         }
     }
 

@@ -37,20 +37,21 @@ extension HomeworkCommand {
         @OptionGroup var output: JSONFlag
 
         func validate() throws {
-            if answers.isEmpty { throw ValidationError("--answers is empty: pass the path of your answers file, such as --answers answers.txt.") }
+            if answers.isEmpty { throw ValidationError(translated("--answers is empty: pass the path of your answers file, such as --answers answers.txt.")) }
             try validateSingleExercise(id)
             if let student { try validateStudent(student) }
             if sheet != nil {
                 if hint != nil {
-                    throw ValidationError("--hint: a check against a course sheet gives no hints (they would reveal which answers are wrong); leave --hint out, or practise without --sheet.")
+                    throw ValidationError(translated(
+                        "--hint: a check against a course sheet gives no hints (they would reveal which answers are wrong); leave --hint out, or practise without --sheet."))
                 }
                 if course.course != nil {
-                    throw ValidationError("--sheet checks the form only and --course checks in full: pass one of them.")
+                    throw ValidationError(translated("--sheet checks the form only and --course checks in full: pass one of them."))
                 }
                 return
             }
-            if id == nil { throw ValidationError("<id>: pass the exercise id, such as check cam-1, or a course sheet with --sheet SHEET.json.") }
-            if student == nil { throw ValidationError("--student: pass your student id, such as --student alice (or a course sheet with --sheet).") }
+            if id == nil { throw ValidationError(translated("<id>: pass the exercise id, such as check cam-1, or a course sheet with --sheet SHEET.json.")) }
+            if student == nil { throw ValidationError(translated("--student: pass your student id, such as --student alice (or a course sheet with --sheet).")) }
         }
 
         @OptionGroup var language: LanguageOption
@@ -74,7 +75,7 @@ extension HomeworkCommand {
                 let answersFile = try AnswersFile.read(from: answers)
                 let sheetName = escapedForMessage(sheetPath)
                 if let student, student.precomposedStringWithCanonicalMapping != sheetFile.student.precomposedStringWithCanonicalMapping {
-                    throw MiniNetError.file(sheetName, "is the sheet of `\(sheetFile.student)`, not of --student \(student)")
+                    throw MiniNetError.file(sheetName, translated("is the sheet of `{$1}`, not of --student {$2}", with: sheetFile.student, student))
                 }
                 let exerciseID: String
                 if let chosen = id ?? answersFile.exercise {
@@ -82,10 +83,12 @@ extension HomeworkCommand {
                 } else if sheetFile.exercises.count == 1 {
                     exerciseID = sheetFile.exercises[0].exerciseID
                 } else {
-                    throw MiniNetError.file(escapedForMessage(answers), "does not say which exercise it answers: add `exercise = cam-1` to it, or pass the id (check cam-1 --sheet …)")
+                    throw MiniNetError.file(escapedForMessage(answers), translated(
+                        "does not say which exercise it answers: add `exercise = cam-1` to it, or pass the id (check cam-1 --sheet …)"))
                 }
                 guard let entry = sheetFile.exercise(exerciseID) else {
-                    throw MiniNetError.file(sheetName, "has no exercise \(exerciseID); it has \(sheetFile.exercises.map(\.exerciseID).joined(separator: ", "))")
+                    throw MiniNetError.file(sheetName, translated("has no exercise {$1}; it has {$2}",
+                                                                  with: exerciseID, sheetFile.exercises.map(\.exerciseID).joined(separator: ", ")))
                 }
                 return try FormatCheck.check(answersFile, exerciseID: exerciseID, student: sheetFile.student,
                                              questions: entry.questions, mode: sheetFile.mode, fileName: escapedForMessage(answers))

@@ -54,25 +54,29 @@ extension HomeworkCommand.CourseCommand {
         func validate() throws {
             try validateOutputFile(out, flag: "--out", example: "course.json")
             if !force, FileManager.default.fileExists(atPath: out) {
-                throw ValidationError("--out `\(boundedSummary(out))` already exists: choose another name, or pass --force to replace it (its secret, and every student's numbers, are then lost).")
+                throw ValidationError(translated(
+                    "--out `{$1}` already exists: choose another name, or pass --force to replace it (its secret, and every student's numbers, are then lost).",
+                    with: boundedSummary(out)))
             }
             if let name {
                 guard !name.isEmpty, name.count <= Course.maximumNameLength, escapedForMessage(name) == name else {
-                    throw ValidationError("--name must be 1 to \(Course.maximumNameLength) characters without line breaks, such as --name \"XAI 2026\".")
+                    throw ValidationError(translated("--name must be 1 to {$1} characters without line breaks, such as --name \"XAI 2026\".",
+                                                     with: Course.maximumNameLength))
                 }
             }
             if let due, CourseDates.parseDue(due) == nil {
-                throw ValidationError("--due `\(boundedSummary(due))` is not a date: use 2026-03-01 or 2026-03-01T12:00:00+07:00.")
+                throw ValidationError(translated("--due `{$1}` is not a date: use 2026-03-01 or 2026-03-01T12:00:00+07:00.", with: boundedSummary(due)))
             }
             _ = try parsedDueFor()
             if latePenalty != nil && late != nil {
-                throw ValidationError("--late-penalty and --late each set the late rule: pass only one of them.")
+                throw ValidationError(translated("--late-penalty and --late each set the late rule: pass only one of them."))
             }
             if let latePenalty, !(latePenalty > 0 && latePenalty <= 100) {
-                throw ValidationError("--late-penalty \(latePenalty) is out of range: use a percentage above 0 and at most 100, such as --late-penalty 10.")
+                throw ValidationError(translated(
+                    "--late-penalty {$1} is out of range: use a percentage above 0 and at most 100, such as --late-penalty 10.", with: latePenalty))
             }
             if (latePenalty != nil || late == .zero) && due == nil && dueFor.isEmpty {
-                throw ValidationError("--late-penalty and --late zero need a due date: pass --due 2026-03-01.")
+                throw ValidationError(translated("--late-penalty and --late zero need a due date: pass --due 2026-03-01."))
             }
         }
 
@@ -81,7 +85,8 @@ extension HomeworkCommand.CourseCommand {
             for item in dueFor {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, HomeworkCatalog.template(id: parts[0]) != nil, let date = CourseDates.parseDue(parts[1]) else {
-                    throw ValidationError("--due-for `\(boundedSummary(item))` is not exercise=date: use an exercise id and a date, such as --due-for ig-3=2026-03-08.")
+                    throw ValidationError(translated(
+                        "--due-for `{$1}` is not exercise=date: use an exercise id and a date, such as --due-for ig-3=2026-03-08.", with: boundedSummary(item)))
                 }
                 dates[parts[0]] = date
             }
@@ -96,7 +101,8 @@ extension HomeworkCommand.CourseCommand {
             let course = Course.new(name: courseName, due: due.flatMap { CourseDates.parseDue($0) },
                                     dueByExercise: try parsedDueFor(), lateRule: lateRule)
             try reportingFailure { try course.write(to: out, replacing: force) }
-            print("Wrote course \(courseName) (id \(course.id)) to \(out), readable by you only. Keep it private: it prints every student's answer key.")
+            print(translated("Wrote course {$1} (id {$2}) to {$3}, readable by you only. Keep it private: it prints every student's answer key.",
+                             with: courseName, course.id, out))
         }
     }
 
@@ -122,10 +128,10 @@ extension HomeworkCommand.CourseCommand {
                 ]).rendered())
                 return
             }
-            print("Course \(course.name) (id \(course.id))")
-            print("Due: \(course.due.map { CourseDates.format($0) } ?? "no due date")")
+            print(translated("Course {$1} (id {$2})", with: course.name, course.id))
+            print(translated("Due: {$1}", with: course.due.map { CourseDates.format($0) } ?? translated("no due date")))
             for (exercise, date) in dues { print("  \(exercise): \(date)") }
-            print("Late work: \(course.lateRule.description)")
+            print(translated("Late work: {$1}", with: translated(course.lateRule.description)))
         }
     }
 }

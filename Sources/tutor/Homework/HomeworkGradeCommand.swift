@@ -41,20 +41,26 @@ extension HomeworkCommand {
         @OptionGroup var output: JSONFlag
 
         func validate() throws {
-            if submissions.isEmpty { throw ValidationError("--submissions is empty: pass the folder of answer files, such as --submissions answers/.") }
+            if submissions.isEmpty { throw ValidationError(translated("--submissions is empty: pass the folder of answer files, such as --submissions answers/.")) }
             try validateOutputFile(csv, flag: "--csv", example: "grades.csv")
             try validateOutputFile(stats, flag: "--stats", example: "stats.csv")
             try validateSingleExercise(id)
             if roster.roster == nil {
-                if course.course != nil { throw ValidationError("--course grades a class: pass the class list with --roster roster.csv.") }
-                if id == nil { throw ValidationError("<id>: pass the exercise to grade, such as grade cam-1, or a class with --roster roster.csv.") }
-                if selection.isGiven { throw ValidationError("--exercises, --lesson and --all grade a class: pass --roster roster.csv.") }
-                if stats != nil || output.json { throw ValidationError("--stats and --json come with a class gradebook: pass --roster roster.csv.") }
+                if course.course != nil { throw ValidationError(translated("--course grades a class: pass the class list with --roster roster.csv.")) }
+                if id == nil {
+                    throw ValidationError(translated("<id>: pass the exercise to grade, such as grade cam-1, or a class with --roster roster.csv."))
+                }
+                if selection.isGiven { throw ValidationError(translated("--exercises, --lesson and --all grade a class: pass --roster roster.csv.")) }
+                if stats != nil || output.json {
+                    throw ValidationError(translated("--stats and --json come with a class gradebook: pass --roster roster.csv."))
+                }
                 return
             }
-            if id != nil && selection.isGiven { throw ValidationError("<id> and --exercises, --lesson or --all each choose the exercises: pass only one.") }
+            if id != nil && selection.isGiven {
+                throw ValidationError(translated("<id> and --exercises, --lesson or --all each choose the exercises: pass only one."))
+            }
             if id == nil && !selection.isGiven { throw ValidationError("grade: " + ExerciseSelection.missingMessage) }
-            if stats != nil && stats == csv { throw ValidationError("--stats and --csv name the same file: give them two names.") }
+            if stats != nil && stats == csv { throw ValidationError(translated("--stats and --csv name the same file: give them two names.")) }
         }
 
         @OptionGroup var language: LanguageOption
@@ -74,10 +80,11 @@ extension HomeworkCommand {
             // Each issue is one line; a hostile file name is only ever shown escaped and bounded.
             let shown = 50
             for issue in gradebook.issues.prefix(shown) {
-                printError("\(issue.kind.rawValue.replacingOccurrences(of: "_", with: " ")): \(boundedSummary(issue.path, limit: 80)) \(issue.message)")
+                printError(translated(issue.kind.rawValue.replacingOccurrences(of: "_", with: " ")) + ": "
+                           + boundedSummary(issue.path, limit: 80) + " " + translated(issue.message))
             }
             if gradebook.issues.count > shown {
-                printError("… and \(gradebook.issues.count - shown) more issues; every one is in the notes column of \(csv)")
+                printError(translated("… and {$1} more issues; every one is in the notes column of {$2}", with: gradebook.issues.count - shown, csv))
             }
             let submitted = gradebook.rows.flatMap(\.cells).filter { if case .missing = $0 { return false } else { return true } }.count
             let graded = gradebook.rows.flatMap(\.cells).filter { if case .graded = $0 { return true } else { return false } }.count
@@ -86,7 +93,17 @@ extension HomeworkCommand {
             if output.json {
                 print(gradebook.json().rendered())
             } else {
-                print("Graded \(graded) of \(expected) submissions (\(gradebook.rows.count) students × \(gradebook.exercises.count) exercises; \(expected - submitted) missing, \(late) late, \(submitted - graded) could not be graded; \(gradebook.issues.count) issues) in \(gradebook.mode.label) into \(csv)" + (stats.map { " and \($0)" } ?? "") + ".")
+                let counts: [Any] = [graded, expected, gradebook.rows.count, gradebook.exercises.count, expected - submitted, late,
+                                     submitted - graded, gradebook.issues.count, translated(gradebook.mode.label), csv]
+                if let stats {
+                    print(fillingHoles(of: translated(
+                        "Graded {$1} of {$2} submissions ({$3} students × {$4} exercises; {$5} missing, {$6} late, {$7} could not be graded; {$8} issues) in {$9} into {$10} and {$11}."),
+                        with: (counts + [stats]).map { "\($0)" }))
+                } else {
+                    print(fillingHoles(of: translated(
+                        "Graded {$1} of {$2} submissions ({$3} students × {$4} exercises; {$5} missing, {$6} late, {$7} could not be graded; {$8} issues) in {$9} into {$10}."),
+                        with: counts.map { "\($0)" }))
+                }
             }
             if !gradebook.issues.isEmpty { throw ExitCode(1) }
         }
@@ -99,20 +116,27 @@ extension HomeworkCommand {
                 return gradebook
             }
             for name in gradebook.skippedFiles {
-                printError("note: skipped \(boundedSummary(name)): answer files end in .json or .txt")
+                printError(translated("note: skipped {$1}: answer files end in .json or .txt", with: boundedSummary(name)))
             }
             // A rejected file name is the student column of its row: it is shown only as a bounded summary.
             for row in gradebook.rows {
-                if let error = row.error { printError("\(boundedSummary(row.student)): \(error)") }
+                if let error = row.error { printError("\(boundedSummary(row.student)): " + translated(error)) }
                 if let report = row.report, !report.unknownKeys.isEmpty {
                     let shown = report.unknownKeys.prefix(5).joined(separator: ", ")
-                    let more = report.unknownKeys.count > 5 ? " and \(report.unknownKeys.count - 5) more" : ""
-                    printError("note: \(row.student): unknown keys \(shown)\(more) (ignored)")
+                    if report.unknownKeys.count > 5 {
+                        printError(translated("note: {$1}: unknown keys {$2} and {$3} more (ignored)", with: row.student, shown, report.unknownKeys.count - 5))
+                    } else {
+                        printError(translated("note: {$1}: unknown keys {$2} (ignored)", with: row.student, shown))
+                    }
                 }
             }
             let failed = gradebook.rows.filter { $0.report == nil }.count
-            print("Graded \(gradebook.rows.count - failed) of \(gradebook.rows.count) students for \(exerciseID) (practice) into \(csv)"
-                  + (failed > 0 ? " (\(failed) could not be graded, see above)." : "."))
+            if failed > 0 {
+                print(translated("Graded {$1} of {$2} students for {$3} (practice) into {$4} ({$5} could not be graded, see above).",
+                                 with: gradebook.rows.count - failed, gradebook.rows.count, exerciseID, csv, failed))
+            } else {
+                print(translated("Graded {$1} of {$2} students for {$3} (practice) into {$4}.", with: gradebook.rows.count, gradebook.rows.count, exerciseID, csv))
+            }
             if failed > 0 { throw ExitCode(1) }
         }
     }

@@ -20,7 +20,8 @@ extension HomeworkCommand {
 
         func validate() throws {
             if output.json && exercise.templates.count != 1 {
-                throw ValidationError("--json prints one answers file, so it needs one exercise id such as \(exercise.id)-1, not the lesson `\(exercise.id)`.")
+                throw ValidationError(translated("--json prints one answers file, so it needs one exercise id such as {$1}, not the lesson `{$2}`.",
+                                                 with: "\(exercise.id)-1", exercise.id))
             }
         }
 
@@ -34,7 +35,8 @@ extension HomeworkCommand {
                 print(HomeworkRendering.json(keys[0]).rendered())
             } else {
                 print(keys.map { key in
-                    HomeworkRendering.text(key, title: "Answer key of \(key.exercise ?? "") for student \(key.student ?? "") (\(mode.label))")
+                    HomeworkRendering.text(key, title: translated("Answer key of {$1} for student {$2} ({$3})",
+                                                                  with: key.exercise ?? "", key.student ?? "", translated(mode.label)))
                 }.joined(separator: "\n\n"))
             }
         }

@@ -16,7 +16,7 @@ extension HomeworkCommand {
                     let exercise = template.make(student: "x")
                     return .object([
                         ("exercise", .string(template.id)), ("lesson", .string(template.lesson.rawValue)),
-                        ("title", .string(template.title)), ("questions", .number(Double(exercise.questions.count))),
+                        ("title", .string(translated(template.title))), ("questions", .number(Double(exercise.questions.count))),
                         ("max_score", .number(Double(exercise.maxScore))),
                     ])
                 }
@@ -24,14 +24,15 @@ extension HomeworkCommand {
                 return
             }
             for lesson in HomeworkLesson.allCases {
-                print("\(lesson.displayName) (tutor lesson \(lesson.rawValue)):")
+                print("\(translated(lesson.displayName)) (tutor lesson \(lesson.rawValue)):")
                 for template in HomeworkCatalog.templates where template.lesson == lesson {
                     let exercise = template.make(student: "x")
                     let padded = template.id.padding(toLength: 14, withPad: " ", startingAt: 0)
-                    print("  \(padded)\(template.title)  (\(exercise.questions.count) questions, \(exercise.maxScore) points)")
+                    print("  \(padded)\(translated(template.title))  "
+                          + translated("({$1} questions, {$2} points)", with: exercise.questions.count, exercise.maxScore))
                 }
             }
-            print("\nShow one with: tutor homework show cam-1 --student YOUR-ID")
+            print("\n" + translated("Show one with: tutor homework show cam-1 --student YOUR-ID"))
         }
     }
 }

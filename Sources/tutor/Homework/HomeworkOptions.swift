@@ -14,7 +14,7 @@ struct ExerciseOrLessonArgument: ParsableArguments {
         do {
             _ = try HomeworkCatalog.templates(named: id)
         } catch {
-            throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
+            throw ValidationError(isQuotable(id) ? translated("<id>: {$1}.", with: readerMessage(for: error)) : unknownExerciseMessage(id))
         }
     }
 
@@ -27,7 +27,7 @@ func validateSingleExercise(_ id: String?) throws {
     do {
         _ = try HomeworkCatalog.singleTemplate(id: id)
     } catch {
-        throw ValidationError(isQuotable(id) ? "<id>: \(error)." : unknownExerciseMessage(id))
+        throw ValidationError(isQuotable(id) ? translated("<id>: {$1}.", with: readerMessage(for: error)) : unknownExerciseMessage(id))
     }
 }
 
@@ -43,9 +43,10 @@ func validateStudent(_ student: String) throws {
         try HomeworkCatalog.validateStudentID(student)
     } catch {
         guard isQuotable(student) else {
-            throw ValidationError("--student: `\(boundedSummary(student))` is not a student id: use letters, digits, '-', '_' and '.'. Pass an id such as --student alice.")
+            throw ValidationError(translated(
+                "--student: `{$1}` is not a student id: use letters, digits, '-', '_' and '.'. Pass an id such as --student alice.", with: boundedSummary(student)))
         }
-        throw ValidationError("--student: \(error). Pass an id such as --student alice.")
+        throw ValidationError(translated("--student: {$1}. Pass an id such as --student alice.", with: readerMessage(for: error)))
     }
 }
 
@@ -57,7 +58,7 @@ struct CourseOption: ParsableArguments {
     var course: String?
 
     func validate() throws {
-        if let course, course.isEmpty { throw ValidationError("--course is empty: pass the course file, such as --course course.json.") }
+        if let course, course.isEmpty { throw ValidationError(translated("--course is empty: pass the course file, such as --course course.json.")) }
     }
 
     /// The course, or nil in practice mode; a bad course file is one line on stderr and exit 2.
@@ -82,13 +83,15 @@ struct ExerciseSelection: ParsableArguments {
 
     func validate() throws {
         if [exercises != nil, lesson != nil, all].filter({ $0 }).count > 1 {
-            throw ValidationError("--exercises, --lesson and --all each choose the exercises: pass only one of them.")
+            throw ValidationError(translated("--exercises, --lesson and --all each choose the exercises: pass only one of them."))
         }
         if let exercises {
             do {
                 _ = try Self.parse(exercises)
             } catch {
-                throw ValidationError("--exercises: \(isQuotable(exercises) ? "\(error)" : "`\(boundedSummary(exercises))` is not a list of exercise ids"). Pass ids such as --exercises cam-1,cam-2.")
+                let problem = isQuotable(exercises) ? readerMessage(for: error)
+                    : translated("`{$1}` is not a list of exercise ids", with: boundedSummary(exercises))
+                throw ValidationError(translated("--exercises: {$1}. Pass ids such as --exercises cam-1,cam-2.", with: problem))
             }
         }
     }
@@ -105,13 +108,13 @@ struct ExerciseSelection: ParsableArguments {
         var chosen = Set<String>()
         for name in list.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty else { throw MiniNetError.invalidArgument("an empty name in the list") }
+            guard !trimmed.isEmpty else { throw MiniNetError.invalidArgument(translated("an empty name in the list")) }
             for template in try HomeworkCatalog.templates(named: trimmed) { chosen.insert(template.id) }
         }
         return HomeworkCatalog.templates.filter { chosen.contains($0.id) }
     }
 
-    static let missingMessage = "choose the exercises with --exercises cam-1,cam-2, --lesson cam or --all."
+    static var missingMessage: String { translated("choose the exercises with --exercises cam-1,cam-2, --lesson cam or --all.") }
 }
 
 extension HomeworkLesson: ExpressibleByArgument {}
@@ -130,11 +133,15 @@ struct RosterOption: ParsableArguments {
             return try Roster.read(from: roster)
         } catch let error as RosterError {
             let shown = 20
-            for line in error.lines.prefix(shown) { printError("error: \(line)") }
-            if error.lines.count > shown { printError("error: \(escapedForMessage(roster)): and \(error.lines.count - shown) more problems") }
+            for problem in error.problems.prefix(shown) {
+                printError(translated("error: {$1}", with: error.fileName + ": " + translated(problem)))
+            }
+            if error.problems.count > shown {
+                printError(translated("error: {$1}", with: translated("{$1}: and {$2} more problems", with: escapedForMessage(roster), error.problems.count - shown)))
+            }
             throw ExitCode(2)
         } catch {
-            printError("error: \(error)")
+            printError(translated("error: {$1}", with: readerMessage(for: error)))
             throw ExitCode(2)
         }
     }
@@ -144,11 +151,12 @@ struct RosterOption: ParsableArguments {
 func validateOutputFile(_ path: String?, flag: String, example: String) throws {
     guard let path else { return }
     if path.isEmpty || path.hasSuffix("/") {
-        throw ValidationError("\(flag) needs a file name, such as \(flag) \(example).")
+        throw ValidationError(translated("{$1} needs a file name, such as {$2}.", with: flag, "\(flag) \(example)"))
     }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw ValidationError("\(flag) `\(boundedSummary(path))` is a folder: pass a file name inside it, such as \(flag) \(isQuotable(path) ? path : "FOLDER")/\(example).")
+        throw ValidationError(translated("{$1} `{$2}` is a folder: pass a file name inside it, such as {$3}.",
+                                         with: flag, boundedSummary(path), "\(flag) \(isQuotable(path) ? path : translated("FOLDER"))/\(example)"))
     }
 }
 
@@ -159,7 +167,7 @@ func reportingFailure<T>(_ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        printError("error: \(error)")
+        printError(translated("error: {$1}", with: readerMessage(for: error)))
         throw ExitCode(2)
     }
 }
@@ -171,7 +179,7 @@ func isQuotable(_ value: String) -> Bool {
 }
 
 func unknownExerciseMessage(_ id: String) -> String {
-    "<id>: unknown exercise `\(boundedSummary(id))`: `tutor homework list` shows the exercise ids, such as cam-1."
+    translated("<id>: unknown exercise `{$1}`: `tutor homework list` shows the exercise ids, such as cam-1.", with: boundedSummary(id))
 }
 
 struct JSONFlag: ParsableArguments {

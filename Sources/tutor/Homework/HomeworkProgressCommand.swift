@@ -24,9 +24,11 @@ extension HomeworkCommand {
         @OptionGroup var output: JSONFlag
 
         func validate() throws {
-            if sheet != nil && course.course != nil { throw ValidationError("--sheet and --course each give the exercises' forms: pass one of them.") }
-            if sheet != nil && selection.isGiven { throw ValidationError("--sheet lists its own exercises: leave out --exercises, --lesson and --all.") }
-            if answersDirectory.isEmpty { throw ValidationError("--answers-dir is empty: pass the folder of your answers files, such as --answers-dir answers.") }
+            if sheet != nil && course.course != nil { throw ValidationError(translated("--sheet and --course each give the exercises' forms: pass one of them.")) }
+            if sheet != nil && selection.isGiven { throw ValidationError(translated("--sheet lists its own exercises: leave out --exercises, --lesson and --all.")) }
+            if answersDirectory.isEmpty {
+                throw ValidationError(translated("--answers-dir is empty: pass the folder of your answers files, such as --answers-dir answers."))
+            }
         }
 
         @OptionGroup var language: LanguageOption
@@ -38,7 +40,8 @@ extension HomeworkCommand {
                 if let sheet {
                     let sheetFile = try SheetFile.read(from: sheet)
                     guard sheetFile.student.precomposedStringWithCanonicalMapping == student.student.precomposedStringWithCanonicalMapping else {
-                        throw MiniNetError.file(escapedForMessage(sheet), "is the sheet of `\(sheetFile.student)`, not of --student \(student.student)")
+                        throw MiniNetError.file(escapedForMessage(sheet), translated("is the sheet of `{$1}`, not of --student {$2}",
+                                                                                    with: sheetFile.student, student.student))
                     }
                     return try StudentProgress.formOnly(student: student.student, sheet: sheetFile, directory: answersDirectory)
                 }

@@ -26,8 +26,8 @@ extension HomeworkCommand {
         var format: [SheetFormat] = []
 
         func validate() throws {
-            if roster.roster == nil { throw ValidationError("--roster: pass the class list, such as --roster roster.csv.") }
-            if out.isEmpty { throw ValidationError("--out is empty: pass a folder for the sheets, such as --out sheets.") }
+            if roster.roster == nil { throw ValidationError(translated("--roster: pass the class list, such as --roster roster.csv.")) }
+            if out.isEmpty { throw ValidationError(translated("--out is empty: pass a folder for the sheets, such as --out sheets.")) }
             if !selection.isGiven { throw ValidationError("sheets: " + ExerciseSelection.missingMessage) }
         }
 
@@ -40,7 +40,9 @@ extension HomeworkCommand {
             let sheets = roster.students.map { HomeworkSheet(student: $0, templates: templates, course: course) }
             _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
             let mode = course?.mode ?? .practice
-            print("Wrote \(sheets.count) sheets (\(formats.map(\.rawValue).joined(separator: ", ")); \(templates.count) exercises; \(mode.label)) into \(out), listed in \(SheetWriter.indexFileName).")
+            print(translated("Wrote {$1} sheets ({$2}; {$3} exercises; {$4}) into {$5}, listed in {$6}.",
+                             with: sheets.count, formats.map(\.rawValue).joined(separator: ", "), templates.count, translated(mode.label),
+                             out, SheetWriter.indexFileName))
         }
     }
 }
