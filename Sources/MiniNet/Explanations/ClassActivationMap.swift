@@ -9,22 +9,44 @@ public struct CAMResult {
     public var logits: [Float]
     /// [K, h, w]: A^k
     public var activations: Tensor
-    /// [K]: the channel weights (α^c_k for Grad-CAM, w^c_k for CAM and Ablation-CAM)
+    /// [K]: the channel weights (α^c_k for Grad-CAM, w^c_k for CAM and Ablation-CAM). For a
+    /// variant that weights each element (`elementWeights` is set), the spatial mean
+    /// (1/Z) Σ_{i,j} W^k_{ij} of its element weights, a summary per channel that the map does
+    /// not use (for HiResCAM it is Grad-CAM's α^c_k).
     public var weights: [Float]
-    /// [h, w]: Σ_k weight_k · A^k, before ReLU
+    /// [h, w]: the weighted sum before ReLU, Σ_k weight_k · A^k + offset, or Σ_k W^k ⊙ A^k
     public var weightedSum: Tensor
-    /// [h, w]: ReLU(Σ_k weight_k · A^k), the raw map at the layer's resolution
+    /// [h, w]: ReLU(weightedSum), the raw map at the layer's resolution
     public var map: Tensor
     /// [H, W]: `map` upsampled to the input size (bilinear, align_corners = False)
     public var upsampled: Tensor
     /// [H, W]: `upsampled` scaled to 0…1 by (x − min)/(max − min + 1e-7), as pytorch-grad-cam does
     public var normalized: Tensor
+    /// [K, h, w]: W^k_{ij}, for a variant that weights each element of A (HiResCAM, LayerCAM,
+    /// element-wise Grad-CAM); nil for a variant that weights whole channels.
+    public var elementWeights: Tensor? = nil
+    /// b: a constant added to every cell of the weighted sum (Eigen-CAM's −Σ_k v_k μ_k, which
+    /// centres the activations); 0 for every other variant.
+    public var offset: Float = 0
+}
+
+/// How a CAM variant weights the activations A [K, h, w] before they are summed over k.
+public enum CAMWeighting {
+    /// One weight per channel and a constant for every cell:  Σ_k w_k · A^k + b
+    case channels([Float], offset: Float)
+    /// One weight per element, W [K, h, w]:  Σ_k W^k ⊙ A^k
+    case elements(Tensor)
 }
 
 /// The shared pipeline of every CAM variant (a template method, like pytorch-grad-cam's
-/// BaseCAM): a variant only says how to weight the channels; the rest is common.
+/// BaseCAM): a variant only says how to weight the activations; the rest is common.
 ///
-///     L^c = ReLU( Σ_k weight^c_k · A^k )       then upsample and normalise
+///     L^c = ReLU( Σ_k weight^c_k · A^k + b )   or   ReLU( Σ_k W^k ⊙ A^k )
+///
+/// then upsample and normalise. Most variants weight whole channels and override
+/// `channelWeights` (pytorch-grad-cam's get_cam_weights); a variant that weights each element
+/// (HiResCAM, LayerCAM, element-wise Grad-CAM) or adds a constant (Eigen-CAM) overrides
+/// `weighting` instead (pytorch-grad-cam overrides get_cam_image for these).
 open class ClassActivationMapMethod {
     public let classifier: ImageClassifier
 
@@ -34,22 +56,46 @@ open class ClassActivationMapMethod {
 
     open var name: String { "CAM" }
 
+    /// The method's stable id, as `tutor explain --method` spells it ("gradcam", "scorecam", …).
+    open var id: String { fatalError("\(type(of: self)) must override id") }
+
+    /// Whether the variant reads ∂y^c/∂A. Score-CAM and Eigen-CAM do not, so the probe skips the
+    /// backward pass for them (pytorch-grad-cam's uses_gradients).
+    open var usesGradients: Bool { true }
+
     /// The variant's channel weights [K], from a probe of the layer.
     open func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
-        fatalError("\(type(of: self)) must override channelWeights")
+        fatalError("\(type(of: self)) must override channelWeights or weighting")
+    }
+
+    /// How the variant weights the activations; by default its channel weights, with b = 0.
+    open func weighting(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> CAMWeighting {
+        .channels(try channelWeights(probe: probe, input: input, layer: layer, target: target), offset: 0)
     }
 
     /// input [C, H, W] → the whole pipeline's intermediate results.
     public func explain(input: Tensor, layer: String, target: ExplanationTarget) throws -> CAMResult {
-        let probe = try LayerProbe(classifier: classifier, input: input, layer: layer, target: target)
-        let weights = try channelWeights(probe: probe, input: input, layer: layer, target: target)
-        let weightedSum = weightedChannelSum(probe.activations, weights: weights)
+        let probe = try LayerProbe(classifier: classifier, input: input, layer: layer, target: target, backward: usesGradients)
+        let weights: [Float]
+        var elementWeights: Tensor?
+        var offset: Float = 0
+        let weightedSum: Tensor
+        switch try weighting(probe: probe, input: input, layer: layer, target: target) {
+        case let .channels(channelWeights, offset: constant):
+            (weights, offset) = (channelWeights, constant)
+            let sum = weightedChannelSum(probe.activations, weights: channelWeights)
+            weightedSum = constant == 0 ? sum : sum.map { $0 + constant }
+        case let .elements(perElement):
+            (weights, elementWeights) = (spatialMeans(perElement), perElement)
+            weightedSum = elementWeightedSum(probe.activations, weights: perElement)
+        }
         let map = weightedSum.map { max($0, 0) }
         let upsampled = resizeBilinear(map.reshaped([1] + map.shape), height: input.shape[1], width: input.shape[2])
             .reshaped([input.shape[1], input.shape[2]])
         return CAMResult(method: name, layer: layer, target: target, score: probe.targetValue, logits: probe.logits,
                          activations: probe.activations, weights: weights, weightedSum: weightedSum, map: map,
-                         upsampled: upsampled, normalized: minMaxNormalize(upsampled))
+                         upsampled: upsampled, normalized: minMaxNormalize(upsampled),
+                         elementWeights: elementWeights, offset: offset)
     }
 }
 
@@ -65,6 +111,28 @@ public func weightedChannelSum(_ activations: Tensor, weights: [Float]) -> Tenso
     return Tensor(shape: [height, width], data: total.map { Float($0) })
 }
 
+/// Σ_k W^k_{ij} · A^k_{ij} for activations and element weights [K, h, w] → [h, w]
+public func elementWeightedSum(_ activations: Tensor, weights: Tensor) -> Tensor {
+    precondition(weights.shape == activations.shape, "element weights \(weights.shape) for activations \(activations.shape)")
+    let (channels, planeSize) = (activations.shape[0], activations.shape[1] * activations.shape[2])
+    var total = [Double](repeating: 0, count: planeSize)
+    for k in 0..<channels {
+        let start = k * planeSize
+        for index in 0..<planeSize { total[index] += Double(weights.data[start + index]) * Double(activations.data[start + index]) }
+    }
+    return Tensor(shape: [activations.shape[1], activations.shape[2]], data: total.map { Float($0) })
+}
+
+/// (1/Z) Σ_{i,j} X^k_{ij} for each channel of X [K, h, w] → [K]
+public func spatialMeans(_ planes: Tensor) -> [Float] {
+    let (channels, planeSize) = (planes.shape[0], planes.shape[1] * planes.shape[2])
+    return (0..<channels).map { k in
+        var total = 0.0
+        for index in (k * planeSize)..<((k + 1) * planeSize) { total += Double(planes.data[index]) }
+        return Float(total / Double(planeSize))
+    }
+}
+
 /// (x − min)/(max − min + 1e-7), pytorch-grad-cam's scale_cam_image.
 public func minMaxNormalize(_ map: Tensor) -> Tensor {
     let (low, high) = (map.min, map.max)
@@ -78,6 +146,7 @@ public func minMaxNormalize(_ map: Tensor) -> Tensor {
 ///     M_c(x, y) = Σ_k w^c_k f_k(x, y)     so that   S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c
 public final class CAM: ClassActivationMapMethod {
     public override var name: String { "CAM" }
+    public override var id: String { "cam" }
 
     public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear else {
@@ -96,14 +165,10 @@ public final class CAM: ClassActivationMapMethod {
 ///     α^c_k = (1/Z) Σ_{i,j} ∂y^c/∂A^k_{ij}
 public final class GradCAM: ClassActivationMapMethod {
     public override var name: String { "Grad-CAM" }
+    public override var id: String { "gradcam" }
 
     public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
-        let (channels, planeSize) = (probe.gradients.shape[0], probe.gradients.shape[1] * probe.gradients.shape[2])
-        return (0..<channels).map { k in
-            var total = 0.0
-            for index in (k * planeSize)..<((k + 1) * planeSize) { total += Double(probe.gradients.data[index]) }
-            return Float(total / Double(planeSize))
-        }
+        spatialMeans(probe.gradients)
     }
 }
 
@@ -115,6 +180,7 @@ public final class GradCAM: ClassActivationMapMethod {
 /// Only the layers after the ablated one are re-run, for all K ablations as one batch.
 public final class AblationCAM: ClassActivationMapMethod {
     public override var name: String { "Ablation-CAM" }
+    public override var id: String { "ablationcam" }
     /// |y^c| below this is too close to 0 to divide by.
     public var minimumScore: Float = 1e-6
     /// How many ablated copies are pushed through the network at once.

@@ -8,13 +8,14 @@ public struct LayerProbe {
     public var targetValue: Float
     /// [K, h, w]: the activation A^k of the probed layer
     public var activations: Tensor
-    /// [K, h, w]: ∂y^c/∂A^k
+    /// [K, h, w]: ∂y^c/∂A^k (empty, shape [0], for a probe made with `backward: false`)
     public var gradients: Tensor
-    /// [C, H, W]: ∂y^c/∂input
+    /// [C, H, W]: ∂y^c/∂input (empty, shape [0], for a probe made with `backward: false`)
     public var inputGradient: Tensor
 
-    /// input [C, H, W]; `layer` is a dotted layer name such as "features.8".
-    public init(classifier: ImageClassifier, input: Tensor, layer: String, target: ExplanationTarget) throws {
+    /// input [C, H, W]; `layer` is a dotted layer name such as "features.8". With `backward: false`
+    /// only the forward pass runs (for methods that need no gradient, such as Score-CAM).
+    public init(classifier: ImageClassifier, input: Tensor, layer: String, target: ExplanationTarget, backward: Bool = true) throws {
         guard let probed = classifier.layer(named: layer) else {
             throw MiniNetError.invalidArgument("no layer named '\(layer)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
         }
@@ -30,14 +31,14 @@ public struct LayerProbe {
         classifier.prepareForExplanation()
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let (value, logitsGradient) = target.valueAndGradient(logits: logits.data)
-        let inputGradient = classifier.backward(Tensor(shape: logits.shape, data: logitsGradient))
-        guard let activation = captured, let gradient = capturedGradient, activation.rank == 4 else {
+        let inputGradient = backward ? classifier.backward(Tensor(shape: logits.shape, data: logitsGradient)) : nil
+        guard let activation = captured, activation.rank == 4, !backward || capturedGradient != nil else {
             throw MiniNetError.invalidArgument("layer '\(layer)' does not produce a [1, K, h, w] feature map")
         }
         self.logits = logits.data
         self.targetValue = value
         self.activations = activation.slice(0)
-        self.gradients = gradient.slice(0)
-        self.inputGradient = inputGradient.slice(0)
+        self.gradients = capturedGradient?.slice(0) ?? Tensor(zeros: [0])
+        self.inputGradient = inputGradient?.slice(0) ?? Tensor(zeros: [0])
     }
 }

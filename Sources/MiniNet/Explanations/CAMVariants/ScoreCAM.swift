@@ -1,0 +1,107 @@
+import Foundation
+
+/// Score-CAM (Wang et al. 2020): no gradient; each channel is used as a mask on the input, and
+/// the network's score for the masked input decides the channel's weight,
+///
+///     M^k = normalise( upsample(A^k) )                        [H, W], in 0…1
+///     s_k = y^c( x ⊙ M^k )                                    one forward pass per channel
+///     w^c_k = softmax_k(s)_k = exp(s_k) / Σ_j exp(s_j)
+///
+/// The forward passes run in batches of `batchSize` masked inputs.
+///
+/// pytorch-grad-cam 1.5.7's conventions (score_cam.py), which we follow:
+/// - upsample with align_corners = True (torch.nn.UpsamplingBilinear2d), unlike the final map's
+///   resize (align_corners = False); `resizeBilinearAlignCorners` below;
+/// - normalise each upsampled channel by (x − min)/(max − min + 1e-8);
+/// - the weights are the softmax of the K scores over the channels.
+/// The paper's channel-wise increase of confidence, C(A^k) = y^c(x ⊙ M^k) − y^c(x_b), subtracts
+/// the score of a baseline input x_b, the same for every k; the softmax over k ignores such a
+/// constant, so pytorch-grad-cam and MiniNet leave it out. The score is the target, the logit
+/// unless `.probability(c)` is asked for.
+public final class ScoreCAM: ClassActivationMapMethod {
+    public override var name: String { "Score-CAM" }
+    public override var id: String { "scorecam" }
+    public override var usesGradients: Bool { false }
+    /// How many masked inputs are pushed through the network at once (pytorch-grad-cam's 16).
+    public var batchSize = 16
+    /// The 1e-8 that keeps a constant channel (max = min) from dividing by 0; its mask is then 0.
+    public var maskStabilizer: Float = 1e-8
+
+    public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        let scores = try maskedScores(activations: probe.activations, input: input, target: target)   // s_k
+        let largest = Double(scores.max() ?? 0)                  // subtracted before exp: same softmax, no overflow
+        let exponentials = scores.map { exp(Double($0) - largest) }
+        let total = exponentials.reduce(0, +)
+        return exponentials.map { Float($0 / total) }            // softmax_k(s)
+    }
+
+    /// M^k [K, H, W]: every channel upsampled (align_corners = True) and scaled to 0…1.
+    public func masks(activations: Tensor, height: Int, width: Int) -> Tensor {
+        var masks = resizeBilinearAlignCorners(activations, height: height, width: width)
+        let planeSize = height * width
+        for k in 0..<activations.shape[0] {
+            let plane = (k * planeSize)..<((k + 1) * planeSize)
+            let (low, high) = (masks.data[plane].min() ?? 0, masks.data[plane].max() ?? 0)
+            for index in plane { masks.data[index] = (masks.data[index] - low) / (high - low + maskStabilizer) }
+        }
+        return masks
+    }
+
+    /// s_k = y^c(x ⊙ M^k) for every channel k, in batches.
+    public func maskedScores(activations: Tensor, input: Tensor, target: ExplanationTarget) throws -> [Float] {
+        let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+        let masks = masks(activations: activations, height: height, width: width)
+        let planeSize = height * width
+        classifier.network.setTraining(false)
+        var scores: [Float] = []
+        var start = 0
+        while start < activations.shape[0] {
+            let end = min(start + batchSize, activations.shape[0])
+            var batch = [Float]()
+            batch.reserveCapacity((end - start) * input.count)
+            for k in start..<end {
+                let mask = masks.data[(k * planeSize)..<((k + 1) * planeSize)]
+                for c in 0..<channels {
+                    for index in 0..<planeSize { batch.append(input.data[c * planeSize + index] * mask[mask.startIndex + index]) }
+                }
+            }
+            let logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))
+            scores += target.values(batchLogits: logits)
+            start = end
+        }
+        return scores
+    }
+}
+
+/// Bilinear resize of [C, h, w] to [C, H, W] with align_corners = True, as PyTorch's
+/// UpsamplingBilinear2d: the corner cells of input and output coincide, so output cell i reads
+/// the input at i · (h − 1)/(H − 1). (`resizeBilinear` is the align_corners = False resize, which
+/// matches cell centres instead.)
+public func resizeBilinearAlignCorners(_ input: Tensor, height outputHeight: Int, width outputWidth: Int) -> Tensor {
+    precondition(input.rank == 3, "resizeBilinearAlignCorners expects [C, H, W], got \(input.shape)")
+    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+    /// For each output coordinate: the two input neighbours and the weight of the second.
+    func taps(_ count: Int, _ inputCount: Int) -> [(Int, Int, Float)] {
+        let scale: Float = count > 1 ? Float(inputCount - 1) / Float(count - 1) : 0
+        return (0..<count).map { i in
+            let source = scale * Float(i)
+            let low = Swift.min(Int(source), inputCount - 1)
+            let high = Swift.min(low + 1, inputCount - 1)
+            return (low, high, source - Float(low))
+        }
+    }
+    let rows = taps(outputHeight, height)
+    let columns = taps(outputWidth, width)
+    var output = Tensor(zeros: [channels, outputHeight, outputWidth])
+    for c in 0..<channels {
+        let plane = c * height * width
+        for (i, (y0, y1, wy)) in rows.enumerated() {
+            for (j, (x0, x1, wx)) in columns.enumerated() {
+                let top = (1 - wx) * input.data[plane + y0 * width + x0] + wx * input.data[plane + y0 * width + x1]
+                let bottom = (1 - wx) * input.data[plane + y1 * width + x0] + wx * input.data[plane + y1 * width + x1]
+                output.data[(c * outputHeight + i) * outputWidth + j] = (1 - wy) * top + wy * bottom
+            }
+        }
+    }
+    return output
+}
