@@ -89,14 +89,10 @@ final class CAMMethodsParityTests: XCTestCase {
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
-    /// The variant with this id (the registry of issue 15 will own this table).
+    /// The variant with this id, from the registry.
     static func method(_ id: String, classifier: ImageClassifier) throws -> ClassActivationMapMethod {
-        let methods: [ClassActivationMapMethod] = [
-            GradCAMPlusPlus(classifier: classifier), XGradCAM(classifier: classifier), HiResCAM(classifier: classifier),
-            GradCAMElementWise(classifier: classifier), LayerCAM(classifier: classifier), ScoreCAM(classifier: classifier),
-            EigenCAM(classifier: classifier),
-        ]
-        return try XCTUnwrap(methods.first { $0.id == id }, "no CAM method with id \(id)")
+        let explainer = try XCTUnwrap(ExplainerRegistry.explainer(id: id) as? CAMFamilyExplainer, "no CAM method with id \(id)")
+        return explainer.method(classifier)
     }
 
     static func smallCNN() throws -> (ImageClassifier, Tensor) {

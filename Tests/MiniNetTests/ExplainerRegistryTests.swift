@@ -26,6 +26,17 @@ final class ExplainerRegistryTests: XCTestCase {
             XCTAssertNotNil(ExplainerRegistry.explainer(id: id), id)
         }
         XCTAssertNil(ExplainerRegistry.explainer(id: "gradcam-"))
+        for id in ["gradcam++", "xgradcam", "hirescam", "gradcam-elementwise", "layercam", "scorecam", "eigencam"] {
+            XCTAssertNotNil(ExplainerRegistry.explainer(id: id), id)
+        }
+    }
+
+    /// A CAM explainer's id is its method's id.
+    func testEachCAMExplainerNamesItsMethod() throws {
+        let classifier = try classifiers()[0].classifier
+        for case let explainer as CAMFamilyExplainer in ExplainerRegistry.all {
+            XCTAssertEqual(explainer.method(classifier).id, explainer.id)
+        }
     }
 
     func testEveryExplainerGivesAMapAtTheInputSizeAndPassesItsChecks() throws {

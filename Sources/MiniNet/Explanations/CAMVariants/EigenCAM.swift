@@ -56,3 +56,9 @@ func firstPrincipalDirection(centredColumns x: [Double], channels: Int, cells: I
     let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
     return norm > 0 ? v.map { $0 / norm } : v
 }
+
+extension CAMFamilyExplainer {
+    public static let eigenCAM = CAMFamilyExplainer(
+        id: "eigencam", summary: "Eigen-CAM: the first principal component of the feature maps, without gradients or class (Muhammad & Yeasin 2020)",
+        method: { EigenCAM(classifier: $0) })
+}

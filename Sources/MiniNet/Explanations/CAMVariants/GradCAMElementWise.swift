@@ -22,3 +22,9 @@ public final class GradCAMElementWise: ClassActivationMapMethod {
         return .elements(weights)
     }
 }
+
+extension CAMFamilyExplainer {
+    public static let gradCAMElementWise = CAMFamilyExplainer(
+        id: "gradcam-elementwise", summary: "Element-wise Grad-CAM: the ReLU of gradient times activation, cell by cell",
+        method: { GradCAMElementWise(classifier: $0) })
+}

@@ -40,3 +40,9 @@ public final class GradCAMPlusPlus: ClassActivationMapMethod {
         }
     }
 }
+
+extension CAMFamilyExplainer {
+    public static let gradCAMPlusPlus = CAMFamilyExplainer(
+        id: "gradcam++", summary: "Grad-CAM++: channel weights from powers of the gradient, for several instances of a class (Chattopadhay et al. 2018)",
+        method: { GradCAMPlusPlus(classifier: $0) })
+}

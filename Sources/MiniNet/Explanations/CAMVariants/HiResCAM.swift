@@ -21,3 +21,9 @@ public final class HiResCAM: ClassActivationMapMethod {
         .elements(probe.gradients)                                                       // W^k_{ij} = ∂y^c/∂A^k_{ij}
     }
 }
+
+extension CAMFamilyExplainer {
+    public static let hiResCAM = CAMFamilyExplainer(
+        id: "hirescam", summary: "HiResCAM: the gradient times the activation, cell by cell, then summed over channels (Draelos & Carin 2020)",
+        method: { HiResCAM(classifier: $0) })
+}

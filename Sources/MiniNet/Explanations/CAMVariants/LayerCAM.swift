@@ -17,3 +17,9 @@ public final class LayerCAM: ClassActivationMapMethod {
         .elements(probe.gradients.map { max($0, 0) })                                   // W^k_{ij} = ReLU(∂y^c/∂A^k_{ij})
     }
 }
+
+extension CAMFamilyExplainer {
+    public static let layerCAM = CAMFamilyExplainer(
+        id: "layercam", summary: "LayerCAM: the activations weighted by the positive gradient, cell by cell (Jiang et al. 2021)",
+        method: { LayerCAM(classifier: $0) })
+}

@@ -105,3 +105,9 @@ public func resizeBilinearAlignCorners(_ input: Tensor, height outputHeight: Int
     }
     return output
 }
+
+extension CAMFamilyExplainer {
+    public static let scoreCAM = CAMFamilyExplainer(
+        id: "scorecam", summary: "Score-CAM: each feature map used as a mask on the input, weighted by the score it keeps (Wang et al. 2020)",
+        method: { ScoreCAM(classifier: $0) })
+}

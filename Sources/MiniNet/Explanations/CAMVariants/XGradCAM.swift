@@ -26,3 +26,9 @@ public final class XGradCAM: ClassActivationMapMethod {
         }
     }
 }
+
+extension CAMFamilyExplainer {
+    public static let xGradCAM = CAMFamilyExplainer(
+        id: "xgradcam", summary: "XGrad-CAM: the gradient averaged with the activations as weights (Fu et al. 2020)",
+        method: { XGradCAM(classifier: $0) })
+}

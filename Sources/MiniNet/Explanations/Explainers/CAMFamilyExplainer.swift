@@ -6,7 +6,7 @@ public struct CAMFamilyExplainer: Explainer {
     public let summary: String
     public let settings: Set<ExplainerSetting> = [.layer]
     /// Makes the method for a classifier.
-    let method: @Sendable (ImageClassifier) -> ClassActivationMapMethod
+    public let method: @Sendable (ImageClassifier) -> ClassActivationMapMethod
     /// The identities this method can verify on its result.
     let checks: @Sendable (CAMResult, ImageClassifier) -> [Check]
 
