@@ -85,23 +85,23 @@ public enum HomeworkChecker {
     public static func check(_ answers: AnswersFile, against exercise: Exercise, fileName: String = "answers",
                              hintLevel: HintLevel = .nudge) throws -> CheckReport {
         if let claimed = answers.exercise, claimed != exercise.id {
-            throw MiniNetError.file(fileName, phrase("is for exercise `{$1}`, not `{$2}`", claimed, exercise.id))
+            throw MiniNetError.file(fileName, translated("is for exercise `{$1}`, not `{$2}`", with: claimed, exercise.id))
         }
         if let claimed = answers.student, claimed != exercise.student {
-            throw MiniNetError.file(fileName, phrase("is for student `{$1}`, not `{$2}`", claimed, exercise.student))
+            throw MiniNetError.file(fileName, translated("is for student `{$1}`, not `{$2}`", with: claimed, exercise.student))
         }
         let results = exercise.questions.map { question -> QuestionResult in
             let hints = question.hints.texts(upTo: hintLevel)
             guard let given = answers.value(for: question.id) else {
                 return QuestionResult(questionID: question.id, status: .missing, pointsEarned: 0, points: question.points,
-                                      problem: phrase("no answer for {$1}", question.id), hints: hints)
+                                      problem: translated("no answer for {$1}", with: question.id), hints: hints)
             }
             let line = answers.lines[question.id]
             let written: Written
             switch read(given, for: question, commaReading: answers.commaReadings[question.id]) {
             case let .failure(problem):
                 return QuestionResult(questionID: question.id, status: .wrong, pointsEarned: 0, points: question.points,
-                                      problem: line.map { phrase("line {$1}: {$2}", $0, problem.message) } ?? problem.message, hints: hints)
+                                      problem: line.map { translated("line {$1}: {$2}", with: $0, problem.message) } ?? problem.message, hints: hints)
             case let .success(value):
                 written = value
             }
@@ -156,29 +156,29 @@ public enum HomeworkChecker {
                 }
                 return .success(.numbers([value]))
             }
-            return .failure(Problem(message: phrase("expected one number, got a list of {$1} (write decimals with a point, 0.5, or with a comma and nothing else, 0,5)", values.count)))
+            return .failure(Problem(message: translated("expected one number, got a list of {$1} (write decimals with a point, 0.5, or with a comma and nothing else, 0,5)", with: values.count)))
         case let (.vector(expected), .vector(values)):
             guard values.count == expected.count else {
-                return .failure(Problem(message: phrase("expected {$1} numbers, got {$2}", expected.count, values.count)))
+                return .failure(Problem(message: translated("expected {$1} numbers, got {$2}", with: expected.count, values.count)))
             }
             return .success(.numbers(values))
         case let (.vector(expected), .number(value)):
-            guard expected.count == 1 else { return .failure(Problem(message: phrase("expected {$1} numbers, got {$2}", expected.count, 1))) }
+            guard expected.count == 1 else { return .failure(Problem(message: translated("expected {$1} numbers, got {$2}", with: expected.count, 1))) }
             return .success(.numbers([value]))
         case (.integer, .number(let value)):
             guard value == value.rounded() else {
-                return .failure(Problem(message: phrase("expected a whole number, got {$1}", formatNumber(value))))
+                return .failure(Problem(message: translated("expected a whole number, got {$1}", with: formatNumber(value))))
             }
             return .success(.numbers([value]))
         case (.choice, .text(let text)):
             let letter = text.trimmingCharacters(in: CharacterSet(charactersIn: " ().")).uppercased()
             guard letter.count == 1, let index = question.options.indices.first(where: { Question.letter($0) == letter }) else {
-                return .failure(Problem(message: phrase("expected one of the letters {$1}, got `{$2}`",
+                return .failure(Problem(message: translated("expected one of the letters {$1}, got `{$2}`", with:
                                                         question.options.indices.map { Question.letter($0) }.joined(separator: ", "), boundedSummary(text))))
             }
             return .success(.option(index))
         default:
-            return .failure(Problem(message: phrase("expected {$1}", question.expected.kindDescription)))
+            return .failure(Problem(message: translated("expected {$1}", with: question.expected.kindDescription)))
         }
     }
 
@@ -212,7 +212,7 @@ public enum HomeworkChecker {
 extension CommaReading {
     /// Why `1,000` is refused as one number: it may be a thousand or a decimal.
     var ambiguity: String {
-        phrase("`{$1}` could be {$2} or a decimal: for one number write {$3} with a point, or {$4} without the comma",
+        translated("`{$1}` could be {$2} or a decimal: for one number write {$3} with a point, or {$4} without the comma", with:
                text, thousandsReading, pointReading, thousandsReading)
     }
 }

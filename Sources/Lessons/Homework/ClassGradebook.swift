@@ -162,7 +162,7 @@ public struct ClassGradebook: Sendable {
                 let count = (try? listing(path).count) ?? 0
                 issues.append(SubmissionIssue(kind: .unknownStudent, path: entry, student: nil,
                                               message: count == 1 ? translated("is not a student on the roster (1 file not graded)")
-                                                : phrase("is not a student on the roster ({$1} files not graded)", count)))
+                                                : translated("is not a student on the roster ({$1} files not graded)", with: count)))
                 continue
             }
             for name in try listing(path) {
@@ -179,7 +179,7 @@ public struct ClassGradebook: Sendable {
                 } else if HomeworkCatalog.template(id: exercise) == nil {
                     issue(.unknownFile, translated("is not named by an exercise id, such as cam-1.json"))
                 } else if !selected.contains(exercise) {
-                    issue(.notGraded, phrase("is for {$1}, which is not among the exercises graded", exercise))
+                    issue(.notGraded, translated("is for {$1}, which is not among the exercises graded", with: exercise))
                 } else {
                     files[student, default: [:]][exercise, default: []].append(relative)
                 }
@@ -194,7 +194,7 @@ public struct ClassGradebook: Sendable {
                 if paths.isEmpty {
                     cells.append(.missing)
                 } else if paths.count > 1 {
-                    let problem = phrase("{$1} answers files for {$2} ({$3}); keep one", paths.count, template.id, paths.joined(separator: ", "))
+                    let problem = translated("{$1} answers files for {$2} ({$3}); keep one", with: paths.count, template.id, paths.joined(separator: ", "))
                     issues.append(SubmissionIssue(kind: .duplicate, path: paths[0], student: student.id, message: problem))
                     cells.append(.failed(path: paths[0], problem: problem))
                 } else {
@@ -224,10 +224,10 @@ public struct ClassGradebook: Sendable {
         do {
             var answers = try AnswersFile.load(from: path)
             if let claimed = answers.exercise, claimed != template.id {
-                return (.failed(path: relative, problem: phrase("says it is for exercise `{$1}`, but it is named {$2}", claimed, template.id)), .wrongExercise)
+                return (.failed(path: relative, problem: translated("says it is for exercise `{$1}`, but it is named {$2}", with: claimed, template.id)), .wrongExercise)
             }
             if let claimed = answers.student, claimed.precomposedStringWithCanonicalMapping != student {
-                return (.failed(path: relative, problem: phrase("says it is for student `{$1}`, but it is in {$2}'s folder", claimed, student)), .wrongStudent)
+                return (.failed(path: relative, problem: translated("says it is for student `{$1}`, but it is in {$2}'s folder", with: claimed, student)), .wrongStudent)
             }
             // Compared above (the student in NFC); the checker need not compare them again.
             answers.exercise = nil
@@ -316,11 +316,11 @@ public struct ClassGradebook: Sendable {
             case let .graded(submission) where submission.daysLate > 0:
                 let scores = "\(formatNumber(submission.rawScore)) → \(formatNumber(submission.score))"
                 notes.append(submission.daysLate == 1
-                    ? phrase("{$1} late 1 day: {$2} ({$3})", exercise.id, scores, lateRule.description)
-                    : phrase("{$1} late {$2} days: {$3} ({$4})", exercise.id, submission.daysLate, scores, lateRule.description))
+                    ? translated("{$1} late 1 day: {$2} ({$3})", with: exercise.id, scores, lateRule.description)
+                    : translated("{$1} late {$2} days: {$3} ({$4})", with: exercise.id, submission.daysLate, scores, lateRule.description))
             case .graded: break
-            case .missing: notes.append(phrase("{$1} missing", exercise.id))
-            case let .failed(path, problem): notes.append(phrase("{$1} error: {$2} {$3}", exercise.id, path, problem))
+            case .missing: notes.append(translated("{$1} missing", with: exercise.id))
+            case let .failed(path, problem): notes.append(translated("{$1} error: {$2} {$3}", with: exercise.id, path, problem))
             }
         }
         // The failed cells above already carry their problem; the other issues are listed here.

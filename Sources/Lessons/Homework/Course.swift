@@ -20,7 +20,7 @@ public enum HomeworkMode: Equatable, Sendable {
     public var label: String {
         switch self {
         case .practice: return translated("practice")
-        case let .course(name, id): return phrase("course {$1}, id {$2}", name, id)
+        case let .course(name, id): return translated("course {$1}, id {$2}", with: name, id)
         }
     }
 
@@ -53,7 +53,7 @@ public enum LateRule: Equatable, Sendable {
     public var description: String {
         switch self {
         case .markOnly: return translated("late work is marked, not penalised")
-        case let .penaltyPerDay(percent): return phrase("{$1}% of the exercise's points off per started day late", formatNumber(percent))
+        case let .penaltyPerDay(percent): return translated("{$1}% of the exercise's points off per started day late", with: formatNumber(percent))
         case .zero: return translated("late work scores 0")
         }
     }
@@ -86,7 +86,7 @@ public struct Course: Sendable {
     public init(name: String, secret: Data, due: Date? = nil, dueByExercise: [String: Date] = [:],
                 lateRule: LateRule = .markOnly) throws {
         guard secret.count == 32 else {
-            throw MiniNetError.invalidArgument(phrase("a course secret has 32 bytes (256 bits), not {$1}", secret.count))
+            throw MiniNetError.invalidArgument(translated("a course secret has 32 bytes (256 bits), not {$1}", with: secret.count))
         }
         self.name = name
         self.secret = secret
@@ -179,8 +179,8 @@ public struct Course: Sendable {
             let mode = String(info.st_mode & 0o777, radix: 8)
             let command = "chmod 600 \(boundedSummary(path, limit: 80))"
             throw MiniNetError.file(name, openBits & 0o007 != 0
-                ? phrase("can be read or changed by every user (mode {$1}); the course secret must be private: run `{$2}`", mode, command)
-                : phrase("can be read or changed by the file's group (mode {$1}); the course secret must be private: run `{$2}`", mode, command))
+                ? translated("can be read or changed by every user (mode {$1}); the course secret must be private: run `{$2}`", with: mode, command)
+                : translated("can be read or changed by the file's group (mode {$1}); the course secret must be private: run `{$2}`", with: mode, command))
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MiniNetError.file(name, translated("cannot be read (permission denied or I/O error)"))
@@ -191,20 +191,20 @@ public struct Course: Sendable {
     /// Parses a course file's bytes; `name` labels the error messages.
     public static func parse(_ data: Data, name: String) throws -> Course {
         func problem(_ text: String) -> MiniNetError { MiniNetError.file(name, text) }
-        guard data.count <= maximumFileBytes else { throw problem(phrase("is over {$1} bytes: not a course file", maximumFileBytes)) }
+        guard data.count <= maximumFileBytes else { throw problem(translated("is over {$1} bytes: not a course file", with: maximumFileBytes)) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw problem(translated("is not a course file (not a JSON object); `tutor homework course new` writes one"))
         }
         guard object["format"] as? String == formatName else {
-            throw problem(phrase("is not a course file (its `format` is not \"{$1}\"); `tutor homework course new` writes one", formatName))
+            throw problem(translated("is not a course file (its `format` is not \"{$1}\"); `tutor homework course new` writes one", with: formatName))
         }
         guard let version = object["version"] as? Int else { throw problem(translated("`version` is missing or not a whole number")) }
         guard version == formatVersion else {
-            throw problem(phrase("is a course file of version {$1}; this tutor reads version {$2}", version, formatVersion))
+            throw problem(translated("is a course file of version {$1}; this tutor reads version {$2}", with: version, formatVersion))
         }
         guard let courseName = object["name"] as? String, !courseName.isEmpty,
               courseName.count <= maximumNameLength, escapedForMessage(courseName) == courseName else {
-            throw problem(phrase("`name` must be text of 1 to {$1} characters without control characters", maximumNameLength))
+            throw problem(translated("`name` must be text of 1 to {$1} characters without control characters", with: maximumNameLength))
         }
         guard let hex = object["secret"] as? String, let secret = Data(hexDigits: hex), secret.count == 32 else {
             throw problem(translated("`secret` must be 64 hex digits (256 bits)"))
@@ -221,10 +221,10 @@ public struct Course: Sendable {
             guard let dates = value as? [String: Any] else { throw problem(translated("`due_by_exercise` must map exercise ids to dates")) }
             for (exercise, value) in dates {
                 guard HomeworkCatalog.template(id: exercise) != nil else {
-                    throw problem(phrase("`due_by_exercise` names `{$1}`, which is not an exercise id", boundedSummary(exercise)))
+                    throw problem(translated("`due_by_exercise` names `{$1}`, which is not an exercise id", with: boundedSummary(exercise)))
                 }
                 guard let text = value as? String, let date = CourseDates.parseTimestamp(text) else {
-                    throw problem(phrase("`due_by_exercise`: `{$1}` must be a date and time such as 2026-03-01T23:59:59+07:00", exercise))
+                    throw problem(translated("`due_by_exercise`: `{$1}` must be a date and time such as 2026-03-01T23:59:59+07:00", with: exercise))
                 }
                 dueByExercise[exercise] = date
             }

@@ -31,9 +31,9 @@ public enum AnswerShape: Equatable, Sendable {
     public var description: String {
         switch self {
         case .number: return translated("a number")
-        case let .list(count): return count == 1 ? translated("a list of 1 number") : phrase("a list of {$1} numbers", count)
+        case let .list(count): return count == 1 ? translated("a list of 1 number") : translated("a list of {$1} numbers", with: count)
         case .integer: return translated("a whole number")
-        case let .choice(count): return phrase("one of the letters {$1}", (0..<count).map(Question.letter).joined(separator: ", "))
+        case let .choice(count): return translated("one of the letters {$1}", with: (0..<count).map(Question.letter).joined(separator: ", "))
         }
     }
 
@@ -42,26 +42,26 @@ public enum AnswerShape: Equatable, Sendable {
         func got(_ value: AnswerValue) -> String {
             switch value {
             case .number: return translated("one number")
-            case let .vector(values): return values.count == 1 ? translated("a list of 1 number") : phrase("a list of {$1} numbers", values.count)
-            case let .text(text): return phrase("the text `{$1}`", boundedSummary(text))
+            case let .vector(values): return values.count == 1 ? translated("a list of 1 number") : translated("a list of {$1} numbers", with: values.count)
+            case let .text(text): return translated("the text `{$1}`", with: boundedSummary(text))
             }
         }
         switch (self, value) {
         case (.number, .number): return nil
         case let (.number, .vector(values)) where values.count == 1: return nil
         case let (.list(count), .vector(values)):
-            return values.count == count ? nil : phrase("expected {$1}, got {$2}", description, values.count)
+            return values.count == count ? nil : translated("expected {$1}, got {$2}", with: description, values.count)
         case let (.list(count), .number) where count == 1: return nil
         case let (.integer, .number(number)):
-            return number == number.rounded() ? nil : phrase("expected a whole number, got {$1}", formatNumber(number))
+            return number == number.rounded() ? nil : translated("expected a whole number, got {$1}", with: formatNumber(number))
         case let (.integer, .vector(values)) where values.count == 1:
-            return values[0] == values[0].rounded() ? nil : phrase("expected a whole number, got {$1}", formatNumber(values[0]))
+            return values[0] == values[0].rounded() ? nil : translated("expected a whole number, got {$1}", with: formatNumber(values[0]))
         case let (.choice(count), .text(text)):
             let letter = text.trimmingCharacters(in: CharacterSet(charactersIn: " ().")).uppercased()
             let letters = (0..<count).map(Question.letter)
-            return letter.count == 1 && letters.contains(letter) ? nil : phrase("expected {$1}, got `{$2}`", description, boundedSummary(text))
+            return letter.count == 1 && letters.contains(letter) ? nil : translated("expected {$1}, got `{$2}`", with: description, boundedSummary(text))
         default:
-            return phrase("expected {$1}, got {$2}", description, got(value))
+            return translated("expected {$1}, got {$2}", with: description, got(value))
         }
     }
 }
@@ -106,14 +106,14 @@ public enum FormatCheck {
     public static func check(_ answers: AnswersFile, exerciseID: String, student: String, questions: [ShapedQuestion],
                              mode: HomeworkMode, fileName: String = "answers") throws -> FormatReport {
         if let claimed = answers.exercise, claimed != exerciseID {
-            throw MiniNetError.file(fileName, phrase("is for exercise `{$1}`, not `{$2}`", claimed, exerciseID))
+            throw MiniNetError.file(fileName, translated("is for exercise `{$1}`, not `{$2}`", with: claimed, exerciseID))
         }
         if let claimed = answers.student, claimed.precomposedStringWithCanonicalMapping != student.precomposedStringWithCanonicalMapping {
-            throw MiniNetError.file(fileName, phrase("is for student `{$1}`, not `{$2}`", claimed, student))
+            throw MiniNetError.file(fileName, translated("is for student `{$1}`, not `{$2}`", with: claimed, student))
         }
         let results = questions.map { question -> (id: String, problem: String?) in
-            guard let value = answers.value(for: question.id) else { return (question.id, phrase("no answer for {$1}", question.id)) }
-            let located = { (problem: String) in answers.lines[question.id].map { phrase("line {$1}: {$2}", $0, problem) } ?? problem }
+            guard let value = answers.value(for: question.id) else { return (question.id, translated("no answer for {$1}", with: question.id)) }
+            let located = { (problem: String) in answers.lines[question.id].map { translated("line {$1}: {$2}", with: $0, problem) } ?? problem }
             // `0,5` for one number is 0.5, as the full check reads it; `1,000` is ambiguous.
             if question.shape == .number, case .vector = value, let reading = answers.commaReadings[question.id] {
                 return (question.id, reading.decimal != nil ? nil : located(reading.ambiguity))

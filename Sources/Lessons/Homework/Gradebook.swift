@@ -63,11 +63,11 @@ public struct Gradebook: Equatable, Sendable {
             do {
                 try HomeworkCatalog.validateStudentID(student)
             } catch {
-                refuse(phrase("file name `{$1}` is not a student id (letters, digits, '-', '_' and '.')", boundedSummary(files[0])))
+                refuse(translated("file name `{$1}` is not a student id (letters, digits, '-', '_' and '.')", with: boundedSummary(files[0])))
                 continue
             }
             if files.count > 1 {
-                refuse(phrase("{$1} has {$2} answer files ({$3}); keep one", student, files.count, fileName))
+                refuse(translated("{$1} has {$2} answer files ({$3}); keep one", with: student, files.count, fileName))
                 continue
             }
             let path = (directory as NSString).appendingPathComponent(files[0])

@@ -68,8 +68,8 @@ public enum HomeworkCatalog {
     public static func templates(named name: String) throws -> [ExerciseTemplate] {
         if let single = template(id: name) { return [single] }
         if let lesson = HomeworkLesson(rawValue: name) { return templates.filter { $0.lesson == lesson } }
-        throw MiniNetError.invalidArgument(phrase(
-            "unknown exercise `{$1}`: use an exercise id such as cam-1 or a lesson name ({$2}); `tutor homework list` shows them all",
+        throw MiniNetError.invalidArgument(translated(
+            "unknown exercise `{$1}`: use an exercise id such as cam-1 or a lesson name ({$2}); `tutor homework list` shows them all", with:
             name, HomeworkLesson.allCases.map(\.rawValue).joined(separator: ", ")))
     }
 
@@ -77,11 +77,11 @@ public enum HomeworkCatalog {
     public static func singleTemplate(id: String) throws -> ExerciseTemplate {
         if let template = template(id: id) { return template }
         if HomeworkLesson(rawValue: id) != nil {
-            throw MiniNetError.invalidArgument(phrase(
-                "`{$1}` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. {$2}-1", id, id))
+            throw MiniNetError.invalidArgument(translated(
+                "`{$1}` is a lesson, not one exercise: answers are checked one exercise at a time, e.g. {$2}-1", with: id, id))
         }
-        throw MiniNetError.invalidArgument(phrase(
-            "unknown exercise `{$1}`: `tutor homework list` shows the exercise ids, such as cam-1", id))
+        throw MiniNetError.invalidArgument(translated(
+            "unknown exercise `{$1}`: `tutor homework list` shows the exercise ids, such as cam-1", with: id))
     }
 
     /// The one exercise `id` for `student`, in practice mode or in `course`.

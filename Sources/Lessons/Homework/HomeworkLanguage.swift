@@ -8,39 +8,10 @@
 //   holes. Ids, answer keys and the order of the options are fixed before that, so checking an
 //   answer never looks at a translated word.
 // - The fixed words that reports, sheets, gradebooks and errors put around data go through
-//   `phrase`, whose holes are filled after the translation: a student id, a file name or a
-//   course name is data and is never translated.
+//   `translated(_:with:)`, whose holes are filled after the translation: a student id, a file
+//   name or a course name is data and is never translated.
 
 import MiniNet
-
-/// `template` in the reader's language, its holes `{$1}`, `{$2}`, … then filled with `values`
-/// in that order. The values are data (ids, names, paths, numbers, formulas, texts already in
-/// the reader's language) and are put in as they are.
-///
-///     phrase("no answer for {$1}", "q3")    // "no answer for q3", "chưa có câu trả lời cho q3"
-func phrase(_ template: String, _ values: CustomStringConvertible...) -> String {
-    fillHoles(translated(template), values.map(\.description))
-}
-
-/// `text` with every `{$n}` replaced by `values[n − 1]`, in one pass (a value that itself holds
-/// `{$2}` stays as it is); a hole without a value stays as it is.
-func fillHoles(_ text: String, _ values: [String]) -> String {
-    guard !values.isEmpty, text.contains("{$") else { return text }
-    var result = ""
-    var rest = text[...]
-    while let open = rest.range(of: "{$") {
-        result += rest[..<open.lowerBound]
-        let afterOpen = rest[open.upperBound...]
-        if let close = afterOpen.firstIndex(of: "}"), let number = Int(afterOpen[..<close]), number >= 1, number <= values.count {
-            result += values[number - 1]
-            rest = afterOpen[afterOpen.index(after: close)...]
-        } else {
-            result += "{$"
-            rest = afterOpen
-        }
-    }
-    return result + rest
-}
 
 extension ExerciseContent {
     /// Every text a student reads, in the reader's language; numbers, ids, the expected

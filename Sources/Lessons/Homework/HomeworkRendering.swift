@@ -58,14 +58,14 @@ public enum HomeworkRendering {
     // MARK: - Exercises
 
     public static func text(_ exercise: Exercise) -> String {
-        var lines = ["\(exercise.id): \(exercise.title)  (" + phrase("{$1}, student {$2}, {$3}", exercise.lesson.displayName, exercise.student, exercise.mode.label) + ")", ""]
+        var lines = ["\(exercise.id): \(exercise.title)  (" + translated("{$1}, student {$2}, {$3}", with: exercise.lesson.displayName, exercise.student, exercise.mode.label) + ")", ""]
         lines.append(exercise.introduction)
         lines += ["", translated("Given:")]
         for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
         let checking = exercise.mode.isPractice
             ? "`tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`"
-            : phrase("{$1} checks its form", "`tutor homework check --sheet YOUR-SHEET.json --answers FILE`")
-        lines += ["", phrase("Questions (write the answers in a file: {$1}):", checking)]
+            : translated("{$1} checks its form", with: "`tutor homework check --sheet YOUR-SHEET.json --answers FILE`")
+        lines += ["", translated("Questions (write the answers in a file: {$1}):", with: checking)]
         for question in exercise.questions {
             lines.append("  \(question.id). \(question.prompt)")
             lines.append("      [\(question.answerFormat)]")
@@ -78,7 +78,7 @@ public enum HomeworkRendering {
 
     public static func markdown(_ exercise: Exercise) -> String {
         var lines = ["## \(exercise.id): \(exercise.title)", "",
-                     "*" + phrase("{$1}, student {$2}, {$3}", exercise.lesson.displayName, "`\(exercise.student)`", exercise.mode.label) + "*",
+                     "*" + translated("{$1}, student {$2}, {$3}", with: exercise.lesson.displayName, "`\(exercise.student)`", exercise.mode.label) + "*",
                      "", exercise.introduction, "",
                      "**\(translated("Given"))**", "", "```"]
         for given in exercise.given { lines += givenLines(given) }
@@ -134,7 +134,7 @@ public enum HomeworkRendering {
     }
 
     /// "1 point", "2 points".
-    static func pointsText(_ points: Int) -> String { points == 1 ? translated("1 point") : phrase("{$1} points", points) }
+    static func pointsText(_ points: Int) -> String { points == 1 ? translated("1 point") : translated("{$1} points", with: points) }
 
     static func givenLines(_ given: Given) -> [String] {
         switch given.value {
@@ -187,23 +187,23 @@ public enum HomeworkRendering {
     // MARK: - Check reports
 
     public static func text(_ report: CheckReport, mode: HomeworkMode = .practice) -> String {
-        var lines = [phrase("{$1}, student {$2} ({$3}):", report.exerciseID, report.student, mode.label)]
+        var lines = [translated("{$1}, student {$2} ({$3}):", with: report.exerciseID, report.student, mode.label)]
         for result in report.results {
             let mark = result.passed ? "✓" : result.status == .partial ? "◐" : "✗"
             var line = "  \(mark) \(result.questionID)  \(formatPoints(result.pointsEarned))/\(result.points)"
             if let right = result.numbersRight, let total = result.numbersTotal, !result.passed {
-                line += "  (" + phrase("{$1} of {$2} numbers right", right, total) + ")"
+                line += "  (" + translated("{$1} of {$2} numbers right", with: right, total) + ")"
             }
             if let problem = result.problem { line += "  (\(problem))" }
             lines.append(line)
-            for mistake in result.mistakes { lines.append("      " + phrase("looks like: {$1}", mistake.description)) }
-            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? phrase("hint: {$1}", hint) : hint)) }
+            for mistake in result.mistakes { lines.append("      " + translated("looks like: {$1}", with: mistake.description)) }
+            for (index, hint) in result.hints.enumerated() { lines.append("      " + (index == 0 ? translated("hint: {$1}", with: hint) : hint)) }
         }
         for key in report.unknownKeys {
-            lines.append("  ? \(key)  " + phrase("unknown key, not a question of {$1} (ignored)", report.exerciseID))
+            lines.append("  ? \(key)  " + translated("unknown key, not a question of {$1} (ignored)", with: report.exerciseID))
         }
         let score = "\(formatPoints(report.score))/\(report.maxScore)"
-        lines.append(report.allPassed ? phrase("Score: {$1}, all correct.", score) : phrase("Score: {$1}", score))
+        lines.append(report.allPassed ? translated("Score: {$1}, all correct.", with: score) : translated("Score: {$1}", with: score))
         return lines.joined(separator: "\n")
     }
 
@@ -233,7 +233,7 @@ public enum HomeworkRendering {
 
 extension HomeworkRendering {
     public static func text(_ report: FormatReport) -> String {
-        var lines = [phrase("{$1}, student {$2} ({$3}): the form of your answers", report.exerciseID, report.student, report.mode.label)]
+        var lines = [translated("{$1}, student {$2} ({$3}): the form of your answers", with: report.exerciseID, report.student, report.mode.label)]
         for question in report.questions {
             if let problem = question.problem {
                 lines.append("  ✗ \(question.id)  \(problem)")
@@ -242,11 +242,11 @@ extension HomeworkRendering {
             }
         }
         for key in report.unknownKeys {
-            lines.append("  ? \(key)  " + phrase("unknown key, not a question of {$1} (ignored)", report.exerciseID))
+            lines.append("  ? \(key)  " + translated("unknown key, not a question of {$1} (ignored)", with: report.exerciseID))
         }
         lines.append(report.isWellFormed
             ? translated("Every question is answered in the expected form. Whether the answers are right is decided when your teacher grades them.")
-            : phrase("{$1} of {$2} questions need a fix in their form (see above).", report.problemCount, report.questions.count))
+            : translated("{$1} of {$2} questions need a fix in their form (see above).", with: report.problemCount, report.questions.count))
         return lines.joined(separator: "\n")
     }
 

@@ -61,7 +61,7 @@ public enum ExpectedAnswer: Equatable, Sendable {
     public var kindDescription: String {
         switch self {
         case .number: return translated("a number")
-        case let .vector(values): return phrase("a list of {$1} numbers", values.count)
+        case let .vector(values): return translated("a list of {$1} numbers", with: values.count)
         case .integer: return translated("a whole number")
         case .choice: return translated("a letter")
         }
@@ -174,12 +174,12 @@ public struct Question: Equatable, Sendable {
         let pointsText = HomeworkRendering.pointsText(points)
         let tolerance = formatNumber(self.tolerance)
         switch expected {
-        case .number: return phrase("a number, ±{$1}, {$2}", tolerance, pointsText)
+        case .number: return translated("a number, ±{$1}, {$2}", with: tolerance, pointsText)
         case let .vector(values):
-            return phrase("{$1} numbers, ±{$2}, {$3}, shared per number", values.count, tolerance, pointsText)
-        case .integer: return phrase("a whole number, exact, {$1}", pointsText)
+            return translated("{$1} numbers, ±{$2}, {$3}, shared per number", with: values.count, tolerance, pointsText)
+        case .integer: return translated("a whole number, exact, {$1}", with: pointsText)
         case .choice:
-            return phrase("one letter, {$1}, {$2}", options.indices.map { Question.letter($0) }.joined(separator: "/"), pointsText)
+            return translated("one letter, {$1}, {$2}", with: options.indices.map { Question.letter($0) }.joined(separator: "/"), pointsText)
         }
     }
 }

@@ -24,7 +24,7 @@ public struct LessonStep: Equatable, Sendable {
 
     /// "See `tutor lesson gradcam`, step “The channel weights α^c_k” (gradcam.weights)"
     public var reference: String {
-        phrase("See `tutor lesson {$1}`, step “{$2}” ({$3})", lesson.rawValue, title, id)
+        translated("See `tutor lesson {$1}`, step “{$2}” ({$3})", with: lesson.rawValue, title, id)
     }
 
     /// The title of every step a hint names, in every language, read once.
@@ -110,8 +110,8 @@ public struct Hints: Equatable, Sendable {
     public func text(_ level: HintLevel) -> String {
         switch level {
         case .nudge: return step.reference + ": " + nudge
-        case .formula: return phrase("formula: {$1}", formula)
-        case .firstStep: return phrase("first step: {$1}", firstStep)
+        case .formula: return translated("formula: {$1}", with: formula)
+        case .firstStep: return translated("first step: {$1}", with: firstStep)
         }
     }
 

@@ -95,7 +95,7 @@ public struct StudentProgress: Sendable {
             .filter { FileManager.default.fileExists(atPath: $0) }
         guard let path = candidates.first else { return .notStarted }
         if candidates.count > 1 {
-            return .unreadable(file: path, problem: phrase("both {$1}.json and {$2}.txt are there; keep one", exercise, exercise))
+            return .unreadable(file: path, problem: translated("both {$1}.json and {$2}.txt are there; keep one", with: exercise, exercise))
         }
         do {
             return try read(path)
@@ -114,7 +114,7 @@ extension HomeworkRendering {
         let width = 30
         let filled = total == 0 ? 0 : progress.doneCount * width / total
         let bar = "[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
-        var lines = [phrase("Progress of {$1} ({$2}): {$3} {$4}/{$5} done", progress.student, progress.mode.label, bar, progress.doneCount, total)]
+        var lines = [translated("Progress of {$1} ({$2}): {$3} {$4}/{$5} done", with: progress.student, progress.mode.label, bar, progress.doneCount, total)]
         if !progress.mode.isPractice {
             lines.append(translated("Course mode: \"done\" means every question is answered in its form; correctness is decided when your teacher grades."))
         }
@@ -130,7 +130,7 @@ extension HomeworkRendering {
             case let .checked(_, report): status = (report.allPassed ? "✓" : report.score > 0 ? "◐" : "✗") + "  \(formatNumber(Double(report.score)))/\(formatNumber(Double(report.maxScore)))"
             case let .formChecked(_, report):
                 status = report.isWellFormed ? "✓  " + translated("answered")
-                    : "✗  " + (report.problemCount == 1 ? translated("1 form problem") : phrase("{$1} form problems", report.problemCount))
+                    : "✗  " + (report.problemCount == 1 ? translated("1 form problem") : translated("{$1} form problems", with: report.problemCount))
             }
             // The status column is 24 characters wide: its texts, in every language, are shorter.
             lines.append("  \(id)\(status.padding(toLength: 24, withPad: " ", startingAt: 0))  \(item.title)")
@@ -138,8 +138,8 @@ extension HomeworkRendering {
         }
         if let next = progress.next {
             lines.append(progress.mode.isPractice
-                ? phrase("Next: {$1}, {$2} ({$3}).", next.exerciseID, next.title, "tutor homework show \(next.exerciseID) --student \(progress.student)")
-                : phrase("Next: {$1}, {$2} (see {$3} on your sheet).", next.exerciseID, next.title, next.exerciseID))
+                ? translated("Next: {$1}, {$2} ({$3}).", with: next.exerciseID, next.title, "tutor homework show \(next.exerciseID) --student \(progress.student)")
+                : translated("Next: {$1}, {$2} (see {$3} on your sheet).", with: next.exerciseID, next.title, next.exerciseID))
         } else {
             lines.append(translated(progress.mode.isPractice ? "Every exercise is done." : "Every exercise is answered; hand in your folder."))
         }

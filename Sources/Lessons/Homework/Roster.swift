@@ -28,8 +28,8 @@ public struct RosterError: Error, CustomStringConvertible, Equatable {
         let first = lines.first ?? "\(fileName): " + translated("is not a roster")
         switch problems.count {
         case ...1: return first
-        case 2: return phrase("{$1} (and 1 more problem)", first)
-        default: return phrase("{$1} (and {$2} more problems)", first, problems.count - 1)
+        case 2: return translated("{$1} (and 1 more problem)", with: first)
+        default: return translated("{$1} (and {$2} more problems)", with: first, problems.count - 1)
         }
     }
 }
@@ -82,7 +82,7 @@ public struct Roster: Equatable, Sendable {
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let idColumn = columns.firstIndex(of: "id") ?? columns.firstIndex(of: "student_id") else {
             throw RosterError(fileName: name, problems: [
-                phrase("line {$1}: {$2}", header.line, phrase("the header `{$1}` has no `id` column; the first line must name the columns, such as id,name,email",
+                translated("line {$1}: {$2}", with: header.line, translated("the header `{$1}` has no `id` column; the first line must name the columns, such as id,name,email", with:
                                                               boundedSummary(header.fields.joined(separator: ",")))),
             ])
         }
@@ -95,10 +95,10 @@ public struct Roster: Equatable, Sendable {
         for record in records.dropFirst() {
             let fields = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             if fields.allSatisfy(\.isEmpty) { continue }
-            let located = { (problem: String) in phrase("line {$1}: {$2}", record.line, problem) }
+            let located = { (problem: String) in translated("line {$1}: {$2}", with: record.line, problem) }
             // Spreadsheets may drop trailing empty cells or add empty ones; only data past the header is wrong.
             if fields.count > columns.count, fields[columns.count...].contains(where: { !$0.isEmpty }) {
-                problems.append(located(phrase("{$1} fields, but the header names {$2} columns", fields.count, columns.count)))
+                problems.append(located(translated("{$1} fields, but the header names {$2} columns", with: fields.count, columns.count)))
                 continue
             }
             func field(_ index: Int?) -> String { index.flatMap { $0 < fields.count ? fields[$0] : nil } ?? "" }
@@ -108,7 +108,7 @@ public struct Roster: Equatable, Sendable {
                 continue
             }
             guard id.unicodeScalars.count <= AnswerFileLimits.standard.nameLength, escapedForMessage(id) == id else {
-                problems.append(located(phrase("id `{$1}` is not a student id (at most {$2} characters, no control characters)",
+                problems.append(located(translated("id `{$1}` is not a student id (at most {$2} characters, no control characters)", with:
                                                boundedSummary(id), AnswerFileLimits.standard.nameLength)))
                 continue
             }
@@ -119,11 +119,11 @@ public struct Roster: Equatable, Sendable {
                 continue
             }
             if let earlier = lineOfID[id] {
-                problems.append(located(phrase("id `{$1}` is already on line {$2}", id, earlier)))
+                problems.append(located(translated("id `{$1}` is already on line {$2}", with: id, earlier)))
                 continue
             }
             guard students.count < maximumStudents else {
-                problems.append(located(phrase("more than {$1} students", maximumStudents)))
+                problems.append(located(translated("more than {$1} students", with: maximumStudents)))
                 break
             }
             lineOfID[id] = record.line
@@ -256,7 +256,7 @@ public enum StudentFileNames {
             let clashes = (idsByFolded[base.lowercased()]?.count ?? 0) > 1
             let stem = altered.contains(id) || clashes ? base + "-" + digest(id) : base
             guard taken.insert(stem.lowercased()).inserted else {
-                throw MiniNetError.invalidArgument(phrase("the student ids `{$1}` and another one give the same file name {$2}", boundedSummary(id), stem))
+                throw MiniNetError.invalidArgument(translated("the student ids `{$1}` and another one give the same file name {$2}", with: boundedSummary(id), stem))
             }
             stems[id] = stem
         }

@@ -65,7 +65,7 @@ public struct HomeworkSheet: Sendable {
                      SheetText.howToAnswer(mode: mode, student: student.id, sheetFile: sheetFile), ""]
         for exercise in exercises {
             lines.append(HomeworkRendering.markdown(exercise))
-            if let due = dueDates[exercise.id] { lines += ["", "*" + phrase("Due {$1}.", CourseDates.format(due, timeZone: timeZone)) + "*"] }
+            if let due = dueDates[exercise.id] { lines += ["", "*" + translated("Due {$1}.", with: CourseDates.format(due, timeZone: timeZone)) + "*"] }
             lines.append("")
         }
         return lines.joined(separator: "\n")
@@ -81,7 +81,7 @@ public struct HomeworkSheet: Sendable {
             body.append("<section>")
             body.append("<h2>\(escaped("\(exercise.id): \(exercise.title)"))</h2>")
             body.append("<p class=\"meta\">\(escaped(exercise.lesson.displayName))"
-                        + (dueDates[exercise.id].map { " · " + escaped(phrase("due {$1}", CourseDates.format($0, timeZone: timeZone))) } ?? "") + "</p>")
+                        + (dueDates[exercise.id].map { " · " + escaped(translated("due {$1}", with: CourseDates.format($0, timeZone: timeZone))) } ?? "") + "</p>")
             body.append("<p>\(escaped(exercise.introduction))</p>")
             body.append("<h3>\(escaped(translated("Given")))</h3>")
             body.append("<pre>\(escaped(exercise.given.flatMap(HomeworkRendering.givenLines).joined(separator: "\n")))</pre>")
@@ -235,15 +235,15 @@ public struct SheetFile: Equatable, Sendable {
         do {
             stored = try JSONDecoder().decode(Stored.self, from: data)
         } catch let error as DecodingError {
-            throw problem(phrase("is not a homework sheet written by `tutor homework sheets` ({$1})", describe(error)))
+            throw problem(translated("is not a homework sheet written by `tutor homework sheets` ({$1})", with: describe(error)))
         } catch {
             throw problem(translated("is not a homework sheet written by `tutor homework sheets`"))
         }
         guard stored.format == HomeworkSheet.formatName else {
-            throw problem(phrase("is not a homework sheet (its `format` is not \"{$1}\")", HomeworkSheet.formatName))
+            throw problem(translated("is not a homework sheet (its `format` is not \"{$1}\")", with: HomeworkSheet.formatName))
         }
         guard stored.version == HomeworkSheet.formatVersion else {
-            throw problem(phrase("is a sheet of version {$1}; this tutor reads version {$2}", stored.version, HomeworkSheet.formatVersion))
+            throw problem(translated("is a sheet of version {$1}; this tutor reads version {$2}", with: stored.version, HomeworkSheet.formatVersion))
         }
         let mode: HomeworkMode
         switch (stored.mode, stored.course, stored.course_id) {
@@ -254,7 +254,7 @@ public struct SheetFile: Equatable, Sendable {
         var exercises = [SheetFile.Entry]()
         for storedExercise in stored.exercises {
             guard HomeworkCatalog.template(id: storedExercise.exercise) != nil else {
-                throw problem(phrase("names exercise `{$1}`, which this tutor does not have", boundedSummary(storedExercise.exercise)))
+                throw problem(translated("names exercise `{$1}`, which this tutor does not have", with: boundedSummary(storedExercise.exercise)))
             }
             var questions = [ShapedQuestion]()
             for question in storedExercise.questions {
@@ -265,9 +265,9 @@ public struct SheetFile: Equatable, Sendable {
                 case let ("list", count?, _) where (1...10_000).contains(count): shape = .list(count: count)
                 case ("integer", _, _): shape = .integer
                 case let ("choice", _, count?) where (1...26).contains(count): shape = .choice(optionCount: count)
-                default: throw problem(phrase("{$1}: `kind` \"{$2}\" with these fields is not a question form", where_, boundedSummary(question.kind)))
+                default: throw problem(translated("{$1}: `kind` \"{$2}\" with these fields is not a question form", with: where_, boundedSummary(question.kind)))
                 }
-                guard AnswersFile.isValidKey(question.id) else { throw problem(phrase("{$1}: is not a question id such as q1", where_)) }
+                guard AnswersFile.isValidKey(question.id) else { throw problem(translated("{$1}: is not a question id such as q1", with: where_)) }
                 questions.append(ShapedQuestion(id: question.id, shape: shape))
             }
             exercises.append(Entry(exerciseID: storedExercise.exercise, title: storedExercise.title, questions: questions))
@@ -283,11 +283,11 @@ public struct SheetFile: Equatable, Sendable {
         switch error {
         case let .keyNotFound(key, context):
             let location = path(context.codingPath)
-            let missing = phrase("`{$1}` is missing", key.stringValue)
+            let missing = translated("`{$1}` is missing", with: key.stringValue)
             return location.isEmpty ? missing : location + ": " + missing
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
             let location = path(context.codingPath)
-            return location.isEmpty ? translated("the sheet has the wrong type") : phrase("{$1} has the wrong type", location)
+            return location.isEmpty ? translated("the sheet has the wrong type") : translated("{$1} has the wrong type", with: location)
         case .dataCorrupted:
             return translated("not valid JSON")
         @unknown default:
@@ -299,7 +299,7 @@ public struct SheetFile: Equatable, Sendable {
 /// The words of sheets, in one place for translation.
 public enum SheetText {
     static func title(for student: RosterEntry) -> String {
-        student.name.isEmpty ? phrase("Homework for {$1}", student.id) : phrase("Homework for {$1} ({$2})", student.name, student.id)
+        student.name.isEmpty ? translated("Homework for {$1}", with: student.id) : translated("Homework for {$1} ({$2})", with: student.name, student.id)
     }
 
     static func modeLine(_ mode: HomeworkMode) -> String {
@@ -307,20 +307,20 @@ public enum SheetText {
         case .practice:
             return translated("Practice: anyone can print these numbers and their answer key with `tutor homework`; check your answers yourself.")
         case let .course(name, id):
-            return phrase("Course {$1} (course id {$2}). Your numbers are your own: nobody without the teacher's course file can compute them.", name, id)
+            return translated("Course {$1} (course id {$2}). Your numbers are your own: nobody without the teacher's course file can compute them.", with: name, id)
         }
     }
 
     static func howToAnswer(mode: HomeworkMode, student: String, sheetFile: String?) -> String {
         switch mode {
         case .practice:
-            return phrase("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
-                + "and check it with `tutor homework check EXERCISE --student {$1} --answers FILE`: it says which answers are right.", student)
+            return translated("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
+                + "and check it with `tutor homework check EXERCISE --student {$1} --answers FILE`: it says which answers are right.", with: student)
         case .course:
-            return phrase("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
+            return translated("Write one answers file per exercise, named by the exercise id (cam-1.txt or cam-1.json; docs/homework.md shows the format), "
                 + "all in one folder, and hand in that folder. `tutor homework check --sheet {$1} --answers FILE` "
                 + "checks that every question is answered in the expected form; whether the answers are right is decided when your teacher grades them.",
-                sheetFile ?? "YOUR-SHEET.json")
+                with: sheetFile ?? "YOUR-SHEET.json")
         }
     }
 

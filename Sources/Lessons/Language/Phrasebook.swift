@@ -244,6 +244,39 @@ public func translated(_ english: String) -> String {
     Phrasebook.current.translate(english)
 }
 
+/// `template` in the language to print in now, its holes {$1}, {$2}, … then filled with
+/// `values` in that order.
+///
+/// The template itself, holes and all, is the phrase book's key, and the values are put in
+/// after the lookup: a value is data (a student id, a path, a flag the reader types back, a
+/// class name) and is never translated, even when it is an English word with a translation of
+/// its own ("circle").
+///
+///     translated("no answer for {$1}", with: "q3")    // "chưa có câu trả lời cho q3"
+public func translated(_ template: String, with values: CustomStringConvertible...) -> String {
+    fillingHoles(of: translated(template), with: values.map(\.description))
+}
+
+/// `text` with each {$n} replaced by `values[n − 1]`, in one pass (a value that itself holds
+/// "{$2}" is not filled again); a hole without a value stays as it is.
+public func fillingHoles(of text: String, with values: [String]) -> String {
+    guard !values.isEmpty, text.contains("{$") else { return text }
+    var result = ""
+    var rest = text[...]
+    while let open = rest.range(of: "{$") {
+        result += rest[..<open.lowerBound]
+        let afterOpen = rest[open.upperBound...]
+        if let close = afterOpen.firstIndex(of: "}"), let number = Int(afterOpen[..<close]), number >= 1, number <= values.count {
+            result += values[number - 1]
+            rest = afterOpen[afterOpen.index(after: close)...]
+        } else {
+            result += "{$"
+            rest = afterOpen
+        }
+    }
+    return result + rest
+}
+
 /// With `TUTOR_UNTRANSLATED=FILE`, every English text that reached the phrase book of another
 /// language and found no translation is added to FILE, once per process: the list a
 /// translator works from (`tutor lesson cam --lang vi` then read FILE).
