@@ -224,6 +224,12 @@ struct RuleRun {
         case is GlobalAveragePool: originalBias = nil
         default: throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
         }
+        if case let .channelConstant(values) = part.input {
+            let channels = input.rank >= 2 ? input.shape[1] : 1
+            guard values.count == 1 || values.count == channels else {
+                throw MiniNetError.invalidArgument("\(layer.name): the rule's input has \(values.count) values per channel (zB's bounds) for \(channels) channels")
+            }
+        }
         let bias = part.keepsBias ? originalBias.map { $0.map(modify) } : nil
         if part.input.vanishes(on: input) && bias == nil { return nil }
         self.bias = bias
