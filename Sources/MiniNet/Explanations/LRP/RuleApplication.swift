@@ -113,7 +113,6 @@ extension LRPRule {
         // 3. Back through each part's own weights, and the parts combined as the terms say.
         var inputRelevance: Tensor?
         var magnitudes: Tensor?
-        var sumLength = 0
         let (fanIn, fanOut) = try Self.fans(of: layer, input: input)
         for (index, (term, termRuns)) in zip(terms, runs).enumerated() {
             var positive: Tensor?, negative: Tensor?            // Σ a' ⊙ c over the parts of each sign
@@ -129,8 +128,9 @@ extension LRPRule {
             if term.coefficient != 1 { termRelevance = termRelevance * term.coefficient }
             inputRelevance = inputRelevance.map { $0 + termRelevance } ?? termRelevance
         }
+        // Each part's z' adds fan-in + 1 terms, its c adds fan-out, and the parts' results are added.
         let runCount = runs.joined().count
-        sumLength = runCount * (fanIn + 1) + fanOut + Swift.max(runCount - 1, 0)
+        let sumLength = runCount * (fanIn + 1) + fanOut + Swift.max(runCount - 1, 0)
         return RuleOutcome(relevance: inputRelevance ?? Tensor(zeros: input.shape), absorbedByBias: absorbedByBias,
                            absorbedByStabilizer: absorbedByStabilizer, termMagnitudes: magnitudes ?? Tensor(zeros: input.shape),
                            absorbedMagnitude: absorbedMagnitude, sumLength: sumLength)
