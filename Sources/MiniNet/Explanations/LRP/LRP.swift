@@ -90,6 +90,26 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
                      logits: propagation.topActivation.data, steps: propagation.steps, sums: propagation.sums)
 }
 
+/// LRP of one image under a composite (`LRPComposite`, e.g. `.epsilonPlus()` or
+/// `LRPComposite.named("epsilon-gamma-box", for: classifier)`), explaining the logit of `target`:
+/// R starts as one-hot · y^c at the logits.
+///
+/// - Parameters:
+///   - input: the normalised image, [C, H, W]
+///   - target: `.logit(c)`. A probability is not a sum of contributions of the layer below
+///     (softmax has no LRP rule), so `.probability(c)` is an error.
+///   - canonize: merge BatchNorm into the convolutions first (needed when the network has BatchNorm)
+///   - leavingNeutralBatchNorm: merge as Zennit 0.5 does (see `mergingBatchNorm`), to reproduce its numbers
+public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
+                               composite: LRPComposite, canonize: Bool = true,
+                               leavingNeutralBatchNorm: Bool = false) throws -> LRPResult {
+    guard case let .logit(classIndex) = target else {
+        throw MiniNetError.invalidArgument("LRP explains a logit: softmax has no LRP rule, so explain .logit(\(target.classIndex)) instead of a probability")
+    }
+    return try layerwiseRelevance(classifier: classifier, input: input, target: classIndex, ruleMap: composite.ruleMap,
+                                  canonize: canonize, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
+}
+
 /// LRP from any starting relevance at the output of `network` (a whole network, or a prefix of
 /// one from `networkPrefix`) down to its input.
 public struct RelevancePropagation {
@@ -153,6 +173,12 @@ public func networkPrefix(_ network: Sequential, through last: String) throws ->
 /// need not run their children again.
 struct RelevancePropagator {
     let ruleMap: LRPRuleMap
+    /// The layer the rule map's `firstLayer` rule applies to, once found in the network (the
+    /// first layer `propagate` is called with is the root of the tree).
+    var firstLayer: ObjectIdentifier?
+    var searchedFirstLayer = false
+
+    init(ruleMap: LRPRuleMap) { self.ruleMap = ruleMap }
     /// The input of every layer in the last recorded forward pass, by layer identity.
     var recordedInputs: [ObjectIdentifier: Tensor] = [:]
     /// Each residual block's two branch outputs (body, shortcut) in that pass.
@@ -189,7 +215,11 @@ struct RelevancePropagator {
 
     /// input: the layer's input [N, …]; relevance: R at its output [N, …] → R at its input.
     mutating func propagate(through layer: Layer, input: Tensor, relevance: Tensor) throws -> Tensor {
-        let treatment = try ruleMap.treatment(for: layer)
+        if !searchedFirstLayer {
+            firstLayer = ruleMap.firstLayer?.firstLayer(in: layer).map(ObjectIdentifier.init)
+            searchedFirstLayer = true
+        }
+        let treatment = try ruleMap.treatment(for: layer, isFirstLayer: firstLayer == ObjectIdentifier(layer))
         var outcome = RuleOutcome(relevance: relevance, absorbedByBias: 0, absorbedByStabilizer: 0)
         switch treatment {
         case .container:

@@ -1,0 +1,307 @@
+/// The one function that applies any `LRPRule` to a linear layer, as Zennit's `BasicHook.backward`
+/// does for every rule (zennit/core.py). It needs only the layer's forward and backward passes:
+///
+///     z'   = layer_{w', b'}(a')                      one forward pass per part of the rule
+///     z    = Σ_parts sign · z'                       per term
+///     s    = gate · R_out / (z + ε·sign z)           one number per output neuron and term
+///     c    = w'ᵀ s                                   = that part's backward pass applied to s
+///     R_in = Σ_terms coefficient · Σ_parts sign · a' ⊙ c
+///
+/// and keeps the ledger: where the relevance that did not reach the input went.
+
+/// What a rule did at one layer: the relevance at the input, and where the rest went.
+public struct RuleOutcome {
+    /// Same shape as the layer's input: R_j.
+    public var relevance: Tensor
+    /// Σ_terms coefficient · Σ_k b'_k · s_k, with b'_k the term's bias (Σ_parts sign · b'):
+    /// the share the biases keep.
+    public var absorbedByBias: Double
+    /// Σ_terms coefficient · Σ_k ε·sign(z_k) · s_k, plus any R_k that is not passed on at all
+    /// (LRP-0 where z_k = 0, γ where the layer's output is exactly 0).
+    public var absorbedByStabilizer: Double
+    /// Same shape as the input: Σ_k |a'_j w'_jk s_k| over the rule's parts for every input j, the
+    /// size of the terms the rule shared out to it (what the float32 rounding of R_j is measured against).
+    public var termMagnitudes: Tensor? = nil
+    /// Σ_k |s_k| · (|b'_k| + ε) over the terms: the size of the bias and ε terms of the ledger.
+    public var absorbedMagnitude = 0.0
+    /// The most terms in one float32 sum of the rule: each z' adds fan-in + 1 (with the bias), and
+    /// c_j = Σ_k w'_jk s_k adds fan-out; an error of either moves the ledger by γ · Σ|terms|.
+    public var sumLength = 0
+}
+
+extension LRPRule {
+    /// Applies the rule to a Conv2d, Linear or GlobalAveragePool layer (a pooling layer is a
+    /// linear layer with weights 1/Z and no bias).
+    ///
+    /// Because each term's z_k = Σ_parts sign · (Σ_j a'_j w'_jk + b'_k), the relevance balances exactly:
+    ///
+    ///     Σ_k R_k = Σ_j R_j + Σ_k b'_k s_k + Σ_k (ε·sign z_k) s_k (+ R not passed on)
+    ///
+    /// summed over the terms with their coefficients (α − β = 1 makes the αβ rule's add up to 1).
+    ///
+    /// - Parameters:
+    ///   - input: a, the layer's input, [N, …]
+    ///   - relevance: R_out, same shape as the layer's output, [N, …]
+    ///   - output: z, the layer's output for this input when a recorded forward pass already
+    ///     ran the layer on it (its backward cache is then still that pass's); nil to run it here.
+    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil) throws -> RuleOutcome {
+        let hadParameterGradients = layer.computesParameterGradients
+        layer.setParameterGradients(false)
+        defer { layer.setParameterGradients(hadParameterGradients) }
+
+        // The layer's own output z = Σ_j a_j w_jk + b_k: the shape R must have, and the γ rule's gate.
+        let plainOutput = output ?? layer.forward(input)
+        guard plainOutput.shape == relevance.shape else {
+            throw MiniNetError.invalidArgument("\(layer.name): relevance shape \(relevance.shape) does not match the output \(plainOutput.shape)")
+        }
+        // 1. One forward pass per part that can contribute (a⁻ after a ReLU is 0: skipped).
+        let runs = try terms.map { term in
+            try term.parts.compactMap { try RuleRun(part: $0, layer: layer, input: input, plainOutput: plainOutput) }
+        }
+        let channels = plainOutput.rank >= 2 ? plainOutput.shape[1] : 1
+        let planeSize = plainOutput.rank >= 2 ? plainOutput.count / Swift.max(plainOutput.shape[0] * channels, 1) : 1
+        let epsilon = stabilizerEpsilon
+
+        // 2. Each term's denominator and shares s_k, and the ledger.
+        var shares: [Tensor] = []
+        var absorbedByBias = 0.0
+        var absorbedByStabilizer = 0.0
+        var absorbedMagnitude = 0.0
+        for (term, termRuns) in zip(terms, runs) {
+            let z = Self.denominator(termRuns, shape: plainOutput.shape)
+            let (termBias, termBiasSize) = Self.bias(termRuns, channels: channels)
+            let coefficient = Double(term.coefficient)
+            var share = Tensor(zeros: z.shape)      // s_k
+            z.data.withUnsafeBufferPointer { z in
+                relevance.data.withUnsafeBufferPointer { relevance in
+                    plainOutput.data.withUnsafeBufferPointer { plain in
+                        share.data.withUnsafeMutableBufferPointer { share in
+                            // One plane (image n, channel o) at a time, so that b'_o is read once per plane.
+                            for plane in 0..<(z.count / Swift.max(planeSize, 1)) {
+                                var sharesInPlane = 0.0          // Σ s_k over the plane, for b'_o · Σ s_k
+                                for k in (plane * planeSize)..<((plane + 1) * planeSize) {
+                                    switch term.gate {
+                                    case .everywhere: break
+                                    case .positiveOutput: if !(plain[k] > 0) { continue }
+                                    case .negativeOutput: if !(plain[k] < 0) { continue }
+                                    }
+                                    let zk = z[k]
+                                    guard let denominator = stabilize(zk) else {
+                                        absorbedByStabilizer += coefficient * Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
+                                        continue
+                                    }
+                                    let s = relevance[k] / denominator
+                                    share[k] = s
+                                    sharesInPlane += Double(s)
+                                    absorbedByStabilizer += coefficient * (Double(denominator - zk) * Double(s))
+                                }
+                                absorbedByBias += coefficient * (termBias[plane % channels] * sharesInPlane)
+                            }
+                        }
+                    }
+                }
+            }
+            for k in share.data.indices {
+                absorbedMagnitude += Swift.abs(coefficient) * Double(Swift.abs(share.data[k]))
+                    * (termBiasSize[(k / Swift.max(planeSize, 1)) % channels] + Double(epsilon))
+            }
+            shares.append(share)
+        }
+        // R_k that no term passes on (the γ rule where z_k = 0): Σ_terms coefficient · gate ≠ 1.
+        absorbedByStabilizer += notPassedOn(relevance: relevance, plainOutput: plainOutput)
+
+        // 3. Back through each part's own weights, and the parts combined as the terms say.
+        var inputRelevance: Tensor?
+        var magnitudes: Tensor?
+        let (fanIn, fanOut) = try Self.fans(of: layer, input: input)
+        for (index, (term, termRuns)) in zip(terms, runs).enumerated() {
+            var positive: Tensor?, negative: Tensor?            // Σ a' ⊙ c over the parts of each sign
+            for run in termRuns {
+                let contribution = run.input * run.backward(shares[index])
+                if run.part.sign > 0 { positive = positive.map { $0 + contribution } ?? contribution }
+                else { negative = negative.map { $0 + contribution } ?? contribution }
+                let size = try run.termMagnitudes(shares: shares[index]) * Swift.abs(term.coefficient)
+                magnitudes = magnitudes.map { $0 + size } ?? size
+            }
+            var termRelevance = positive ?? Tensor(zeros: input.shape)
+            if let negative { termRelevance = termRelevance - negative }
+            if term.coefficient != 1 { termRelevance = termRelevance * term.coefficient }
+            inputRelevance = inputRelevance.map { $0 + termRelevance } ?? termRelevance
+        }
+        // Each part's z' adds fan-in + 1 terms, its c adds fan-out, and the parts' results are added.
+        let runCount = runs.joined().count
+        let sumLength = runCount * (fanIn + 1) + fanOut + Swift.max(runCount - 1, 0)
+        return RuleOutcome(relevance: inputRelevance ?? Tensor(zeros: input.shape), absorbedByBias: absorbedByBias,
+                           absorbedByStabilizer: absorbedByStabilizer, termMagnitudes: magnitudes ?? Tensor(zeros: input.shape),
+                           absorbedMagnitude: absorbedMagnitude, sumLength: sumLength)
+    }
+
+    /// z = Σ sign · z' over a term's runs, as Zennit adds them: the parts with sign + first, then
+    /// minus the sum of the parts with sign − (zB: z'₁ − (z'₂ + z'₃)). Zeros when no part runs.
+    static func denominator(_ runs: [RuleRun], shape: [Int]) -> Tensor {
+        let positive = runs.filter { $0.part.sign > 0 }.map(\.output)
+        let negative = runs.filter { $0.part.sign < 0 }.map(\.output)
+        var z = positive.dropFirst().reduce(positive.first ?? Tensor(zeros: shape), +)
+        if let first = negative.first { z = z - negative.dropFirst().reduce(first, +) }
+        return z
+    }
+
+    /// Per output channel, Σ sign · b' over a term's runs (the bias of its denominator) and
+    /// Σ |b'| (its size, for the rounding of the ledger).
+    static func bias(_ runs: [RuleRun], channels: Int) -> (value: [Double], size: [Double]) {
+        var value = [Double](repeating: 0, count: channels), size = value
+        for run in runs {
+            guard let bias = run.bias else { continue }
+            for c in 0..<channels {
+                value[c] += Double(run.part.sign) * Double(bias.data[c])
+                size[c] += Double(Swift.abs(bias.data[c]))
+            }
+        }
+        return (value, size)
+    }
+
+    /// Σ_k R_k · (1 − Σ_terms coefficient · [term passes k on]): 0 unless a gate leaves some R_k behind.
+    func notPassedOn(relevance: Tensor, plainOutput: Tensor) -> Double {
+        guard terms.contains(where: { $0.gate != .everywhere }) else { return 0 }
+        var total = 0.0
+        for k in relevance.data.indices {
+            var passed = 0.0
+            for term in terms {
+                let passes: Bool
+                switch term.gate {
+                case .everywhere: passes = true
+                case .positiveOutput: passes = plainOutput.data[k] > 0
+                case .negativeOutput: passes = plainOutput.data[k] < 0
+                }
+                if passes { passed += Double(term.coefficient) }
+            }
+            total += Double(relevance.data[k]) * (1 - passed)
+        }
+        return total
+    }
+
+    /// (fan-in, fan-out) of a linear layer: the terms of one output's sum, and the most outputs
+    /// one input reaches (a convolution of stride σ reaches ⌈k/σ⌉² outputs per channel).
+    static func fans(of layer: Layer, input: Tensor) throws -> (Int, Int) {
+        switch layer {
+        case let conv as Conv2d:
+            let reach = (conv.kernelSize + conv.stride - 1) / conv.stride
+            return (conv.inputChannels * conv.kernelSize * conv.kernelSize, conv.outputChannels * reach * reach)
+        case let linear as Linear:
+            return (linear.inputFeatures, linear.outputFeatures)
+        case is GlobalAveragePool:
+            return (input.count / Swift.max(input.shape[0] * input.shape[1], 1), 1)
+        default:
+            throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
+        }
+    }
+}
+
+/// One part of a rule on one layer: the layer with the part's weights w' and bias b', run on a'.
+struct RuleRun {
+    let part: LRPRulePart
+    /// The layer itself (a, w, b unchanged), or a copy with w' and b'.
+    let layer: Layer
+    /// Average pooling's modified weights w'(1/Z) as a factor on the pooling: w'(1/Z)·Z (1 for w).
+    let scale: Float
+    /// b' [Cout] this run adds, or nil.
+    let bias: Tensor?
+    /// a'
+    let input: Tensor
+    /// z' = layer_{w', b'}(a')
+    let output: Tensor
+
+    /// nil when the part cannot contribute: a' = 0 everywhere and no bias, or w' = 0 and no bias.
+    /// `plainOutput` is the layer's output for `input`, whose pass the layer's backward cache
+    /// still holds: the part that is the layer itself (a, w, b) uses the layer and that output.
+    init?(part: LRPRulePart, layer: Layer, input: Tensor, plainOutput: Tensor) throws {
+        self.part = part
+        let modify = part.parameters.apply
+        let originalBias: Tensor?
+        switch layer {
+        case let conv as Conv2d: originalBias = conv.bias?.value
+        case let linear as Linear: originalBias = linear.bias?.value
+        case is GlobalAveragePool: originalBias = nil
+        default: throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
+        }
+        if case let .channelConstant(values) = part.input {
+            let channels = input.rank >= 2 ? input.shape[1] : 1
+            guard values.count == 1 || values.count == channels else {
+                throw MiniNetError.invalidArgument("\(layer.name): the rule's input has \(values.count) values per channel (zB's bounds) for \(channels) channels")
+            }
+        }
+        let bias = part.keepsBias ? originalBias.map { $0.map(modify) } : nil
+        if part.input.vanishes(on: input) && bias == nil { return nil }
+        self.bias = bias
+        self.input = part.input.apply(to: input)
+        var scale: Float = 1
+        if part.input == .identity && part.parameters == .identity && (part.keepsBias || originalBias == nil) {
+            self.layer = layer
+            self.scale = 1
+            self.output = plainOutput
+            return
+        }
+        let copy: Layer
+        switch layer {
+        case let conv as Conv2d:
+            let weight = conv.weight.value.map(modify)
+            if bias == nil && weight.data.allSatisfy({ $0 == 0 }) { return nil }
+            copy = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                          kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                          bias: bias != nil, weight: weight, biasValue: bias)
+        case let linear as Linear:
+            let dense = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: bias != nil)
+            dense.weight.value = linear.weight.value.map(modify)
+            if bias == nil && dense.weight.value.data.allSatisfy({ $0 == 0 }) { return nil }
+            if let bias { dense.bias?.value = bias }
+            copy = dense
+        default:
+            // Average pooling: every weight is 1/Z, so w' is one number; the pooling scaled by w'·Z.
+            let planeSize = input.count / Swift.max(input.shape[0] * input.shape[1], 1)
+            let weight = 1 / Float(planeSize)
+            let modified = modify(weight)
+            if modified == 0 { return nil }
+            scale = modified == weight ? 1 : modified * Float(planeSize)
+            copy = GlobalAveragePool()
+        }
+        copy.name = layer.name
+        copy.setParameterGradients(false)
+        self.layer = copy
+        self.scale = scale
+        let output = copy.forward(self.input)
+        self.output = scale == 1 ? output : output * scale
+    }
+
+    /// c = w'ᵀ s, the part's backward pass (after its forward pass in `init`).
+    func backward(_ shares: Tensor) -> Tensor {
+        let c = layer.backward(shares)
+        return scale == 1 ? c : c * scale
+    }
+
+    /// |a'| ⊙ (|w'|ᵀ |s|): for every input j, Σ_k |a'_j w'_jk s_k|, by the layer's backward pass
+    /// with |w'| in place of w' (one more forward and backward pass of the layer).
+    func termMagnitudes(shares: Tensor) throws -> Tensor {
+        let absoluteInput = input.map(Swift.abs)
+        let absoluteShares = shares.map(Swift.abs)
+        switch layer {
+        case let conv as Conv2d:
+            let absolute = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                                  kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                                  bias: false, weight: conv.weight.value.map(Swift.abs))
+            absolute.setParameterGradients(false)
+            _ = absolute.forward(absoluteInput)
+            return absoluteInput * absolute.backward(absoluteShares)
+        case let linear as Linear:
+            let absolute = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: false)
+            absolute.weight.value = linear.weight.value.map(Swift.abs)
+            absolute.setParameterGradients(false)
+            _ = absolute.forward(absoluteInput)
+            return absoluteInput * absolute.backward(absoluteShares)
+        default:
+            let pool = GlobalAveragePool()              // weights 1/Z are positive already
+            _ = pool.forward(absoluteInput)
+            let magnitudes = absoluteInput * pool.backward(absoluteShares)
+            return scale == 1 ? magnitudes : magnitudes * Swift.abs(scale)
+        }
+    }
+}
