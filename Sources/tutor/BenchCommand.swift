@@ -193,26 +193,28 @@ struct BenchCommand: ParsableCommand {
         let peakMemory = peakResidentMegabytes()
 
         if json {
-            var secondsObject: [String: Double] = [:]
-            for (measure, value) in seconds { secondsObject[measure.key(igSteps: igSteps)] = value }
-            try Terminal.printJSON([
-                "tool": "tutor bench (MiniNet, OpenBLAS)",
-                "model": model.rawValue,
+            let secondsByKey: [(String, JSONOutput)] = measures.compactMap { measure in
+                seconds[measure].map { (measure.key(igSteps: igSteps), JSONOutput.double($0)) }
+            }
+            Terminal.printJSON(.object([
+                ("tool", .string("tutor bench (MiniNet, OpenBLAS)")),
+                ("model", .string(model.rawValue)),
                 // In English whatever the reader's language: tools/bench/resnet.sh puts it in its report.
-                "weights": Language.$override.withValue(.en) { weightsOrigin.description },
-                "input": [1] + input.shape,
-                "target": predicted,
-                "threads": threads,
-                "runs": ["default": repeats, "ig\(igSteps)": igRepeats, "statistic": "median after one warm-up"] as [String: Any],
-                "ig_internal_batch_size": igBatch,
-                "ablation_batch_size": ablationCAM.batchSize,
-                "seconds": secondsObject,
-                "peak_memory_mb": peakMemory,
-                "memory_convention": "ru_maxrss of the whole process in KiB / 1024 (MiB), monotonic since start",
-                "load_average_before": loadBefore,
-                "load_average_after": loadAverages(),
-                "cpus": ProcessInfo.processInfo.activeProcessorCount,
-            ])
+                ("weights", .string(Language.$override.withValue(.en) { weightsOrigin.description })),
+                ("input", .array(([1] + input.shape).map { .integer($0) })),
+                ("target", .integer(predicted)),
+                ("threads", .integer(threads)),
+                ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
+                                  ("statistic", .string("median after one warm-up"))])),
+                ("ig_internal_batch_size", .integer(igBatch)),
+                ("ablation_batch_size", .integer(ablationCAM.batchSize)),
+                ("seconds", .object(secondsByKey)),
+                ("peak_memory_mb", .double(peakMemory)),
+                ("memory_convention", .string("ru_maxrss of the whole process in KiB / 1024 (MiB), monotonic since start")),
+                ("load_average_before", .doubles(loadBefore)),
+                ("load_average_after", .doubles(loadAverages())),
+                ("cpus", .integer(ProcessInfo.processInfo.activeProcessorCount)),
+            ]))
         } else {
             print("tutor bench: \(model.rawValue), \(weightsDescription)")
             print(translated("input {$1}, class {$2} ({$3}), layer {$4}, {$5} threads",

@@ -3,13 +3,18 @@ import Foundation
 import Lessons
 import MiniNet
 
-/// The explanation methods `tutor explain` offers.
-enum ExplanationMethod: String, ExpressibleByArgument, CaseIterable {
-    case cam, gradcam, ablationcam
-    case lrpZero = "lrp-0", lrpEpsilon = "lrp-epsilon"
-    case ig, saliency
+/// A method of `ExplainerRegistry`, named on the command line (`--method gradcam++`): the
+/// registry gives the choices, so a new method needs no edit here.
+struct MethodChoice: ExpressibleByArgument {
+    let explainer: any Explainer
 
-    var isClassActivationMap: Bool { [.cam, .gradcam, .ablationcam].contains(self) }
+    init?(argument: String) {
+        guard let explainer = ExplainerRegistry.explainer(id: argument) else { return nil }
+        self.explainer = explainer
+    }
+
+    static var allValueStrings: [String] { ExplainerRegistry.ids }
+    var defaultValueDescription: String { explainer.id }
 }
 
 /// How LRP merges each BatchNorm into the convolution before it.
@@ -28,7 +33,7 @@ extension Baseline: ExpressibleByArgument {}
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: translated("Explain one prediction with CAM, Grad-CAM, Ablation-CAM, LRP, Integrated Gradients or saliency."),
+        abstract: translated("Explain one prediction with any method of the registry: the CAM family, LRP, Integrated Gradients, saliency and the other gradient methods."),
         discussion: translated("""
         Prints the target score y^c, the channel weights (CAM family) or the attribution totals, \
         and the checks that apply to the method. --save-npy writes the raw result: for the CAM \
@@ -37,14 +42,14 @@ struct ExplainCommand: ParsableCommand {
         the picture (jet for CAMs, a diverging map for signed attributions, scaled as Captum's \
         visualize_image_attr scales them: see --sign and --outlier-perc). Integrated Gradients \
         defaults follow Captum: Gauss–Legendre, 50 steps, zero baseline.
-        """)
+        """) + "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.map { "  \($0.id): \(translated($0.summary))" }.joined(separator: "\n")
     )
 
     @Argument(help: .translated("The PNG picture to explain (or give --input-npy). A ResNet sees it as torchvision prepares it: shorter side 256, centre crop 224."))
     var image: String?
 
-    @Option(help: .translated("The explanation method."))
-    var method: ExplanationMethod = .gradcam
+    @Option(help: .translated("The explanation method (the list below says what each does)."))
+    var method = MethodChoice(argument: "gradcam")!
 
     // .unconditional on numeric options: "--steps -5" must reach validate(), which names the
     // bad value, instead of -5 being read as a flag ("Missing value for '--steps'").
@@ -54,22 +59,38 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: .translated("The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet)."))
     var layer: String?
 
-    @Option(parsing: .unconditional, help: .translated("The number of integration steps for Integrated Gradients (at most 10000)."))
-    var steps = 50
+    @Option(parsing: .unconditional, help: .translated("The number of integration steps for Integrated Gradients (at most 10000; default 50)."))
+    var steps: Int?
 
-    @Option(help: .translated("The integration rule for Integrated Gradients."))
-    var integration: IntegrationMethod = .gaussLegendre
+    @Option(help: .translated("The integration rule for Integrated Gradients (default gauss-legendre)."))
+    var integration: IntegrationMethod?
 
     @Option(help: .translated("The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred."))
-    var baseline: Baseline = .zero
+    var baseline: Baseline?
 
-    @Option(parsing: .unconditional, help: .translated("ε of the LRP epsilon rule (a finite number ≥ 0)."))
-    var epsilon: Float = 1e-6
+    @Option(parsing: .unconditional, help: .translated("ε of the LRP epsilon rule (a finite number ≥ 0; default 1e-6, as Zennit)."))
+    var epsilon: Float?
+
+    @Option(help: .translated(
+        "The LRP composite of --method lrp, as Zennit names them: epsilon (the default), epsilon-plus, epsilon-plus-flat, epsilon-gamma-box or epsilon-alpha2-beta1.",
+        valueName: "name"))
+    var composite: String?
 
     @Option(name: .customLong("batchnorm-merge"), help: .translated(
         "How LRP folds each BatchNorm into the convolution before it: exact (the default; the merged network computes the same function), or zennit (as Zennit 0.5's ResNet canonizer does, which leaves a BatchNorm behind that still divides by √(1 + eps); use it to compare with Zennit's numbers).",
         valueName: "merge"))
     var batchNormMerge: BatchNormMerge?
+
+    @Option(parsing: .unconditional, help: .translated("How many noisy copies of the input SmoothGrad and VarGrad average (1 to 10000; default 50)."))
+    var samples: Int?
+
+    @Option(parsing: .unconditional, help: .translated(
+        "The noise of SmoothGrad and VarGrad: σ as a fraction of the input's range (max − min), from 0 to 10; default 0.15, as the SmoothGrad paper recommends 10–20%.",
+        valueName: "fraction"))
+    var noise: Double?
+
+    @Option(parsing: .unconditional, help: .translated("The seed of SmoothGrad's and VarGrad's noise (default 0): the same seed gives the same map on every machine."))
+    var seed: UInt64?
 
     @Option(name: .customLong("input-npy"), help: .translated("An already preprocessed C×H×W float32 .npy to explain instead of a picture."))
     var inputNpy: String?
@@ -81,7 +102,7 @@ struct ExplainCommand: ParsableCommand {
     var overlay: String?
 
     @Option(help: .translated(
-        "Which part of a signed attribution (lrp-0, lrp-epsilon, ig, saliency) the overlay shows, as Captum's visualize_image_attr: positive (evidence for the class), negative (against it), absolute (|a|) or all (both signs, the default).",
+        "Which part of an attribution to the input the overlay shows, as Captum's visualize_image_attr: positive (evidence for the class), negative (against it), absolute (|a|) or all (both signs, the default).",
         valueName: "sign"))
     var sign: AttributionSign?
 
@@ -102,18 +123,66 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: .translated("Print the target score, the weights and the checks as JSON."))
     var json = false
 
-    /// The most integration steps --steps allows.
-    static let maximumSteps = 10_000
+    @OptionGroup var language: LanguageOption
+
+    /// The settings given on the command line, by the flag that gave each.
+    var givenSettings: [(flag: String, setting: ExplainerSetting)] {
+        var given: [(String, ExplainerSetting)] = []
+        if layer != nil { given.append(("--layer", .layer)) }
+        if steps != nil { given.append(("--steps", .steps)) }
+        if integration != nil { given.append(("--integration", .integration)) }
+        if baseline != nil { given.append(("--baseline", .baseline)) }
+        if epsilon != nil { given.append(("--epsilon", .epsilon)) }
+        if composite != nil { given.append(("--composite", .composite)) }
+        if batchNormMerge != nil { given.append(("--batchnorm-merge", .batchNormMerge)) }
+        if samples != nil { given.append(("--samples", .samples)) }
+        if noise != nil { given.append(("--noise", .noise)) }
+        if seed != nil { given.append(("--seed", .seed)) }
+        return given
+    }
+
+    /// What the explainer is told: the defaults, and what the command line gave.
+    var settings: ExplainerSettings {
+        var settings = ExplainerSettings()
+        settings.layer = layer
+        if let steps { settings.steps = steps }
+        if let integration { settings.integration = integration }
+        if let baseline { settings.baseline = baseline }
+        if let epsilon { settings.epsilon = epsilon }
+        if let composite { settings.composite = composite }
+        settings.zennitBatchNormMerge = batchNormMerge == .zennit
+        if let samples { settings.samples = samples }
+        if let noise { settings.noise = noise }
+        if let seed { settings.seed = seed }
+        return settings
+    }
 
     func validate() throws {
+        let id = method.explainer.id
         if (image == nil) == (inputNpy == nil) { throw ValidationError(translated("Give a picture to explain or --input-npy PATH, exactly one of them.")) }
-        guard (integration.minimumSteps...Self.maximumSteps).contains(steps) else {
-            throw ValidationError(translated("--steps {$1} is out of range: use {$2} to {$3} steps with --integration {$4}, for example --steps 50.",
-                                             with: steps, integration.minimumSteps, Self.maximumSteps, integration.rawValue))
+        // A flag the method does not read would be ignored without a word; say which methods read it.
+        for (flag, setting) in givenSettings where !method.explainer.settings.contains(setting) {
+            let readers = ExplainerRegistry.all.filter { $0.settings.contains(setting) }.map(\.id).joined(separator: ", ")
+            throw ValidationError(translated("{$1} applies to --method {$2}; leave it out with --method {$3}.", with: flag, readers, id))
+        }
+        let integration = integration ?? .gaussLegendre
+        if let steps, !(integration.minimumSteps...10_000).contains(steps) {
+            throw ValidationError(translated("--steps {$1} is out of range: use {$2} to 10000 steps with --integration {$3}, for example --steps 50.",
+                                             with: steps, integration.minimumSteps, integration.rawValue))
         }
         // `epsilon >= 0` is false for NaN, so "--epsilon nan" is refused here too.
-        guard epsilon >= 0 && epsilon.isFinite else {
+        if let epsilon, !(epsilon >= 0 && epsilon.isFinite) {
             throw ValidationError(translated("--epsilon {$1} is not allowed: use a finite number ≥ 0, for example --epsilon 1e-6.", with: epsilon))
+        }
+        if let composite, !LRPComposite.ids.contains(composite) {
+            throw ValidationError(translated("--composite {$1} is not an LRP composite; use one of: {$2}.",
+                                             with: composite, LRPComposite.ids.joined(separator: ", ")))
+        }
+        if let samples, !(1...10_000).contains(samples) {
+            throw ValidationError(translated("--samples {$1} is out of range: use 1 to 10000, for example --samples 50.", with: samples))
+        }
+        if let noise, !(noise >= 0 && noise <= 10) {
+            throw ValidationError(translated("--noise {$1} is out of range: use a fraction of the input's range from 0 to 10, for example --noise 0.15.", with: noise))
         }
         if let overlay, !overlay.lowercased().hasSuffix(".png") {
             throw ValidationError(translated("--overlay must name a .png file, for example --overlay heatmap.png."))
@@ -122,21 +191,15 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError(translated(
                 "--outlier-perc {$1} is out of range: use a percentage from 0 up to (not including) 100, for example --outlier-perc 1.", with: outlierPercent))
         }
-        if method.isClassActivationMap && (sign != nil || outlierPercent != nil) {
+        if method.explainer.settings.contains(.layer) && (sign != nil || outlierPercent != nil) {
             throw ValidationError(translated(
-                "--sign and --outlier-perc apply to attributions (lrp-0, lrp-epsilon, ig, saliency); a {$1} map is already cut at zero and scaled to 0…1, so leave them out.",
-                with: method.rawValue))
-        }
-        if batchNormMerge != nil && method != .lrpZero && method != .lrpEpsilon {
-            throw ValidationError(translated("--batchnorm-merge applies to --method lrp-0 and lrp-epsilon only; leave it out with --method {$1}.",
-                                             with: method.rawValue))
+                "--sign and --outlier-perc apply to attributions to the input; a {$1} map is already cut at zero and scaled to 0…1, so leave them out.",
+                with: id))
         }
         if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") {
             throw ValidationError(translated("--save-npy must name a .npy file, for example --save-npy map.npy."))
         }
     }
-
-    @OptionGroup var language: LanguageOption
 
     func run() throws {
         let classifier = try model.loadClassifier()
@@ -154,123 +217,106 @@ struct ExplainCommand: ParsableCommand {
         var selection = ExplanationOptions()
         selection.targetClass = targetClass
         selection.layer = layer
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
-        let target = try selection.resolveClass(for: classifier) ?? Tensor(shape: [logits.count], data: logits).argmax
-        let layerName = try selection.resolveLayer(for: classifier)
-            ?? LessonContext(classifier: classifier).defaultCAMLayer(for: classifier)
-
-        var report: [String: Any] = ["method": method.rawValue, "class": target, "label": classifier.classNames[target],
-                                     "logits": logits.map(Double.init)]
-        var checks: [Check] = []
-        let raw: Tensor
-        let heatmap: Tensor
-        let colorMap: ColorMap
-
-        if method.isClassActivationMap {
-            let explainer: ClassActivationMapMethod
-            switch method {
-            case .cam: explainer = CAM(classifier: classifier)
-            case .ablationcam: explainer = AblationCAM(classifier: classifier)
-            default: explainer = GradCAM(classifier: classifier)
-            }
-            let result = try explainer.explain(input: input, layer: layerName, target: .logit(target))
-            report["layer"] = layerName
-            report["target_score"] = Double(result.score)
-            report["weights"] = result.weights.map(Double.init)
-            if method == .cam, let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear {
-                // S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c with M_c before ReLU; each side pools Z cells
-                // and adds K + 1 terms in float32.
-                let planeSize = Double(result.weightedSum.count)
-                let bias = head.bias?.value.data[target] ?? 0
-                let tolerance = Tolerance.pooledLogit(result.activations, weights: result.weights, bias: bias)
-                checks.append(.equal("S_c = (1/Z) Σ M_c + b_c", "S_c", Double(result.score),
-                                     "(1/Z) Σ M_c + b_c", result.weightedSum.sum() / planeSize + Double(bias),
-                                     tolerance: tolerance + tolerance))
-            }
-            raw = result.map
-            heatmap = result.normalized
-            colorMap = .jet
+        _ = try selection.resolveLayer(for: classifier)
+        let target: Int
+        if let chosen = try selection.resolveClass(for: classifier) {
+            target = chosen
         } else {
-            let score = Double(logits[target])
-            report["target_score"] = score
-            switch method {
-            case .lrpZero, .lrpEpsilon:
-                // LRP-ε uses Zennit's composite (Norm on average pooling and residual sums), so the
-                // result can be compared with Zennit's EpsilonComposite-style attribution.
-                let ruleMap = method == .lrpZero ? LRPRuleMap(linear: .zero) : .zennitEpsilon(epsilon)
-                let merge = batchNormMerge ?? .exact
-                let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap,
-                                                    leavingNeutralBatchNorm: merge == .zennit)
-                report["batchnorm_merge"] = merge.rawValue
-                report["relevance_total"] = result.relevance.sum()
-                report["absorbed"] = result.totalAbsorbed
-                checks.append(.equal(translated("f(x) = Σ_i R_i + relevance absorbed by biases and ε"), "f(x)", Double(result.score),
-                                     translated("Σ_i R_i + absorbed"), result.relevance.sum() + result.totalAbsorbed,
-                                     tolerance: result.conservationTolerance(classifier: classifier, input: input)))
-                raw = result.relevance
-            case .ig:
-                let reference = baseline.make(for: input, classifier: classifier)
-                let result = try integratedGradients(classifier: classifier, input: input, baseline: reference,
-                                                     target: .logit(target), steps: steps, method: integration)
-                report["steps"] = steps
-                report["integration"] = integration.rawValue
-                report["baseline"] = baseline.rawValue
-                report["score_at_baseline"] = Double(result.scoreAtBaseline)
-                report["attribution_total"] = result.totalAttribution
-                checks.append(.equal(translated("Σ_i IG_i = f(x) − f(x′) (completeness)"), "Σ_i IG_i", result.totalAttribution,
-                                     "f(x) − f(x′)", Double(result.scoreAtInput) - Double(result.scoreAtBaseline),
-                                     tolerance: result.completenessTolerance(classifier: classifier, input: input, baseline: reference)))
-                raw = result.attributions
-            default:
-                raw = try saliency(classifier: classifier, input: input, target: .logit(target), absolute: false)
-            }
-            var summed = Tensor(zeros: [raw.shape[1], raw.shape[2]])
-            for c in 0..<raw.shape[0] {
-                for index in 0..<summed.count { summed.data[index] += raw.data[c * summed.count + index] }
-            }
-            // Shown as Captum's visualize_image_attr shows it: one sign, scaled so that the top
-            // P% of the mass is clipped (one outlier must not wash out the rest).
-            let shownSign = sign ?? .all
-            let shownOutliers = outlierPercent ?? 1
-            heatmap = AttributionDisplay.normalize(summed, sign: shownSign, outlierPercent: shownOutliers)
-            report["overlay_sign"] = shownSign.rawValue
-            report["overlay_outlier_perc"] = shownOutliers
-            colorMap = .diverging
+            target = classifier.forward(input.reshaped([1] + input.shape)).argmax
         }
-        report["checks"] = checks.map { check -> [String: Any] in
-            ["name": check.name, "left": check.left, "right": check.right, "residual": check.residual,
-             "tolerance": check.tolerance, "tolerance_formula": check.model?.description ?? "", "ok": check.ok]
-        }
+        let explainer = method.explainer
+        var explanation = try explainer.explain(input, classifier: classifier, target: .logit(target), settings: settings)
+        explanation.checks = explanation.checks.map(\.inReadersLanguage)
 
-        if let saveNpy { try NumpyFile.write(raw, to: saveNpy) }
+        // An attribution to the input is shown as Captum's visualize_image_attr shows it: one
+        // sign, scaled so that the top P% of the mass is clipped (one outlier must not wash out
+        // the rest). A CAM is already in 0…1.
+        let isCAM = explanation.layer != nil
+        let shownSign = sign ?? .all
+        let shownOutliers = outlierPercent ?? 1
+        let heatmap = isCAM ? explanation.heatmap
+            : AttributionDisplay.normalize(explanation.heatmap, sign: shownSign, outlierPercent: shownOutliers)
+        if let saveNpy { try NumpyFile.write(explanation.raw, to: saveNpy) }
         if let overlay {
-            let blended = Lessons.overlay(heatmap, on: RGBImage(tensor: picture), map: colormap ?? colorMap)
+            let blended = Lessons.overlay(heatmap, on: RGBImage(tensor: picture), map: colormap ?? (isCAM ? .jet : .diverging))
             try blended.scaled(width: blended.width * 8, height: blended.height * 8, interpolation: .nearest).write(to: overlay)
         }
         if json {
-            try Terminal.printJSON(report)
+            Terminal.printJSON(report(explanation, classifier: classifier,
+                                      overlay: isCAM ? [] : [("overlay_sign", .string(shownSign.rawValue)),
+                                                             ("overlay_outlier_perc", .double(shownOutliers))]))
         } else {
-            // Numbers at the lessons' precision, checks drawn as the lessons draw them.
-            let renderer = TerminalRenderer(color: display.useColor, width: TerminalRenderer.standardOutputWidth())
-            let score = formatLessonNumber(report["target_score"] as? Double ?? .nan)
-            print(fitLines(translated("{$1}: class {$2} ({$3}), yᶜ = {$4}", with: method.rawValue, target, classifier.classNames[target], score),
-                           width: renderer.width))
-            if let weights = report["weights"] as? [Double] {
-                let ranked = weights.indices.sorted { weights[$0] > weights[$1] }.prefix(5)
-                print(fitLines("  " + translated("layer {$1}; top channel weights: {$2}", with: layerName,
-                                                 ranked.map { "k=\($0) \(formatLessonNumber(weights[$0]))" }.joined(separator: ", ")),
-                               width: renderer.width))
-            }
-            for check in checks {
-                print(renderer.renderCheck(check))
-            }
-            if let saveNpy { print("  " + translated("raw result {$1} written to {$2}", with: raw.shape, saveNpy)) }
-            if let overlay { print("  " + translated("overlay written to {$1}", with: overlay)) }
+            printSummary(explanation, classifier: classifier)
         }
-        let failed = checks.filter { !$0.ok }
+        let failed = explanation.checks.filter { !$0.ok }
         if !failed.isEmpty {
             Terminal.printError("tutor: " + translated("{$1} check(s) failed: {$2}", with: failed.count, failed.map(\.name).joined(separator: "; ")))
             throw ExitCode(1)
         }
+    }
+
+    /// The explanation for scripts: what was explained, the settings the method read, its
+    /// figures and weights, and every check with both sides.
+    func report(_ explanation: Explanation, classifier: ImageClassifier, overlay: [(String, JSONOutput)]) -> JSONOutput {
+        let c = explanation.target.classIndex
+        var members: [(String, JSONOutput)] = [
+            ("method", .string(explanation.method)), ("class", .integer(c)), ("label", .string(classifier.classNames[c])),
+            ("target_score", .double(Double(explanation.score))), ("logits", .doubles(explanation.logits)),
+        ]
+        if let layer = explanation.layer { members.append(("layer", .string(layer))) }
+        let settings = self.settings
+        for setting in ExplainerSetting.allCases where method.explainer.settings.contains(setting) && setting != .layer {
+            let key = setting.rawValue.replacingOccurrences(of: "-", with: "_")
+            switch setting {
+            case .steps: members.append((key, .integer(settings.steps)))
+            case .integration: members.append((key, .string(settings.integration.rawValue)))
+            case .baseline: members.append((key, .string(settings.baseline.rawValue)))
+            case .epsilon: members.append((key, .double(Double(settings.epsilon))))
+            case .composite: members.append((key, .string(settings.composite)))
+            case .batchNormMerge: members.append((key, .string((batchNormMerge ?? .exact).rawValue)))
+            case .samples: members.append((key, .integer(settings.samples)))
+            case .noise: members.append((key, .double(settings.noise)))
+            case .seed: members.append((key, .string("\(settings.seed)")))
+            case .layer: break
+            }
+        }
+        members += explanation.figures.map { ($0.name, .double($0.value)) }
+        if let weights = explanation.channelWeights { members.append(("weights", .doubles(weights))) }
+        members += overlay
+        members.append(("checks", .array(explanation.checks.map { check in .object([
+            ("name", .string(check.name)), ("left", .double(check.left)), ("right", .double(check.right)),
+            ("residual", .double(check.residual)), ("tolerance", .double(check.tolerance)),
+            ("tolerance_formula", .string(check.model?.description ?? "")), ("ok", .bool(check.ok)),
+        ]) })))
+        return .object(members)
+    }
+
+    /// The explanation for people: the score, the strongest channel weights, the figures, and
+    /// the checks drawn as the lessons draw them.
+    func printSummary(_ explanation: Explanation, classifier: ImageClassifier) {
+        let renderer = TerminalRenderer(color: display.useColor, width: TerminalRenderer.standardOutputWidth())
+        let c = explanation.target.classIndex
+        print(fitLines(translated("{$1}: class {$2} ({$3}), yᶜ = {$4}", with: explanation.method, c, classifier.classNames[c],
+                                  formatLessonNumber(Double(explanation.score))), width: renderer.width))
+        if let layer = explanation.layer, let weights = explanation.channelWeights {
+            let ranked = weights.indices.sorted { weights[$0] > weights[$1] }.prefix(5)
+            print(fitLines("  " + translated("layer {$1}; top channel weights: {$2}", with: layer,
+                                             ranked.map { "k=\($0) \(formatLessonNumber(Double(weights[$0])))" }.joined(separator: ", ")),
+                           width: renderer.width))
+        }
+        if !explanation.figures.isEmpty {
+            // A count is shown as a whole number, any other figure at the lessons' precision.
+            let shown = explanation.figures.map { figure in
+                "\(figure.name) = " + (figure.value == figure.value.rounded() && abs(figure.value) < 1e9
+                    ? String(Int(figure.value)) : formatLessonNumber(figure.value))
+            }
+            print(fitLines("  " + shown.joined(separator: ", "),
+                           width: renderer.width))
+        }
+        for check in explanation.checks {
+            print(renderer.renderCheck(check))
+        }
+        if let saveNpy { print("  " + translated("raw result {$1} written to {$2}", with: explanation.raw.shape, saveNpy)) }
+        if let overlay { print("  " + translated("overlay written to {$1}", with: overlay)) }
     }
 }

@@ -17,7 +17,7 @@ struct LessonsCommand: ParsableCommand {
     func run() throws {
         if json {
             // The summary is for people: in the reader's language, like the lesson pages' text.
-            try Terminal.printJSON(LessonCatalog.all.map { ["id": $0.id, "summary": translated($0.summary)] })
+            Terminal.printJSON(.array(LessonCatalog.all.map { lesson -> JSONOutput in .object([("id", .string(lesson.id)), ("summary", .string(translated(lesson.summary)))]) }))
         } else {
             let width = LessonCatalog.all.map { $0.id.count }.max() ?? 0
             for lesson in LessonCatalog.all {

@@ -53,11 +53,14 @@ struct PredictCommand: ParsableCommand {
         let probabilities = softmax(logits)
         let ranked = probabilities.data.indices.sorted { probabilities.data[$0] > probabilities.data[$1] }.prefix(top)
         if json {
-            try Terminal.printJSON([
-                "input": image ?? inputNpy!, "weights": weightsPath,
-                "logits": logits.data.map(Double.init),
-                "top": ranked.map { ["index": $0, "label": classifier.classNames[$0], "probability": Double(probabilities.data[$0])] as [String: Any] },
-            ])
+            Terminal.printJSON(.object([
+                ("input", .string(image ?? inputNpy!)), ("weights", .string(weightsPath)),
+                ("logits", .doubles(logits.data)),
+                ("top", .array(ranked.map { index -> JSONOutput in .object([
+                    ("index", .integer(index)), ("label", .string(classifier.classNames[index])),
+                    ("probability", .double(Double(probabilities.data[index]))),
+                ]) })),
+            ]))
         } else {
             print("\(image ?? inputNpy!): \(classifier.classNames[ranked.first!])")
             for index in ranked {

@@ -1,4 +1,5 @@
 import Foundation
+import Lessons
 
 /// Small helpers for talking to the terminal.
 enum Terminal {
@@ -14,23 +15,10 @@ enum Terminal {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// Writes JSON for scripts: keys sorted, so output is stable. JSON has no NaN or infinity
-    /// (JSONSerialization would throw "Invalid number value"), so those become null.
-    static func printJSON(_ object: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: replacingNonFiniteNumbers(object), options: [.sortedKeys, .prettyPrinted])
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-
-    /// `object` with every NaN or infinite Double or Float, however deeply nested, replaced by null.
-    static func replacingNonFiniteNumbers(_ object: Any) -> Any {
-        switch object {
-        case let number as Double: return number.isFinite ? number : NSNull()
-        case let number as Float: return number.isFinite ? number : NSNull()
-        case let array as [Any]: return array.map(replacingNonFiniteNumbers)
-        case let dictionary as [String: Any]: return dictionary.mapValues(replacingNonFiniteNumbers)
-        default: return object
-        }
+    /// Writes JSON for scripts (`--json`), with the one JSON writer every command uses: keys in
+    /// the order given, numbers exact, NaN and infinity as null.
+    static func printJSON(_ value: JSONOutput) {
+        print(value.rendered())
     }
 }
 

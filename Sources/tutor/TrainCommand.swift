@@ -101,14 +101,18 @@ struct TrainCommand: ParsableCommand {
         try classifier.save(to: out)
         let last = reports.last!
         if json {
-            try Terminal.printJSON([
-                "epochs": epochs, "seed": seed, "batch_size": batchSize, "learning_rate": Double(learningRate),
-                "bias": !noBias, "weights": out, "seconds": seconds, "training_seconds": reports.reduce(0) { $0 + $1.seconds },
-                "train_loss": last.trainingLoss, "train_accuracy": last.trainingAccuracy,
-                "val_accuracy": last.validationAccuracy,
-                "history": reports.map { ["epoch": $0.epoch, "train_loss": $0.trainingLoss, "train_accuracy": $0.trainingAccuracy,
-                                          "val_accuracy": $0.validationAccuracy, "seconds": $0.seconds] as [String: Any] },
-            ])
+            Terminal.printJSON(.object([
+                ("epochs", .integer(epochs)), ("seed", .string("\(seed)")), ("batch_size", .integer(batchSize)),
+                ("learning_rate", .double(Double(learningRate))), ("bias", .bool(!noBias)), ("weights", .string(out)),
+                ("seconds", .double(seconds)), ("training_seconds", .double(reports.reduce(0) { $0 + $1.seconds })),
+                ("train_loss", .double(Double(last.trainingLoss))), ("train_accuracy", .double(Double(last.trainingAccuracy))),
+                ("val_accuracy", .double(Double(last.validationAccuracy))),
+                ("history", .array(reports.map { report -> JSONOutput in .object([
+                    ("epoch", .integer(report.epoch)), ("train_loss", .double(Double(report.trainingLoss))),
+                    ("train_accuracy", .double(Double(report.trainingAccuracy))),
+                    ("val_accuracy", .double(Double(report.validationAccuracy))), ("seconds", .double(report.seconds)),
+                ]) })),
+            ]))
         } else {
             print(translated("Trained in {$1} s. Validation accuracy {$2}%. Weights written to {$3}.",
                              with: String(format: "%.2f", seconds), String(format: "%.2f", last.validationAccuracy * 100), out))

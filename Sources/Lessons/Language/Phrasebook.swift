@@ -303,3 +303,18 @@ final class UntranslatedLog: @unchecked Sendable {
         }
     }
 }
+
+extension Check {
+    /// The check with its name, the names of its two sides, its note and the reason of its
+    /// tolerance in the reader's language (MiniNet writes them in English).
+    public var inReadersLanguage: Check {
+        var check = self
+        check.name = translated(name)
+        check.leftLabel = translated(leftLabel)
+        check.rightLabel = translated(rightLabel)
+        check.note = note.map(translated)
+        let reason = model?.extraReason.map(translated)
+        check.model?.extraReason = reason
+        return check
+    }
+}

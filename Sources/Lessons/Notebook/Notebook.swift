@@ -86,14 +86,7 @@ public final class Notebook {
     /// Adds the check and returns whether it passed.
     @discardableResult
     public func check(_ check: Check) -> Bool {
-        var check = check
-        check.name = translated(check.name)
-        check.leftLabel = translated(check.leftLabel)
-        check.rightLabel = translated(check.rightLabel)
-        check.note = check.note.map(translated)
-        let reason = check.model?.extraReason.map(translated)
-        check.model?.extraReason = reason
-        add(.check(check))
+        add(.check(check.inReadersLanguage))
         return check.ok
     }
 

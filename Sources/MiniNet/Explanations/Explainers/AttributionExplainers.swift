@@ -42,30 +42,34 @@ public struct IntegratedGradientsExplainer: Explainer {
     }
 }
 
-/// Layer-wise relevance propagation with one rule map, its conservation ledger checked:
-/// f(x) = Σ_i R_i + what biases and ε kept.
+/// Layer-wise relevance propagation with one composite (which rule on which layer), its
+/// conservation ledger checked: f(x) = Σ_i R_i + what biases and ε kept.
 public struct LRPExplainer: Explainer {
     public let id: String
     public let summary: String
     public let settings: Set<ExplainerSetting>
-    let ruleMap: @Sendable (ExplainerSettings) -> LRPRuleMap
+    let composite: @Sendable (ExplainerSettings, ImageClassifier) throws -> LRPComposite
 
     public static let zero = LRPExplainer(
         id: "lrp-0", summary: "LRP-0: relevance passed back in proportion to each input's contribution (Bach et al. 2015)",
-        settings: [.batchNormMerge], ruleMap: { _ in LRPRuleMap(linear: .zero) })
+        settings: [.batchNormMerge], composite: { _, _ in .lrpZero })
 
-    /// Zennit's EpsilonComposite-style map (Norm on average pooling and residual sums).
+    /// ε on every convolution and linear layer, Norm on average pooling and residual sums.
     public static let epsilon = LRPExplainer(
         id: "lrp-epsilon", summary: "LRP-ε: LRP-0 with a stabiliser ε that absorbs weak, contradictory relevance",
-        settings: [.epsilon, .batchNormMerge], ruleMap: { .zennitEpsilon($0.epsilon) })
+        settings: [.epsilon, .batchNormMerge], composite: { settings, _ in .epsilon(settings.epsilon) })
+
+    /// Any of Zennit's composites, by `--composite` id (`LRPComposite.ids`).
+    public static let composite = LRPExplainer(
+        id: "lrp", summary: "LRP with one of Zennit's composites: epsilon, epsilon-plus, epsilon-plus-flat, epsilon-gamma-box, epsilon-alpha2-beta1",
+        settings: [.composite, .epsilon, .batchNormMerge],
+        composite: { settings, classifier in try LRPComposite.named(settings.composite, for: classifier, epsilon: settings.epsilon) })
 
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
-        guard case .logit = target else {
-            throw MiniNetError.invalidArgument("LRP explains a logit y^c, not a probability: the relevance starts at the logit")
-        }
-        let result = try layerwiseRelevance(classifier: classifier, input: input, target: target.classIndex,
-                                            ruleMap: ruleMap(settings), leavingNeutralBatchNorm: settings.zennitBatchNormMerge)
+        let result = try layerwiseRelevance(classifier: classifier, input: input, target: target,
+                                            composite: try composite(settings, classifier),
+                                            leavingNeutralBatchNorm: settings.zennitBatchNormMerge)
         let conservation = Check.equal(
             "f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
             "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,

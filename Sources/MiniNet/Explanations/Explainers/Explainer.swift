@@ -31,6 +31,7 @@ public enum ExplainerSetting: String, CaseIterable, Sendable {
     case layer, steps, integration, baseline, epsilon
     case batchNormMerge = "batchnorm-merge"
     case samples, noise, seed
+    case composite
 }
 
 /// Every setting any explainer reads, with the defaults the reference libraries use.
@@ -43,6 +44,8 @@ public struct ExplainerSettings: Sendable {
     public var baseline = Baseline.zero
     /// ε of the LRP-ε rule.
     public var epsilon: Float = 1e-6
+    /// The LRP composite, by id (`LRPComposite.ids`): Zennit's default, ε everywhere.
+    public var composite = "epsilon"
     /// Merge BatchNorm as Zennit 0.5's canonizer does, which leaves a BatchNorm behind that
     /// still divides by √(1 + eps); false merges exactly.
     public var zennitBatchNormMerge = false
@@ -120,6 +123,7 @@ public enum ExplainerRegistry {
         CAMFamilyExplainer.eigenCAM,
         LRPExplainer.zero,
         LRPExplainer.epsilon,
+        LRPExplainer.composite,
         IntegratedGradientsExplainer(),
         SaliencyExplainer(),
         InputTimesGradientExplainer(),
