@@ -160,15 +160,10 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         let id = method.explainer.id
         if (image == nil) == (inputNpy == nil) { throw ValidationError(translated("Give a picture to explain or --input-npy PATH, exactly one of them.")) }
-        // A flag the method does not read would be ignored without a word; say which methods read it.
-        for (flag, setting) in givenSettings where !method.explainer.settings.contains(setting) {
-            let readers = ExplainerRegistry.all.filter { $0.settings.contains(setting) }.map(\.id).joined(separator: ", ")
-            throw ValidationError(translated("{$1} applies to --method {$2}; leave it out with --method {$3}.", with: flag, readers, id))
-        }
         let integration = integration ?? .gaussLegendre
         if let steps, !(integration.minimumSteps...10_000).contains(steps) {
-            throw ValidationError(translated("--steps {$1} is out of range: use {$2} to 10000 steps with --integration {$3}, for example --steps 50.",
-                                             with: steps, integration.minimumSteps, integration.rawValue))
+            throw ValidationError(translated("--steps {$1} is out of range: use {$2} to {$3} steps with --integration {$4}, for example --steps 50.",
+                                             with: steps, integration.minimumSteps, 10_000, integration.rawValue))
         }
         // `epsilon >= 0` is false for NaN, so "--epsilon nan" is refused here too.
         if let epsilon, !(epsilon >= 0 && epsilon.isFinite) {
@@ -198,6 +193,11 @@ struct ExplainCommand: ParsableCommand {
         }
         if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") {
             throw ValidationError(translated("--save-npy must name a .npy file, for example --save-npy map.npy."))
+        }
+        // A flag the method does not read would be ignored without a word; say which methods read it.
+        for (flag, setting) in givenSettings where !method.explainer.settings.contains(setting) {
+            let readers = ExplainerRegistry.all.filter { $0.settings.contains(setting) }.map(\.id).joined(separator: ", ")
+            throw ValidationError(translated("{$1} applies to --method {$2}; leave it out with --method {$3}.", with: flag, readers, id))
         }
     }
 

@@ -31,7 +31,7 @@ extension CommandLineTests {
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(result.errors.split(separator: "\n").count, 1, result.errors)
         XCTAssertTrue(result.errors.contains("gradcamm"), result.errors)
-        XCTAssertTrue(result.errors.contains("cam, gradcam, ablationcam, lrp-0, lrp-epsilon, ig, saliency"), result.errors)
+        XCTAssertTrue(result.errors.contains(ExplainerRegistry.ids.joined(separator: ", ")), result.errors)
         let format = try run(["lesson", "intro", "--format", "pdf"])
         XCTAssertTrue(format.errors.contains("'html'"), format.errors)
     }
