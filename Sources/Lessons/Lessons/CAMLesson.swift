@@ -12,7 +12,8 @@ import MiniNet
 /// MiniNet's `CAM`; the lesson recomputes each identity independently.
 public enum CAMLesson: Lesson {
     public static let id = "cam"
-    public static let summary = "Class Activation Mapping: weigh the last feature maps by the classifier's weights"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Class Activation Mapping: weigh the last feature maps by the classifier's weights") }
 
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
@@ -139,7 +140,7 @@ public enum CAMLesson: Lesson {
         // Step 5: upsampling to the picture.
         notebook.step(text("upsample.title"), id: "cam.upsample")
         notebook.prose(text("upsample.body", values))
-        notebook.math("src(i) = max(0, (i + ½)·h/H − ½),   M↑(i, j) = Σ bilinear weights × the 4 nearest cells",
+        notebook.math(translated("src(i) = max(0, (i + ½)·h/H − ½),   M↑(i, j) = Σ bilinear weights × the 4 nearest cells"),
                       latex: #"\mathrm{src}(i) = \max\!\left(0, (i + \tfrac12)\tfrac{h}{H} - \tfrac12\right)"#)
         let upsampledByFormula = bilinear(result.map, height: input.shape[1], width: input.shape[2])
         notebook.tensor("M↑", result.upsampled, caption: text("upsample.caption", values))
