@@ -51,6 +51,21 @@ final class VietnameseLayoutTests: XCTestCase {
         }
     }
 
+    // MARK: Class names stay as they are
+
+    /// A table's headers are translated, its class names are not: ImageNet's class 769 is
+    /// called "rule", a word that is also a column header ("quy tắc").
+    func testClassNamesInATableAreNotTranslated() throws {
+        XCTAssertTrue(ImageNetClasses.names.contains("rule"))
+        let notebook = Notebook(lesson: "t", title: "T")
+        Language.$override.withValue(.vi) {
+            notebook.table(headers: ["rule", "class"], rows: [["reshape", "rule"]], dataColumns: [1])
+        }
+        guard case let .table(_, headers, rows, _) = notebook.steps[0].cells[0] else { return XCTFail("no table") }
+        XCTAssertEqual(headers, ["quy tắc", "class"])
+        XCTAssertEqual(rows, [["đổi kích thước", "rule"]])
+    }
+
     // MARK: Every lesson in Vietnamese at 80 columns
 
     private func assertFits(_ text: String, _ width: Int, _ message: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -67,7 +67,8 @@ public enum AblationCAMLesson: Lesson {
         notebook.step(text("score.title"), id: "ablationcam.score")
         notebook.prose(text("score.body", values))
         notebook.table(text("score.table"), headers: ["class", "zᶜ"],
-                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] })
+                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] },
+                       dataColumns: [0])
         notebook.tensor("A", activations, caption: text("score.caption", values))
 
         // Step 2: ablate each channel.

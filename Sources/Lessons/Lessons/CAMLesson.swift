@@ -112,7 +112,7 @@ public enum CAMLesson: Lesson {
                        rows: (0..<classCount).map { j in
                            ["\(j)", names[j], CAMLessonSupport.number(biasOf(j)), CAMLessonSupport.number(scores[j]),
                             CAMLessonSupport.number(exponentials[j] / exponentials.reduce(0, +))]
-                       }, limit: .ranked(byColumn: 3, keeping: [c]))
+                       }, limit: .ranked(byColumn: 3, keeping: [c]), dataColumns: [1])
         notebook.check(.equal(text("score.probability", values), "exp(z_c)/Σ_j exp(z_j)", probability,
                               "softmax(z)_c", Double(networkProbabilities[c]),
                               tolerance: .sum(count: logits.count, magnitude: 1, largestTerm: probability)))

@@ -37,7 +37,8 @@ public enum IGLesson: Lesson {
         notebook.step(text("input.title"), id: "ig.input")
         notebook.prose(text("input.body", ["class": className, "score": format(logits[targetClass])]))
         notebook.table(text("input.table"), headers: ["c", "class", "z_c"],
-                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
+                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
+                       dataColumns: [1])
         notebook.picture(text("input.picture"), [.image(text("input.caption"), RGBImage(tensor: picture))])
 
         // 2. The formula.

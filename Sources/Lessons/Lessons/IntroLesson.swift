@@ -95,7 +95,7 @@ public enum IntroLesson: Lesson {
                        rows: shownClasses.map { c in
                            ["\(c)", classifier.classNames[c], CAMLessonSupport.number(logits.data[c]),
                             CAMLessonSupport.number(probabilities.data[c])]
-                       })
+                       }, dataColumns: [1])
         // L probabilities, each rounded in its exponential and its division, add up to 1.
         notebook.check(.equal(text("predict.sum"), "Σ P_c", probabilities.sum(), "1", 1,
                               tolerance: .sum(of: probabilities.data)))

@@ -51,7 +51,7 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
-                       limit: .ranked(byColumn: 2, keeping: [target]))
+                       limit: .ranked(byColumn: 2, keeping: [target]), dataColumns: [1])
         let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
                                                    rule: .epsilon(ledgerEpsilon))
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
