@@ -106,6 +106,25 @@ final class VietnameseLayoutTests: XCTestCase {
         try assertEveryLessonFitsInVietnamese(LessonContext(classifier: classifier, image: picture, language: "vi"), name: "ResNet-18")
     }
 
+    /// The engine demo, the worked example for lesson writers, in Vietnamese: no English
+    /// sentence (terminal and Markdown) and no line over 80 columns.
+    func testTheEngineDemoInVietnamese() throws {
+        let pictures = NSTemporaryDirectory() + "engine-demo-vi-\(UUID().uuidString)"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: pictures) }
+        try Language.$override.withValue(.vi) {
+            let notebook = try EngineDemo.notebook(language: "vi")
+            XCTAssertTrue(notebook.allChecksPass)
+            let text = TerminalRenderer(color: false, width: 80).render(notebook)
+            assertFits(text, 80, "engine demo:")
+            let page = try MarkdownRenderer(imageDirectory: pictures).render(notebook)
+            for output in [text, page] {
+                let english = EnglishDetector().englishLines(in: output)
+                XCTAssertTrue(english.isEmpty, "engine demo: \(english.count) English lines:\n" + english.joined(separator: "\n"))
+            }
+            if ProcessInfo.processInfo.environment["PRINT_ENGINE_DEMO"] != nil { print(text + "\n" + page) }
+        }
+    }
+
     /// A lesson whose every text is stored with combining marks prints the same lines, letter
     /// for letter, as the precomposed one: the marks take no column anywhere (prose, tables,
     /// checks, captions, step titles).
