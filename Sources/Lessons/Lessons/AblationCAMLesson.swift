@@ -15,7 +15,8 @@ import MiniNet
 /// probability near 1), and that a score near 0 gives a clear error instead of a division by 0.
 public enum AblationCAMLesson: Lesson {
     public static let id = "ablationcam"
-    public static let summary = "Ablation-CAM: switch off one feature map at a time and weigh it by the score it carried"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Ablation-CAM: switch off one feature map at a time and weigh it by the score it carried") }
 
     /// The probability above which a prediction counts as saturated in step 6.
     static let confidentProbability: Float = 0.999
@@ -66,7 +67,8 @@ public enum AblationCAMLesson: Lesson {
         notebook.step(text("score.title"), id: "ablationcam.score")
         notebook.prose(text("score.body", values))
         notebook.table(text("score.table"), headers: ["class", "zᶜ"],
-                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] })
+                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { [classifier.classNames[$0], format(logits[$0])] },
+                       dataColumns: [0])
         notebook.tensor("A", activations, caption: text("score.caption", values))
 
         // Step 2: ablate each channel.
@@ -77,8 +79,8 @@ public enum AblationCAMLesson: Lesson {
         let fractions = drops.map { $0 / score }                              // w^c_k by hand
         notebook.step(text("ablate.title"), id: "ablationcam.ablate")
         notebook.prose(text("ablate.body", values))
-        notebook.math("yᶜₖ = yᶜ(A with Aᵏ = 0),   slopeₖ = (yᶜ − yᶜₖ)/‖Aᵏ‖,   wᶜₖ = (yᶜ − yᶜₖ)/yᶜ",
-                      latex: #"y^c_k = y^c\big|_{A^k = 0}, \quad \mathrm{slope}_k = \frac{y^c - y^c_k}{\lVert A^k \rVert}, \quad w^c_k = \frac{y^c - y^c_k}{y^c}"#)
+        notebook.math(translated("yᶜₖ = yᶜ(A with Aᵏ = 0),   slopeₖ = (yᶜ − yᶜₖ)/‖Aᵏ‖,   wᶜₖ = (yᶜ − yᶜₖ)/yᶜ"),
+                      latex: translated(#"y^c_k = y^c\big|_{A^k = 0}, \quad \mathrm{slope}_k = \frac{y^c - y^c_k}{\lVert A^k \rVert}, \quad w^c_k = \frac{y^c - y^c_k}{y^c}"#))
         notebook.table(text("ablate.table", values),
                        headers: ["k", "mean(Aᵏ)", "‖Aᵏ‖", "yᶜₖ", "yᶜ − yᶜₖ", "slope", "wᶜₖ"],
                        rows: (0..<channels).map { k in
@@ -187,7 +189,7 @@ public enum AblationCAMLesson: Lesson {
         var message = ""
         do { _ = try strict.explain(input: input, layer: layer, target: target) } catch { message = "\(error)" }
         notebook.prose(text("zero.demo", ["minimum": format(strict.minimumScore), "score": format(score),
-                                          "message": message.isEmpty ? "(no error)" : message]))
+                                          "message": translated(message.isEmpty ? "(no error)" : message)]))
         notebook.check(.truth(text("zero.check"), "AblationCAM threw: \(!message.isEmpty)",
                               message.contains("too close to 0")))
         notebook.references(text)

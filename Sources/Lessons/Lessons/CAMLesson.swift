@@ -12,7 +12,8 @@ import MiniNet
 /// MiniNet's `CAM`; the lesson recomputes each identity independently.
 public enum CAMLesson: Lesson {
     public static let id = "cam"
-    public static let summary = "Class Activation Mapping: weigh the last feature maps by the classifier's weights"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Class Activation Mapping: weigh the last feature maps by the classifier's weights") }
 
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
@@ -111,7 +112,7 @@ public enum CAMLesson: Lesson {
                        rows: (0..<classCount).map { j in
                            ["\(j)", names[j], CAMLessonSupport.number(biasOf(j)), CAMLessonSupport.number(scores[j]),
                             CAMLessonSupport.number(exponentials[j] / exponentials.reduce(0, +))]
-                       }, limit: .ranked(byColumn: 3, keeping: [c]))
+                       }, limit: .ranked(byColumn: 3, keeping: [c]), dataColumns: [1])
         notebook.check(.equal(text("score.probability", values), "exp(z_c)/Σ_j exp(z_j)", probability,
                               "softmax(z)_c", Double(networkProbabilities[c]),
                               tolerance: .sum(count: logits.count, magnitude: 1, largestTerm: probability)))
@@ -139,7 +140,7 @@ public enum CAMLesson: Lesson {
         // Step 5: upsampling to the picture.
         notebook.step(text("upsample.title"), id: "cam.upsample")
         notebook.prose(text("upsample.body", values))
-        notebook.math("src(i) = max(0, (i + ½)·h/H − ½),   M↑(i, j) = Σ bilinear weights × the 4 nearest cells",
+        notebook.math(translated("src(i) = max(0, (i + ½)·h/H − ½),   M↑(i, j) = Σ bilinear weights × the 4 nearest cells"),
                       latex: #"\mathrm{src}(i) = \max\!\left(0, (i + \tfrac12)\tfrac{h}{H} - \tfrac12\right)"#)
         let upsampledByFormula = bilinear(result.map, height: input.shape[1], width: input.shape[2])
         notebook.tensor("M↑", result.upsampled, caption: text("upsample.caption", values))

@@ -12,7 +12,8 @@ import MiniNet
 /// The pipeline is MiniNet's `GradCAM`; the lesson recomputes each identity independently.
 public enum GradCAMLesson: Lesson {
     public static let id = "gradcam"
-    public static let summary = "Grad-CAM: weigh feature maps by the average gradient of the class score"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Grad-CAM: weigh feature maps by the average gradient of the class score") }
 
     /// The step of the central differences (the activations are of order 1).
     static let finiteDifferenceStep: Float = 1e-2

@@ -8,7 +8,8 @@ import MiniNet
 ///     Σ_i IG_i(x) = f(x) − f(x′)                                  (completeness)
 public enum IGLesson: Lesson {
     public static let id = "ig"
-    public static let summary = "Integrated Gradients: the path integral, five quadrature rules, three baselines"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Integrated Gradients: the path integral, five quadrature rules, three baselines") }
 
     /// The step counts of the quadrature table.
     static let stepCounts = [10, 50, 200]
@@ -36,7 +37,8 @@ public enum IGLesson: Lesson {
         notebook.step(text("input.title"), id: "ig.input")
         notebook.prose(text("input.body", ["class": className, "score": format(logits[targetClass])]))
         notebook.table(text("input.table"), headers: ["c", "class", "z_c"],
-                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] })
+                       rows: CAMLessonSupport.shownClasses(logits, target: targetClass).map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
+                       dataColumns: [1])
         notebook.picture(text("input.picture"), [.image(text("input.caption"), RGBImage(tensor: picture))])
 
         // 2. The formula.
@@ -73,7 +75,7 @@ public enum IGLesson: Lesson {
         let totalPasses = Double(methods.count * stepCounts.reduce(0, +) + 2 * baselineSteps)
         var passesDone = 0.0
         func integrate(_ baseline: Tensor, _ steps: Int, _ method: IntegrationMethod, _ label: String) throws -> IGResult {
-            context.progress?("Integrated Gradients, \(label), \(method.rawValue), \(steps) steps", passesDone / totalPasses)
+            context.progress?(translated("Integrated Gradients, \(label), \(method.rawValue), \(steps) steps"), passesDone / totalPasses)
             defer { passesDone += Double(steps) }
             return try integratedGradients(classifier: classifier, input: input, baseline: baseline, target: target,
                                            steps: steps, method: method, batchSize: batchSize)
@@ -89,7 +91,8 @@ public enum IGLesson: Lesson {
         let change = Double(reference.scoreAtInput) - Double(reference.scoreAtBaseline)
         notebook.prose(text("gaps.body", ["fx": format(reference.scoreAtInput), "fbaseline": format(reference.scoreAtBaseline),
                                           "change": format(change)]))
-        notebook.math("gap = | Σ_i IG_i − (f(x) − f(x′)) |", latex: #"\text{gap} = \Bigl|\sum_i \mathrm{IG}_i - \bigl(f(x) - f(x')\bigr)\Bigr|"#)
+        notebook.math(translated("gap = | Σ_i IG_i − (f(x) − f(x′)) |"),
+                      latex: translated(#"\text{gap} = \Bigl|\sum_i \mathrm{IG}_i - \bigl(f(x) - f(x')\bigr)\Bigr|"#))
         let gapRows = methods.map { method in
             [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
         }
@@ -106,7 +109,7 @@ public enum IGLesson: Lesson {
             notebook.check(.truth(text("gaps.after.shrank-check"), "\(gapRows.count) rows, each falling from left to right",
                                   gapRows.allSatisfy { row in zip(row.dropFirst(), row.dropFirst(2)).allSatisfy { Double($1)! <= Double($0)! } }))
         } else {
-            let cases = grew.map { "\($0.rule) (\($0.from) → \($0.to) steps)" }
+            let cases = grew.map { translated("\($0.rule) (\($0.from) → \($0.to) steps)") }
             notebook.prose(text("gaps.after.grew", ["cases": cases.joined(separator: ", ")]))
             let shown = grew.map { entry -> Bool in
                 guard let row = gapRows.first(where: { $0[0] == entry.rule }),

@@ -8,7 +8,8 @@ import MiniNet
 ///     z = f(x)  (logits [L])          P_c = exp(z_c) / Σ_j exp(z_j),   Σ_c P_c = 1
 public enum IntroLesson: Lesson {
     public static let id = "intro"
-    public static let summary = "Why explain a CNN; the model, the data and one prediction"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Why explain a CNN; the model, the data and one prediction") }
 
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
@@ -94,7 +95,7 @@ public enum IntroLesson: Lesson {
                        rows: shownClasses.map { c in
                            ["\(c)", classifier.classNames[c], CAMLessonSupport.number(logits.data[c]),
                             CAMLessonSupport.number(probabilities.data[c])]
-                       })
+                       }, dataColumns: [1])
         // L probabilities, each rounded in its exponential and its division, add up to 1.
         notebook.check(.equal(text("predict.sum"), "Σ P_c", probabilities.sum(), "1", 1,
                               tolerance: .sum(of: probabilities.data)))

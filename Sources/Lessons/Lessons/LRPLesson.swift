@@ -19,7 +19,8 @@ import MiniNet
 /// up to layer3 from R = A, on the small CNN over the whole network from a class score.
 public enum LRPLesson: Lesson {
     public static let id = "lrp"
-    public static let summary = "Layer-wise relevance propagation: share the score back, layer by layer"
+    /// One line for `tutor lessons`, in the reader's language.
+    public static var summary: String { translated("Layer-wise relevance propagation: share the score back, layer by layer") }
 
     /// ε of the ledger step: large enough to see it absorb relevance, small next to the logits.
     static let ledgerEpsilon: Float = 0.1
@@ -50,7 +51,7 @@ public enum LRPLesson: Lesson {
         notebook.prose(text("score.body", ["class": className, "score": format(logits[target])]))
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
-                       limit: .ranked(byColumn: 2, keeping: [target]))
+                       limit: .ranked(byColumn: 2, keeping: [target]), dataColumns: [1])
         let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
                                                    rule: .epsilon(ledgerEpsilon))
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
@@ -122,8 +123,8 @@ public enum LRPLesson: Lesson {
         let pixelTotal = epsilonResult.relevance.sum()
         notebook.prose(text("ledger.totals", ["score": format(epsilonResult.score), "pixels": format(pixelTotal),
                                                "bias": format(totalBias), "epsilon": format(totalEpsilon)]))
-        notebook.math("f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept)",
-                      latex: #"f(x) = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
+        notebook.math(translated("f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept)"),
+                      latex: translated(#"f(x) = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#))
         notebook.check(.equal(text("ledger.check"), "f(x)", Double(epsilonResult.score),
                               "Σ R_i + bias + ε", pixelTotal + totalBias + totalEpsilon,
                               tolerance: ledgerTolerance(epsilonResult.steps, inputRelevance: epsilonResult.relevance)))
@@ -132,7 +133,7 @@ public enum LRPLesson: Lesson {
         notebook.step(text("heatmap.title"), id: "lrp.heatmap")
         notebook.prose(text("heatmap.body"))
         let heatmap = channelSum(epsilonResult.relevance)                     // [H, W]
-        notebook.tensor("Σ_channels R", heatmap, caption: text("heatmap.caption"))
+        notebook.tensor(translated("Σ_channels R"), heatmap, caption: text("heatmap.caption"))
         let photo = RGBImage(tensor: picture)
         notebook.picture(text("heatmap.row", ["class": className]), [
             .image(text("heatmap.input"), photo),
@@ -171,7 +172,7 @@ public enum LRPLesson: Lesson {
         seed.data[target] = 1
         let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
         let gradientTimesInput = gradient * input
-        notebook.tensor("Σ_channels ∂f/∂x", channelSum(gradient), caption: text("gradient.caption"))
+        notebook.tensor(translated("Σ_channels ∂f/∂x"), channelSum(gradient), caption: text("gradient.caption"))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
                               tolerance: gradientTolerance(result.steps)))
         let bias = result.steps.reduce(0) { $0 + $1.absorbedByBias }
@@ -313,7 +314,7 @@ public enum LRPLesson: Lesson {
 
         notebook.step(text("article.title"), id: "lrp.article")
         notebook.prose(text(isResNet ? "article.body.resnet" : "article.body.small",
-                            ["top": setup.topLabel, "start": setup.startDescription]))
+                            ["top": setup.topLabel, "start": translated(setup.startDescription)]))
         notebook.prose(text("article.asrun"))
         notebook.math("z = layer(x),   s = y / (z + 10⁻⁹),   R = x ⊙ ∂(Σ z ⊙ s)/∂x",
                       latex: #"z = \mathrm{layer}(x),\quad s = \frac{y}{z + 10^{-9}},\quad R = x \odot \frac{\partial \sum z \odot s}{\partial x}"#)
@@ -325,7 +326,7 @@ public enum LRPLesson: Lesson {
         let closedTolerance = Tolerance.elementwise(count: closedForm.termCount, magnitudes: closedForm.termMagnitudes, depth: 2)
         notebook.check(.equal(text("article.asrun.check"), "(i) R₀", asRun, "x ⊙ conv1ᵀ(s₀) by loops", closedForm.relevance,
                               tolerance: closedTolerance))
-        notebook.check(.equal(text("article.asrun.same", ["start": setup.startDescription, "control": setup.controlDescription]),
+        notebook.check(.equal(text("article.asrun.same", ["start": translated(setup.startDescription), "control": translated(setup.controlDescription)]),
                               "(i) from \(setup.startDescription)", asRun, "(i) from \(setup.controlDescription)", asRunControl,
                               tolerance: .exact))
 
@@ -364,8 +365,8 @@ public enum LRPLesson: Lesson {
         // (iii): the ledger balances, to the rounding of the sums its layers added up.
         let canonicalTop = canonical.topRelevance.sum()
         let ledger = ledgerTolerance(canonical.steps, inputRelevance: canonical.relevance)
-        notebook.math("Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept)",
-                      latex: #"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
+        notebook.math(translated("Σ R_top = Σ_i R_i + Σ_layers (bias kept + ε kept)"),
+                      latex: translated(#"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#))
         notebook.check(.equal(text("backbone.canonical-check"), "Σ R_top", canonicalTop,
                               "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: ledger))
         let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(totalMagnitude(article.topRelevance), .leastNonzeroMagnitude)
@@ -408,7 +409,7 @@ public enum LRPLesson: Lesson {
         let controlMap2D = channelSum(canonicalControl.relevance.slice(0))
         notebook.step(text("control.title"), id: "lrp.control")
         notebook.prose(text(isResNet ? "control.body.resnet" : "control.body.small",
-                            ["start": setup.startDescription, "control": setup.controlDescription,
+                            ["start": translated(setup.startDescription), "control": translated(setup.controlDescription),
                              "mean": "\(articleMean)", "std": "\(articleStd)"]))
         // (iii) from two starts differs by more than the rounding of its two ledgers could make it.
         let difference = zip(canonical.relevance.data, canonicalControl.relevance.data).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
@@ -417,10 +418,10 @@ public enum LRPLesson: Lesson {
                               "Σ_i |R_i − R'_i| = \(formatWide(difference)) > \(formatWide(controlLedger.value))",
                               difference > controlLedger.value))
         notebook.picture(text("control.row"), [
-            AttributionPanels.heatmap(text("control.asrun", ["start": setup.startLabel]), asRunMap),
-            AttributionPanels.heatmap(text("control.asrun", ["start": setup.controlLabel]), channelSum(asRunControl.slice(0))),
-            AttributionPanels.heatmap(text("control.canonical", ["start": setup.startLabel]), canonicalMap2D),
-            AttributionPanels.heatmap(text("control.canonical", ["start": setup.controlLabel]), controlMap2D),
+            AttributionPanels.heatmap(text("control.asrun", ["start": translated(setup.startLabel)]), asRunMap),
+            AttributionPanels.heatmap(text("control.asrun", ["start": translated(setup.controlLabel)]), channelSum(asRunControl.slice(0))),
+            AttributionPanels.heatmap(text("control.canonical", ["start": translated(setup.startLabel)]), canonicalMap2D),
+            AttributionPanels.heatmap(text("control.canonical", ["start": translated(setup.controlLabel)]), controlMap2D),
         ])
     }
 
@@ -474,7 +475,7 @@ public enum LRPLesson: Lesson {
         let gradient = classifier.backward(seed).slice(0)                      // [3, H, W]: ∂f/∂x
         classifier.network.zeroGradients()
         let gradientTimesInput = gradient * input
-        notebook.tensor("Σ_channels ∂f/∂x", channelSum(gradient), caption: text("gradient.caption"))
+        notebook.tensor(translated("Σ_channels ∂f/∂x"), channelSum(gradient), caption: text("gradient.caption"))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
                               tolerance: gradientTolerance(result.steps)))
     }

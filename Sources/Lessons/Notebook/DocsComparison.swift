@@ -246,9 +246,10 @@ public struct DocsComparison: Sendable {
         return mark == ["✓"] || mark == ["✗"] ? cells : nil
     }
 
-    /// Indices of the numbers i, j in "max \|Δ\| at [i, j] of [shape]" within a residual cell.
+    /// Indices of the numbers i, j in "max \|Δ\| at [i, j] of [shape]" within a residual cell
+    /// (in Vietnamese "\|Δ\| lớn nhất tại [i, j] trong [shape]").
     private static func worstPosition(in tokens: [Token], cell: Range<Int>) -> [Int] {
-        guard let at = cell.first(where: { tokens[$0].text == "at" }) else { return [] }
+        guard let at = cell.first(where: { ["at", "tại"].contains(tokens[$0].text) }) else { return [] }
         var indices: [Int] = []
         for index in (at + 1)..<cell.upperBound {
             if tokens[index].kind == .number { indices.append(index) }

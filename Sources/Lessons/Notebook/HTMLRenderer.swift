@@ -49,7 +49,7 @@ public struct HTMLRenderer: NotebookRenderer {
                     + "<p>\(inline(NotebookWords.text("page.generated")))</p></footer>")
         return """
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="\(Language.current.rawValue)">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -86,7 +86,7 @@ public struct HTMLRenderer: NotebookRenderer {
             return "<div class=\"math\">" + MathML.convert(latex, alternative: unicode).markup + "</div>"
         case let .tensor(name, value, caption):
             let title = "<b>\(escapeHTML(name))</b>" + (caption.map { " — " + inline($0) } ?? "")
-            let text = value.formatted(full: verbose)
+            let text = NotebookWords.tensor(value.formatted(full: verbose))
             guard value.rank >= 3 else {
                 return "<figure class=\"tensor\"><figcaption>\(title)</figcaption><pre>\(escapeHTML(text))</pre></figure>"
             }
@@ -215,8 +215,8 @@ public struct HTMLRenderer: NotebookRenderer {
             return "rgb(\(rgb.red),\(rgb.green),\(rgb.blue)) \(index * 100 / 16)%"
         }.joined(separator: ",")
         let (low, high, words) = signed
-            ? ("−max|v|", "+max|v|", "negative blue, 0 white, positive red")
-            : ("0", "1", map == .jet ? "jet" : "white 0, black from 0.25")
+            ? ("−max|v|", "+max|v|", NotebookWords.text("legend.diverging"))
+            : ("0", "1", map == .jet ? "jet" : NotebookWords.text("legend.white-to-black"))
         return "<p class=\"legend\"><span>\(escapeHTML(low))</span><span class=\"bar\" style=\"background:linear-gradient(to right,\(stops))\"></span>"
             + "<span>\(escapeHTML(high))</span> <span class=\"words\">\(escapeHTML(words))</span></p>"
     }
@@ -236,7 +236,7 @@ public struct HTMLRenderer: NotebookRenderer {
             + "<span class=\"name\">\(escapeHTML(check.name))</span><span class=\"sides\">"
             + parts.map { "<span>\($0)</span>" }.joined() + "</span>"
         if let model = check.model, check.kind != .truth {
-            html += "<span class=\"tolerance\">\(escapeHTML(NotebookWords.text("check.tolerance"))) \(escapeHTML(model.description))</span>"
+            html += "<span class=\"tolerance\">\(escapeHTML(NotebookWords.text("check.tolerance"))) \(escapeHTML(NotebookWords.tolerance(model)))</span>"
         }
         return html + "</div>"
     }

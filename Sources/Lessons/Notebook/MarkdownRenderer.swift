@@ -82,7 +82,7 @@ public struct MarkdownRenderer: NotebookRenderer {
                     blocks.append("$$\n" + latex + "\n$$")
                 case let .tensor(name, value, caption):
                     let title = "**\(name)**" + (caption.map { " — " + $0 } ?? "")
-                    blocks.append(title + "\n\n```text\n" + value.formatted(full: verbose) + "\n```")
+                    blocks.append(title + "\n\n```text\n" + NotebookWords.tensor(value.formatted(full: verbose)) + "\n```")
                 case let .table(title, headers, rows, limit):
                     let shown = ShownRows(headers: headers, rows: rows, limit: limit, verbose: verbose)
                     blocks.append(table(title: title, headers: headers, rows: shown))
@@ -97,9 +97,8 @@ public struct MarkdownRenderer: NotebookRenderer {
         }
         let checks = notebook.checks
         if !checks.isEmpty {
-            let failed = checks.filter { !$0.ok }.count
-            let verdict = failed == 0 ? "✓ All \(checks.count) checks passed." : "✗ \(failed) of \(checks.count) checks failed."
-            blocks.append("## Checks\n\n" + verdict + "\n\n" + checkTable(checks))
+            let verdict = (checks.allSatisfy(\.ok) ? "✓ " : "✗ ") + NotebookWords.pageVerdict(checks)
+            blocks.append("## " + NotebookWords.text("checks.title") + "\n\n" + verdict + "\n\n" + checkTable(checks))
         }
         return blocks.joined(separator: "\n\n") + "\n"
     }
@@ -143,15 +142,16 @@ public struct MarkdownRenderer: NotebookRenderer {
         let rows = checks.map { check -> [String] in
             let mark = check.ok ? "✓" : "✗"
             if check.kind == .truth {
-                return [mark, check.name, check.leftLabel, check.ok ? "holds" : "does not hold", "", ""]
+                return [mark, check.name, check.leftLabel, NotebookWords.text(check.ok ? "check.holds" : "check.fails"), "", ""]
             }
             let note = check.note.map { " (\($0))" } ?? ""
             return [mark, check.name,
                     "\(check.leftLabel) = \(formatCheckValue(check.left))",
                     "\(check.rightLabel) = \(formatCheckValue(check.right))",
-                    formatResidual(check.residual) + note, check.model.map(\.description) ?? formatTolerance(check.tolerance)]
+                    formatResidual(check.residual) + note, check.model.map(NotebookWords.tolerance) ?? formatTolerance(check.tolerance)]
         }
-        return table(title: nil, headers: ["", "check", "left", "right", "residual", "tolerance"], rows: rows)
+        let headers = ["check", "left", "right", "residual", "tolerance"].map { NotebookWords.text("checks.column." + $0) }
+        return table(title: nil, headers: [""] + headers, rows: rows)
     }
 
     private func render(_ picture: Picture, lesson: String, step: Int, number: Int) throws -> String {
@@ -175,9 +175,9 @@ public struct MarkdownRenderer: NotebookRenderer {
         for case let map? in picture.panels.map(\.colorMap) where !maps.contains(map) { maps.append(map) }
         let legends = maps.map { map -> String in
             switch map {
-            case .jet: return "jet: dark blue = 0 → cyan → yellow → dark red = 1"
-            case .diverging: return "blue–white–red: blue negative, white 0, red positive"
-            case .whiteToBlack: return "white-to-black: white = 0, black from 0.25 up"
+            case .jet: return NotebookWords.text("legend.jet.page")
+            case .diverging: return NotebookWords.text("legend.diverging.page")
+            case .whiteToBlack: return NotebookWords.text("legend.white-to-black.page")
             }
         }
         if !legends.isEmpty { text += "\n\n*" + legends.joined(separator: "; ") + "*" }

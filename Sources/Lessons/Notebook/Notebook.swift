@@ -70,8 +70,12 @@ public final class Notebook {
     ///   - rows: each as many entries as `headers`; numbers already formatted.
     ///   - limit: which rows people see when there are many (JSON keeps them all); without
     ///     one, a table over 20 rows shows its first and last 6.
-    public func table(_ title: String? = nil, headers: [String], rows: [[String]], limit: RowLimit? = nil) {
-        add(.table(title: title.map(translated), headers: headers.map(translated), rows: rows.map { $0.map(translated) }, limit: limit))
+    ///   - dataColumns: columns whose cells are data of the model, class names, kept as they
+    ///     are: ImageNet has classes named "rule" and "mask", words the phrase book translates.
+    public func table(_ title: String? = nil, headers: [String], rows: [[String]], limit: RowLimit? = nil,
+                      dataColumns: Set<Int> = []) {
+        let cells = rows.map { row in row.enumerated().map { dataColumns.contains($0.offset) ? $0.element : translated($0.element) } }
+        add(.table(title: title.map(translated), headers: headers.map(translated), rows: cells, limit: limit))
     }
 
     public func picture(_ picture: Picture) {

@@ -39,4 +39,32 @@ enum NotebookWords {
         if failed == 0 { return text(checks.count == 1 ? "checks.passed.one" : "checks.passed", ["count": "\(checks.count)"]) }
         return text("checks.failed", ["failed": "\(failed)", "count": "\(checks.count)"])
     }
+
+    /// The verdict line of a Markdown page: "All 12 checks passed." or "2 of 12 checks failed."
+    static func pageVerdict(_ checks: [Check]) -> String {
+        let failed = checks.filter { !$0.ok }.count
+        if failed == 0 { return text(checks.count == 1 ? "checks.passed.one" : "checks.passed", ["count": "\(checks.count)"]) }
+        return text("checks.failed.page", ["failed": "\(failed)", "count": "\(checks.count)"])
+    }
+
+    /// How a tolerance was made ("4·γ₆₄·Σ|a| (Σ|a| = 0.923) = 2.82e-05"), its one word ("exact")
+    /// in the reader's language; the reasons of absolute amounts were translated with the check.
+    static func tolerance(_ model: Tolerance) -> String {
+        translated(model.description)
+    }
+
+    /// A tensor's printout (`Tensor.formatted`) with its few words in the reader's language:
+    /// the line that counts what was left out, "⋮  (28 more along axis 0)", and "(empty)".
+    static func tensor(_ printout: String) -> String {
+        guard Language.current != .en else { return printout }
+        return printout.components(separatedBy: "\n").map { line -> String in
+            if let match = line.range(of: #"\((\d+) more along axis (\d+)\)$"#, options: .regularExpression) {
+                let numbers = line[match].split { !$0.isNumber }.map(String.init)
+                guard numbers.count == 2 else { return line }
+                return line[..<match.lowerBound] + text("tensor.more", ["count": numbers[0], "axis": numbers[1]])
+            }
+            if line.hasSuffix("  (empty)") { return String(line.dropLast("(empty)".count)) + text("tensor.empty") }
+            return line
+        }.joined(separator: "\n")
+    }
 }

@@ -127,7 +127,7 @@ public struct TerminalRenderer: NotebookRenderer {
             let headLines = wrapWords(head, width: width, indent: "    ")
             // A stack of maps shows its first and last two, each by its corners, so that a
             // [512, 7, 7] tensor takes a screen, not three.
-            let summary = value.formatted(full: verbose, maxPerAxis: value.rank >= 3 ? 4 : 6)
+            let summary = NotebookWords.tensor(value.formatted(full: verbose, maxPerAxis: value.rank >= 3 ? 4 : 6))
             return (headLines + tensorLines(summary)).joined(separator: "\n")
         case let .table(title, headers, rows, limit):
             return String(renderTable(title: title, headers: headers, rows: rows, limit: limit).dropLast())
@@ -362,14 +362,14 @@ public struct TerminalRenderer: NotebookRenderer {
             return style("  jet  0 ", .dim) + bar + style(" 1", .dim)
         case (.diverging, true):
             let bar = (0..<steps).map { swatch(map.color(Float($0) / Float(steps - 1) * 2 - 1)) }.joined()
-            return style("  −max|v| ", .dim) + bar + style(" +max|v|   (negative blue, 0 white, positive red)", .dim)
+            return style("  −max|v| ", .dim) + bar + style(" +max|v|   (" + NotebookWords.text("legend.diverging") + ")", .dim)
         case (.whiteToBlack, true):
             let bar = (0..<steps).map { swatch(map.color(Float($0) / Float(steps - 1))) }.joined()
-            return style("  0 ", .dim) + bar + style(" 1   (white 0, black from 0.25)", .dim)
+            return style("  0 ", .dim) + bar + style(" 1   (" + NotebookWords.text("legend.white-to-black") + ")", .dim)
         case (.jet, false), (.whiteToBlack, false):
-            return "  shading: \"\(String(Self.shading))\" from 0 to 1"
+            return "  " + NotebookWords.text("legend.shading", ["ramp": String(Self.shading)])
         case (.diverging, false):
-            return "  shading: \"\(String(Self.shading))\" 0 to +max|v|, \"\(String(Self.negativeShading))\" 0 to −max|v|"
+            return "  " + NotebookWords.text("legend.shading.signed", ["positive": String(Self.shading), "negative": String(Self.negativeShading)])
         }
     }
 
@@ -418,7 +418,7 @@ public struct TerminalRenderer: NotebookRenderer {
         // A long sum of routes breaks before a " + ", so that it fits the terminal.
         var rows = [NotebookWords.text("check.tolerance")]
         var rowHasRoute = false
-        for (index, route) in model.description.components(separatedBy: " + ").enumerated() {
+        for (index, route) in NotebookWords.tolerance(model).components(separatedBy: " + ").enumerated() {
             let piece = index == 0 ? route : "+ " + route
             if rowHasRoute && displayWidth(rows[rows.count - 1]) + 1 + displayWidth(piece) > width - 4 {
                 rows.append("  " + piece)
