@@ -26,8 +26,9 @@ final class LRPLessonTests: XCTestCase {
         try forEachArithmeticVariant { _ in
             let notebook = try LRPLesson.build(try context())
             assertAllChecksPass(notebook, "default")
-            // score, rule, conservation, gradient × input, ledger, heatmap, the article three ways, control.
-            XCTAssertEqual(notebook.checks.count, 10)
+            // score, rule, conservation (the first layer, every layer, the whole), gradient × input,
+            // ledger, heatmap, the article three ways, control.
+            XCTAssertEqual(notebook.checks.count, 11)
             XCTAssertEqual(notebook.steps.map(\.number), [0, 1, 2, 3, 4, 5, 6, 7, 8])
         }
     }

@@ -93,8 +93,13 @@ public enum IGLesson: Lesson {
                                           "change": format(change)]))
         notebook.math(translated("gap = | Σ_i IG_i − (f(x) − f(x′)) |"),
                       latex: translated(#"\text{gap} = \Bigl|\sum_i \mathrm{IG}_i - \bigl(f(x) - f(x')\bigr)\Bigr|"#))
+        // The gaps are printed to the digit their rounding reaches, so that every processor
+        // prints the same table (the digits below are its own summation order's).
+        let gapDecimals = Self.gapDecimals(methods.flatMap { method in stepCounts.map { result(method, $0) } }.map {
+            $0.completenessTolerance(classifier: classifier, input: input, baseline: zeroBaseline)
+        })
         let gapRows = methods.map { method in
-            [method.rawValue] + stepCounts.map { String(format: "%.5f", result(method, $0).completenessGap) }
+            [method.rawValue] + stepCounts.map { String(format: "%.\(gapDecimals)f", result(method, $0).completenessGap) }
         }
         notebook.table(text("gaps.table"), headers: ["rule"] + stepCounts.map { "gap, \($0) steps" }, rows: gapRows)
         // What the text says about the table is read off the table as printed, and checked there.
@@ -145,12 +150,15 @@ public enum IGLesson: Lesson {
                 : try integrate(start, baselineSteps, .gaussLegendre, "\(baseline.rawValue) baseline")
             byBaseline.append((baseline, start, attribution))
         }
+        let baselineGapDecimals = Self.gapDecimals(byBaseline.map {
+            $0.result.completenessTolerance(classifier: classifier, input: input, baseline: $0.start)
+        })
         notebook.table(text("baselines.table", ["steps": "\(baselineSteps)"]),
                        headers: ["baseline x′", "f(x′)", "f(x) − f(x′)", "Σ IG", "gap"],
                        rows: byBaseline.map { entry in
                            [entry.baseline.rawValue, format(entry.result.scoreAtBaseline),
                             format(Double(entry.result.scoreAtInput) - Double(entry.result.scoreAtBaseline)),
-                            format(entry.result.totalAttribution), String(format: "%.5f", entry.result.completenessGap)]
+                            format(entry.result.totalAttribution), String(format: "%.\(baselineGapDecimals)f", entry.result.completenessGap)]
                        })
         notebook.picture(text("baselines.starts"), byBaseline.map { entry in
             .image(entry.baseline.rawValue, RGBImage(tensor: classifier.denormalize(entry.start).map { min(max($0, 0), 1) }))
@@ -241,5 +249,14 @@ public enum IGLesson: Lesson {
     static func channelSum(_ attributions: Tensor) -> Tensor { AttributionDisplay.channelSum(attributions) }
 
     static func format(_ value: Float) -> String { String(format: "%.4f", value) }
+
+    /// How many decimals of a completeness gap are the same on every processor: down to one
+    /// digit past the order of the largest rounding bound (the quadrature part of the tolerance
+    /// is the method's own error, not rounding), and at most 5.
+    static func gapDecimals(_ tolerances: [Tolerance]) -> Int {
+        let rounding = tolerances.map { $0.value - $0.extra }.max() ?? 0
+        guard rounding > 0 else { return 5 }
+        return Swift.min(5, Swift.max(0, Int((-log10(rounding)).rounded(.down)) + 1))
+    }
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }
 }

@@ -123,7 +123,7 @@ public enum IntroLesson: Lesson {
         notebook.table(text("numbers.table"), headers: ["order", "Σ (float32)", "Σ (float64)", "difference"],
                        rows: [("first → last", forwardSum), ("last → first", backwardSum)].map { order, total in
                            [order, String(format: "%.7f", total), String(format: "%.7f", exactSum),
-                            String(format: "%.2e", Double(total) - exactSum)]
+                            "≈" + String(format: "%.2e", Double(total) - exactSum)]
                        })
         notebook.check(.equal(text("numbers.check"), "first → last", Double(forwardSum), "last → first", Double(backwardSum),
                               tolerance: sumTolerance + sumTolerance))

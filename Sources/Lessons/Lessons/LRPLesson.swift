@@ -455,13 +455,19 @@ public enum LRPLesson: Lesson {
                        rows: [["output (y^c)", "", "", format(result.score)]] + result.steps.map {
                            [$0.layer, $0.typeName, $0.treatment, format($0.relevanceAtInput)]
                        })
-        // Each layer has its own tolerance (its sums, its terms); the check shows the layer that
-        // used the largest share of its own. A layer that adds nothing (ReLU, Flatten) must be exact.
+        // Each layer has its own tolerance (its sums, its terms); a layer that adds nothing (ReLU,
+        // Flatten) must be exact. The first layer, where the relevance reaches the pixels, is
+        // shown with both sides; every layer is checked, and one that fails is named. (Showing
+        // the layer that used most of its tolerance would name a different layer on another
+        // processor.)
         let layerChecks = result.steps.map { step in
             Check.equal(text("conservation.layers"), "Σ R_in at \(step.layer)", step.relevanceAtInput,
                         "Σ R_out at \(step.layer)", step.relevanceAtOutput, tolerance: layerTolerance(step))
         }
-        if let worst = layerChecks.max(by: { $0.usedFraction < $1.usedFraction }) { notebook.check(worst) }
+        if let first = layerChecks.last { notebook.check(first) }
+        let failing = zip(result.steps, layerChecks).filter { !$0.1.ok }.map(\.0.layer)
+        notebook.check(.truth(text("conservation.every", ["count": "\(layerChecks.count)"]),
+                              failing.isEmpty ? text("conservation.every.holds") : failing.joined(separator: ", "), failing.isEmpty))
         notebook.math("Σ_i R_i = f(x)", latex: #"\sum_i R_i = f(x)"#)
         notebook.check(.equal(text("conservation.check"), "Σ_i R_i", result.relevance.sum(), "f(x)", score,
                               tolerance: ledgerTolerance(result.steps, inputRelevance: result.relevance)))
