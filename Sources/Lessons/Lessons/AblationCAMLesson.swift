@@ -24,19 +24,9 @@ public enum AblationCAMLesson: Lesson {
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
         let classifier = context.classifier
-        let imageSize = classifier.inputSize[1]
-        let picture = context.pictureOrDefault(imageSize: imageSize)          // [3, H, W] in 0…1
-        let input = classifier.normalize(picture)                             // [3, H, W]
-        let layer = context.layer ?? context.defaultCAMLayer(for: classifier)
-        guard classifier.layer(named: layer) != nil else {
-            throw MiniNetError.invalidArgument("no layer named '\(layer)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
-        }
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data // [L]
-        let predicted = Tensor(shape: [logits.count], data: logits).argmax
-        let targetClass = context.targetClass ?? predicted
-        guard targetClass >= 0 && targetClass < classifier.classNames.count else {
-            throw MiniNetError.invalidArgument("class \(targetClass) is out of range 0..<\(classifier.classNames.count)")
-        }
+        let setup = try LessonSetup(context)
+        let (picture, input, layer, logits, predicted, targetClass) =
+            (setup.picture, setup.input, setup.layer, setup.logits, setup.predicted, setup.target)
         let target = ExplanationTarget.logit(targetClass)
         let className = classifier.classNames[targetClass]
 

@@ -22,11 +22,8 @@ public enum GradCAMLesson: Lesson {
         let text = try LessonText(lesson: id, language: context.language)
         let classifier = context.classifier
         let names = classifier.classNames
-        let layer = try CAMLessonSupport.layer(context)
-        let (image, input) = try CAMLessonSupport.picture(context)          // [3, H, W] each
-        classifier.network.setTraining(false)
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data    // [L]
-        let c = try CAMLessonSupport.targetClass(context, logits: logits)
+        let setup = try LessonSetup(context)
+        let (layer, image, input, logits, c) = (setup.layer, setup.picture, setup.input, setup.logits, setup.target)
         let gradCAM = GradCAM(classifier: classifier)
         let probe = try LayerProbe(classifier: classifier, input: input, layer: layer, target: .logit(c))
         let result = try gradCAM.explain(input: input, layer: layer, target: .logit(c))

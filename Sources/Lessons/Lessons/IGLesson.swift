@@ -18,18 +18,9 @@ public enum IGLesson: Lesson {
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
         let classifier = context.classifier
-        if let layer = context.layer, classifier.layer(named: layer) == nil {
-            throw MiniNetError.invalidArgument("no layer named '\(layer)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
-        }
-        let picture = context.pictureOrDefault(imageSize: classifier.inputSize[1])     // [3, H, W] in 0…1
-        let input = classifier.normalize(picture)                                      // [3, H, W]
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data         // [L]
-        let targetClass = context.targetClass ?? Tensor(shape: [logits.count], data: logits).argmax
-        guard targetClass >= 0 && targetClass < classifier.classNames.count else {
-            throw MiniNetError.invalidArgument("class \(targetClass) is out of range 0..<\(classifier.classNames.count)")
-        }
+        let setup = try LessonSetup(context)
+        let (picture, input, logits, targetClass, className) = (setup.picture, setup.input, setup.logits, setup.target, setup.className)
         let target = ExplanationTarget.logit(targetClass)
-        let className = classifier.classNames[targetClass]
         let notebook = Notebook(lesson: id, title: text("title"))
         notebook.prose(text("intro"))
 

@@ -28,20 +28,8 @@ public enum LRPLesson: Lesson {
     public static func build(_ context: LessonContext) throws -> Notebook {
         let text = try LessonText(lesson: id, language: context.language)
         let classifier = context.classifier
-        let imageSize = classifier.inputSize[1]
-        if let layer = context.layer, classifier.layer(named: layer) == nil {
-            throw MiniNetError.invalidArgument("no layer named '\(layer)'; layers are: \(classifier.layerNames.joined(separator: ", "))")
-        }
-        if let target = context.targetClass, !(0..<classifier.classNames.count).contains(target) {
-            throw MiniNetError.invalidArgument("class \(target) is out of range 0..<\(classifier.classNames.count)")
-        }
-        let picture = context.pictureOrDefault(imageSize: imageSize)          // [3, H, W] in 0…1
-        let input = classifier.normalize(picture)                              // [3, H, W]
-        classifier.network.setTraining(false)
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data // [L]
-        let predicted = Tensor(shape: [logits.count], data: logits).argmax
-        let target = context.targetClass ?? predicted
-        let className = classifier.classNames[target]
+        let setup = try LessonSetup(context)
+        let (picture, input, logits, target, className) = (setup.picture, setup.input, setup.logits, setup.target, setup.className)
 
         let notebook = Notebook(lesson: id, title: text("title"))
         notebook.prose(text("intro"))
