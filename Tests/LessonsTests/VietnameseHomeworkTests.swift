@@ -36,7 +36,7 @@ final class VietnameseHomeworkTests: XCTestCase {
         case let .string(text): return [text]
         case let .array(items): return items.flatMap(strings)
         case let .object(members): return members.filter { !identifierKeys.contains($0.0) }.flatMap { strings(in: $0.1) }
-        case .number, .double, .integer, .bool, .null: return []
+        case .number, .double, .float, .integer, .bool, .null: return []
         }
     }
 

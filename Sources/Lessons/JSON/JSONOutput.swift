@@ -9,6 +9,8 @@ public indirect enum JSONOutput: Equatable {
     /// A number exactly: the shortest text that reads back as the same Double; null when it
     /// is not finite (JSON has no NaN or infinity).
     case double(Double)
+    /// A float32 exactly, in its own shortest form ("0.1", not 0.10000000149011612).
+    case float(Float)
     case integer(Int)
     case bool(Bool)
     case null
@@ -25,6 +27,7 @@ public indirect enum JSONOutput: Equatable {
         case let .string(text): return JSONOutput.quoted(text)
         case let .number(value): return formatNumber(value)
         case let .double(value): return value.isFinite ? "\(value)" : "null"
+        case let .float(value): return value.isFinite ? "\(value)" : "null"
         case let .integer(value): return "\(value)"
         case let .bool(value): return value ? "true" : "false"
         case .null: return "null"
@@ -39,6 +42,21 @@ public indirect enum JSONOutput: Equatable {
             return "{\n" + members.map { padding + JSONOutput.quoted($0.0) + ": " + $0.1.rendered(indent: indent + 1) }
                 .joined(separator: ",\n") + "\n" + closing + "}"
         }
+    }
+
+    /// On one line, without spaces.
+    public func renderedCompactly() -> String {
+        switch self {
+        case let .array(items): return "[" + items.map { $0.renderedCompactly() }.joined(separator: ",") + "]"
+        case let .object(members):
+            return "{" + members.map { JSONOutput.quoted($0.0) + ":" + $0.1.renderedCompactly() }.joined(separator: ",") + "}"
+        default: return rendered()
+        }
+    }
+
+    /// An object with its keys sorted, so that the same content always gives the same bytes.
+    public static func sortedObject(_ members: [String: JSONOutput]) -> JSONOutput {
+        .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
     static func quoted(_ text: String) -> String {
@@ -66,7 +84,7 @@ public indirect enum JSONOutput: Equatable {
 extension JSONOutput {
     var isNumber: Bool {
         switch self {
-        case .number, .double, .integer: return true
+        case .number, .double, .float, .integer: return true
         default: return false
         }
     }

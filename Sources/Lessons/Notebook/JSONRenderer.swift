@@ -20,8 +20,9 @@ import MiniNet
 ///       "title": "…"
 ///     }
 ///
-/// Keys are sorted and numbers are printed in their shortest exact form, so the same
-/// notebook always gives the same bytes. NaN and infinities (never valid JSON) become null.
+/// Written by `JSONOutput`, the one JSON writer of `tutor`: keys are sorted and numbers are
+/// printed in their shortest exact form, so the same notebook always gives the same bytes. NaN
+/// and infinities (never valid JSON) become null.
 public struct JSONRenderer: NotebookRenderer {
     /// Indented, one value per line; otherwise one line.
     public var pretty: Bool
@@ -31,51 +32,45 @@ public struct JSONRenderer: NotebookRenderer {
     }
 
     public func render(_ notebook: Notebook) throws -> String {
-        let document: JSONValue = .object([
+        let document: JSONOutput = .sortedObject([
             "lesson": .string(notebook.lesson),
             "title": .string(notebook.title),
             "all_checks_pass": .bool(notebook.allChecksPass),
             "checks": .array(notebook.checks.map(Self.value)),
             "steps": .array(notebook.steps.map { step in
-                .object([
-                    "number": .int(step.number),
-                    "id": step.id.map(JSONValue.string) ?? .null,
+                .sortedObject([
+                    "number": .integer(step.number),
+                    "id": step.id.map(JSONOutput.string) ?? .null,
                     "title": .string(step.title),
                     "cells": .array(step.cells.map(Self.value)),
                 ])
             }),
         ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(document)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw MiniNetError.invalidArgument("notebook '\(notebook.lesson)': JSON output is not UTF-8")
-        }
-        return text + "\n"
+        return (pretty ? document.rendered() : document.renderedCompactly()) + "\n"
     }
 
-    static func value(_ cell: Cell) -> JSONValue {
+    static func value(_ cell: Cell) -> JSONOutput {
         switch cell {
         case let .heading(text):
-            return .object(["kind": .string("heading"), "text": .string(text)])
+            return .sortedObject(["kind": .string("heading"), "text": .string(text)])
         case let .prose(text):
-            return .object(["kind": .string("prose"), "text": .string(text)])
+            return .sortedObject(["kind": .string("prose"), "text": .string(text)])
         case let .math(unicode, latex):
-            return .object(["kind": .string("math"), "unicode": .string(unicode), "latex": .string(latex)])
+            return .sortedObject(["kind": .string("math"), "unicode": .string(unicode), "latex": .string(latex)])
         case let .tensor(name, tensor, caption):
             var object = tensorObject(name: name, tensor)
             object["kind"] = .string("tensor")
-            object["caption"] = caption.map(JSONValue.string) ?? .null
-            return .object(object)
+            object["caption"] = caption.map(JSONOutput.string) ?? .null
+            return .sortedObject(object)
         case let .table(title, headers, rows, _):
-            return .object([
+            return .sortedObject([
                 "kind": .string("table"),
-                "title": title.map(JSONValue.string) ?? .null,
-                "headers": .array(headers.map(JSONValue.string)),
-                "rows": .array(rows.map { .array($0.map(JSONValue.string)) }),
+                "title": title.map(JSONOutput.string) ?? .null,
+                "headers": .array(headers.map(JSONOutput.string)),
+                "rows": .array(rows.map { .array($0.map(JSONOutput.string)) }),
             ])
         case let .picture(picture):
-            return .object([
+            return .sortedObject([
                 "kind": .string("picture"),
                 "title": .string(picture.title),
                 "panels": .array(picture.panels.map(panelValue)),
@@ -85,29 +80,29 @@ public struct JSONRenderer: NotebookRenderer {
         }
     }
 
-    static func panelValue(_ panel: Panel) -> JSONValue {
-        var object: [String: JSONValue] = ["caption": .string(panel.caption)]
+    static func panelValue(_ panel: Panel) -> JSONOutput {
+        var object: [String: JSONOutput] = ["caption": .string(panel.caption)]
         switch panel.content {
         case let .image(image):
             object["content"] = .string("image")
-            object["width"] = .int(image.width)
-            object["height"] = .int(image.height)
+            object["width"] = .integer(image.width)
+            object["height"] = .integer(image.height)
         case let .heatmap(heatmap, map):
             object["content"] = .string("heatmap")
             object["color_map"] = .string(map.rawValue)
-            object["heatmap"] = .object(tensorObject(name: panel.caption, heatmap))
+            object["heatmap"] = .sortedObject(tensorObject(name: panel.caption, heatmap))
         case let .overlay(heatmap, map, image):
             object["content"] = .string("overlay")
             object["color_map"] = .string(map.rawValue)
-            object["heatmap"] = .object(tensorObject(name: panel.caption, heatmap))
-            object["width"] = .int(image.width)
-            object["height"] = .int(image.height)
+            object["heatmap"] = .sortedObject(tensorObject(name: panel.caption, heatmap))
+            object["width"] = .integer(image.width)
+            object["height"] = .integer(image.height)
         }
-        return .object(object)
+        return .sortedObject(object)
     }
 
-    static func value(_ check: Check) -> JSONValue {
-        var object: [String: JSONValue] = [
+    static func value(_ check: Check) -> JSONOutput {
+        var object: [String: JSONOutput] = [
             "kind": .string("check"),
             "name": .string(check.name),
             "left_label": .string(check.leftLabel),
@@ -121,65 +116,26 @@ public struct JSONRenderer: NotebookRenderer {
         ]
         if let note = check.note { object["note"] = .string(note) }
         if let model = check.model {
-            object["tolerance_model"] = .object([
+            object["tolerance_model"] = .sortedObject([
                 "formula": .string(model.description),
                 "parts": .array(model.parts.map { part in
-                    .object(["n": .int(part.count), "sum_abs_terms": .double(part.magnitude),
-                             "largest_term": .double(part.largestTerm), "depth": .int(part.depth),
+                    .sortedObject(["n": .integer(part.count), "sum_abs_terms": .double(part.magnitude),
+                             "largest_term": .double(part.largestTerm), "depth": .integer(part.depth),
                              "safety": .double(part.safety), "value": .double(part.value)])
                 }),
                 "extra": .double(model.extra),
-            ].merging(model.extraReason.map { ["extra_reason": JSONValue.string($0)] } ?? [:]) { a, _ in a })
+            ].merging(model.extraReason.map { ["extra_reason": JSONOutput.string($0)] } ?? [:]) { a, _ in a })
         }
-        return .object(object)
+        return .sortedObject(object)
     }
 
-    static func tensorObject(name: String, _ tensor: Tensor) -> [String: JSONValue] {
+    static func tensorObject(name: String, _ tensor: Tensor) -> [String: JSONOutput] {
         [
             "name": .string(name),
-            "shape": .array(tensor.shape.map(JSONValue.int)),
-            "data": .array(tensor.data.map(JSONValue.float)),
+            "shape": .array(tensor.shape.map(JSONOutput.integer)),
+            "data": .array(tensor.data.map(JSONOutput.float)),
         ]
     }
 }
 
 /// A JSON document tree; objects are written with sorted keys by `JSONEncoder`.
-enum JSONValue: Encodable {
-    case string(String)
-    case int(Int)
-    case float(Float)
-    case double(Double)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    func encode(to encoder: Encoder) throws {
-        switch self {
-        case let .array(values):
-            var container = encoder.unkeyedContainer()
-            for value in values { try container.encode(value) }
-        case let .object(values):
-            var container = encoder.container(keyedBy: Key.self)
-            for (key, value) in values { try container.encode(value, forKey: Key(key)) }
-        default:
-            var container = encoder.singleValueContainer()
-            switch self {
-            case let .string(value): try container.encode(value)
-            case let .int(value): try container.encode(value)
-            case let .float(value): value.isFinite ? try container.encode(value) : try container.encodeNil()
-            case let .double(value): value.isFinite ? try container.encode(value) : try container.encodeNil()
-            case let .bool(value): try container.encode(value)
-            default: try container.encodeNil()
-            }
-        }
-    }
-
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-}
