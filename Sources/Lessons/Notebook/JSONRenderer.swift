@@ -137,5 +137,3 @@ public struct JSONRenderer: NotebookRenderer {
         ]
     }
 }
-
-/// A JSON document tree; objects are written with sorted keys by `JSONEncoder`.
