@@ -159,20 +159,30 @@ public final class ImageClassifier {
 /// align_corners=False): output pixel i samples input coordinate (i + ½)·(H/OH) − ½, clamped at 0.
 public func resizeBilinear(_ input: Tensor, height outputHeight: Int, width outputWidth: Int) -> Tensor {
     precondition(input.rank == 3, "resizeBilinear expects [C, H, W], got \(input.shape)")
-    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+    let (height, width) = (input.shape[1], input.shape[2])
     let scaleY = Float(height) / Float(outputHeight)
     let scaleX = Float(width) / Float(outputWidth)
-    /// For each output coordinate: the two input neighbours and the weight of the second.
-    func taps(_ count: Int, _ inputCount: Int, _ scale: Float) -> [(Int, Int, Float)] {
-        (0..<count).map { i in
-            let source = Swift.max((Float(i) + 0.5) * scale - 0.5, 0)
-            let low = Swift.min(Int(source), inputCount - 1)
-            let high = Swift.min(low + 1, inputCount - 1)
-            return (low, high, source - Float(low))
-        }
+    return interpolateBilinear(input, rows: bilinearTaps(outputHeight, height) { Swift.max((Float($0) + 0.5) * scaleY - 0.5, 0) },
+                               columns: bilinearTaps(outputWidth, width) { Swift.max((Float($0) + 0.5) * scaleX - 0.5, 0) })
+}
+
+/// For each of `count` output coordinates, read at input coordinate `source(i)`: the two input
+/// neighbours (clamped to the last one) and the weight of the second.
+func bilinearTaps(_ count: Int, _ inputCount: Int, source: (Int) -> Float) -> [(low: Int, high: Int, weight: Float)] {
+    (0..<count).map { i in
+        let position = source(i)
+        let low = Swift.min(Int(position), inputCount - 1)
+        let high = Swift.min(low + 1, inputCount - 1)
+        return (low, high, position - Float(low))
     }
-    let rows = taps(outputHeight, height, scaleY)
-    let columns = taps(outputWidth, width, scaleX)
+}
+
+/// [C, H, W] → [C, rows.count, columns.count]: each output cell mixes the four input cells its
+/// taps name, first along a row, then between the two rows.
+func interpolateBilinear(_ input: Tensor, rows: [(low: Int, high: Int, weight: Float)],
+                         columns: [(low: Int, high: Int, weight: Float)]) -> Tensor {
+    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
+    let (outputHeight, outputWidth) = (rows.count, columns.count)
     var output = Tensor(zeros: [channels, outputHeight, outputWidth])
     for c in 0..<channels {
         let plane = c * height * width

@@ -79,31 +79,11 @@ public final class ScoreCAM: ClassActivationMapMethod {
 /// matches cell centres instead.)
 public func resizeBilinearAlignCorners(_ input: Tensor, height outputHeight: Int, width outputWidth: Int) -> Tensor {
     precondition(input.rank == 3, "resizeBilinearAlignCorners expects [C, H, W], got \(input.shape)")
-    let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
-    /// For each output coordinate: the two input neighbours and the weight of the second.
-    func taps(_ count: Int, _ inputCount: Int) -> [(Int, Int, Float)] {
-        let scale: Float = count > 1 ? Float(inputCount - 1) / Float(count - 1) : 0
-        return (0..<count).map { i in
-            let source = scale * Float(i)
-            let low = Swift.min(Int(source), inputCount - 1)
-            let high = Swift.min(low + 1, inputCount - 1)
-            return (low, high, source - Float(low))
-        }
-    }
-    let rows = taps(outputHeight, height)
-    let columns = taps(outputWidth, width)
-    var output = Tensor(zeros: [channels, outputHeight, outputWidth])
-    for c in 0..<channels {
-        let plane = c * height * width
-        for (i, (y0, y1, wy)) in rows.enumerated() {
-            for (j, (x0, x1, wx)) in columns.enumerated() {
-                let top = (1 - wx) * input.data[plane + y0 * width + x0] + wx * input.data[plane + y0 * width + x1]
-                let bottom = (1 - wx) * input.data[plane + y1 * width + x0] + wx * input.data[plane + y1 * width + x1]
-                output.data[(c * outputHeight + i) * outputWidth + j] = (1 - wy) * top + wy * bottom
-            }
-        }
-    }
-    return output
+    let (height, width) = (input.shape[1], input.shape[2])
+    let scaleY: Float = outputHeight > 1 ? Float(height - 1) / Float(outputHeight - 1) : 0
+    let scaleX: Float = outputWidth > 1 ? Float(width - 1) / Float(outputWidth - 1) : 0
+    return interpolateBilinear(input, rows: bilinearTaps(outputHeight, height) { scaleY * Float($0) },
+                               columns: bilinearTaps(outputWidth, width) { scaleX * Float($0) })
 }
 
 extension CAMFamilyExplainer {
