@@ -7,8 +7,10 @@
 #   PYTHON: a Python with torch, torchvision, numpy, grad-cam, captum and zennit
 #           (default /root/refenv/bin/python, else python3).
 # Environment: REPEATS (timed runs per measure, default 3; Integrated Gradients runs once),
+#   ONLY (measures to time, as `tutor bench --only` takes them: forward and the methods' keys,
+#   e.g. ONLY=gradcam_plus_plus,scorecam,smoothgrad; default every method),
 #   PEER_DIR (where bench_torch.py and make_resnet_weights.py are, default tools/bench),
-#   KEEP (a folder to keep the weights, the input and both JSON outputs in).
+#   KEEP (a folder to keep the weights, the input, both JSON outputs and the report in).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --model) model=${2:?--model needs a value: resnet18, resnet34 or resnet50}; shift 2 ;;
         --model=*) model=${1#--model=}; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "resnet.sh: unknown option $1; use [PYTHON] [--model resnet34]" >&2; exit 2 ;;
         *) python=$1; shift ;;
     esac
@@ -46,47 +48,60 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "tutor bench (load $(load))…" >&2
 tutor_load_before=$(load)
+only=()
+if [ -n "${ONLY:-}" ]; then only=(--only "$ONLY"); fi
 "$tutor" bench --model "$model" --weights "$folder/$model.pth" --input-npy "$folder/input.npy" \
-    --repeats "$repeats" --threads 2 --json > "$folder/tutor.json"
+    --repeats "$repeats" --threads 2 "${only[@]}" --json > "$folder/tutor.json"
 tutor_load_after=$(load)
 
+# The peer pushes as many masked inputs (Score-CAM) and noisy samples (SmoothGrad, VarGrad)
+# through the network at once as tutor did.
+batch() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$folder/tutor.json" "$1"; }
 echo "PyTorch peer (load $(load))…" >&2
 peer_load_before=$(load)
 "$python" "$peer_dir/bench_torch.py" "$folder/$model.pth" "$folder/input.npy" --model "$model" \
-    --threads 2 --runs "$repeats" > "$folder/peer.json"
+    --threads 2 --runs "$repeats" --scorecam-batch "$(batch scorecam_batch_size)" \
+    --smoothgrad-batch "$(batch smoothgrad_batch_size)" "${only[@]}" > "$folder/peer.json"
 peer_load_after=$(load)
 
 "$python" - "$folder/tutor.json" "$folder/peer.json" "$tutor_load_before" "$tutor_load_after" \
-    "$peer_load_before" "$peer_load_after" "$(nproc)" <<'PY'
+    "$peer_load_before" "$peer_load_after" "$(nproc)" <<'PY' | tee "$folder/report.md"
 import json
 import sys
 
 tutor = json.load(open(sys.argv[1]))
 peer = json.load(open(sys.argv[2]))
 loads = sys.argv[3:7]
-# measure key → (row title, largest ratio tutor / peer that meets the target, the peer's tool)
-targets = [
-    ("forward", "forward (logits)", 1.0, "PyTorch"),
-    ("gradcam", "Grad-CAM, layer4[-1]", 1.0, "pytorch-grad-cam"),
-    ("ablationcam", "Ablation-CAM, layer4[-1]", 0.01, "pytorch-grad-cam AblationCAM"),
-    ("ig200", "Integrated Gradients, 200 steps", 1.0, "Captum"),
-    ("lrp_epsilon", "LRP-ε (BatchNorm merged)", 1.0, "Zennit"),
-]
+# The largest ratio tutor / peer that meets the target: as fast as the peer, except Ablation-CAM,
+# which re-runs only the layers after the ablated one and so must be 100 times faster.
+limits = {"ablationcam": 0.01}
 print(f"{tutor['model']}, {tutor['weights']}; {tutor['threads']} threads (tutor), {peer['threads']} (peer); "
       f"median of {tutor['runs']['default']} runs after one warm-up, IG {tutor['runs'].get('ig200', 1)} run")
 print(f"peer: {peer['peer']}")
+print(f"batches (tutor / peer): Ablation-CAM {tutor['ablation_batch_size']} / {peer['ablation_batch_size']}, "
+      f"Score-CAM {tutor['scorecam_batch_size']} / {peer['scorecam_batch_size']}, "
+      f"SmoothGrad and VarGrad {tutor['smoothgrad_batch_size']} / {peer['smoothgrad_batch_size']} "
+      f"of {tutor['smoothgrad_samples']} samples, IG {tutor['ig_internal_batch_size']} / {peer['ig_internal_batch_size']}")
 print(f"load average (1, 5, 15 min) on {sys.argv[7]} cores: tutor run {loads[0]} → {loads[1]}, "
       f"peer run {loads[2]} → {loads[3]}")
 print()
-print("| measure | tutor (s) | peer (s) | ratio | target | met? |")
-print("| --- | ---: | ---: | ---: | --- | --- |")
-for key, title, limit, tool in targets:
+print("| measure | peer | tutor (s) | peer (s) | ratio | target | met? | peak MB tutor / peer |")
+print("| --- | --- | ---: | ---: | ---: | --- | --- | ---: |")
+keys = list(tutor["seconds"]) + [key for key in peer["seconds"] if key not in tutor["seconds"]]
+tutor_memory, peer_memory = tutor.get("peak_memory_mb_by_measure", {}), peer.get("peak_memory_mb_by_measure", {})
+for key in keys:
+    title = tutor.get("titles", {}).get(key, key)
+    tool = peer.get("tools", {}).get(key, "—")
     mine, theirs = tutor["seconds"].get(key), peer["seconds"].get(key)
+    memory = " / ".join(f"{m[key]:.0f}" if key in m else "—" for m in (tutor_memory, peer_memory))
+    limit = limits.get(key, 1.0)
     if mine is None or theirs is None:
-        print(f"| {title} | {mine if mine is not None else '—'} | {theirs if theirs is not None else '—'} | — | ≤ {limit:g}× {tool} | — |")
+        shown = [f"{value:.3f}" if value is not None else "—" for value in (mine, theirs)]
+        print(f"| {title} | {tool} | {shown[0]} | {shown[1]} | — | — | — | {memory} |")
         continue
     ratio = mine / theirs
-    print(f"| {title} | {mine:.3f} | {theirs:.3f} | {ratio:.3f}× | ≤ {limit:g}× {tool} | {'yes' if ratio <= limit else 'no'} |")
+    print(f"| {title} | {tool} | {mine:.3f} | {theirs:.3f} | {ratio:.3f}× | ≤ {limit:g}× | "
+          f"{'yes' if ratio <= limit else 'no'} | {memory} |")
 mine, theirs = tutor["peak_memory_mb"], peer["peak_memory_mb"]
-print(f"| peak memory, whole process (MB) | {mine:.0f} | {theirs:.0f} | {mine / theirs:.2f}× | none set | — |")
+print(f"| peak memory, whole process (MB) | | {mine:.0f} | {theirs:.0f} | {mine / theirs:.2f}× | none set | — | |")
 PY
