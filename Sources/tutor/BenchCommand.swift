@@ -116,7 +116,8 @@ struct BenchCommand: ParsableCommand {
         var keys = Set<String>()
         for token in onlyMeasures.flatMap({ $0.split(separator: ",") }).map({ $0.trimmingCharacters(in: .whitespaces) })
         where !token.isEmpty {
-            let named = all.filter { $0.isNamed(by: token, igSteps: igSteps) }
+            // Before the duplicates go: `lrp` names lrp_epsilon too, which lrp-epsilon times.
+            let named = BenchMeasure.withEveryComposite.filter { $0.isNamed(by: token, igSteps: igSteps) }
             guard !named.isEmpty else {
                 throw ValidationError(translated("--only {$1}: tutor bench times forward and the methods {$2}; for example --only forward gradcam.",
                                                  with: token, ExplainerRegistry.ids.joined(separator: ", ")))
@@ -165,6 +166,7 @@ struct BenchCommand: ParsableCommand {
         let measures = try chosenMeasures()
         var seconds: [String: Double] = [:]
         var peakByMeasure: [String: Double] = [:]
+        var otherWork: [String: Double] = [:]
         var wholeRunPeak = peakResidentMegabytes()
         var peakResets = true
         for measure in measures {
@@ -193,6 +195,7 @@ struct BenchCommand: ParsableCommand {
             // Each measure's own peak: the high-water mark is reset before its warm-up.
             wholeRunPeak = max(wholeRunPeak, peakResidentMegabytes())
             peakResets = resetPeakResidentSet() && peakResets
+            let usageBefore = CPUUsage.now()
             Terminal.printError("bench: " + translated("{$1}: warm-up", with: label))
             try call(true)
             var times: [Double] = []
@@ -205,6 +208,7 @@ struct BenchCommand: ParsableCommand {
             }
             seconds[key] = median(times)
             peakByMeasure[key] = peakResidentMegabytes()
+            if let usageBefore, let usageAfter = CPUUsage.now() { otherWork[key] = usageAfter.otherCoresBusy(since: usageBefore) }
             wholeRunPeak = max(wholeRunPeak, peakByMeasure[key]!)
         }
         let peakMemory = max(wholeRunPeak, peakResidentMegabytes())
@@ -242,6 +246,8 @@ struct BenchCommand: ParsableCommand {
                 ("memory_by_measure_convention", .string(peakResets
                     ? "ru_maxrss of the whole process after writing 5 to /proc/self/clear_refs before the measure's warm-up: its largest resident set during that measure"
                     : "ru_maxrss of the whole process after the measure (the reset through /proc/self/clear_refs failed: monotonic since start)")),
+                ("other_cores_busy_by_measure", byKey(otherWork)),
+                ("other_work_convention", .string("cores busy with other processes during the measure, on average: (busy time of every core in /proc/stat − this process's user and system time) / wall-clock time")),
                 ("load_average_before", .doubles(loadBefore)),
                 ("load_average_after", .doubles(loadAverages())),
                 ("cpus", .integer(ProcessInfo.processInfo.activeProcessorCount)),
@@ -357,6 +363,13 @@ struct BenchMeasure {
     /// --composite once per composite. A measure whose key an earlier one has is left out:
     /// `lrp` with the epsilon composite is `lrp-epsilon`.
     static var all: [BenchMeasure] {
+        var keys = Set<String>()
+        // The key does not depend on the number of steps except for IG's, which appears once.
+        return withEveryComposite.filter { keys.insert($0.key(igSteps: 0)).inserted }
+    }
+
+    /// `all` before measures with the same key are left out.
+    static var withEveryComposite: [BenchMeasure] {
         var measures = [BenchMeasure(subject: .forward)]
         for explainer in ExplainerRegistry.all {
             if explainer.settings.contains(.composite) {
@@ -365,9 +378,7 @@ struct BenchMeasure {
                 measures.append(BenchMeasure(subject: .method(explainer, composite: nil)))
             }
         }
-        var keys = Set<String>()
-        // The key does not depend on the number of steps except for IG's, which appears once.
-        return measures.filter { keys.insert($0.key(igSteps: 0)).inserted }
+        return measures
     }
 
     var isIntegratedGradients: Bool {
@@ -446,4 +457,38 @@ func resetPeakResidentSet() -> Bool {
     guard let file = fopen("/proc/self/clear_refs", "w") else { return false }
     let written = fputs("5", file) >= 0
     return fclose(file) == 0 && written
+}
+
+/// The processor time used so far, by every process and by this one, to tell how much other
+/// work shared the cores with a measure: the load average counts the bench's own threads too
+/// and trails by a minute.
+struct CPUUsage {
+    /// Seconds of every core busy (user, nice, system, irq, softirq, steal) since boot.
+    var allProcesses: Double
+    /// Seconds of user and system time of this process.
+    var thisProcess: Double
+    var wallClock: Double
+
+    /// Now, or nil without /proc/stat (not Linux).
+    static func now() -> CPUUsage? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        // cpu user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ, 100 on Linux).
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return CPUUsage(allProcesses: busy / Double(sysconf(Int32(_SC_CLK_TCK))),
+                        thisProcess: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                        wallClock: Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
+    }
+
+    /// How many cores other processes kept busy since `earlier`, on average.
+    func otherCoresBusy(since earlier: CPUUsage) -> Double {
+        let wall = wallClock - earlier.wallClock
+        guard wall > 0 else { return 0 }
+        return max(0, (allProcesses - earlier.allProcesses) - (thisProcess - earlier.thisProcess)) / wall
+    }
 }

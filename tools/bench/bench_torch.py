@@ -3,6 +3,7 @@
     /root/refenv/bin/python tools/bench/bench_torch.py MODEL_FILE IMAGE.npy [--model resnet34]
         [--threads 2] [--runs 3] [--ig-runs 1] [--ig-batch 20] [--scorecam-batch 16]
         [--smoothgrad-batch 8] [--only KEY,KEY,…]
+    /root/refenv/bin/python tools/bench/bench_torch.py --list      # the keys, one a line
 
 MODEL_FILE: a torchvision resnet18/34/50 state_dict (.pth or .safetensors), e.g. from
 tools/bench/make_resnet_weights.py. IMAGE.npy: an already normalised picture, [3, H, W] or
@@ -47,7 +48,9 @@ Peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss (kibibytes on Linux) / 10
 largest resident set of the whole Python process (interpreter, torch libraries, model, every
 method). `peak_memory_mb` is over the whole run; `peak_memory_mb_by_measure` is the peak during
 each measure: before its warm-up, writing 5 to /proc/self/clear_refs resets the high-water mark to
-the current resident set (as `tutor bench` does). Prints one JSON object.
+the current resident set (as `tutor bench` does). `other_cores_busy_by_measure` says how many cores
+other processes kept busy during each measure, on average (from /proc/stat), to tell which
+measures to repeat on a shared machine. Prints one JSON object.
 """
 import argparse
 import json
@@ -79,6 +82,11 @@ warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
+# The measures, in `tutor bench`'s order (tutor's cam and lrp_0 have no peer).
+KEYS = ["forward", "gradcam", "ablationcam", "gradcam_plus_plus", "xgradcam", "hirescam", "gradcam_elementwise",
+        "layercam", "scorecam", "eigencam", "lrp_epsilon", "lrp_epsilon_plus", "lrp_epsilon_plus_flat",
+        "lrp_epsilon_gamma_box", "lrp_epsilon_alpha2_beta1", "ig200", "saliency", "input_x_gradient", "smoothgrad",
+        "vargrad", "guided_backprop"]
 SMOOTHGRAD_SAMPLES = 50      # tutor explain's --samples default (the SmoothGrad paper's)
 SMOOTHGRAD_NOISE = 0.15      # tutor explain's --noise default: σ as a fraction of max x − min x
 
@@ -95,6 +103,25 @@ def reset_peak():
         return True
     except OSError:
         return False
+
+
+def cpu_usage():
+    """(seconds every core was busy since boot, this process's user + system seconds, wall clock), as
+    `tutor bench` reads them, or None without /proc/stat."""
+    try:
+        with open("/proc/stat") as handle:
+            ticks = [float(value) for value in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]   # user nice system irq softirq steal
+    times = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), times.user + times.system, time.perf_counter()
+
+
+def other_cores_busy(before, after):
+    """How many cores other processes kept busy between the two readings, on average."""
+    wall = after[2] - before[2]
+    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / wall if wall > 0 else 0.0
 
 
 def median_seconds(call, runs, warm_up=None):
@@ -203,8 +230,8 @@ def measures(model, x, target, arguments):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model_file")
-    parser.add_argument("image")
+    parser.add_argument("model_file", nargs="?")
+    parser.add_argument("image", nargs="?")
     parser.add_argument("--model", default="resnet34", choices=sorted(reference.ARCHITECTURES))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
@@ -213,7 +240,13 @@ def main():
     parser.add_argument("--scorecam-batch", type=int, default=16)
     parser.add_argument("--smoothgrad-batch", type=int, default=8)
     parser.add_argument("--only", default="", help="comma-separated keys (or 'ig' for ig200); default: every measure")
+    parser.add_argument("--list", action="store_true", help="print the measures' keys, one a line, and stop")
     arguments = parser.parse_args()
+    if arguments.list:
+        print("\n".join(KEYS))
+        return
+    if not arguments.model_file or not arguments.image:
+        parser.error("MODEL_FILE and IMAGE are needed")
     torch.set_num_threads(arguments.threads)
     load_before = os.getloadavg()
 
@@ -222,12 +255,13 @@ def main():
     with torch.no_grad():
         target = int(model(x).argmax())
     everything = measures(model, x, target, arguments)
+    assert [key for key, _, _ in everything] == KEYS, "KEYS lists the measures in their order"
     wanted = {"ig200" if key == "ig" else key for key in arguments.only.replace(" ", ",").split(",") if key}
     unknown = wanted - {key for key, _, _ in everything}
     if unknown:
         raise SystemExit(f"--only: unknown {', '.join(sorted(unknown))}; the keys are "
                          f"{', '.join(key for key, _, _ in everything)}")
-    seconds, memory, tools = {}, {}, {}
+    seconds, memory, tools, other_work = {}, {}, {}, {}
     whole_run_peak, resets = peak_megabytes(), True
     for key, tool, make in everything:
         if wanted and key not in wanted:
@@ -235,11 +269,15 @@ def main():
         call, runs, warm_up, cleanup = make()
         whole_run_peak = max(whole_run_peak, peak_megabytes())
         resets = reset_peak() and resets
+        usage_before = cpu_usage()
         print(f"bench_torch: {key} ({tool})", file=sys.stderr, flush=True)
         seconds[key] = median_seconds(call, runs, warm_up)
         if cleanup:
             cleanup()
         memory[key] = peak_megabytes()
+        usage_after = cpu_usage()
+        if usage_before and usage_after:
+            other_work[key] = other_cores_busy(usage_before, usage_after)
         whole_run_peak = max(whole_run_peak, memory[key])
         tools[key] = tool
 
@@ -269,6 +307,9 @@ def main():
             "its largest resident set during that measure" if resets else
             "ru_maxrss of the whole process after the measure (the reset through /proc/self/clear_refs failed: "
             "monotonic since start)",
+        "other_cores_busy_by_measure": other_work,
+        "other_work_convention": "cores busy with other processes during the measure, on average: (busy time of "
+                                 "every core in /proc/stat − this process's user and system time) / wall-clock time",
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "cpus": os.cpu_count(),
