@@ -17,14 +17,16 @@ struct BenchCommand: ParsableCommand {
         as long to run as trained ones. The class explained is the predicted one. Each measure \
         is run once to warm up and then --repeats times (Integrated Gradients --ig-repeats \
         times, warmed up with one batch of its steps), and the median wall-clock time is \
-        reported: the forward pass (logits only); Grad-CAM and Ablation-CAM at the last block of \
-        layer4, each the whole call from the picture to the upsampled map; Integrated Gradients \
-        with Gauss–Legendre steps and a zero baseline; and LRP-epsilon (ε = 1e-6 for the \
-        convolutions, the linear layer, the average pooling and the residual sums, as Zennit's \
-        epsilon composite does), with the BatchNorm layers merged into the convolutions on every \
-        call. Peak memory is the largest resident set of the whole process (getrusage \
-        ru_maxrss). Progress goes to standard error; the table, or with --json one object \
-        shaped like the Python peer's, goes to standard output.
+        reported. The measures are the forward pass (logits only) and every method of tutor \
+        explain, each the whole call that tutor explain makes, with the defaults of tutor \
+        explain: the CAM family at the last block of layer4, from the picture to the upsampled \
+        map; LRP with the BatchNorm layers merged into the convolutions on every call, and lrp \
+        once with each of Zennit's composites; SmoothGrad and VarGrad with 50 noisy samples. \
+        Integrated Gradients uses Gauss–Legendre steps, a zero baseline, --ig-steps and \
+        --ig-batch. Peak memory is the largest resident set of the whole process (getrusage \
+        ru_maxrss), over the whole run and, where Linux lets it be reset, during each measure. \
+        Progress goes to standard error; the table, or with --json one object shaped like the \
+        Python peer's, goes to standard output.
         """)
     )
 
@@ -68,8 +70,8 @@ struct BenchCommand: ParsableCommand {
     var widthDivisor = 1
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: .translated("Time only these measures, for example --only forward gradcam. Without it, all five are timed."))
-    var onlyMeasures: [Measure] = []
+            help: .translated("Time only these: forward, or methods of tutor explain by their --method id, separated by spaces or commas, for example --only forward gradcam++,scorecam. lrp stands for all of its composites. Without it, the forward pass and every method are timed."))
+    var onlyMeasures: [String] = []
 
     @Flag(help: .translated("Print one JSON object with the same structure as tools/bench/bench_torch.py's output."))
     var json = false
@@ -104,24 +106,25 @@ struct BenchCommand: ParsableCommand {
         if widthDivisor != 1 && weights != nil {
             throw ValidationError(translated("--width-divisor applies to the random network only; leave it out with --weights."))
         }
+        _ = try chosenMeasures()
     }
 
-    /// The measures in the order they run; the raw values are the peer's JSON keys.
-    enum Measure: String, CaseIterable, ExpressibleByArgument {
-        case forward, gradcam, ablationcam, integratedGradients = "ig", lrpEpsilon = "lrp_epsilon"
-
-        func key(igSteps: Int) -> String { self == .integratedGradients ? "ig\(igSteps)" : rawValue }
-
-        /// The row title in the reader's language.
-        func title(igSteps: Int) -> String {
-            switch self {
-            case .forward: return translated("forward (logits)")
-            case .gradcam: return "Grad-CAM"
-            case .ablationcam: return "Ablation-CAM"
-            case .integratedGradients: return translated("Integrated Gradients, {$1} steps", with: igSteps)
-            case .lrpEpsilon: return "LRP-epsilon"
+    /// The measures to time, in the order of `BenchMeasure.all`: those --only names, or all.
+    func chosenMeasures() throws -> [BenchMeasure] {
+        let all = BenchMeasure.all
+        guard !onlyMeasures.isEmpty else { return all }
+        var keys = Set<String>()
+        for token in onlyMeasures.flatMap({ $0.split(separator: ",") }).map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !token.isEmpty {
+            // Before the duplicates go: `lrp` names lrp_epsilon too, which lrp-epsilon times.
+            let named = BenchMeasure.withEveryComposite.filter { $0.isNamed(by: token, igSteps: igSteps) }
+            guard !named.isEmpty else {
+                throw ValidationError(translated("--only {$1}: tutor bench times forward and the methods {$2}; for example --only forward gradcam.",
+                                                 with: token, ExplainerRegistry.ids.joined(separator: ", ")))
             }
+            keys.formUnion(named.map { $0.key(igSteps: igSteps) })
         }
+        return all.filter { keys.contains($0.key(igSteps: igSteps)) }
     }
 
     @OptionGroup var language: LanguageOption
@@ -147,37 +150,52 @@ struct BenchCommand: ParsableCommand {
         let predicted = logits.data.indices.max { logits.data[$0] < logits.data[$1] } ?? 0
         let target = ExplanationTarget.logit(predicted)
         let baseline = Tensor(zeros: input.shape)
-        let ruleMap = LRPRuleMap(linear: .epsilon(1e-6), averagePool: .epsilon(1e-6), residualSum: .epsilon(1e-6))
-        let gradCAM = GradCAM(classifier: classifier)
-        let ablationCAM = AblationCAM(classifier: classifier)
+        // tutor explain's defaults, at the layer every CAM of the bench explains.
+        var defaults = ExplainerSettings()
+        defaults.layer = layer
+        // The batch sizes the methods choose for themselves, reported beside the times.
+        let batchSizes = BatchSizes(ablationCAM: AblationCAM(classifier: classifier).batchSize,
+                                    scoreCAM: ScoreCAM(classifier: classifier).batchSize,
+                                    smoothGrad: defaultIGBatchSize(for: input), smoothGradSamples: defaults.samples,
+                                    integratedGradients: igBatch)
 
         let loadBefore = loadAverages()
         Terminal.printError("bench: " + translated("{$1}, {$2}, input {$3}, class {$4} ({$5}), layer {$6}, {$7} threads",
                                                    with: model.rawValue, weightsDescription, input.shape, predicted,
                                                    classifier.classNames[predicted], layer, threads))
-        var seconds: [Measure: Double] = [:]
-        let measures = onlyMeasures.isEmpty ? Measure.allCases : Measure.allCases.filter(onlyMeasures.contains)
+        let measures = try chosenMeasures()
+        var seconds: [String: Double] = [:]
+        var peakByMeasure: [String: Double] = [:]
+        var otherWork: [String: Double] = [:]
+        var wholeRunPeak = peakResidentMegabytes()
+        var peakResets = true
         for measure in measures {
-            let runs = measure == .integratedGradients ? igRepeats : repeats
-            let label = measure.title(igSteps: igSteps)
+            let key = measure.key(igSteps: igSteps)
+            let isIG = measure.isIntegratedGradients
+            let runs = isIG ? igRepeats : repeats
+            let label = measure.title(igSteps: igSteps, classifier: classifier)
             let call: (_ warmUp: Bool) throws -> Void
-            switch measure {
+            switch measure.subject {
             case .forward:
                 call = { _ in _ = classifier.forward(batch) }
-            case .gradcam:
-                call = { _ in _ = try gradCAM.explain(input: input, layer: layer, target: target) }
-            case .ablationcam:
-                call = { _ in _ = try ablationCAM.explain(input: input, layer: layer, target: target) }
-            case .integratedGradients:
-                // The warm-up is one batch of steps, as the peer's is; the full run can take a minute.
+            case .method where isIG:
+                // Called directly, not through the explainer, for --ig-batch (the explainer
+                // chooses its own batch) and so that the warm-up is one batch of steps, as the
+                // peer's is: the full run can take a minute.
                 call = { warmUp in
                     _ = try integratedGradients(classifier: classifier, input: input, baseline: baseline, target: target,
                                                 steps: warmUp ? min(igSteps, igBatch) : igSteps,
                                                 method: .gaussLegendre, batchSize: igBatch)
                 }
-            case .lrpEpsilon:
-                call = { _ in _ = try layerwiseRelevance(classifier: classifier, input: input, target: predicted, ruleMap: ruleMap, canonize: true) }
+            case let .method(explainer, composite):
+                var settings = defaults
+                if let composite { settings.composite = composite }
+                call = { _ in _ = try explainer.explain(input, classifier: classifier, target: target, settings: settings) }
             }
+            // Each measure's own peak: the high-water mark is reset before its warm-up.
+            wholeRunPeak = max(wholeRunPeak, peakResidentMegabytes())
+            peakResets = resetPeakResidentSet() && peakResets
+            let usageBefore = CPUUsage.now()
             Terminal.printError("bench: " + translated("{$1}: warm-up", with: label))
             try call(true)
             var times: [Double] = []
@@ -188,29 +206,48 @@ struct BenchCommand: ParsableCommand {
                 Terminal.printError("bench: " + translated("{$1}: run {$2} of {$3}: {$4} s", with: label, run, runs,
                                                            String(format: "%.3f", times[times.count - 1])))
             }
-            seconds[measure] = median(times)
+            seconds[key] = median(times)
+            peakByMeasure[key] = peakResidentMegabytes()
+            if let usageBefore, let usageAfter = CPUUsage.now() { otherWork[key] = usageAfter.otherCoresBusy(since: usageBefore) }
+            wholeRunPeak = max(wholeRunPeak, peakByMeasure[key]!)
         }
-        let peakMemory = peakResidentMegabytes()
+        let peakMemory = max(wholeRunPeak, peakResidentMegabytes())
+        let keys = measures.map { $0.key(igSteps: igSteps) }
 
         if json {
-            let secondsByKey: [(String, JSONOutput)] = measures.compactMap { measure in
-                seconds[measure].map { (measure.key(igSteps: igSteps), JSONOutput.double($0)) }
+            func byKey(_ values: [String: Double]) -> JSONOutput {
+                .object(keys.compactMap { key in values[key].map { (key, JSONOutput.double($0)) } })
+            }
+            // In English whatever the reader's language: tools/bench/resnet.sh puts them in its report.
+            let (weightsInEnglish, titlesInEnglish) = Language.$override.withValue(.en) {
+                (weightsOrigin.description, measures.map { $0.title(igSteps: igSteps, classifier: classifier) })
             }
             Terminal.printJSON(.object([
                 ("tool", .string("tutor bench (MiniNet, OpenBLAS)")),
                 ("model", .string(model.rawValue)),
-                // In English whatever the reader's language: tools/bench/resnet.sh puts it in its report.
-                ("weights", .string(Language.$override.withValue(.en) { weightsOrigin.description })),
+                ("weights", .string(weightsInEnglish)),
                 ("input", .array(([1] + input.shape).map { .integer($0) })),
                 ("target", .integer(predicted)),
+                ("layer", .string(layer)),
                 ("threads", .integer(threads)),
                 ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
                                   ("statistic", .string("median after one warm-up"))])),
-                ("ig_internal_batch_size", .integer(igBatch)),
-                ("ablation_batch_size", .integer(ablationCAM.batchSize)),
-                ("seconds", .object(secondsByKey)),
+                ("ig_internal_batch_size", .integer(batchSizes.integratedGradients)),
+                ("ablation_batch_size", .integer(batchSizes.ablationCAM)),
+                ("scorecam_batch_size", .integer(batchSizes.scoreCAM)),
+                ("smoothgrad_batch_size", .integer(batchSizes.smoothGrad)),
+                ("smoothgrad_samples", .integer(batchSizes.smoothGradSamples)),
+                ("smoothgrad_noise", .double(defaults.noise)),
+                ("titles", .object(zip(keys, titlesInEnglish).map { ($0, JSONOutput.string($1)) })),
+                ("seconds", byKey(seconds)),
                 ("peak_memory_mb", .double(peakMemory)),
+                ("peak_memory_mb_by_measure", byKey(peakByMeasure)),
                 ("memory_convention", .string("ru_maxrss of the whole process in KiB / 1024 (MiB), monotonic since start")),
+                ("memory_by_measure_convention", .string(peakResets
+                    ? "ru_maxrss of the whole process after writing 5 to /proc/self/clear_refs before the measure's warm-up: its largest resident set during that measure"
+                    : "ru_maxrss of the whole process after the measure (the reset through /proc/self/clear_refs failed: monotonic since start)")),
+                ("other_cores_busy_by_measure", byKey(otherWork)),
+                ("other_work_convention", .string("cores busy with other processes during the measure, on average: (busy time of every core in /proc/stat − this process's user and system time) / wall-clock time")),
                 ("load_average_before", .doubles(loadBefore)),
                 ("load_average_after", .doubles(loadAverages())),
                 ("cpus", .integer(ProcessInfo.processInfo.activeProcessorCount)),
@@ -220,20 +257,35 @@ struct BenchCommand: ParsableCommand {
             print(translated("input {$1}, class {$2} ({$3}), layer {$4}, {$5} threads",
                              with: input.shape, predicted, classifier.classNames[predicted], layer, threads))
             print(translated("median of {$1} run(s) after one warm-up; Integrated Gradients: {$2} run(s)", with: repeats, igRepeats))
+            print(translated("batches: Ablation-CAM {$1} channels, Score-CAM {$2} masked inputs, SmoothGrad and VarGrad {$3} of their {$4} noisy samples, Integrated Gradients {$5} steps",
+                             with: batchSizes.ablationCAM, batchSizes.scoreCAM, batchSizes.smoothGrad, batchSizes.smoothGradSamples,
+                             batchSizes.integratedGradients))
             print("")
-            let measureHeading = translated("measure"), secondsHeading = translated("seconds"), peakMemoryTitle = translated("peak memory")
-            let titles = measures.map { $0.title(igSteps: igSteps) }
+            let measureHeading = translated("measure"), secondsHeading = translated("seconds")
+            let memoryHeading = translated("peak MB"), peakMemoryTitle = translated("peak memory")
+            let titles = measures.map { $0.title(igSteps: igSteps, classifier: classifier) }
             let width = (titles + [measureHeading, peakMemoryTitle]).map(\.count).max() ?? 0
             let numberWidth = max(9, secondsHeading.count)
+            let memoryWidth = max(9, memoryHeading.count)
             func padded(_ text: String) -> String { text + String(repeating: " ", count: max(width - text.count, 0)) }
-            print("  " + padded(measureHeading) + " " + String(repeating: " ", count: numberWidth - secondsHeading.count) + secondsHeading)
-            for (measure, title) in zip(measures, titles) {
-                let value = String(format: "%.3f", seconds[measure] ?? 0)
-                print("  " + padded(title) + " " + String(repeating: " ", count: max(numberWidth - value.count, 0)) + value)
+            func right(_ text: String, _ columns: Int) -> String { String(repeating: " ", count: max(columns - text.count, 0)) + text }
+            print("  " + padded(measureHeading) + " " + right(secondsHeading, numberWidth) + " " + right(memoryHeading, memoryWidth))
+            for (key, title) in zip(keys, titles) {
+                let memory = peakByMeasure[key].map { String(format: "%.0f", $0) } ?? ""
+                print("  " + padded(title) + " " + right(String(format: "%.3f", seconds[key] ?? 0), numberWidth) + " " + right(memory, memoryWidth))
             }
             let memory = String(format: "%.0f", peakMemory)
-            print("  " + padded(peakMemoryTitle) + " " + String(repeating: " ", count: max(numberWidth - memory.count, 0)) + memory + " MB")
+            print("  " + padded(peakMemoryTitle) + " " + right(memory, numberWidth) + " MB")
         }
+    }
+
+    /// How many inputs the batched methods push through the network at once.
+    struct BatchSizes {
+        var ablationCAM: Int
+        var scoreCAM: Int
+        var smoothGrad: Int
+        var smoothGradSamples: Int
+        var integratedGradients: Int
     }
 
     /// Where the weights of the benchmarked network came from.
@@ -296,6 +348,86 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
+/// One thing `tutor bench` times: the forward pass, or one method of `ExplainerRegistry` (for a
+/// method that reads --composite, with one of the composites). The measures come from the
+/// registry, so a method added there is timed without an edit here.
+struct BenchMeasure {
+    enum Subject {
+        case forward
+        case method(any Explainer, composite: String?)
+    }
+
+    let subject: Subject
+
+    /// The forward pass, then every method in the registry's order, a method that reads
+    /// --composite once per composite. A measure whose key an earlier one has is left out:
+    /// `lrp` with the epsilon composite is `lrp-epsilon`.
+    static var all: [BenchMeasure] {
+        var keys = Set<String>()
+        // The key does not depend on the number of steps except for IG's, which appears once.
+        return withEveryComposite.filter { keys.insert($0.key(igSteps: 0)).inserted }
+    }
+
+    /// `all` before measures with the same key are left out.
+    static var withEveryComposite: [BenchMeasure] {
+        var measures = [BenchMeasure(subject: .forward)]
+        for explainer in ExplainerRegistry.all {
+            if explainer.settings.contains(.composite) {
+                measures += LRPComposite.ids.map { BenchMeasure(subject: .method(explainer, composite: $0)) }
+            } else {
+                measures.append(BenchMeasure(subject: .method(explainer, composite: nil)))
+            }
+        }
+        return measures
+    }
+
+    var isIntegratedGradients: Bool {
+        if case let .method(explainer, _) = subject { return explainer is IntegratedGradientsExplainer }
+        return false
+    }
+
+    /// The key of the JSON's "seconds", shared with tools/bench/bench_torch.py: the method's id
+    /// with `-` as `_` and `++` as `_plus_plus` ("gradcam_plus_plus", "lrp_epsilon"), a
+    /// composite after its method's id ("lrp_epsilon_plus"), Integrated Gradients with its
+    /// steps ("ig200").
+    func key(igSteps: Int) -> String {
+        func snakeCase(_ id: String) -> String {
+            id.replacingOccurrences(of: "++", with: "_plus_plus").replacingOccurrences(of: "-", with: "_")
+        }
+        switch subject {
+        case .forward: return "forward"
+        case _ where isIntegratedGradients: return "ig\(igSteps)"
+        case let .method(explainer, composite?): return snakeCase(explainer.id + "-" + composite)
+        case let .method(explainer, nil): return snakeCase(explainer.id)
+        }
+    }
+
+    /// Whether `token` of --only names this measure: by the method's id (`lrp` names every
+    /// composite), by its key, or "ig" for Integrated Gradients whatever its steps.
+    func isNamed(by token: String, igSteps: Int) -> Bool {
+        if token == key(igSteps: igSteps) { return true }
+        if case let .method(explainer, _) = subject { return token == explainer.id }
+        return false
+    }
+
+    /// The row title in the reader's language: the method's name as its one-line summary
+    /// starts ("Grad-CAM", "SmoothGrad"), an LRP composite by its Zennit name.
+    func title(igSteps: Int, classifier: ImageClassifier) -> String {
+        switch subject {
+        case .forward:
+            return translated("forward (logits)")
+        case _ where isIntegratedGradients:
+            return translated("Integrated Gradients, {$1} steps", with: igSteps)
+        case let .method(_, composite?):
+            let name = (try? LRPComposite.named(composite, for: classifier).zennitName) ?? composite
+            return "LRP \(name)"
+        case let .method(explainer, nil):
+            let summary = translated(explainer.summary)
+            return summary.range(of: ": ").map { String(summary[..<$0.lowerBound]) } ?? explainer.id
+        }
+    }
+}
+
 /// The middle value of a non-empty list, or the mean of the two middle values.
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
@@ -316,4 +448,47 @@ func peakResidentMegabytes() -> Double {
 func loadAverages() -> [Double] {
     var values = [Double](repeating: 0, count: 3)
     return getloadavg(&values, 3) == 3 ? values : []
+}
+
+/// Resets the process's high-water mark of resident memory to its current resident set, so
+/// that ru_maxrss then gives the peak of what runs next (Linux's /proc/self/clear_refs with 5,
+/// since Linux 4.0). Returns false where that is not possible.
+func resetPeakResidentSet() -> Bool {
+    guard let file = fopen("/proc/self/clear_refs", "w") else { return false }
+    let written = fputs("5", file) >= 0
+    return fclose(file) == 0 && written
+}
+
+/// The processor time used so far, by every process and by this one, to tell how much other
+/// work shared the cores with a measure: the load average counts the bench's own threads too
+/// and trails by a minute.
+struct CPUUsage {
+    /// Seconds of every core busy (user, nice, system, irq, softirq, steal) since boot.
+    var allProcesses: Double
+    /// Seconds of user and system time of this process.
+    var thisProcess: Double
+    var wallClock: Double
+
+    /// Now, or nil without /proc/stat (not Linux).
+    static func now() -> CPUUsage? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        // cpu user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ, 100 on Linux).
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return CPUUsage(allProcesses: busy / Double(sysconf(Int32(_SC_CLK_TCK))),
+                        thisProcess: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                        wallClock: Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
+    }
+
+    /// How many cores other processes kept busy since `earlier`, on average.
+    func otherCoresBusy(since earlier: CPUUsage) -> Double {
+        let wall = wallClock - earlier.wallClock
+        guard wall > 0 else { return 0 }
+        return max(0, (allProcesses - earlier.allProcesses) - (thisProcess - earlier.thisProcess)) / wall
+    }
 }
