@@ -19,7 +19,7 @@ final class MoreCAMsLessonTests: XCTestCase {
             let context = LessonContext(classifier: try Self.model("mininet"), biasFreeClassifier: try Self.model("mininet-nobias"))
             let notebook = try MoreCAMsLesson.build(context)
             XCTAssertTrue(notebook.allChecksPass, "\(variant):\n\(failures(notebook))")
-            XCTAssertEqual(notebook.checks.count, 13, "\(variant)")
+            XCTAssertEqual(notebook.checks.count, 12, "\(variant)")
             CheckMutations.assertChecksCatchBugs(notebook, "\(variant) morecams")
         }
     }

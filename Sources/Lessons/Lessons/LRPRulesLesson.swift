@@ -71,7 +71,7 @@ public enum LRPRulesLesson: Lesson {
                       latex: #"z^+:\quad R_j = \sum_k \frac{z^+_{jk}}{z^+_k + \epsilon}\, R_k,\quad z^+_{jk} = a^+_j w^+_{jk} + a^-_j w^-_{jk},\quad z^+_k = \sum_j z^+_{jk} + b^+_k"#)
         notebook.math("αβ:   R_j = Σ_k (α z⁺_jk / (z⁺_k + ε) − β z⁻_jk / (z⁻_k − ε)) · R_k,   z⁻_jk = a⁺_j w⁻_jk + a⁻_j w⁺_jk,   α − β = 1",
                       latex: #"\alpha\beta:\quad R_j = \sum_k \Big(\alpha\,\frac{z^+_{jk}}{z^+_k + \epsilon} - \beta\,\frac{z^-_{jk}}{z^-_k - \epsilon}\Big) R_k,\quad z^-_{jk} = a^+_j w^-_{jk} + a^-_j w^+_{jk},\quad \alpha - \beta = 1"#)
-        notebook.math("γ:   R_j = Σ_k (a⁺_j (w + γw⁺)_jk + a⁻_j (w + γw⁻)_jk) / (z_k + γ z⁺_k + ε) · R_k   (z_k > 0; w⁺ and w⁻ swap where z_k < 0)",
+        notebook.math("γ:   R_j = Σ_k (a⁺_j (w + γw⁺)_jk + a⁻_j (w + γw⁻)_jk) / (z_k + γ z⁺_k + ε) · R_k   (z_k > 0)",
                       latex: #"\gamma:\quad R_j = \sum_k \frac{a^+_j (w + \gamma w^+)_{jk} + a^-_j (w + \gamma w^-)_{jk}}{z_k + \gamma z^+_k + \epsilon}\, R_k \quad (z_k > 0)"#)
         notebook.prose(text("rules.data"))
 
@@ -83,8 +83,8 @@ public enum LRPRulesLesson: Lesson {
         let ruleRuns = [epsilonRun, plusRun, alphaBetaRun, gammaRun]
         notebook.step(text("compare.title"), id: "lrprules.compare")
         notebook.prose(text("compare.body"))
-        notebook.math("f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept)",
-                      latex: #"f(x) = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#)
+        notebook.math(translated("f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept)"),
+                      latex: translated(#"f(x) = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#))
         notebook.table(text("compare.table"), headers: ["rule on Conv2d"] + ledgerHeaders, rows: ruleRuns.map(ledgerRow))
         for run in ruleRuns {
             notebook.check(conservationCheck(text, run, classifier: classifier, input: input))
