@@ -113,7 +113,7 @@ public enum LRPRulesLesson: Lesson {
                                    run.map { formatWide($0.total) } ?? "", run.map { percent($0.negativeShare) } ?? ""]
                        }, dataColumns: [0, 1])
         for run in [flatRun, boxRun] {
-            notebook.check(conservationCheck(text, run, classifier: classifier, input: input))
+            notebook.check(conservationCheck(text, run, classifier: classifier, input: input, name: "composites.check"))
         }
         notebook.picture(text("composites.picture"), [.image("x", photo)]
                          + [plusRun, flatRun, gammaRun, boxRun].map { AttributionPanels.heatmap($0.label, channelSum($0.result.relevance)) })
@@ -203,13 +203,14 @@ public enum LRPRulesLesson: Lesson {
 
     /// f(x) = Σ_i R_i + Σ_layers (bias kept + ε kept), within `LRPResult.conservationTolerance`.
     /// Leaving out one layer's kept amount is a mistake as real as leaving out the largest R_i.
-    static func conservationCheck(_ text: LessonText, _ run: Run, classifier: ImageClassifier, input: Tensor) -> Check {
+    static func conservationCheck(_ text: LessonText, _ run: Run, classifier: ImageClassifier, input: Tensor,
+                                  name: String = "compare.check") -> Check {
         var tolerance = run.result.conservationTolerance(classifier: classifier, input: input)
         let largestKept = run.result.steps.map { max(abs($0.absorbedByBias), abs($0.absorbedByStabilizer)) }.max() ?? 0
         for index in tolerance.parts.indices {
             tolerance.parts[index].largestTerm = max(tolerance.parts[index].largestTerm, largestKept)
         }
-        return .equal(text("compare.check", ["rule": run.label]), "f(x)", Double(run.result.score),
+        return .equal(text(name, ["rule": run.label]), "f(x)", Double(run.result.score),
                       "Σ_i R_i + bias kept + ε kept", run.total + run.result.totalAbsorbed, tolerance: tolerance)
     }
 
