@@ -80,7 +80,8 @@ public protocol Lesson {
 /// Every lesson, in teaching order.
 public enum LessonCatalog {
     public static let all: [Lesson.Type] = [
-        IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, LRPLesson.self, IGLesson.self,
+        IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, MoreCAMsLesson.self, LRPLesson.self,
+        LRPRulesLesson.self, IGLesson.self,
     ]
 
     public static func lesson(id: String) -> Lesson.Type? {

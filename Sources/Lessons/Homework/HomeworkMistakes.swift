@@ -78,6 +78,31 @@ public enum MistakeKind: String, CaseIterable, Sendable {
     case ablationWithoutScore = "ablation-without-score"
     case ablationWithoutForward = "ablation-without-forward"
 
+    // More CAMs
+    case plusPlusMeanForSum = "plus-plus-mean-for-sum"
+    case plusPlusFactorTwoForgotten = "plus-plus-factor-2-forgotten"
+    case plusPlusSquareForCube = "plus-plus-square-for-cube"
+    case plusPlusWithoutCoefficients = "plus-plus-without-coefficients"
+    case plusPlusIsGradCAM = "plus-plus-is-gradcam"
+    case plusPlusFiniteDifferences = "plus-plus-finite-differences"
+    case plusPlusLogitCurvature = "plus-plus-logit-curvature"
+    case plusPlusExponentialChangesMap = "plus-plus-exponential-changes-map"
+    case hiResInsteadOfGradCAM = "hirescam-instead-of-gradcam"
+    case gradCAMInsteadOfHiRes = "gradcam-instead-of-hirescam"
+    case elementWiseInsteadOfHiRes = "elementwise-instead-of-hirescam"
+    case hiResKeptOldGradient = "hirescam-kept-old-gradient"
+    case hiResTimesZ = "hirescam-times-z"
+    case hiResDiffersWhereActivationsVary = "hirescam-differs-where-activations-vary"
+    case hiResKeepsNegative = "hirescam-keeps-negative"
+    case scoreCAMWithoutExponential = "scorecam-without-exponential"
+    case scoreCAMRawScores = "scorecam-raw-scores"
+    case layerCAMNegativeGradients = "layercam-negative-gradients"
+    case layerCAMWithoutActivations = "layercam-without-activations"
+    case elementWiseKeptNegativeProducts = "elementwise-kept-negative-products"
+    case scoreCAMClassBlind = "scorecam-class-blind"
+    case layerCAMClassBlind = "layercam-class-blind"
+    case plusPlusClassBlind = "plus-plus-class-blind"
+
     // LRP
     case productOfSums = "product-of-sums"
     case absoluteContributions = "absolute-contributions"
@@ -234,6 +259,53 @@ public enum MistakeKind: String, CaseIterable, Sendable {
             return "the weights are relative drops of y^c, so Ablation-CAM needs it"
         case .ablationWithoutForward:
             return "Ablation-CAM runs only forward passes, one per channel"
+
+        case .plusPlusMeanForSum:
+            return "you used the mean of the activation map; a's denominator adds up the whole map, Σ_{a,b} A_ab"
+        case .plusPlusFactorTwoForgotten:
+            return "you left out the factor 2: the denominator is 2g² + ΣA · g³"
+        case .plusPlusSquareForCube:
+            return "you used g² where the third derivative needs g³: the denominator is 2g² + ΣA · g³"
+        case .plusPlusWithoutCoefficients:
+            return "you added the positive gradients without their coefficients a_ij"
+        case .plusPlusIsGradCAM:
+            return "you took Grad-CAM's weight, the mean of the gradient; Grad-CAM++ adds up a_ij · ReLU(G_ij) over the cells"
+        case .plusPlusFiniteDifferences:
+            return "the lesson checks the powers by finite differences, but Grad-CAM++ itself only needs g, from backpropagation"
+        case .plusPlusLogitCurvature:
+            return "the logit of a ReLU network is piecewise linear, so its second derivative is 0; g² comes from Y = exp(y^c)"
+        case .plusPlusExponentialChangesMap:
+            return "e^y multiplies every channel's weight by the same positive number, which the scaling to 0…1 removes"
+        case .hiResInsteadOfGradCAM:
+            return "you multiplied gradient and activation cell by cell (HiResCAM); Grad-CAM first averages each gradient map into one α_k"
+        case .gradCAMInsteadOfHiRes:
+            return "you averaged each gradient map first (Grad-CAM); HiResCAM multiplies each cell's gradient by that cell's activation"
+        case .elementWiseInsteadOfHiRes:
+            return "you applied the ReLU to each product before adding (element-wise Grad-CAM); HiResCAM adds the products first"
+        case .hiResKeptOldGradient:
+            return "you kept the gradients of the earlier layer; after global average pooling the gradient is w^c_k / 9 in every cell"
+        case .hiResTimesZ:
+            return "the gradient there is w^c_k / Z, the same as α_k, so the two maps are equal, not Z times apart"
+        case .hiResDiffersWhereActivationsVary:
+            return "both maps weigh the same activations; they differ only where the gradient changes from cell to cell"
+        case .hiResKeepsNegative:
+            return "both methods end with a ReLU, as every method of the family does"
+        case .scoreCAMWithoutExponential:
+            return "you divided the scores by their sum; Score-CAM takes a softmax, e^{s_k} / Σ_j e^{s_j}"
+        case .scoreCAMRawScores:
+            return "you used the raw scores; Score-CAM turns them into weights with a softmax"
+        case .layerCAMNegativeGradients:
+            return "you kept the negative gradients (HiResCAM); LayerCAM weighs each activation by ReLU(g)"
+        case .layerCAMWithoutActivations:
+            return "you added the positive gradients without multiplying them by the activations"
+        case .elementWiseKeptNegativeProducts:
+            return "you kept the negative products g · A (HiResCAM); element-wise Grad-CAM sets each of them to 0 before adding"
+        case .scoreCAMClassBlind:
+            return "Score-CAM weighs each mask by the score of the explained class, so its map changes with the class"
+        case .layerCAMClassBlind:
+            return "LayerCAM's weights are the gradient of the explained class's score, so its map changes with the class"
+        case .plusPlusClassBlind:
+            return "Grad-CAM++'s weights come from the gradient of the explained class's score, so its map changes with the class"
 
         case .productOfSums:
             return "you multiplied Σ_j a_j by Σ_j w_jk; z_k adds up the products a_j · w_jk"

@@ -8,7 +8,7 @@ import Foundation
 
 /// The lessons that have homework, in teaching order.
 public enum HomeworkLesson: String, CaseIterable, Sendable {
-    case cam, gradcam, ablationcam, lrp, ig
+    case cam, gradcam, ablationcam, morecams, lrp, ig
 
     /// The name a person reads, e.g. "Grad-CAM".
     public var displayName: String {
@@ -16,6 +16,7 @@ public enum HomeworkLesson: String, CaseIterable, Sendable {
         case .cam: return "CAM"
         case .gradcam: return "Grad-CAM"
         case .ablationcam: return "Ablation-CAM"
+        case .morecams: return translated("More CAMs")
         case .lrp: return "LRP"
         case .ig: return "Integrated Gradients"
         }

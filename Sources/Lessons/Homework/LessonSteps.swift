@@ -57,6 +57,14 @@ public struct LessonStep: Equatable, Sendable {
     public static let ablationLinearHead = LessonStep(lesson: .ablationcam, id: "ablationcam.linear")
     public static let ablationMap = LessonStep(lesson: .ablationcam, id: "ablationcam.map")
 
+    /// Grad-CAM++ from Y = exp(y^c); HiResCAM = Grad-CAM at the last layer; an earlier layer;
+    /// the class-blind Eigen-CAM; the family and its weights.
+    public static let morecamsFamily = LessonStep(lesson: .morecams, id: "morecams.family")
+    public static let morecamsPlusPlus = LessonStep(lesson: .morecams, id: "morecams.plusplus")
+    public static let morecamsLast = LessonStep(lesson: .morecams, id: "morecams.last")
+    public static let morecamsEarlier = LessonStep(lesson: .morecams, id: "morecams.earlier")
+    public static let morecamsScene = LessonStep(lesson: .morecams, id: "morecams.scene")
+
     public static let lrpForward = LessonStep(lesson: .lrp, id: "lrp.score")
     public static let lrpRule = LessonStep(lesson: .lrp, id: "lrp.rule")
     /// Where relevance goes, layer by layer: on the small CNN and on a ResNet alike (the
@@ -74,6 +82,7 @@ public struct LessonStep: Equatable, Sendable {
         camPooling, camScore, camMap, camUpsampling,
         gradcamGradient, gradcamWeights, gradcamMap, gradcamVersusCAM,
         ablationScores, ablationWeights, ablationLinearHead, ablationMap,
+        morecamsFamily, morecamsPlusPlus, morecamsLast, morecamsEarlier, morecamsScene,
         lrpForward, lrpRule, lrpLedger, lrpGradientTimesInput,
         igFormula, igRules, igBaselines,
     ]
