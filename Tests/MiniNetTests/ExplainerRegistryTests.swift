@@ -71,6 +71,26 @@ final class ExplainerRegistryTests: XCTestCase {
         }
     }
 
+    /// The saliency explainer takes the logits from the forward pass of its gradient: the same
+    /// numbers, bit for bit, as `saliency` and a forward pass of its own.
+    func testSaliencyExplainerGivesSaliencyAndTheLogits() throws {
+        for (name, classifier) in try classifiers() {
+            let input = Tensor(shape: classifier.inputSize,
+                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(cos(Double($0) * 0.23)) })
+            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+            let c = Tensor(shape: [logits.count], data: logits).argmax
+            for target in [ExplanationTarget.logit(c), .probability(c)] {
+                let explanation = try SaliencyExplainer().explain(input, classifier: classifier, target: target,
+                                                                  settings: ExplainerSettings())
+                let gradient = try saliency(classifier: classifier, input: input, target: target, absolute: false)
+                XCTAssertEqual(explanation.raw.shape, gradient.shape, name)
+                XCTAssertEqual(explanation.raw.data, gradient.data, "\(name), \(target)")
+                XCTAssertEqual(explanation.logits, logits, "\(name), \(target)")
+                XCTAssertEqual(explanation.score, target.valueAndGradient(logits: logits).value, "\(name), \(target)")
+            }
+        }
+    }
+
     func testLRPRefusesAProbabilityTarget() throws {
         let classifier = try classifiers()[0].classifier
         XCTAssertThrowsError(try LRPExplainer.epsilon.explain(Tensor(zeros: classifier.inputSize), classifier: classifier,

@@ -59,7 +59,10 @@ run_tutor() {   # OUTPUT [--only …]
 }
 # The peer pushes as many masked inputs (Score-CAM) and noisy samples (SmoothGrad, VarGrad)
 # through the network at once as tutor does: the sizes tutor reports with its forward pass.
-run_tutor "$folder/sizes.json" --only forward
+# OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it chose for this processor (its
+# OPENBLAS_CORETYPE=… overrides the choice: export it to time tutor with other kernels).
+OPENBLAS_VERBOSE=2 run_tutor "$folder/sizes.json" --only forward 2> "$folder/sizes.err"
+openblas_core=$(sed -n 's/^Core: //p' "$folder/sizes.err" | head -n 1)
 batch() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$folder/sizes.json" "$1"; }
 scorecam_batch=$(batch scorecam_batch_size)
 smoothgrad_batch=$(batch smoothgrad_batch_size)
@@ -124,8 +127,10 @@ else
 fi
 
 "$python" - "$folder/tutor.json" "$folder/peer.json" "$tutor_load_before" "$tutor_load_after" \
-    "$peer_load_before" "$peer_load_after" "$(nproc)" <<'PY' | tee "$folder/report.md"
+    "$peer_load_before" "$peer_load_after" "$(nproc)" "${openblas_core:-unknown}" \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" <<'PY' | tee "$folder/report.md"
 import json
+import os
 import sys
 
 tutor = json.load(open(sys.argv[1]))
@@ -137,6 +142,8 @@ limits = {"ablationcam": 0.01}
 print(f"{tutor['model']}, {tutor['weights']}; {tutor['threads']} threads (tutor), {peer['threads']} (peer); "
       f"median of {tutor['runs']['default']} runs after one warm-up, IG {tutor['runs'].get('ig200', 1)} run")
 print(f"peer: {peer['peer']}")
+print(f"processor: {sys.argv[9]}; tutor's OpenBLAS kernels: {sys.argv[8]}"
+      + (" (OPENBLAS_CORETYPE)" if os.environ.get("OPENBLAS_CORETYPE") else ""))
 print(f"batches (tutor / peer): Ablation-CAM {tutor['ablation_batch_size']} / {peer['ablation_batch_size']}, "
       f"Score-CAM {tutor['scorecam_batch_size']} / {peer['scorecam_batch_size']}, "
       f"SmoothGrad and VarGrad {tutor['smoothgrad_batch_size']} / {peer['smoothgrad_batch_size']} "

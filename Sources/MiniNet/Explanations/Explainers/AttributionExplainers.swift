@@ -10,8 +10,13 @@ public struct SaliencyExplainer: Explainer {
 
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
-        let gradient = try saliency(classifier: classifier, input: input, target: target, absolute: false)
-        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+        // What `saliency(…, absolute: false)` computes, with the logits of the same forward pass
+        // instead of a second one (a second forward pass took as long as the first).
+        try validateExplanationInput(classifier: classifier, input: input, target: target)
+        classifier.prepareForExplanation()
+        let (gradients, batchLogits) = inputGradients(classifier: classifier, batch: input.reshaped([1] + input.shape), target: target)
+        let gradient = gradients.reshaped(input.shape)
+        let logits = batchLogits.data
         return Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
                            raw: gradient, heatmap: AttributionDisplay.channelSum(gradient), isSigned: true)
     }
