@@ -46,7 +46,17 @@ public enum Gemm {
     /// OpenBLAS itself always runs on one thread; the threads are shared out here instead.
     /// (OpenBLAS's own idle threads spin for a while after each product, and took a core away
     /// from the threads of `concurrently`.)
-    private static let singleThreadedOpenBLAS: Void = openblas_set_num_threads(1)
+    private static let singleThreadedOpenBLAS: Void = {
+        _ = openBLASKernels
+        openblas_set_num_threads(1)
+    }()
+
+    /// The name of the OpenBLAS kernels in use ("SkylakeX", "Haswell", …). OpenBLAS chooses
+    /// them from the processor's model and falls back to SSE3 ("Prescott") for a model it does
+    /// not know, as virtual machines often report; MiniNet then chooses again from what the
+    /// processor can do (AVX-512, AVX2 + FMA), once, before the first product. A person's
+    /// OPENBLAS_CORETYPE is left alone.
+    public static let openBLASKernels: String = String(cString: tutor_choose_openblas_kernels())
 
     /// Runs body(0), …, body(count − 1) on at most `maximumThreads` threads: worker w of T takes
     /// w, w + T, w + 2T, …. Products inside stay on the thread that calls them.

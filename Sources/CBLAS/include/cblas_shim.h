@@ -18,4 +18,10 @@ int openblas_get_num_threads(void);
 /* glibc allocator tuning for many large, short-lived buffers (defined in shim.c). */
 void tutor_configure_allocator(void);
 
+/* OpenBLAS picks its kernels from the processor's model and falls back to SSE3 (Prescott)
+   for a model it does not know, as a virtual machine often reports; this picks them again
+   from what the processor can do (AVX-512, AVX2 + FMA, AVX), unless OPENBLAS_CORETYPE is set.
+   Call before the first product. Returns the name of the kernels in use (shim.c). */
+const char *tutor_choose_openblas_kernels(void);
+
 #endif
