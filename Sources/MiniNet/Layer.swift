@@ -8,16 +8,26 @@ public final class Parameter {
     /// the old value, so changing one entry of `value` in place copies nothing.)
     public private(set) var version = 0
     /// ∂loss/∂value, same shape as `value`; accumulated by backward, cleared by `zeroGradient()`.
-    public var gradient: Tensor
+    /// Its memory is taken on the first write: a network that only explains (a loaded ResNet-34,
+    /// a copy with BatchNorm merged) never holds a second set of zeros as large as its weights.
+    public var gradient: Tensor {
+        get { storedGradient ?? Tensor(zeros: value.shape) }
+        set { storedGradient = newValue }
+        _modify {
+            if storedGradient == nil { storedGradient = Tensor(zeros: value.shape) }
+            yield &storedGradient!
+        }
+    }
+    private var storedGradient: Tensor?
 
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
-        self.gradient = Tensor(zeros: value.shape)
     }
 
     public func zeroGradient() {
-        for index in gradient.data.indices { gradient.data[index] = 0 }
+        guard storedGradient != nil else { return }
+        for index in storedGradient!.data.indices { storedGradient!.data[index] = 0 }
     }
 }
 

@@ -115,14 +115,15 @@ public final class Conv2d: Layer {
         let biasValues = bias?.value.data
         var output: [Float]
         if batch == 1 {
-            output = product
+            // The bias goes into `product` itself, which then becomes the output without a copy.
             if let biasValues {
-                output.withUnsafeMutableBufferPointer { out in
+                product.withUnsafeMutableBufferPointer { out in
                     for o in 0..<outputChannels {
                         for p in (o * planeSize)..<((o + 1) * planeSize) { out[p] += biasValues[o] }
                     }
                 }
             }
+            output = product
         } else {
             // Reorder [Cout, N, OH·OW] → [N, Cout, OH·OW] and add the bias.
             output = [Float](unsafeUninitializedCapacity: batch * outputChannels * planeSize) { _, count in count = batch * outputChannels * planeSize }

@@ -74,7 +74,9 @@ public struct LRPExplainer: Explainer {
                         settings: ExplainerSettings) throws -> Explanation {
         let result = try layerwiseRelevance(classifier: classifier, input: input, target: target,
                                             composite: try composite(settings, classifier),
-                                            leavingNeutralBatchNorm: settings.zennitBatchNormMerge)
+                                            leavingNeutralBatchNorm: settings.zennitBatchNormMerge,
+                                            // The conservation check's tolerance needs only Σ|R| per layer.
+                                            measuringRounding: false)
         let conservation = Check.equal(
             "f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
             "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,

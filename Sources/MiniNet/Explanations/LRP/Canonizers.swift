@@ -17,14 +17,24 @@ public func mergeBatchNorm(_ batchNorm: BatchNorm2d, into conv: Conv2d) throws -
     }
     let channels = conv.outputChannels
     let perChannel = conv.weight.value.count / Swift.max(channels, 1)
-    var weight = conv.weight.value                // [Cout, Cin, kH, kW]
+    let scales = (0..<channels).map { c in         // γ_c / √(σ²_c + eps)
+        batchNorm.weight.value.data[c] / (batchNorm.runningVariance.data[c] + batchNorm.epsilon).squareRoot()
+    }
     var bias = Tensor(zeros: [channels])          // [Cout]
     for c in 0..<channels {
-        let scale = batchNorm.weight.value.data[c] / (batchNorm.runningVariance.data[c] + batchNorm.epsilon).squareRoot()
-        for index in (c * perChannel)..<((c + 1) * perChannel) { weight.data[index] *= scale }
         let convBias = conv.bias?.value.data[c] ?? 0
-        bias.data[c] = (convBias - batchNorm.runningMean.data[c]) * scale + batchNorm.bias.value.data[c]
+        bias.data[c] = (convBias - batchNorm.runningMean.data[c]) * scales[c] + batchNorm.bias.value.data[c]
     }
+    // w'_c = w_c · scale_c, written once into new memory (a ResNet's weights are tens of MB).
+    let weightData = conv.weight.value.data.withUnsafeBufferPointer { original in
+        [Float](unsafeUninitializedCapacity: original.count) { merged, count in
+            for c in 0..<channels {
+                for index in (c * perChannel)..<((c + 1) * perChannel) { merged[index] = original[index] * scales[c] }
+            }
+            count = original.count
+        }
+    }
+    let weight = Tensor(shape: conv.weight.value.shape, data: weightData)   // [Cout, Cin, kH, kW]
     let merged = Conv2d(inputChannels: conv.inputChannels, outputChannels: channels, kernelSize: conv.kernelSize,
                         stride: conv.stride, padding: conv.padding, bias: true, weight: weight, biasValue: bias)
     merged.name = conv.name

@@ -67,8 +67,13 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 /// LRP with a full rule map (e.g. `LRPRuleMap.zennitEpsilon(1e-6)`, Zennit's composite).
 /// `leavingNeutralBatchNorm` merges BatchNorm as Zennit 0.5's canonizer does (see
 /// `mergingBatchNorm`), to reproduce Zennit's numbers rather than the exact merge.
+///
+/// `measuringRounding: false` skips each layer's Σ|terms| (`LRPLayerStep.termMagnitude`, the
+/// per-layer rounding bound the lessons check against); `LRPResult.conservationTolerance` does
+/// not need it.
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMap: LRPRuleMap,
-                               canonize: Bool = true, leavingNeutralBatchNorm: Bool = false) throws -> LRPResult {
+                               canonize: Bool = true, leavingNeutralBatchNorm: Bool = false,
+                               measuringRounding: Bool = true) throws -> LRPResult {
     guard input.shape == classifier.inputSize else {
         throw MiniNetError.invalidArgument("input has shape \(input.shape), the network expects \(classifier.inputSize)")
     }
@@ -78,7 +83,8 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
     classifier.network.setTraining(false)
     let network = canonize ? try mergingBatchNorm(classifier.network, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
         : classifier.network
-    let propagation = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMap: ruleMap) { logits in
+    let propagation = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMap: ruleMap,
+                                             measuringRounding: measuringRounding) { logits in
         var start = Tensor(zeros: logits.shape)                // logits [1, L]
         start.data[target] = logits.data[target]               // R = one-hot · y^c
         return start
@@ -102,12 +108,13 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 ///   - leavingNeutralBatchNorm: merge as Zennit 0.5 does (see `mergingBatchNorm`), to reproduce its numbers
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
                                composite: LRPComposite, canonize: Bool = true,
-                               leavingNeutralBatchNorm: Bool = false) throws -> LRPResult {
+                               leavingNeutralBatchNorm: Bool = false, measuringRounding: Bool = true) throws -> LRPResult {
     guard case let .logit(classIndex) = target else {
         throw MiniNetError.invalidArgument("LRP explains a logit: softmax has no LRP rule, so explain .logit(\(target.classIndex)) instead of a probability")
     }
     return try layerwiseRelevance(classifier: classifier, input: input, target: classIndex, ruleMap: composite.ruleMap,
-                                  canonize: canonize, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
+                                  canonize: canonize, leavingNeutralBatchNorm: leavingNeutralBatchNorm,
+                                  measuringRounding: measuringRounding)
 }
 
 /// LRP from any starting relevance at the output of `network` (a whole network, or a prefix of
@@ -138,10 +145,12 @@ public struct RelevancePropagation {
 /// - Parameters:
 ///   - network: the layers to go through, already canonized if the rule map needs it
 ///   - input: [N, …], the network's input
+///   - measuringRounding: measure every layer's Σ|terms| for its ledger's rounding bound
+///     (`LRPLayerStep.termMagnitude`; 0 and nil without it, which saves a pass per layer)
 ///   - startingRelevance: A [N, …] → R [N, …] of the same shape
-public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap,
+public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap, measuringRounding: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
-    var propagator = RelevancePropagator(ruleMap: ruleMap)
+    var propagator = RelevancePropagator(ruleMap: ruleMap, measuresRounding: measuringRounding)
     let output = propagator.record(network, input: input)      // A, and every layer's input on the way
     let start = try startingRelevance(output)
     guard start.shape == output.shape else {
@@ -178,7 +187,14 @@ struct RelevancePropagator {
     var firstLayer: ObjectIdentifier?
     var searchedFirstLayer = false
 
-    init(ruleMap: LRPRuleMap) { self.ruleMap = ruleMap }
+    /// Whether each rule also measures Σ|terms|, what its ledger's rounding is bounded by
+    /// (`LRPRule.apply(…measuringRounding:)`): the lessons check every layer's ledger with it.
+    let measuresRounding: Bool
+
+    init(ruleMap: LRPRuleMap, measuresRounding: Bool = true) {
+        self.ruleMap = ruleMap
+        self.measuresRounding = measuresRounding
+    }
     /// The input of every layer in the last recorded forward pass, by layer identity.
     var recordedInputs: [ObjectIdentifier: Tensor] = [:]
     /// Each residual block's two branch outputs (body, shortcut) in that pass.
@@ -235,7 +251,7 @@ struct RelevancePropagator {
             return inputRelevance
         case let .rule(rule):
             outcome = try rule.apply(to: layer, input: input, relevance: relevance,
-                                     output: recordedOutputs[ObjectIdentifier(layer)])
+                                     output: recordedOutputs[ObjectIdentifier(layer)], measuringRounding: measuresRounding)
         case .passThrough:
             break
         case .toWinner, .reshape:

@@ -44,7 +44,11 @@ extension LRPRule {
     ///   - relevance: R_out, same shape as the layer's output, [N, …]
     ///   - output: z, the layer's output for this input when a recorded forward pass already
     ///     ran the layer on it (its backward cache is then still that pass's); nil to run it here.
-    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil) throws -> RuleOutcome {
+    ///   - measuringRounding: also measure Σ|terms| (`termMagnitudes`, `absorbedMagnitude`), the
+    ///     size the float32 rounding of this layer's ledger is bounded by. It costs one more
+    ///     forward and backward pass of the layer with |w'|; without it both stay nil and 0.
+    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil,
+                      measuringRounding: Bool = true) throws -> RuleOutcome {
         let hadParameterGradients = layer.computesParameterGradients
         layer.setParameterGradients(false)
         defer { layer.setParameterGradients(hadParameterGradients) }
@@ -101,9 +105,11 @@ extension LRPRule {
                     }
                 }
             }
-            for k in share.data.indices {
-                absorbedMagnitude += Swift.abs(coefficient) * Double(Swift.abs(share.data[k]))
-                    * (termBiasSize[(k / Swift.max(planeSize, 1)) % channels] + Double(epsilon))
+            if measuringRounding {
+                for k in share.data.indices {
+                    absorbedMagnitude += Swift.abs(coefficient) * Double(Swift.abs(share.data[k]))
+                        * (termBiasSize[(k / Swift.max(planeSize, 1)) % channels] + Double(epsilon))
+                }
             }
             shares.append(share)
         }
@@ -120,8 +126,10 @@ extension LRPRule {
                 let contribution = run.input * run.backward(shares[index])
                 if run.part.sign > 0 { positive = positive.map { $0 + contribution } ?? contribution }
                 else { negative = negative.map { $0 + contribution } ?? contribution }
-                let size = try run.termMagnitudes(shares: shares[index]) * Swift.abs(term.coefficient)
-                magnitudes = magnitudes.map { $0 + size } ?? size
+                if measuringRounding {
+                    let size = try run.termMagnitudes(shares: shares[index]) * Swift.abs(term.coefficient)
+                    magnitudes = magnitudes.map { $0 + size } ?? size
+                }
             }
             var termRelevance = positive ?? Tensor(zeros: input.shape)
             if let negative { termRelevance = termRelevance - negative }
@@ -132,7 +140,8 @@ extension LRPRule {
         let runCount = runs.joined().count
         let sumLength = runCount * (fanIn + 1) + fanOut + Swift.max(runCount - 1, 0)
         return RuleOutcome(relevance: inputRelevance ?? Tensor(zeros: input.shape), absorbedByBias: absorbedByBias,
-                           absorbedByStabilizer: absorbedByStabilizer, termMagnitudes: magnitudes ?? Tensor(zeros: input.shape),
+                           absorbedByStabilizer: absorbedByStabilizer,
+                           termMagnitudes: measuringRounding ? (magnitudes ?? Tensor(zeros: input.shape)) : nil,
                            absorbedMagnitude: absorbedMagnitude, sumLength: sumLength)
     }
 
@@ -161,21 +170,28 @@ extension LRPRule {
     }
 
     /// Σ_k R_k · (1 − Σ_terms coefficient · [term passes k on]): 0 unless a gate leaves some R_k behind.
+    ///
+    /// Summed term by term: Σ_k R_k − Σ_terms coefficient · Σ_{k the term passes on} R_k.
     func notPassedOn(relevance: Tensor, plainOutput: Tensor) -> Double {
         guard terms.contains(where: { $0.gate != .everywhere }) else { return 0 }
-        var total = 0.0
-        for k in relevance.data.indices {
-            var passed = 0.0
-            for term in terms {
-                let passes: Bool
-                switch term.gate {
-                case .everywhere: passes = true
-                case .positiveOutput: passes = plainOutput.data[k] > 0
-                case .negativeOutput: passes = plainOutput.data[k] < 0
+        let (everything, positive, negative) = relevance.data.withUnsafeBufferPointer { r in
+            plainOutput.data.withUnsafeBufferPointer { z in
+                var (everything, positive, negative) = (0.0, 0.0, 0.0)
+                for k in 0..<r.count {
+                    let value = Double(r[k])
+                    everything += value
+                    if z[k] > 0 { positive += value } else if z[k] < 0 { negative += value }
                 }
-                if passes { passed += Double(term.coefficient) }
+                return (everything, positive, negative)
             }
-            total += Double(relevance.data[k]) * (1 - passed)
+        }
+        var total = everything
+        for term in terms {
+            switch term.gate {
+            case .everywhere: total -= Double(term.coefficient) * everything
+            case .positiveOutput: total -= Double(term.coefficient) * positive
+            case .negativeOutput: total -= Double(term.coefficient) * negative
+            }
         }
         return total
     }
@@ -216,7 +232,7 @@ struct RuleRun {
     /// still holds: the part that is the layer itself (a, w, b) uses the layer and that output.
     init?(part: LRPRulePart, layer: Layer, input: Tensor, plainOutput: Tensor) throws {
         self.part = part
-        let modify = part.parameters.apply
+        let modify: (Float) -> Float = part.parameters.apply
         let originalBias: Tensor?
         switch layer {
         case let conv as Conv2d: originalBias = conv.bias?.value
@@ -230,7 +246,7 @@ struct RuleRun {
                 throw MiniNetError.invalidArgument("\(layer.name): the rule's input has \(values.count) values per channel (zB's bounds) for \(channels) channels")
             }
         }
-        let bias = part.keepsBias ? originalBias.map { $0.map(modify) } : nil
+        let bias = part.keepsBias ? originalBias.map { part.parameters.apply(to: $0) } : nil
         if part.input.vanishes(on: input) && bias == nil { return nil }
         self.bias = bias
         self.input = part.input.apply(to: input)
@@ -244,14 +260,14 @@ struct RuleRun {
         let copy: Layer
         switch layer {
         case let conv as Conv2d:
-            let weight = conv.weight.value.map(modify)
+            let weight = part.parameters.apply(to: conv.weight.value)
             if bias == nil && weight.data.allSatisfy({ $0 == 0 }) { return nil }
             copy = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
                           kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
                           bias: bias != nil, weight: weight, biasValue: bias)
         case let linear as Linear:
             let dense = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: bias != nil)
-            dense.weight.value = linear.weight.value.map(modify)
+            dense.weight.value = part.parameters.apply(to: linear.weight.value)
             if bias == nil && dense.weight.value.data.allSatisfy({ $0 == 0 }) { return nil }
             if let bias { dense.bias?.value = bias }
             copy = dense
