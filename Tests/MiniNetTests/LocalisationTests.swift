@@ -56,6 +56,22 @@ final class LocalisationTests: XCTestCase {
         XCTAssertEqual(grown.count, 15)
     }
 
+    /// The row-by-row dilation holds exactly the pixels `isWithin` accepts, on scattered masks.
+    func testTheDilatedMaskIsEveryPixelWithinTheTolerance() {
+        for seed in 0..<3 {
+            let random = ControlMaps.random(height: 20, width: 17, seed: UInt64(seed))
+            let object = ObjectMask(height: 20, width: 17, inside: random.data.map { $0 > 0.93 })
+            for tolerance in 0...7 {
+                let grown = object.dilated(by: tolerance)
+                for y in 0..<20 {
+                    for x in 0..<17 where grown.contains(row: y, column: x) != object.isWithin(tolerance, ofRow: y, column: x) {
+                        XCTFail("seed \(seed), tolerance \(tolerance): pixel (\(y), \(x))")
+                    }
+                }
+            }
+        }
+    }
+
     func testRelevanceMassCountsOnlyPositiveRelevance() throws {
         let object = mask([[1, 1], [0, 0]])
         // R⁺ = [1, 0, 3, 0]: 1 of 4 inside.
