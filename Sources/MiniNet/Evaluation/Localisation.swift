@@ -90,7 +90,7 @@ public struct ObjectMask: Sendable, Equatable {
 }
 
 /// Where a map's maximum fell, and whether that is on the object.
-public struct PointingGameResult: Sendable, Equatable {
+public struct PointingGameResult: Sendable, Equatable, Codable {
     /// The pixel of the map's maximum (the first in row-major order when several share it).
     public var row: Int
     public var column: Int
@@ -101,7 +101,7 @@ public struct PointingGameResult: Sendable, Equatable {
 }
 
 /// The three localisation scores of one map on one mask.
-public struct LocalisationScores: Sendable, Equatable {
+public struct LocalisationScores: Sendable, Equatable, Codable {
     public var pointingGame: PointingGameResult
     /// nil when the map has no positive relevance or the mask is empty.
     public var relevanceMass: Double?

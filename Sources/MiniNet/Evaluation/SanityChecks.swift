@@ -12,7 +12,7 @@
 /// maps, and SSIM. The classifier passed in is never changed: the cascade runs on a copy.
 public enum SanityChecks {
     /// What one step of the cascade re-initialises.
-    public enum Granularity: String, CaseIterable, Sendable {
+    public enum Granularity: String, CaseIterable, Sendable, Codable {
         /// One layer with parameters per step (Conv2d, BatchNorm2d, Linear), as Quantus's MPRT
         /// steps through every module that has `reset_parameters`.
         case layers
@@ -23,7 +23,7 @@ public enum SanityChecks {
 
     /// One step of the cascade: its name (the layer's or block's) and the layers with
     /// parameters it re-initialises.
-    public struct RandomisationStep: Sendable, Equatable {
+    public struct RandomisationStep: Sendable, Equatable, Codable {
         public var name: String
         public var layers: [String]
     }

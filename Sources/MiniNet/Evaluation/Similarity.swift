@@ -1,6 +1,6 @@
 /// How alike two heatmaps [H, W] are, in the three numbers Adebayo et al. (2018) report for
 /// their sanity checks.
-public struct MapSimilarity: Sendable, Equatable {
+public struct MapSimilarity: Sendable, Equatable, Codable {
     /// Spearman's ρ of |a| and |b|: do the two maps find the same pixels important, whatever
     /// the sign? nil when either map is constant (ρ is undefined; scipy gives NaN).
     public var rankCorrelationOfAbsolute: Double?
