@@ -52,7 +52,8 @@ final class EvaluationParityTests: XCTestCase {
         var model: String
         var seed: UInt64
         var inputShape: [Int]
-        var inputs: [[Float]]
+        /// The small CNN's inputs; the narrow ResNet's is Fixtures/resnet/input.npy.
+        var inputs: [[Float]]?
         var targets: [Int]
         var logits: [[Float]]
         var layers: [String]
@@ -135,18 +136,20 @@ final class EvaluationParityTests: XCTestCase {
 
     func testCascadingRandomisationAgreesWithQuantusMPRTOnTheSmallCNN() throws {
         let classifier = try ImageClassifier.load(from: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors").path)
-        try checkCascade(classifier, try Self.fixture("mprt-mininet", as: MPRTFixture.self))
+        let fixture = try Self.fixture("mprt-mininet", as: MPRTFixture.self)
+        try checkCascade(classifier, fixture, inputs: try XCTUnwrap(fixture.inputs).map { Tensor(shape: fixture.inputShape, data: $0) })
     }
 
     func testCascadingRandomisationAgreesWithQuantusMPRTOnANarrowResNet18() throws {
         let path = try XCTUnwrap(Bundle.module.url(forResource: "resnet18-narrow", withExtension: "safetensors", subdirectory: "Fixtures/resnet")).path
         let classifier = try PretrainedResNet.load(from: path, variant: .resnet18, imageSize: 64)
-        try checkCascade(classifier, try Self.fixture("mprt-resnet18", as: MPRTFixture.self))
+        let input = try NumpyFile.read(from: try XCTUnwrap(Bundle.module.url(forResource: "input", withExtension: "npy", subdirectory: "Fixtures/resnet")).path)
+        try checkCascade(classifier, try Self.fixture("mprt-resnet18", as: MPRTFixture.self), inputs: [input.reshaped(Array(input.shape.dropFirst()))])
     }
 
     /// Quantus's step names and order, then every similarity of every step and input.
-    private func checkCascade(_ classifier: ImageClassifier, _ fixture: MPRTFixture) throws {
-        let inputs = fixture.inputs.map { Tensor(shape: fixture.inputShape, data: $0) }
+    private func checkCascade(_ classifier: ImageClassifier, _ fixture: MPRTFixture, inputs: [Tensor]) throws {
+        XCTAssertEqual(inputs.map(\.shape), Array(repeating: fixture.inputShape, count: fixture.targets.count))
         for (input, logits) in zip(inputs, fixture.logits) {
             let ours = classifier.forward(input.reshaped([1] + input.shape)).data
             let scale = Double(logits.map(abs).max() ?? 1)
