@@ -30,10 +30,21 @@ struct ShapeClassChoice: ExpressibleByArgument {
         self.label = label
     }
 
-    init(label: Int) { self.label = label }
-
     static var allValueStrings: [String] { ShapesDataset.classNames }
     var defaultValueDescription: String { ShapesDataset.classNames[label] }
+}
+
+/// A cell of the planted shortcut's 4×4 grid named on the command line as "row,column", e.g. "0,2".
+struct GridCellChoice: ExpressibleByArgument {
+    let row: Int
+    let column: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let cells = 0..<PlantedShortcut.gridCells
+        guard parts.count == 2, let row = parts[0], let column = parts[1], cells.contains(row), cells.contains(column) else { return nil }
+        (self.row, self.column) = (row, column)
+    }
 }
 
 struct TrainCommand: ParsableCommand {
@@ -89,8 +100,13 @@ struct TrainCommand: ParsableCommand {
                               with: [TrainCommand.defaultShortcutCorner.rawValue], valueName: "corner"))
     var shortcutCorner: PlantedShortcut.Corner?
 
+    @Option(name: .customLong("shortcut-cell"),
+            help: .translated("Instead of a corner, the cell of a {$1}×{$2} grid over the picture that the watermark sits in, as row,column counted from 0 at the top left, for example 0,2. It needs --shortcut watermark.",
+                              with: [PlantedShortcut.gridCells, PlantedShortcut.gridCells], valueName: "row,column"))
+    var shortcutCell: GridCellChoice?
+
     @Option(name: .customLong("shortcut-rate"), parsing: .unconditional,
-            help: .translated("The share of the class's training pictures that carry the watermark, above 0 and at most 1. By default {$1}. It needs --shortcut watermark.",
+            help: .translated("The share of the class's training pictures that carry the watermark, from 0 to 1. By default {$1}. With 0, no training picture carries it: the control, a network that never saw the mark, measured on the same test pictures. It needs --shortcut watermark.",
                               with: [PlantedShortcut.defaultRate], valueName: "fraction"))
     var shortcutRate: Double?
 
@@ -139,27 +155,36 @@ struct TrainCommand: ParsableCommand {
     func validateShortcutFlags() throws {
         if shortcut == .none {
             let given = [("--shortcut-class", shortcutClass != nil), ("--shortcut-corner", shortcutCorner != nil),
-                         ("--shortcut-rate", shortcutRate != nil)].filter(\.1).map(\.0)
+                         ("--shortcut-cell", shortcutCell != nil), ("--shortcut-rate", shortcutRate != nil)].filter(\.1).map(\.0)
             if let flag = given.first {
                 throw ValidationError(translated("{$1} only applies to a planted watermark: add --shortcut watermark.", with: flag))
             }
             return
         }
-        if let shortcutRate, !(shortcutRate > 0 && shortcutRate <= 1) {
-            throw ValidationError(translated("--shortcut-rate {$1} is not allowed: use a number above 0 and at most 1, for example --shortcut-rate {$2}.",
+        if let shortcutRate, !(shortcutRate >= 0 && shortcutRate <= 1) {
+            throw ValidationError(translated("--shortcut-rate {$1} is not allowed: use a number from 0 to 1, for example --shortcut-rate {$2}.",
                                              with: shortcutRate, PlantedShortcut.defaultRate))
+        }
+        if shortcutCorner != nil && shortcutCell != nil {
+            throw ValidationError(translated("--shortcut-corner and --shortcut-cell both say where the watermark goes: give one of them."))
         }
         if shuffledLabels != nil {
             throw ValidationError(translated("--shuffled-labels cannot be combined with --shortcut watermark: shuffled labels would cut the link between the mark and its class."))
         }
     }
 
+    /// The grid cell the flags put the mark in: --shortcut-cell, else the corner's cell.
+    var shortcutGridCell: (row: Int, column: Int) {
+        if let shortcutCell { return (shortcutCell.row, shortcutCell.column) }
+        return (shortcutCorner ?? Self.defaultShortcutCorner).cell
+    }
+
     /// The planted mark the flags ask for, or nil.
     var plantedShortcut: PlantedShortcut? {
         guard shortcut == .watermark else { return nil }
-        return PlantedShortcut.inCorner(shortcutCorner ?? Self.defaultShortcutCorner,
-                                        label: shortcutClass?.label ?? Self.defaultShortcutClass,
-                                        rate: shortcutRate ?? PlantedShortcut.defaultRate)
+        return PlantedShortcut.inCell(row: shortcutGridCell.row, column: shortcutGridCell.column,
+                                      label: shortcutClass?.label ?? Self.defaultShortcutClass,
+                                      rate: shortcutRate ?? PlantedShortcut.defaultRate)
     }
 
     @OptionGroup var language: LanguageOption
@@ -270,7 +295,7 @@ struct TrainCommand: ParsableCommand {
         let counts = markedCounts(training, label: mark.label)
         return .object([
             ("kind", .string(ShortcutChoice.watermark.rawValue)), ("class", .string(mark.className)), ("label", .integer(mark.label)),
-            ("corner", .string((shortcutCorner ?? Self.defaultShortcutCorner).rawValue)),
+            ("corner", shortcutCell == nil ? .string((shortcutCorner ?? Self.defaultShortcutCorner).rawValue) : .null),
             ("x", .integer(mark.x)), ("y", .integer(mark.y)), ("side", .integer(mark.side)),
             ("grid_row", .integer(cell.row)), ("grid_column", .integer(cell.column)),
             ("colour", .array(mark.colour.map { .float($0) })), ("rate", .double(mark.rate)),

@@ -35,9 +35,11 @@ extension CommandLineTests {
             XCTAssertTrue((0...1).contains(value), "\(key) = \(value)")
         }
 
-        let text = try run(arguments)
+        // A cell instead of a corner, and the report as text.
+        let text = try run(["train", "--shortcut", "watermark", "--shortcut-class", "circle", "--shortcut-cell", "1,0", "--out", model]
+                           + Self.tinyTraining)
         XCTAssertEqual(text.status, 0, text.errors)
-        XCTAssertTrue(text.output.contains("Planted watermark: a 4×4-pixel checkerboard at columns 2 to 5 and rows 2 to 5 (grid cell row 0, column 0"), text.output)
+        XCTAssertTrue(text.output.contains("Planted watermark: a 4×4-pixel checkerboard at columns 2 to 5 and rows 10 to 13 (grid cell row 1, column 0"), text.output)
         XCTAssertTrue(text.output.contains("Accuracy on 30 new test pictures: "), text.output)
         XCTAssertTrue(text.output.contains("called circle: "), text.output)
     }
@@ -63,13 +65,18 @@ extension CommandLineTests {
             (["--shortcut-class", "circle"], "--shortcut-class only applies to a planted watermark: add --shortcut watermark."),
             (["--shortcut-corner", "top-left"], "--shortcut-corner only applies to a planted watermark"),
             (["--shortcut-rate", "0.5"], "--shortcut-rate only applies to a planted watermark"),
-            (["--shortcut", "watermark", "--shortcut-rate", "0"], "--shortcut-rate 0.0 is not allowed"),
+            (["--shortcut-cell", "0,2"], "--shortcut-cell only applies to a planted watermark"),
+            (["--shortcut", "watermark", "--shortcut-rate", "-0.1"], "--shortcut-rate -0.1 is not allowed: use a number from 0 to 1"),
             (["--shortcut", "watermark", "--shortcut-rate", "nan"], "--shortcut-rate nan is not allowed"),
             (["--shortcut", "watermark", "--shortcut-rate", "1.5"], "--shortcut-rate 1.5 is not allowed"),
             (["--shortcut", "watermark", "--shuffled-labels", "1"], "--shuffled-labels cannot be combined with --shortcut watermark"),
             (["--shortcut", "logo"], "'logo' is invalid for '--shortcut <kind>'"),
             (["--shortcut", "watermark", "--shortcut-class", "hexagon"], "'hexagon' is invalid for '--shortcut-class <name>'"),
             (["--shortcut", "watermark", "--shortcut-corner", "middle"], "'middle' is invalid for '--shortcut-corner <corner>'"),
+            (["--shortcut", "watermark", "--shortcut-cell", "4,0"], "'4,0' is invalid for '--shortcut-cell <row,column>'"),
+            (["--shortcut", "watermark", "--shortcut-cell", "1"], "'1' is invalid for '--shortcut-cell <row,column>'"),
+            (["--shortcut", "watermark", "--shortcut-corner", "top-left", "--shortcut-cell", "0,0"],
+             "--shortcut-corner and --shortcut-cell both say where the watermark goes"),
             (["--training-images", "0"], "--training-images 0 is out of range: use 3 to 30000, for example --training-images 3000."),
             (["--validation-images", "-4"], "--validation-images -4 is out of range"),
             (["--shuffled-labels", "-1"], "--shuffled-labels"),
