@@ -17,14 +17,17 @@
 ///
 /// The defaults, rate 0.9 and otherClassRate 0, make the mark a perfect predictor where it
 /// is present (P(label | mark) = 1), so it is the cheapest way to get those pictures right
-/// and the network learns it early. It is not total: the 10 % of the class's pictures
-/// without the mark, and both other classes, can only be told apart by their shapes, so the
-/// network still learns the shapes and its validation accuracy on unmarked pictures stays
-/// high: the shortcut hides behind a good validation score, as it does in practice.
+/// and the network learns it before the shapes. It is not total: the 10 % of the class's
+/// pictures without the mark, and both other classes, can only be told apart by their
+/// shapes, so the network still learns shapes. On pictures marked as in training it then
+/// scores almost perfectly, as a validation set with the training set's bias would show; the
+/// test split reveals the shortcut (measured figures, and rate 1 for comparison, in
+/// docs/evaluation.md, "Planted shortcut").
 ///
 /// Positions are in pixels of the picture: (x, y) is the top-left pixel of the mark (column,
 /// row), so the mark covers columns x ..< x + side and rows y ..< y + side. For naming a place
 /// (homework answers, lesson text) the picture is cut into a 4×4 grid of cells (`gridCell`).
+/// The properties are constants checked by the initialisers, so a mark is always valid.
 public struct PlantedShortcut: Equatable, Sendable {
     /// Where a corner mark goes: the corner cell of the 4×4 grid.
     public enum Corner: String, CaseIterable, Sendable {
@@ -70,19 +73,19 @@ public struct PlantedShortcut: Equatable, Sendable {
     public static let noiseStandardDeviation: Float = 0.035
 
     /// Column of the mark's top-left pixel.
-    public var x: Int
+    public let x: Int
     /// Row of the mark's top-left pixel.
-    public var y: Int
+    public let y: Int
     /// Side of the square mark in pixels (`sideRange`).
-    public var side: Int
+    public let side: Int
     /// The class the mark goes with (index into `ShapesDataset.classNames`).
-    public var label: Int
+    public let label: Int
     /// (R, G, B) in 0…1 of the checkerboard's coloured pixels.
-    public var colour: [Float]
+    public let colour: [Float]
     /// In training, the fraction of the class's pictures that carry the mark (0…1).
-    public var rate: Double
+    public let rate: Double
     /// In training, the fraction of the other classes' pictures that carry the mark (0…1).
-    public var otherClassRate: Double
+    public let otherClassRate: Double
 
     /// Streams of the mark decisions and the mark noise, apart from the data set's sample
     /// streams (0, 1, 2, …), label streams (bit 63) and two-shape stream (bit 62).
