@@ -73,6 +73,10 @@ final class FaithfulnessTests: XCTestCase {
         XCTAssertEqual(deletion.fullScore, 10)
         XCTAssertEqual(deletion.fillScore, 0)
         XCTAssertEqual(deletion.predictedClasses, [0, 0, 0, 0, 0])
+        // x_2 of each curve, as a lesson would draw it: pixels 0 and 2 changed.
+        let order = Faithfulness.pixelOrder(map), zero = Tensor(zeros: [1, 2, 2])
+        XCTAssertEqual(Faithfulness.perturbedImage(.deletion, image: picture, substrate: zero, order: order, count: 2).data, [0, 3, 0, 1])
+        XCTAssertEqual(Faithfulness.perturbedImage(.insertion, image: picture, substrate: zero, order: order, count: 2).data, [4, 0, 2, 0])
         XCTAssertTrue(deletion.allChecksPass, "\(deletion.checks)")
 
         let insertion = try Faithfulness.insertionCurve(classifier: classifier, input: picture, heatmap: map, target: .logit(0),

@@ -101,7 +101,7 @@ extension Faithfulness {
         guard inputs.count == heatmaps.count, inputs.count == targets.count else {
             throw MiniNetError.invalidArgument("\(inputs.count) inputs, \(heatmaps.count) heatmaps and \(targets.count) targets: they must be as many")
         }
-        try checkCount("batch size", batchSize, in: 1...4096)
+        try checkBatchSize(batchSize)
         guard !inputs.isEmpty else { return [] }
         var images: [Tensor] = []
         var masked: [Tensor] = []

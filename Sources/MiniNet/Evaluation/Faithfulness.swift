@@ -89,9 +89,9 @@ public enum PerturbationFill: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .mean: return "0 (the data set's mean colour)"
-        case let .constant(value): return "the constant \(value)"
+        case let .constant(value): return "the constant fill \(value)"
         case let .blur(size, sigma): return "a blurred copy (\(size)×\(size) Gaussian, σ = \(sigma))"
-        case .image: return "a given image"
+        case .image: return "a given fill image"
         }
     }
 
@@ -262,19 +262,14 @@ extension Faithfulness {
                              target: ExplanationTarget, steps: Int, fill: PerturbationFill,
                              batchSize: Int = defaultBatchSize) throws -> PerturbationCurve {
         let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target)
-        try checkCount("steps", steps, in: 1...100_000)
-        try checkCount("batch size", batchSize, in: 1...4096)
+        try checkSteps(steps)
+        try checkBatchSize(batchSize)
         let substrate = try fill.substrate(for: image)
-        let (start, finish) = kind == .deletion ? (image, substrate) : (substrate, image)
         let order = pixelOrder(heatmap)
         let counts = pixelCounts(pixels: order.count, steps: steps)
         let planeSize = order.count
         let logits = batchedLogits(classifier: classifier, count: counts.count, imageShape: image.shape, batchSize: batchSize) { k, buffer in
-            // x_k = start, with the first n_k pixels of the order taken from finish.
-            _ = buffer.update(fromContentsOf: start.data)
-            for i in order[0..<counts[k]] {
-                for c in 0..<image.shape[0] { buffer[c * planeSize + i] = finish.data[c * planeSize + i] }
-            }
+            writePerturbed(kind, image: image, substrate: substrate, pixels: order[0..<counts[k]], into: buffer)
         }
         let full = scoreWithTolerance(classifier: classifier, image: image, target: target)
         let filled = scoreWithTolerance(classifier: classifier, image: substrate, target: target)
@@ -288,6 +283,26 @@ extension Faithfulness {
             area: trapezoidArea(fractions: fractions, values: scores), checks: [])
         curve.checks = endPointChecks(curve, fullTolerance: full.tolerance, fillTolerance: filled.tolerance)
         return curve
+    }
+
+    /// x_k, the picture at one point of a curve, with `count` pixels of `order` changed:
+    ///
+    ///     deletion:   the image, with the pixels order[0 ..< count] (every channel) from the substrate
+    ///     insertion:  the substrate, with those pixels from the image
+    public static func perturbedImage(_ kind: PerturbationCurveKind, image: Tensor, substrate: Tensor,
+                                      order: [Int], count: Int) -> Tensor {
+        Tensor(shape: image.shape) { writePerturbed(kind, image: image, substrate: substrate, pixels: order[0..<count], into: $0) }
+    }
+
+    /// Writes x_k (`perturbedImage`) into a buffer of the image's size.
+    static func writePerturbed(_ kind: PerturbationCurveKind, image: Tensor, substrate: Tensor, pixels: ArraySlice<Int>,
+                               into buffer: UnsafeMutableBufferPointer<Float>) {
+        let (start, finish) = kind == .deletion ? (image, substrate) : (substrate, image)
+        let planeSize = image.shape[1] * image.shape[2]
+        _ = buffer.update(fromContentsOf: start.data)
+        for i in pixels {
+            for c in 0..<image.shape[0] { buffer[c * planeSize + i] = finish.data[c * planeSize + i] }
+        }
     }
 
     /// The identities at the ends of a curve: the untouched input gives the full score, the
@@ -387,9 +402,15 @@ extension Faithfulness {
         return image
     }
 
-    static func checkCount(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
-        guard range.contains(value) else {
-            throw MiniNetError.invalidArgument("the \(name) must be between \(range.lowerBound) and \(range.upperBound) (it is \(value))")
+    static func checkSteps(_ steps: Int) throws {
+        guard (1...100_000).contains(steps) else {
+            throw MiniNetError.invalidArgument("the number of steps must be between 1 and 100000 (it is \(steps))")
+        }
+    }
+
+    static func checkBatchSize(_ batchSize: Int) throws {
+        guard (1...4096).contains(batchSize) else {
+            throw MiniNetError.invalidArgument("the batch size must be between 1 and 4096 (it is \(batchSize))")
         }
     }
 }

@@ -123,7 +123,7 @@ extension ROAD {
                              selection: Selection = .percentileThreshold, noise: ImputationNoise = ImputationNoise(),
                              batchSize: Int = Faithfulness.defaultBatchSize) throws -> ROADCurve {
         let image = try Faithfulness.checkedImage(input, heatmap: heatmap, classifier: classifier, target: target)
-        try Faithfulness.checkCount("batch size", batchSize, in: 1...4096)
+        try Faithfulness.checkBatchSize(batchSize)
         guard percentages.allSatisfy({ $0 > 0 && $0 < 100 }) else {
             throw MiniNetError.invalidArgument("ROAD removes between 0 and 100 percent of the pixels (exclusive); got \(percentages)")
         }
