@@ -4,10 +4,14 @@ public struct ShapeSample: Sendable {
     public var image: Tensor
     /// Class index: `ShapeKind(rawValue: label)`, name `ShapesDataset.classNames[label]`.
     public var label: Int
-    /// [H, W]: fraction (0…1) of each pixel covered by the shape; 0 on clutter and background.
+    /// [H, W]: fraction (0…1) of each pixel covered by the shape; 0 on clutter and background
+    /// (and, in a picture carrying a planted mark, 0 where the mark hides the shape).
     public var mask: Tensor
     /// The shape's geometry in pixel coordinates.
     public var placement: ShapePlacement
+    /// [H, W]: the planted mark's coverage (`PlantedShortcut.mask`) when this picture carries
+    /// it; nil when it does not (always nil in a data set without a shortcut).
+    public var markMask: Tensor? = nil
 }
 
 /// A picture with two shapes of different classes that do not overlap, for showing class
@@ -34,6 +38,11 @@ public struct TwoShapeScene: Sendable {
 /// Labels are balanced: indices 3b, 3b+1, 3b+2 hold the three classes in a random order
 /// (a seeded permutation per block b), so any prefix of the data set has each class within
 /// one of count / 3.
+///
+/// With a `shortcut`, some pictures carry a planted mark (which ones: `PlantedShortcut.isMarked`
+/// for the data set's `split`). The mark is painted over the finished picture, so picture i
+/// is the plain data set's picture i everywhere outside the mark, and the pictures without
+/// the mark are bit-identical to the plain data set's.
 public struct ShapesDataset: Sendable {
     /// Class names, indexed by label: ["circle", "square", "triangle"].
     public static let classNames: [String] = ShapeKind.allCases.map(\.name)
@@ -49,6 +58,10 @@ public struct ShapesDataset: Sendable {
     public let seed: UInt64
     /// Side of the square pictures in pixels.
     public let imageSize: Int
+    /// A mark planted on some of the pictures, or nil for the plain data set.
+    public let shortcut: PlantedShortcut?
+    /// Which pictures carry the `shortcut`'s mark (ignored without one).
+    public let split: PlantedShortcut.Split
 
     /// Streams of the label permutations and two-shape scenes are kept apart from the
     /// sample streams (0, 1, 2, …) by their top bits.
@@ -56,25 +69,40 @@ public struct ShapesDataset: Sendable {
     private static let twoShapeStreamTag: UInt64 = 1 << 62
 
     /// A data set description; nothing is generated until `sample(at:)` or `batch(_:)`.
-    /// `count` must be ≥ 0 and `imageSize` in 32…64 (use `validated` for arguments a person typed).
-    public init(count: Int, seed: UInt64, imageSize: Int = 32) {
+    /// `count` must be ≥ 0, `imageSize` in 32…64 and the shortcut's mark inside the picture
+    /// (use `validated` for arguments a person typed).
+    public init(count: Int, seed: UInt64, imageSize: Int = 32, shortcut: PlantedShortcut? = nil,
+                split: PlantedShortcut.Split = .training) {
         precondition(count >= 0, "ShapesDataset count must be at least 0, got \(count)")
         precondition(ShapesDataset.imageSizes.contains(imageSize),
                      "ShapesDataset image size must be in 32…64, got \(imageSize)")
+        precondition(shortcut?.fits(imageSize: imageSize) ?? true, "the planted mark does not fit in \(imageSize)×\(imageSize)")
         self.count = count
         self.seed = seed
         self.imageSize = imageSize
+        self.shortcut = shortcut
+        self.split = split
     }
 
     /// Like `init`, but a bad argument becomes a thrown one-line error instead of a crash.
-    public static func validated(count: Int, seed: UInt64, imageSize: Int = 32) throws -> ShapesDataset {
+    public static func validated(count: Int, seed: UInt64, imageSize: Int = 32, shortcut: PlantedShortcut? = nil,
+                                 split: PlantedShortcut.Split = .training) throws -> ShapesDataset {
         guard count >= 0 else {
             throw MiniNetError.invalidArgument("shapes data set: count must be at least 0, got \(count)")
         }
         guard imageSizes.contains(imageSize) else {
             throw MiniNetError.invalidArgument("shapes data set: image size must be between 32 and 64 pixels, got \(imageSize)")
         }
-        return ShapesDataset(count: count, seed: seed, imageSize: imageSize)
+        if let shortcut, !shortcut.fits(imageSize: imageSize) {
+            throw MiniNetError.invalidArgument("shapes data set: the planted mark at x \(shortcut.x), y \(shortcut.y) does not fit in \(imageSize)×\(imageSize) pixels")
+        }
+        return ShapesDataset(count: count, seed: seed, imageSize: imageSize, shortcut: shortcut, split: split)
+    }
+
+    /// The same pictures with another `shortcut` and `split` (e.g. the test pictures with
+    /// and without the mark).
+    public func planting(_ shortcut: PlantedShortcut?, split: PlantedShortcut.Split) -> ShapesDataset {
+        ShapesDataset(count: count, seed: seed, imageSize: imageSize, shortcut: shortcut, split: split)
     }
 
     /// The class of sample `index`, without drawing the picture.
@@ -92,7 +120,15 @@ public struct ShapesDataset: Sendable {
         return order[index % 3]
     }
 
-    /// Sample `index` (0 ..< count): always the same picture for the same seed, index and size.
+    /// Whether sample `index` carries the planted mark, without drawing the picture (always
+    /// false without a shortcut).
+    public func isMarked(at index: Int) -> Bool {
+        guard let shortcut else { return false }
+        return shortcut.isMarked(index: index, label: label(at: index), seed: seed, split: split)
+    }
+
+    /// Sample `index` (0 ..< count): always the same picture for the same seed, index, size,
+    /// shortcut and split.
     public func sample(at index: Int) -> ShapeSample {
         precondition(index >= 0 && index < count, "sample index \(index) out of range 0..<\(count)")
         let label = label(at: index)
@@ -100,7 +136,20 @@ public struct ShapesDataset: Sendable {
         let kind = ShapeKind.allCases[label]
         let scene = ShapeSceneRenderer.render(kinds: [kind], radiusRange: ShapesDataset.radiusRange,
                                               imageSize: imageSize, generator: &generator)
-        return ShapeSample(image: scene.image, label: label, mask: scene.masks[0], placement: scene.placements[0])
+        var sample = ShapeSample(image: scene.image, label: label, mask: scene.masks[0], placement: scene.placements[0])
+        if let shortcut, shortcut.isMarked(index: index, label: label, seed: seed, split: split) {
+            plant(shortcut, on: &sample, index: index)
+        }
+        return sample
+    }
+
+    /// Paints the mark over the picture; the shape's mask becomes mask · (1 − mark), as the
+    /// shape is no longer visible where the mark covers it.
+    private func plant(_ shortcut: PlantedShortcut, on sample: inout ShapeSample, index: Int) {
+        let markMask = shortcut.mask(imageSize: imageSize)
+        sample.image = shortcut.stamp(on: sample.image, seed: seed, index: index)
+        for pixel in markMask.data.indices where markMask.data[pixel] > 0 { sample.mask.data[pixel] = 0 }
+        sample.markMask = markMask
     }
 
     /// Samples `indices` stacked into one batch.

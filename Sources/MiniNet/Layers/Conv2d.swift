@@ -50,11 +50,18 @@ public final class Conv2d: Layer {
     /// more than they save, so the small network of the lessons keeps im2col.
     static let winogradThreshold = 1 << 22
 
+    /// Below this many 2×2 output tiles (N·⌈H/2⌉·⌈W/2⌉), each of Winograd's 16 products has so few
+    /// columns that it is bound by reading U [16, Cout, Cin], 16/9 the size of the kernel, rather
+    /// than by arithmetic; im2col reads the kernel once. A ResNet's last stage on one picture
+    /// (7 × 7, 16 tiles) is such a case; the same stage on a batch of 16 pictures is not.
+    static let winogradMinimumTiles = 32
+
     /// Whether this call goes through Winograd's algorithm rather than im2col.
     private func usesWinograd(batch: Int, height: Int, width: Int) -> Bool {
         !computesParameterGradients && ArithmeticVariant.current != .noWinograd
             && Winograd.applies(kernelSize: kernelSize, stride: stride, padding: padding)
             && inputChannels * outputChannels * batch * height * width >= Conv2d.winogradThreshold
+            && batch * ((height + 1) / 2) * ((width + 1) / 2) >= Conv2d.winogradMinimumTiles
     }
 
     private func transformedKernel() -> [Float] {

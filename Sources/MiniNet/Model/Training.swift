@@ -56,6 +56,14 @@ public struct TrainingOptions: Sendable {
     public var trainingImages = 3000
     public var validationImages = 600
     public var bias = true
+    /// A mark planted on the training pictures (`PlantedShortcut`, split `.training`); nil
+    /// trains on the plain data set. Validation stays on the plain validation pictures.
+    public var shortcut: PlantedShortcut? = nil
+    /// When set, the training labels are permuted by the seeded permutation
+    /// `Trainer.shuffledLabels(_:seed:)`, for the data-randomisation sanity check (Adebayo et
+    /// al. 2018): the network can then only memorise, and an explanation method whose maps
+    /// look the same for it as for the properly trained network does not depend on the data.
+    public var shuffledLabelsSeed: UInt64? = nil
     public init() {}
 }
 
@@ -79,10 +87,37 @@ public struct TrainingProgress: Sendable {
 }
 
 public enum Trainer {
-    /// The data sets used for training and validation: fixed seeds, disjoint streams.
+    /// Seeds of the training, validation and shortcut-test pictures: three different seeds,
+    /// so no picture is in two of them.
+    public static let trainingSeed: UInt64 = 20_261_123
+    public static let validationSeed: UInt64 = 777
+    public static let shortcutTestSeed: UInt64 = 31_337
+
+    /// The data sets used for training and validation: fixed seeds, disjoint streams. The
+    /// training pictures carry `options.shortcut`'s mark, if any; the validation pictures never do.
     public static func dataSets(_ options: TrainingOptions) -> (training: ShapesDataset, validation: ShapesDataset) {
-        (ShapesDataset(count: options.trainingImages, seed: 20_261_123),
-         ShapesDataset(count: options.validationImages, seed: 777))
+        (ShapesDataset(count: options.trainingImages, seed: trainingSeed, shortcut: options.shortcut, split: .training),
+         ShapesDataset(count: options.validationImages, seed: validationSeed))
+    }
+
+    /// The shortcut-breaking test split: `options.validationImages` new pictures (seed
+    /// `shortcutTestSeed`) with the mark on half of every class (`PlantedShortcut.Split.test`);
+    /// nil without a shortcut. `planting(_:split:)` gives the same pictures all marked or none.
+    public static func shortcutTestSet(_ options: TrainingOptions) -> ShapesDataset? {
+        guard let shortcut = options.shortcut else { return nil }
+        return ShapesDataset(count: options.validationImages, seed: shortcutTestSeed, shortcut: shortcut, split: .test)
+    }
+
+    /// `labels` permuted by a Fisher–Yates shuffle driven by `SeededGenerator(seed:)`: every
+    /// class keeps its count, but which picture gets which label is random, so the labels
+    /// carry no information about the pictures. The same seed gives the same permutation.
+    public static func shuffledLabels(_ labels: [Int], seed: UInt64) -> [Int] {
+        var generator = SeededGenerator(seed: seed, stream: 3)
+        var shuffled = labels
+        for index in stride(from: shuffled.count - 1, to: 0, by: -1) {
+            shuffled.swapAt(index, generator.integer(below: index + 1))
+        }
+        return shuffled
     }
 
     /// He initialisation for convolutions (std √(2/fan_in), suited to ReLU), and PyTorch's
@@ -104,17 +139,25 @@ public enum Trainer {
 
     /// Fraction of images classified correctly, evaluated in batches.
     public static func accuracy(_ classifier: ImageClassifier, on dataSet: ShapesDataset, batchSize: Int = 256) -> Double {
-        classifier.network.setTraining(false)
-        var correct = 0
-        var start = 0
-        while start < dataSet.count {
-            let end = min(start + batchSize, dataSet.count)
-            let (images, labels) = dataSet.batch(start..<end)
-            let logits = classifier.forward(normalizeBatch(images, classifier))
-            correct += countCorrect(logits, labels)
-            start = end
-        }
+        let predicted = predictions(classifier, on: dataSet, batchSize: batchSize)
+        let correct = predicted.indices.filter { predicted[$0] == dataSet.label(at: $0) }.count
         return Double(correct) / Double(max(dataSet.count, 1))
+    }
+
+    /// The predicted class (arg max of the logits) of every picture of `dataSet`, in batches.
+    public static func predictions(_ classifier: ImageClassifier, on dataSet: ShapesDataset, batchSize: Int = 256) -> [Int] {
+        classifier.network.setTraining(false)
+        var predicted = [Int]()
+        predicted.reserveCapacity(dataSet.count)
+        for start in stride(from: 0, to: dataSet.count, by: batchSize) {
+            let end = min(start + batchSize, dataSet.count)
+            let logits = classifier.forward(normalizeBatch(dataSet.batch(start..<end).images, classifier))
+            let classes = logits.shape[1]
+            for n in 0..<(end - start) {
+                predicted.append(Tensor(shape: [classes], data: Array(logits.data[(n * classes)..<((n + 1) * classes)])).argmax)
+            }
+        }
+        return predicted
     }
 
     /// The fraction of normalised images [N, C, H, W] classified as `labels`, in batches of 256.
@@ -178,7 +221,7 @@ public enum Trainer {
         // All training images once, normalised; batches are gathered from here.
         let everything = training.batch(0..<training.count)
         let allImages = normalizeBatch(everything.images, classifier)
-        let allLabels = everything.labels
+        let allLabels = options.shuffledLabelsSeed.map { shuffledLabels(everything.labels, seed: $0) } ?? everything.labels
         let imageSize = allImages.count / max(training.count, 1)
         // The validation pictures are drawn once, not at every epoch.
         let validationSet = validation.batch(0..<validation.count)
