@@ -276,7 +276,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError(translated("--sanity data trains the small network of tutor train on shuffled labels; this network is another one, so use --sanity cascade or none."))
         }
         options.bias = classifier.spec == withBias
-        // TODO(evalcmd): options.shuffledLabelsSeed = seed, once `shortcut` is on main.
+        options.shuffledLabelsSeed = seed
         return options
     }
 
