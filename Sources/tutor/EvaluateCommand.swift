@@ -78,8 +78,8 @@ struct EvaluateCommand: ParsableCommand {
                               valueName: "score"))
     var score: EvaluationScore = .probability
 
-    @Option(parsing: .unconditional, help: .translated("The number of steps of the deletion and insertion curves (1 to 1000; default 100): each step changes 1/steps of the pixels."))
-    var steps = 100
+    @Option(parsing: .unconditional, help: .translated("The number of steps of the deletion and insertion curves (1 to 1000), each changing 1/steps of the pixels. By default the picture's height: one row's worth of pixels per step, as Petsiuk et al. take 224 pixels per step at 224×224."))
+    var steps: Int?
 
     @OptionGroup var model: ModelOptions
 
@@ -133,7 +133,7 @@ struct EvaluateCommand: ParsableCommand {
         if mask != nil && image == nil {
             throw ValidationError(translated("--mask goes with a picture; the shapes data set brings the mask of every picture."))
         }
-        guard Self.stepsRange.contains(steps) else {
+        if let steps, !Self.stepsRange.contains(steps) {
             throw ValidationError(translated("--steps {$1} is out of range: use {$2} to {$3}, for example --steps 100.",
                                              with: steps, Self.stepsRange.lowerBound, Self.stepsRange.upperBound))
         }
@@ -180,15 +180,15 @@ struct EvaluateCommand: ParsableCommand {
         let (pictures, source) = try loadPictures(for: classifier)
         var settings = EvaluationSettings()
         settings.score = score
+        settings.curveSteps = steps
         settings.seed = seed
         settings.cascade = sanity.cascade
         let methods = methodIDs.compactMap(ExplainerRegistry.explainer(id:)).map(EvaluatedMap.method)
         let maps = methods + [.randomControl, .edgeControl]
 
-        let bar = PhaseProgress()
-        let shuffled = try shuffledTraining.map { options in try trainOnShuffledLabels(options, bar: bar) }
+        let bar = PhaseProgress(trainingAlongside: shuffledTraining != nil)
         let report = try Evaluation.run(classifier: classifier, pictures: pictures, maps: maps, settings: settings,
-                                        shuffledLabels: shuffled) { bar.update($0) }
+                                        shuffledLabels: shuffledTraining.map(ShuffledLabelsNetwork.train)) { bar.update($0) }
         bar.finish()
         let seconds = Date().timeIntervalSince(started)
 
@@ -279,15 +279,6 @@ struct EvaluateCommand: ParsableCommand {
         options.shuffledLabelsSeed = seed
         return options
     }
-
-    func trainOnShuffledLabels(_ options: TrainingOptions, bar: PhaseProgress) throws -> ImageClassifier {
-        let label = translated("training on shuffled labels")
-        let (network, _) = try Trainer.train(options: options, progress: { progress in
-            let done = (progress.epoch - 1) * progress.batches + progress.batch
-            bar.update(label: label, done: done, total: progress.epochs * progress.batches)
-        })
-        return network
-    }
 }
 
 /// Where the pictures of an evaluation came from.
@@ -306,11 +297,15 @@ final class PhaseProgress: @unchecked Sendable {
     private var lastDrawn = Date.distantPast
     private var drawn = false
     private var total = 0
+    private let trainingAlongside: Bool
+
+    /// `trainingAlongside`: the network of shuffled labels is trained during the first phase.
+    init(trainingAlongside: Bool) { self.trainingAlongside = trainingAlongside }
 
     func update(_ progress: EvaluationProgress) {
         let label: String
         switch progress.phase {
-        case .maps: label = translated("maps and their scores")
+        case .maps: label = trainingAlongside ? translated("maps and their scores, and training on shuffled labels") : translated("maps and their scores")
         case .cascade: label = translated("cascading randomisation")
         case .shuffledLabels: label = translated("maps of the shuffled-label network")
         }

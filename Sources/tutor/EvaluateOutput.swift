@@ -29,6 +29,15 @@ struct EvaluationOutput {
         }
     }
 
+    /// ↑ higher is better, ↓ lower, →0 nearer 0.
+    static func arrow(_ metric: EvaluationMetric) -> String {
+        switch metric.better {
+        case .higher: return "↑"
+        case .lower: return "↓"
+        case .nearerZero: return "→0"
+        }
+    }
+
     static func familyTitle(_ family: EvaluationMetric.Family) -> String {
         switch family {
         case .faithfulness: return translated("Faithfulness: does the map point at what the network uses?")
@@ -59,9 +68,11 @@ struct EvaluationOutput {
                 let means = report.methods.map { $0.summary(metric)?.mean }
                 // The best of the methods (not of the controls), named in the last column.
                 let candidates = report.methods.indices.filter { !report.methods[$0].isControl && means[$0] != nil }
-                let best = candidates.max { a, b in metric.higherIsBetter ? means[a]! < means[b]! : means[a]! > means[b]! }
-                return [translated(metric.title), metric.higherIsBetter ? "↑" : "↓"] + means.map { Self.formatted($0, metric) }
-                    + [best.map { report.methods[$0].id } ?? "–"]
+                let bestValue = candidates.map { means[$0]! }.min { metric.isBetter($0, than: $1) }
+                // Every method that reaches the best value as shown (ties named together).
+                let best = candidates.filter { Self.formatted(means[$0], metric) == Self.formatted(bestValue, metric) }
+                return [translated(metric.title), Self.arrow(metric)] + means.map { Self.formatted($0, metric) }
+                    + [best.isEmpty ? "–" : best.map { report.methods[$0].id }.joined(separator: ", ")]
             }
             notebook.add(.table(title: Self.familyTitle(family),
                                 headers: [translated("metric"), ""] + report.methods.map(Self.heading) + [translated("best method")],
@@ -116,7 +127,7 @@ struct EvaluationOutput {
     }
 
     var readingNotes: String {
-        translated("↑ higher is better, ↓ lower is better. A method shows something only where it beats both controls: random (independent uniform values, seed {$1}) and edges (the Sobel edges of the picture).",
+        translated("↑ higher is better, ↓ lower is better, →0 nearer 0 is better. A method shows something only where it beats both controls: random (independent uniform values, seed {$1}) and edges (the Sobel edges of the picture).",
                    with: settings.seed)
     }
 
@@ -130,7 +141,7 @@ struct EvaluationOutput {
                 guard let summary = method.summary(metric) else { continue }
                 let fields = [method.id, method.isControl ? "control" : "method", metric.family.rawValue, metric.rawValue,
                               summary.mean.map { "\($0)" } ?? "", summary.standardError.map { "\($0)" } ?? "",
-                              "\(summary.count)", metric.higherIsBetter ? "higher" : "lower"]
+                              "\(summary.count)", metric.better.rawValue]
                 lines.append(fields.map(Self.csvField).joined(separator: ","))
             }
         }
@@ -162,7 +173,7 @@ struct EvaluationOutput {
             members.append(("metrics", .object(report.metrics.compactMap { metric in
                 method.summary(metric).map { summary in
                     (Self.key(metric), .object([("mean", number(summary.mean)), ("standard_error", number(summary.standardError)),
-                                                ("count", .integer(summary.count)), ("better", .string(metric.higherIsBetter ? "higher" : "lower"))]))
+                                                ("count", .integer(summary.count)), ("better", .string(metric.better.rawValue))]))
                 }
             })))
             members.append(("curves", .object(EvaluationCurve.allCases.compactMap { curve in

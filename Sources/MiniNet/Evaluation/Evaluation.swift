@@ -114,6 +114,28 @@ public struct EvaluationSettings: Sendable {
     /// What the methods are told (layer, steps of IG, ε of LRP, …).
     public var explainer = ExplainerSettings()
     public var score = EvaluationScore.probability
+    /// Faithfulness on or off.
+    public var faithfulness = true
+    /// Steps of the deletion and insertion curves (steps + 1 points, from nothing to every
+    /// pixel); nil: the picture's height, one row's worth of pixels per step, as Petsiuk et
+    /// al.'s code takes 224 pixels per step at 224 × 224 (32 steps for the shapes).
+    public var curveSteps: Int? = nil
+    /// What a deleted pixel becomes: 0 in the normalised input, the data set's mean colour
+    /// (Petsiuk et al.'s deletion substrate).
+    public var deletionFill = PerturbationFill.mean
+    /// What the picture is before insertion puts pixels back: Petsiuk et al.'s blurred copy.
+    public var insertionFill = PerturbationFill.petsiukBlur
+    /// How the map becomes the mask M in 0…1 that multiplies the picture for the change in
+    /// confidence: pytorch-grad-cam's min–max scaling.
+    public var confidenceScaling = MaskScaling.minMax
+    /// ROAD's percentages of pixels removed, and which pixels: the first ⌊N·r/100⌋ of the
+    /// map's order (Rong et al. and Quantus), so every map removes exactly as many.
+    public var roadPercentages = ROAD.defaultPercentages
+    public var roadSelection = ROAD.Selection.rank
+    /// σ of ROAD's imputation noise, in the normalised input's units (Rong et al.: 0.01).
+    public var roadNoise: Float = 0.01
+    /// How many perturbed pictures go through the network at once.
+    public var batchSize = Faithfulness.defaultBatchSize
     /// Pointing-game tolerance t in pixels (0: the maximum itself must be on the object).
     public var pointingTolerance = 0
     /// Seeds the random control maps, the ROAD noise of picture i (seed + i) and the random
@@ -159,14 +181,30 @@ public enum EvaluationMetric: String, CaseIterable, Sendable {
         }
     }
 
-    /// Which way is better. For the sanity checks lower is better: a map that stays alike
-    /// when the network it explains is destroyed does not explain the network.
-    public var higherIsBetter: Bool {
+    /// Which way a score is better.
+    public enum Direction: String, Sendable {
+        case higher, lower
+        /// Nearer 0: the similarities of the sanity checks. A map that stays alike when the
+        /// network it explains is destroyed does not explain the network; one that turns into
+        /// its opposite (ρ < 0) still depends on it, but no more than one near 0.
+        case nearerZero = "nearer 0"
+    }
+
+    public var better: Direction {
         switch self {
         case .insertionArea, .increaseInConfidence, .roadLeastRelevantFirst, .roadCombined,
-             .pointingGame, .relevanceMass, .relevanceRank: return true
-        case .deletionArea, .averageDrop, .roadMostRelevantFirst,
-             .cascadeRankCorrelation, .cascadeSSIM, .shuffledLabelsRankCorrelation, .shuffledLabelsSSIM: return false
+             .pointingGame, .relevanceMass, .relevanceRank: return .higher
+        case .deletionArea, .averageDrop, .roadMostRelevantFirst: return .lower
+        case .cascadeRankCorrelation, .cascadeSSIM, .shuffledLabelsRankCorrelation, .shuffledLabelsSSIM: return .nearerZero
+        }
+    }
+
+    /// Whether `a` is a better score than `b`.
+    public func isBetter(_ a: Double, than b: Double) -> Bool {
+        switch better {
+        case .higher: return a > b
+        case .lower: return a < b
+        case .nearerZero: return abs(a) < abs(b)
         }
     }
 
@@ -328,6 +366,15 @@ public struct CheckTally: Sendable {
     }
 }
 
+/// The network of the data-randomisation test: the same architecture trained on shuffled
+/// labels (`TrainingOptions.shuffledLabelsSeed`), ready or to be trained during the evaluation.
+public enum ShuffledLabelsNetwork {
+    case trained(ImageClassifier)
+    /// `Trainer.train(options:)` with these options; the training is one of the units of the
+    /// `.maps` phase's progress per batch.
+    case train(TrainingOptions)
+}
+
 // MARK: - The report
 
 /// Where the evaluation is: `done` of `total` units of a phase.
@@ -368,11 +415,11 @@ extension Evaluation {
     ///   - classifier: the trained network; never changed (the work is on copies).
     ///   - pictures: at least one, all of the network's input size.
     ///   - maps: the methods and controls, in the order of the report.
-    ///   - shuffledLabels: the same architecture trained on shuffled labels, for the
-    ///     data-randomisation test; nil leaves it out.
+    ///   - shuffledLabels: the same architecture trained on shuffled labels, or how to train it,
+    ///     for the data-randomisation test; nil leaves it out.
     ///   - progress: called from one thread at a time, after each unit of work.
     public static func run(classifier: ImageClassifier, pictures: [EvaluationPicture], maps: [EvaluatedMap],
-                           settings: EvaluationSettings = EvaluationSettings(), shuffledLabels: ImageClassifier? = nil,
+                           settings: EvaluationSettings = EvaluationSettings(), shuffledLabels: ShuffledLabelsNetwork? = nil,
                            progress: @escaping (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationReport {
         guard !pictures.isEmpty else { throw MiniNetError.invalidArgument("an evaluation needs at least one picture") }
         guard !maps.isEmpty else { throw MiniNetError.invalidArgument("an evaluation needs at least one method or control") }
@@ -382,13 +429,32 @@ extension Evaluation {
         let threads = Swift.max(1, settings.threads)
         let workers = Workers(classifier: classifier, count: threads)
 
-        // 1. Every (picture, map): the map, then its faithfulness and localisation scores.
+        // 1. Every (picture, map): the map, then its faithfulness and localisation scores. A
+        //    network to train on shuffled labels is the first item, so that one thread trains
+        //    it while the others score maps.
         let items = pictures.indices.flatMap { p in maps.indices.map { m in (picture: p, map: m) } }
-        let reporter = ProgressReporter(phase: .maps, total: items.count, report: progress)
-        let scored: [MapScores] = try workers.perform(items.count) { worker, index in
-            let (p, m) = items[index]
+        var training: TrainingOptions?
+        if case let .train(options)? = shuffledLabels { training = options }
+        let trainingUnits = training.map { ($0.trainingImages + $0.batchSize - 1) / $0.batchSize * $0.epochs } ?? 0
+        let reporter = ProgressReporter(phase: .maps, total: items.count + trainingUnits, report: progress)
+        let firstMap = training == nil ? 0 : 1
+        let phaseOne: [PhaseOneResult] = try workers.perform(firstMap + items.count) { worker, index in
+            if let training, index == 0 {
+                return .network(try Trainer.train(options: training, progress: { _ in reporter.step() }).classifier)
+            }
+            let (p, m) = items[index - firstMap]
             defer { reporter.step() }
-            return try scores(of: maps[m], on: pictures[p], classifier: worker, settings: settings)
+            return .scores(try scores(of: maps[m], on: pictures[p], classifier: worker, settings: settings))
+        }
+        let scored = phaseOne.compactMap { result -> MapScores? in
+            if case let .scores(scores) = result { return scores }
+            return nil
+        }
+        var shuffledNetwork: ImageClassifier?
+        switch shuffledLabels {
+        case let .trained(network)?: shuffledNetwork = network
+        case .train?: if case let .network(network) = phaseOne[0] { shuffledNetwork = network }
+        case nil: break
         }
         func scoresOf(picture p: Int, map m: Int) -> MapScores { scored[p * maps.count + m] }
 
@@ -419,7 +485,7 @@ extension Evaluation {
             ? try cascadeSimilarities(classifier: classifier, steps: steps, pictures: pictures, maps: maps, originals: originals,
                                       settings: settings, workers: workers, progress: progress)
             : nil
-        let shuffled = try shuffledLabels.map { network in
+        let shuffled = try shuffledNetwork.map { network in
             try shuffledLabelSimilarities(classifier: network, pictures: pictures, maps: maps, originals: originals,
                                           settings: settings, threads: threads, progress: progress)
         }
@@ -476,6 +542,12 @@ extension Evaluation {
 // MARK: - One map on one picture
 
 extension Evaluation {
+    /// The outcome of one unit of the first phase.
+    enum PhaseOneResult {
+        case network(ImageClassifier)
+        case scores(MapScores)
+    }
+
     /// What one map scores on one picture.
     struct MapScores: Sendable {
         var heatmap: Tensor
@@ -490,10 +562,56 @@ extension Evaluation {
                        settings: EvaluationSettings) throws -> MapScores {
         let (heatmap, methodChecks) = try map.map(of: picture, classifier: classifier, settings: settings)
         var result = MapScores(heatmap: heatmap, checks: methodChecks)
+        if settings.faithfulness { try faithfulness(of: heatmap, on: picture, classifier: classifier, settings: settings, into: &result) }
         if let mask = picture.mask {
             result.localisation = Localisation.scores(heatmap, mask: mask, tolerance: settings.pointingTolerance)
         }
         return result
+    }
+}
+
+// MARK: - Faithfulness
+
+extension Evaluation {
+    /// The faithfulness scores of one map on one picture, its curves, and the identities
+    /// checked along the way (the ends of each curve, every imputed pixel of ROAD).
+    ///
+    ///     deletion-auc, insertion-auc      areas under y^c over the fraction of pixels changed
+    ///     average-drop                     100 · max(0, Y − O)/Y,  Y = y^c(x), O = y^c(x ⊙ M); nil when Y ≤ 0
+    ///     increase-in-confidence           100 · [O > Y]
+    ///     road-morf, road-lerf             mean over r of y^c(x with r % imputed) − y^c(x)
+    ///     road-combined                    (road-lerf − road-morf) / 2
+    ///
+    /// The ROAD noise of picture i has seed `settings.seed + i`, so the pictures do not share it.
+    static func faithfulness(of heatmap: Tensor, on picture: EvaluationPicture, classifier: ImageClassifier,
+                             settings: EvaluationSettings, into result: inout MapScores) throws {
+        let target = settings.score.target(picture.target)
+        let steps = settings.curveSteps ?? picture.input.shape[1]
+        let deletion = try Faithfulness.deletionCurve(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
+                                                      steps: steps, fill: settings.deletionFill, batchSize: settings.batchSize)
+        let insertion = try Faithfulness.insertionCurve(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
+                                                        steps: steps, fill: settings.insertionFill, batchSize: settings.batchSize)
+        result.values[.deletionArea] = deletion.area
+        result.values[.insertionArea] = insertion.area
+        result.curves[.deletion] = MeanCurve(x: deletion.fractions, y: deletion.scores.map(Double.init))
+        result.curves[.insertion] = MeanCurve(x: insertion.fractions, y: insertion.scores.map(Double.init))
+        result.checks += deletion.checks + insertion.checks
+
+        let change = try Faithfulness.confidenceChange(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
+                                                       scaling: settings.confidenceScaling)
+        result.values[.averageDrop] = change.relativeDrop.map { 100 * $0 }
+        result.values[.increaseInConfidence] = change.increased ? 100 : 0
+
+        let road = try ROAD.combined(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
+                                     percentages: settings.roadPercentages, selection: settings.roadSelection,
+                                     noise: ImputationNoise(standardDeviation: settings.roadNoise, seed: settings.seed &+ picture.stream),
+                                     batchSize: settings.batchSize)
+        result.values[.roadMostRelevantFirst] = road.mostRelevantFirst.averageChange
+        result.values[.roadLeastRelevantFirst] = road.leastRelevantFirst.averageChange
+        result.values[.roadCombined] = road.score
+        result.curves[.roadMostRelevantFirst] = MeanCurve(x: road.mostRelevantFirst.percentages, y: road.mostRelevantFirst.scores.map(Double.init))
+        result.curves[.roadLeastRelevantFirst] = MeanCurve(x: road.leastRelevantFirst.percentages, y: road.leastRelevantFirst.scores.map(Double.init))
+        result.checks += road.mostRelevantFirst.checks + road.leastRelevantFirst.checks
     }
 }
 
@@ -518,6 +636,16 @@ extension Evaluation {
         let reporter = ProgressReporter(phase: .cascade, total: maps.count * pictures.count * steps.count, report: progress)
         let results: [[[MapSimilarity]]] = try workers.perform(items.count) { _, index in
             let (m, slice) = items[index]
+            if maps[m].isControl {
+                // A control's map does not depend on the network: after every step it is the
+                // map it was, so it is made and compared once per picture.
+                return try slice.map { p in
+                    let again = try maps[m].map(of: pictures[p], classifier: classifier, settings: settings).heatmap
+                    let similarity = try Similarity.compare(originals[m][p], again)
+                    for _ in steps { reporter.step() }
+                    return [MapSimilarity](repeating: similarity, count: steps.count)
+                }
+            }
             let network = try SanityChecks.copy(of: classifier)
             var similarities = [[MapSimilarity]](repeating: [], count: slice.count)
             for step in steps {
