@@ -37,7 +37,8 @@ struct EvaluateCommand: ParsableCommand {
         pictures with a mask: the pointing game, the relevance mass inside the mask and the \
         relevance rank accuracy. Sanity checks: the similarity of each map to the map after \
         the layers are randomised from the top (cascading randomisation, mean over the steps) \
-        and to the map of the same network trained on shuffled labels; lower is better there. \
+        and to the map of the same network trained on shuffled labels; nearer 0 is better \
+        there. \
         On the data set each picture explains its true class; a single picture explains the \
         predicted class. Identities that must hold (for example insertion at 100% gives the \
         full score) are checked on every picture; if one fails, tutor evaluate says which and \
@@ -323,14 +324,13 @@ final class PhaseProgress: @unchecked Sendable {
         lastDrawn = now
         drawn = true
         bar.update(label: label, fraction: Double(done) / Double(Swift.max(total, 1)),
-                   detail: translated("{$1} of {$2}", with: done, total))
+                   detail: "\(done)/\(total)")
     }
 
     /// Closes the current phase's bar with its time, if it was drawn.
     func finish() {
         if let label, drawn || Date().timeIntervalSince(phaseStarted) >= 1 {
-            bar.finish(label: label, detail: translated("{$1} of {$2}, {$3} s", with: total, total,
-                                                        String(format: "%.1f", Date().timeIntervalSince(phaseStarted))))
+            bar.finish(label: label, detail: "\(total)/\(total), " + String(format: "%.1f s", Date().timeIntervalSince(phaseStarted)))
         }
         label = nil
     }

@@ -20,8 +20,8 @@ struct EvaluationOutput {
 
     static func key(_ curve: EvaluationCurve) -> String { curve.rawValue.replacingOccurrences(of: "-", with: "_") }
 
-    /// A column heading: a method's id as it is, a control with what it is.
-    static func heading(_ method: MethodEvaluation) -> String {
+    /// A curve's name in a plot's legend: a method's id as it is, a control with what it is.
+    static func legend(_ method: MethodEvaluation) -> String {
         switch method.id {
         case EvaluatedMap.randomControlID: return translated("random (control)")
         case EvaluatedMap.edgeControlID: return translated("edges (control)")
@@ -71,11 +71,11 @@ struct EvaluationOutput {
                 let bestValue = candidates.map { means[$0]! }.min { metric.isBetter($0, than: $1) }
                 // Every method that reaches the best value as shown (ties named together).
                 let best = candidates.filter { Self.formatted(means[$0], metric) == Self.formatted(bestValue, metric) }
-                return [translated(metric.title), Self.arrow(metric)] + means.map { Self.formatted($0, metric) }
+                return [translated(metric.title) + " " + Self.arrow(metric)] + means.map { Self.formatted($0, metric) }
                     + [best.isEmpty ? "–" : best.map { report.methods[$0].id }.joined(separator: ", ")]
             }
             notebook.add(.table(title: Self.familyTitle(family),
-                                headers: [translated("metric"), ""] + report.methods.map(Self.heading) + [translated("best method")],
+                                headers: [translated("metric (mean over the pictures)")] + report.methods.map(\.id) + [translated("best method")],
                                 rows: rows, limit: nil))
         }
         notebook.add(.prose(readingNotes))
@@ -91,7 +91,7 @@ struct EvaluationOutput {
         }
         if !checkRows.isEmpty {
             notebook.add(.table(title: translated("Identities checked"),
-                                headers: [translated("check"), translated("times"), translated("failed"), translated("most of its tolerance used")],
+                                headers: [translated("identity"), translated("times checked"), translated("times failed"), translated("most of its tolerance used")],
                                 rows: checkRows, limit: nil))
         }
         var closing = [translated("Evaluated in {$1} s.", with: String(format: "%.1f", seconds))]
@@ -248,7 +248,7 @@ extension EvaluationOutput {
         for (curve, file, title, xLabel) in curves {
             var plot = CurvePlot(title: title, xLabel: xLabel, yLabel: scoreLabel)
             plot.series = report.methods.compactMap { method in
-                method.curves[curve].map { CurvePlot.Series(label: Self.heading(method), x: $0.x, y: $0.y, isControl: method.isControl) }
+                method.curves[curve].map { CurvePlot.Series(label: Self.legend(method), x: $0.x, y: $0.y, isControl: method.isControl) }
             }
             if !plot.series.isEmpty { try write(plot, file) }
         }
@@ -263,7 +263,7 @@ extension EvaluationOutput {
                 plot.categories = report.cascadeSteps.map(\.name)
                 plot.series = report.methods.map { method in
                     let points = method.cascade.enumerated().compactMap { step, summary in value(summary).map { (Double(step), $0) } }
-                    return CurvePlot.Series(label: Self.heading(method), x: points.map(\.0), y: points.map(\.1), isControl: method.isControl)
+                    return CurvePlot.Series(label: Self.legend(method), x: points.map(\.0), y: points.map(\.1), isControl: method.isControl)
                 }
                 try write(plot, file)
             }

@@ -57,13 +57,15 @@ public struct CurvePlot: Sendable {
     public static func ticks(_ range: ClosedRange<Double>, about count: Int = 6) -> [Double] {
         let span = range.upperBound - range.lowerBound
         guard span > 0, span.isFinite else { return [range.lowerBound] }
+        // The step nearest to span/(count − 1) among 1, 2 and 5 times a power of ten.
         let rough = span / Double(Swift.max(count - 1, 1))
         let power = pow(10, (log10(rough)).rounded(.down))
-        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? 10 * power
+        let scaled = rough / power
+        let step = (scaled < 1.5 ? 1 : scaled < 3 ? 2 : scaled < 7 ? 5 : 10) * power
         let first = (range.lowerBound / step).rounded(.up)
         let last = (range.upperBound / step).rounded(.down)
         guard first <= last else { return [range.lowerBound] }
-        return stride(from: first, through: last, by: 1).map { ($0 * step * 1e9).rounded() / 1e9 }
+        return stride(from: first, through: last, by: 1).map { rounded($0 * step) }
     }
 
     /// A range of round numbers around `values` (0…1 when they all lie there).
@@ -74,8 +76,11 @@ public struct CurvePlot: Sendable {
         let padded = high > low ? low...high : (low - 0.5)...(high + 0.5)
         let round = ticks(padded)
         let step = round.count > 1 ? round[1] - round[0] : padded.upperBound - padded.lowerBound
-        return (padded.lowerBound / step).rounded(.down) * step...(padded.upperBound / step).rounded(.up) * step
+        return rounded((padded.lowerBound / step).rounded(.down) * step)...rounded((padded.upperBound / step).rounded(.up) * step)
     }
+
+    /// A multiple of a tick's step without the float error of the product (0.6000000000000001).
+    static func rounded(_ value: Double) -> Double { (value * 1e9).rounded() / 1e9 }
 
     /// A tick's text: as few decimals as the step between ticks needs.
     static func tickLabel(_ value: Double, step: Double) -> String {
