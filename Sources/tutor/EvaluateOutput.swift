@@ -58,8 +58,9 @@ struct EvaluationOutput {
     // MARK: Tables
 
     func tables(color: Bool, width: Int, plotFiles: [String], csv: String?) -> String {
-        let notebook = Notebook(lesson: "evaluate", title: translated("tutor evaluate: {$1} methods and 2 controls on {$2}",
-                                                                      with: report.methods.filter { !$0.isControl }.count, pictureDescription))
+        let notebook = Notebook(lesson: "evaluate", title: translated("tutor evaluate: {$1} beside the controls random and edges, on {$2}",
+                                                                      with: report.methods.filter { !$0.isControl }.map(\.id).joined(separator: ", "),
+                                                                      pictureDescription))
         notebook.add(.prose(setupDescription))
         for family in EvaluationMetric.Family.allCases {
             let metrics = report.metrics.filter { $0.family == family }
