@@ -72,6 +72,13 @@ struct EvaluateCommand: ParsableCommand {
                               valueName: "checks"))
     var sanity: SanityChoice?
 
+    @Option(name: .customLong("sanity-count"), parsing: .unconditional, help: .translated(
+        "Run the sanity checks on the first N pictures only (1 to 10000; default 100, or all when there are fewer): the cascade explains every picture once per layer, most of an evaluation's time, and their means vary little from picture to picture.",
+        valueName: "N"))
+    var sanityCount = EvaluateCommand.defaultSanityCount
+
+    static let defaultSanityCount = 100
+
     @Option(parsing: .unconditional, help: .translated("Seeds the random control map, the noise of ROAD, the random weights of the cascade and the shuffled labels (default 42): the same seed gives the same numbers on every machine."))
     var seed: UInt64 = 42
 
@@ -131,6 +138,10 @@ struct EvaluateCommand: ParsableCommand {
                                                  with: count, Self.countRange.lowerBound, Self.countRange.upperBound))
             }
         }
+        guard Self.countRange.contains(sanityCount) else {
+            throw ValidationError(translated("--sanity-count {$1} is out of range: use {$2} to {$3} pictures, for example --sanity-count 100.",
+                                             with: sanityCount, Self.countRange.lowerBound, Self.countRange.upperBound))
+        }
         if mask != nil && image == nil {
             throw ValidationError(translated("--mask goes with a picture; the shapes data set brings the mask of every picture."))
         }
@@ -184,6 +195,7 @@ struct EvaluateCommand: ParsableCommand {
         settings.curveSteps = steps
         settings.seed = seed
         settings.cascade = sanity.cascade
+        settings.sanityPictures = sanityCount
         let methods = methodIDs.compactMap(ExplainerRegistry.explainer(id:)).map(EvaluatedMap.method)
         let maps = methods + [.randomControl, .edgeControl]
 
@@ -231,15 +243,12 @@ struct EvaluateCommand: ParsableCommand {
                     .picture(path: image, mask: mask, target: target))
         }
         let count = self.count ?? Self.defaultCount
-        var options = TrainingOptions()
-        options.validationImages = count
-        let dataSet = Trainer.dataSets(options).validation
         let size = classifier.inputSize
         guard size[0] == 3, size[1] == size[2], ShapesDataset.imageSizes.contains(size[1]) else {
             throw ValidationError(translated("The network takes {$1}; the shapes data set draws 3×N×N pictures with N from {$2} to {$3}.",
                                              with: size, ShapesDataset.imageSizes.lowerBound, ShapesDataset.imageSizes.upperBound))
         }
-        let shapes = ShapesDataset(count: count, seed: dataSet.seed, imageSize: size[1])
+        let shapes = ShapesDataset(count: count, seed: Trainer.validationSeed, imageSize: size[1])
         let pictures = (0..<count).map { index -> EvaluationPicture in
             let sample = shapes.sample(at: index)
             return EvaluationPicture(name: "shapes #\(index)", input: classifier.normalize(sample.image), target: sample.label,

@@ -83,6 +83,10 @@ struct EvaluationOutput {
         if !report.metrics.contains(where: { $0.family == .localisation }) {
             notebook.add(.prose(translated("Localisation needs the object's mask: give --mask with the picture, or evaluate on --dataset shapes.")))
         }
+        if report.metrics.contains(where: { $0.family == .sanity }), sanityPictureCount < report.pictureCount {
+            notebook.add(.prose(translated("The sanity checks ran on the first {$1} of the {$2} pictures (--sanity-count).",
+                                           with: sanityPictureCount, report.pictureCount)))
+        }
         if !report.cascadeSteps.isEmpty {
             notebook.add(.prose(translated("The cascade randomised, from the top, {$1}.",
                                            with: report.cascadeSteps.map(\.name).joined(separator: ", "))))
@@ -92,8 +96,9 @@ struct EvaluationOutput {
         }
         if !checkRows.isEmpty {
             notebook.add(.table(title: translated("Identities checked"),
-                                headers: [translated("identity"), translated("times checked"), translated("times failed"), translated("most of its tolerance used")],
+                                headers: [translated("identity"), translated("times checked"), translated("times failed"), translated("most tolerance used")],
                                 rows: checkRows, limit: nil))
+            notebook.add(.prose(translated("Each identity must hold within a tolerance from the float32 error model; the last column is the largest |Δ|/tolerance it reached (above 1 it fails).")))
         }
         var closing = [translated("Evaluated in {$1} s.", with: String(format: "%.1f", seconds))]
         if let csv { closing.append(translated("CSV written to {$1}.", with: csv)) }
@@ -104,6 +109,9 @@ struct EvaluationOutput {
         TerminalRenderer(color: color, width: width).render(notebook) { pieces.append($0) }
         return pieces.dropLast().joined()
     }
+
+    /// The pictures the sanity checks ran on.
+    var sanityPictureCount: Int { Swift.min(settings.sanityPictures ?? report.pictureCount, report.pictureCount) }
 
     var pictureDescription: String {
         switch source {
@@ -212,7 +220,8 @@ struct EvaluationOutput {
             ("settings", .object([
                 ("score", .string(settings.score.rawValue)), ("seed", .string("\(settings.seed)")),
                 ("pointing_tolerance", .integer(settings.pointingTolerance)),
-                ("sanity", .string(sanity.rawValue)), ("cascade_granularity", .string(SanityChecks.Granularity.blocks.rawValue)),
+                ("sanity", .string(sanity.rawValue)), ("sanity_pictures", .integer(sanityPictureCount)),
+                ("cascade_granularity", .string(SanityChecks.Granularity.blocks.rawValue)),
             ])),
             ("metrics", .array(report.metrics.map { .string(Self.key($0)) })),
             ("methods", .array(methods)),

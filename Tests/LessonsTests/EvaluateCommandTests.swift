@@ -16,7 +16,7 @@ extension CommandLineTests {
     }
 
     func testEvaluatePrintsTheTablesWithTheControls() throws {
-        let result = try run(Self.quickEvaluation, environment: ["COLUMNS": "100"])
+        let result = try run(Self.quickEvaluation, environment: ["COLUMNS": "200"])
         XCTAssertEqual(result.status, 0, result.errors)
         for text in ["3 pictures of the shapes validation set", "gradcam", "saliency", "random", "edges", "deletion AUC ↓",
                      "insertion AUC ↑", "ROAD combined ↑", "pointing game, hit rate ↑", "relevance rank accuracy ↑",
@@ -67,6 +67,16 @@ extension CommandLineTests {
         XCTAssertEqual(checks["failed"] as? Int, 0)
         XCTAssertGreaterThan(checks["count"] as? Int ?? 0, 4 * 3 * 4, "at least the four curve ends per map and picture")
         XCTAssertNotNil(object["seconds"] as? Double)
+
+        // --sanity-count: the sanity checks on the first pictures only, the others without a value.
+        let fewer = try evaluationJSON(Self.quickEvaluation + ["--sanity-count", "2"])
+        XCTAssertEqual((fewer["settings"] as? [String: Any])?["sanity_pictures"] as? Int, 2)
+        let gradCAM = try XCTUnwrap((fewer["methods"] as? [[String: Any]])?.first)
+        let ssim = try XCTUnwrap((gradCAM["per_picture"] as? [String: [Any]])?["cascade_ssim"])
+        XCTAssertEqual(ssim.count, 3)
+        XCTAssertTrue(ssim[2] is NSNull, "\(ssim)")
+        XCTAssertEqual((gradCAM["metrics"] as? [String: [String: Any]])?["cascade_ssim"]?["count"] as? Int, 2)
+        XCTAssertEqual((gradCAM["metrics"] as? [String: [String: Any]])?["deletion_auc"]?["count"] as? Int, 3)
     }
 
     func testEvaluateWritesOneCSVRowPerMethodAndMetricAndThePlots() throws {
@@ -130,6 +140,7 @@ extension CommandLineTests {
             (["evaluate", "--mask", "mask.png"], "--mask"),
             (["evaluate", "images/shapes/circle.png", "--mask", notAPicture], "--mask"),
             (["evaluate", "--steps", "0"], "--steps"),
+            (["evaluate", "--sanity-count", "0"], "--sanity-count"),
             (["evaluate", "--model", "resnet18"], "--model"),
             (["evaluate", "--sanity", "sometimes"], "sometimes"),
             (["evaluate", "--csv", "/no/such/folder/scores.csv"], "--csv"),

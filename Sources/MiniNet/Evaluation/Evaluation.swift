@@ -143,6 +143,11 @@ public struct EvaluationSettings: Sendable {
     public var seed: UInt64 = 42
     /// Cascading randomisation on or off.
     public var cascade = true
+    /// The sanity checks (the cascade, the shuffled labels) on the first this many pictures
+    /// only; nil: on all. They explain every picture once per step of the cascade, which for
+    /// Integrated Gradients is most of an evaluation's time, and their means settle on fewer
+    /// pictures than the others' (a similarity varies little from picture to picture).
+    public var sanityPictures: Int? = nil
     /// Threads, each with its own copy of the network: Gemm's limit (TUTOR_THREADS) by default.
     public var threads = Gemm.maximumThreads
 
@@ -480,13 +485,16 @@ extension Evaluation {
 
         // 2. Cascading randomisation, and 3. the network trained on shuffled labels.
         let steps = settings.cascade ? SanityChecks.cascade(of: classifier, granularity: .blocks) : []
-        let originals = maps.indices.map { m in pictures.indices.map { p in scoresOf(picture: p, map: m).heatmap } }
+        //    Both on the first `sanityPictures` pictures; the others get no value (nil).
+        let sanityPictures = Array(pictures.prefix(Swift.max(1, settings.sanityPictures ?? pictures.count)))
+        let unchecked = [MapSimilarity?](repeating: nil, count: pictures.count - sanityPictures.count)
+        let originals = maps.indices.map { m in sanityPictures.indices.map { p in scoresOf(picture: p, map: m).heatmap } }
         let cascade = settings.cascade
-            ? try cascadeSimilarities(classifier: classifier, steps: steps, pictures: pictures, maps: maps, originals: originals,
+            ? try cascadeSimilarities(classifier: classifier, steps: steps, pictures: sanityPictures, maps: maps, originals: originals,
                                       settings: settings, workers: workers, progress: progress)
             : nil
         let shuffled = try shuffledNetwork.map { network in
-            try shuffledLabelSimilarities(classifier: network, pictures: pictures, maps: maps, originals: originals,
+            try shuffledLabelSimilarities(classifier: network, pictures: sanityPictures, maps: maps, originals: originals,
                                           settings: settings, threads: threads, progress: progress)
         }
 
@@ -507,8 +515,8 @@ extension Evaluation {
             var stepSummaries: [CascadeStepSummary] = []
             if let cascade {
                 let similarities = cascade[m]                                  // [picture][step]
-                values[.cascadeRankCorrelation] = similarities.map { meanOfDefined($0.map(\.rankCorrelationOfAbsolute)) }
-                values[.cascadeSSIM] = similarities.map { meanOfDefined($0.map(\.structuralSimilarity)) }
+                values[.cascadeRankCorrelation] = similarities.map { meanOfDefined($0.map(\.rankCorrelationOfAbsolute)) } + unchecked.map { _ in nil }
+                values[.cascadeSSIM] = similarities.map { meanOfDefined($0.map(\.structuralSimilarity)) } + unchecked.map { _ in nil }
                 stepSummaries = steps.indices.map { s in
                     CascadeStepSummary(step: steps[s],
                                        rankCorrelationOfAbsolute: meanOfDefined(similarities.map { $0[s].rankCorrelationOfAbsolute }),
@@ -517,8 +525,8 @@ extension Evaluation {
                 }
             }
             if let shuffled {
-                values[.shuffledLabelsRankCorrelation] = shuffled[m].map(\.rankCorrelationOfAbsolute)
-                values[.shuffledLabelsSSIM] = shuffled[m].map(\.structuralSimilarity)
+                values[.shuffledLabelsRankCorrelation] = shuffled[m].map(\.rankCorrelationOfAbsolute) + unchecked.map { _ in nil }
+                values[.shuffledLabelsSSIM] = shuffled[m].map(\.structuralSimilarity) + unchecked.map { _ in nil }
             }
             var curves: [EvaluationCurve: MeanCurve] = [:]
             for curve in EvaluationCurve.allCases {
