@@ -73,11 +73,9 @@ struct EvaluateCommand: ParsableCommand {
     var sanity: SanityChoice?
 
     @Option(name: .customLong("sanity-count"), parsing: .unconditional, help: .translated(
-        "Run the sanity checks on the first N pictures only (1 to 10000; default 100, or all when there are fewer): the cascade explains every picture once per layer, most of an evaluation's time, and their means vary little from picture to picture.",
+        "Run the sanity checks on the first N pictures only (1 to 10000; by default on all): the cascade explains every picture once per layer, most of an evaluation's time, and their means vary little from picture to picture.",
         valueName: "N"))
-    var sanityCount = EvaluateCommand.defaultSanityCount
-
-    static let defaultSanityCount = 100
+    var sanityCount: Int?
 
     @Option(parsing: .unconditional, help: .translated("Seeds the random control map, the noise of ROAD, the random weights of the cascade and the shuffled labels (default 42): the same seed gives the same numbers on every machine."))
     var seed: UInt64 = 42
@@ -138,7 +136,7 @@ struct EvaluateCommand: ParsableCommand {
                                                  with: count, Self.countRange.lowerBound, Self.countRange.upperBound))
             }
         }
-        guard Self.countRange.contains(sanityCount) else {
+        if let sanityCount, !Self.countRange.contains(sanityCount) {
             throw ValidationError(translated("--sanity-count {$1} is out of range: use {$2} to {$3} pictures, for example --sanity-count 100.",
                                              with: sanityCount, Self.countRange.lowerBound, Self.countRange.upperBound))
         }
@@ -168,6 +166,10 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         if let csv { try checkWritable(csv, flag: "--csv") }
+        var isFolder: ObjCBool = false
+        if let plot, FileManager.default.fileExists(atPath: plot, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError(translated("--plot {$1} is a file; give a folder for the PNG files, for example --plot plots.", with: plot))
+        }
     }
 
     /// Refuses an output file whose folder does not exist, before the work.

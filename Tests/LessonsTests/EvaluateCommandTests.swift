@@ -144,6 +144,7 @@ extension CommandLineTests {
             (["evaluate", "--model", "resnet18"], "--model"),
             (["evaluate", "--sanity", "sometimes"], "sometimes"),
             (["evaluate", "--csv", "/no/such/folder/scores.csv"], "--csv"),
+            (["evaluate", "--plot", notAPicture], "--plot"),
         ]
         for (arguments, needle) in cases {
             try assertOneLineFailure(arguments, mentions: needle)
