@@ -62,7 +62,7 @@ run_tutor() {   # OUTPUT [--only …]
 # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it chose for this processor (its
 # OPENBLAS_CORETYPE=… overrides the choice: export it to time tutor with other kernels).
 OPENBLAS_VERBOSE=2 run_tutor "$folder/sizes.json" --only forward 2> "$folder/sizes.err"
-openblas_core=$(sed -n 's/^Core: //p' "$folder/sizes.err" | head -n 1)
+openblas_core=$(sed -n 's/^Core: //p' "$folder/sizes.err" | tail -n 1)   # the last: tutor may choose again (Gemm.openBLASKernels)
 batch() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$folder/sizes.json" "$1"; }
 scorecam_batch=$(batch scorecam_batch_size)
 smoothgrad_batch=$(batch smoothgrad_batch_size)
