@@ -93,6 +93,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return Int(product.high)
     }
 
+    /// `count` standard normal values, taken from `normalPair` two at a time (the second of the
+    /// last pair is dropped when `count` is odd).
+    public mutating func standardNormals(count: Int) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        var index = 0
+        while index < count {
+            let (first, second) = normalPair()
+            values[index] = first
+            if index + 1 < count { values[index + 1] = second }
+            index += 2
+        }
+        return values
+    }
+
     /// Two independent standard normal samples (mean 0, standard deviation 1) by the
     /// Box–Muller transform:
     ///

@@ -29,15 +29,7 @@ public struct ImputationNoise: Sendable, Equatable {
 
     static func normals(seed: UInt64, stream: UInt64, count: Int) -> [Float] {
         var generator = SeededGenerator(seed: seed, stream: stream)
-        var values = [Float](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            let (first, second) = generator.normalPair()
-            values[index] = first
-            if index + 1 < count { values[index + 1] = second }
-            index += 2
-        }
-        return values
+        return generator.standardNormals(count: count)
     }
 }
 

@@ -93,15 +93,7 @@ public struct SmoothGradNoise: Sendable {
     /// ε_m: `count` standard normal values of sample m.
     public func standardNormals(sample: Int, count: Int) -> [Float] {
         var generator = SeededGenerator(seed: seed, stream: UInt64(sample))
-        var values = [Float](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            let (first, second) = generator.normalPair()
-            values[index] = first
-            if index + 1 < count { values[index + 1] = second }
-            index += 2
-        }
-        return values
+        return generator.standardNormals(count: count)
     }
 
     /// x + σ·ε_m, [C, H, W] for x [C, H, W].
