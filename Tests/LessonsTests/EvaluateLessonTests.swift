@@ -46,6 +46,8 @@ final class EvaluateLessonTests: XCTestCase {
         XCTAssertEqual(notebook.steps.compactMap(\.id), Self.stepIDs)
         XCTAssertTrue(notebook.allChecksPass, failures(notebook))
         // A photo has no mask: no localisation table, no table of methods × metrics.
+        let page = TerminalRenderer(color: false, width: 80).render(notebook)
+        XCTAssertFalse(page.contains("⟦"), page)
         let table = try XCTUnwrap(notebook.step(id: "evaluate.table"))
         XCTAssertFalse(table.cells.contains { if case .table = $0 { return true } else { return false } })
     }
