@@ -116,24 +116,28 @@ public struct Tensor: Equatable, Sendable {
 
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         precondition(lhs.shape == rhs.shape, "adding shapes \(lhs.shape) and \(rhs.shape)")
-        var result = lhs
-        result.data.withUnsafeMutableBufferPointer { out in
-            rhs.data.withUnsafeBufferPointer { other in
-                for index in out.indices { out[index] += other[index] }
+        return Tensor(shape: lhs.shape) { out in
+            lhs.data.withUnsafeBufferPointer { first in
+                rhs.data.withUnsafeBufferPointer { second in
+                    Parallel.forRanges(out.count) { range in
+                        for index in range { out[index] = first[index] + second[index] }
+                    }
+                }
             }
         }
-        return result
     }
 
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         precondition(lhs.shape == rhs.shape, "subtracting shapes \(lhs.shape) and \(rhs.shape)")
-        var result = lhs
-        result.data.withUnsafeMutableBufferPointer { out in
-            rhs.data.withUnsafeBufferPointer { other in
-                for index in out.indices { out[index] -= other[index] }
+        return Tensor(shape: lhs.shape) { out in
+            lhs.data.withUnsafeBufferPointer { first in
+                rhs.data.withUnsafeBufferPointer { second in
+                    Parallel.forRanges(out.count) { range in
+                        for index in range { out[index] = first[index] - second[index] }
+                    }
+                }
             }
         }
-        return result
     }
 
     /// Element-wise (Hadamard) product.

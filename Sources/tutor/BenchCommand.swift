@@ -53,6 +53,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("ig-batch"), help: .translated("How many Integrated Gradients steps go through the network in one batch."))
     var igBatch = 8
 
+    /// The deletion curve (Petsiuk et al.) of the Grad-CAM map: 101 perturbed inputs, this many
+    /// at a time.
+    @Option(name: .customLong("deletion-batch"), help: .translated("How many perturbed inputs of the deletion curve go through the network in one batch."))
+    var deletionBatch = Faithfulness.defaultBatchSize
+
     @Option(help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."))
     var threads: Int?
 
@@ -92,6 +97,7 @@ struct BenchCommand: ParsableCommand {
         try check("--ig-repeats", igRepeats, in: 1...1000, example: 1)
         try check("--ig-steps", igSteps, in: 1...100_000, example: 200)
         try check("--ig-batch", igBatch, in: 1...4096, example: 8)
+        try check("--deletion-batch", deletionBatch, in: 1...4096, example: 16)
         if let threads { try check("--threads", threads, in: 1...Gemm.threadLimit, example: 2) }
         let imageSizes = 32...1024
         guard imageSizes.contains(imageSize) else {
@@ -165,6 +171,7 @@ struct BenchCommand: ParsableCommand {
                                                    classifier.classNames[predicted], layer, threads))
         let measures = try chosenMeasures()
         var seconds: [String: Double] = [:]
+        var deletionArea: Double?
         var peakByMeasure: [String: Double] = [:]
         var otherWork: [String: Double] = [:]
         var wholeRunPeak = peakResidentMegabytes()
@@ -186,6 +193,14 @@ struct BenchCommand: ParsableCommand {
                     _ = try integratedGradients(classifier: classifier, input: input, baseline: baseline, target: target,
                                                 steps: warmUp ? min(igSteps, igBatch) : igSteps,
                                                 method: .gaussLegendre, batchSize: igBatch)
+                }
+            case .deletion:
+                // The map is made once, before the clock starts: the measure is the curve alone.
+                let heatmap = try CAMFamilyExplainer.gradCAM.explain(input, classifier: classifier, target: target, settings: defaults).heatmap
+                call = { _ in
+                    deletionArea = try Faithfulness.deletionCurve(classifier: classifier, input: input, heatmap: heatmap,
+                                                                  target: .probability(predicted), steps: BenchMeasure.deletionSteps,
+                                                                  fill: .mean, batchSize: deletionBatch).area
                 }
             case let .method(explainer, composite):
                 var settings = defaults
@@ -233,6 +248,9 @@ struct BenchCommand: ParsableCommand {
                 ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
                                   ("statistic", .string("median after one warm-up"))])),
                 ("ig_internal_batch_size", .integer(batchSizes.integratedGradients)),
+                ("deletion_batch_size", .integer(deletionBatch)),
+                ("deletion_steps", .integer(BenchMeasure.deletionSteps)),
+                ("deletion_area", deletionArea.map { JSONOutput.double($0) } ?? .null),
                 ("ablation_batch_size", .integer(batchSizes.ablationCAM)),
                 ("scorecam_batch_size", .integer(batchSizes.scoreCAM)),
                 ("smoothgrad_batch_size", .integer(batchSizes.smoothGrad)),
@@ -354,10 +372,15 @@ struct BenchCommand: ParsableCommand {
 struct BenchMeasure {
     enum Subject {
         case forward
+        /// The deletion curve of the Grad-CAM map (`Faithfulness.deletionCurve`).
+        case deletion
         case method(any Explainer, composite: String?)
     }
 
     let subject: Subject
+
+    /// The steps of the deletion measure: 101 perturbed inputs, from nothing to every pixel deleted.
+    static let deletionSteps = 100
 
     /// The forward pass, then every method in the registry's order, a method that reads
     /// --composite once per composite. A measure whose key an earlier one has is left out:
@@ -378,6 +401,7 @@ struct BenchMeasure {
                 measures.append(BenchMeasure(subject: .method(explainer, composite: nil)))
             }
         }
+        measures.append(BenchMeasure(subject: .deletion))
         return measures
     }
 
@@ -396,6 +420,7 @@ struct BenchMeasure {
         }
         switch subject {
         case .forward: return "forward"
+        case .deletion: return "deletion"
         case _ where isIntegratedGradients: return "ig\(igSteps)"
         case let .method(explainer, composite?): return snakeCase(explainer.id + "-" + composite)
         case let .method(explainer, nil): return snakeCase(explainer.id)
@@ -416,6 +441,8 @@ struct BenchMeasure {
         switch subject {
         case .forward:
             return translated("forward (logits)")
+        case .deletion:
+            return translated("deletion curve, {$1} steps", with: BenchMeasure.deletionSteps)
         case _ where isIntegratedGradients:
             return translated("Integrated Gradients, {$1} steps", with: igSteps)
         case let .method(_, composite?):

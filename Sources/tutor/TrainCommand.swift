@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
 
     // .unconditional on the numbers: "--epochs -3" reaches validate(), which names the value,
     // instead of -3 being read as a flag ("Missing value for '--epochs'").
-    @Option(parsing: .unconditional, help: .translated("The number of passes over the 3000 training images."))
+    @Option(parsing: .unconditional, help: .translated("The number of passes over the training images (3000 unless --training-images says otherwise)."))
     var epochs = 10
 
     @Option(parsing: .unconditional, help: .translated("The seed for the initial weights and the order of the batches."))

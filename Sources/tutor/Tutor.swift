@@ -20,6 +20,7 @@ struct Tutor: ParsableCommand {
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,
             ExplainCommand.self, DatasetCommand.self, HomeworkCommand.self, ExportDocsCommand.self, BenchCommand.self,
+            EvaluateCommand.self,
         ]
     )
 

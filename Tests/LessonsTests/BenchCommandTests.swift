@@ -14,12 +14,12 @@ extension CommandLineTests {
         XCTAssertNotNil(object["tool"] as? String)
         XCTAssertTrue((object["weights"] as? String)?.contains("random") == true, "says the weights are random")
         let seconds = try XCTUnwrap(object["seconds"] as? [String: Double])
-        // The forward pass and every method of the registry, lrp once per composite.
+        // The forward pass, every method of the registry (lrp once per composite) and the deletion curve.
         XCTAssertEqual(Set(seconds.keys), ["forward", "cam", "gradcam", "ablationcam", "gradcam_plus_plus", "xgradcam", "hirescam",
                                            "gradcam_elementwise", "layercam", "scorecam", "eigencam", "lrp_0", "lrp_epsilon",
                                            "lrp_epsilon_plus", "lrp_epsilon_plus_flat", "lrp_epsilon_gamma_box",
                                            "lrp_epsilon_alpha2_beta1", "ig2", "saliency", "input_x_gradient", "smoothgrad",
-                                           "vargrad", "guided_backprop"])
+                                           "vargrad", "guided_backprop", "deletion"])
         XCTAssertTrue(seconds.values.allSatisfy { $0 > 0 }, "\(seconds)")
         let memory = try XCTUnwrap(object["peak_memory_mb"] as? Double)
         XCTAssertGreaterThan(memory, 1)

@@ -2,7 +2,7 @@
 
     /root/refenv/bin/python tools/bench/bench_torch.py MODEL_FILE IMAGE.npy [--model resnet34]
         [--threads 2] [--runs 3] [--ig-runs 1] [--ig-batch 20] [--scorecam-batch 16]
-        [--smoothgrad-batch 8] [--only KEY,KEY,…]
+        [--smoothgrad-batch 8] [--deletion-batch 16] [--only KEY,KEY,…]
     /root/refenv/bin/python tools/bench/bench_torch.py --list      # the keys, one a line
 
 MODEL_FILE: a torchvision resnet18/34/50 state_dict (.pth or .safetensors), e.g. from
@@ -41,6 +41,16 @@ method uses it, map, resize to 224×224, min-max scaling). The keys are those of
                              --noise, a fraction of the input's range), nt_samples_batch_size =
                              --smoothgrad-batch
     guided_backprop          Captum GuidedBackprop
+    deletion                 the deletion curve (Petsiuk et al. 2018) of pytorch-grad-cam's GradCAM map
+                             (made once, outside the clock), 100 steps: pytorch-grad-cam has no
+                             deletion curve, so its closest machinery computes the same 101 scores,
+                             PerturbationConfidenceMetric(multiply_tensor_with_cam), i.e.
+                             CamMultImageConfidenceChange with return_diff=False, called on batches
+                             of --deletion-batch copies of x, each with the "cam" 1 − (the pixels
+                             deleted at that step), and ClassifierOutputSoftmaxTarget: x times that
+                             mask is x with the deleted pixels set to 0, the fill of
+                             `tutor bench`'s deletion (the data set's mean); the pixel order is a
+                             stable argsort of −map, the counts ⌊k·N/100⌋, as tutor's
 The explainer objects are created once, outside the timed calls (Captum's and pytorch-grad-cam's
 cost nothing to make; Zennit's composite is part of each call, as tutor merges BatchNorm on each).
 
@@ -68,7 +78,9 @@ import torch  # noqa: E402
 from captum.attr import GuidedBackprop, InputXGradient, NoiseTunnel, Saliency  # noqa: E402
 from pytorch_grad_cam import (AblationCAM, EigenCAM, GradCAM, GradCAMElementWise, GradCAMPlusPlus,  # noqa: E402
                               HiResCAM, LayerCAM, ScoreCAM, XGradCAM)
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
+from pytorch_grad_cam.metrics.perturbation_confidence import PerturbationConfidenceMetric  # noqa: E402
+from pytorch_grad_cam.metrics.cam_mult_image import multiply_tensor_with_cam  # noqa: E402
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget  # noqa: E402
 from zennit.attribution import Gradient  # noqa: E402
 from zennit.composites import EpsilonAlpha2Beta1, EpsilonGammaBox, EpsilonPlus, EpsilonPlusFlat  # noqa: E402
 from zennit.torchvision import ResNetCanonizer  # noqa: E402
@@ -86,9 +98,10 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 KEYS = ["forward", "gradcam", "ablationcam", "gradcam_plus_plus", "xgradcam", "hirescam", "gradcam_elementwise",
         "layercam", "scorecam", "eigencam", "lrp_epsilon", "lrp_epsilon_plus", "lrp_epsilon_plus_flat",
         "lrp_epsilon_gamma_box", "lrp_epsilon_alpha2_beta1", "ig200", "saliency", "input_x_gradient", "smoothgrad",
-        "vargrad", "guided_backprop"]
+        "vargrad", "guided_backprop", "deletion"]
 SMOOTHGRAD_SAMPLES = 50      # tutor explain's --samples default (the SmoothGrad paper's)
 SMOOTHGRAD_NOISE = 0.15      # tutor explain's --noise default: σ as a fraction of max x − min x
+DELETION_STEPS = 100         # tutor bench's deletion measure
 
 
 def peak_megabytes():
@@ -159,8 +172,38 @@ def zennit_call(model, x, target, make_composite):
     return call
 
 
-def measures(model, x, target, arguments):
-    """[(key, tool, make)] in `tutor bench`'s order; make() → (call, runs, warm_up or None, cleanup or None)."""
+def deletion_curve(model, x, target, arguments, areas):
+    """make() of the deletion measure: the Grad-CAM map once, then a call that scores the
+    DELETION_STEPS + 1 pictures with pytorch-grad-cam's perturbation metric, --deletion-batch at a
+    time, and keeps the area under the curve (trapezoids over the fractions of pixels deleted)."""
+    def make():
+        with GradCAM(model=model, target_layers=[model.layer4[-1]]) as explainer:
+            cam = explainer(input_tensor=x, targets=[ClassifierOutputTarget(target)])[0]
+        height, width = cam.shape
+        pixels, steps, batch = cam.size, DELETION_STEPS, arguments.deletion_batch
+        order = np.argsort(-cam.reshape(-1), kind="stable")
+        counts = np.array([k * pixels // steps for k in range(steps + 1)])
+        metric = PerturbationConfidenceMetric(multiply_tensor_with_cam)
+
+        def call():
+            scores = []
+            for start in range(0, steps + 1, batch):
+                ks = range(start, min(start + batch, steps + 1))
+                keep = np.ones((len(ks), pixels), dtype=np.float32)
+                for row, k in enumerate(ks):
+                    keep[row, order[:counts[k]]] = 0
+                scores.append(metric(x.expand(len(ks), -1, -1, -1), keep.reshape(len(ks), height, width),
+                                     [ClassifierOutputSoftmaxTarget(target)] * len(ks), model, return_diff=False))
+            scores = np.concatenate(scores).astype(np.float64)
+            fractions = counts / pixels
+            areas["deletion"] = float(np.sum(np.diff(fractions) * (scores[1:] + scores[:-1]) / 2))
+        return call, arguments.runs, None, None
+    return make
+
+
+def measures(model, x, target, arguments, areas):
+    """[(key, tool, make)] in `tutor bench`'s order; make() → (call, runs, warm_up or None, cleanup or None).
+    The deletion measure writes its area into `areas`."""
     targets = [ClassifierOutputTarget(target)]
     layers = [model.layer4[-1]]
 
@@ -225,6 +268,9 @@ def measures(model, x, target, arguments):
         ("vargrad", f"Captum NoiseTunnel(Saliency) vargrad (batch {arguments.smoothgrad_batch})",
          plain(noise_tunnel("vargrad"))),
         ("guided_backprop", "Captum GuidedBackprop", plain(lambda: guided.attribute(x, target=target))),
+        ("deletion", f"pytorch-grad-cam PerturbationConfidenceMetric(multiply_tensor_with_cam), "
+                     f"{DELETION_STEPS} steps (batch {arguments.deletion_batch})",
+         deletion_curve(model, x, target, arguments, areas)),
     ]
 
 
@@ -239,6 +285,7 @@ def main():
     parser.add_argument("--ig-batch", type=int, default=20)
     parser.add_argument("--scorecam-batch", type=int, default=16)
     parser.add_argument("--smoothgrad-batch", type=int, default=8)
+    parser.add_argument("--deletion-batch", type=int, default=16, help="tutor bench's --deletion-batch default")
     parser.add_argument("--only", default="", help="comma-separated keys (or 'ig' for ig200); default: every measure")
     parser.add_argument("--list", action="store_true", help="print the measures' keys, one a line, and stop")
     arguments = parser.parse_args()
@@ -254,7 +301,8 @@ def main():
     x = load_picture(arguments.image)
     with torch.no_grad():
         target = int(model(x).argmax())
-    everything = measures(model, x, target, arguments)
+    areas = {}
+    everything = measures(model, x, target, arguments, areas)
     assert [key for key, _, _ in everything] == KEYS, "KEYS lists the measures in their order"
     wanted = {"ig200" if key == "ig" else key for key in arguments.only.replace(" ", ",").split(",") if key}
     unknown = wanted - {key for key, _, _ in everything}
@@ -297,6 +345,9 @@ def main():
         "smoothgrad_batch_size": arguments.smoothgrad_batch,
         "smoothgrad_samples": SMOOTHGRAD_SAMPLES,
         "smoothgrad_noise": SMOOTHGRAD_NOISE,
+        "deletion_batch_size": arguments.deletion_batch,
+        "deletion_steps": DELETION_STEPS,
+        "deletion_area": areas.get("deletion"),
         "tools": tools,
         "seconds": seconds,
         "peak_memory_mb": max(whole_run_peak, peak_megabytes()),

@@ -109,15 +109,14 @@ public final class BatchNorm2d: Layer {
             batchesTracked += 1
         }
         let inverseStandardDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        let scales = (0..<channels).map { weight.value.data[$0] * inverseStandardDeviation[$0] }
+        let shifts = (0..<channels).map { bias.value.data[$0] - mean[$0] * scales[$0] }
         let output = Tensor(shape: input.shape) { y in
             input.data.withUnsafeBufferPointer { x in
-                for n in 0..<batch {
-                    for c in 0..<channels {
-                        let scale = weight.value.data[c] * inverseStandardDeviation[c]
-                        let shift = bias.value.data[c] - mean[c] * scale
-                        let start = (n * channels + c) * planeSize
-                        for index in start..<(start + planeSize) { y[index] = scale * x[index] + shift }
-                    }
+                Parallel.forEach(batch * channels, cost: planeSize) { plane in      // plane = n·C + c
+                    let (scale, shift) = (scales[plane % channels], shifts[plane % channels])
+                    let start = plane * planeSize
+                    for index in start..<(start + planeSize) { y[index] = scale * x[index] + shift }
                 }
             }
         }
@@ -138,10 +137,15 @@ public final class BatchNorm2d: Layer {
         let (batch, planeSize) = (outputGradient.shape[0], outputGradient.shape[2] * outputGradient.shape[3])
         let valuesPerChannel = Float(batch * planeSize)
         let needsSums = cache.usedBatchStatistics || computesParameterGradients
-        return Tensor(shape: outputGradient.shape) { dx in
+        let weights = weight.value.data
+        // Per channel Σ g and Σ g·x̂, kept for the parameter gradients, which are added after the
+        // channels (shared out over the threads) are done.
+        var channelSums = [Float](repeating: 0, count: 2 * channels)
+        let inputGradient = Tensor(shape: outputGradient.shape) { dx in
             outputGradient.data.withUnsafeBufferPointer { g in
                 cache.input.data.withUnsafeBufferPointer { x in
-                    for c in 0..<channels {
+                  channelSums.withUnsafeMutableBufferPointer { sums in
+                    Parallel.forEach(channels, cost: batch * planeSize) { c in
                         let (mu, inverse) = (cache.mean[c], cache.inverseStandardDeviation[c])
                         // Σ g and Σ g·x̂ over the channel, with Σ g·x̂ = r · Σ g·(x − μ)
                         var sumGradient: Float = 0
@@ -154,11 +158,8 @@ public final class BatchNorm2d: Layer {
                                     g.baseAddress! + start, deviationsOf: x.baseAddress! + start, from: mu, count: planeSize)
                             }
                         }
-                        if computesParameterGradients {
-                            weight.gradient.data[c] += sumGradientTimesNormalized
-                            bias.gradient.data[c] += sumGradient
-                        }
-                        let a = weight.value.data[c] * inverse
+                        (sums[c], sums[channels + c]) = (sumGradientTimesNormalized, sumGradient)
+                        let a = weights[c] * inverse
                         // eval: ∂L/∂x = g·γr (μ and σ² are constants)
                         let b = cache.usedBatchStatistics ? a * inverse * sumGradientTimesNormalized / valuesPerChannel : 0
                         let d = cache.usedBatchStatistics ? b * mu - a * sumGradient / valuesPerChannel : 0
@@ -167,9 +168,17 @@ public final class BatchNorm2d: Layer {
                             for index in start..<(start + planeSize) { dx[index] = a * g[index] - b * x[index] + d }
                         }
                     }
+                  }
                 }
             }
         }
+        if computesParameterGradients {
+            for c in 0..<channels {
+                weight.gradient.data[c] += channelSums[c]
+                bias.gradient.data[c] += channelSums[channels + c]
+            }
+        }
+        return inputGradient
     }
 
     // Reductions over one plane in eight lanes at once, as `sumOfValues` (Tensor.swift) explains.

@@ -246,7 +246,8 @@ public final class Conv2d: Layer {
                         batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
         let planeSize = outputHeight * outputWidth
         let columnCount = batch * planeSize
-        for c in 0..<inputChannels {
+        // Each input channel has its own rows of the columns and its own planes of x.
+        Parallel.forEach(inputChannels, cost: kernelSize * kernelSize * columnCount) { c in
             for u in 0..<kernelSize {
                 for v in 0..<kernelSize {
                     let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount
@@ -287,7 +288,8 @@ public final class Conv2d: Layer {
                         batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
         let planeSize = outputHeight * outputWidth
         let columnCount = batch * planeSize
-        for c in 0..<inputChannels {
+        // Each input channel has its own rows of the columns and its own planes of x.
+        Parallel.forEach(inputChannels, cost: kernelSize * kernelSize * columnCount) { c in
             for u in 0..<kernelSize {
                 for v in 0..<kernelSize {
                     let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount

@@ -52,9 +52,10 @@ public final class MaxPool2d: Layer {
             output.withUnsafeMutableBufferPointer { outputBuffer in
                 winners.withUnsafeMutableBufferPointer { winnerBuffer in
                     let (x, y, winner) = (inputBuffer.baseAddress!, outputBuffer.baseAddress!, winnerBuffer.baseAddress!)
-                    var outputIndex = 0
-                    for plane in 0..<(batch * channels) {
+                    // Each plane (image n, channel c) has its own outputs: the planes share out over the threads.
+                    Parallel.forEach(batch * channels, cost: outputHeight * outputWidth * kernelSize * kernelSize) { plane in
                         let planeStart = plane * height * width
+                        var outputIndex = plane * outputHeight * outputWidth
                         for i in 0..<outputHeight {
                             // The window's rows and columns that lie inside the input (padding never wins).
                             let top = i * stride - padding

@@ -38,7 +38,9 @@ public final class ReLU: Layer {
         // A select rather than a branch, so that the loop vectorises; NaN also becomes 0.
         let output = Tensor(shape: input.shape) { y in
             input.data.withUnsafeBufferPointer { x in
-                for index in x.indices { y[index] = x[index] > 0 ? x[index] : 0 }
+                Parallel.forRanges(x.count) { range in
+                    for index in range { y[index] = x[index] > 0 ? x[index] : 0 }
+                }
             }
         }
         cache = Cache(output: output)
@@ -56,15 +58,17 @@ public final class ReLU: Layer {
                 cache.output.data.withUnsafeBufferPointer { y in
                     // y > 0 exactly where x > 0. Two loops rather than a test inside one, so
                     // that each vectorises: a load inside the condition would stop that.
-                    if guided {
-                        for index in dx.indices {
-                            let gradient = dy[index]
-                            dx[index] = y[index] > 0 && gradient > 0 ? gradient : 0
-                        }
-                    } else {
-                        for index in dx.indices {
-                            let gradient = dy[index]
-                            dx[index] = y[index] > 0 ? gradient : 0
+                    Parallel.forRanges(dx.count) { range in
+                        if guided {
+                            for index in range {
+                                let gradient = dy[index]
+                                dx[index] = y[index] > 0 && gradient > 0 ? gradient : 0
+                            }
+                        } else {
+                            for index in range {
+                                let gradient = dy[index]
+                                dx[index] = y[index] > 0 ? gradient : 0
+                            }
                         }
                     }
                 }

@@ -1,0 +1,251 @@
+import Foundation
+
+/// The Gaussian noise ROAD adds to every imputed value: σ · ε with ε ~ N(0, 1). Rong et al. and
+/// both reference libraries (pytorch-grad-cam's NoisyLinearImputer, Quantus's
+/// noisy_linear_imputation) use σ = 0.01 in the normalised input's units.
+///
+/// ε of one imputation comes from `SeededGenerator(seed: seed, stream: stream)`, drawn in pairs
+/// (Box–Muller, as `SmoothGradNoise` draws), filling ε[c, j] in the order of channel c, then
+/// imputed pixel j (ascending pixel index): the same numbers on every machine and for any batch
+/// size. tools/parity/make_faithfulness_parity.py draws the same numbers in Python and hands them
+/// to pytorch-grad-cam in place of torch.randn_like.
+public struct ImputationNoise: Sendable, Equatable {
+    /// σ, in the normalised input's units; 0 imputes without noise.
+    public var standardDeviation: Float
+    public var seed: UInt64
+
+    public init(standardDeviation: Float = 0.01, seed: UInt64 = 0) {
+        self.standardDeviation = standardDeviation
+        self.seed = seed
+    }
+
+    /// No noise: the plain linear imputation.
+    public static let none = ImputationNoise(standardDeviation: 0)
+
+    /// ε: `count` standard normal values of stream `stream`.
+    public func standardNormals(stream: UInt64, count: Int) -> [Float] {
+        Self.normals(seed: seed, stream: stream, count: count)
+    }
+
+    static func normals(seed: UInt64, stream: UInt64, count: Int) -> [Float] {
+        var generator = SeededGenerator(seed: seed, stream: stream)
+        var values = [Float](repeating: 0, count: count)
+        var index = 0
+        while index < count {
+            let (first, second) = generator.normalPair()
+            values[index] = first
+            if index + 1 < count { values[index + 1] = second }
+            index += 2
+        }
+        return values
+    }
+}
+
+/// The noisy linear imputation of ROAD (Rong et al. 2022; the code pytorch-grad-cam and Quantus
+/// both copied from github.com/tleemann/road_evaluation): every removed pixel becomes the weighted
+/// mean of its eight neighbours, removed or not, so the removed pixels' values solve one sparse
+/// linear system per channel:
+///
+///     s_i · u_i − Σ_{j removed} w_ij · u_j = Σ_{j kept} w_ij · x_j,     s_i = Σ_{j in the picture} w_ij
+///
+/// with w = 1/6 for the four edge neighbours and 1/12 for the four corner ones (they add up to 1;
+/// a pixel on the border has fewer, and s_i < 1). Then u_i + σ·ε_i replaces x_i.
+///
+/// The matrix A is the same for every channel, symmetric, and positive definite whenever some
+/// pixel is kept (every connected group of removed pixels touches a kept one, so the system is
+/// irreducibly diagonally dominant). MiniNet factorises it once, A = L Lᵀ (Cholesky, in Double,
+/// in a fixed order: deterministic), and solves each channel by two triangular solves; the
+/// libraries call scipy's sparse LU (spsolve) per picture. With the unknowns in pixel order,
+/// every row of A reaches back at most W + 1 unknowns, and L fills in only inside that envelope
+/// (the "skyline"). When every pixel is removed, b = 0 and every constant picture solves the
+/// system; MiniNet returns the smallest, 0 (the data set's mean colour), as scipy does for b = 0.
+public enum NoisyLinearImputation {
+    /// (row offset, column offset, weight) of the eight neighbours, in the libraries' order.
+    public static let neighbourWeights: [(dy: Int, dx: Int, weight: Double)] = [
+        (1, 1, 1.0 / 12), (0, 1, 1.0 / 6), (-1, 1, 1.0 / 12), (1, -1, 1.0 / 12),
+        (0, -1, 1.0 / 6), (-1, -1, 1.0 / 12), (1, 0, 1.0 / 6), (-1, 0, 1.0 / 6),
+    ]
+
+    /// One imputed picture.
+    public struct Result: Sendable {
+        /// [C, H, W]: the input with every removed pixel replaced by u_i + σ·ε_i.
+        public var image: Tensor
+        /// The removed pixels, ascending (row-major indices): the unknowns' order.
+        public var removedPixels: [Int]
+        /// Every imputed value (before the noise) is the weighted mean of its neighbours, per channel.
+        public var checks: [Check]
+    }
+
+    /// Imputes the pixels `removed` [H·W] (true = removed) of an image [C, H, W]; the noise of
+    /// stream `stream` is added to every imputed value.
+    public static func impute(_ image: Tensor, removed: [Bool], noise: ImputationNoise = .none, stream: UInt64 = 0) throws -> Result {
+        precondition(image.rank == 3, "impute expects [C, H, W], got \(image.shape)")
+        let (channels, height, width) = (image.shape[0], image.shape[1], image.shape[2])
+        guard removed.count == height * width else {
+            throw MiniNetError.invalidArgument("the mask of removed pixels has \(removed.count) values for \(height)×\(width) pixels")
+        }
+        let system = System(removed: removed, height: height, width: width)
+        let count = system.removed.count
+        let factor = count < removed.count ? SkylineCholesky(system) : nil
+        let normals = noise.standardDeviation == 0 ? [] : noise.standardNormals(stream: stream, count: channels * count)
+        var output = image
+        var checks: [Check] = []
+        let planeSize = height * width
+        for c in 0..<channels {
+            let plane = image.data[(c * planeSize)..<((c + 1) * planeSize)]
+            let b = system.rightHandSide(plane)
+            let u = factor?.solve(b) ?? [Double](repeating: 0, count: count)
+            var solved = Array(plane)
+            for (unknown, pixel) in system.removed.enumerated() { solved[pixel] = Float(u[unknown]) }
+            checks.append(meanOfNeighboursCheck(system, solved: solved, solverResidual: system.residual(u, b), channel: c))
+            for (unknown, pixel) in system.removed.enumerated() {
+                // float32, as torch adds noise · randn to the float32 solution.
+                let epsilon = normals.isEmpty ? 0 : noise.standardDeviation * normals[c * count + unknown]
+                output.data[c * planeSize + pixel] = solved[pixel] + epsilon
+            }
+        }
+        return Result(image: output, removedPixels: system.removed, checks: checks)
+    }
+
+    /// The system of one mask [H, W] (true = removed): for unknown i, s_i and its removed
+    /// neighbours' unknowns (−1 where a neighbour is kept or outside).
+    struct System {
+        var height: Int, width: Int
+        var removed: [Int]
+        var unknownOfPixel: [Int]
+        var diagonal: [Double]
+        var neighbours: [Int]
+
+        init(removed mask: [Bool], height: Int, width: Int) {
+            self.height = height
+            self.width = width
+            removed = mask.indices.filter { mask[$0] }
+            unknownOfPixel = [Int](repeating: -1, count: mask.count)
+            for (unknown, pixel) in removed.enumerated() { unknownOfPixel[pixel] = unknown }
+            diagonal = [Double](repeating: 0, count: removed.count)
+            neighbours = [Int](repeating: -1, count: removed.count * 8)
+            for (unknown, pixel) in removed.enumerated() {
+                for (slot, offset) in NoisyLinearImputation.neighbourWeights.enumerated() {
+                    guard let neighbour = neighbour(of: pixel, offset.dy, offset.dx) else { continue }
+                    diagonal[unknown] += offset.weight
+                    neighbours[unknown * 8 + slot] = unknownOfPixel[neighbour]
+                }
+            }
+        }
+
+        /// The pixel at (row + dy, column + dx), or nil outside the picture.
+        func neighbour(of pixel: Int, _ dy: Int, _ dx: Int) -> Int? {
+            let (row, column) = (pixel / width + dy, pixel % width + dx)
+            return row >= 0 && row < height && column >= 0 && column < width ? row * width + column : nil
+        }
+
+        /// b_i = Σ_{j kept} w_ij · x_j for one channel's plane [H·W].
+        func rightHandSide(_ plane: ArraySlice<Float>) -> [Double] {
+            let base = plane.startIndex
+            return removed.indices.map { unknown in
+                var total = 0.0
+                for (slot, offset) in NoisyLinearImputation.neighbourWeights.enumerated() where neighbours[unknown * 8 + slot] < 0 {
+                    if let j = neighbour(of: removed[unknown], offset.dy, offset.dx) { total += offset.weight * Double(plane[base + j]) }
+                }
+                return total
+            }
+        }
+
+        /// max_i |(A u)_i − b_i|, with (A u)_i = s_i · u_i − Σ_{j removed} w_ij · u_j.
+        func residual(_ u: [Double], _ b: [Double]) -> Double {
+            var worst = 0.0
+            for i in u.indices {
+                var total = diagonal[i] * u[i]
+                for slot in 0..<8 where neighbours[i * 8 + slot] >= 0 {
+                    total -= NoisyLinearImputation.neighbourWeights[slot].weight * u[neighbours[i * 8 + slot]]
+                }
+                worst = Swift.max(worst, Swift.abs(total - b[i]))
+            }
+            return worst
+        }
+    }
+
+    /// A = L Lᵀ for the system's matrix, row i of L stored from column first_i (the row's first
+    /// nonzero in A; Cholesky fills in nothing to its left) to the diagonal:
+    ///
+    ///     L_ij = (A_ij − Σ_{k<j} L_ik · L_jk) / L_jj,    L_ii = √(A_ii − Σ_{k<i} L_ik²)
+    struct SkylineCholesky {
+        var first: [Int]
+        var rowStart: [Int]
+        var values: [Double]
+
+        init(_ system: System) {
+            let n = system.removed.count
+            first = (0..<n).map { i in (0..<8).map { system.neighbours[i * 8 + $0] }.filter { $0 >= 0 }.reduce(i, Swift.min) }
+            rowStart = [0]
+            for i in 0..<n { rowStart.append(rowStart[i] + i - first[i] + 1) }
+            values = [Double](repeating: 0, count: rowStart[n])
+            for i in 0..<n {
+                values[rowStart[i] + i - first[i]] = system.diagonal[i]
+                for slot in 0..<8 where system.neighbours[i * 8 + slot] >= 0 && system.neighbours[i * 8 + slot] < i {
+                    values[rowStart[i] + system.neighbours[i * 8 + slot] - first[i]] = -NoisyLinearImputation.neighbourWeights[slot].weight
+                }
+            }
+            factorise()
+        }
+
+        mutating func factorise() {
+            let (first, rowStart) = (self.first, self.rowStart)
+            values.withUnsafeMutableBufferPointer { l in
+                for i in first.indices {
+                    let rowI = rowStart[i] - first[i]                  // L_ik = l[rowI + k]
+                    for j in first[i]...i {
+                        let rowJ = rowStart[j] - first[j]
+                        var total = l[rowI + j]
+                        for k in Swift.max(first[i], first[j])..<j { total -= l[rowI + k] * l[rowJ + k] }
+                        l[rowI + j] = j < i ? total / l[rowJ + j] : total.squareRoot()
+                    }
+                }
+            }
+        }
+
+        /// u = A⁻¹ b: L y = b forward, then Lᵀ u = y backward (column by column).
+        func solve(_ b: [Double]) -> [Double] {
+            var y = b
+            for i in first.indices {
+                let rowI = rowStart[i] - first[i]
+                var total = y[i]
+                for k in first[i]..<i { total -= values[rowI + k] * y[k] }
+                y[i] = total / values[rowI + i]
+            }
+            for i in first.indices.reversed() {
+                let rowI = rowStart[i] - first[i]
+                y[i] /= values[rowI + i]
+                for k in first[i]..<i { y[k] -= values[rowI + k] * y[i] }
+            }
+            return y
+        }
+    }
+
+    /// The imputed values, once rounded to float32, still satisfy each equation:
+    ///
+    ///     max_i |s_i · u_i − Σ_j w_ij · v_j|  ≤  4·γ₉·max_i Σ|terms_i| + max_i |(A u − b)_i|
+    ///
+    /// (v_j the neighbours' values, kept or imputed): the first part for rounding every value to
+    /// float32 (nine terms per equation), the second the Double solution's own residual, measured.
+    /// Shown at the worst pixel: left s_i·u_i, right the weighted sum of its neighbours.
+    static func meanOfNeighboursCheck(_ system: System, solved: [Float], solverResidual: Double, channel: Int) -> Check {
+        var worst = (residual: -1.0, left: 0.0, right: 0.0)
+        var magnitude = 0.0
+        for (unknown, pixel) in system.removed.enumerated() {
+            let left = system.diagonal[unknown] * Double(solved[pixel])
+            var right = 0.0, terms = Swift.abs(left)
+            for offset in neighbourWeights {
+                guard let j = system.neighbour(of: pixel, offset.dy, offset.dx) else { continue }
+                right += offset.weight * Double(solved[j])
+                terms += Swift.abs(offset.weight * Double(solved[j]))
+            }
+            magnitude = Swift.max(magnitude, terms)
+            if Swift.abs(left - right) > worst.residual { worst = (Swift.abs(left - right), left, right) }
+        }
+        let tolerance = Tolerance.sum(count: 9, magnitude: magnitude)
+            + .absolute(solverResidual, because: "the Double solution's residual")
+        return Check.equal("every imputed pixel is the weighted mean of its neighbours (channel \(channel))",
+                           "s_i·u_i", worst.left, "Σ_j w_ij·v_j", worst.right, tolerance: tolerance)
+    }
+}
