@@ -10,7 +10,7 @@ extension EvaluateLesson {
         let (text, notebook) = (s.text, s.notebook)
         notebook.step(text("localisation.title"), id: "evaluate.localisation")
         notebook.prose(text("localisation.body"))
-        notebook.math("hit = [argmax R ∈ M],  mass = Σ_M R⁺ / Σ R⁺,  rank = |top_K(R) ∩ M| / K,  K = |M|",
+        notebook.math("hit = [argmax R ∈ M],  mass = Σ_M R⁺ / Σ R⁺,  rank = |top_K(R) ∩ M| / K",
                       latex: #"\mathrm{hit} = [\arg\max_p R(p) \in M],\quad \mathrm{mass} = \frac{\sum_{p \in M} R^+(p)}{\sum_p R^+(p)},\quad \mathrm{rank} = \frac{|\mathrm{top}_K(R) \cap M|}{K},\quad K = |M|"#)
         if let coverage = s.coverage {
             let mask = ObjectMask(coverage: coverage)
