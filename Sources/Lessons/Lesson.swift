@@ -81,7 +81,7 @@ public protocol Lesson {
 public enum LessonCatalog {
     public static let all: [Lesson.Type] = [
         IntroLesson.self, CAMLesson.self, GradCAMLesson.self, AblationCAMLesson.self, MoreCAMsLesson.self, LRPLesson.self,
-        LRPRulesLesson.self, IGLesson.self,
+        LRPRulesLesson.self, IGLesson.self, EvaluateLesson.self,
     ]
 
     public static func lesson(id: String) -> Lesson.Type? {

@@ -97,9 +97,9 @@ final class VietnameseHomeworkTests: XCTestCase {
     }
 
     /// Words that stay as they are in Vietnamese: names of methods and operations, the class
-    /// names of cam-1 and the functions of the formulas.
+    /// names of cam-1 and evaluate-4, the functions of the formulas and AUC.
     static let wordsThatStay: Set<String> = ["ReLU", "mean", "cat", "dog", "CAM", "Grad", "Ablation", "LRP", "IG",
-                                             "Eigen", "Score", "LayerCAM", "HiResCAM"]
+                                             "Eigen", "Score", "LayerCAM", "HiResCAM", "AUC", "circle", "square", "triangle"]
 
     /// The ASCII words of two letters or more in `text`; a token with _, ^ or { is a symbol with
     /// its indices (w_jk, A^k_{ij}), not a word.

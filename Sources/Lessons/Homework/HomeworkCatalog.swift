@@ -61,6 +61,10 @@ public enum HomeworkCatalog {
         ExerciseTemplate(id: "ig-1", lesson: .ig, title: "Riemann sums along the path", generate: IGExercises.riemannSums),
         ExerciseTemplate(id: "ig-2", lesson: .ig, title: "Two inputs, completeness, gradient × input", generate: IGExercises.twoInputs),
         ExerciseTemplate(id: "ig-3", lesson: .ig, title: "Black and blurred baselines", generate: IGExercises.baselines),
+        ExerciseTemplate(id: "evaluate-1", lesson: .evaluate, title: "The area under deletion and insertion curves", generate: EvaluateExercises.deletionArea),
+        ExerciseTemplate(id: "evaluate-2", lesson: .evaluate, title: "Pointing game, relevance mass and rank accuracy", generate: EvaluateExercises.localisationScores),
+        ExerciseTemplate(id: "evaluate-3", lesson: .evaluate, title: "Reading the randomisation tests", generate: EvaluateExercises.randomisationReading),
+        ExerciseTemplate(id: "evaluate-4", lesson: .evaluate, title: "Find your planted mark", generate: EvaluateExercises.findTheMark),
     ]
 
     public static func template(id: String) -> ExerciseTemplate? {

@@ -150,6 +150,42 @@ public enum MistakeKind: String, CaseIterable, Sendable {
     case blackPixelNegative = "black-pixel-negative"
     case gapsCompared = "gaps-compared-wrongly"
 
+    // Evaluating explanations
+    case aucLeftSum = "auc-left-sum"
+    case aucRightSum = "auc-right-sum"
+    case aucMeanOfPoints = "auc-mean-of-points"
+    case aucWidthForgotten = "auc-width-forgotten"
+    case deletionEndsAtZero = "deletion-ends-at-zero"
+    case deletionEndDependsOnMap = "deletion-end-depends-on-map"
+    case deletionEndsAtFullScore = "deletion-ends-at-full-score"
+    case deletionLargerAreaBetter = "deletion-larger-area-better"
+    case deletionSameEndsSameFaithfulness = "deletion-same-ends-same-faithfulness"
+    case pointingLargestMagnitude = "pointing-largest-magnitude"
+    case massWithNegatives = "mass-with-negatives"
+    case massOverAbsolute = "mass-over-absolute"
+    case massInsideOverOutside = "mass-inside-over-outside"
+    case rankByMagnitude = "rank-by-magnitude"
+    case rankPositiveCells = "rank-positive-cells"
+    case rankOverAllCells = "rank-over-all-cells"
+    case randomMassHalf = "random-mass-half"
+    case randomMassOfThisMap = "random-mass-of-this-map"
+    case randomMassOneOverM = "random-mass-one-over-m"
+    case pearsonInsteadOfSpearman = "pearson-instead-of-spearman"
+    case spearmanWithoutSix = "spearman-without-6"
+    case spearmanOfValues = "spearman-of-values"
+    case cascadeFallingFails = "cascade-falling-fails"
+    case cascadePositiveIsEnough = "cascade-positive-is-enough"
+    case dataTestAgreementIsGood = "data-test-agreement-is-good"
+    case dataTestNetworkLearned = "data-test-network-learned"
+    case dataTestMeaningless = "data-test-meaningless"
+    case markBrightestMarkedCell = "mark-brightest-marked-cell"
+    case markRowColumnSwapped = "mark-row-column-swapped"
+    case markCountedFromOne = "mark-counted-from-1"
+    case markGainIsShare = "mark-gain-is-share"
+    case markGainOfBrightestCell = "mark-gain-of-brightest-cell"
+    case markClassThatLoses = "mark-class-that-loses"
+    case markClassOtherLoser = "mark-class-other-loser"
+
     /// What the mistake says to the student, in the reader's language.
     public var description: String { translated(englishDescription) }
 
@@ -388,6 +424,75 @@ public enum MistakeKind: String, CaseIterable, Sendable {
             return "the factor (x_i − x'_i) is 0 for a black pixel on the black baseline, whatever its weight"
         case .gapsCompared:
             return "compute f at each baseline and compare |f(x) − f(x')| for the two"
+
+        case .aucLeftSum:
+            return "you used only the left end of each interval; the trapezoid rule takes the mean of both ends"
+        case .aucRightSum:
+            return "you used only the right end of each interval; the trapezoid rule takes the mean of both ends"
+        case .aucMeanOfPoints:
+            return "you averaged all the points alike; in the trapezoid rule the two end points count half"
+        case .aucWidthForgotten:
+            return "you added the trapezoids' heights without their width f_{k+1} − f_k"
+        case .deletionEndsAtZero:
+            return "a deleted pixel is not empty: it takes the fill's value, and the network still gives the fill a score"
+        case .deletionEndDependsOnMap:
+            return "the order only decides the points in between; at 100 % every map has deleted every pixel"
+        case .deletionEndsAtFullScore:
+            return "the whole picture is where deletion starts (0 %); at 100 % only the fill is left"
+        case .deletionLargerAreaBetter:
+            return "for deletion a smaller area is better: a faithful map makes the score fall fast"
+        case .deletionSameEndsSameFaithfulness:
+            return "every deletion curve has the same two ends; the maps differ in how fast the curve falls in between"
+        case .pointingLargestMagnitude:
+            return "you took the cell of largest size |R|; the pointing game takes the largest value, and a large negative value counts against the class"
+        case .massWithNegatives:
+            return "you kept the negative relevance; the relevance mass adds only the positive part R⁺"
+        case .massOverAbsolute:
+            return "you divided by Σ|R|; the relevance mass divides by the positive relevance Σ R⁺ alone"
+        case .massInsideOverOutside:
+            return "you divided by the relevance outside the mask; the relevance mass divides by all the positive relevance"
+        case .rankByMagnitude:
+            return "you ranked the cells by |R|; the rank accuracy ranks them by their value, so negative cells come last"
+        case .rankPositiveCells:
+            return "K is the number of cells in the mask, not the number of positive cells"
+        case .rankOverAllCells:
+            return "you divided by all the cells; the rank accuracy divides the hits by K = |M|"
+        case .randomMassHalf:
+            return "a random map is not half in the mask: each cell holds the same share on average, so the mask gets its share of the area"
+        case .randomMassOfThisMap:
+            return "that is the given map's mass; a random map's expected mass depends only on the mask's area"
+        case .randomMassOneOverM:
+            return "the mask gets |M| of the N cells' equal shares: |M|/N, not 1/|M|"
+        case .pearsonInsteadOfSpearman:
+            return "you correlated the values (Pearson); Spearman's ρ correlates their ranks"
+        case .spearmanWithoutSix:
+            return "you left out the factor 6: ρ = 1 − 6 Σ d² / (n(n² − 1))"
+        case .spearmanOfValues:
+            return "d is the difference of the two ranks of a pixel, not of its two values"
+        case .cascadeFallingFails:
+            return "a falling ρ is what a method should show: its map changes as the weights become random"
+        case .cascadePositiveIsEnough:
+            return "a map that stays near its trained form while the weights are random does not depend on the weights"
+        case .dataTestAgreementIsGood:
+            return "agreement with a network that learned nothing is the warning sign, not a sign of faithfulness"
+        case .dataTestNetworkLearned:
+            return "with shuffled labels there is nothing to learn about the pictures; its accuracy on new pictures stays at chance"
+        case .dataTestMeaningless:
+            return "the test is exactly this comparison: a method that explains what was learned gives the two networks different maps"
+        case .markBrightestMarkedCell:
+            return "you took the cell with the most relevance on the marked pictures, where the shape is; compare with the plain pictures"
+        case .markRowColumnSwapped:
+            return "you swapped the row and the column"
+        case .markCountedFromOne:
+            return "rows and columns are numbered from 0"
+        case .markGainIsShare:
+            return "you gave the share on the marked pictures; the gain is marked minus plain"
+        case .markGainOfBrightestCell:
+            return "you took the brightest cell; the gain is measured in the mark's own cell"
+        case .markClassThatLoses:
+            return "that class loses pictures when the mark is painted on; the mark's class is the one they move to"
+        case .markClassOtherLoser:
+            return "the mark's class is the column that gains pictures when the mark is painted on, not a class whose pictures leave"
         }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 
 /// The lessons that have homework, in teaching order.
 public enum HomeworkLesson: String, CaseIterable, Sendable {
-    case cam, gradcam, ablationcam, morecams, lrp, ig
+    case cam, gradcam, ablationcam, morecams, lrp, ig, evaluate
 
     /// The name a person reads, e.g. "Grad-CAM".
     public var displayName: String {
@@ -19,6 +19,7 @@ public enum HomeworkLesson: String, CaseIterable, Sendable {
         case .morecams: return translated("More CAMs")
         case .lrp: return "LRP"
         case .ig: return "Integrated Gradients"
+        case .evaluate: return translated("Evaluating explanations")
         }
     }
 }

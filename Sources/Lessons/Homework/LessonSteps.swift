@@ -77,6 +77,12 @@ public struct LessonStep: Equatable, Sendable {
     public static let igRules = LessonStep(lesson: .ig, id: "ig.rules")
     public static let igBaselines = LessonStep(lesson: .ig, id: "ig.baselines")
 
+    /// Deletion and insertion curves, localisation on the mask, the sanity checks, the planted mark.
+    public static let evaluateDeletion = LessonStep(lesson: .evaluate, id: "evaluate.deletion")
+    public static let evaluateLocalisation = LessonStep(lesson: .evaluate, id: "evaluate.localisation")
+    public static let evaluateSanity = LessonStep(lesson: .evaluate, id: "evaluate.sanity")
+    public static let evaluateShortcut = LessonStep(lesson: .evaluate, id: "evaluate.shortcut")
+
     /// Every step a hint may name.
     public static let all: [LessonStep] = [
         camPooling, camScore, camMap, camUpsampling,
@@ -85,6 +91,7 @@ public struct LessonStep: Equatable, Sendable {
         morecamsFamily, morecamsPlusPlus, morecamsLast, morecamsEarlier, morecamsScene,
         lrpForward, lrpRule, lrpLedger, lrpGradientTimesInput,
         igFormula, igRules, igBaselines,
+        evaluateDeletion, evaluateLocalisation, evaluateSanity, evaluateShortcut,
     ]
 }
 

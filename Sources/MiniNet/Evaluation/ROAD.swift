@@ -50,7 +50,11 @@ public enum ROAD {
         return t >= 0.5 ? b - (b - a) * Float(1 - t) : a + (b - a) * Float(t)
     }
 
-    /// Which pixels [H·W] (true = removed) go when `percent` % are removed in `order`.
+    /// Which pixels [H·W] (true = removed) go when r = `percent` % are removed in `order`:
+    ///
+    ///     percentileThreshold:  removed_i = v_i ≥ T,  T = percentile(v, 100 − r),  v = h (MoRF) or 1 − h (LeRF)
+    ///     rank:                 removed = the first ⌊N·r/100⌋ pixels of the order (MoRF: h descending,
+    ///                           LeRF: h ascending; ties by pixel index)
     public static func removedPixels(heatmap: Tensor, percent: Double, order: Order,
                                      selection: Selection = .percentileThreshold) -> [Bool] {
         switch selection {
