@@ -103,6 +103,30 @@ final class EvaluationRunnerTests: XCTestCase {
         XCTAssertEqual(report.checks.entries.first { $0.name == "deletion at 0 % = the full score" }?.count, 9)
     }
 
+    /// A signed map is cut at 0 before it multiplies the picture; a map ≥ 0 is min–max scaled.
+    func testTheConfidenceChangeOfASignedMapUsesItsPositivePart() throws {
+        let classifier = try SanityCheckTests.smallCNN()
+        let pictures = Self.pictures(for: classifier, count: 2)
+        var settings = Self.quickSettings
+        settings.cascade = false
+        let saliency = try Self.explainer("saliency")
+        let report = try Evaluation.run(classifier: classifier, pictures: pictures, maps: [.method(saliency)], settings: settings)
+        for (index, picture) in pictures.enumerated() {
+            let explanation = try saliency.explain(picture.input, classifier: classifier, target: .logit(picture.target),
+                                                   settings: settings.explainer)
+            XCTAssertTrue(explanation.isSigned)
+            let mask = Evaluation.positivePartScaled(explanation.heatmap)
+            XCTAssertEqual(mask.max, 1)
+            XCTAssertEqual(mask.min, 0)
+            let change = try Faithfulness.confidenceChange(classifier: classifier, input: picture.input, heatmap: mask,
+                                                           target: .probability(picture.target), scaling: .asGiven)
+            XCTAssertEqual(report.methods[0].values[.averageDrop]?[index], change.relativeDrop.map { 100 * $0 })
+            XCTAssertEqual(report.methods[0].values[.increaseInConfidence]?[index], change.increased ? 100 : 0)
+        }
+        XCTAssertEqual(Evaluation.positivePartScaled(Tensor(shape: [1, 3], data: [-2, 1, 4])).data, [0, 0.25, 1])
+        XCTAssertEqual(Evaluation.positivePartScaled(Tensor(shape: [1, 2], data: [-2, 0])).data, [0, 0])
+    }
+
     func testTheSanityChecksAreThoseOfSanityChecks() throws {
         let classifier = try SanityCheckTests.smallCNN()
         let pictures = Self.pictures(for: classifier)

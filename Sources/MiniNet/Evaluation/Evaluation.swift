@@ -81,17 +81,19 @@ public enum EvaluatedMap: Sendable {
 
     /// The map [H, W] of one picture for its target, with the identities the method checked.
     /// The controls never read the network: given another network, they give the same map.
-    func map(of picture: EvaluationPicture, classifier: ImageClassifier, settings: EvaluationSettings) throws -> (heatmap: Tensor, checks: [Check]) {
+    /// `isSigned`: the map has both signs (most attributions to the input); the controls are ≥ 0.
+    func map(of picture: EvaluationPicture, classifier: ImageClassifier,
+             settings: EvaluationSettings) throws -> (heatmap: Tensor, isSigned: Bool, checks: [Check]) {
         switch self {
         case let .method(explainer):
             let explanation = try explainer.explain(picture.input, classifier: classifier, target: .logit(picture.target),
                                                     settings: settings.explainer)
-            return (explanation.heatmap, explanation.checks)
+            return (explanation.heatmap, explanation.isSigned, explanation.checks)
         case .randomControl:
             return (ControlMaps.random(height: picture.input.shape[1], width: picture.input.shape[2],
-                                       seed: settings.seed, stream: picture.stream), [])
+                                       seed: settings.seed, stream: picture.stream), false, [])
         case .edgeControl:
-            return (ControlMaps.sobelEdges(classifier.denormalize(picture.input)), [])
+            return (ControlMaps.sobelEdges(classifier.denormalize(picture.input)), false, [])
         }
     }
 }
@@ -125,9 +127,14 @@ public struct EvaluationSettings: Sendable {
     public var deletionFill = PerturbationFill.mean
     /// What the picture is before insertion puts pixels back: Petsiuk et al.'s blurred copy.
     public var insertionFill = PerturbationFill.petsiukBlur
-    /// How the map becomes the mask M in 0…1 that multiplies the picture for the change in
-    /// confidence: pytorch-grad-cam's min–max scaling.
+    /// How a map ≥ 0 (a CAM, a control) becomes the mask M in 0…1 that multiplies the picture
+    /// for the change in confidence: pytorch-grad-cam's min–max scaling.
     public var confidenceScaling = MaskScaling.minMax
+    /// A signed map (most attributions) becomes M = max(h, 0) / max h instead: its negative
+    /// part speaks against the class, and min–max scaling would give the pixels without any
+    /// relevance M ≈ ½ rather than 0, so that the picture would keep half of its background and
+    /// the scores could not be compared with a CAM's. false: `confidenceScaling` for every map.
+    public var cutSignedMapsAtZero = true
     /// ROAD's percentages of pixels removed, and which pixels: the first ⌊N·r/100⌋ of the
     /// map's order (Rong et al. and Quantus), so every map removes exactly as many.
     public var roadPercentages = ROAD.defaultPercentages
@@ -568,9 +575,11 @@ extension Evaluation {
 
     static func scores(of map: EvaluatedMap, on picture: EvaluationPicture, classifier: ImageClassifier,
                        settings: EvaluationSettings) throws -> MapScores {
-        let (heatmap, methodChecks) = try map.map(of: picture, classifier: classifier, settings: settings)
+        let (heatmap, isSigned, methodChecks) = try map.map(of: picture, classifier: classifier, settings: settings)
         var result = MapScores(heatmap: heatmap, checks: methodChecks)
-        if settings.faithfulness { try faithfulness(of: heatmap, on: picture, classifier: classifier, settings: settings, into: &result) }
+        if settings.faithfulness {
+            try faithfulness(of: heatmap, isSigned: isSigned, on: picture, classifier: classifier, settings: settings, into: &result)
+        }
         if let mask = picture.mask {
             result.localisation = Localisation.scores(heatmap, mask: mask, tolerance: settings.pointingTolerance)
         }
@@ -586,12 +595,14 @@ extension Evaluation {
     ///
     ///     deletion-auc, insertion-auc      areas under y^c over the fraction of pixels changed
     ///     average-drop                     100 · max(0, Y − O)/Y,  Y = y^c(x), O = y^c(x ⊙ M); nil when Y ≤ 0
+    ///                                      (M: the map min–max scaled, or for a signed map its
+    ///                                      positive part over its maximum)
     ///     increase-in-confidence           100 · [O > Y]
     ///     road-morf, road-lerf             mean over r of y^c(x with r % imputed) − y^c(x)
     ///     road-combined                    (road-lerf − road-morf) / 2
     ///
     /// The ROAD noise of picture i has seed `settings.seed + i`, so the pictures do not share it.
-    static func faithfulness(of heatmap: Tensor, on picture: EvaluationPicture, classifier: ImageClassifier,
+    static func faithfulness(of heatmap: Tensor, isSigned: Bool, on picture: EvaluationPicture, classifier: ImageClassifier,
                              settings: EvaluationSettings, into result: inout MapScores) throws {
         let target = settings.score.target(picture.target)
         let steps = settings.curveSteps ?? picture.input.shape[1]
@@ -605,8 +616,10 @@ extension Evaluation {
         result.curves[.insertion] = MeanCurve(x: insertion.fractions, y: insertion.scores.map(Double.init))
         result.checks += deletion.checks + insertion.checks
 
-        let change = try Faithfulness.confidenceChange(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
-                                                       scaling: settings.confidenceScaling)
+        let (mask, scaling) = isSigned && settings.cutSignedMapsAtZero
+            ? (positivePartScaled(heatmap), MaskScaling.asGiven) : (heatmap, settings.confidenceScaling)
+        let change = try Faithfulness.confidenceChange(classifier: classifier, input: picture.input, heatmap: mask, target: target,
+                                                       scaling: scaling)
         result.values[.averageDrop] = change.relativeDrop.map { 100 * $0 }
         result.values[.increaseInConfidence] = change.increased ? 100 : 0
 
@@ -620,6 +633,14 @@ extension Evaluation {
         result.curves[.roadMostRelevantFirst] = MeanCurve(x: road.mostRelevantFirst.percentages, y: road.mostRelevantFirst.scores.map(Double.init))
         result.curves[.roadLeastRelevantFirst] = MeanCurve(x: road.leastRelevantFirst.percentages, y: road.leastRelevantFirst.scores.map(Double.init))
         result.checks += road.mostRelevantFirst.checks + road.leastRelevantFirst.checks
+    }
+}
+
+extension Evaluation {
+    /// M = max(h, 0) / max h, in 0…1; all 0 when no value is positive.
+    public static func positivePartScaled(_ heatmap: Tensor) -> Tensor {
+        let largest = heatmap.max
+        return largest > 0 ? heatmap.map { Swift.max($0, 0) / largest } : Tensor(zeros: heatmap.shape)
     }
 }
 
