@@ -48,11 +48,15 @@ extension EvaluateLesson {
         let work = Double(rows.count * tablePictures)
         for (index, sample) in samples.enumerated() {
             let input = inputs[index]
-            var maps = try EvaluateLessonSupport.tableMethods.map {
-                try EvaluateLessonSupport.heatmap($0, classifier, input, sample.label).heatmap
+            let explanations = try EvaluateLessonSupport.tableMethods.map {
+                try EvaluateLessonSupport.heatmap($0, classifier, input, sample.label)
             }
+            var maps = explanations.map(\.heatmap)
             maps.append(ControlMaps.random(height: s.height, width: s.width, seed: s.context.seed, stream: UInt64(index)))
             maps.append(ControlMaps.sobelEdges(sample.image))
+            // As `tutor evaluate` does: a signed map keeps its positive part over its maximum for
+            // the change in confidence (min–max scaling would keep half of the background).
+            let signed = explanations.map(\.isSigned) + [false, false]
             for (row, map) in maps.enumerated() {
                 s.context.progress?(translated("the table: methods × metrics"), (Double(index * rows.count + row)) / work)
                 let target = ExplanationTarget.probability(sample.label)
@@ -63,7 +67,9 @@ extension EvaluateLesson {
                 rows[row].deletion.append(deletion.area)
                 rows[row].insertion.append(insertion.area)
                 rows[row].localisation.append(Localisation.scores(map, mask: masks[index]))
-                rows[row].changes.append(try Faithfulness.confidenceChange(classifier: classifier, input: input, heatmap: map, target: target))
+                let confidenceMask = signed[row] ? Evaluation.positivePartScaled(map) : map
+                rows[row].changes.append(try Faithfulness.confidenceChange(classifier: classifier, input: input, heatmap: confidenceMask,
+                                                                           target: target, scaling: signed[row] ? .asGiven : .minMax))
             }
         }
         let summaries = rows.map { Faithfulness.summary(of: $0.changes) }
