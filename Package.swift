@@ -20,9 +20,13 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png")]),
         // The few cblas/OpenBLAS prototypes MiniNet needs (Debian: libopenblas-dev).
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+        // Hot loops outside OpenBLAS, each compiled for AVX-512, AVX2 and SSE2 and chosen when
+        // the program starts (target_clones), so that one binary uses the widest vectors a
+        // processor has.
+        .target(name: "CKernels"),
         .target(
             name: "MiniNet",
-            dependencies: ["CPNG", "CBLAS"]
+            dependencies: ["CPNG", "CBLAS", "CKernels"]
         ),
         .target(name: "Lessons", dependencies: ["MiniNet", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Resources")]),
         .executableTarget(

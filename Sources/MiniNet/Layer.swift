@@ -156,3 +156,20 @@ extension Layer {
         }
     }
 }
+
+/// Whether forward passes keep what their backward passes need, like PyTorch's autograd
+/// recording. Inside `GradientRecording.disabled { … }` (PyTorch's `with torch.no_grad():`)
+/// every layer drops its cache: a pass that only wants logits (Score-CAM's masked copies, the
+/// deletion curve, accuracy on a test set) holds one layer's activations at a time instead of
+/// the whole network's, and does not write indices and masks that no backward pass will read.
+/// A backward pass after such a forward pass stops with "backward before forward".
+///
+/// The switch is a task-local value: it holds for the code inside the closure on this thread
+/// (and in the tasks it starts), not for other threads running other networks meanwhile.
+public enum GradientRecording {
+    @TaskLocal public static var isEnabled = true
+
+    public static func disabled<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try $isEnabled.withValue(false, operation: body)
+    }
+}

@@ -29,4 +29,10 @@ public enum MiniNet {
     public static func configureAllocator() {
         tutor_configure_allocator()
     }
+
+    /// Which builds of the hot loops run on this processor: OpenBLAS's kernels (e.g. SKYLAKEX)
+    /// and the instruction set of MiniNet's own C loops ("avx512f", "avx2" or "default").
+    public static var kernels: (openBLAS: String, loops: String) {
+        (Gemm.openBLASKernels, Winograd.transformKernels)
+    }
 }

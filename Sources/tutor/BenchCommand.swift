@@ -125,7 +125,7 @@ struct BenchCommand: ParsableCommand {
             // Before the duplicates go: `lrp` names lrp_epsilon too, which lrp-epsilon times.
             let named = BenchMeasure.withEveryComposite.filter { $0.isNamed(by: token, igSteps: igSteps) }
             guard !named.isEmpty else {
-                throw ValidationError(translated("--only {$1}: tutor bench times forward and the methods {$2}; for example --only forward gradcam.",
+                throw ValidationError(translated("--only {$1}: tutor bench times forward, deletion (the deletion curve) and the methods {$2}; for example --only forward gradcam.",
                                                  with: token, ExplainerRegistry.ids.joined(separator: ", ")))
             }
             keys.formUnion(named.map { $0.key(igSteps: igSteps) })
@@ -165,6 +165,8 @@ struct BenchCommand: ParsableCommand {
                                     smoothGrad: defaultIGBatchSize(for: input), smoothGradSamples: defaults.samples,
                                     integratedGradients: igBatch)
 
+        Terminal.printError("bench: " + translated("the machine's limit: one large matrix product"))
+        let limit = BenchLimit.measure(classifier: classifier, batch: batch)
         let loadBefore = loadAverages()
         Terminal.printError("bench: " + translated("{$1}, {$2}, input {$3}, class {$4} ({$5}), layer {$6}, {$7} threads",
                                                    with: model.rawValue, weightsDescription, input.shape, predicted,
@@ -184,7 +186,7 @@ struct BenchCommand: ParsableCommand {
             let call: (_ warmUp: Bool) throws -> Void
             switch measure.subject {
             case .forward:
-                call = { _ in _ = classifier.forward(batch) }
+                call = { _ in _ = classifier.inferenceLogits(batch) }
             case .method where isIG:
                 // Called directly, not through the explainer, for --ig-batch (the explainer
                 // chooses its own batch) and so that the warm-up is one batch of steps, as the
@@ -245,6 +247,11 @@ struct BenchCommand: ParsableCommand {
                 ("target", .integer(predicted)),
                 ("layer", .string(layer)),
                 ("threads", .integer(threads)),
+                ("sgemm_gflops_per_second", .double(limit.sgemmGFLOPsPerSecond)),
+                ("sgemm_size", .integer(limit.sgemmSize)),
+                ("forward_gflop", .double(limit.forwardGFLOP)),
+                ("limit_convention", .string("sgemm: C = A × B of n × n float32 matrices on the bench's threads, 2n³ FLOPs over the median of 5 runs; forward_gflop: 2·Cout·Cin·k²·OH·OW per convolution and 2·Fout·Fin per linear layer for one image, as the direct method does it")),
+                ("kernels", .object([("openblas", .string(MiniNet.kernels.openBLAS)), ("loops", .string(MiniNet.kernels.loops))])),
                 ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
                                   ("statistic", .string("median after one warm-up"))])),
                 ("ig_internal_batch_size", .integer(batchSizes.integratedGradients)),
@@ -278,6 +285,11 @@ struct BenchCommand: ParsableCommand {
             print(translated("batches: Ablation-CAM {$1} channels, Score-CAM {$2} masked inputs, SmoothGrad and VarGrad {$3} of their {$4} noisy samples, Integrated Gradients {$5} steps",
                              with: batchSizes.ablationCAM, batchSizes.scoreCAM, batchSizes.smoothGrad, batchSizes.smoothGradSamples,
                              batchSizes.integratedGradients))
+            print(translated("the limit: a {$1}³ matrix product runs at {$2} GFLOP/s on {$3} threads; one forward pass is {$4} GFLOP done directly, so at least {$5} s (OpenBLAS {$6}, MiniNet's loops {$7})",
+                             with: limit.sgemmSize, String(format: "%.0f", limit.sgemmGFLOPsPerSecond), threads,
+                             String(format: "%.2f", limit.forwardGFLOP),
+                             String(format: "%.4f", limit.forwardGFLOP / limit.sgemmGFLOPsPerSecond),
+                             MiniNet.kernels.openBLAS, MiniNet.kernels.loops))
             print("")
             let measureHeading = translated("measure"), secondsHeading = translated("seconds")
             let memoryHeading = translated("peak MB"), peakMemoryTitle = translated("peak memory")

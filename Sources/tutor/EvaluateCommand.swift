@@ -238,7 +238,7 @@ struct EvaluateCommand: ParsableCommand {
             options.image = image
             let picture = try options.loadImage(for: classifier)!
             let input = classifier.normalize(picture)
-            let target = classifier.forward(input.reshaped([1] + input.shape)).argmax
+            let target = classifier.inferenceLogits(input.reshaped([1] + input.shape)).argmax
             let objectMask = try mask.map { try ObjectMask(coverage: readMask($0, height: input.shape[1], width: input.shape[2])) }
             let name = URL(fileURLWithPath: image).lastPathComponent
             return ([EvaluationPicture(name: name, input: input, target: target, mask: objectMask, stream: 0)],

@@ -222,7 +222,7 @@ struct ExplainCommand: ParsableCommand {
         if let chosen = try selection.resolveClass(for: classifier) {
             target = chosen
         } else {
-            target = classifier.forward(input.reshaped([1] + input.shape)).argmax
+            target = classifier.inferenceLogits(input.reshaped([1] + input.shape)).argmax
         }
         let explainer = method.explainer
         var explanation = try explainer.explain(input, classifier: classifier, target: .logit(target), settings: settings)

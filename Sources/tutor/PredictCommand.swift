@@ -49,7 +49,7 @@ struct PredictCommand: ParsableCommand {
         } else {
             input = try preparingPicture(at: image!, for: classifier) { try classifier.preprocess($0) }
         }
-        let logits = classifier.forward(input.reshaped([1] + input.shape))
+        let logits = classifier.inferenceLogits(input.reshaped([1] + input.shape))
         let probabilities = softmax(logits)
         let ranked = probabilities.data.indices.sorted { probabilities.data[$0] > probabilities.data[$1] }.prefix(top)
         if json {

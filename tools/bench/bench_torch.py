@@ -274,6 +274,14 @@ def measures(model, x, target, arguments, areas):
     ]
 
 
+def sgemm_rate(size=2048, runs=5):
+    """GFLOP/s of torch.mm on two size × size float32 matrices (2n³ FLOPs), median after one
+    warm-up: the same limit tutor bench measures on its own OpenBLAS (BenchLimit.swift)."""
+    a = torch.rand(size, size) + 0.125
+    b = torch.rand(size, size) + 0.125
+    return 2 * size ** 3 / median_seconds(lambda: torch.mm(a, b), runs, None) / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model_file", nargs="?")
@@ -349,6 +357,8 @@ def main():
         "deletion_steps": DELETION_STEPS,
         "deletion_area": areas.get("deletion"),
         "tools": tools,
+        "sgemm_gflops_per_second": sgemm_rate(),
+        "sgemm_size": 2048,
         "seconds": seconds,
         "peak_memory_mb": max(whole_run_peak, peak_megabytes()),
         "peak_memory_mb_by_measure": memory,

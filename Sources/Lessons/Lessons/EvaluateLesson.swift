@@ -147,7 +147,7 @@ public enum EvaluateLesson: Lesson {
             let (score, pointTolerance) = Faithfulness.scoreWithTolerance(classifier: classifier, image: deleted, target: s.score)
             byHand.append(score)
             if pointTolerance.value > tolerance.value { tolerance = pointTolerance }
-            let predicted = classifier.forward(deleted.reshaped([1] + deleted.shape)).argmax
+            let predicted = classifier.inferenceLogits(deleted.reshaped([1] + deleted.shape)).argmax
             rows.append(["\(k)", "\(deletion.pixelCounts[k])", EvaluateLessonSupport.percent(deletion.fractions[k]),
                          EvaluateLessonSupport.number(score), EvaluateLessonSupport.number(deletion.scores[k]),
                          classifier.classNames[predicted]])

@@ -73,7 +73,7 @@ extension EvaluateLesson {
             for index in 0..<dataset.count {
                 let input = classifier.normalize(dataset.sample(at: index).image)
                 inputs.append(input)
-                targets.append(.logit(classifier.forward(input.reshaped([1] + input.shape)).argmax))
+                targets.append(.logit(classifier.inferenceLogits(input.reshaped([1] + input.shape)).argmax))
             }
         }
         let granularity: SanityChecks.Granularity = s.isResNet ? .blocks : .layers

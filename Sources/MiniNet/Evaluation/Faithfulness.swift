@@ -347,7 +347,7 @@ extension Faithfulness {
                     write(k, UnsafeMutableBufferPointer(rebasing: buffer[((k - start) * imageSize)..<((k - start + 1) * imageSize)]))
                 }
             }
-            let logits = classifier.forward(batch)
+            let logits = classifier.inferenceLogits(batch)
             classes = logits.shape[1]
             rows += logits.data
             start = end
@@ -358,7 +358,7 @@ extension Faithfulness {
     /// y^c of one image [C, H, W], from a forward pass of its own.
     static func score(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget) -> Float {
         classifier.prepareForExplanation()
-        return target.values(batchLogits: classifier.forward(image.reshaped([1] + image.shape)))[0]
+        return target.values(batchLogits: classifier.inferenceLogits(image.reshaped([1] + image.shape)))[0]
     }
 
     /// y^c of one image [C, H, W], from a forward pass of its own, and how far another forward
@@ -372,7 +372,7 @@ extension Faithfulness {
     public static func scoreWithTolerance(classifier: ImageClassifier, image: Tensor,
                                           target: ExplanationTarget) -> (score: Float, tolerance: Tolerance) {
         classifier.prepareForExplanation()
-        let logits = classifier.forward(image.reshaped([1] + image.shape))
+        let logits = classifier.inferenceLogits(image.reshaped([1] + image.shape))
         let score = target.values(batchLogits: logits)[0]
         let route = classifier.forwardTolerance(input: image)
         let logitTolerance = route + route

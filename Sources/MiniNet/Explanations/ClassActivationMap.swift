@@ -211,7 +211,7 @@ public final class AblationCAM: ClassActivationMapMethod {
                 batch.append(contentsOf: copy)
             }
             let ablated = Tensor(shape: [end - start] + activations.shape, data: batch)
-            guard let logits = classifier.network.forward(after: layer, activation: ablated) else {
+            guard let logits = GradientRecording.disabled({ classifier.network.forward(after: layer, activation: ablated) }) else {
                 throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
             }
             scores += target.values(batchLogits: logits)

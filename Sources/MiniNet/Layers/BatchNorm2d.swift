@@ -120,7 +120,8 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }
-        cache = Cache(input: input, mean: mean, inverseStandardDeviation: inverseStandardDeviation, usedBatchStatistics: isTraining)
+        cache = GradientRecording.isEnabled
+            ? Cache(input: input, mean: mean, inverseStandardDeviation: inverseStandardDeviation, usedBatchStatistics: isTraining) : nil
         return output
     }
 

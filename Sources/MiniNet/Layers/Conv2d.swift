@@ -100,7 +100,7 @@ public final class Conv2d: Layer {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
         if usesWinograd(batch: batch, height: height, width: width) {
-            cache = Cache(input: input, columns: nil, outputHeight: outputHeight, outputWidth: outputWidth)
+            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, outputHeight: outputHeight, outputWidth: outputWidth) : nil
             return Winograd.forward(input, transformedKernel: transformedKernel(), bias: bias?.value.data, outputChannels: outputChannels)
         }
         let planeSize = outputHeight * outputWidth
@@ -147,8 +147,8 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        cache = Cache(input: input, columns: computesParameterGradients ? columns : nil,
-                      outputHeight: outputHeight, outputWidth: outputWidth)
+        cache = GradientRecording.isEnabled ? Cache(input: input, columns: computesParameterGradients ? columns : nil,
+                                                    outputHeight: outputHeight, outputWidth: outputWidth) : nil
         return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
     }
 

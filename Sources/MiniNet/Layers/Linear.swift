@@ -51,7 +51,7 @@ public final class Linear: Layer {
                 }
             }
         }
-        cache = Cache(input: input)
+        cache = GradientRecording.isEnabled ? Cache(input: input) : nil
         return Tensor(shape: [batch, outputFeatures], data: output)
     }
 

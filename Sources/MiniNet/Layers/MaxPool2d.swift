@@ -47,7 +47,9 @@ public final class MaxPool2d: Layer {
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
         let outputCount = batch * channels * outputHeight * outputWidth
         var output = [Float](repeating: 0, count: outputCount)
-        var winners = [Int](repeating: 0, count: outputCount)
+        // The winners only matter to backward: without recording, none are kept.
+        let recording = GradientRecording.isEnabled
+        var winners = [Int](repeating: 0, count: recording ? outputCount : 1)
         input.data.withUnsafeBufferPointer { inputBuffer in
             output.withUnsafeMutableBufferPointer { outputBuffer in
                 winners.withUnsafeMutableBufferPointer { winnerBuffer in
@@ -73,7 +75,7 @@ public final class MaxPool2d: Layer {
                                     }
                                 }
                                 y[outputIndex] = bestValue
-                                winner[outputIndex] = best
+                                if recording { winner[outputIndex] = best }
                                 outputIndex += 1
                             }
                         }
@@ -81,7 +83,7 @@ public final class MaxPool2d: Layer {
                 }
             }
         }
-        cache = Cache(inputShape: input.shape, winners: winners)
+        cache = recording ? Cache(inputShape: input.shape, winners: winners) : nil
         return Tensor(shape: [batch, channels, outputHeight, outputWidth], data: output)
     }
 

@@ -43,7 +43,7 @@ public final class ReLU: Layer {
                 }
             }
         }
-        cache = Cache(output: output)
+        cache = GradientRecording.isEnabled ? Cache(output: output) : nil
         return output
     }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Winograd's minimal filtering F(2×2, 3×3): the 3×3, stride-1, padding-1 convolution of Conv2d
 /// with 16 multiplications for every 2×2 block of outputs instead of 36 (Lavin and Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", 2016).
@@ -172,170 +174,40 @@ enum Winograd {
         var paddedHeight: Int { 2 * tilesHigh + 2 }
     }
 
-    // The four transforms below work one plane at a time, and apply each 4×4 (or 2×4, 4×2)
-    // matrix in two passes, one along the rows and one along the columns, so that the inner loops
-    // run along a row of tiles over contiguous memory, which the compiler turns into vector code.
+    // The four transforms work one plane at a time. Their loops are in C
+    // (Sources/CKernels/winograd_kernels.c), compiled for AVX-512, AVX2 and SSE2 and chosen when
+    // the program starts; they only add and subtract, so every choice gives the same bits.
     // In V, M and their gradients, ξ = 4·i + j: i counts down the 4×4 block, j across it.
 
-    /// One input plane x [H, W] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ] for each of its tiles t.
+    /// One input plane x [H, W] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ] for each of its tiles t,
+    /// d_t the 4×4 patch of the plane padded with one row and column of zeros.
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
-        let (tilesWide, paddedHeight) = (geometry.tilesWide, geometry.paddedHeight)
-        let half = tilesWide + 1                                  // half of a padded row
-        withScratch(2 * paddedHeight * half + 4 * paddedHeight * tilesWide) { scratch in
-            // The padded plane with its even and odd columns apart (even[r][i] = padded[r][2i],
-            // odd[r][i] = padded[r][2i + 1]), so that tile tc's four columns are even[tc],
-            // odd[tc], even[tc + 1], odd[tc + 1]: contiguous in tc.
-            let (even, odd) = (scratch, scratch + paddedHeight * half)
-            for row in 0..<geometry.height {
-                let source = x + row * geometry.width
-                let (evenRow, oddRow) = (even + (row + 1) * half, odd + (row + 1) * half)
-                for i in 1..<(geometry.width / 2 + 1) { evenRow[i] = source[2 * i - 1] }
-                for i in 0..<((geometry.width + 1) / 2) { oddRow[i] = source[2 * i] }
-            }
-            // d B, along each padded row: h_j[r][tc] for the tile columns, with d_k = row[2·tc + k]:
-            // h0 = d0 − d2, h1 = d1 + d2, h2 = d2 − d1, h3 = d1 − d3.
-            let h = scratch + 2 * paddedHeight * half
-            for r in 0..<paddedHeight {
-                let (e, o) = (even + r * half, odd + r * half)
-                let (h0, h1, h2, h3) = (h + r * tilesWide, h + (paddedHeight + r) * tilesWide,
-                                        h + (2 * paddedHeight + r) * tilesWide, h + (3 * paddedHeight + r) * tilesWide)
-                for tc in 0..<tilesWide {
-                    let (d0, d1, d2, d3) = (e[tc], o[tc], e[tc + 1], o[tc + 1])
-                    h0[tc] = d0 - d2; h1[tc] = d1 + d2; h2[tc] = d2 - d1; h3[tc] = d1 - d3
-                }
-            }
-            // Bᵀ (d B), down each column j, for the tile row tr: rows 2·tr … 2·tr + 3 of h_j.
-            for tr in 0..<geometry.tilesHigh {
-                for j in 0..<4 {
-                    let r0 = h + (j * paddedHeight + 2 * tr) * tilesWide
-                    let (r1, r2, r3) = (r0 + tilesWide, r0 + 2 * tilesWide, r0 + 3 * tilesWide)
-                    let out = v + tr * tilesWide
-                    let (v0, v1, v2, v3) = (out + j * stride, out + (4 + j) * stride, out + (8 + j) * stride, out + (12 + j) * stride)
-                    for tc in 0..<tilesWide {
-                        v0[tc] = r0[tc] - r2[tc]; v1[tc] = r1[tc] + r2[tc]; v2[tc] = r2[tc] - r1[tc]; v3[tc] = r1[tc] - r3[tc]
-                    }
-                }
-            }
-        }
+        tutor_winograd_transform_input(x, geometry.height, geometry.width, v, stride)
     }
 
-    /// The adjoint of `transformInput`: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, added into the plane dx [H, W]
-    /// (the padding's share is dropped: it is not an input).
+    /// The adjoint of `transformInput`: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, the overlapping patches added,
+    /// written into the plane dx [H, W] (the padding's share is dropped: it is not an input).
     private static func transformInputAdjoint(_ dv: UnsafePointer<Float>, stride: Int, geometry: TileGeometry,
                                               into dx: UnsafeMutablePointer<Float>) {
-        let (tilesWide, paddedHeight) = (geometry.tilesWide, geometry.paddedHeight)
-        let half = tilesWide + 1
-        withScratch(2 * paddedHeight * half + 16 * tilesWide) { scratch in
-            // The gradient of the padded plane, even and odd columns apart as in transformInput.
-            let (even, odd) = (scratch, scratch + paddedHeight * half)
-            let p = scratch + 2 * paddedHeight * half       // p[(4·i + j)·tilesWide + tc]
-            for tr in 0..<geometry.tilesHigh {
-                // B g, down each column j, with g_i = ∂L/∂V[4·i + j]:
-                // p0 = g0, p1 = g1 − g2 + g3, p2 = −g0 + g1 + g2, p3 = −g3.
-                for j in 0..<4 {
-                    let g = dv + tr * tilesWide
-                    let (g0, g1, g2, g3) = (g + j * stride, g + (4 + j) * stride, g + (8 + j) * stride, g + (12 + j) * stride)
-                    let (p0, p1, p2, p3) = (p + j * tilesWide, p + (4 + j) * tilesWide, p + (8 + j) * tilesWide, p + (12 + j) * tilesWide)
-                    for tc in 0..<tilesWide {
-                        p0[tc] = g0[tc]; p1[tc] = g1[tc] - g2[tc] + g3[tc]; p2[tc] = -g0[tc] + g1[tc] + g2[tc]; p3[tc] = -g3[tc]
-                    }
-                }
-                // (B g) Bᵀ, along each row i, added at columns 2·tc … 2·tc + 3 of padded row 2·tr + i:
-                // q0, q1 − q2 + q3, −q0 + q1 + q2, −q3, that is at even[tc], odd[tc], even[tc + 1],
-                // odd[tc + 1]. Neighbouring tiles overlap by two columns, so the first two and the
-                // last two are added in separate passes.
-                for i in 0..<4 {
-                    let (e, o) = (even + (2 * tr + i) * half, odd + (2 * tr + i) * half)
-                    let (q0, q1, q2, q3) = (p + 4 * i * tilesWide, p + (4 * i + 1) * tilesWide, p + (4 * i + 2) * tilesWide, p + (4 * i + 3) * tilesWide)
-                    for tc in 0..<tilesWide {
-                        e[tc] += q0[tc]
-                        o[tc] += q1[tc] - q2[tc] + q3[tc]
-                    }
-                    for tc in 0..<tilesWide {
-                        e[tc + 1] += -q0[tc] + q1[tc] + q2[tc]
-                        o[tc + 1] -= q3[tc]
-                    }
-                }
-            }
-            // dx[row][col] is padded[row + 1][col + 1]: even[…][(col + 1)/2] for odd col, odd[…][col/2] for even col.
-            for row in 0..<geometry.height {
-                let target = dx + row * geometry.width
-                let (evenRow, oddRow) = (even + (row + 1) * half, odd + (row + 1) * half)
-                for i in 1..<(geometry.width / 2 + 1) { target[2 * i - 1] = evenRow[i] }
-                for i in 0..<((geometry.width + 1) / 2) { target[2 * i] = oddRow[i] }
-            }
-        }
+        tutor_winograd_transform_input_adjoint(dv, stride, geometry.height, geometry.width, dx)
     }
 
     /// M for one output plane → y [H, W]: each tile's Aᵀ m A + bias (the parts of the last tile
     /// row or column that fall outside an odd-sized plane are dropped).
     private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, geometry: TileGeometry,
                                         bias: Float, into y: UnsafeMutablePointer<Float>) {
-        let (height, width, tilesWide) = (geometry.height, geometry.width, geometry.tilesWide)
-        withScratch(12 * tilesWide) { scratch in
-            let (top, bottom) = (scratch, scratch + 4 * tilesWide)     // top[j·tilesWide + tc]
-            let (upperRow, lowerRow) = (scratch + 8 * tilesWide, scratch + 10 * tilesWide)
-            for tr in 0..<geometry.tilesHigh {
-                // Aᵀ m, down each column j, with m_i = M[4·i + j]: top = m0 + m1 + m2, bottom = m1 − m2 − m3.
-                for j in 0..<4 {
-                    let base = m + tr * tilesWide
-                    let (m0, m1, m2, m3) = (base + j * stride, base + (4 + j) * stride, base + (8 + j) * stride, base + (12 + j) * stride)
-                    let (topJ, bottomJ) = (top + j * tilesWide, bottom + j * tilesWide)
-                    for tc in 0..<tilesWide {
-                        topJ[tc] = m0[tc] + m1[tc] + m2[tc]
-                        bottomJ[tc] = m1[tc] - m2[tc] - m3[tc]
-                    }
-                }
-                // (Aᵀ m) A, along each of the two rows: c0 + c1 + c2 and c1 − c2 − c3, plus the bias.
-                for (rows, out) in [(top, upperRow), (bottom, lowerRow)] {
-                    let (c0, c1, c2, c3) = (rows, rows + tilesWide, rows + 2 * tilesWide, rows + 3 * tilesWide)
-                    for tc in 0..<tilesWide {
-                        out[2 * tc] = c0[tc] + c1[tc] + c2[tc] + bias
-                        out[2 * tc + 1] = c1[tc] - c2[tc] - c3[tc] + bias
-                    }
-                }
-                (y + 2 * tr * width).update(from: upperRow, count: width)
-                if 2 * tr + 1 < height { (y + (2 * tr + 1) * width).update(from: lowerRow, count: width) }
-            }
-        }
+        tutor_winograd_transform_output(m, stride, geometry.height, geometry.width, bias, y)
     }
 
     /// The adjoint of `transformOutput`: one plane dy [H, W] → ∂L/∂m_t = A ∂L/∂Y_t Aᵀ for each tile.
     private static func transformOutputAdjoint(_ dy: UnsafePointer<Float>, geometry: TileGeometry,
                                                into dm: UnsafeMutablePointer<Float>, stride: Int) {
-        let (height, width, tilesWide) = (geometry.height, geometry.width, geometry.tilesWide)
-        withScratch(12 * tilesWide) { scratch in
-            // The tile row's two rows of ∂L/∂Y, zero where they fall outside the plane.
-            let (upper, lower) = (scratch, scratch + 2 * tilesWide)
-            let (upperRows, lowerRows) = (scratch + 4 * tilesWide, scratch + 8 * tilesWide)   // [j·tilesWide + tc]
-            for tr in 0..<geometry.tilesHigh {
-                upper.update(from: dy + 2 * tr * width, count: width)
-                if 2 * tr + 1 < height {
-                    lower.update(from: dy + (2 * tr + 1) * width, count: width)
-                } else {
-                    lower.update(repeating: 0, count: width)
-                }
-                // ∂L/∂Y Aᵀ, along each of the two rows: each pair (a, b) becomes (a, a + b, a − b, −b).
-                for (row, out) in [(upper, upperRows), (lower, lowerRows)] {
-                    let (e0, e1, e2, e3) = (out, out + tilesWide, out + 2 * tilesWide, out + 3 * tilesWide)
-                    for tc in 0..<tilesWide {
-                        let (a, b) = (row[2 * tc], row[2 * tc + 1])
-                        e0[tc] = a; e1[tc] = a + b; e2[tc] = a - b; e3[tc] = -b
-                    }
-                }
-                // A (∂L/∂Y Aᵀ), down each column j: rows u, u + l, u − l, −l.
-                for j in 0..<4 {
-                    let (u, l) = (upperRows + j * tilesWide, lowerRows + j * tilesWide)
-                    let base = dm + tr * tilesWide
-                    let (m0, m1, m2, m3) = (base + j * stride, base + (4 + j) * stride, base + (8 + j) * stride, base + (12 + j) * stride)
-                    for tc in 0..<tilesWide {
-                        m0[tc] = u[tc]; m1[tc] = u[tc] + l[tc]; m2[tc] = u[tc] - l[tc]; m3[tc] = -l[tc]
-                    }
-                }
-            }
-        }
+        tutor_winograd_transform_output_adjoint(dy, geometry.height, geometry.width, dm, stride)
     }
+
+    /// Which build of the transforms runs on this processor: "avx512f", "avx2" or "default".
+    static var transformKernels: String { String(cString: tutor_winograd_kernels()) }
 
     /// The 16 products P[ξ] [rows, columns] = op(U[ξ]) × Q[ξ] [inner, columns], shared out over
     /// the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
@@ -358,14 +230,6 @@ enum Winograd {
         Gemm.concurrently(shares) { share in
             for plane in (share * planes / shares)..<((share + 1) * planes / shares) { body(plane) }
         }
-    }
-
-    /// A zeroed scratch buffer of `count` floats, for the duration of body.
-    private static func withScratch(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        scratch.initialize(repeating: 0, count: count)
-        body(scratch)
-        scratch.deallocate()
     }
 }
 

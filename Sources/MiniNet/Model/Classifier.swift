@@ -20,6 +20,12 @@ public final class ImageClassifier {
         network.run(images)
     }
 
+    /// Logits [N, L] for normalised images [N, C, H, W], keeping nothing for a backward pass
+    /// (PyTorch's `with torch.no_grad():`, see `GradientRecording`): for passes that only score.
+    public func inferenceLogits(_ images: Tensor) -> Tensor {
+        GradientRecording.disabled { network.run(images) }
+    }
+
     /// ∂loss/∂input [N, C, H, W] for ∂loss/∂logits [N, L], after a `forward`.
     public func backward(_ logitsGradient: Tensor) -> Tensor {
         network.runBackward(logitsGradient)

@@ -169,7 +169,7 @@ public enum Trainer {
             let end = min(start + 256, labels.count)
             let batch = Tensor(shape: [end - start] + Array(images.shape.dropFirst()),
                                data: Array(images.data[(start * imageSize)..<(end * imageSize)]))
-            correct += countCorrect(classifier.forward(batch), Array(labels[start..<end]))
+            correct += countCorrect(classifier.inferenceLogits(batch), Array(labels[start..<end]))
         }
         return Double(correct) / Double(max(labels.count, 1))
     }

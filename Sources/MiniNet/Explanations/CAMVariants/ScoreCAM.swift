@@ -65,7 +65,7 @@ public final class ScoreCAM: ClassActivationMapMethod {
                     for index in 0..<planeSize { batch.append(input.data[c * planeSize + index] * mask[mask.startIndex + index]) }
                 }
             }
-            let logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))
+            let logits = classifier.inferenceLogits(Tensor(shape: [end - start] + input.shape, data: batch))
             scores += target.values(batchLogits: logits)
             start = end
         }

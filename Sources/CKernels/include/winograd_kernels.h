@@ -1,0 +1,24 @@
+#ifndef TUTOR_WINOGRAD_KERNELS_H
+#define TUTOR_WINOGRAD_KERNELS_H
+
+/* The four transforms of Winograd's F(2×2, 3×3), one plane at a time; see
+   Sources/MiniNet/Layers/Winograd.swift for the algorithm and winograd_kernels.c for the loops.
+   In V, M and their gradients, position ξ = 4·i + j of tile t sits at [ξ·stride + t]. */
+
+/* x [height, width] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ]. */
+void tutor_winograd_transform_input(const float *x, long height, long width, float *v, long stride);
+
+/* The adjoint: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, written (not added) into dx [height, width]. */
+void tutor_winograd_transform_input_adjoint(const float *dv, long stride, long height, long width, float *dx);
+
+/* m[ξ·stride + t] → y [height, width]: each tile's Aᵀ m A + bias. */
+void tutor_winograd_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
+
+/* The adjoint: dy [height, width] → dm[ξ·stride + t] = (A ∂L/∂Y_t Aᵀ)[ξ]. */
+void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride);
+
+/* The instruction set the clones above run with on this processor: "avx512f", "avx2" or
+   "default" (SSE2), as the loader's resolver picks it. */
+const char *tutor_winograd_kernels(void);
+
+#endif
