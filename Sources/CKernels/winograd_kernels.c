@@ -203,3 +203,129 @@ const char *tutor_winograd_kernels(void) {
     if (__builtin_cpu_supports("avx2")) return "avx2";
     return "default";
 }
+
+/* ---- F(4×4, 3×3): 4×4 output tiles from 6×6 input patches (Lavin and Gray 2016) ----------
+
+   One dimension, four outputs of a 3-tap filter over six inputs d (points 0, ±1, ±2, ∞):
+
+       Bᵀ = [ 4   0  −5   0   1   0 ]     Aᵀ = [ 1   1   1   1   1   0 ]
+            [ 0  −4  −4   1   1   0 ]          [ 0   1  −1   2  −2   0 ]
+            [ 0   4  −4  −1   1   0 ]          [ 0   1   1   4   4   0 ]
+            [ 0  −2  −1   2   1   0 ]          [ 0   1  −1   8  −8   1 ]
+            [ 0   2  −1  −2   1   0 ]
+            [ 0   4   0  −5   0   1 ]
+
+   (G, for the kernel, is in Winograd.swift.) Position ξ = 6·i + j of tile t sits at
+   [ξ·stride + t]; tile (tr, tc) covers outputs 4·tr … 4·tr + 3 and 4·tc … 4·tc + 3, and its
+   patch starts one row and one column before them (the padding). */
+
+/* Bᵀ d for d0 … d5, in the order every clone computes it. */
+#define B4_0(d0, d1, d2, d3, d4, d5) (4 * (d0) - 5 * (d2) + (d4))
+#define B4_1(d0, d1, d2, d3, d4, d5) (-4 * (d1) - 4 * (d2) + (d3) + (d4))
+#define B4_2(d0, d1, d2, d3, d4, d5) (4 * (d1) - 4 * (d2) - (d3) + (d4))
+#define B4_3(d0, d1, d2, d3, d4, d5) (-2 * (d1) - (d2) + 2 * (d3) + (d4))
+#define B4_4(d0, d1, d2, d3, d4, d5) (2 * (d1) - (d2) - 2 * (d3) + (d4))
+#define B4_5(d0, d1, d2, d3, d4, d5) (4 * (d1) - 5 * (d3) + (d5))
+
+/* Aᵀ m for m0 … m5. */
+#define A4_0(m0, m1, m2, m3, m4, m5) ((m0) + (m1) + (m2) + (m3) + (m4))
+#define A4_1(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 2 * (m3) - 2 * (m4))
+#define A4_2(m0, m1, m2, m3, m4, m5) ((m1) + (m2) + 4 * (m3) + 4 * (m4))
+#define A4_3(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 8 * (m3) - 8 * (m4) + (m5))
+
+CLONED
+void tutor_winograd4_transform_input(const float *x, long height, long width, float *v, long stride) {
+    const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
+    const long phaseLength = tilesWide + 1;
+    /* For each of a tile row's six padded rows: its four phases q (phase[q][i] = padded[4·i + q]),
+       so that tile tc's six columns are phase 0 … 3 at tc and phase 0, 1 at tc + 1: contiguous
+       in tc. Then h[j][r][tc] = (d B)[j] of row r. */
+    float *phases = zeroed(6 * 4 * phaseLength + 36 * tilesWide);
+    if (!phases) abort();
+    float *h = phases + 6 * 4 * phaseLength;
+    for (long tr = 0; tr < tilesHigh; tr++) {
+        for (long r = 0; r < 6; r++) {
+            const long row = 4 * tr - 1 + r;
+            float *p = phases + r * 4 * phaseLength;
+            const int inside = row >= 0 && row < height;
+            for (long column = 0; column < 4 * phaseLength; column++) {
+                const long source = column - 1;       /* padded column c is x's column c − 1 */
+                p[(column % 4) * phaseLength + column / 4] =
+                    inside && source >= 0 && source < width ? x[row * width + source] : 0;
+            }
+            const float *restrict p0 = p, *restrict p1 = p + phaseLength;
+            const float *restrict p2 = p + 2 * phaseLength, *restrict p3 = p + 3 * phaseLength;
+            float *restrict h0 = h + (0 * 6 + r) * tilesWide, *restrict h1 = h + (1 * 6 + r) * tilesWide;
+            float *restrict h2 = h + (2 * 6 + r) * tilesWide, *restrict h3 = h + (3 * 6 + r) * tilesWide;
+            float *restrict h4 = h + (4 * 6 + r) * tilesWide, *restrict h5 = h + (5 * 6 + r) * tilesWide;
+            for (long tc = 0; tc < tilesWide; tc++) {
+                const float d0 = p0[tc], d1 = p1[tc], d2 = p2[tc], d3 = p3[tc], d4 = p0[tc + 1], d5 = p1[tc + 1];
+                h0[tc] = B4_0(d0, d1, d2, d3, d4, d5);
+                h1[tc] = B4_1(d0, d1, d2, d3, d4, d5);
+                h2[tc] = B4_2(d0, d1, d2, d3, d4, d5);
+                h3[tc] = B4_3(d0, d1, d2, d3, d4, d5);
+                h4[tc] = B4_4(d0, d1, d2, d3, d4, d5);
+                h5[tc] = B4_5(d0, d1, d2, d3, d4, d5);
+            }
+        }
+        /* Bᵀ (d B), down each column j of the patch. */
+        for (long j = 0; j < 6; j++) {
+            const float *restrict r0 = h + (j * 6) * tilesWide, *restrict r1 = r0 + tilesWide, *restrict r2 = r0 + 2 * tilesWide;
+            const float *restrict r3 = r0 + 3 * tilesWide, *restrict r4 = r0 + 4 * tilesWide, *restrict r5 = r0 + 5 * tilesWide;
+            float *out = v + tr * tilesWide;
+            float *restrict v0 = out + (0 + j) * stride, *restrict v1 = out + (6 + j) * stride, *restrict v2 = out + (12 + j) * stride;
+            float *restrict v3 = out + (18 + j) * stride, *restrict v4 = out + (24 + j) * stride, *restrict v5 = out + (30 + j) * stride;
+            for (long tc = 0; tc < tilesWide; tc++) {
+                const float d0 = r0[tc], d1 = r1[tc], d2 = r2[tc], d3 = r3[tc], d4 = r4[tc], d5 = r5[tc];
+                v0[tc] = B4_0(d0, d1, d2, d3, d4, d5);
+                v1[tc] = B4_1(d0, d1, d2, d3, d4, d5);
+                v2[tc] = B4_2(d0, d1, d2, d3, d4, d5);
+                v3[tc] = B4_3(d0, d1, d2, d3, d4, d5);
+                v4[tc] = B4_4(d0, d1, d2, d3, d4, d5);
+                v5[tc] = B4_5(d0, d1, d2, d3, d4, d5);
+            }
+        }
+    }
+    free(phases);
+}
+
+CLONED
+void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y) {
+    const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
+    /* t[a][j][tc] = (Aᵀ m)[a] down column j; then each output row a of the tile row. */
+    float *t = zeroed(24 * tilesWide + 4 * tilesWide);
+    if (!t) abort();
+    float *outputRow = t + 24 * tilesWide;
+    for (long tr = 0; tr < tilesHigh; tr++) {
+        for (long j = 0; j < 6; j++) {
+            const float *base = m + tr * tilesWide;
+            const float *restrict m0 = base + (0 + j) * stride, *restrict m1 = base + (6 + j) * stride, *restrict m2 = base + (12 + j) * stride;
+            const float *restrict m3 = base + (18 + j) * stride, *restrict m4 = base + (24 + j) * stride, *restrict m5 = base + (30 + j) * stride;
+            float *restrict t0 = t + (0 * 6 + j) * tilesWide, *restrict t1 = t + (1 * 6 + j) * tilesWide;
+            float *restrict t2 = t + (2 * 6 + j) * tilesWide, *restrict t3 = t + (3 * 6 + j) * tilesWide;
+            for (long tc = 0; tc < tilesWide; tc++) {
+                const float a0 = m0[tc], a1 = m1[tc], a2 = m2[tc], a3 = m3[tc], a4 = m4[tc], a5 = m5[tc];
+                t0[tc] = A4_0(a0, a1, a2, a3, a4, a5);
+                t1[tc] = A4_1(a0, a1, a2, a3, a4, a5);
+                t2[tc] = A4_2(a0, a1, a2, a3, a4, a5);
+                t3[tc] = A4_3(a0, a1, a2, a3, a4, a5);
+            }
+        }
+        /* (Aᵀ m) A along each output row a, plus the bias; rows and columns past an edge are dropped. */
+        for (long a = 0; a < 4 && 4 * tr + a < height; a++) {
+            const float *restrict c0 = t + (a * 6) * tilesWide, *restrict c1 = c0 + tilesWide, *restrict c2 = c0 + 2 * tilesWide;
+            const float *restrict c3 = c0 + 3 * tilesWide, *restrict c4 = c0 + 4 * tilesWide, *restrict c5 = c0 + 5 * tilesWide;
+            float *restrict out = outputRow;
+            for (long tc = 0; tc < tilesWide; tc++) {
+                const float e0 = c0[tc], e1 = c1[tc], e2 = c2[tc], e3 = c3[tc], e4 = c4[tc], e5 = c5[tc];
+                out[4 * tc] = A4_0(e0, e1, e2, e3, e4, e5) + bias;
+                out[4 * tc + 1] = A4_1(e0, e1, e2, e3, e4, e5) + bias;
+                out[4 * tc + 2] = A4_2(e0, e1, e2, e3, e4, e5) + bias;
+                out[4 * tc + 3] = A4_3(e0, e1, e2, e3, e4, e5) + bias;
+            }
+            float *restrict target = y + (4 * tr + a) * width;
+            for (long c = 0; c < width; c++) target[c] = outputRow[c];
+        }
+    }
+    free(t);
+}

@@ -79,6 +79,66 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// How far F(4×4, 3×3) may be from im2col, by the same reasoning with its larger matrices:
+    ///
+    /// - V = Bᵀ d B: each row of Bᵀ has |entries| adding up to at most 10, so |V| ≤ 100·max|d|;
+    /// - U = G g Gᵀ: each row of G has |entries| adding up to at most 1, so |U| ≤ max|g_c|;
+    /// - Aᵀ M A: the rows of Aᵀ have |entries| adding up to at most 19 (1, 1, −1, 8, −8, 1), so
+    ///   an output weighs the 36 entries of M by at most 19² = 361 in all.
+    ///
+    /// Every rounding is then relative to at most 361 · 100 · max|d| · Σ_c max|g_c|, over
+    /// n = C + 30 terms: the channel sum, and two passes of up to 6 terms and their products in
+    /// each of the three transforms. The bound is loose (its worst cases do not all meet in one
+    /// output), so it guards the algorithm, not the last digits; the parity tests against
+    /// PyTorch hold the whole network to 1e-4.
+    private func winograd4Tolerance(_ data: Tensor, weight: Tensor, bias: Tensor?) -> Tolerance {
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        var largestChannelSum = 0.0
+        for o in 0..<outputs {
+            var total = 0.0
+            for c in 0..<inputs {
+                let largest: Float = (0..<9).map { abs(weight.data[(o * inputs + c) * 9 + $0]) }.max() ?? 0
+                total += Double(largest)
+            }
+            largestChannelSum = max(largestChannelSum, total)
+        }
+        let largestInput = Double(data.data.map(abs).max() ?? 0)
+        let largestBias = Double(bias?.data.map(abs).max() ?? 0)
+        return .sum(count: inputs + 30, magnitude: 36100 * largestInput * largestChannelSum + largestBias)
+            + .sum(count: 9 * inputs + 1, magnitude: 9 * largestInput * largestChannelSum + largestBias)
+    }
+
+    func testFourByFourTilesMatchIm2colOverShapes() {
+        // Sizes that are and are not multiples of 4, a plane smaller than one tile, and one with
+        // more tiles per image than a chunk holds.
+        let sizes = [(1, 1), (2, 3), (4, 4), (5, 7), (8, 8), (9, 6), (13, 10), (90, 93)]
+        XCTAssertGreaterThan(23 * 24, Winograd.tilesPerChunk)
+        for (offset, (height, width)) in sizes.enumerated() {
+            let batch = 1 + offset % 3
+            let inputChannels = 1 + offset % 4
+            let outputChannels = 1 + (offset + 2) % 5
+            let hasBias = offset % 2 == 0
+            let conv = im2colConvolution(inputChannels: inputChannels, outputChannels: outputChannels, bias: hasBias, seed: 40 + UInt64(offset))
+            let input = GradientCheck.uniform([batch, inputChannels, height, width], seed: 140 + UInt64(offset))
+            let expected = conv.forward(input)
+            let kernel = Winograd.transformKernel(conv.weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels,
+                                                  tile: .four)
+            let output = Winograd.forward(input, transformedKernel: kernel, bias: conv.bias?.value.data,
+                                          outputChannels: outputChannels, tile: .four)
+            assertWithin(output, expected, winograd4Tolerance(input, weight: conv.weight.value, bias: conv.bias?.value),
+                         "F(4×4, 3×3), N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
+            // The error actually left, against the direct method's own scale: F(4×4, 3×3)'s
+            // rounding stays within a few hundred units in the last place of Σ|w·x|.
+            let largestInput: Float = input.data.map(abs).max() ?? 0
+            let largestWeight: Float = conv.weight.value.data.map(abs).max() ?? 0
+            let scale = Double(largestInput) * Double(largestWeight) * Double(9 * inputChannels)
+            var largestError = 0.0
+            for (got, want) in zip(output.data, expected.data) { largestError = max(largestError, Double(abs(got - want))) }
+            let allowed: Double = 512 * Double(Float.ulpOfOne) * scale
+            XCTAssertLessThanOrEqual(largestError, allowed, "F(4×4, 3×3), \(height)×\(width)")
+        }
+    }
+
     func testInputGradientAgainstCentralDifferences() {
         for (height, width) in [(3, 4), (5, 5), (6, 7)] {
             let conv = im2colConvolution(inputChannels: 2, outputChannels: 3, bias: true, seed: UInt64(height * width))

@@ -17,6 +17,12 @@ void tutor_winograd_transform_output(const float *m, long stride, long height, l
 /* The adjoint: dy [height, width] → dm[ξ·stride + t] = (A ∂L/∂Y_t Aᵀ)[ξ]. */
 void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride);
 
+/* F(4×4, 3×3): x [height, width] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ], ξ = 6·i + j < 36. */
+void tutor_winograd4_transform_input(const float *x, long height, long width, float *v, long stride);
+
+/* F(4×4, 3×3): m[ξ·stride + t] → y [height, width], each tile's Aᵀ m A + bias. */
+void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
+
 /* The instruction set the clones above run with on this processor: "avx512f", "avx2" or
    "default" (SSE2), as the loader's resolver picks it. */
 const char *tutor_winograd_kernels(void);

@@ -17,8 +17,9 @@
 ///                    positions it was copied from.
 ///
 /// Large 3×3 convolutions with stride 1 and padding 1 (nearly all of a ResNet's work) take
-/// Winograd's F(2×2, 3×3) instead when no parameter gradient is wanted: the same numbers to
-/// float rounding, 2.25 times fewer multiplications (see Winograd.swift).
+/// Winograd's algorithm instead when no parameter gradient is wanted: the same numbers to
+/// float rounding, with 2.25 (F(2×2, 3×3)) or 4 (F(4×4, 3×3), for the forward pass of a
+/// layer with enough 4×4 tiles) times fewer multiplications (see Winograd.swift).
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -42,9 +43,10 @@ public final class Conv2d: Layer {
     }
     var cache: Cache?
 
-    /// Winograd's transformed kernel U [16, Cout, Cin], and the `weight.version` and arithmetic
-    /// it was made with (a product makes it, so another arithmetic rounds it differently).
-    private var winogradKernel: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])?
+    /// Winograd's transformed kernels, U [16, Cout, Cin] for F(2×2, 3×3) and U [36, Cout, Cin]
+    /// for F(4×4, 3×3), each with the `weight.version` and arithmetic it was made with (a
+    /// product makes it, so another arithmetic rounds it differently).
+    private var winogradKernels: [Winograd.Tile: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
 
     /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
     /// more than they save, so the small network of the lessons keeps im2col.
@@ -64,12 +66,18 @@ public final class Conv2d: Layer {
             && batch * ((height + 1) / 2) * ((width + 1) / 2) >= Conv2d.winogradMinimumTiles
     }
 
-    private func transformedKernel() -> [Float] {
-        if let kernel = winogradKernel, kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
+    /// The forward pass's tile: F(4×4, 3×3) where it has as many 4×4 tiles as F(2×2, 3×3) needs
+    /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient always takes F(2×2, 3×3).)
+    private func forwardTile(batch: Int, height: Int, width: Int) -> Winograd.Tile {
+        batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
+    }
+
+    private func transformedKernel(_ tile: Winograd.Tile = .two) -> [Float] {
+        if let kernel = winogradKernels[tile], kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
             return kernel.values
         }
-        let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels)
-        winogradKernel = (weight.version, ArithmeticVariant.current, values)
+        let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels, tile: tile)
+        winogradKernels[tile] = (weight.version, ArithmeticVariant.current, values)
         return values
     }
 
@@ -101,7 +109,9 @@ public final class Conv2d: Layer {
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
         if usesWinograd(batch: batch, height: height, width: width) {
             cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, outputHeight: outputHeight, outputWidth: outputWidth) : nil
-            return Winograd.forward(input, transformedKernel: transformedKernel(), bias: bias?.value.data, outputChannels: outputChannels)
+            let tile = forwardTile(batch: batch, height: height, width: width)
+            return Winograd.forward(input, transformedKernel: transformedKernel(tile), bias: bias?.value.data,
+                                    outputChannels: outputChannels, tile: tile)
         }
         let planeSize = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize

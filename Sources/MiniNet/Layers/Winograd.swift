@@ -32,51 +32,74 @@ import CKernels
 ///                                         neighbouring patches overlap by two rows and columns.
 ///
 /// U does not depend on the input, so it is computed once per weight tensor and kept.
+///
+/// F(4×4, 3×3) does the same with 4×4 output tiles and 6×6 input patches: 36 products for every
+/// 16 outputs instead of 144, 2.25 per output against F(2×2, 3×3)'s 4, with larger transform
+/// coefficients (up to 8 in Aᵀ and 5 in Bᵀ) and so more rounding: the forward pass of a large
+/// enough layer takes it (`Tile.four`, see Conv2d); the input gradient keeps F(2×2, 3×3).
 enum Winograd {
+    /// The output tile: F(2×2, 3×3) or F(4×4, 3×3).
+    enum Tile: Sendable {
+        case two, four
+        /// The side of an output tile, and of the input patch it needs (side + 2).
+        var side: Int { self == .two ? 2 : 4 }
+        /// The positions ξ of a transformed patch: (side + 2)².
+        var positions: Int { (side + 2) * (side + 2) }
+        /// G [side + 2, 3] of U = G g Gᵀ.
+        var kernelMatrix: [[Float]] {
+            switch self {
+            case .two: return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+            case .four: return [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                                [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+            }
+        }
+    }
+
     /// Whether a convolution has the one shape this algorithm handles.
     static func applies(kernelSize: Int, stride: Int, padding: Int) -> Bool {
         kernelSize == 3 && stride == 1 && padding == 1
     }
 
-    /// G ⊗ G [16, 9]: U = G g Gᵀ read as one linear map of the nine kernel weights,
-    /// U[4·i + j] = Σ_a Σ_b G[i][a] · G[j][b] · g[3·a + b].
-    static let kernelTransformMatrix: [Float] = {
-        let g: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        var matrix = [Float](repeating: 0, count: 16 * 9)
-        for i in 0..<4 { for j in 0..<4 { for a in 0..<3 { for b in 0..<3 {
-            matrix[(4 * i + j) * 9 + 3 * a + b] = g[i][a] * g[j][b]
+    /// G ⊗ G [P, 9] (P = 16 or 36 positions): U = G g Gᵀ read as one linear map of the nine
+    /// kernel weights, U[s·i + j] = Σ_a Σ_b G[i][a] · G[j][b] · g[3·a + b], s = side + 2.
+    static func kernelTransformMatrix(_ tile: Tile) -> [Float] {
+        let (g, size) = (tile.kernelMatrix, tile.side + 2)
+        var matrix = [Float](repeating: 0, count: tile.positions * 9)
+        for i in 0..<size { for j in 0..<size { for a in 0..<3 { for b in 0..<3 {
+            matrix[(size * i + j) * 9 + 3 * a + b] = g[i][a] * g[j][b]
         } } } }
         return matrix
-    }()
+    }
 
-    /// weight [Cout, Cin, 3, 3] → U [16, Cout, Cin], U[ξ][o][c] = (G g_oc Gᵀ)[ξ]: for every kernel
-    /// at once, one product U [16, Cout·Cin] = (G ⊗ G) [16, 9] × weightᵀ [9, Cout·Cin].
-    static func transformKernel(_ weight: [Float], outputChannels: Int, inputChannels: Int) -> [Float] {
-        let pairs = outputChannels * inputChannels
-        return [Float](unsafeUninitializedCapacity: 16 * pairs) { u, count in
+    /// weight [Cout, Cin, 3, 3] → U [P, Cout, Cin], U[ξ][o][c] = (G g_oc Gᵀ)[ξ]: for every kernel
+    /// at once, one product U [P, Cout·Cin] = (G ⊗ G) [P, 9] × weightᵀ [9, Cout·Cin].
+    static func transformKernel(_ weight: [Float], outputChannels: Int, inputChannels: Int, tile: Tile = .two) -> [Float] {
+        let (pairs, positions) = (outputChannels * inputChannels, tile.positions)
+        return [Float](unsafeUninitializedCapacity: positions * pairs) { u, count in
             weight.withUnsafeBufferPointer { w in
-                kernelTransformMatrix.withUnsafeBufferPointer { matrix in
+                kernelTransformMatrix(tile).withUnsafeBufferPointer { matrix in
                     Gemm.multiply(matrix.baseAddress!, w.baseAddress!, transposeB: true, into: u.baseAddress!,
-                                  m: 16, n: pairs, k: 9)
+                                  m: positions, n: pairs, k: 9)
                 }
             }
-            count = 16 * pairs
+            count = positions * pairs
         }
     }
 
-    /// input [N, Cin, H, W], U [16, Cout, Cin], bias [Cout] → output [N, Cout, H, W]
-    static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int) -> Tensor {
+    /// input [N, Cin, H, W], U [P, Cout, Cin] (made for `tile`), bias [Cout] → output [N, Cout, H, W]
+    static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int, tile: Tile = .two) -> Tensor {
         let (batch, inputChannels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * height * width) { _, count in count = batch * outputChannels * height * width }
         input.data.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                inChunks(batch: batch, height: height, width: width, sourceChannels: inputChannels, resultChannels: outputChannels,
+                inChunks(batch: batch, height: height, width: width, tile: tile, sourceChannels: inputChannels, resultChannels: outputChannels,
                          source: x.baseAddress!, result: y.baseAddress!,
-                         // V [16, Cin, T] from each input plane,
+                         // V [P, Cin, T] from each input plane,
                          transformSource: { plane, geometry, v, stride in transformInput(plane, geometry: geometry, into: v, stride: stride) },
                          // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T],
                          multiply: { v, m, tiles in
-                             productsAtEveryPosition(u, rows: outputChannels, inner: inputChannels, v, into: m, columns: tiles)
+                             productsAtEveryPosition(u, positions: tile.positions, rows: outputChannels, inner: inputChannels, v,
+                                                     into: m, columns: tiles)
                          },
                          // Y = Aᵀ M A + b_o for each output plane.
                          transformResult: { m, stride, geometry, o, plane in
@@ -93,7 +116,7 @@ enum Winograd {
         var inputGradient = [Float](unsafeUninitializedCapacity: batch * inputChannels * height * width) { _, count in count = batch * inputChannels * height * width }
         outputGradient.data.withUnsafeBufferPointer { dy in
             inputGradient.withUnsafeMutableBufferPointer { dx in
-                inChunks(batch: batch, height: height, width: width, sourceChannels: outputChannels, resultChannels: inputChannels,
+                inChunks(batch: batch, height: height, width: width, tile: .two, sourceChannels: outputChannels, resultChannels: inputChannels,
                          source: dy.baseAddress!, result: dx.baseAddress!,
                          // ∂L/∂M [16, Cout, T] = A ∂L/∂Y Aᵀ from each output-gradient plane,
                          transformSource: { plane, geometry, dm, stride in
@@ -101,7 +124,8 @@ enum Winograd {
                          },
                          // ∂L/∂V[ξ] [Cin, T] = U[ξ]ᵀ [Cin, Cout] × ∂L/∂M[ξ] [Cout, T],
                          multiply: { dm, dv, tiles in
-                             productsAtEveryPosition(u, rows: inputChannels, inner: outputChannels, transposingFirst: true, dm, into: dv, columns: tiles)
+                             productsAtEveryPosition(u, positions: 16, rows: inputChannels, inner: outputChannels, transposingFirst: true, dm,
+                                                     into: dv, columns: tiles)
                          },
                          // ∂L/∂x = B ∂L/∂V Bᵀ, patches added where they overlap, for each input plane.
                          transformResult: { dv, stride, geometry, _, plane in
@@ -122,18 +146,18 @@ enum Winograd {
     /// transformed source [16, sourceChannels, T] and the products [16, resultChannels, T],
     /// where T counts the tiles of the images in the chunk.
     private static func inChunks(
-        batch: Int, height: Int, width: Int, sourceChannels: Int, resultChannels: Int,
+        batch: Int, height: Int, width: Int, tile: Tile, sourceChannels: Int, resultChannels: Int,
         source: UnsafePointer<Float>, result: UnsafeMutablePointer<Float>,
         transformSource: (_ plane: UnsafePointer<Float>, TileGeometry, _ into: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
         multiply: (_ transformed: UnsafePointer<Float>, _ into: UnsafeMutablePointer<Float>, _ tiles: Int) -> Void,
         transformResult: (_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channel: Int, _ plane: UnsafeMutablePointer<Float>) -> Void
     ) {
-        let geometry = TileGeometry(height: height, width: width)
+        let geometry = TileGeometry(height: height, width: width, tile: tile)
         let imagesPerChunk = Swift.max(1, Swift.min(batch, tilesPerChunk / geometry.tilesPerImage))
         let chunkTiles = imagesPerChunk * geometry.tilesPerImage
         let planeSize = height * width
-        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * sourceChannels * chunkTiles)
-        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * resultChannels * chunkTiles)
+        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: tile.positions * sourceChannels * chunkTiles)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: tile.positions * resultChannels * chunkTiles)
         defer { transformed.deallocate(); products.deallocate() }
         let (sharedSource, sharedResult) = (SendablePointer(source), SendableMutablePointer(result))
         let (sharedTransformed, sharedProducts) = (SendableMutablePointer(transformed), SendableMutablePointer(products))
@@ -155,23 +179,21 @@ enum Winograd {
         }
     }
 
-    /// How an H×W plane is cut into 2×2 output tiles.
+    /// How an H×W plane is cut into output tiles of `tile.side` × `tile.side`.
     struct TileGeometry {
         let height: Int, width: Int
+        let tile: Tile
         let tilesHigh: Int, tilesWide: Int
         let tilesPerImage: Int
 
-        init(height: Int, width: Int) {
+        init(height: Int, width: Int, tile: Tile = .two) {
             self.height = height
             self.width = width
-            tilesHigh = (height + 1) / 2
-            tilesWide = (width + 1) / 2
+            self.tile = tile
+            tilesHigh = (height + tile.side - 1) / tile.side
+            tilesWide = (width + tile.side - 1) / tile.side
             tilesPerImage = tilesHigh * tilesWide
         }
-        /// The rows of the input plane with its border of zeros, 2·tilesHigh + 2 of 2·tilesWide + 2
-        /// entries each: the padding row and column before, the padding (and, for odd sizes, one
-        /// more) after.
-        var paddedHeight: Int { 2 * tilesHigh + 2 }
     }
 
     // The four transforms work one plane at a time. Their loops are in C
@@ -183,7 +205,10 @@ enum Winograd {
     /// d_t the 4×4 patch of the plane padded with one row and column of zeros.
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
-        tutor_winograd_transform_input(x, geometry.height, geometry.width, v, stride)
+        switch geometry.tile {
+        case .two: tutor_winograd_transform_input(x, geometry.height, geometry.width, v, stride)
+        case .four: tutor_winograd4_transform_input(x, geometry.height, geometry.width, v, stride)
+        }
     }
 
     /// The adjoint of `transformInput`: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, the overlapping patches added,
@@ -197,7 +222,10 @@ enum Winograd {
     /// row or column that fall outside an odd-sized plane are dropped).
     private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, geometry: TileGeometry,
                                         bias: Float, into y: UnsafeMutablePointer<Float>) {
-        tutor_winograd_transform_output(m, stride, geometry.height, geometry.width, bias, y)
+        switch geometry.tile {
+        case .two: tutor_winograd_transform_output(m, stride, geometry.height, geometry.width, bias, y)
+        case .four: tutor_winograd4_transform_output(m, stride, geometry.height, geometry.width, bias, y)
+        }
     }
 
     /// The adjoint of `transformOutput`: one plane dy [H, W] → ∂L/∂m_t = A ∂L/∂Y_t Aᵀ for each tile.
@@ -209,13 +237,13 @@ enum Winograd {
     /// Which build of the transforms runs on this processor: "avx512f", "avx2" or "default".
     static var transformKernels: String { String(cString: tutor_winograd_kernels()) }
 
-    /// The 16 products P[ξ] [rows, columns] = op(U[ξ]) × Q[ξ] [inner, columns], shared out over
-    /// the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
-    private static func productsAtEveryPosition(_ u: [Float], rows: Int, inner: Int, transposingFirst: Bool = false,
+    /// The products P[ξ] [rows, columns] = op(U[ξ]) × Q[ξ] [inner, columns], one per position,
+    /// shared out over the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
+    private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
                                                 _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
         u.withUnsafeBufferPointer { u in
             let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
-            Gemm.concurrently(16) { position in
+            Gemm.concurrently(positions) { position in
                 Gemm.multiply(u.pointer + position * rows * inner, transposeA: transposingFirst,
                               q.pointer + position * inner * columns,
                               into: p.pointer + position * rows * columns, m: rows, n: columns, k: inner)
