@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cblas_shim.h"
 #include <malloc.h>
+#include <zlib.h>
 
 /* Keeps large buffers in glibc's heap for reuse instead of mapping and unmapping them on
    every allocation above 128 KiB; see MiniNet.configureAllocator. */
@@ -8,6 +9,10 @@ void tutor_configure_allocator(void) {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
+}
+
+unsigned int tutor_crc32(unsigned int crc, const void *bytes, unsigned long count) {
+    return (unsigned int)crc32_z(crc, (const Bytef *)bytes, (z_size_t)count);
 }
 
 #if defined(__x86_64__)
