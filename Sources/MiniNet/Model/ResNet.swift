@@ -175,23 +175,20 @@ public enum PretrainedResNet {
     /// The tensors of a `.pth` or `.safetensors` file by name, told apart by their first bytes.
     /// A "module." prefix on every key (from torch's DataParallel) is removed.
     public static func readStateDict(from path: String) throws -> [String: Tensor] {
-        // Opening a FIFO would wait for a writer: only a regular file within the size limit is opened.
-        try CheckpointLimits.checkWeightsFile(path)
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
-        try? handle.close()
+        // Opening a FIFO would wait for a writer: only a regular file within the size limit is
+        // opened (OpenWeightsFile checks), and it is opened once, for the first bytes and the rest.
+        let file = try OpenWeightsFile(path: path)
+        let head = try file.bytes(at: 0, count: Swift.min(9, file.count), orElse: MiniNetError.file(path, "cannot be read"))
         let entries: [(name: String, tensor: Tensor)]
         // A safetensors file starts with its header's length (8 bytes, any values: a length of
         // 384 starts with 0x80, as a pickle does) and then the header's "{"; a zip archive
         // with "PK", a legacy pickle with PROTO (0x80). So the "{" is looked at first.
         if head.count == 9, head[8] == UInt8(ascii: "{") {
-            entries = try SafeTensorsFile.read(from: path).tensors
+            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
-            entries = try TorchCheckpoint.read(from: path)
+            entries = try TorchCheckpoint.read(file, describedAs: path)
         } else if head.count >= 8 {
-            entries = try SafeTensorsFile.read(from: path).tensors
+            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else {
             throw MiniNetError.file(path, "is neither a PyTorch checkpoint nor a safetensors file (\(head.count) bytes)")
         }
