@@ -40,6 +40,9 @@ struct StoredZipArchive {
     /// anything malformed (and what `source` throws when it cannot be read).
     init(source: ByteSource) throws {
         var reader = ByteReader(source: source)
+        // Local headers are read through a second reader, so that the directory's window
+        // survives the jumps to them: the directory is then read 4 KiB at a time, in order.
+        var headerReader = ByteReader(source: source)
         let end = try Self.findEndRecord(source)
         var entryCount = try reader.integer(at: end + 10, byteCount: 2)
         var directorySize = try reader.integer(at: end + 12, byteCount: 4)
@@ -96,12 +99,12 @@ struct StoredZipArchive {
             guard method == 0, compressedSize == size else {
                 throw TorchCheckpoint.Problem("zip entry \(printable(name)) is compressed; torch.save stores records uncompressed")
             }
-            guard try reader.integer(at: localHeader, byteCount: 4) == 0x0403_4b50 else {
+            guard try headerReader.integer(at: localHeader, byteCount: 4) == 0x0403_4b50 else {
                 throw TorchCheckpoint.Problem("zip entry \(printable(name)) has no local header (corrupt?)")
             }
             let dataStart = localHeader + 30
-                + (try reader.integer(at: localHeader + 26, byteCount: 2))
-                + (try reader.integer(at: localHeader + 28, byteCount: 2))
+                + (try headerReader.integer(at: localHeader + 26, byteCount: 2))
+                + (try headerReader.integer(at: localHeader + 28, byteCount: 2))
             guard size <= source.count - dataStart else {
                 throw TorchCheckpoint.Problem("zip entry \(printable(name)) runs past the end of the file (truncated?)")
             }

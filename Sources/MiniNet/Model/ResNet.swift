@@ -107,25 +107,29 @@ extension ModelSpec {
     }
 }
 
-/// Builds one residual block from its spec (see `ResNetVariant` for the formulas).
-func makeResidualBlock(_ spec: LayerSpec, inputChannels: Int, planes: Int, stride: Int) -> Residual {
-    func conv(_ input: Int, _ output: Int, _ kernel: Int, _ stride: Int) -> Conv2d {
-        Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride, padding: kernel / 2, bias: false)
+/// Builds one residual block from its spec (see `ResNetVariant` for the formulas). Each
+/// convolution starts with its kernel from `weights` (by state_dict name) when there is one of
+/// the right shape, and from zeros otherwise.
+func makeResidualBlock(_ spec: LayerSpec, inputChannels: Int, planes: Int, stride: Int,
+                       weights: [String: Tensor] = [:]) -> Residual {
+    func conv(_ name: String, _ input: Int, _ output: Int, _ kernel: Int, _ stride: Int) -> Conv2d {
+        Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride, padding: kernel / 2, bias: false,
+               weight: weights.tensor(spec.name + "." + name + ".weight", shape: [output, input, kernel, kernel]))
     }
     let body: [(String, Layer)]
     let outputChannels: Int
     if spec.type == "Bottleneck" {
         outputChannels = 4 * planes
-        body = [("conv1", conv(inputChannels, planes, 1, 1)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
-                ("conv2", conv(planes, planes, 3, stride)), ("bn2", BatchNorm2d(channels: planes)), ("relu2", ReLU()),
-                ("conv3", conv(planes, outputChannels, 1, 1)), ("bn3", BatchNorm2d(channels: outputChannels))]
+        body = [("conv1", conv("conv1", inputChannels, planes, 1, 1)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
+                ("conv2", conv("conv2", planes, planes, 3, stride)), ("bn2", BatchNorm2d(channels: planes)), ("relu2", ReLU()),
+                ("conv3", conv("conv3", planes, outputChannels, 1, 1)), ("bn3", BatchNorm2d(channels: outputChannels))]
     } else {
         outputChannels = planes
-        body = [("conv1", conv(inputChannels, planes, 3, stride)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
-                ("conv2", conv(planes, planes, 3, 1)), ("bn2", BatchNorm2d(channels: planes))]
+        body = [("conv1", conv("conv1", inputChannels, planes, 3, stride)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
+                ("conv2", conv("conv2", planes, planes, 3, 1)), ("bn2", BatchNorm2d(channels: planes))]
     }
     let shortcut: (String, Layer)? = spec.downsample == true
-        ? ("downsample", Sequential(named: [("0", conv(inputChannels, outputChannels, 1, stride)),
+        ? ("downsample", Sequential(named: [("0", conv("downsample.0", inputChannels, outputChannels, 1, stride)),
                                             ("1", BatchNorm2d(channels: outputChannels))]))
         : nil
     let block = Residual(body: body, shortcut: shortcut, activation: ("relu", ReLU()))
@@ -167,7 +171,7 @@ public enum PretrainedResNet {
         let spec = ModelSpec.resNet(shape, classNames: names, imageSize: imageSize)
         // Every size the file declares is checked before any layer is allocated.
         try ImageClassifier.checkBeforeBuilding(spec, stateDict, path: path)
-        let classifier = try ImageClassifier(spec: spec)
+        let classifier = try ImageClassifier(spec: spec, weights: stateDict)
         try classifier.loadStateDict(stateDict, source: path)
         return classifier
     }
