@@ -23,9 +23,15 @@ final class StartupLoadingTests: XCTestCase {
         XCTAssertEqual(StoredZipArchive.crc32(ArraySlice("123456789".utf8)), 0xcbf4_3926)
         XCTAssertEqual(StoredZipArchive.crc32(ArraySlice([])), 0)
         var generator = SeededGenerator(seed: 17)
-        for length in [1, 3, 7, 8, 9, 63, 64, 65, 1000, 4099] {
-            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            XCTAssertEqual(StoredZipArchive.crc32(ArraySlice(bytes)), Self.textbookCRC32(bytes), "length \(length)")
+        // Around 64 and 16 bytes the folding (carry-less multiplication) path starts, and
+        // hands what is left after the last whole 16-byte block to zlib.
+        let lengths = Array(1...40) + Array(60...200) + [255, 256, 257, 1000, 4099, 65_536 + 13]
+        let bytes = (0..<(lengths.max()! + 7)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for length in lengths {
+            for start in [0, 1, 7] {  // any alignment
+                let piece = Array(bytes[start..<(start + length)])
+                XCTAssertEqual(StoredZipArchive.crc32(ArraySlice(piece)), Self.textbookCRC32(piece), "length \(length), start \(start)")
+            }
         }
     }
 
@@ -33,7 +39,7 @@ final class StartupLoadingTests: XCTestCase {
         var generator = SeededGenerator(seed: 3)
         let bytes = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let whole = StoredZipArchive.crc32(ArraySlice(bytes))
-        for cut in [0, 1, 17, 2500, 4999, 5000] {
+        for cut in [0, 1, 17, 64, 100, 2500, 4936, 4999, 5000] {
             let first = bytes[..<cut].withUnsafeBytes { StoredZipArchive.crc32($0) }
             let both = bytes[cut...].withUnsafeBytes { StoredZipArchive.crc32($0, after: first) }
             XCTAssertEqual(both, whole, "cut at \(cut)")
