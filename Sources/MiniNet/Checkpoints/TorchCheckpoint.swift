@@ -119,10 +119,17 @@ public enum TorchCheckpoint {
         let values: [Float]
         if storage.elementType == .float32 && floatsAreStoredLittleEndian {
             // byteCount = 4·elementCount, so this many floats fill exactly the bytes needed.
+            // A piece at a time, each one checked while it is still in the processor's cache
+            // (one pass over memory instead of two).
             values = try [Float](unsafeUninitializedCapacity: storage.elementCount) { buffer, initialized in
                 let raw = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: byteCount)
-                try source.read(at: start, into: raw)
-                crc = StoredZipArchive.crc32(UnsafeRawBufferPointer(raw))
+                var done = 0
+                while done < byteCount {
+                    let piece = UnsafeMutableRawBufferPointer(rebasing: raw[done..<Swift.min(byteCount, done + crcPieceBytes)])
+                    try source.read(at: start + done, into: piece)
+                    crc = StoredZipArchive.crc32(UnsafeRawBufferPointer(piece), after: crc)
+                    done += piece.count
+                }
                 initialized = storage.elementCount
             }
         } else {
@@ -143,6 +150,10 @@ public enum TorchCheckpoint {
         try checkCRC32(crc, of: record)
         return values
     }
+
+    /// How much of a storage is read before its CRC-32 is advanced over it: small enough to
+    /// stay in a core's level-2 cache, large enough that the system calls cost nothing.
+    static let crcPieceBytes = 256 << 10
 
     /// The bytes of a zip entry, after checking its CRC-32.
     static func contents(of entry: StoredZipArchive.Entry, in source: ByteSource) throws -> [UInt8] {
