@@ -18,8 +18,9 @@ let package = Package(
         // libpng decode/encode written in C, with libpng's setjmp error handling,
         // so that a corrupt PNG becomes a Swift error instead of a crash.
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png")]),
-        // The few cblas/OpenBLAS prototypes MiniNet needs (Debian: libopenblas-dev).
-        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+        // The few cblas/OpenBLAS prototypes MiniNet needs (Debian: libopenblas-dev), and zlib's
+        // CRC-32 for checkpoint archives (Debian: zlib1g-dev, which libpng needs anyway).
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z")]),
         // Hot loops outside OpenBLAS, each compiled for AVX-512, AVX2 and SSE2 and chosen when
         // the program starts (target_clones), so that one binary uses the widest vectors a
         // processor has.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the two C libraries tutor links against, when they are missing (Debian/Ubuntu).
+# Installs the C libraries tutor links against, when they are missing (Debian/Ubuntu): libpng,
+# OpenBLAS, and zlib (named here although libpng-dev already brings it).
 set -euo pipefail
 missing=()
-for package in libpng-dev libopenblas-dev; do
+for package in libpng-dev libopenblas-dev zlib1g-dev; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

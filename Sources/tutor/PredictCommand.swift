@@ -43,6 +43,9 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let weightsPath = try model.weightsPath()
         let classifier = try model.loadClassifier()
+        // Evaluation mode and no parameter gradients before the first pass: with them on, a
+        // convolution keeps its im2col matrix (96 MiB for ResNet-34) and skips Winograd.
+        classifier.prepareForExplanation()
         let input: Tensor
         if let inputNpy {
             input = try loadInputNpy(inputNpy, for: classifier)

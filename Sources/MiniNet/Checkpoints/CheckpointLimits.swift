@@ -11,8 +11,8 @@ public enum CheckpointLimits {
     // MARK: Files
 
     /// The largest weights file read (.pth, .safetensors, tutor model file): 2 GiB, eight times
-    /// a ResNet-152 checkpoint. Each is read whole into memory, so a bigger one is refused
-    /// before it is opened.
+    /// a ResNet-152 checkpoint. Its tensors all end up in memory (and a legacy .pth is read
+    /// whole), so a bigger one is refused before it is opened.
     public static let maximumFileBytes = 1 << 31
 
     // MARK: Tensors
@@ -70,12 +70,6 @@ extension CheckpointLimits {
             throw MiniNetError.file(path, "is \(size) bytes, over the limit of \(maximumFileBytes) bytes (\(maximumFileBytes >> 30) GiB) for a weights file (limit maximumFileBytes)")
         }
     }
-}
-
-/// The bytes of a whole weights file, after `CheckpointLimits.checkWeightsFile`.
-func readWeightsFile(at path: String) throws -> Data {
-    try CheckpointLimits.checkWeightsFile(path)
-    return try readFileData(at: path, maximumBytes: CheckpointLimits.maximumFileBytes)
 }
 
 /// `text` made safe to quote in a one-line error message: control characters (a newline in a

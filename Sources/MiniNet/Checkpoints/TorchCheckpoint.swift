@@ -31,18 +31,27 @@ public enum TorchCheckpoint {
     /// float16, bfloat16, float64, int32 and int64 tensors are converted to Float32 (int64 ones
     /// are counters such as BatchNorm's `num_batches_tracked`). Only a regular file of at most
     /// `CheckpointLimits.maximumFileBytes` is read.
+    ///
+    /// A zip checkpoint is not read whole: first its directory and its pickle, then each
+    /// storage record straight into the Float32 array it becomes (see `ByteSource`).
     public static func read(from path: String) throws -> [(name: String, tensor: Tensor)] {
-        try read(bytes: [UInt8](readWeightsFile(at: path)), describedAs: path)
+        try read(OpenWeightsFile(path: path), describedAs: path)
     }
 
     /// `read(from:)` on the bytes of a file already in memory; `path` names it in messages.
     static func read(bytes: [UInt8], describedAs path: String) throws -> [(name: String, tensor: Tensor)] {
+        try read(bytes as ByteSource, describedAs: path)
+    }
+
+    /// `read(from:)` on the bytes of `source`; `path` names it in messages.
+    static func read(_ source: ByteSource, describedAs path: String) throws -> [(name: String, tensor: Tensor)] {
         do {
-            if bytes.starts(with: [0x50, 0x4b, 0x03, 0x04]) {  // "PK\3\4": a zip archive
-                return try readZip(bytes)
+            let head = try source.bytes(at: 0, count: Swift.min(4, source.count), orElse: Problem("unreachable"))
+            if head == [0x50, 0x4b, 0x03, 0x04] {  // "PK\3\4": a zip archive
+                return try readZip(source)
             }
-            if bytes.first == 0x80 {  // PROTO: a pickle stream
-                return try readLegacy(bytes)
+            if head.first == 0x80 {  // PROTO: a pickle stream, followed by the storages
+                return try readLegacy(source as? [UInt8] ?? source.bytes(at: 0, count: source.count, orElse: Problem("unreachable")))
             }
             throw Problem("not a PyTorch checkpoint (neither a zip archive nor a pickle stream)")
         } catch let problem as Problem {
@@ -58,8 +67,8 @@ public enum TorchCheckpoint {
 
     // MARK: Zip container
 
-    static func readZip(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
-        let archive = try StoredZipArchive(bytes: bytes)
+    static func readZip(_ source: ByteSource) throws -> [(name: String, tensor: Tensor)] {
+        let archive = try StoredZipArchive(source: source)
         // The pickle is "<archive>/data.pkl" for a folder name chosen by the writer.
         let pickleEntry = archive.entries.first { entry in
             let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
@@ -71,13 +80,13 @@ public enum TorchCheckpoint {
         let folder = String(pickleEntry.name.dropLast("data.pkl".count))  // ends with "/"
 
         if let byteOrderEntry = archive[folder + "byteorder"] {
-            let byteOrder = try contents(of: byteOrderEntry, in: bytes)
+            let byteOrder = try contents(of: byteOrderEntry, in: source)
             guard byteOrder.elementsEqual("little".utf8) else {
                 throw Problem("storages are \(String(decoding: byteOrder.prefix(16), as: UTF8.self)) endian; only little endian is supported")
             }
         }
 
-        let pickle = Array(try contents(of: pickleEntry, in: bytes))
+        let pickle = try contents(of: pickleEntry, in: source)
         let table = StorageTable()
         let (object, _) = try unpickle(pickle, from: 0, what: pickleEntry.name, persistentLoad: table.load)
 
@@ -87,24 +96,84 @@ public enum TorchCheckpoint {
             guard let record = archive[recordName] else {
                 throw Problem("storage record \(printable(recordName)) is missing")
             }
-            let byteCount = try storageByteCount(storage)
-            let raw = try contents(of: record, in: bytes)
-            guard raw.count >= byteCount else {
-                throw Problem("storage record \(printable(recordName)) holds \(raw.count) bytes, but its tensors need \(byteCount)")
-            }
-            storages[key] = raw.prefix(byteCount).withUnsafeBytes { decode($0, as: storage.elementType) }
+            storages[key] = try readStorage(storage, from: record, in: source)
         }
         return try gatherTensors(stateDictionary(object), storages)
     }
 
-    /// The bytes of a zip entry, after checking its CRC-32 (0 means the writer skipped it,
-    /// which torch can be told to do).
-    static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> ArraySlice<UInt8> {
-        let data = bytes[entry.dataRange]
-        guard entry.crc32 == 0 || StoredZipArchive.crc32(data) == entry.crc32 else {
+    /// The values of a storage, from its record, after checking the record's CRC-32 (over all
+    /// its bytes, also any after those the storage uses).
+    ///
+    /// float32 elements on a little-endian machine (the usual case) are read straight from the
+    /// source into the array that keeps them: no copy of the file in between, no conversion,
+    /// no zero-filling first. Other element types are read as bytes and converted (`decode`).
+    static func readStorage(_ storage: StorageReference, from record: StoredZipArchive.Entry,
+                            in source: ByteSource) throws -> [Float] {
+        let byteCount = try storageByteCount(storage)
+        let start = record.dataRange.lowerBound
+        guard record.dataRange.count >= byteCount else {
+            _ = try contents(of: record, in: source)  // a corrupt record is named as such first
+            throw Problem("storage record \(printable(record.name)) holds \(record.dataRange.count) bytes, but its tensors need \(byteCount)")
+        }
+        var crc: UInt32 = 0
+        let values: [Float]
+        if storage.elementType == .float32 && floatsAreStoredLittleEndian {
+            // byteCount = 4·elementCount, so this many floats fill exactly the bytes needed.
+            // A piece at a time, each one checked while it is still in the processor's cache
+            // (one pass over memory instead of two).
+            values = try [Float](unsafeUninitializedCapacity: storage.elementCount) { buffer, initialized in
+                let raw = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: byteCount)
+                var done = 0
+                while done < byteCount {
+                    let piece = UnsafeMutableRawBufferPointer(rebasing: raw[done..<Swift.min(byteCount, done + crcPieceBytes)])
+                    try source.read(at: start + done, into: piece)
+                    crc = StoredZipArchive.crc32(UnsafeRawBufferPointer(piece), after: crc)
+                    done += piece.count
+                }
+                initialized = storage.elementCount
+            }
+        } else {
+            let raw = try source.bytes(at: start, count: byteCount, orElse: Problem("unreachable"))
+            values = raw.withUnsafeBytes { bytes in
+                crc = StoredZipArchive.crc32(bytes)
+                return decode(bytes, as: storage.elementType)
+            }
+        }
+        // Bytes of the record past those the storage uses: read a piece at a time, for the CRC only.
+        var position = start + byteCount
+        while position < record.dataRange.upperBound {
+            let piece = try source.bytes(at: position, count: Swift.min(1 << 20, record.dataRange.upperBound - position),
+                                         orElse: Problem("unreachable"))
+            crc = piece.withUnsafeBytes { StoredZipArchive.crc32($0, after: crc) }
+            position += piece.count
+        }
+        try checkCRC32(crc, of: record)
+        return values
+    }
+
+    /// How much of a storage is read before its CRC-32 is advanced over it: small enough to
+    /// stay in a core's level-2 cache, large enough that the system calls cost nothing.
+    static let crcPieceBytes = 256 << 10
+
+    /// The bytes of a zip entry, after checking its CRC-32.
+    static func contents(of entry: StoredZipArchive.Entry, in source: ByteSource) throws -> [UInt8] {
+        let data = try source.bytes(at: entry.dataRange.lowerBound, count: entry.dataRange.count,
+                                    orElse: Problem("zip entry \(printable(entry.name)) runs past the end of the file (truncated?)"))
+        try checkCRC32(data.withUnsafeBytes { StoredZipArchive.crc32($0) }, of: entry)
+        return data
+    }
+
+    /// `contents(of:in:)` on a byte array (the fuzz harness of the zip reader calls it).
+    static func contents(of entry: StoredZipArchive.Entry, in bytes: [UInt8]) throws -> [UInt8] {
+        try contents(of: entry, in: bytes as ByteSource)
+    }
+
+    /// Refuses an entry whose bytes do not have the CRC-32 its directory record states (0 means
+    /// the writer skipped it, which torch can be told to do).
+    static func checkCRC32(_ crc: UInt32, of entry: StoredZipArchive.Entry) throws {
+        guard entry.crc32 == 0 || crc == entry.crc32 else {
             throw Problem("zip entry \(printable(entry.name)) is corrupt (CRC-32 mismatch)")
         }
-        return data
     }
 
     // MARK: Legacy container
@@ -327,7 +396,12 @@ public enum TorchCheckpoint {
         // From here on no sum can overflow: every position lies in 0...lastIndex, and
         // size·stride = (size − 1)·stride + stride ≤ 2·lastIndex for each axis.
 
-        // Contiguous (the usual case): one slice.
+        // A whole storage, in order (the usual case: torch.save gives each tensor its own
+        // storage): the tensor shares the storage's array instead of copying it.
+        if view.storageOffset == 0, count == storage.count, strides == contiguousStrides(shape).enumerated().map({ shape[$0] == 1 ? 0 : $1 }) {
+            return Tensor(shape: shape, data: storage)
+        }
+        // Contiguous: one slice.
         if strides == contiguousStrides(shape).enumerated().map({ shape[$0] == 1 ? 0 : $1 }) {
             return Tensor(shape: shape, data: Array(storage[view.storageOffset..<(view.storageOffset + count)]))
         }
@@ -365,6 +439,12 @@ public enum TorchCheckpoint {
     /// Raw little-endian storage bytes as Float32 values.
     static func decode(_ raw: UnsafeRawBufferPointer, as type: StorageElementType) -> [Float] {
         let count = raw.count / type.byteCount
+        if type == .float32 && floatsAreStoredLittleEndian {  // the same bytes: one copy
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<(4 * count)])) }
+                initialized = count
+            }
+        }
         var values = [Float](repeating: 0, count: count)
         for index in 0..<count {
             let at = index * type.byteCount

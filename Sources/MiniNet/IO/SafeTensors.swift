@@ -33,9 +33,10 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Reads and validates a `.safetensors` file, a regular file of at most
-    /// `CheckpointLimits.maximumFileBytes`.
+    /// `CheckpointLimits.maximumFileBytes`: first its header, then each tensor's bytes straight
+    /// into the Float32 array it becomes (see `ByteSource`).
     public static func read(from path: String) throws -> SafeTensorsFile {
-        try decode(readWeightsFile(at: path), path: path)
+        try decode(OpenWeightsFile(path: path), path: path)
     }
 
     /// Writes the file atomically (temporary file, then rename), with F32 data.
@@ -93,93 +94,116 @@ public struct SafeTensorsFile: Sendable {
     /// Decodes and validates the bytes of a `.safetensors` file; `path` only names the file in
     /// error messages. Every problem becomes a one-line `MiniNetError.file(path, problem)`.
     public static func decode(_ data: Data, path: String) throws -> SafeTensorsFile {
+        try decode(data as ByteSource, path: path)
+    }
+
+    /// `decode(_:path:)` on the bytes of `source`, which are read a piece at a time: the
+    /// header, then each tensor's bytes once every entry of the header has been checked.
+    static func decode(_ source: ByteSource, path: String) throws -> SafeTensorsFile {
         func fail(_ problem: String) -> MiniNetError { MiniNetError.file(path, problem) }
+        let unreachable = fail("is shorter than its size said")  // every range is checked first
 
-        return try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> SafeTensorsFile in
-            guard bytes.count >= 8 else {
-                throw fail("too short to be a safetensors file (\(bytes.count) bytes, the header length alone takes 8)")
-            }
-            var declaredLength: UInt64 = 0
-            for index in 0..<8 {
-                declaredLength |= UInt64(bytes[index]) << (8 * UInt64(index))
-            }
-            guard declaredLength <= maximumHeaderLength else {
-                throw fail("header length \(declaredLength) is absurd (limit maximumSafeTensorsHeaderLength, \(maximumHeaderLength) bytes); not a safetensors file?")
-            }
-            let headerLength = Int(declaredLength)
-            guard 8 + headerLength <= bytes.count else {
-                throw fail("header length \(headerLength) is larger than the \(bytes.count)-byte file")
-            }
-
-            // The header: a UTF-8 JSON object, starting with "{" as the reference library requires.
-            let headerBytes = bytes[8..<(8 + headerLength)]
-            guard String(validating: headerBytes, as: UTF8.self) != nil else {
-                throw fail("header is not valid UTF-8")
-            }
-            guard headerBytes.first == UInt8(ascii: "{") else {
-                throw fail("header is not a JSON object (it does not start with '{')")
-            }
-            let json: Any
-            do {
-                json = try JSONSerialization.jsonObject(with: Data(headerBytes))
-            } catch {
-                throw fail("header is not valid JSON")
-            }
-            guard let header = json as? [String: Any] else {
-                throw fail("header is not a JSON object")
-            }
-
-            var metadata = [String: String]()
-            if let rawMetadata = header[metadataKey] {
-                guard let map = rawMetadata as? [String: Any] else {
-                    throw fail("__metadata__ is not a JSON object")
-                }
-                for (key, value) in map {
-                    guard let text = value as? String else {
-                        throw fail("__metadata__ value for '\(key)' is not a string")
-                    }
-                    metadata[key] = text
-                }
-            }
-
-            // Each tensor entry, checked against the data section.
-            let dataStart = 8 + headerLength
-            let dataSize = bytes.count - dataStart
-            var entries = [Entry]()
-            for name in header.keys.sorted() where name != metadataKey {
-                entries.append(try parseEntry(name: name, json: header[name] as Any, dataSize: dataSize, fail: fail))
-            }
-
-            // As the reference library checks: sorted by position, the tensors must tile the
-            // data section exactly — each one starting where the previous one ends, the first at
-            // 0, the last ending at the end of the file. A gap, an overlap or trailing bytes
-            // mean the header and the data disagree (a header length cut short by a few bytes
-            // would otherwise shift every weight).
-            entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-            var covered = 0
-            var previous: Entry?
-            for entry in entries {
-                if let previous, entry.begin < covered {
-                    throw fail("tensors '\(printable(previous.name))' and '\(printable(entry.name))' overlap in the data section")
-                }
-                guard entry.begin == covered else {
-                    throw fail("tensor '\(printable(entry.name))' data_offsets [\(entry.begin), \(entry.end)] leave a gap of "
-                               + "\(entry.begin - covered) bytes after byte \(covered); the tensors must cover the data section exactly, in order")
-                }
-                covered = entry.end
-                previous = entry
-            }
-            guard covered == dataSize else {
-                throw fail("the tensors cover \(covered) bytes of the \(dataSize)-byte data section; "
-                           + "the header length or the data_offsets are wrong")
-            }
-
-            let tensors = entries.map { entry -> (name: String, tensor: Tensor) in
-                let values = entry.format.decode(bytes, offset: dataStart + entry.begin, count: entry.elementCount)
-                return (entry.name, Tensor(shape: entry.shape, data: values))
-            }
-            return SafeTensorsFile(tensors: tensors, metadata: metadata)
+        guard source.count >= 8 else {
+            throw fail("too short to be a safetensors file (\(source.count) bytes, the header length alone takes 8)")
         }
+        let lengthBytes = try source.bytes(at: 0, count: 8, orElse: unreachable)
+        var declaredLength: UInt64 = 0
+        for index in 0..<8 {
+            declaredLength |= UInt64(lengthBytes[index]) << (8 * UInt64(index))
+        }
+        guard declaredLength <= maximumHeaderLength else {
+            throw fail("header length \(declaredLength) is absurd (limit maximumSafeTensorsHeaderLength, \(maximumHeaderLength) bytes); not a safetensors file?")
+        }
+        let headerLength = Int(declaredLength)
+        guard 8 + headerLength <= source.count else {
+            throw fail("header length \(headerLength) is larger than the \(source.count)-byte file")
+        }
+
+        // The header: a UTF-8 JSON object, starting with "{" as the reference library requires.
+        let headerBytes = try source.bytes(at: 8, count: headerLength, orElse: unreachable)
+        guard String(validating: headerBytes, as: UTF8.self) != nil else {
+            throw fail("header is not valid UTF-8")
+        }
+        guard headerBytes.first == UInt8(ascii: "{") else {
+            throw fail("header is not a JSON object (it does not start with '{')")
+        }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(headerBytes))
+        } catch {
+            throw fail("header is not valid JSON")
+        }
+        guard let header = json as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+
+        var metadata = [String: String]()
+        if let rawMetadata = header[metadataKey] {
+            guard let map = rawMetadata as? [String: Any] else {
+                throw fail("__metadata__ is not a JSON object")
+            }
+            for (key, value) in map {
+                guard let text = value as? String else {
+                    throw fail("__metadata__ value for '\(key)' is not a string")
+                }
+                metadata[key] = text
+            }
+        }
+
+        // Each tensor entry, checked against the data section.
+        let dataStart = 8 + headerLength
+        let dataSize = source.count - dataStart
+        var entries = [Entry]()
+        for name in header.keys.sorted() where name != metadataKey {
+            entries.append(try parseEntry(name: name, json: header[name] as Any, dataSize: dataSize, fail: fail))
+        }
+
+        // As the reference library checks: sorted by position, the tensors must tile the
+        // data section exactly — each one starting where the previous one ends, the first at
+        // 0, the last ending at the end of the file. A gap, an overlap or trailing bytes
+        // mean the header and the data disagree (a header length cut short by a few bytes
+        // would otherwise shift every weight).
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var covered = 0
+        var previous: Entry?
+        for entry in entries {
+            if let previous, entry.begin < covered {
+                throw fail("tensors '\(printable(previous.name))' and '\(printable(entry.name))' overlap in the data section")
+            }
+            guard entry.begin == covered else {
+                throw fail("tensor '\(printable(entry.name))' data_offsets [\(entry.begin), \(entry.end)] leave a gap of "
+                           + "\(entry.begin - covered) bytes after byte \(covered); the tensors must cover the data section exactly, in order")
+            }
+            covered = entry.end
+            previous = entry
+        }
+        guard covered == dataSize else {
+            throw fail("the tensors cover \(covered) bytes of the \(dataSize)-byte data section; "
+                       + "the header length or the data_offsets are wrong")
+        }
+
+        let tensors = try entries.map { entry -> (name: String, tensor: Tensor) in
+            let values = try readValues(entry, from: source, at: dataStart + entry.begin, orElse: unreachable)
+            return (entry.name, Tensor(shape: entry.shape, data: values))
+        }
+        return SafeTensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// The values of one checked entry, whose bytes start at `offset` of `source`. F32 on a
+    /// little-endian machine (the usual case) is read straight into the array that keeps the
+    /// values: no copy of the file in between, no conversion, no zero-filling first. Other
+    /// dtypes are read as bytes and converted (`StoredNumberFormat.decode`).
+    private static func readValues(_ entry: Entry, from source: ByteSource, at offset: Int,
+                                   orElse unreachable: @autoclosure () -> Error) throws -> [Float] {
+        guard offset >= 0, entry.end - entry.begin <= source.count - offset else { throw unreachable() }
+        if entry.format == .float32 && floatsAreStoredLittleEndian {
+            return try [Float](unsafeUninitializedCapacity: entry.elementCount) { buffer, initialized in
+                try source.read(at: offset, into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: 4 * entry.elementCount))
+                initialized = entry.elementCount
+            }
+        }
+        let bytes = try source.bytes(at: offset, count: entry.end - entry.begin, orElse: unreachable())
+        return bytes.withUnsafeBytes { entry.format.decode($0, offset: 0, count: entry.elementCount) }
     }
 
     // MARK: - Details

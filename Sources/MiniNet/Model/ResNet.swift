@@ -107,25 +107,29 @@ extension ModelSpec {
     }
 }
 
-/// Builds one residual block from its spec (see `ResNetVariant` for the formulas).
-func makeResidualBlock(_ spec: LayerSpec, inputChannels: Int, planes: Int, stride: Int) -> Residual {
-    func conv(_ input: Int, _ output: Int, _ kernel: Int, _ stride: Int) -> Conv2d {
-        Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride, padding: kernel / 2, bias: false)
+/// Builds one residual block from its spec (see `ResNetVariant` for the formulas). Each
+/// convolution starts with its kernel from `weights` (by state_dict name) when there is one of
+/// the right shape, and from zeros otherwise.
+func makeResidualBlock(_ spec: LayerSpec, inputChannels: Int, planes: Int, stride: Int,
+                       weights: [String: Tensor] = [:]) -> Residual {
+    func conv(_ name: String, _ input: Int, _ output: Int, _ kernel: Int, _ stride: Int) -> Conv2d {
+        Conv2d(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride, padding: kernel / 2, bias: false,
+               weight: weights.tensor(spec.name + "." + name + ".weight", shape: [output, input, kernel, kernel]))
     }
     let body: [(String, Layer)]
     let outputChannels: Int
     if spec.type == "Bottleneck" {
         outputChannels = 4 * planes
-        body = [("conv1", conv(inputChannels, planes, 1, 1)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
-                ("conv2", conv(planes, planes, 3, stride)), ("bn2", BatchNorm2d(channels: planes)), ("relu2", ReLU()),
-                ("conv3", conv(planes, outputChannels, 1, 1)), ("bn3", BatchNorm2d(channels: outputChannels))]
+        body = [("conv1", conv("conv1", inputChannels, planes, 1, 1)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
+                ("conv2", conv("conv2", planes, planes, 3, stride)), ("bn2", BatchNorm2d(channels: planes)), ("relu2", ReLU()),
+                ("conv3", conv("conv3", planes, outputChannels, 1, 1)), ("bn3", BatchNorm2d(channels: outputChannels))]
     } else {
         outputChannels = planes
-        body = [("conv1", conv(inputChannels, planes, 3, stride)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
-                ("conv2", conv(planes, planes, 3, 1)), ("bn2", BatchNorm2d(channels: planes))]
+        body = [("conv1", conv("conv1", inputChannels, planes, 3, stride)), ("bn1", BatchNorm2d(channels: planes)), ("relu1", ReLU()),
+                ("conv2", conv("conv2", planes, planes, 3, 1)), ("bn2", BatchNorm2d(channels: planes))]
     }
     let shortcut: (String, Layer)? = spec.downsample == true
-        ? ("downsample", Sequential(named: [("0", conv(inputChannels, outputChannels, 1, stride)),
+        ? ("downsample", Sequential(named: [("0", conv("downsample.0", inputChannels, outputChannels, 1, stride)),
                                             ("1", BatchNorm2d(channels: outputChannels))]))
         : nil
     let block = Residual(body: body, shortcut: shortcut, activation: ("relu", ReLU()))
@@ -167,7 +171,7 @@ public enum PretrainedResNet {
         let spec = ModelSpec.resNet(shape, classNames: names, imageSize: imageSize)
         // Every size the file declares is checked before any layer is allocated.
         try ImageClassifier.checkBeforeBuilding(spec, stateDict, path: path)
-        let classifier = try ImageClassifier(spec: spec)
+        let classifier = try ImageClassifier(spec: spec, weights: stateDict)
         try classifier.loadStateDict(stateDict, source: path)
         return classifier
     }
@@ -175,23 +179,20 @@ public enum PretrainedResNet {
     /// The tensors of a `.pth` or `.safetensors` file by name, told apart by their first bytes.
     /// A "module." prefix on every key (from torch's DataParallel) is removed.
     public static func readStateDict(from path: String) throws -> [String: Tensor] {
-        // Opening a FIFO would wait for a writer: only a regular file within the size limit is opened.
-        try CheckpointLimits.checkWeightsFile(path)
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw MiniNetError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
-        try? handle.close()
+        // Opening a FIFO would wait for a writer: only a regular file within the size limit is
+        // opened (OpenWeightsFile checks), and it is opened once, for the first bytes and the rest.
+        let file = try OpenWeightsFile(path: path)
+        let head = try file.bytes(at: 0, count: Swift.min(9, file.count), orElse: MiniNetError.file(path, "cannot be read"))
         let entries: [(name: String, tensor: Tensor)]
         // A safetensors file starts with its header's length (8 bytes, any values: a length of
         // 384 starts with 0x80, as a pickle does) and then the header's "{"; a zip archive
         // with "PK", a legacy pickle with PROTO (0x80). So the "{" is looked at first.
         if head.count == 9, head[8] == UInt8(ascii: "{") {
-            entries = try SafeTensorsFile.read(from: path).tensors
+            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
-            entries = try TorchCheckpoint.read(from: path)
+            entries = try TorchCheckpoint.read(file, describedAs: path)
         } else if head.count >= 8 {
-            entries = try SafeTensorsFile.read(from: path).tensors
+            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else {
             throw MiniNetError.file(path, "is neither a PyTorch checkpoint nor a safetensors file (\(head.count) bytes)")
         }
