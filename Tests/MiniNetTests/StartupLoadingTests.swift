@@ -142,7 +142,7 @@ final class StartupLoadingTests: XCTestCase {
 
     func testAllFiniteLooksAtTheExponentBits() {
         let finite: [Float] = [0, -0, 1, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-                               .leastNonzeroMagnitude, .leastNormalMagnitude, 3.4e38, 1e-45]
+                               .leastNonzeroMagnitude, .leastNormalMagnitude, 3.4e38, -.leastNonzeroMagnitude]
         XCTAssertTrue(ImageClassifier.allFinite(finite))
         XCTAssertTrue(ImageClassifier.allFinite([]))
         for special: Float in [.infinity, -.infinity, .nan, -.nan, .signalingNaN, Float(bitPattern: 0x7fff_ffff)] {

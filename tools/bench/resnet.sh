@@ -13,7 +13,8 @@
 #   e.g. ONLY=gradcam_plus_plus,scorecam,smoothgrad; default every method),
 #   PEER_DIR (where bench_torch.py and make_resnet_weights.py are, default tools/bench),
 #   KEEP (a folder to keep the weights, the input, both JSON outputs and the report in; weights
-#   and input already there are used again).
+#   and input already there are used again), TUTOR_BINARY (a tutor already built, for example
+#   by scripts/test.sh with -enable-testing, instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --model) model=${2:?--model needs a value: resnet18, resnet34 or resnet50}; shift 2 ;;
         --model=*) model=${1#--model=}; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "resnet.sh: unknown option $1; use [PYTHON] [--model resnet34]" >&2; exit 2 ;;
         *) python=$1; shift ;;
     esac
@@ -39,9 +40,13 @@ for script in bench_torch.py make_resnet_weights.py; do
 done
 
 if [ -n "${KEEP:-}" ]; then folder=$KEEP; mkdir -p "$folder"; else folder=$(mktemp -d); trap 'rm -rf "$folder"' EXIT; fi
-echo "building tutor (release)…" >&2
-swift build -c release --product tutor >/dev/null
-tutor=.build/release/tutor
+if [ -n "${TUTOR_BINARY:-}" ]; then
+    tutor=$TUTOR_BINARY
+else
+    echo "building tutor (release)…" >&2
+    swift build -c release --product tutor >/dev/null
+    tutor=.build/release/tutor
+fi
 
 if [ -f "$folder/$model.pth" ] && [ -f "$folder/input.npy" ]; then
     echo "using the $model weights and the input already in $folder" >&2
