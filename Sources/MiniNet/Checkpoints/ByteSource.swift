@@ -71,7 +71,7 @@ final class OpenWeightsFile: ByteSource {
         }
         guard Int(status.st_size) <= CheckpointLimits.maximumFileBytes else {
             close(descriptor)
-            throw MiniNetError.file(path, "is \(status.st_size) bytes, over the limit of \(CheckpointLimits.maximumFileBytes) bytes for a weights file (limit maximumFileBytes)")
+            throw MiniNetError.file(path, "is \(status.st_size) bytes, over the limit of \(CheckpointLimits.maximumFileBytes) bytes (\(CheckpointLimits.maximumFileBytes >> 30) GiB) for a weights file (limit maximumFileBytes)")
         }
         (self.path, self.count, self.descriptor) = (path, Int(status.st_size), descriptor)
     }
@@ -92,7 +92,7 @@ final class OpenWeightsFile: ByteSource {
                 throw MiniNetError.file(path, "cannot be read (\(String(cString: strerror(errno))))")
             }
             guard result > 0 else {
-                throw MiniNetError.file(path, "became shorter while it was being read (was it being written to?)")
+                throw MiniNetError.file(path, "could not be read to the end (did it change while being read?)")
             }
             done += result
         }

@@ -189,7 +189,7 @@ struct ByteReader {
         }
         if offset < windowStart || count > windowStart + window.count - offset {
             let length = Swift.min(Swift.max(count, Self.windowSize), source.count - offset)
-            window = try source.bytes(at: offset, count: length, orElse: TorchCheckpoint.Problem("unreachable"))
+            window = try source.bytes(at: offset, count: length, orElse: TorchCheckpoint.Problem.changedWhileReading)
             windowStart = offset
         }
         return window[(offset - windowStart)..<(offset - windowStart + count)]

@@ -46,12 +46,12 @@ public enum TorchCheckpoint {
     /// `read(from:)` on the bytes of `source`; `path` names it in messages.
     static func read(_ source: ByteSource, describedAs path: String) throws -> [(name: String, tensor: Tensor)] {
         do {
-            let head = try source.bytes(at: 0, count: Swift.min(4, source.count), orElse: Problem("unreachable"))
+            let head = try source.bytes(at: 0, count: Swift.min(4, source.count), orElse: Problem.changedWhileReading)
             if head == [0x50, 0x4b, 0x03, 0x04] {  // "PK\3\4": a zip archive
                 return try readZip(source)
             }
             if head.first == 0x80 {  // PROTO: a pickle stream, followed by the storages
-                return try readLegacy(source as? [UInt8] ?? source.bytes(at: 0, count: source.count, orElse: Problem("unreachable")))
+                return try readLegacy(source as? [UInt8] ?? source.bytes(at: 0, count: source.count, orElse: Problem.changedWhileReading))
             }
             throw Problem("not a PyTorch checkpoint (neither a zip archive nor a pickle stream)")
         } catch let problem as Problem {
@@ -63,6 +63,10 @@ public enum TorchCheckpoint {
     struct Problem: Error {
         var message: String
         init(_ message: String) { self.message = message }
+
+        /// Every range is checked against the file's size before it is read, so a short read
+        /// means the file changed (or the disk failed) while we were reading it.
+        static let changedWhileReading = Problem("could not be read to the end (did it change while being read?)")
     }
 
     // MARK: Zip container
@@ -133,7 +137,7 @@ public enum TorchCheckpoint {
                 initialized = storage.elementCount
             }
         } else {
-            let raw = try source.bytes(at: start, count: byteCount, orElse: Problem("unreachable"))
+            let raw = try source.bytes(at: start, count: byteCount, orElse: Problem.changedWhileReading)
             values = raw.withUnsafeBytes { bytes in
                 crc = StoredZipArchive.crc32(bytes)
                 return decode(bytes, as: storage.elementType)
@@ -143,7 +147,7 @@ public enum TorchCheckpoint {
         var position = start + byteCount
         while position < record.dataRange.upperBound {
             let piece = try source.bytes(at: position, count: Swift.min(1 << 20, record.dataRange.upperBound - position),
-                                         orElse: Problem("unreachable"))
+                                         orElse: Problem.changedWhileReading)
             crc = piece.withUnsafeBytes { StoredZipArchive.crc32($0, after: crc) }
             position += piece.count
         }

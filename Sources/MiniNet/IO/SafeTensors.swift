@@ -101,7 +101,7 @@ public struct SafeTensorsFile: Sendable {
     /// header, then each tensor's bytes once every entry of the header has been checked.
     static func decode(_ source: ByteSource, path: String) throws -> SafeTensorsFile {
         func fail(_ problem: String) -> MiniNetError { MiniNetError.file(path, problem) }
-        let unreachable = fail("is shorter than its size said")  // every range is checked first
+        let unreachable = fail("could not be read to the end (did it change while being read?)")  // every range is checked first, so only a file changed under us gets here
 
         guard source.count >= 8 else {
             throw fail("too short to be a safetensors file (\(source.count) bytes, the header length alone takes 8)")
