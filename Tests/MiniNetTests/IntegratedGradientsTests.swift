@@ -168,7 +168,8 @@ final class IntegratedGradientsTests: XCTestCase {
         let signed = try saliency(classifier: classifier, input: input, target: .logit(2), absolute: false)
         let absolute = try saliency(classifier: classifier, input: input, target: .logit(2))
         XCTAssertEqual(absolute, signed.map { abs($0) })
-        let probe = try LayerProbe(classifier: classifier, input: input, layer: "features.8", target: .logit(2))
+        let probe = try LayerProbe(classifier: classifier, input: input, layer: "features.8", target: .logit(2),
+                                   throughToInput: true)
         // The same forward and backward passes on the same data (the probe's hooks only record):
         // the same bits, whatever the thread count.
         assertWithin(signed, probe.inputGradient, .exact, "saliency = the probe's input gradient")
