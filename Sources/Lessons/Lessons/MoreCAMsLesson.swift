@@ -74,11 +74,20 @@ public enum MoreCAMsLesson: Lesson {
         try lastLayerStep(notebook, text: text, classifier: classifier, probe: probe, layer: camLayer,
                           target: c, input: input, values: values)
 
-        // Every method at that layer, for the lesson's picture and class.
+        // Every method at that layer, for the lesson's picture and class, and for the scene's other
+        // class when the scene is this picture (a photo network): Score-CAM's masked inputs and
+        // Ablation-CAM's ablated copies then run once for both classes.
+        let scene = try twoClassPicture(context, input: input, image: image, logits: logits)
+        let otherClasses = scene.input == input ? scene.classes.filter { $0 != c } : []
         var atLast: [String: CAMResult] = [:]
+        var known: [Int: [String: CAMResult]] = [:]
         for explainer in camExplainers {
-            atLast[explainer.id] = try explainer.method(classifier).explain(input: input, layer: camLayer, target: .logit(c))
+            let results = try explainer.method(classifier).explain(input: input, layer: camLayer,
+                                                                   targets: ([c] + otherClasses).map { .logit($0) })
+            atLast[explainer.id] = results[0]
+            for (other, result) in zip(otherClasses, results.dropFirst()) { known[other, default: [:]][explainer.id] = result }
         }
+        if scene.input == input { known[c] = atLast }
 
         // Step 5: at an earlier layer they differ.
         let earlier = chosenLayer != camLayer ? chosenLayer : CAMLessonSupport.earlierFeatureLayer(before: camLayer, in: classifier)
@@ -88,9 +97,8 @@ public enum MoreCAMsLesson: Lesson {
         }
 
         // Steps 6 and 7: two classes on one picture, and every method of the registry on it.
-        let scene = try twoClassPicture(context, input: input, image: image, logits: logits)
         try sceneSteps(notebook, text: text, classifier: classifier, explainers: camExplainers, layer: camLayer, scene: scene,
-                       known: scene.input == input ? [c: atLast] : [:])
+                       known: known)
         notebook.references(text)
         return notebook
     }
@@ -441,10 +449,10 @@ public enum MoreCAMsLesson: Lesson {
         let (a, b) = (scene.classes[0], scene.classes[1])
         var results: [String: [CAMResult]] = [:]                             // id → [map of a, map of b]
         for explainer in explainers {
-            let method = explainer.method(classifier)
-            results[explainer.id] = try scene.classes.map { target in
-                try known[target]?[explainer.id] ?? method.explain(input: scene.input, layer: layer, target: .logit(target))
-            }
+            let missing = scene.classes.filter { known[$0]?[explainer.id] == nil }
+            let computed = try explainer.method(classifier).explain(input: scene.input, layer: layer, targets: missing.map { .logit($0) })
+            let byClass = Dictionary(zip(missing, computed), uniquingKeysWith: { first, _ in first })
+            results[explainer.id] = scene.classes.map { known[$0]?[explainer.id] ?? byClass[$0]! }
         }
         let pair = ["a": names[a], "b": names[b]]
         let photo = RGBImage(tensor: scene.image)

@@ -68,6 +68,25 @@ open class ClassActivationMapMethod {
         fatalError("\(type(of: self)) must override channelWeights or weighting")
     }
 
+    /// Set while `explain(input:layer:targets:)` runs: nothing changes the network in between, so
+    /// a variant whose extra passes do not depend on the target may run them once for all.
+    public private(set) var isSharingPasses = false
+
+    /// Forgets what was kept for sharing, when `explain(input:layer:targets:)` ends.
+    open func forgetSharedPasses() {}
+
+    /// Several targets on one picture and layer, each as `explain(input:layer:target:)` would
+    /// give it. Score-CAM's masked inputs and Ablation-CAM's ablated copies are the same for
+    /// every target (only which logit is read differs), so they run once.
+    public func explain(input: Tensor, layer: String, targets: [ExplanationTarget]) throws -> [CAMResult] {
+        isSharingPasses = true
+        defer {
+            isSharingPasses = false
+            forgetSharedPasses()
+        }
+        return try targets.map { try explain(input: input, layer: layer, target: $0) }
+    }
+
     /// How the variant weights the activations; by default its channel weights, with b = 0.
     open func weighting(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> CAMWeighting {
         .channels(try channelWeights(probe: probe, input: input, layer: layer, target: target), offset: 0)
@@ -195,10 +214,20 @@ public final class AblationCAM: ClassActivationMapMethod {
         return ablated.map { (score - $0) / score }
     }
 
+    /// While sharing passes: the layer, its activations [K, h, w], and the logits [K, L] of
+    /// every ablated copy.
+    private var sharedLogits: (layer: String, activations: Tensor, logits: Tensor)?
+
+    public override func forgetSharedPasses() { sharedLogits = nil }
+
     /// y^c_k for every channel k: the target with A^k = 0, the rest re-run from the layer on.
     public func ablatedScores(activations: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
+        if isSharingPasses, let shared = sharedLogits, shared.layer == layer, shared.activations == activations {
+            return target.values(batchLogits: shared.logits)
+        }
         let (channels, planeSize) = (activations.shape[0], activations.shape[1] * activations.shape[2])
         var scores: [Float] = []
+        var allLogits: [Float] = []                                     // [K, L] while sharing
         var start = 0
         classifier.network.setTraining(false)
         while start < channels {
@@ -215,7 +244,11 @@ public final class AblationCAM: ClassActivationMapMethod {
                 throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
             }
             scores += target.values(batchLogits: logits)
+            if isSharingPasses { allLogits += logits.data }
             start = end
+        }
+        if isSharingPasses {
+            sharedLogits = (layer, activations, Tensor(shape: [channels, allLogits.count / max(channels, 1)], data: allLogits))
         }
         return scores
     }
