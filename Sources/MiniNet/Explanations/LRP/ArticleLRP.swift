@@ -120,28 +120,72 @@ public enum ArticleLRP {
         let height = input.shape[2], width = input.shape[3]
         var s = z
         for index in s.data.indices { s.data[index] = z.data[index] / (z.data[index] + stabilizer) }
+        // Each input value gathers its own terms, so the values are independent (any thread
+        // count gives the same bits) and the sum over o runs over contiguous memory: s₀ is laid
+        // out as [OH, OW, O] and W as [C, k, k, O].
+        let kernel = conv.kernelSize, (stride, padding) = (conv.stride, conv.padding)
+        let (inputChannels, outputChannels) = (conv.inputChannels, conv.outputChannels)
+        var sByPosition = [Double](repeating: 0, count: s.data.count)          // [OH, OW, O]
+        for o in 0..<outputChannels {
+            for position in 0..<(outputHeight * outputWidth) {
+                sByPosition[position * outputChannels + o] = Double(s.data[o * outputHeight * outputWidth + position])
+            }
+        }
+        var weightByChannel = [Double](repeating: 0, count: conv.weight.value.count)   // [C, k, k, O]
+        for o in 0..<outputChannels {
+            for tap in 0..<(inputChannels * kernel * kernel) {
+                weightByChannel[tap * outputChannels + o] = Double(conv.weight.value.data[o * inputChannels * kernel * kernel + tap])
+            }
+        }
         var transposed = [Double](repeating: 0, count: input.data.count)   // conv1ᵀ(s₀)
         var magnitudes = [Double](repeating: 0, count: input.data.count)   // Σ |W · s₀|
-        let kernel = conv.kernelSize, weight = conv.weight.value.data
-        for o in 0..<conv.outputChannels {
-            for i in 0..<outputHeight {
-                for j in 0..<outputWidth {
-                    let sValue = Double(s.data[(o * outputHeight + i) * outputWidth + j])
-                    for c in 0..<conv.inputChannels {
-                        for u in 0..<kernel {
-                            let h = i * conv.stride + u - conv.padding
-                            guard h >= 0 && h < height else { continue }
-                            for v in 0..<kernel {
-                                let w = j * conv.stride + v - conv.padding
-                                guard w >= 0 && w < width else { continue }
-                                let term = Double(weight[((o * conv.inputChannels + c) * kernel + u) * kernel + v]) * sValue
-                                transposed[(c * height + h) * width + w] += term
-                                magnitudes[(c * height + h) * width + w] += Swift.abs(term)
+        transposed.withUnsafeMutableBufferPointer { transposedOut in
+        magnitudes.withUnsafeMutableBufferPointer { magnitudesOut in
+        weightByChannel.withUnsafeBufferPointer { weights in
+        sByPosition.withUnsafeBufferPointer { sValues in
+                // Four partial sums in one vector register, added at the end.
+                func dot(_ weightRow: Int, _ sRow: Int) -> (sum: Double, magnitude: Double) {
+                    var (sums, magnitudes) = (SIMD4<Double>(), SIMD4<Double>())
+                    var o = 0
+                    while o + 4 <= outputChannels {
+                        let terms = UnsafeRawPointer(weights.baseAddress! + weightRow + o).loadUnaligned(as: SIMD4<Double>.self)
+                            * UnsafeRawPointer(sValues.baseAddress! + sRow + o).loadUnaligned(as: SIMD4<Double>.self)
+                        sums += terms
+                        magnitudes += terms.replacing(with: -terms, where: terms .< 0)
+                        o += 4
+                    }
+                    var (sum, magnitude) = (sums.sum(), magnitudes.sum())
+                    while o < outputChannels {
+                        let term = weights[weightRow + o] * sValues[sRow + o]
+                        sum += term
+                        magnitude += Swift.abs(term)
+                        o += 1
+                    }
+                    return (sum, magnitude)
+                }
+                Parallel.forEach(inputChannels * height, cost: width * kernel * kernel * outputChannels) { row in
+                    let (c, h) = (row / height, row % height)
+                    for w in 0..<width {
+                        var (sum, magnitude) = (0.0, 0.0)
+                        // h = i·stride + u − p: the taps u with (h + p − u) a multiple of the stride.
+                        for u in 0..<kernel where (h + padding - u) % stride == 0 {
+                            let i = (h + padding - u) / stride
+                            guard i >= 0 && i < outputHeight && h + padding - u >= 0 else { continue }
+                            for v in 0..<kernel where (w + padding - v) % stride == 0 {
+                                let j = (w + padding - v) / stride
+                                guard j >= 0 && j < outputWidth && w + padding - v >= 0 else { continue }
+                                let terms = dot(((c * kernel + u) * kernel + v) * outputChannels, (i * outputWidth + j) * outputChannels)
+                                sum += terms.sum
+                                magnitude += terms.magnitude
                             }
                         }
+                        transposedOut[(c * height + h) * width + w] = sum
+                        magnitudesOut[(c * height + h) * width + w] = magnitude
                     }
                 }
-            }
+        }
+        }
+        }
         }
         var relevance = input, termMagnitudes = input
         for index in input.data.indices {
@@ -149,7 +193,7 @@ public enum ArticleLRP {
             relevance.data[index] = Float(x * transposed[index])
             termMagnitudes.data[index] = Float(Swift.abs(x) * magnitudes[index])
         }
-        let termsPerOutput = conv.outputChannels * ((kernel + conv.stride - 1) / conv.stride) * ((kernel + conv.stride - 1) / conv.stride)
+        let termsPerOutput = outputChannels * ((kernel + stride - 1) / stride) * ((kernel + stride - 1) / stride)
         return (relevance, termMagnitudes, termsPerOutput)
     }
 }
