@@ -185,7 +185,7 @@ final class WinogradWeightGradientTests: XCTestCase {
     /// columns, backward gives exactly what the Winograd functions give, the gradients add up
     /// over backward calls, and the bias gradient is im2col's sum.
     func testConv2dWithParameterGradientsTakesWinograd() {
-        let (channels, batch, height, width) = (32, 4, 47, 50)
+        let (channels, batch, height, width) = (32, 8, 47, 50)
         XCTAssertGreaterThanOrEqual(channels * channels * batch * height * width, Conv2d.winogradTrainingThreshold)
         let conv = convolution(inputChannels: channels, outputChannels: channels, seed: 21)
         let input = GradientCheck.uniform([batch, channels, height, width], seed: 22)

@@ -64,12 +64,13 @@ public final class Conv2d: Layer {
     /// im2col's weight-gradient product ∂L/∂Y [Cout, 4T] × columnsᵀ [4T, 9·Cin] by 16 products
     /// [Cout, T] × [T, Cin], whose small results (Cout·Cin, 9 times fewer entries) OpenBLAS fills
     /// at a lower rate, and the forward pass writes V out for it (4 values per input value).
-    /// Measured on 2 threads (forward and backward of one layer against im2col's, the best of
-    /// 15): Winograd takes 1.3–1.9 times as long at 2²² (Cin 16 → Cout 32 on 32 × 16², 32 → 64
-    /// on 32 × 8²), 0.7–0.95 times at 2²³ (32 → 32 on 32 × 16², 64 → 64 on 32 × 8²), and 0.3–0.9
-    /// times at 2²⁶ over a ResNet's four stages. The small network of the lessons (at most
-    /// 2²⁰ at a batch of 32) trains through im2col.
-    static let winogradTrainingThreshold = 1 << 23
+    /// Measured on 2 threads (forward and backward of one layer, Winograd's time over im2col's,
+    /// the best of 21, two runs on a shared machine): 1.5–1.9 at 2²² (Cin 16 → Cout 32 on
+    /// 32 × 16²); 0.5–1.9 at 2²³, worst on 8 × 8 planes (16 → 32 on 256 × 8²: 1.3–1.9);
+    /// 0.5–1.2 at 2²⁴ (64 → 128 on 32 × 8²: 1.03–1.08); 0.3–0.96 from 2²⁵ to a ResNet's
+    /// stages at 2²⁶·⁶. The small network of the lessons (at most 2²⁰ at a batch of 32) trains
+    /// through im2col.
+    static let winogradTrainingThreshold = 1 << 24
 
     /// Below this many 2×2 output tiles (N·⌈H/2⌉·⌈W/2⌉), each of Winograd's 16 products has so few
     /// columns that it is bound by reading U [16, Cout, Cin], 16/9 the size of the kernel, rather
