@@ -17,9 +17,11 @@
 ///                    positions it was copied from.
 ///
 /// Large 3×3 convolutions with stride 1 and padding 1 (nearly all of a ResNet's work) take
-/// Winograd's algorithm instead when no parameter gradient is wanted: the same numbers to
-/// float rounding, with 2.25 (F(2×2, 3×3)) or 4 (F(4×4, 3×3), for the forward pass of a
-/// layer with enough 4×4 tiles) times fewer multiplications (see Winograd.swift).
+/// Winograd's algorithm instead: the same numbers to float rounding, with 2.25 (F(2×2, 3×3))
+/// or 4 (F(4×4, 3×3), for the forward pass of a layer with enough 4×4 tiles, when no parameter
+/// gradient is wanted) times fewer multiplications (see Winograd.swift). With parameter
+/// gradients on (training), the forward pass, the input gradient and the weight gradient all
+/// take F(2×2, 3×3), the weight gradient from the transformed input V that forward keeps.
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -36,8 +38,14 @@ public final class Conv2d: Layer {
         /// [N, Cin, H, W]: the input (shared with the caller, not copied)
         var input: Tensor
         /// [Cin·kH·kW, N·OH·OW]: the receptive fields, one per column. Kept only when parameter
-        /// gradients are on; ∂L/∂x alone does not need them, and they are kH·kW times the input.
+        /// gradients are on and forward took im2col; ∂L/∂x alone does not need them, and they
+        /// are kH·kW times the input.
         var columns: [Float]?
+        /// V [16, Cin, T] (T = N·⌈H/2⌉·⌈W/2⌉ tiles, in chunks of images, see
+        /// `Winograd.transformedInput`): the F(2×2, 3×3) transform of the input, for the weight
+        /// gradient. Kept only when parameter gradients are on and forward took Winograd's path;
+        /// about 4 times the input, where im2col's columns are 9 times.
+        var transformedInput: [Float]?
         var outputHeight: Int
         var outputWidth: Int
     }
@@ -52,24 +60,40 @@ public final class Conv2d: Layer {
     /// more than they save, so the small network of the lessons keeps im2col.
     static let winogradThreshold = 1 << 22
 
+    /// The same with parameter gradients on (training): there Winograd's path also replaces
+    /// im2col's weight-gradient product ∂L/∂Y [Cout, 4T] × columnsᵀ [4T, 9·Cin] by 16 products
+    /// [Cout, T] × [T, Cin], whose small results (Cout·Cin, 9 times fewer entries) OpenBLAS fills
+    /// at a lower rate, and the forward pass writes V out for it (4 values per input value).
+    /// Measured on 2 threads (forward and backward of one layer, Winograd's time over im2col's,
+    /// the best of 21, two runs on a shared machine): 1.5–1.9 at 2²² (Cin 16 → Cout 32 on
+    /// 32 × 16²); 0.5–1.9 at 2²³, worst on 8 × 8 planes (16 → 32 on 256 × 8²: 1.3–1.9);
+    /// 0.5–1.2 at 2²⁴ (64 → 128 on 32 × 8²: 1.03–1.08); 0.3–0.96 from 2²⁵ to a ResNet's
+    /// stages at 2²⁶·⁶. The small network of the lessons (at most 2²⁰ at a batch of 32) trains
+    /// through im2col.
+    static let winogradTrainingThreshold = 1 << 24
+
     /// Below this many 2×2 output tiles (N·⌈H/2⌉·⌈W/2⌉), each of Winograd's 16 products has so few
     /// columns that it is bound by reading U [16, Cout, Cin], 16/9 the size of the kernel, rather
     /// than by arithmetic; im2col reads the kernel once. A ResNet's last stage on one picture
     /// (7 × 7, 16 tiles) is such a case; the same stage on a batch of 16 pictures is not.
     static let winogradMinimumTiles = 32
 
-    /// Whether this call goes through Winograd's algorithm rather than im2col.
-    private func usesWinograd(batch: Int, height: Int, width: Int) -> Bool {
-        !computesParameterGradients && ArithmeticVariant.current != .noWinograd
+    /// Whether this call goes through Winograd's algorithm rather than im2col; for a pass whose
+    /// parameter gradients will be computed, by the training threshold.
+    private func usesWinograd(batch: Int, height: Int, width: Int, withParameterGradients: Bool) -> Bool {
+        ArithmeticVariant.current != .noWinograd
             && Winograd.applies(kernelSize: kernelSize, stride: stride, padding: padding)
-            && inputChannels * outputChannels * batch * height * width >= Conv2d.winogradThreshold
+            && inputChannels * outputChannels * batch * height * width
+                >= (withParameterGradients ? Conv2d.winogradTrainingThreshold : Conv2d.winogradThreshold)
             && batch * ((height + 1) / 2) * ((width + 1) / 2) >= Conv2d.winogradMinimumTiles
     }
 
     /// The forward pass's tile: F(4×4, 3×3) where it has as many 4×4 tiles as F(2×2, 3×3) needs
     /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient always takes F(2×2, 3×3).)
-    private func forwardTile(batch: Int, height: Int, width: Int) -> Winograd.Tile {
-        batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
+    /// With parameter gradients on, always F(2×2, 3×3): its V is what the weight gradient
+    /// needs, and F(4×4, 3×3)'s larger rounding would go into the gradient (and the training).
+    private func forwardTile(batch: Int, height: Int, width: Int, withParameterGradients: Bool) -> Winograd.Tile {
+        !withParameterGradients && batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
     }
 
     private func transformedKernel(_ tile: Winograd.Tile = .two) -> [Float] {
@@ -107,11 +131,18 @@ public final class Conv2d: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outputHeight, outputWidth) = outputSize(height: height, width: width)
-        if usesWinograd(batch: batch, height: height, width: width) {
-            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, outputHeight: outputHeight, outputWidth: outputWidth) : nil
-            let tile = forwardTile(batch: batch, height: height, width: width)
-            return Winograd.forward(input, transformedKernel: transformedKernel(tile), bias: bias?.value.data,
-                                    outputChannels: outputChannels, tile: tile)
+        // A backward pass with parameter gradients follows only if forward records.
+        let withParameterGradients = GradientRecording.isEnabled && computesParameterGradients
+        if usesWinograd(batch: batch, height: height, width: width, withParameterGradients: withParameterGradients) {
+            let tile = forwardTile(batch: batch, height: height, width: width, withParameterGradients: withParameterGradients)
+            let (output, transformedInput) = withParameterGradients
+                ? Winograd.forwardKeepingTransformedInput(input, transformedKernel: transformedKernel(), bias: bias?.value.data,
+                                                          outputChannels: outputChannels)
+                : (Winograd.forward(input, transformedKernel: transformedKernel(tile), bias: bias?.value.data,
+                                    outputChannels: outputChannels, tile: tile), nil)
+            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: transformedInput,
+                                                        outputHeight: outputHeight, outputWidth: outputWidth) : nil
+            return output
         }
         let planeSize = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
@@ -157,7 +188,7 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        cache = GradientRecording.isEnabled ? Cache(input: input, columns: computesParameterGradients ? columns : nil,
+        cache = GradientRecording.isEnabled ? Cache(input: input, columns: computesParameterGradients ? columns : nil, transformedInput: nil,
                                                     outputHeight: outputHeight, outputWidth: outputWidth) : nil
         return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
     }
@@ -172,7 +203,23 @@ public final class Conv2d: Layer {
         let columnCount = batch * planeSize
         precondition(outputGradient.shape == [batch, outputChannels, cache.outputHeight, cache.outputWidth],
                      "\(name): outputGradient shape \(outputGradient.shape)")
-        if usesWinograd(batch: batch, height: height, width: width) {
+        if usesWinograd(batch: batch, height: height, width: width, withParameterGradients: computesParameterGradients) {
+            if computesParameterGradients {
+                // ∂L/∂b += Σ_{n,i,j} ∂L/∂y, the images taken in order.
+                if let bias {
+                    outputGradient.data.withUnsafeBufferPointer { dy in
+                        for o in 0..<outputChannels {
+                            var total: Float = 0
+                            for n in 0..<batch { total += sumOfValues(dy.baseAddress! + (n * outputChannels + o) * planeSize, count: planeSize) }
+                            bias.gradient.data[o] += total
+                        }
+                    }
+                }
+                // ∂L/∂W += Gᵀ (∂L/∂U) G, from the V forward kept (made again if forward ran
+                // without parameter gradients, or took im2col).
+                Winograd.weightGradient(outputGradient, transformedInput: cache.transformedInput ?? Winograd.transformedInput(cache.input),
+                                        inputChannels: inputChannels, addingInto: &weight.gradient.data)
+            }
             return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
         }
 
