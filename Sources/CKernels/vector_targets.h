@@ -19,6 +19,7 @@
 
 #define TUTOR_KERNEL_BODY static inline __attribute__((always_inline))
 
+#if defined(__x86_64__) || defined(__i386__)
 #define TUTOR_VECTOR_KERNEL(name, body, parameters, arguments)                                  \
     __attribute__((target("avx512f"))) static void name##_avx512 parameters { body arguments; } \
     __attribute__((target("avx2"))) static void name##_avx2 parameters { body arguments; }      \
@@ -28,5 +29,11 @@
             name##_sse, name##_avx2, name##_avx512};                                            \
         variants[tutor_vector_width()] arguments;                                               \
     }
+#else
+/* Other processors (ARM): one build, for the compiler's default vectors (NEON), reported as
+   the narrowest width. */
+#define TUTOR_VECTOR_KERNEL(name, body, parameters, arguments) \
+    void name parameters { body arguments; }
+#endif
 
 #endif

@@ -13,10 +13,14 @@ static int widest = TUTOR_VECTOR_SSE;
 /* __builtin_cpu_supports reads CPUID and also checks (XGETBV) that the operating system saves
    the wide registers on a context switch; without that the instructions would fault. */
 static void findWidest(void) {
+#if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) widest = TUTOR_VECTOR_AVX512;
     else if (__builtin_cpu_supports("avx2")) widest = TUTOR_VECTOR_AVX2;
     else widest = TUTOR_VECTOR_SSE;
+#else
+    widest = TUTOR_VECTOR_SSE;          /* one build only (vector_targets.h) */
+#endif
 }
 
 int tutor_widest_vector_width(void) {
