@@ -21,9 +21,9 @@ let package = Package(
         // The few cblas/OpenBLAS prototypes MiniNet needs (Debian: libopenblas-dev), and zlib's
         // CRC-32 for checkpoint archives (Debian: zlib1g-dev, which libpng needs anyway).
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z")]),
-        // Hot loops outside OpenBLAS, each compiled for AVX-512, AVX2 and SSE2 and chosen when
-        // the program starts (target_clones), so that one binary uses the widest vectors a
-        // processor has.
+        // Hot loops outside OpenBLAS (Winograd's transforms, im2col, ReLU, BatchNorm, max
+        // pooling), each compiled for AVX-512, AVX2 and SSE2 from one source and chosen on first
+        // use (VectorWidth, TUTOR_SIMD), so that one binary uses the widest vectors a processor has.
         .target(name: "CKernels"),
         .target(
             name: "MiniNet",

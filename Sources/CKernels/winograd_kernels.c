@@ -1,30 +1,29 @@
 /* The loops of Winograd's F(2×2, 3×3) transforms (Sources/MiniNet/Layers/Winograd.swift has the
    algorithm and the matrices Bᵀ, G, Aᵀ).
 
-   Why C: each function is compiled three times, for AVX-512, AVX2 and plain SSE2
-   (`target_clones`), and the loader picks the widest one the processor has, once, when the
-   program starts. One binary thus runs everywhere and uses 16 floats per instruction where it
-   can. Swift compiles for the oldest x86-64 (SSE2, 4 floats) and has no such switch.
+   Why C: each function is compiled three times from one source, for AVX-512, AVX2 and plain
+   SSE2 (vector_targets.h), and the widest the processor has runs, chosen once on first use
+   (vector_width.c). One binary thus runs everywhere and uses 16 floats per instruction where
+   it can. Swift compiles for the oldest x86-64 (SSE2, 4 floats) and has no such switch.
 
-   The transforms only add and subtract, each output entry always in the same order, so every
-   clone gives bit-identical results: the vector width changes how many entries are computed at
-   once, never how one is computed. (`fp contract(off)` below keeps the compiler from
-   fusing anything, though there is no multiplication to fuse.)
+   The F(2×2) transforms only add and subtract, and F(4×4)'s multiply by small constants, each
+   output entry always in the same order, so every width gives bit-identical results: the
+   vector width changes how many entries are computed at once, never how one is computed.
+   (`fp contract(off)` below keeps the compiler from fusing 4·d0 − 5·d2 into one rounding,
+   which AVX-512's FMA instructions would otherwise allow.)
 
    Each 4×4 (or 2×4, 4×2) matrix is applied in two passes, one along the rows and one along
    the columns, so that the inner loops run along a row of tiles over contiguous memory. */
 
 #include "winograd_kernels.h"
+#include "vector_targets.h"
 #include <stdlib.h>
 
 #pragma clang fp contract(off)
 
-#define CLONED __attribute__((target_clones("avx512f", "avx2", "default")))
-
 static float *zeroed(long count) { return calloc((size_t)count, sizeof(float)); }
 
-CLONED
-void tutor_winograd_transform_input(const float *x, long height, long width, float *v, long stride) {
+TUTOR_KERNEL_BODY void winograd_transform_input_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     /* The padded plane: a row and a column of zeros before, one (two for odd sizes) after. */
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
@@ -67,9 +66,11 @@ void tutor_winograd_transform_input(const float *x, long height, long width, flo
     }
     free(scratch);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input, winograd_transform_input_body,
+                    (const float *x, long height, long width, float *v, long stride),
+                    (x, height, width, v, stride))
 
-CLONED
-void tutor_winograd_transform_input_adjoint(const float *dv, long stride, long height, long width, float *dx) {
+TUTOR_KERNEL_BODY void winograd_transform_input_adjoint_body(const float *dv, long stride, long height, long width, float *dx) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
     float *scratch = zeroed(2 * paddedHeight * half + 16 * tilesWide);
@@ -118,9 +119,11 @@ void tutor_winograd_transform_input_adjoint(const float *dv, long stride, long h
     }
     free(scratch);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input_adjoint, winograd_transform_input_adjoint_body,
+                    (const float *dv, long stride, long height, long width, float *dx),
+                    (dv, stride, height, width, dx))
 
-CLONED
-void tutor_winograd_transform_output(const float *m, long stride, long height, long width, float bias, float *y) {
+TUTOR_KERNEL_BODY void winograd_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     float *scratch = zeroed(12 * tilesWide);
     if (!scratch) abort();
@@ -159,9 +162,11 @@ void tutor_winograd_transform_output(const float *m, long stride, long height, l
     }
     free(scratch);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output, winograd_transform_output_body,
+                    (const float *m, long stride, long height, long width, float bias, float *y),
+                    (m, stride, height, width, bias, y))
 
-CLONED
-void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride) {
+TUTOR_KERNEL_BODY void winograd_transform_output_adjoint_body(const float *dy, long height, long width, float *dm, long stride) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     float *scratch = zeroed(12 * tilesWide);
     if (!scratch) abort();
@@ -194,14 +199,17 @@ void tutor_winograd_transform_output_adjoint(const float *dy, long height, long 
     }
     free(scratch);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_output_adjoint_body,
+                    (const float *dy, long height, long width, float *dm, long stride),
+                    (dy, height, width, dm, stride))
 
-/* The resolver's choice, read the way the loader makes it (clang's __builtin_cpu_supports
-   asks the same CPUID bits the target_clones resolver does). */
+/* The width the transforms run with, under the names the target_clones build gave them. */
 const char *tutor_winograd_kernels(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    if (__builtin_cpu_supports("avx2")) return "avx2";
-    return "default";
+    switch (tutor_vector_width()) {
+    case TUTOR_VECTOR_AVX512: return "avx512f";
+    case TUTOR_VECTOR_AVX2: return "avx2";
+    default: return "default";
+    }
 }
 
 /* ---- F(4×4, 3×3): 4×4 output tiles from 6×6 input patches (Lavin and Gray 2016) ----------
@@ -233,8 +241,7 @@ const char *tutor_winograd_kernels(void) {
 #define A4_2(m0, m1, m2, m3, m4, m5) ((m1) + (m2) + 4 * (m3) + 4 * (m4))
 #define A4_3(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 8 * (m3) - 8 * (m4) + (m5))
 
-CLONED
-void tutor_winograd4_transform_input(const float *x, long height, long width, float *v, long stride) {
+TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long phaseLength = tilesWide + 1;
     /* For each of a tile row's six padded rows: its four phases q (phase[q][i] = padded[4·i + q]),
@@ -288,9 +295,11 @@ void tutor_winograd4_transform_input(const float *x, long height, long width, fl
     }
     free(phases);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_body,
+                    (const float *x, long height, long width, float *v, long stride),
+                    (x, height, width, v, stride))
 
-CLONED
-void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y) {
+TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     /* t[a][j][tc] = (Aᵀ m)[a] down column j; then each output row a of the tile row. */
     float *t = zeroed(24 * tilesWide + 4 * tilesWide);
@@ -329,3 +338,6 @@ void tutor_winograd4_transform_output(const float *m, long stride, long height, 
     }
     free(t);
 }
+TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_output, winograd4_transform_output_body,
+                    (const float *m, long stride, long height, long width, float bias, float *y),
+                    (m, stride, height, width, bias, y))

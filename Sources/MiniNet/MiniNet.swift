@@ -31,8 +31,9 @@ public enum MiniNet {
     }
 
     /// Which builds of the hot loops run on this processor: OpenBLAS's kernels (e.g. SKYLAKEX)
-    /// and the instruction set of MiniNet's own C loops ("avx512f", "avx2" or "default").
+    /// and the vector width MiniNet's own C loops run with (`VectorWidth`: "avx512", "avx2" or
+    /// "sse", followed by "(TUTOR_SIMD=… → …)" when the width asked for was not available).
     public static var kernels: (openBLAS: String, loops: String) {
-        (Gemm.openBLASKernels, Winograd.transformKernels)
+        (Gemm.openBLASKernels, VectorWidth.report)
     }
 }

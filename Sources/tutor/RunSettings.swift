@@ -21,6 +21,7 @@ enum RunSettings {
             }
             Gemm.setThreads(threads)
         }
+        if let note = VectorWidth.apply(environment: environment) { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let gemm = environment["TUTOR_GEMM"] ?? "openblas"
         guard ["openblas", "reference"].contains(gemm) else {
             throw ValidationError(translated("TUTOR_GEMM must be openblas or reference (it is \"{$1}\"); for example TUTOR_GEMM=reference.", with: gemm))

@@ -1,6 +1,8 @@
 #ifndef TUTOR_WINOGRAD_KERNELS_H
 #define TUTOR_WINOGRAD_KERNELS_H
 
+#include "vector_width.h"
+
 /* The four transforms of Winograd's F(2×2, 3×3), one plane at a time; see
    Sources/MiniNet/Layers/Winograd.swift for the algorithm and winograd_kernels.c for the loops.
    In V, M and their gradients, position ξ = 4·i + j of tile t sits at [ξ·stride + t]. */
@@ -23,8 +25,8 @@ void tutor_winograd4_transform_input(const float *x, long height, long width, fl
 /* F(4×4, 3×3): m[ξ·stride + t] → y [height, width], each tile's Aᵀ m A + bias. */
 void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
 
-/* The instruction set the clones above run with on this processor: "avx512f", "avx2" or
-   "default" (SSE2), as the loader's resolver picks it. */
+/* The instruction set the transforms above run with now (vector_width.h): "avx512f", "avx2"
+   or "default" (SSE2). */
 const char *tutor_winograd_kernels(void);
 
 #endif

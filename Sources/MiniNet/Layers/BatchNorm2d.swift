@@ -116,7 +116,7 @@ public final class BatchNorm2d: Layer {
                 Parallel.forEach(batch * channels, cost: planeSize) { plane in      // plane = n·C + c
                     let (scale, shift) = (scales[plane % channels], shifts[plane % channels])
                     let start = plane * planeSize
-                    for index in start..<(start + planeSize) { y[index] = scale * x[index] + shift }
+                    LayerKernels.scaleShift(x.baseAddress! + start, y.baseAddress! + start, count: planeSize, scale: scale, shift: shift)
                 }
             }
         }
@@ -166,7 +166,8 @@ public final class BatchNorm2d: Layer {
                         let d = cache.usedBatchStatistics ? b * mu - a * sumGradient / valuesPerChannel : 0
                         for n in 0..<batch {
                             let start = (n * channels + c) * planeSize
-                            for index in start..<(start + planeSize) { dx[index] = a * g[index] - b * x[index] + d }
+                            LayerKernels.batchNormInputGradient(g.baseAddress! + start, x.baseAddress! + start, dx.baseAddress! + start,
+                                                                count: planeSize, a: a, b: b, d: d)
                         }
                     }
                   }

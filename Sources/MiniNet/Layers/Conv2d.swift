@@ -301,79 +301,26 @@ public final class Conv2d: Layer {
 
     private func im2col(_ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>,
                         batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
-        let planeSize = outputHeight * outputWidth
-        let columnCount = batch * planeSize
-        // Each input channel has its own rows of the columns and its own planes of x.
+        let columnCount = batch * outputHeight * outputWidth
+        // Each input channel has its own rows of the columns and its own planes of x. The copy
+        // itself is C (Sources/CKernels/layer_kernels.c), at the vector width in use.
         Parallel.forEach(inputChannels, cost: kernelSize * kernelSize * columnCount) { c in
-            for u in 0..<kernelSize {
-                for v in 0..<kernelSize {
-                    let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount
-                    for n in 0..<batch {
-                        let plane = x + (n * inputChannels + c) * height * width
-                        let destination = row + n * planeSize
-                        for i in 0..<outputHeight {
-                            let y = i * stride + u - padding
-                            let destinationRow = destination + i * outputWidth
-                            if y < 0 || y >= height {
-                                destinationRow.update(repeating: 0, count: outputWidth)
-                                continue
-                            }
-                            let sourceRow = plane + y * width
-                            if stride == 1 {
-                                // The valid columns form one contiguous run: copy it at once,
-                                // zeros on either side.
-                                let first = Swift.min(outputWidth, Swift.max(0, padding - v))
-                                let last = Swift.max(first, Swift.min(outputWidth, width + padding - v))
-                                destinationRow.update(repeating: 0, count: first)
-                                (destinationRow + first).update(from: sourceRow + (first + v - padding), count: last - first)
-                                (destinationRow + last).update(repeating: 0, count: outputWidth - last)
-                                continue
-                            }
-                            for j in 0..<outputWidth {
-                                let xPosition = j * stride + v - padding
-                                destinationRow[j] = xPosition >= 0 && xPosition < width ? sourceRow[xPosition] : 0
-                            }
-                        }
-                    }
-                }
-            }
+            LayerKernels.im2col(channel: c, of: x, into: columns, channels: inputChannels, batch: batch,
+                                height: height, width: width, kernelSize: kernelSize, stride: stride,
+                                padding: padding, outputHeight: outputHeight, outputWidth: outputWidth)
         }
     }
 
-    /// The adjoint of im2col: every column entry is added back to the input position it came from.
+    /// The adjoint of im2col: every column entry is added back to the input position it came
+    /// from, for each entry in the order (u, v, n, i) of the columns' rows and columns.
     private func col2im(_ columns: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>,
                         batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int) {
-        let planeSize = outputHeight * outputWidth
-        let columnCount = batch * planeSize
+        let columnCount = batch * outputHeight * outputWidth
         // Each input channel has its own rows of the columns and its own planes of x.
         Parallel.forEach(inputChannels, cost: kernelSize * kernelSize * columnCount) { c in
-            for u in 0..<kernelSize {
-                for v in 0..<kernelSize {
-                    let row = columns + ((c * kernelSize + u) * kernelSize + v) * columnCount
-                    for n in 0..<batch {
-                        let plane = x + (n * inputChannels + c) * height * width
-                        let source = row + n * planeSize
-                        for i in 0..<outputHeight {
-                            let y = i * stride + u - padding
-                            if y < 0 || y >= height { continue }
-                            let sourceRow = source + i * outputWidth
-                            let destinationRow = plane + y * width
-                            if stride == 1 {
-                                let first = Swift.max(0, padding - v)
-                                let last = Swift.min(outputWidth, width + padding - v)
-                                let shifted = destinationRow + (v - padding)
-                                var j = first
-                                while j < last { shifted[j] += sourceRow[j]; j += 1 }
-                                continue
-                            }
-                            for j in 0..<outputWidth {
-                                let xPosition = j * stride + v - padding
-                                if xPosition >= 0 && xPosition < width { destinationRow[xPosition] += sourceRow[j] }
-                            }
-                        }
-                    }
-                }
-            }
+            LayerKernels.col2im(channel: c, of: columns, into: x, channels: inputChannels, batch: batch,
+                                height: height, width: width, kernelSize: kernelSize, stride: stride,
+                                padding: padding, outputHeight: outputHeight, outputWidth: outputWidth)
         }
     }
 }

@@ -54,31 +54,17 @@ public final class MaxPool2d: Layer {
             output.withUnsafeMutableBufferPointer { outputBuffer in
                 winners.withUnsafeMutableBufferPointer { winnerBuffer in
                     let (x, y, winner) = (inputBuffer.baseAddress!, outputBuffer.baseAddress!, winnerBuffer.baseAddress!)
-                    // Each plane (image n, channel c) has its own outputs: the planes share out over the threads.
-                    Parallel.forEach(batch * channels, cost: outputHeight * outputWidth * kernelSize * kernelSize) { plane in
-                        let planeStart = plane * height * width
-                        var outputIndex = plane * outputHeight * outputWidth
-                        for i in 0..<outputHeight {
-                            // The window's rows and columns that lie inside the input (padding never wins).
-                            let top = i * stride - padding
-                            let rows = Swift.max(top, 0)..<Swift.min(top + kernelSize, height)
-                            for j in 0..<outputWidth {
-                                let left = j * stride - padding
-                                let columns = Swift.max(left, 0)..<Swift.min(left + kernelSize, width)
-                                var best = planeStart + rows.lowerBound * width + columns.lowerBound
-                                var bestValue = x[best]
-                                for row in rows {
-                                    let rowStart = planeStart + row * width
-                                    for column in columns where x[rowStart + column] > bestValue {
-                                        best = rowStart + column
-                                        bestValue = x[best]
-                                    }
-                                }
-                                y[outputIndex] = bestValue
-                                if recording { winner[outputIndex] = best }
-                                outputIndex += 1
-                            }
-                        }
+                    // Each plane (image n, channel c) has its own outputs: the planes share out over the
+                    // threads. The windows themselves are C (Sources/CKernels/layer_kernels.c), which
+                    // takes the windows of an output row together, at the vector width in use.
+                    let (planeSize, outputPlaneSize) = (height * width, outputHeight * outputWidth)
+                    Parallel.forEach(batch * channels, cost: outputPlaneSize * kernelSize * kernelSize) { plane in
+                        LayerKernels.maxPool(plane: x + plane * planeSize, height: height, width: width,
+                                             kernelSize: kernelSize, stride: stride, padding: padding,
+                                             outputHeight: outputHeight, outputWidth: outputWidth,
+                                             into: y + plane * outputPlaneSize,
+                                             winners: recording ? winner + plane * outputPlaneSize : nil,
+                                             indexOffset: plane * planeSize)
                     }
                 }
             }

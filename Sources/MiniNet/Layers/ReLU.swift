@@ -35,11 +35,11 @@ public final class ReLU: Layer {
 
     /// input [any shape] → output [same shape]
     public override func forward(_ input: Tensor) -> Tensor {
-        // A select rather than a branch, so that the loop vectorises; NaN also becomes 0.
+        // A select (C, at the vector width in use); NaN also becomes 0.
         let output = Tensor(shape: input.shape) { y in
             input.data.withUnsafeBufferPointer { x in
                 Parallel.forRanges(x.count) { range in
-                    for index in range { y[index] = x[index] > 0 ? x[index] : 0 }
+                    LayerKernels.reluForward(x, y, range: range)
                 }
             }
         }
@@ -56,20 +56,9 @@ public final class ReLU: Layer {
         return Tensor(shape: outputGradient.shape) { dx in
             outputGradient.data.withUnsafeBufferPointer { dy in
                 cache.output.data.withUnsafeBufferPointer { y in
-                    // y > 0 exactly where x > 0. Two loops rather than a test inside one, so
-                    // that each vectorises: a load inside the condition would stop that.
+                    // y > 0 exactly where x > 0.
                     Parallel.forRanges(dx.count) { range in
-                        if guided {
-                            for index in range {
-                                let gradient = dy[index]
-                                dx[index] = y[index] > 0 && gradient > 0 ? gradient : 0
-                            }
-                        } else {
-                            for index in range {
-                                let gradient = dy[index]
-                                dx[index] = y[index] > 0 ? gradient : 0
-                            }
-                        }
+                        LayerKernels.reluBackward(output: y, outputGradient: dy, inputGradient: dx, range: range, guided: guided)
                     }
                 }
             }

@@ -1,0 +1,221 @@
+import XCTest
+@testable import MiniNet
+
+/// MiniNet's C loops (Sources/CKernels) at every vector width this processor has: the narrowest
+/// (SSE2) and the widest must give the same bits, since every loop is element-wise with the
+/// same operations in the same order and no fused multiply-add. (OpenBLAS's products, which
+/// choose their own kernels, are the same at every width here, since the width does not reach
+/// them.) Also: choosing a width, and falling back when the processor lacks one.
+final class VectorWidthTests: XCTestCase {
+    /// SSE2 first, then every wider width this processor has.
+    private let widths = VectorWidth.available
+
+    /// The bits of every float, so that NaNs and the sign of zero count too.
+    private func bits(_ tensors: [Tensor]) -> [[UInt32]] { tensors.map { $0.data.map(\.bitPattern) } }
+
+    /// Runs body at every width and checks that each gives SSE2's bits.
+    private func assertSameBitsAtEveryWidth(_ label: String, file: StaticString = #filePath, line: UInt = #line,
+                                            _ body: () -> [Tensor]) {
+        XCTAssertEqual(widths.first, .sse)
+        let narrowest = VectorWidth.with(.sse) { bits(body()) }
+        for width in widths.dropFirst() {
+            let wide = VectorWidth.with(width) { bits(body()) }
+            XCTAssertEqual(wide.count, narrowest.count, "\(label): \(width)", file: file, line: line)
+            for (index, (expected, actual)) in zip(narrowest, wide).enumerated() {
+                let differing = zip(expected, actual).filter { $0 != $1 }.count
+                XCTAssertTrue(expected == actual, "\(label): result \(index) at \(width): \(differing) of \(expected.count) values differ from sse",
+                              file: file, line: line)
+            }
+        }
+    }
+
+    /// Uniform values in [−1, 1) with the cases a select or a comparison can get wrong mixed in:
+    /// ±0, ±∞, NaN, the smallest subnormal, and repeated values (ties for max pooling).
+    private func awkwardValues(_ shape: [Int], seed: UInt64) -> Tensor {
+        var tensor = GradientCheck.uniform(shape, seed: seed)
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0.5, 0.5]
+        for index in stride(from: 0, to: tensor.count, by: 7) {
+            tensor.data[index] = specials[(index / 7) % specials.count]
+        }
+        return tensor
+    }
+
+    func testReLUGivesTheSameBitsAtEveryWidth() {
+        // 16·257 + 5 values: a remainder after the widest vectors, and after SSE2's.
+        let input = awkwardValues([3, 7, 199], seed: 1)
+        let outputGradient = awkwardValues([3, 7, 199], seed: 2)
+        for rule in ReLUGradientRule.allCases {
+            assertSameBitsAtEveryWidth("ReLU \(rule)") {
+                let relu = ReLU()
+                relu.gradientRule = rule
+                let output = relu.forward(input)
+                return [output, relu.backward(outputGradient)]
+            }
+        }
+    }
+
+    func testBatchNormGivesTheSameBitsAtEveryWidth() {
+        let input = GradientCheck.uniform([3, 5, 7, 9], seed: 3, -2, 3)
+        let outputGradient = GradientCheck.uniform([3, 5, 7, 9], seed: 4)
+        for training in [true, false] {
+            assertSameBitsAtEveryWidth("BatchNorm2d, training \(training)") {
+                let norm = BatchNorm2d(channels: 5)
+                norm.weight.value = GradientCheck.uniform([5], seed: 5, 0.5, 2)
+                norm.bias.value = GradientCheck.uniform([5], seed: 6)
+                norm.runningMean = GradientCheck.uniform([5], seed: 7)
+                norm.runningVariance = GradientCheck.uniform([5], seed: 8, 0.5, 2)
+                norm.setTraining(training)
+                let output = norm.forward(input)
+                let inputGradient = norm.backward(outputGradient)
+                return [output, inputGradient, norm.weight.gradient, norm.bias.gradient, norm.runningMean, norm.runningVariance]
+            }
+        }
+    }
+
+    /// Convolutions through im2col and col2im (the parameter gradients' products are OpenBLAS's).
+    func testIm2colConvolutionGivesTheSameBitsAtEveryWidth() {
+        // (kernel, stride, padding, height, width): ResNet's stem, its 3×3 and 1×1 downsampling,
+        // odd sizes, and a kernel wider than the padded plane's interior.
+        let shapes = [(7, 2, 3, 23, 19), (3, 1, 1, 13, 17), (3, 2, 1, 15, 14), (1, 2, 0, 9, 11), (5, 1, 2, 6, 21), (3, 1, 0, 4, 3), (5, 3, 1, 5, 5)]
+        for (offset, (kernelSize, stride, padding, height, width)) in shapes.enumerated() {
+            let seed = UInt64(10 * offset)
+            let conv = Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: kernelSize, stride: stride, padding: padding, bias: true,
+                              weight: GradientCheck.uniform([4, 3, kernelSize, kernelSize], seed: seed),
+                              biasValue: GradientCheck.uniform([4], seed: seed + 1))
+            conv.setParameterGradients(true)
+            let input = GradientCheck.uniform([2, 3, height, width], seed: seed + 2)
+            let outputHeight = (height + 2 * padding - kernelSize) / stride + 1
+            let outputWidth = (width + 2 * padding - kernelSize) / stride + 1
+            let outputGradient = GradientCheck.uniform([2, 4, outputHeight, outputWidth], seed: seed + 3)
+            assertSameBitsAtEveryWidth("Conv2d k\(kernelSize) s\(stride) p\(padding) \(height)×\(width)") {
+                ArithmeticVariant.with(.noWinograd) {
+                    conv.zeroGradients()
+                    let output = conv.forward(input)
+                    return [output, conv.backward(outputGradient), conv.weight.gradient]
+                }
+            }
+        }
+    }
+
+    /// Max pooling, and which input wins each window, against a window-at-a-time reference:
+    /// the first maximum in row-major order, a NaN only as a window's first real entry.
+    func testMaxPoolGivesTheSameBitsAtEveryWidthAndTheReferenceWinners() {
+        let shapes = [(3, 2, 1, 17, 23), (2, 2, 0, 8, 9), (3, 1, 1, 6, 7), (3, 3, 0, 10, 11), (4, 2, 2, 9, 9), (3, 2, 1, 2, 3)]
+        for (offset, (kernelSize, stride, padding, height, width)) in shapes.enumerated() {
+            var input = awkwardValues([2, 3, height, width], seed: UInt64(30 + offset))
+            // Coarse values, so that windows hold ties.
+            for index in input.data.indices where input.data[index].isFinite { input.data[index] = (input.data[index] * 3).rounded() }
+            let pool = MaxPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
+            let (outputHeight, outputWidth) = pool.outputSize(height: height, width: width)
+            let outputGradient = GradientCheck.uniform([2, 3, outputHeight, outputWidth], seed: UInt64(40 + offset))
+            let label = "MaxPool2d k\(kernelSize) s\(stride) p\(padding) \(height)×\(width)"
+            assertSameBitsAtEveryWidth(label) {
+                let output = pool.forward(input)
+                return [output, pool.backward(outputGradient), Tensor(shape: [output.count], data: pool.cache!.winners.map { Float($0) })]
+            }
+            // Without recording no winners are kept, and the outputs are the same.
+            let recorded = pool.forward(input)
+            let (referenceOutput, referenceWinners) = referenceMaxPool(input, kernelSize: kernelSize, stride: stride, padding: padding)
+            XCTAssertEqual(bits([recorded]), bits([referenceOutput]), label)
+            XCTAssertEqual(pool.cache!.winners, referenceWinners, label)
+            for width in widths {
+                let unrecorded = VectorWidth.with(width) { GradientRecording.disabled { pool.forward(input) } }
+                XCTAssertEqual(bits([unrecorded]), bits([referenceOutput]), "\(label) without recording at \(width)")
+            }
+        }
+    }
+
+    private func referenceMaxPool(_ input: Tensor, kernelSize: Int, stride: Int, padding: Int) -> (Tensor, [Int]) {
+        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+        let outputHeight = (height + 2 * padding - kernelSize) / stride + 1
+        let outputWidth = (width + 2 * padding - kernelSize) / stride + 1
+        var output: [Float] = [], winners: [Int] = []
+        for plane in 0..<planes {
+            for i in 0..<outputHeight {
+                for j in 0..<outputWidth {
+                    var best: Int?
+                    for u in 0..<kernelSize {
+                        for v in 0..<kernelSize {
+                            let (row, column) = (i * stride + u - padding, j * stride + v - padding)
+                            guard (0..<height).contains(row), (0..<width).contains(column) else { continue }
+                            let index = (plane * height + row) * width + column
+                            if best == nil || input.data[index] > input.data[best!] { best = index }
+                        }
+                    }
+                    output.append(input.data[best!])
+                    winners.append(best!)
+                }
+            }
+        }
+        return (Tensor(shape: [input.shape[0], input.shape[1], outputHeight, outputWidth], data: output), winners)
+    }
+
+    /// The four transforms of F(2×2, 3×3) (forward and input gradient) and the two of F(4×4, 3×3).
+    func testWinogradTransformsGiveTheSameBitsAtEveryWidth() {
+        for (height, width) in [(1, 1), (5, 7), (8, 8), (13, 30), (34, 33)] {
+            let input = GradientCheck.uniform([2, 3, height, width], seed: UInt64(height * 100 + width))
+            let outputGradient = GradientCheck.uniform([2, 5, height, width], seed: UInt64(height * 100 + width + 1))
+            let weight = GradientCheck.uniform([5, 3, 3, 3], seed: 50).data
+            let bias = GradientCheck.uniform([5], seed: 51).data
+            assertSameBitsAtEveryWidth("Winograd \(height)×\(width)") {
+                let two = Winograd.transformKernel(weight, outputChannels: 5, inputChannels: 3, tile: .two)
+                let four = Winograd.transformKernel(weight, outputChannels: 5, inputChannels: 3, tile: .four)
+                return [Winograd.forward(input, transformedKernel: two, bias: bias, outputChannels: 5, tile: .two),
+                        Winograd.forward(input, transformedKernel: four, bias: bias, outputChannels: 5, tile: .four),
+                        Winograd.inputGradient(outputGradient, transformedKernel: two, inputChannels: 3)]
+            }
+        }
+    }
+
+    func testWithChoosesAWidthAndRestoresThePreviousOne() {
+        let before = VectorWidth.current
+        XCTAssertEqual(before, VectorWidth.widest, "without a choice the widest width runs")
+        for width in widths {
+            VectorWidth.with(width) {
+                XCTAssertEqual(VectorWidth.current, width)
+                XCTAssertEqual(MiniNet.kernels.loops, width.rawValue)
+            }
+            XCTAssertEqual(VectorWidth.current, before)
+        }
+        XCTAssertEqual(VectorWidth.available.first, .sse)
+        XCTAssertEqual(VectorWidth.available, VectorWidth.allCases.filter { $0 <= VectorWidth.widest })
+    }
+
+    /// TUTOR_SIMD: a width the processor has is used; one it lacks, or a name that is no width,
+    /// leaves the widest it has, with the reason.
+    func testTheEnvironmentChoosesAWidthAndFallsBackWithTheReason() {
+        let before = VectorWidth.current
+        defer {
+            VectorWidth.processorLimitForTesting = nil
+            VectorWidth.choose(before.rawValue)
+        }
+        XCTAssertNil(VectorWidth.apply(environment: [:]))
+        XCTAssertEqual(VectorWidth.current, before)
+        XCTAssertNil(VectorWidth.apply(environment: ["TUTOR_SIMD": "sse"]))
+        XCTAssertEqual(VectorWidth.current, .sse)
+        XCTAssertEqual(MiniNet.kernels.loops, "sse")
+
+        XCTAssertEqual(VectorWidth.apply(environment: ["TUTOR_SIMD": "avx3"]),
+                       "TUTOR_SIMD=avx3 → \(VectorWidth.widest.rawValue) (sse | avx2 | avx512)")
+        XCTAssertEqual(VectorWidth.current, VectorWidth.widest)
+        XCTAssertEqual(VectorWidth.choose("avx3"), .unknownName("avx3"))
+
+        // A processor with AVX2 and no AVX-512 (this one, or one simulated).
+        VectorWidth.processorLimitForTesting = .avx2
+        if VectorWidth.widest == .avx2 {
+            XCTAssertEqual(VectorWidth.available, [.sse, .avx2])
+            XCTAssertEqual(VectorWidth.apply(environment: ["TUTOR_SIMD": "AVX512"]), "TUTOR_SIMD=AVX512 → avx2 (avx512f ∉ CPUID)")
+            XCTAssertEqual(VectorWidth.current, .avx2)
+            XCTAssertEqual(MiniNet.kernels.loops, "avx2 (TUTOR_SIMD=AVX512 → avx2)")
+            XCTAssertEqual(VectorWidth.choose("avx512"), .unsupported(.avx512))
+            XCTAssertEqual(VectorWidth.choose("avx512")?.description, "this processor has no avx512f, which avx512 needs")
+            XCTAssertNil(VectorWidth.choose("avx2"))
+            XCTAssertEqual(MiniNet.kernels.loops, "avx2")
+        }
+        // A processor with SSE2 only.
+        VectorWidth.processorLimitForTesting = .sse
+        XCTAssertEqual(VectorWidth.available, [.sse])
+        XCTAssertEqual(VectorWidth.choose("avx2"), .unsupported(.avx2))
+        XCTAssertEqual(VectorWidth.current, .sse)
+    }
+}
