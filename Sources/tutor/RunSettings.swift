@@ -8,9 +8,11 @@ import MiniNet
 ///     TUTOR_THREADS=N            the most threads for the matrix products (default: every core)
 ///     TUTOR_GEMM=reference       MiniNet's plain-loop products instead of OpenBLAS
 ///     TUTOR_WINOGRAD=off         every convolution through im2col, never Winograd
+///     TUTOR_SIMD=sse|avx2|avx512 the vector width of MiniNet's own loops (default: the widest
+///                                the processor has; a width it lacks falls back, with a note)
 ///
-/// Results do not depend on TUTOR_THREADS (see Gemm); the other two change the rounding, to
-/// show how much of a difference is rounding.
+/// Results do not depend on TUTOR_THREADS (see Gemm) or TUTOR_SIMD (see VectorWidth); the
+/// other two change the rounding, to show how much of a difference is rounding.
 enum RunSettings {
     static func apply(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         if let text = environment["TUTOR_THREADS"] {
@@ -20,6 +22,13 @@ enum RunSettings {
                     with: Gemm.threadLimit, text))
             }
             Gemm.setThreads(threads)
+        }
+        if let text = environment["TUTOR_SIMD"] {
+            guard VectorWidth(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) != nil else {
+                throw ValidationError(translated(
+                    "TUTOR_SIMD must be sse, avx2 or avx512 (it is \"{$1}\"); for example TUTOR_SIMD=sse, or unset it to use the widest the processor has.",
+                    with: text))
+            }
         }
         if let note = VectorWidth.apply(environment: environment) { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let gemm = environment["TUTOR_GEMM"] ?? "openblas"

@@ -15,7 +15,9 @@ struct Tutor: ParsableCommand {
         Environment: TUTOR_THREADS=N limits the matrix products to N threads (default: every \
         core; the results are the same for any N). TUTOR_GEMM=reference runs MiniNet's own \
         plain-loop products instead of OpenBLAS, and TUTOR_WINOGRAD=off computes every \
-        convolution through im2col: both change the rounding, to show how large it is.
+        convolution through im2col: both change the rounding, to show how large it is. \
+        TUTOR_SIMD=sse, avx2 or avx512 chooses the vector width of MiniNet's own loops \
+        (default: the widest the processor has; the results are the same for any width).
         """),
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,

@@ -1,3 +1,4 @@
+import Foundation
 import MiniNet
 
 /// A lesson as a literate notebook: numbered steps of prose, formulas, tensors, tables,
@@ -39,9 +40,19 @@ public final class Notebook {
     ///   out, e.g. "gradcam.weights": step numbers differ between models (a ResNet has steps the
     ///   small CNN has not), so homework hints name steps by id. Unique within a notebook.
     public func step(_ title: String, id: String? = nil) {
+        if ProcessInfo.processInfo.environment["TUTOR_STEP_TIMES"] != nil {
+            let now = Date()
+            FileHandle.standardError.write(Data("step-time \(id ?? title): \(String(format: "%.3f", now.timeIntervalSince(Notebook.lastStepTime))) s since the previous step\n".utf8))
+            Notebook.lastStepTime = now
+        }
         let number = (steps.last?.number ?? 0) + 1
         steps.append(Step(number: number, title: translated(title), id: id, cells: []))
     }
+
+    /// With TUTOR_STEP_TIMES set, `step` writes to stderr how long the lesson took since the
+    /// previous step began (or since start-up): the work a lesson does before a step's heading,
+    /// for finding the slow part of a lesson on a large network. A developer's tool, in English.
+    nonisolated(unsafe) static var lastStepTime = Date()
 
     /// The step with this stable id, or nil.
     public func step(id: String) -> Step? {

@@ -382,9 +382,6 @@ enum Winograd {
         tutor_winograd_transform_output_adjoint(dy, geometry.height, geometry.width, dm, stride)
     }
 
-    /// Which build of the transforms runs on this processor: "avx512f", "avx2" or "default".
-    static var transformKernels: String { String(cString: tutor_winograd_kernels()) }
-
     /// The products P[ξ] [rows, columns] = op(U[ξ]) × Q[ξ] [inner, columns], one per position,
     /// shared out over the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
     private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
