@@ -150,6 +150,14 @@ public struct RelevancePropagation {
 ///   - startingRelevance: A [N, …] → R [N, …] of the same shape
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap, measuringRounding: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
+    // LRP reads no parameter gradient: without them the recorded forward pass takes the
+    // inference path (Winograd F(4×4), nothing kept for a weight gradient). The layers may be
+    // shared with a classifier (a merged copy keeps the original ReLUs, pools and linear
+    // layers), so each layer's setting is put back afterwards.
+    let layers = network.allLayers
+    let hadParameterGradients = layers.map(\.computesParameterGradients)
+    for layer in layers { layer.computesParameterGradients = false }
+    defer { for (layer, had) in zip(layers, hadParameterGradients) { layer.computesParameterGradients = had } }
     var propagator = RelevancePropagator(ruleMap: ruleMap, measuresRounding: measuringRounding)
     let output = propagator.record(network, input: input)      // A, and every layer's input on the way
     let start = try startingRelevance(output)
