@@ -203,15 +203,6 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_
                     (const float *dy, long height, long width, float *dm, long stride),
                     (dy, height, width, dm, stride))
 
-/* The width the transforms run with, under the names the target_clones build gave them. */
-const char *tutor_winograd_kernels(void) {
-    switch (tutor_vector_width()) {
-    case TUTOR_VECTOR_AVX512: return "avx512f";
-    case TUTOR_VECTOR_AVX2: return "avx2";
-    default: return "default";
-    }
-}
-
 /* ---- F(4×4, 3×3): 4×4 output tiles from 6×6 input patches (Lavin and Gray 2016) ----------
 
    One dimension, four outputs of a 3-tap filter over six inputs d (points 0, ±1, ±2, ∞):

@@ -25,8 +25,4 @@ void tutor_winograd4_transform_input(const float *x, long height, long width, fl
 /* F(4×4, 3×3): m[ξ·stride + t] → y [height, width], each tile's Aᵀ m A + bias. */
 void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
 
-/* The instruction set the transforms above run with now (vector_width.h): "avx512f", "avx2"
-   or "default" (SSE2). */
-const char *tutor_winograd_kernels(void);
-
 #endif

@@ -72,8 +72,21 @@ open class ClassActivationMapMethod {
     /// a variant whose extra passes do not depend on the target may run them once for all.
     public private(set) var isSharingPasses = false
 
-    /// Forgets what was kept for sharing, when `explain(input:layer:targets:)` ends.
-    open func forgetSharedPasses() {}
+    /// While sharing: the logits [K, L] of a variant's extra passes, with the layer and the
+    /// tensors they were computed from.
+    private var sharedPasses: (layer: String, sources: [Tensor], logits: Tensor)?
+
+    /// The logits [K, L] of a variant's extra passes (Score-CAM's masked inputs, Ablation-CAM's
+    /// ablated copies): `run()`, or, within one `explain(input:layer:targets:)`, the logits an
+    /// earlier target's passes got from the same layer and the same `sources`.
+    func logitsOfPasses(layer: String, from sources: [Tensor], _ run: () throws -> Tensor) rethrows -> Tensor {
+        if isSharingPasses, let shared = sharedPasses, shared.layer == layer, shared.sources == sources {
+            return shared.logits
+        }
+        let logits = try run()
+        if isSharingPasses { sharedPasses = (layer, sources, logits) }
+        return logits
+    }
 
     /// Several targets on one picture and layer, each as `explain(input:layer:target:)` would
     /// give it. Score-CAM's masked inputs and Ablation-CAM's ablated copies are the same for
@@ -82,7 +95,7 @@ open class ClassActivationMapMethod {
         isSharingPasses = true
         defer {
             isSharingPasses = false
-            forgetSharedPasses()
+            sharedPasses = nil
         }
         return try targets.map { try explain(input: input, layer: layer, target: $0) }
     }
@@ -214,20 +227,17 @@ public final class AblationCAM: ClassActivationMapMethod {
         return ablated.map { (score - $0) / score }
     }
 
-    /// While sharing passes: the layer, its activations [K, h, w], and the logits [K, L] of
-    /// every ablated copy.
-    private var sharedLogits: (layer: String, activations: Tensor, logits: Tensor)?
-
-    public override func forgetSharedPasses() { sharedLogits = nil }
-
     /// y^c_k for every channel k: the target with A^k = 0, the rest re-run from the layer on.
     public func ablatedScores(activations: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
-        if isSharingPasses, let shared = sharedLogits, shared.layer == layer, shared.activations == activations {
-            return target.values(batchLogits: shared.logits)
-        }
+        target.values(batchLogits: try logitsOfPasses(layer: layer, from: [activations]) {
+            try ablatedLogits(activations: activations, layer: layer)
+        })
+    }
+
+    /// The logits [K, L] of the K ablated copies, in batches of `batchSize`.
+    func ablatedLogits(activations: Tensor, layer: String) throws -> Tensor {
         let (channels, planeSize) = (activations.shape[0], activations.shape[1] * activations.shape[2])
-        var scores: [Float] = []
-        var allLogits: [Float] = []                                     // [K, L] while sharing
+        var allLogits: [Float] = []                                     // [K, L]
         var start = 0
         classifier.network.setTraining(false)
         while start < channels {
@@ -243,13 +253,9 @@ public final class AblationCAM: ClassActivationMapMethod {
             guard let logits = GradientRecording.disabled({ classifier.network.forward(after: layer, activation: ablated) }) else {
                 throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
             }
-            scores += target.values(batchLogits: logits)
-            if isSharingPasses { allLogits += logits.data }
+            allLogits += logits.data
             start = end
         }
-        if isSharingPasses {
-            sharedLogits = (layer, activations, Tensor(shape: [channels, allLogits.count / max(channels, 1)], data: allLogits))
-        }
-        return scores
+        return Tensor(shape: [channels, allLogits.count / max(channels, 1)], data: allLogits)
     }
 }

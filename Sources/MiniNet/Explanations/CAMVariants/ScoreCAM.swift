@@ -47,23 +47,21 @@ public final class ScoreCAM: ClassActivationMapMethod {
         return masks
     }
 
-    /// While sharing passes: the input [C, H, W], the activations [K, h, w] and the logits
-    /// [K, L] of every masked input.
-    private var sharedLogits: (input: Tensor, activations: Tensor, logits: Tensor)?
-
-    public override func forgetSharedPasses() { sharedLogits = nil }
-
-    /// s_k = y^c(x ⊙ M^k) for every channel k, in batches.
+    /// s_k = y^c(x ⊙ M^k) for every channel k.
     public func maskedScores(activations: Tensor, input: Tensor, target: ExplanationTarget) throws -> [Float] {
-        if isSharingPasses, let shared = sharedLogits, shared.input == input, shared.activations == activations {
-            return target.values(batchLogits: shared.logits)
-        }
+        // The masks depend on the input and the activations alone, whichever layer gave them.
+        target.values(batchLogits: try logitsOfPasses(layer: "", from: [input, activations]) {
+            maskedLogits(activations: activations, input: input)
+        })
+    }
+
+    /// The logits [K, L] of the K masked inputs x ⊙ M^k, in batches of `batchSize`.
+    func maskedLogits(activations: Tensor, input: Tensor) -> Tensor {
         let (channels, height, width) = (input.shape[0], input.shape[1], input.shape[2])
         let masks = masks(activations: activations, height: height, width: width)
         let planeSize = height * width
         classifier.network.setTraining(false)
-        var scores: [Float] = []
-        var allLogits: [Float] = []                                     // [K, L] while sharing
+        var allLogits: [Float] = []                                     // [K, L]
         var start = 0
         while start < activations.shape[0] {
             let end = min(start + batchSize, activations.shape[0])
@@ -76,15 +74,11 @@ public final class ScoreCAM: ClassActivationMapMethod {
                 }
             }
             let logits = classifier.inferenceLogits(Tensor(shape: [end - start] + input.shape, data: batch))
-            scores += target.values(batchLogits: logits)
-            if isSharingPasses { allLogits += logits.data }
+            allLogits += logits.data
             start = end
         }
-        if isSharingPasses {
-            let count = activations.shape[0]
-            sharedLogits = (input, activations, Tensor(shape: [count, allLogits.count / max(count, 1)], data: allLogits))
-        }
-        return scores
+        let count = activations.shape[0]
+        return Tensor(shape: [count, allLogits.count / max(count, 1)], data: allLogits)
     }
 }
 
