@@ -48,8 +48,10 @@ final class LRPRulesLessonTests: XCTestCase {
         let input = classifier.normalize(LessonContext(classifier: classifier).pictureOrDefault(imageSize: 32))
         let logits = classifier.forward(input.reshaped([1, 3, 32, 32])).data
         let c = Tensor(shape: [logits.count], data: logits).argmax
-        let plus = try LRPRulesLesson.run("z⁺", LRPRulesLesson.withConvolutionRule(.zPlus), classifier, input, c)
-        let alphaBeta = try LRPRulesLesson.run("αβ", LRPRulesLesson.withConvolutionRule(.alpha2Beta1), classifier, input, c)
+        let results = try layerwiseRelevance(classifier: classifier, input: input, target: c, ruleMaps: [
+            LRPRulesLesson.withConvolutionRule(.zPlus), LRPRulesLesson.withConvolutionRule(.alpha2Beta1)])
+        let plus = LRPRulesLesson.Run(label: "z⁺", result: results[0])
+        let alphaBeta = LRPRulesLesson.Run(label: "αβ", result: results[1])
         let head = try XCTUnwrap(classifier.network.allLayers.last { $0 is Linear }?.name)
         for run in [plus, alphaBeta] {
             let top = try XCTUnwrap(run.result.steps.first { $0.layer == head })

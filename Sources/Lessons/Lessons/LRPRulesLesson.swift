@@ -75,11 +75,25 @@ public enum LRPRulesLesson: Lesson {
                       latex: #"\gamma:\quad R_j = \sum_k \frac{a^+_j (w + \gamma w^+)_{jk} + a^-_j (w + \gamma w^-)_{jk}}{z_k + \gamma z^+_k + \epsilon}\, R_k \quad (z_k > 0)"#)
         notebook.prose(text("rules.data"))
 
+        // Every run of the lesson at once: one BatchNorm merge and one recorded forward pass
+        // for all of them (they differ only in the rules). The checks bound conservation as a
+        // whole (`conservationTolerance`), which reads no layer's Σ|terms|: not measured.
+        let planned: [(label: String, ruleMap: LRPRuleMap)] = [
+            ("ε", LRPComposite.epsilon().ruleMap),
+            ("z⁺", LRPComposite.epsilonPlus().ruleMap),
+            ("αβ (α = 2, β = 1)", LRPComposite.epsilonAlpha2Beta1().ruleMap),
+            ("γ (γ = \(shortNumber(gamma)))", withConvolutionRule(.gamma(gamma))),
+            ("EpsilonPlusFlat", LRPComposite.epsilonPlusFlat().ruleMap),
+            ("EpsilonGammaBox", try LRPComposite.named("epsilon-gamma-box", for: classifier, gamma: gamma).ruleMap),
+            // αβ with α = 1, β = 0: the β term is there but weighs 0, so the rule is z⁺ (the
+            // same parts, the same denominator, in the same order).
+            ("αβ (α = 1, β = 0)", withConvolutionRule(try .alphaBeta(alpha: 1, beta: 0))),
+        ] + gammaWalk.map { ("γ = \(shortNumber($0))", withConvolutionRule(.gamma($0))) }
+        let runs = try zip(planned, layerwiseRelevance(classifier: classifier, input: input, target: c,
+                                                       ruleMaps: planned.map(\.ruleMap), measuringRounding: false)).map { Run(label: $0.label, result: $1) }
+        let (epsilonRun, plusRun, alphaBetaRun, gammaRun, flatRun, boxRun, oneZero) = (runs[0], runs[1], runs[2], runs[3], runs[4], runs[5], runs[6])
+
         // Step 2: the same picture under each rule on the convolutions, ε on the linear layer.
-        let epsilonRun = try run("ε", LRPComposite.epsilon().ruleMap, classifier, input, c)
-        let plusRun = try run("z⁺", LRPComposite.epsilonPlus().ruleMap, classifier, input, c)
-        let alphaBetaRun = try run("αβ (α = 2, β = 1)", LRPComposite.epsilonAlpha2Beta1().ruleMap, classifier, input, c)
-        let gammaRun = try run("γ (γ = \(shortNumber(gamma)))", withConvolutionRule(.gamma(gamma)), classifier, input, c)
         let ruleRuns = [epsilonRun, plusRun, alphaBetaRun, gammaRun]
         notebook.step(text("compare.title"), id: "lrprules.compare")
         notebook.prose(text("compare.body"))
@@ -96,9 +110,6 @@ public enum LRPRulesLesson: Lesson {
                          [.image("x", photo)] + ruleRuns.map { AttributionPanels.heatmap($0.label, channelSum($0.result.relevance)) })
 
         // Step 3: the composites, with their first-layer rules.
-        let flatRun = try run("EpsilonPlusFlat", LRPComposite.epsilonPlusFlat().ruleMap, classifier, input, c)
-        let boxRun = try run("EpsilonGammaBox", LRPComposite.named("epsilon-gamma-box", for: classifier, gamma: gamma).ruleMap,
-                             classifier, input, c)
         notebook.step(text("composites.title"), id: "lrprules.composites")
         let bounds = LRPInputBounds(classifier: classifier)
         notebook.prose(text("composites.body", ["low": bounds.low.map { format($0) }.joined(separator: ", "),
@@ -142,17 +153,11 @@ public enum LRPRulesLesson: Lesson {
         }
         notebook.prose(text("why.alphabeta", ["plus": formatWide(plusRun.magnitude), "alphabeta": formatWide(alphaBetaRun.magnitude),
                                               "ratio": String(format: "%.2f", plusRun.magnitude > 0 ? alphaBetaRun.magnitude / plusRun.magnitude : 0)]))
-        // αβ with α = 1, β = 0: the β term is there but weighs 0, so the rule is z⁺ (the same
-        // parts, the same denominator, in the same order).
-        let oneZero = try run("αβ (α = 1, β = 0)", withConvolutionRule(try .alphaBeta(alpha: 1, beta: 0)), classifier, input, c)
         notebook.check(.equal(text("why.alphabeta.check"), "αβ (α = 1, β = 0)", oneZero.result.relevance,
                               "z⁺", plusRun.result.relevance, tolerance: .exact))
 
         // Step 5: γ walks from ε to z⁺.
-        var walk: [(gamma: String, run: Run)] = []
-        for value in gammaWalk {
-            walk.append((shortNumber(value), try run("γ = \(shortNumber(value))", withConvolutionRule(.gamma(value)), classifier, input, c)))
-        }
+        var walk = zip(gammaWalk, runs.suffix(gammaWalk.count)).map { (gamma: shortNumber($0), run: $1) }
         walk.insert((shortNumber(gamma), gammaRun), at: 1)
         walk.append(("∞ (z⁺)", plusRun))
         notebook.step(text("gamma.title"), id: "lrprules.gamma")
@@ -182,10 +187,6 @@ public enum LRPRulesLesson: Lesson {
     }
 
     // MARK: - Runs
-
-    static func run(_ label: String, _ ruleMap: LRPRuleMap, _ classifier: ImageClassifier, _ input: Tensor, _ target: Int) throws -> Run {
-        Run(label: label, result: try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: ruleMap))
-    }
 
     /// Zennit's base layer map (Norm, ε = 1e-6, on average pooling and residual sums) with
     /// `rule` on every convolution and ε on the linear layers, as its composites have.

@@ -74,6 +74,17 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMap: LRPRuleMap,
                                canonize: Bool = true, leavingNeutralBatchNorm: Bool = false,
                                measuringRounding: Bool = true) throws -> LRPResult {
+    try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: [ruleMap], canonize: canonize,
+                           leavingNeutralBatchNorm: leavingNeutralBatchNorm, measuringRounding: measuringRounding)[0]
+}
+
+/// LRP of one image and class under several rule maps, one result per map, in their order.
+/// The rules read only each layer's input (and the plain layer's output), which do not depend
+/// on the rule: BatchNorm is merged once and the forward pass recorded once for all of them,
+/// so n maps cost one forward pass and n backward walks instead of n of each.
+public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMaps: [LRPRuleMap],
+                               canonize: Bool = true, leavingNeutralBatchNorm: Bool = false,
+                               measuringRounding: Bool = true) throws -> [LRPResult] {
     guard input.shape == classifier.inputSize else {
         throw MiniNetError.invalidArgument("input has shape \(input.shape), the network expects \(classifier.inputSize)")
     }
@@ -83,17 +94,19 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
     classifier.network.setTraining(false)
     let network = canonize ? try mergingBatchNorm(classifier.network, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
         : classifier.network
-    let propagation = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMap: ruleMap,
-                                             measuringRounding: measuringRounding) { logits in
+    let propagations = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMaps: ruleMaps,
+                                              measuringRounding: measuringRounding) { logits in
         var start = Tensor(zeros: logits.shape)                // logits [1, L]
         start.data[target] = logits.data[target]               // R = one-hot · y^c
         return start
     }
-    let score = propagation.topActivation.data[target]
-    let totals = [(layer: "output", total: Double(score))]
-        + propagation.steps.map { (layer: $0.layer, total: $0.relevanceAtInput) }
-    return LRPResult(relevance: propagation.relevance.slice(0), layerTotals: totals, score: score,
-                     logits: propagation.topActivation.data, steps: propagation.steps, sums: propagation.sums)
+    return propagations.map { propagation in
+        let score = propagation.topActivation.data[target]
+        let totals = [(layer: "output", total: Double(score))]
+            + propagation.steps.map { (layer: $0.layer, total: $0.relevanceAtInput) }
+        return LRPResult(relevance: propagation.relevance.slice(0), layerTotals: totals, score: score,
+                         logits: propagation.topActivation.data, steps: propagation.steps, sums: propagation.sums)
+    }
 }
 
 /// LRP of one image under a composite (`LRPComposite`, e.g. `.epsilonPlus()` or
@@ -150,6 +163,16 @@ public struct RelevancePropagation {
 ///   - startingRelevance: A [N, …] → R [N, …] of the same shape
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap, measuringRounding: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
+    try propagateRelevance(through: network, input: input, ruleMaps: [ruleMap], measuringRounding: measuringRounding,
+                           startingRelevance: startingRelevance)[0]
+}
+
+/// The same under several rule maps, one forward pass recorded for all of them (the rules read
+/// each layer's recorded input and output, and the plain layer's backward cache, none of which
+/// a rule changes): one result per map, in their order.
+public func propagateRelevance(through network: Layer, input: Tensor, ruleMaps: [LRPRuleMap], measuringRounding: Bool = true,
+                               startingRelevance: (Tensor) throws -> Tensor) throws -> [RelevancePropagation] {
+    guard let firstMap = ruleMaps.first else { return [] }
     // LRP reads no parameter gradient: without them the recorded forward pass takes the
     // inference path (Winograd F(4×4), nothing kept for a weight gradient). The layers may be
     // shared with a classifier (a merged copy keeps the original ReLUs, pools and linear
@@ -158,15 +181,18 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: L
     let hadParameterGradients = layers.map(\.computesParameterGradients)
     for layer in layers { layer.computesParameterGradients = false }
     defer { for (layer, had) in zip(layers, hadParameterGradients) { layer.computesParameterGradients = had } }
-    var propagator = RelevancePropagator(ruleMap: ruleMap, measuresRounding: measuringRounding)
-    let output = propagator.record(network, input: input)      // A, and every layer's input on the way
+    var recorder = RelevancePropagator(ruleMap: firstMap, measuresRounding: measuringRounding)
+    let output = recorder.record(network, input: input)        // A, and every layer's input on the way
     let start = try startingRelevance(output)
     guard start.shape == output.shape else {
         throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
     }
-    let relevance = try propagator.propagate(through: network, input: input, relevance: start)
-    return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
-                                steps: propagator.steps, sums: propagator.sums)
+    return try ruleMaps.map { ruleMap in
+        var propagator = recorder.sharingRecording(ruleMap: ruleMap)
+        let relevance = try propagator.propagate(through: network, input: input, relevance: start)
+        return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
+                                    steps: propagator.steps, sums: propagator.sums)
+    }
 }
 
 /// Σ |x_i| of a tensor.
@@ -189,7 +215,7 @@ public func networkPrefix(_ network: Sequential, through last: String) throws ->
 /// need each layer's input a: one forward pass (`record`) keeps them all, so that containers
 /// need not run their children again.
 struct RelevancePropagator {
-    let ruleMap: LRPRuleMap
+    var ruleMap: LRPRuleMap
     /// The layer the rule map's `firstLayer` rule applies to, once found in the network (the
     /// first layer `propagate` is called with is the root of the tree).
     var firstLayer: ObjectIdentifier?
@@ -203,6 +229,16 @@ struct RelevancePropagator {
         self.ruleMap = ruleMap
         self.measuresRounding = measuresRounding
     }
+    /// A propagator for `ruleMap` that starts from this one's recorded forward pass, with an
+    /// empty ledger.
+    func sharingRecording(ruleMap: LRPRuleMap) -> RelevancePropagator {
+        var propagator = RelevancePropagator(ruleMap: ruleMap, measuresRounding: measuresRounding)
+        propagator.recordedInputs = recordedInputs
+        propagator.recordedBranches = recordedBranches
+        propagator.recordedOutputs = recordedOutputs
+        return propagator
+    }
+
     /// The input of every layer in the last recorded forward pass, by layer identity.
     var recordedInputs: [ObjectIdentifier: Tensor] = [:]
     /// Each residual block's two branch outputs (body, shortcut) in that pass.

@@ -1,0 +1,46 @@
+import XCTest
+@testable import MiniNet
+
+/// `layerwiseRelevance(…ruleMaps:)` merges BatchNorm and records the forward pass once for all
+/// its rule maps; each result must be bit for bit the one a call of its own gives, ledger
+/// included, because no rule changes what the recording holds.
+final class SharedLRPRecordingTests: XCTestCase {
+    func ruleMaps(for classifier: ImageClassifier) throws -> [LRPRuleMap] {
+        try LRPComposite.ids.map { try LRPComposite.named($0, for: classifier).ruleMap }
+            + [LRPRuleMap(linear: .gamma(0.25)), LRPRuleMap(linear: try .alphaBeta(alpha: 1, beta: 0))]
+    }
+
+    func assertSharedEqualsSeparate(_ classifier: ImageClassifier, _ input: Tensor, file: StaticString = #filePath, line: UInt = #line) throws {
+        let logits = classifier.forward(input.reshaped([1] + input.shape))
+        let target = logits.argmax
+        let maps = try ruleMaps(for: classifier)
+        let shared = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: maps)
+        XCTAssertEqual(shared.count, maps.count, file: file, line: line)
+        for (map, together) in zip(maps, shared) {
+            let alone = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMap: map)
+            XCTAssertEqual(together.relevance.data, alone.relevance.data, file: file, line: line)
+            XCTAssertEqual(together.score, alone.score, file: file, line: line)
+            XCTAssertEqual(together.steps.map(\.layer), alone.steps.map(\.layer), file: file, line: line)
+            XCTAssertEqual(together.steps.map(\.absorbedByBias), alone.steps.map(\.absorbedByBias), file: file, line: line)
+            XCTAssertEqual(together.steps.map(\.absorbedByStabilizer), alone.steps.map(\.absorbedByStabilizer), file: file, line: line)
+            XCTAssertEqual(together.steps.map(\.termMagnitude), alone.steps.map(\.termMagnitude), file: file, line: line)
+        }
+    }
+
+    func testSharedRecordingOnTheSmallCNN() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let classifier = try ImageClassifier.load(from: root.appendingPathComponent("models/mininet.safetensors").path)
+        let sample = ShapesDataset(count: 4, seed: 2026, imageSize: classifier.inputSize[1]).sample(at: 1)
+        try assertSharedEqualsSeparate(classifier, classifier.normalize(sample.image))
+    }
+
+    func testSharedRecordingOnANarrowResNet18() throws {
+        let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
+        try assertSharedEqualsSeparate(classifier, input)
+    }
+
+    func testNoRuleMapsGiveNoResults() throws {
+        let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
+        XCTAssertTrue(try layerwiseRelevance(classifier: classifier, input: input, target: 0, ruleMaps: []).isEmpty)
+    }
+}
