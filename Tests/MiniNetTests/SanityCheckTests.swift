@@ -150,6 +150,23 @@ final class SanityCheckTests: XCTestCase {
         }
     }
 
+    /// Several methods in one cascade give, each, the result of a cascade of its own.
+    func testSeveralMethodsAtOnceEqualEachAlone() throws {
+        let classifier = try Self.narrowResNet18()
+        let input = try NumpyFile.read(from: try XCTUnwrap(Bundle.module.url(forResource: "input", withExtension: "npy", subdirectory: "Fixtures/resnet")).path)
+        let explainers = try ["gradcam", "guided-backprop", "input-x-gradient"].map { try XCTUnwrap(ExplainerRegistry.explainer(id: $0)) }
+        let together = try SanityChecks.cascadingRandomisation(classifier, explainers: explainers, inputs: [input], targets: [.logit(3)],
+                                                               granularity: .blocks, keepingHeatmaps: true)
+        XCTAssertEqual(together.map(\.method), explainers.map(\.id))
+        for (explainer, shared) in zip(explainers, together) {
+            let alone = try SanityChecks.cascadingRandomisation(classifier, explainer: explainer, inputs: [input], targets: [.logit(3)],
+                                                                granularity: .blocks, keepingHeatmaps: true)
+            XCTAssertEqual(shared.originalScores, alone.originalScores, explainer.id)
+            XCTAssertEqual(shared.steps.map(\.scores), alone.steps.map(\.scores), explainer.id)
+            XCTAssertEqual(shared.steps.map { $0.heatmaps.map(\.data) }, alone.steps.map { $0.heatmaps.map(\.data) }, explainer.id)
+        }
+    }
+
     func testTheResultDoesNotDependOnTheThreadCount() throws {
         let classifier = try Self.narrowResNet18()
         let input = try NumpyFile.read(from: try XCTUnwrap(Bundle.module.url(forResource: "input", withExtension: "npy", subdirectory: "Fixtures/resnet")).path)

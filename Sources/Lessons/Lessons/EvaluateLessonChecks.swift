@@ -78,18 +78,13 @@ extension EvaluateLesson {
         }
         let granularity: SanityChecks.Granularity = s.isResNet ? .blocks : .layers
         let cascade = SanityChecks.cascade(of: classifier, granularity: granularity)
-        var results: [String: SanityChecks.CascadeResult] = [:]
-        var done = 0.0
-        for id in sanityMethods {
-            guard let explainer = ExplainerRegistry.explainer(id: id) else { continue }
-            results[id] = try SanityChecks.cascadingRandomisation(
-                classifier, explainer: explainer, inputs: inputs, targets: targets, settings: s.gradCAMSettings,
-                granularity: granularity, seed: s.context.seed, keepingHeatmaps: true) { finished, total in
-                    s.context.progress?(translated("sanity checks: cascading randomisation"),
-                                        (done + Double(finished) / Double(max(total, 1))) / Double(sanityMethods.count))
-                }
-            done += 1
-        }
+        let explainers = sanityMethods.compactMap(ExplainerRegistry.explainer(id:))
+        let cascades = try SanityChecks.cascadingRandomisation(
+            classifier, explainers: explainers, inputs: inputs, targets: targets, settings: s.gradCAMSettings,
+            granularity: granularity, seed: s.context.seed, keepingHeatmaps: true) { finished, total in
+                s.context.progress?(translated("sanity checks: cascading randomisation"), Double(finished) / Double(max(total, 1)))
+            }
+        let results = Dictionary(uniqueKeysWithValues: zip(explainers.map(\.id), cascades))
         let names = sanityMethods.map(displayName)
         notebook.prose(text(s.usesShapes ? "sanity.cascade.shapes" : "sanity.cascade.photo",
                             ["steps": "\(cascade.count)", "count": "\(inputs.count)"]))
