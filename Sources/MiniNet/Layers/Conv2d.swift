@@ -193,6 +193,20 @@ public final class Conv2d: Layer {
         return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
     }
 
+    /// ∂L/∂x alone, without a forward pass first: with parameter gradients off, backward reads
+    /// only the input's shape and the weights. For a layer that is only ever run backwards (LRP
+    /// sends |s| back through |w| to measure its terms).
+    ///
+    /// input [N, Cin, H, W] (only its shape is read), outputGradient [N, Cout, OH, OW] → [N, Cin, H, W]
+    func inputGradient(_ outputGradient: Tensor, forInputOf input: Tensor) -> Tensor {
+        precondition(!computesParameterGradients, "\(name): inputGradient(_:forInputOf:) computes no parameter gradient")
+        let (outputHeight, outputWidth) = outputSize(height: input.shape[2], width: input.shape[3])
+        let kept = cache
+        defer { cache = kept }
+        cache = Cache(input: input, columns: nil, transformedInput: nil, outputHeight: outputHeight, outputWidth: outputWidth)
+        return backward(outputGradient)
+    }
+
     /// outputGradient [N, Cout, OH, OW] → inputGradient [N, Cin, H, W]
     public override func backward(_ outputGradient: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name): backward before forward") }

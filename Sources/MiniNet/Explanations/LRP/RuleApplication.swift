@@ -46,7 +46,8 @@ extension LRPRule {
     ///     ran the layer on it (its backward cache is then still that pass's); nil to run it here.
     ///   - measuringRounding: also measure Σ|terms| (`termMagnitudes`, `absorbedMagnitude`), the
     ///     size the float32 rounding of this layer's ledger is bounded by. It costs one more
-    ///     forward and backward pass of the layer with |w'|; without it both stay nil and 0.
+    ///     backward pass of the layer with |w'| per part (and, for a dense layer, its forward
+    ///     pass); without it both stay nil and 0.
     public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil,
                       measuringRounding: Bool = true) throws -> RuleOutcome {
         let hadParameterGradients = layer.computesParameterGradients
@@ -295,7 +296,8 @@ struct RuleRun {
     }
 
     /// |a'| ⊙ (|w'|ᵀ |s|): for every input j, Σ_k |a'_j w'_jk s_k|, by the layer's backward pass
-    /// with |w'| in place of w' (one more forward and backward pass of the layer).
+    /// with |w'| in place of w' (one more backward pass of the layer; a convolution needs no
+    /// forward pass for it).
     func termMagnitudes(shares: Tensor) throws -> Tensor {
         let absoluteInput = input.map(Swift.abs)
         let absoluteShares = shares.map(Swift.abs)
@@ -305,8 +307,7 @@ struct RuleRun {
                                   kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
                                   bias: false, weight: conv.weight.value.map(Swift.abs))
             absolute.setParameterGradients(false)
-            _ = absolute.forward(absoluteInput)
-            return absoluteInput * absolute.backward(absoluteShares)
+            return absoluteInput * absolute.inputGradient(absoluteShares, forInputOf: absoluteInput)
         case let linear as Linear:
             let absolute = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: false)
             absolute.weight.value = linear.weight.value.map(Swift.abs)
