@@ -20,8 +20,9 @@ struct BenchCommand: ParsableCommand {
         reported. The measures are the forward pass (logits only) and every method of tutor \
         explain, each the whole call that tutor explain makes, with the defaults of tutor \
         explain: the CAM family at the last block of layer4, from the picture to the upsampled \
-        map; LRP with the BatchNorm layers merged into the convolutions on every call, and lrp \
-        once with each of Zennit's composites; SmoothGrad and VarGrad with 50 noisy samples. \
+        map; LRP with the BatchNorm layers merged into the convolutions once, in the warm-up \
+        run, and kept while the weights stay the same (Zennit's canonizer merges on every \
+        call), and lrp once with each of Zennit's composites; SmoothGrad and VarGrad with 50 noisy samples. \
         Integrated Gradients uses Gauss–Legendre steps, a zero baseline, --ig-steps and \
         --ig-batch. Peak memory is the largest resident set of the whole process (getrusage \
         ru_maxrss), over the whole run and, where Linux lets it be reset, during each measure. \

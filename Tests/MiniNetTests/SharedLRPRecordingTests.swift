@@ -39,6 +39,35 @@ final class SharedLRPRecordingTests: XCTestCase {
         try assertSharedEqualsSeparate(classifier, input)
     }
 
+    /// The merged network is made once and kept while the weights and the running statistics
+    /// stay as they were; any change to either makes it again, and LRP then follows the change.
+    func testTheMergedNetworkIsKeptUntilTheNetworkChanges() throws {
+        let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
+        let first = try classifier.mergedBatchNorm()
+        XCTAssertTrue(first === (try classifier.mergedBatchNorm()))
+        XCTAssertFalse(first === (try classifier.mergedBatchNorm(leavingNeutral: true)))
+        let target = classifier.forward(input.reshaped([1] + input.shape)).argmax
+        let before = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .epsilon(1e-6))
+
+        let conv = try XCTUnwrap(classifier.network.allLayers.compactMap { $0 as? Conv2d }.first)
+        for index in stride(from: 0, to: conv.weight.value.count, by: 3) { conv.weight.value.data[index] *= -1 }
+        let afterWeight = try classifier.mergedBatchNorm()
+        XCTAssertFalse(first === afterWeight)
+        let changed = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .epsilon(1e-6))
+        let fresh = try layerwiseRelevance(classifier: classifier, input: input, target: target,
+                                           ruleMap: LRPRuleMap(linear: .epsilon(1e-6)))
+        XCTAssertEqual(changed.relevance.data, fresh.relevance.data)
+        XCTAssertNotEqual(changed.relevance.data, before.relevance.data)
+
+        let norm = try XCTUnwrap(classifier.network.allLayers.compactMap { $0 as? BatchNorm2d }.last)
+        norm.runningMean.data[0] += 0.25
+        XCTAssertFalse(afterWeight === (try classifier.mergedBatchNorm()))
+        let merged = try mergingBatchNorm(classifier.network)
+        let kept = try classifier.mergedBatchNorm()
+        let batch = input.reshaped([1] + input.shape)
+        XCTAssertEqual(kept.forward(batch).data, merged.forward(batch).data)
+    }
+
     func testNoRuleMapsGiveNoResults() throws {
         let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
         XCTAssertTrue(try layerwiseRelevance(classifier: classifier, input: input, target: 0, ruleMaps: []).isEmpty)

@@ -52,7 +52,8 @@ method uses it, map, resize to 224×224, min-max scaling). The keys are those of
                              `tutor bench`'s deletion (the data set's mean); the pixel order is a
                              stable argsort of −map, the counts ⌊k·N/100⌋, as tutor's
 The explainer objects are created once, outside the timed calls (Captum's and pytorch-grad-cam's
-cost nothing to make; Zennit's composite is part of each call, as tutor merges BatchNorm on each).
+cost nothing to make). Zennit's composite is registered once before a measure's calls and removed
+after them, as tutor merges BatchNorm once and keeps the merged network while the weights stay.
 
 Peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss (kibibytes on Linux) / 1024, i.e. the
 largest resident set of the whole Python process (interpreter, torch libraries, model, every
@@ -164,12 +165,18 @@ def one_hot_output(target):
     return lambda out: out * torch.nn.functional.one_hot(torch.tensor([target]), out.shape[1]).to(out.dtype)
 
 
-def zennit_call(model, x, target, make_composite):
-    """The whole Zennit call: canonizer and hooks applied, forward, backward, hooks removed."""
-    def call():
-        with Gradient(model=model, composite=make_composite()) as attributor:
+def zennit_kept(model, x, target, make_composite, runs):
+    """make() of a Zennit measure: the composite registered once, outside the timed calls
+    (canonizer merged, hooks on), as tutor keeps its merged network between calls; each call is
+    a forward and a backward pass with the hooks; the cleanup removes them (and undoes the merge)."""
+    def make():
+        context = Gradient(model=model, composite=make_composite())
+        attributor = context.__enter__()
+
+        def call():
             attributor(x.clone().requires_grad_(True), one_hot_output(target))
-    return call
+        return call, runs, None, lambda: context.__exit__(None, None, None)
+    return make
 
 
 def deletion_curve(model, x, target, arguments, areas):
@@ -258,7 +265,7 @@ def measures(model, x, target, arguments, areas):
         ("scorecam", f"pytorch-grad-cam ScoreCAM (batch {arguments.scorecam_batch})",
          cam(ScoreCAM, batch_size=arguments.scorecam_batch)),
         ("eigencam", "pytorch-grad-cam EigenCAM", cam(EigenCAM)),
-    ] + [(key, tool, plain(zennit_call(model, x, target, make))) for key, tool, make in composites] + [
+    ] + [(key, tool, zennit_kept(model, x, target, make, arguments.runs)) for key, tool, make in composites] + [
         ("ig200", f"Captum IntegratedGradients (internal batch {arguments.ig_batch})",
          plain(integrated(200), arguments.ig_runs, integrated(arguments.ig_batch))),
         ("saliency", "Captum Saliency", plain(lambda: saliency.attribute(x, target=target, abs=False))),

@@ -48,7 +48,7 @@ public enum LRPLesson: Lesson {
         }
         let pooled = headStep.activation.reshaped([head.inputFeatures])        // [K]: a_j
         let headWeights = head.weight.value                                    // [L, K]
-        let merged = try mergingBatchNorm(classifier.network)
+        let merged = try classifier.mergedBatchNorm()
         let mergedLogits = merged.forward(input.reshaped([1] + input.shape))
         notebook.prose(text("score.merge"))
         notebook.math("w' = w·γ/√(σ² + eps),   b' = (b − μ)·γ/√(σ² + eps) + β",
@@ -154,7 +154,7 @@ public enum LRPLesson: Lesson {
         // The gradient of the merged network, the function LRP ran on. It equals the original
         // (step 1), but not bit for bit: where a max-pooling window holds two equal maxima (flat
         // parts of a photo), rounding could make the two networks pick different winners.
-        let merged = try mergingBatchNorm(classifier.network)
+        let merged = try classifier.mergedBatchNorm()
         let logits = merged.forward(input.reshaped([1] + input.shape))        // [1, L]
         var seed = Tensor(zeros: logits.shape)
         seed.data[target] = 1

@@ -21,6 +21,10 @@ public final class ImageClassifier {
         network.assignNames()
     }
 
+    /// The networks `mergedBatchNorm(leavingNeutral:)` made, with the state they were made from.
+    var mergedNetworks: [Bool: (state: MergeState, network: Layer)] = [:]
+    let mergedNetworksLock = NSLock()
+
     public var classNames: [String] { spec.classNames }
     public var inputSize: [Int] { spec.inputSize }
 

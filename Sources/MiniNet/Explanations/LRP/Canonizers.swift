@@ -127,3 +127,36 @@ public func splitResidualRelevance(body: Tensor, shortcut: Tensor, relevance: Te
     }
     return (bodyRelevance, shortcutRelevance, absorbed)
 }
+
+/// What a BatchNorm merge reads from a network: which layers it has, every parameter's
+/// version, and each BatchNorm's running statistics (plain tensors, which keep no version).
+struct MergeState: Equatable {
+    var layers: [ObjectIdentifier]
+    var versions: [Int]
+    var statistics: [[Float]]
+
+    init(_ network: Layer) {
+        let all = network.allLayers
+        layers = all.map(ObjectIdentifier.init)
+        versions = all.flatMap { $0.parameters.map(\.version) }
+        statistics = all.compactMap { $0 as? BatchNorm2d }.flatMap { [$0.runningMean.data, $0.runningVariance.data] }
+    }
+}
+
+extension ImageClassifier {
+    /// `mergingBatchNorm(network, leavingNeutralBatchNorm: leavingNeutral)`, made once and kept
+    /// while nothing it read changes: the same layers, every parameter at the same version and
+    /// every BatchNorm with the same running statistics (compared value by value). LRP merges on
+    /// every call, as Zennit's canonizer does; keeping the merge spares a ResNet-34 a copy of
+    /// its 21 million weights and their Winograd transforms per picture. The merged layers keep
+    /// the caches of the last pass, like the network's own.
+    public func mergedBatchNorm(leavingNeutral: Bool = false) throws -> Layer {
+        mergedNetworksLock.lock()
+        defer { mergedNetworksLock.unlock() }
+        let state = MergeState(network)
+        if let kept = mergedNetworks[leavingNeutral], kept.state == state { return kept.network }
+        let merged = try mergingBatchNorm(network, leavingNeutralBatchNorm: leavingNeutral)
+        mergedNetworks[leavingNeutral] = (state, merged)
+        return merged
+    }
+}

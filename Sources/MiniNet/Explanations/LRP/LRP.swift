@@ -92,8 +92,7 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
         throw MiniNetError.invalidArgument("class \(target) is out of range 0..<\(classifier.classNames.count)")
     }
     classifier.network.setTraining(false)
-    let network = canonize ? try mergingBatchNorm(classifier.network, leavingNeutralBatchNorm: leavingNeutralBatchNorm)
-        : classifier.network
+    let network = canonize ? try classifier.mergedBatchNorm(leavingNeutral: leavingNeutralBatchNorm) : classifier.network
     let propagations = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMaps: ruleMaps,
                                               measuringRounding: measuringRounding) { logits in
         var start = Tensor(zeros: logits.shape)                // logits [1, L]
