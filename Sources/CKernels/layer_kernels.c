@@ -20,6 +20,11 @@ static inline long clamp(long value, long low, long high) { return value < low ?
    plane for first ≤ j < last: first = ⌈(p − v)/s⌉, last = ⌈(W + p − v)/s⌉ (both clamped to
    [0, OW]). Outside that run the columns hold the padding's zeros. */
 
+static inline void insideRun(long v, long width, long stride, long padding, long outputWidth, long *first, long *last) {
+    *first = clamp(firstMultipleReaching(padding - v, stride), 0, outputWidth);
+    *last = clamp(firstMultipleReaching(width + padding - v, stride), *first, outputWidth);
+}
+
 TUTOR_KERNEL_BODY void im2col_channel_body(const float *restrict x, float *restrict columns, long c, long channels,
                                            long batch, long height, long width, long kernel, long stride,
                                            long padding, long outputHeight, long outputWidth) {
@@ -27,8 +32,8 @@ TUTOR_KERNEL_BODY void im2col_channel_body(const float *restrict x, float *restr
     for (long u = 0; u < kernel; u++) {
         for (long v = 0; v < kernel; v++) {
             float *row = columns + ((c * kernel + u) * kernel + v) * columnCount;
-            const long first = clamp(firstMultipleReaching(padding - v, stride), 0, outputWidth);
-            const long last = clamp(firstMultipleReaching(width + padding - v, stride), first, outputWidth);
+            long first, last;
+            insideRun(v, width, stride, padding, outputWidth, &first, &last);
             for (long n = 0; n < batch; n++) {
                 const float *plane = x + (n * channels + c) * height * width;
                 float *destination = row + n * planeSize;
@@ -65,8 +70,8 @@ TUTOR_KERNEL_BODY void col2im_channel_body(const float *restrict columns, float 
     for (long u = 0; u < kernel; u++) {
         for (long v = 0; v < kernel; v++) {
             const float *row = columns + ((c * kernel + u) * kernel + v) * columnCount;
-            const long first = clamp(firstMultipleReaching(padding - v, stride), 0, outputWidth);
-            const long last = clamp(firstMultipleReaching(width + padding - v, stride), first, outputWidth);
+            long first, last;
+            insideRun(v, width, stride, padding, outputWidth, &first, &last);
             for (long n = 0; n < batch; n++) {
                 float *plane = x + (n * channels + c) * height * width;
                 const float *source = row + n * planeSize;

@@ -70,7 +70,8 @@ public enum IGLesson: Lesson {
         let stepCounts = context.usesShapesData ? Self.stepCounts : Self.photoStepCounts
         let baselineSteps = context.usesShapesData ? Self.baselineSteps : Self.photoBaselineSteps
         let batchSize = context.usesShapesData ? 200 : defaultIGBatchSize(for: input)
-        let totalPasses = Double(methods.count * stepCounts.reduce(0, +) + 2 * baselineSteps)
+        let passCount = methods.count * stepCounts.reduce(0, +) + 2 * baselineSteps
+        let totalPasses = Double(passCount)
         var passesDone = 0.0
         func integrate(_ baseline: Tensor, _ steps: Int, _ method: IntegrationMethod, _ label: String) throws -> IGResult {
             context.progress?(translated("Integrated Gradients, \(label), \(method.rawValue), \(steps) steps"), passesDone / totalPasses)
@@ -123,7 +124,7 @@ public enum IGLesson: Lesson {
         }
         notebook.prose(text("gaps.after"))
         if !context.usesShapesData {
-            notebook.prose(text("gaps.photo", ["steps": "\(stepCounts.last!)", "passes": "\(methods.count * stepCounts.reduce(0, +) + 2 * baselineSteps)"]))
+            notebook.prose(text("gaps.photo", ["steps": "\(stepCounts.last!)", "passes": "\(passCount)"]))
         }
         for method in methods {
             notebook.check(.equal(text("gaps.check", ["rule": method.rawValue, "steps": "\(stepCounts.last!)"]),

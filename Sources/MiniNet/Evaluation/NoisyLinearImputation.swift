@@ -181,60 +181,56 @@ public enum NoisyLinearImputation {
             factorise()
         }
 
-        /// L Lᵀ = A, row by row: L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj, L_ii = √(A_ii − Σ_{k<i} L_ik²).
-        ///
-        /// Each Σ_k runs in four lanes (k ≡ 0, 1, 2, 3 mod 4 from its first k), added as
-        /// (lane 0 + lane 1) + (lane 2 + lane 3), then the last k one by one: a fixed order, so
-        /// every processor gets the same bits, at about a quarter of the time of one long chain.
+        /// start − Σ_{k<count} a[k]·b[k], the sum taken in four lanes (k ≡ 0, 1, 2, 3 mod 4),
+        /// added as (lane 0 + lane 1) + (lane 2 + lane 3) and subtracted from `start`, then the
+        /// last k subtracted one by one: a fixed order, so every processor gets the same bits,
+        /// at about a quarter of the time of one long chain.
+        static func subtractingDot(from start: Double, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int) -> Double {
+            let (left, right) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
+            let stride = MemoryLayout<Double>.stride
+            var k = 0
+            var lanes = SIMD4<Double>(repeating: 0)
+            while k + 4 <= count {
+                lanes += left.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
+                    * right.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
+                k += 4
+            }
+            var total = start - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            while k < count {
+                total -= a[k] * b[k]
+                k += 1
+            }
+            return total
+        }
+
+        /// L Lᵀ = A, row by row: L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj, L_ii = √(A_ii − Σ_{k<i} L_ik²),
+        /// each Σ_k by `subtractingDot`.
         mutating func factorise() {
             let (first, rowStart) = (self.first, self.rowStart)
             values.withUnsafeMutableBufferPointer { l in
-                let base = UnsafeRawPointer(l.baseAddress!)
-                let stride = MemoryLayout<Double>.stride
+                let base = UnsafePointer(l.baseAddress!)
                 for i in first.indices {
                     let rowI = rowStart[i] - first[i]                  // L_ik = l[rowI + k]
                     for j in first[i]...i {
                         let rowJ = rowStart[j] - first[j]
-                        var k = Swift.max(first[i], first[j])
-                        var lanes = SIMD4<Double>(repeating: 0)
-                        while k + 4 <= j {
-                            lanes += base.loadUnaligned(fromByteOffset: (rowI + k) * stride, as: SIMD4<Double>.self)
-                                * base.loadUnaligned(fromByteOffset: (rowJ + k) * stride, as: SIMD4<Double>.self)
-                            k += 4
-                        }
-                        var total = l[rowI + j] - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-                        while k < j {
-                            total -= l[rowI + k] * l[rowJ + k]
-                            k += 1
-                        }
+                        let k = Swift.max(first[i], first[j])
+                        let total = Self.subtractingDot(from: l[rowI + j], base + rowI + k, base + rowJ + k, count: j - k)
                         l[rowI + j] = j < i ? total / l[rowJ + j] : total.squareRoot()
                     }
                 }
             }
         }
 
-        /// u = A⁻¹ b: L y = b forward, then Lᵀ u = y backward (column by column).
+        /// u = A⁻¹ b: L y = b forward (each Σ_k by `subtractingDot`), then Lᵀ u = y backward
+        /// (column by column).
         func solve(_ b: [Double]) -> [Double] {
             var y = b
             values.withUnsafeBufferPointer { l in
                 y.withUnsafeMutableBufferPointer { y in
-                    let (lower, known) = (UnsafeRawPointer(l.baseAddress!), UnsafeRawPointer(y.baseAddress!))
-                    let stride = MemoryLayout<Double>.stride
                     for i in first.indices {
                         let rowI = rowStart[i] - first[i]
-                        // Σ_k L_ik y_k in four lanes, as in `factorise`.
-                        var k = first[i]
-                        var lanes = SIMD4<Double>(repeating: 0)
-                        while k + 4 <= i {
-                            lanes += lower.loadUnaligned(fromByteOffset: (rowI + k) * stride, as: SIMD4<Double>.self)
-                                * known.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
-                            k += 4
-                        }
-                        var total = y[i] - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-                        while k < i {
-                            total -= l[rowI + k] * y[k]
-                            k += 1
-                        }
+                        let total = Self.subtractingDot(from: y[i], l.baseAddress! + rowI + first[i], UnsafePointer(y.baseAddress! + first[i]),
+                                                        count: i - first[i])
                         y[i] = total / l[rowI + i]
                     }
                 }

@@ -50,7 +50,7 @@ public final class ScoreCAM: ClassActivationMapMethod {
     /// s_k = y^c(x ⊙ M^k) for every channel k.
     public func maskedScores(activations: Tensor, input: Tensor, target: ExplanationTarget) throws -> [Float] {
         // The masks depend on the input and the activations alone, whichever layer gave them.
-        target.values(batchLogits: try logitsOfPasses(layer: "", from: [input, activations]) {
+        target.values(batchLogits: logitsOfPasses(layer: "", from: [input, activations]) {
             maskedLogits(activations: activations, input: input)
         })
     }
