@@ -121,6 +121,17 @@ extension Layer {
         for (_, child) in children { child.setParameterGradients(enabled) }
     }
 
+    /// `body` with parameter gradients off in the whole tree, each layer's own setting put back
+    /// afterwards (layers may be shared with another network that keeps its setting). Without
+    /// them a forward pass takes the inference path and a backward pass computes ∂L/∂x alone.
+    public func withoutParameterGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let layers = allLayers
+        let had = layers.map(\.computesParameterGradients)
+        for layer in layers { layer.computesParameterGradients = false }
+        defer { for (layer, had) in zip(layers, had) { layer.computesParameterGradients = had } }
+        return try body()
+    }
+
     /// Every layer of the tree in pre-order, this one first.
     public var allLayers: [Layer] {
         [self] + children.flatMap { $0.layer.allLayers }

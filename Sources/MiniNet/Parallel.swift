@@ -23,6 +23,27 @@ enum Parallel {
         }
     }
 
+    /// The values a block of `blockSum` adds up before its result joins the others.
+    static let sumBlock = 1 << 14
+
+    /// Σ over 0 ..< count of a sum that `block` computes for one range: the range cut into
+    /// blocks of `sumBlock` indices at fixed places, the blocks shared out over the threads, and
+    /// their results added in order. Where the cuts fall depends on `count` alone, so the result
+    /// has the same bits for 1 thread or 16.
+    static func blockSum(_ count: Int, _ block: (Range<Int>) -> Double) -> Double {
+        let blocks = (count + sumBlock - 1) / sumBlock
+        if blocks <= 1 { return block(0..<count) }
+        var partial = [Double](repeating: 0, count: blocks)
+        partial.withUnsafeMutableBufferPointer { partial in
+            forEach(blocks, cost: sumBlock) { index in
+                partial[index] = block((index * sumBlock)..<Swift.min(count, (index + 1) * sumBlock))
+            }
+        }
+        var total = 0.0
+        for value in partial { total += value }
+        return total
+    }
+
     /// body(index) for every index in 0 ..< count, the indices shared out in consecutive ranges.
     static func forEach(_ count: Int, cost: Int = 1, _ body: (Int) -> Void) {
         forRanges(count, cost: cost) { range in

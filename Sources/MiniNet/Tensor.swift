@@ -95,11 +95,19 @@ public struct Tensor: Equatable, Sendable {
         Tensor(shape: shape, data: data.map(transform))
     }
 
-    /// Sum of all elements, accumulated in Double so that identities can be checked tightly.
+    /// Sum of all elements, accumulated in Double so that identities can be checked tightly
+    /// (`Parallel.blockSum`: the same bits for any thread count and processor).
     public func sum() -> Double {
-        var total = 0.0
-        for value in data { total += Double(value) }
-        return total
+        data.withUnsafeBufferPointer { values in
+            Parallel.blockSum(values.count) { range in sumInLanes(values, range, magnitudes: false) }
+        }
+    }
+
+    /// Σ |x_i|, accumulated like `sum()`: the size of the terms a sum of these values adds up.
+    public func magnitudeSum() -> Double {
+        data.withUnsafeBufferPointer { values in
+            Parallel.blockSum(values.count) { range in sumInLanes(values, range, magnitudes: true) }
+        }
     }
 
     public func mean() -> Double { count == 0 ? 0 : sum() / Double(count) }
@@ -143,13 +151,26 @@ public struct Tensor: Equatable, Sendable {
     /// Element-wise (Hadamard) product.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         precondition(lhs.shape == rhs.shape, "multiplying shapes \(lhs.shape) and \(rhs.shape)")
-        var result = lhs
-        result.data.withUnsafeMutableBufferPointer { out in
-            rhs.data.withUnsafeBufferPointer { other in
-                for index in out.indices { out[index] *= other[index] }
+        return Tensor(shape: lhs.shape) { out in
+            lhs.data.withUnsafeBufferPointer { first in
+                rhs.data.withUnsafeBufferPointer { second in
+                    Parallel.forRanges(out.count) { range in
+                        for index in range { out[index] = first[index] * second[index] }
+                    }
+                }
             }
         }
-        return result
+    }
+
+    /// |x| element by element.
+    public var magnitudes: Tensor {
+        Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { values in
+                Parallel.forRanges(out.count) { range in
+                    for index in range { out[index] = Swift.abs(values[index]) }
+                }
+            }
+        }
     }
 
     public static func * (lhs: Tensor, scale: Float) -> Tensor {
@@ -185,5 +206,27 @@ func sumOfValues(_ values: UnsafePointer<Float>, count: Int) -> Float {
     }
     var total = lanes.sum()
     while index < count { total += values[index]; index += 1 }
+    return total
+}
+
+/// Σ values[i] (or Σ |values[i]|) over `range` in Double, in eight lanes: value i goes to lane
+/// (i − range.lowerBound) mod 8, and the lanes are added in order at the end. The order is fixed
+/// by the code, not the processor, and it runs about four times faster than one running total,
+/// whose every addition waits for the one before.
+func sumInLanes(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>, magnitudes: Bool) -> Double {
+    guard let base = values.baseAddress else { return 0 }
+    var lanes = SIMD8<Double>()
+    var index = range.lowerBound
+    while index + 8 <= range.upperBound {
+        let eight = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
+        lanes += SIMD8<Double>(magnitudes ? eight.replacing(with: -eight, where: eight .< 0) : eight)
+        index += 8
+    }
+    var total = 0.0
+    for lane in 0..<8 { total += lanes[lane] }
+    while index < range.upperBound {
+        total += Double(magnitudes ? Swift.abs(base[index]) : base[index])
+        index += 1
+    }
     return total
 }

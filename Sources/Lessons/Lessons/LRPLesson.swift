@@ -40,16 +40,28 @@ public enum LRPLesson: Lesson {
         notebook.table(text("score.table"), headers: ["c", "class", "y^c"],
                        rows: logits.indices.map { ["\($0)", classifier.classNames[$0], format(logits[$0])] },
                        limit: .ranked(byColumn: 2, keeping: [target]), dataColumns: [1])
-        let epsilonResult = try layerwiseRelevance(classifier: classifier, input: input, target: target,
-                                                   rule: .epsilon(ledgerEpsilon))
+        // On a ResNet (there is no bias-free one) step 3 runs LRP-0 on the same recorded pass.
+        let isResNet = classifier.network.allLayers.contains { $0 is Residual }
+        let needsLRPZero = context.biasFreeClassifier == nil && isResNet
+        let results = try layerwiseRelevance(classifier: classifier, input: input, target: target,
+                                             ruleMaps: [LRPRuleMap(linear: .epsilon(ledgerEpsilon))]
+                                                 + (needsLRPZero ? [LRPRuleMap(linear: .zero)] : []))
+        let epsilonResult = results[0]
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
               let headStep = epsilonResult.steps.first(where: { $0.layer == head.name }) else {
             throw MiniNetError.invalidModel("the lesson needs a network that ends in a Linear layer")
         }
         let pooled = headStep.activation.reshaped([head.inputFeatures])        // [K]: a_j
         let headWeights = head.weight.value                                    // [L, K]
+        // The merged network's logits, and on a ResNet its gradient ∂y^c/∂x from the same pass (step 3).
         let merged = try classifier.mergedBatchNorm()
-        let mergedLogits = merged.forward(input.reshaped([1] + input.shape))
+        let (mergedLogits, mergedGradient) = merged.withoutParameterGradients {
+            let logits = merged.forward(input.reshaped([1] + input.shape))          // [1, L]
+            guard needsLRPZero else { return (logits, Tensor?.none) }
+            var seed = Tensor(zeros: logits.shape)
+            seed.data[target] = 1
+            return (logits, merged.backward(seed).slice(0))                        // [3, H, W]: ∂f/∂x
+        }
         notebook.prose(text("score.merge"))
         notebook.math("w' = w·γ/√(σ² + eps),   b' = (b − μ)·γ/√(σ² + eps) + β",
                       latex: #"w' = w\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}},\quad b' = (b-\mu)\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}} + \beta"#)
@@ -91,11 +103,10 @@ public enum LRPLesson: Lesson {
 
         // Steps 3–4: exact conservation on the bias-free network; on a ResNet (there is no
         // bias-free one) LRP-0 = gradient × input on the network itself, biases and all.
-        let isResNet = classifier.network.allLayers.contains { $0 is Residual }
         if let biasFree = context.biasFreeClassifier {
             try conservationSteps(notebook, text: text, classifier: biasFree, picture: picture, target: target)
-        } else if isResNet {
-            try gradientStepWithBiases(notebook, text: text, classifier: classifier, input: input, target: target)
+        } else if needsLRPZero, let gradient = mergedGradient {
+            gradientStepWithBiases(notebook, text: text, result: results[1], gradient: gradient, input: input)
         } else {
             notebook.step(text("conservation.title"), id: "lrp.conservation")
             notebook.prose(text("conservation.missing"))
@@ -144,21 +155,18 @@ public enum LRPLesson: Lesson {
     /// ReLU keeps it (z_k ∂f/∂z_k = a_k ∂f/∂a_k where the ReLU is on, 0 where it is off), and so
     /// does the residual split: R_u = u R_s/s = u ∂f/∂s = u ∂f/∂u. The biases do not break the
     /// identity, they only keep their share: f(x) = Σ_i R_i + Σ bias kept.
-    static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier,
-                                       input: Tensor, target: Int) throws {
-        let result = try layerwiseRelevance(classifier: classifier, input: input, target: target, rule: .zero)
+    ///
+    /// - Parameters:
+    ///   - result: LRP-0 of the input
+    ///   - gradient: [3, H, W], ∂f/∂x of the merged network, the function LRP ran on. It equals the
+    ///     original (step 1), but not bit for bit: where a max-pooling window holds two equal
+    ///     maxima (flat parts of a photo), rounding could make the two networks pick different winners.
+    static func gradientStepWithBiases(_ notebook: Notebook, text: LessonText, result: LRPResult, gradient: Tensor,
+                                       input: Tensor) {
         notebook.step(text("resnet.gradient.title"), id: "lrp.gradient")
         notebook.prose(text("resnet.gradient.body"))
         notebook.math("R_j = Σ_k a_j w_jk / z_k · z_k ∂f/∂z_k = a_j ∂f/∂a_j",
                       latex: #"R_j = \sum_k \frac{a_j w_{jk}}{z_k}\, z_k \frac{\partial f}{\partial z_k} = a_j \frac{\partial f}{\partial a_j}"#)
-        // The gradient of the merged network, the function LRP ran on. It equals the original
-        // (step 1), but not bit for bit: where a max-pooling window holds two equal maxima (flat
-        // parts of a photo), rounding could make the two networks pick different winners.
-        let merged = try classifier.mergedBatchNorm()
-        let logits = merged.forward(input.reshaped([1] + input.shape))        // [1, L]
-        var seed = Tensor(zeros: logits.shape)
-        seed.data[target] = 1
-        let gradient = merged.backward(seed).slice(0)                         // [3, H, W]: ∂f/∂x
         let gradientTimesInput = gradient * input
         notebook.tensor(translated("Σ_channels ∂f/∂x"), channelSum(gradient), caption: text("gradient.caption"))
         notebook.check(.equal(text("gradient.check"), "LRP-0", result.relevance, "gradient × input", gradientTimesInput,
@@ -214,6 +222,8 @@ public enum LRPLesson: Lesson {
     struct ArticleSetup {
         /// The module list the article's code walks.
         var network: Sequential
+        /// The same with BatchNorm merged into the convolutions (the classifier's kept merge).
+        var merged: Layer
         /// [1, C, H, W]
         var input: Tensor
         /// What the table calls the top, e.g. "layer3" or "y^c".
@@ -239,6 +249,9 @@ public enum LRPLesson: Lesson {
                              seed: UInt64) throws -> ArticleSetup {
         if classifier.network.allLayers.contains(where: { $0 is Residual }) {
             let backbone = try networkPrefix(classifier.network, through: "layer3")
+            guard let mergedNetwork = try classifier.mergedBatchNorm() as? Sequential else {
+                throw MiniNetError.invalidModel("the merged network is not a list of layers")
+            }
             var input = picture                                            // [3, H, W], the article's normalisation
             for index in input.data.indices { input.data[index] = (picture.data[index] - articleMean) / articleStd }
             let batch = input.reshaped([1] + input.shape)
@@ -247,7 +260,7 @@ public enum LRPLesson: Lesson {
             var control = activation
             for index in control.data.indices { control.data[index] = Float.random(in: -1...1, using: &generator) }
             let stages = ["layer3", "layer2", "layer1"]
-            return ArticleSetup(network: backbone, input: batch, topLabel: "layer3", start: activation, controlStart: control,
+            return ArticleSetup(network: backbone, merged: try networkPrefix(mergedNetwork, through: "layer3"), input: batch, topLabel: "layer3", start: activation, controlStart: control,
                                 startDescription: "R = A", controlDescription: "R = random",
                                 startLabel: "from A", controlLabel: "from random",
                                 points: ["layer3", "layer2", "layer1", "maxpool"],
@@ -266,7 +279,7 @@ public enum LRPLesson: Lesson {
         func featureIndex(_ layer: String) -> Int? {
             layer.hasPrefix("features.") ? Int(layer.dropFirst("features.".count).prefix { $0.isNumber }) : nil
         }
-        return ArticleSetup(network: network, input: input, topLabel: "y^c", start: oneHot(target), controlStart: oneHot(other),
+        return ArticleSetup(network: network, merged: try classifier.mergedBatchNorm(), input: input, topLabel: "y^c", start: oneHot(target), controlStart: oneHot(other),
                             startDescription: "R = one-hot · y^\(target)", controlDescription: "R = one-hot · y^\(other)",
                             startLabel: "class \(target)", controlLabel: "class \(other)",
                             points: ["classifier", "features.7", "features.3"],
@@ -321,9 +334,11 @@ public enum LRPLesson: Lesson {
         // (ii) and (iii), from the article's start.
         let articleMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), batchNormPassThrough: true, residualBodyOnly: true)
         let canonicalMap = LRPRuleMap(linear: .epsilon(backboneEpsilon), residualSum: .epsilon(backboneEpsilon))
-        let merged = try mergingBatchNorm(setup.network)
         let article = try propagateRelevance(through: setup.network, input: setup.input, ruleMap: articleMap) { _ in setup.start }
-        let canonical = try propagateRelevance(through: merged, input: setup.input, ruleMap: canonicalMap) { _ in setup.start }
+        // (iii) from the control start too (step 9), on the same recorded pass.
+        let canonicalRuns = try propagateRelevance(through: setup.merged, input: setup.input,
+                                                   runs: [(canonicalMap, { _ in setup.start }), (canonicalMap, { _ in setup.controlStart })])
+        let (canonical, canonicalControl) = (canonicalRuns[0], canonicalRuns[1])
 
         notebook.prose(text("article.meant", ["epsilon": "\(backboneEpsilon)"]))
         notebook.math("R_u = u ⊙ R_s / (s + ε·sign s),   R_v = v ⊙ R_s / (s + ε·sign s),   s = u + v",
@@ -393,7 +408,6 @@ public enum LRPLesson: Lesson {
         ])
 
         // The control the article missed: the same methods from another start.
-        let canonicalControl = try propagateRelevance(through: merged, input: setup.input, ruleMap: canonicalMap) { _ in setup.controlStart }
         let controlMap2D = channelSum(canonicalControl.relevance.slice(0))
         notebook.step(text("control.title"), id: "lrp.control")
         notebook.prose(text(isResNet ? "control.body.resnet" : "control.body.small",
@@ -516,7 +530,7 @@ public enum LRPLesson: Lesson {
 
     /// Σ_i |R_i|: the size of the numbers a sum of relevances adds up, the scale of its rounding.
     static func totalMagnitude(_ tensor: Tensor) -> Double {
-        tensor.data.reduce(0) { $0 + Double(abs($1)) }
+        tensor.magnitudeSum()
     }
 
     /// [C, H, W] → [H, W]: the relevance of a pixel is the sum over its colour channels.

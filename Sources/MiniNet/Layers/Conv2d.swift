@@ -56,6 +56,22 @@ public final class Conv2d: Layer {
     /// product makes it, so another arithmetic rounds it differently).
     private var winogradKernels: [Winograd.Tile: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
 
+    /// The same convolution with |w| and no bias, and the `weight.version` it was made from:
+    /// LRP measures the size of its terms with it on every call (`absoluteCopy`).
+    private var absoluteWeights: (weightVersion: Int, layer: Conv2d)?
+
+    /// This convolution with |w| in place of w and no bias, without parameter gradients: kept
+    /// while the weights stay, so that its Winograd kernels are transformed once.
+    func absoluteCopy() -> Conv2d {
+        if let kept = absoluteWeights, kept.weightVersion == weight.version { return kept.layer }
+        let copy = Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize,
+                          stride: stride, padding: padding, bias: false, weight: weight.value.magnitudes)
+        copy.name = name
+        copy.setParameterGradients(false)
+        absoluteWeights = (weight.version, copy)
+        return copy
+    }
+
     /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
     /// more than they save, so the small network of the lessons keeps im2col.
     static let winogradThreshold = 1 << 22

@@ -15,7 +15,7 @@ extension LRPResult {
         let count = ImageClassifier.summingLayers(classifier.network.allLayers[...], pooledCells: pooledCells).count
         var magnitude = Double(Swift.abs(score))
         for step in steps {
-            magnitude += step.relevance.data.reduce(0.0) { $0 + Double(Swift.abs($1)) }
+            magnitude += step.relevance.magnitudeSum()
             magnitude += Swift.abs(step.absorbedByBias) + Swift.abs(step.absorbedByStabilizer)
         }
         let largestTerm = relevance.data.reduce(0.0) { Swift.max($0, Double(Swift.abs($1))) }

@@ -50,12 +50,9 @@ public enum ArticleLRP {
     ///   - input: [1, C, H, W]
     ///   - startingRelevance: what the code starts with at the top; nil for the network's output
     public static func run(_ network: Sequential, input: Tensor, startingRelevance: Tensor? = nil) -> [Entry] {
-        let wasComputing = network.computesParameterGradients
-        network.setParameterGradients(false)
-        defer { network.setParameterGradients(wasComputing) }
-        let modules = network.layers.map(\.layer)
-        let top = startingRelevance ?? runChain(modules, input)
-        return calLRP(modules, input: input, top: .tensor(top))
+        network.withoutParameterGradients {
+            calLRP(network.layers.map(\.layer), input: input, top: startingRelevance.map(Entry.tensor))
+        }
     }
 
     /// The input relevance of `run`: `lrp_outputs[0]`, [1, C, H, W].
@@ -73,21 +70,19 @@ public enum ArticleLRP {
         }
     }
 
-    static func runChain(_ modules: [Layer], _ input: Tensor) -> Tensor {
-        modules.reduce(input) { $1.forward($0) }
-    }
-
-    static func calLRP(_ modules: [Layer], input: Tensor, top: Entry) -> [Entry] {
+    /// `cal_lrp(modules, input)`: `lrp_outputs[-1]` is `top`, or the chain's own output when nil
+    /// (what the article's recursion starts every inner list with).
+    static func calLRP(_ modules: [Layer], input: Tensor, top: Entry?) -> [Entry] {
         // tensors[i] is the input of modules[i]; tensors[i + 1] its output.
         var tensors = [input]
         for module in modules { tensors.append(module.forward(tensors[tensors.count - 1])) }
-        var outputs = [Entry?](repeating: nil, count: modules.count) + [top]
+        var outputs = [Entry?](repeating: nil, count: modules.count) + [top ?? .tensor(tensors[modules.count])]
         for index in modules.indices.reversed() {
             let module = modules[index]
             if module is BatchNorm2d {
                 outputs[index] = outputs[index + 1]?.firstOrSelf
             } else if let inner = submodules(of: module) {
-                outputs[index] = .list(calLRP(inner, input: tensors[index], top: .tensor(runChain(inner, tensors[index]))))
+                outputs[index] = .list(calLRP(inner, input: tensors[index], top: nil))
             } else {
                 outputs[index] = .tensor(ownOutputRule(module, input: tensors[index], output: tensors[index + 1]))
             }

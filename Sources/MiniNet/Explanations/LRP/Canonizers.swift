@@ -113,17 +113,32 @@ public func splitResidualRelevance(body: Tensor, shortcut: Tensor, relevance: Te
                  "residual split of shapes \(body.shape), \(shortcut.shape), \(relevance.shape)")
     var bodyRelevance = Tensor(zeros: body.shape)
     var shortcutRelevance = Tensor(zeros: body.shape)
-    var absorbed = 0.0
-    for index in body.data.indices {
-        let sum = body.data[index] + shortcut.data[index]
-        guard let denominator = rule.stabilize(sum) else {
-            absorbed += Double(relevance.data[index])
-            continue
+    let stabilizer = rule.stabilizer
+    // Each value on its own; what ε absorbs is added up in fixed blocks (`Parallel.blockSum`).
+    let absorbed = body.data.withUnsafeBufferPointer { u in
+        shortcut.data.withUnsafeBufferPointer { v in
+            relevance.data.withUnsafeBufferPointer { r in
+                bodyRelevance.data.withUnsafeMutableBufferPointer { ru in
+                    shortcutRelevance.data.withUnsafeMutableBufferPointer { rv in
+                        Parallel.blockSum(u.count) { range in
+                            var absorbed = 0.0
+                            for index in range {
+                                let sum = u[index] + v[index]                     // s
+                                guard let denominator = stabilizer.stabilize(sum) else {
+                                    absorbed += Double(r[index])                  // LRP-0 at s = 0 drops R_s
+                                    continue
+                                }
+                                let share = r[index] / denominator                // R_s / (s + ε·sign s)
+                                ru[index] = u[index] * share
+                                rv[index] = v[index] * share
+                                absorbed += Double(denominator - sum) * Double(share)
+                            }
+                            return absorbed
+                        }
+                    }
+                }
+            }
         }
-        let share = relevance.data[index] / denominator
-        bodyRelevance.data[index] = body.data[index] * share
-        shortcutRelevance.data[index] = shortcut.data[index] * share
-        absorbed += Double(denominator - sum) * Double(share)
     }
     return (bodyRelevance, shortcutRelevance, absorbed)
 }

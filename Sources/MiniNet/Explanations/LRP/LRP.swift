@@ -171,32 +171,39 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: L
 /// a rule changes): one result per map, in their order.
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMaps: [LRPRuleMap], measuringRounding: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> [RelevancePropagation] {
-    guard let firstMap = ruleMaps.first else { return [] }
-    // LRP reads no parameter gradient: without them the recorded forward pass takes the
-    // inference path (Winograd F(4×4), nothing kept for a weight gradient). The layers may be
-    // shared with a classifier (a merged copy keeps the original ReLUs, pools and linear
-    // layers), so each layer's setting is put back afterwards.
-    let layers = network.allLayers
-    let hadParameterGradients = layers.map(\.computesParameterGradients)
-    for layer in layers { layer.computesParameterGradients = false }
-    defer { for (layer, had) in zip(layers, hadParameterGradients) { layer.computesParameterGradients = had } }
-    var recorder = RelevancePropagator(ruleMap: firstMap, measuresRounding: measuringRounding)
-    let output = recorder.record(network, input: input)        // A, and every layer's input on the way
-    let start = try startingRelevance(output)
-    guard start.shape == output.shape else {
-        throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
+    try withoutActuallyEscaping(startingRelevance) { start in
+        try propagateRelevance(through: network, input: input, runs: ruleMaps.map { ($0, start) },
+                               measuringRounding: measuringRounding)
     }
-    return try ruleMaps.map { ruleMap in
-        var propagator = recorder.sharingRecording(ruleMap: ruleMap)
-        let relevance = try propagator.propagate(through: network, input: input, relevance: start)
-        return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
-                                    steps: propagator.steps, sums: propagator.sums)
+}
+
+/// The same for several (rule map, starting relevance) pairs, one forward pass recorded for all
+/// of them: one result per pair, in their order.
+public func propagateRelevance(through network: Layer, input: Tensor,
+                               runs: [(ruleMap: LRPRuleMap, startingRelevance: (Tensor) throws -> Tensor)],
+                               measuringRounding: Bool = true) throws -> [RelevancePropagation] {
+    guard let firstMap = runs.first?.ruleMap else { return [] }
+    // LRP reads no parameter gradient: without them the recorded forward pass takes the
+    // inference path (Winograd F(4×4), nothing kept for a weight gradient).
+    return try network.withoutParameterGradients {
+        var recorder = RelevancePropagator(ruleMap: firstMap, measuresRounding: measuringRounding)
+        let output = recorder.record(network, input: input)        // A, and every layer's input on the way
+        return try runs.map { ruleMap, startingRelevance in
+            let start = try startingRelevance(output)
+            guard start.shape == output.shape else {
+                throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
+            }
+            var propagator = recorder.sharingRecording(ruleMap: ruleMap)
+            let relevance = try propagator.propagate(through: network, input: input, relevance: start)
+            return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
+                                        steps: propagator.steps, sums: propagator.sums)
+        }
     }
 }
 
 /// Σ |x_i| of a tensor.
 func totalMagnitude(_ tensor: Tensor) -> Double {
-    tensor.data.reduce(0) { $0 + Double(Swift.abs($1)) }
+    tensor.magnitudeSum()
 }
 
 /// The first layers of `network`: its top-level children up to and including the one named
@@ -272,25 +279,42 @@ struct RelevancePropagator {
     /// Σ R at the output and input of every layer visited, containers included.
     var sums: [String: (output: Double, input: Double)] = [:]
 
+    /// R with its Σ R: each layer's Σ R at its input is the next layer down's Σ R at its
+    /// output, so the walk adds up every tensor of relevance once.
+    struct SummedRelevance {
+        var values: Tensor
+        var total: Double
+
+        init(_ values: Tensor, total: Double? = nil) {
+            self.values = values
+            self.total = total ?? values.sum()
+        }
+    }
+
     /// input: the layer's input [N, …]; relevance: R at its output [N, …] → R at its input.
     mutating func propagate(through layer: Layer, input: Tensor, relevance: Tensor) throws -> Tensor {
+        try propagate(through: layer, input: input, relevance: SummedRelevance(relevance)).values
+    }
+
+    mutating func propagate(through layer: Layer, input: Tensor, relevance summed: SummedRelevance) throws -> SummedRelevance {
         if !searchedFirstLayer {
             firstLayer = ruleMap.firstLayer?.firstLayer(in: layer).map(ObjectIdentifier.init)
             searchedFirstLayer = true
         }
+        let relevance = summed.values
         let treatment = try ruleMap.treatment(for: layer, isFirstLayer: firstLayer == ObjectIdentifier(layer))
         var outcome = RuleOutcome(relevance: relevance, absorbedByBias: 0, absorbedByStabilizer: 0)
         switch treatment {
         case .container:
-            let inputRelevance: Tensor
+            let inputRelevance: SummedRelevance
             if let sequential = layer as? Sequential {
-                inputRelevance = try propagate(sequential: sequential, input: input, relevance: relevance)
+                inputRelevance = try propagate(sequential: sequential, input: input, relevance: summed)
             } else if let residual = layer as? Residual {
-                inputRelevance = try propagate(residual: residual, input: input, relevance: relevance)
+                inputRelevance = try propagate(residual: residual, input: input, relevance: summed)
             } else {
                 throw MiniNetError.invalidArgument("\(layer.name): LRP cannot open \(layer.typeName)")
             }
-            sums[layer.name] = (relevance.sum(), inputRelevance.sum())
+            sums[layer.name] = (summed.total, inputRelevance.total)
             return inputRelevance
         case let .rule(rule):
             outcome = try rule.apply(to: layer, input: input, relevance: relevance,
@@ -302,24 +326,24 @@ struct RelevancePropagator {
             _ = layer.forward(input)
             outcome.relevance = layer.backward(relevance)
         }
-        let (outputSum, inputSum) = (relevance.sum(), outcome.relevance.sum())
+        let passedOn = treatment == .passThrough ? summed : SummedRelevance(outcome.relevance)
         var termMagnitude = (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude
         var sumLength = outcome.sumLength
         if let pool = layer as? MaxPool2d, treatment == .toWinner {
             // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
             let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
-            (termMagnitude, sumLength) = (totalMagnitude(relevance), reach * reach)
+            (termMagnitude, sumLength) = (measuresRounding ? totalMagnitude(relevance) : 0, reach * reach)
         }
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
-                                  relevanceAtOutput: outputSum, relevanceAtInput: inputSum,
+                                  relevanceAtOutput: summed.total, relevanceAtInput: passedOn.total,
                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
                                   activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
                                   termMagnitude: termMagnitude, sumLength: sumLength))
-        sums[layer.name] = (outputSum, inputSum)
-        return outcome.relevance
+        sums[layer.name] = (summed.total, passedOn.total)
+        return passedOn
     }
 
-    mutating func propagate(sequential: Sequential, input: Tensor, relevance: Tensor) throws -> Tensor {
+    mutating func propagate(sequential: Sequential, input: Tensor, relevance: SummedRelevance) throws -> SummedRelevance {
         var inputs: [Tensor] = []                  // the input of each child
         var activation = input
         for (_, child) in sequential.layers {
@@ -340,7 +364,7 @@ struct RelevancePropagator {
     /// s = body(x) + shortcut(x), y = activation(s): the activation passes R through, the sum
     /// is split between the branches (`splitResidualRelevance`), and each branch goes back to x.
     /// With `residualBodyOnly` the body takes all of R_s and the shortcut is not visited.
-    mutating func propagate(residual: Residual, input: Tensor, relevance: Tensor) throws -> Tensor {
+    mutating func propagate(residual: Residual, input: Tensor, relevance: SummedRelevance) throws -> SummedRelevance {
         var bodyInputs: [Tensor] = []
         var bodyOutput = input
         let shortcutOutput: Tensor
@@ -354,31 +378,36 @@ struct RelevancePropagator {
             }
             shortcutOutput = residual.shortcut?.layer.forward(input) ?? input
         }
+        // s = u + v, as the recorded pass gave it to the activation (or added here).
+        let sum = residual.activation.flatMap { recordedInputs[ObjectIdentifier($0.layer)] } ?? bodyOutput + shortcutOutput
         var sumRelevance = relevance
         if let activation = residual.activation?.layer {
-            sumRelevance = try propagate(through: activation, input: bodyOutput + shortcutOutput, relevance: relevance)
+            sumRelevance = try propagate(through: activation, input: sum, relevance: relevance)
         }
         let split = ruleMap.residualBodyOnly
-            ? (body: sumRelevance, shortcut: Tensor(zeros: sumRelevance.shape), absorbed: 0)
-            : splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: sumRelevance,
+            ? (body: sumRelevance.values, shortcut: Tensor(zeros: sumRelevance.values.shape), absorbed: 0)
+            : splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: sumRelevance.values,
                                      rule: ruleMap.residualSum)
+        let bodySplit = SummedRelevance(split.body)
+        let shortcutSplit = SummedRelevance(split.shortcut, total: ruleMap.residualBodyOnly ? 0 : nil)
         let treatment = ruleMap.residualBodyOnly ? "all to the body" : "split by contribution (\(ruleMap.residualSum))"
         steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: treatment,
-                                  relevanceAtOutput: sumRelevance.sum(),
-                                  relevanceAtInput: split.body.sum() + split.shortcut.sum(),
+                                  relevanceAtOutput: sumRelevance.total,
+                                  relevanceAtInput: bodySplit.total + shortcutSplit.total,
                                   absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
-                                  activation: bodyOutput + shortcutOutput, relevance: split.body + split.shortcut,
+                                  activation: sum, relevance: split.body + split.shortcut,
                                   // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
-                                  termMagnitude: totalMagnitude(split.body) + totalMagnitude(split.shortcut), sumLength: 2))
-        var bodyRelevance = split.body
+                                  termMagnitude: measuresRounding ? totalMagnitude(split.body) + totalMagnitude(split.shortcut) : 0,
+                                  sumLength: 2))
+        var bodyRelevance = bodySplit
         for (index, (_, layer)) in residual.body.enumerated().reversed() {
             bodyRelevance = try propagate(through: layer, input: bodyInputs[index], relevance: bodyRelevance)
         }
         if ruleMap.residualBodyOnly { return bodyRelevance }
-        var shortcutRelevance = split.shortcut
+        var shortcutRelevance = shortcutSplit
         if let shortcut = residual.shortcut?.layer {
             shortcutRelevance = try propagate(through: shortcut, input: input, relevance: shortcutRelevance)
         }
-        return bodyRelevance + shortcutRelevance
+        return SummedRelevance(bodyRelevance.values + shortcutRelevance.values)
     }
 }

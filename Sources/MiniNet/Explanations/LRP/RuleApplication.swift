@@ -77,39 +77,55 @@ extension LRPRule {
             let (termBias, termBiasSize) = Self.bias(termRuns, channels: channels)
             let coefficient = Double(term.coefficient)
             var share = Tensor(zeros: z.shape)      // s_k
+            // One plane (image n, channel o) at a time, so that b'_o is read once per plane; the
+            // planes in parallel, each keeping its own sums, which are then added in plane order.
+            let planes = z.count / Swift.max(planeSize, 1)
+            var sharesInPlane = [Double](repeating: 0, count: planes)      // Σ s_k over a plane
+            var stabilizerInPlane = [Double](repeating: 0, count: planes)  // Σ (ε·sign z_k) s_k, and R_k dropped
+            var magnitudeInPlane = [Double](repeating: 0, count: planes)   // Σ |s_k|
+            let gate = term.gate
+            let stabilizer = self.stabilizer
             z.data.withUnsafeBufferPointer { z in
                 relevance.data.withUnsafeBufferPointer { relevance in
                     plainOutput.data.withUnsafeBufferPointer { plain in
                         share.data.withUnsafeMutableBufferPointer { share in
-                            // One plane (image n, channel o) at a time, so that b'_o is read once per plane.
-                            for plane in 0..<(z.count / Swift.max(planeSize, 1)) {
-                                var sharesInPlane = 0.0          // Σ s_k over the plane, for b'_o · Σ s_k
-                                for k in (plane * planeSize)..<((plane + 1) * planeSize) {
-                                    switch term.gate {
-                                    case .everywhere: break
-                                    case .positiveOutput: if !(plain[k] > 0) { continue }
-                                    case .negativeOutput: if !(plain[k] < 0) { continue }
+                            sharesInPlane.withUnsafeMutableBufferPointer { sharesInPlane in
+                                stabilizerInPlane.withUnsafeMutableBufferPointer { stabilizerInPlane in
+                                    magnitudeInPlane.withUnsafeMutableBufferPointer { magnitudeInPlane in
+                                        Parallel.forEach(planes, cost: planeSize) { plane in
+                                            var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
+                                            for k in (plane * planeSize)..<((plane + 1) * planeSize) {
+                                                switch gate {
+                                                case .everywhere: break
+                                                case .positiveOutput: if !(plain[k] > 0) { continue }
+                                                case .negativeOutput: if !(plain[k] < 0) { continue }
+                                                }
+                                                let zk = z[k]
+                                                guard let denominator = stabilizer.stabilize(zk) else {
+                                                    stabilized += Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
+                                                    continue
+                                                }
+                                                let s = relevance[k] / denominator
+                                                share[k] = s
+                                                shares += Double(s)
+                                                magnitude += Double(Swift.abs(s))
+                                                stabilized += Double(denominator - zk) * Double(s)
+                                            }
+                                            (sharesInPlane[plane], stabilizerInPlane[plane], magnitudeInPlane[plane]) = (shares, stabilized, magnitude)
+                                        }
                                     }
-                                    let zk = z[k]
-                                    guard let denominator = stabilize(zk) else {
-                                        absorbedByStabilizer += coefficient * Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
-                                        continue
-                                    }
-                                    let s = relevance[k] / denominator
-                                    share[k] = s
-                                    sharesInPlane += Double(s)
-                                    absorbedByStabilizer += coefficient * (Double(denominator - zk) * Double(s))
                                 }
-                                absorbedByBias += coefficient * (termBias[plane % channels] * sharesInPlane)
                             }
                         }
                     }
                 }
             }
-            if measuringRounding {
-                for k in share.data.indices {
-                    absorbedMagnitude += Swift.abs(coefficient) * Double(Swift.abs(share.data[k]))
-                        * (termBiasSize[(k / Swift.max(planeSize, 1)) % channels] + Double(epsilon))
+            for plane in 0..<planes {
+                absorbedByStabilizer += coefficient * stabilizerInPlane[plane]
+                absorbedByBias += coefficient * (termBias[plane % channels] * sharesInPlane[plane])
+                if measuringRounding {
+                    absorbedMagnitude += Swift.abs(coefficient) * magnitudeInPlane[plane]
+                        * (termBiasSize[plane % channels] + Double(epsilon))
                 }
             }
             shares.append(share)
@@ -299,15 +315,11 @@ struct RuleRun {
     /// with |w'| in place of w' (one more backward pass of the layer; a convolution needs no
     /// forward pass for it).
     func termMagnitudes(shares: Tensor) throws -> Tensor {
-        let absoluteInput = input.map(Swift.abs)
-        let absoluteShares = shares.map(Swift.abs)
+        let absoluteInput = input.magnitudes
+        let absoluteShares = shares.magnitudes
         switch layer {
         case let conv as Conv2d:
-            let absolute = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
-                                  kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
-                                  bias: false, weight: conv.weight.value.map(Swift.abs))
-            absolute.setParameterGradients(false)
-            return absoluteInput * absolute.inputGradient(absoluteShares, forInputOf: absoluteInput)
+            return absoluteInput * conv.absoluteCopy().inputGradient(absoluteShares, forInputOf: absoluteInput)
         case let linear as Linear:
             let absolute = Linear(inputFeatures: linear.inputFeatures, outputFeatures: linear.outputFeatures, bias: false)
             absolute.weight.value = linear.weight.value.map(Swift.abs)
