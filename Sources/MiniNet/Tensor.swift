@@ -91,8 +91,16 @@ public struct Tensor: Equatable, Sendable {
         return Tensor(shape: [tensors.count] + inner, data: data)
     }
 
+    /// transform applied to every value. A large tensor is shared out over the threads
+    /// (`Parallel.forRanges`), so `transform` must depend on its argument alone.
     public func map(_ transform: (Float) -> Float) -> Tensor {
-        Tensor(shape: shape, data: data.map(transform))
+        Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { values in
+                Parallel.forRanges(out.count) { range in
+                    for index in range { out[index] = transform(values[index]) }
+                }
+            }
+        }
     }
 
     /// Sum of all elements, accumulated in Double so that identities can be checked tightly

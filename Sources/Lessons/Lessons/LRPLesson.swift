@@ -66,8 +66,10 @@ public enum LRPLesson: Lesson {
         notebook.math("w' = w·γ/√(σ² + eps),   b' = (b − μ)·γ/√(σ² + eps) + β",
                       latex: #"w' = w\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}},\quad b' = (b-\mu)\,\frac{\gamma}{\sqrt{\sigma^2+\mathrm{eps}}} + \beta"#)
         // Two full forward passes with different arithmetic (BatchNorm after the sums, or merged
-        // into them): each carries depth · γₙ · M (see `ImageClassifier.forwardTolerance`).
-        let forward = classifier.forwardTolerance(input: input)
+        // into them): each carries depth · γₙ · M (see `ImageClassifier.forwardTolerance`), M
+        // measured on the pooled features LRP's pass recorded.
+        let forward = classifier.forwardTolerance(pooledFeatures: pooled,
+                                                  pooledCells: epsilonResult.pooledCells(in: classifier.network))
         notebook.check(.equal(text("score.check"), "logits with BatchNorm", Tensor(shape: [logits.count], data: logits),
                               "logits merged", mergedLogits.reshaped([logits.count]), tolerance: forward + forward))
 

@@ -19,10 +19,7 @@ extension ImageClassifier {
     public func forwardTolerance(input: Tensor, target: Int? = nil, after layer: String? = nil,
                                  safety: Double = 4) -> Tolerance {
         let layers = network.allLayers
-        // The layers after `layer` and after everything inside it (allLayers is in pre-order).
-        let start = layer.flatMap { name in layers.firstIndex { $0.name == name } }
-            .map { $0 + layers[$0].allLayers.count } ?? 0
-        guard let head = layers.last(where: { $0 is Linear }) as? Linear,
+        guard layers.contains(where: { $0 is Linear }),
               let poolIndex = layers.lastIndex(where: { $0 is GlobalAveragePool }) else {
             return .sum(count: 1, magnitude: 0)
         }
@@ -41,8 +38,22 @@ extension ImageClassifier {
         _ = forward(input.reshaped([1] + input.shape))
         pool.hooks.forward = previousPoolHook
         beforePool?.hooks.forward = previousBeforeHook
+        return forwardTolerance(pooledFeatures: pooled ?? Tensor(zeros: [0]), pooledCells: pooledCells, target: target,
+                                after: layer, safety: safety)
+    }
 
-        let features = pooled?.data ?? []
+    /// The same from a pass already made: `pooledFeatures` x [Fin] (the last linear layer's
+    /// input, any shape) and `pooledCells`, the size h·w of the maps the pooling averaged.
+    public func forwardTolerance(pooledFeatures: Tensor, pooledCells: Int, target: Int? = nil, after layer: String? = nil,
+                                 safety: Double = 4) -> Tolerance {
+        let layers = network.allLayers
+        // The layers after `layer` and after everything inside it (allLayers is in pre-order).
+        let start = layer.flatMap { name in layers.firstIndex { $0.name == name } }
+            .map { $0 + layers[$0].allLayers.count } ?? 0
+        guard let head = layers.last(where: { $0 is Linear }) as? Linear else {
+            return .sum(count: 1, magnitude: 0)
+        }
+        let features = pooledFeatures.data
         let fanIn = head.inputFeatures
         var magnitude = 0.0
         var largestTerm = Double.infinity

@@ -111,8 +111,8 @@ public func splitResidualRelevance(body: Tensor, shortcut: Tensor, relevance: Te
                                    rule: LRPRule = .zero) -> (body: Tensor, shortcut: Tensor, absorbed: Double) {
     precondition(body.shape == shortcut.shape && body.shape == relevance.shape,
                  "residual split of shapes \(body.shape), \(shortcut.shape), \(relevance.shape)")
-    var bodyRelevance = Tensor(zeros: body.shape)
-    var shortcutRelevance = Tensor(zeros: body.shape)
+    var bodyRelevance = Tensor(shape: body.shape) { _ in }        // every entry written below
+    var shortcutRelevance = Tensor(shape: body.shape) { _ in }
     let stabilizer = rule.stabilizer
     // Each value on its own; what ε absorbs is added up in fixed blocks (`Parallel.blockSum`).
     let absorbed = body.data.withUnsafeBufferPointer { u in
@@ -126,6 +126,7 @@ public func splitResidualRelevance(body: Tensor, shortcut: Tensor, relevance: Te
                                 let sum = u[index] + v[index]                     // s
                                 guard let denominator = stabilizer.stabilize(sum) else {
                                     absorbed += Double(r[index])                  // LRP-0 at s = 0 drops R_s
+                                    (ru[index], rv[index]) = (0, 0)
                                     continue
                                 }
                                 let share = r[index] / denominator                // R_s / (s + ε·sign s)

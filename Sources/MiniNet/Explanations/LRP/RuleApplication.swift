@@ -76,7 +76,7 @@ extension LRPRule {
             let z = Self.denominator(termRuns, shape: plainOutput.shape)
             let (termBias, termBiasSize) = Self.bias(termRuns, channels: channels)
             let coefficient = Double(term.coefficient)
-            var share = Tensor(zeros: z.shape)      // s_k
+            var share = Tensor(shape: z.shape) { _ in }    // s_k, every entry written below
             // One plane (image n, channel o) at a time, so that b'_o is read once per plane; the
             // planes in parallel, each keeping its own sums, which are then added in plane order.
             let planes = z.count / Swift.max(planeSize, 1)
@@ -95,6 +95,7 @@ extension LRPRule {
                                         Parallel.forEach(planes, cost: planeSize) { plane in
                                             var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
                                             for k in (plane * planeSize)..<((plane + 1) * planeSize) {
+                                                share[k] = 0
                                                 switch gate {
                                                 case .everywhere: break
                                                 case .positiveOutput: if !(plain[k] > 0) { continue }
@@ -193,13 +194,9 @@ extension LRPRule {
         guard terms.contains(where: { $0.gate != .everywhere }) else { return 0 }
         let (everything, positive, negative) = relevance.data.withUnsafeBufferPointer { r in
             plainOutput.data.withUnsafeBufferPointer { z in
-                var (everything, positive, negative) = (0.0, 0.0, 0.0)
-                for k in 0..<r.count {
-                    let value = Double(r[k])
-                    everything += value
-                    if z[k] > 0 { positive += value } else if z[k] < 0 { negative += value }
-                }
-                return (everything, positive, negative)
+                (relevance.sum(),
+                 Parallel.blockSum(r.count) { range in range.reduce(0.0) { z[$1] > 0 ? $0 + Double(r[$1]) : $0 } },
+                 Parallel.blockSum(r.count) { range in range.reduce(0.0) { z[$1] < 0 ? $0 + Double(r[$1]) : $0 } })
             }
         }
         var total = everything

@@ -93,22 +93,13 @@ public enum LRPParameterModifier: Equatable, Sendable {
     /// `apply` on every entry of a tensor. The case is chosen once, outside the loop, so that
     /// each loop is one the compiler turns into vector code (a network's weights are tens of MB).
     public func apply(to tensor: Tensor) -> Tensor {
-        func each(_ transform: (Float) -> Float) -> Tensor {
-            let data = tensor.data.withUnsafeBufferPointer { w in
-                [Float](unsafeUninitializedCapacity: w.count) { result, count in
-                    for index in 0..<w.count { result[index] = transform(w[index]) }
-                    count = w.count
-                }
-            }
-            return Tensor(shape: tensor.shape, data: data)
-        }
         switch self {
         case .identity: return tensor
-        case .positivePart: return each { Swift.max($0, 0) }
-        case .negativePart: return each { Swift.min($0, 0) }
+        case .positivePart: return tensor.map { Swift.max($0, 0) }
+        case .negativePart: return tensor.map { Swift.min($0, 0) }
         case .ones: return Tensor(repeating: 1, shape: tensor.shape)
-        case let .plusGammaPositive(gamma): return each { $0 + gamma * Swift.max($0, 0) }
-        case let .plusGammaNegative(gamma): return each { $0 + gamma * Swift.min($0, 0) }
+        case let .plusGammaPositive(gamma): return tensor.map { $0 + gamma * Swift.max($0, 0) }
+        case let .plusGammaNegative(gamma): return tensor.map { $0 + gamma * Swift.min($0, 0) }
         }
     }
 }
