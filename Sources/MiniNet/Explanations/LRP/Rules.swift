@@ -36,8 +36,8 @@ public enum LRPInputModifier: Equatable, Sendable {
     func apply(to input: Tensor) -> Tensor {
         switch self {
         case .identity: return input
-        case .positivePart: return input.map { Swift.max($0, 0) }
-        case .negativePart: return input.map { Swift.min($0, 0) }
+        case .positivePart: return input.clamped(below: true)
+        case .negativePart: return input.clamped(below: false)
         case .ones: return Tensor(repeating: 1, shape: input.shape)
         case let .channelConstant(values):
             let channels = input.rank >= 2 ? input.shape[1] : 1
@@ -58,6 +58,20 @@ public enum LRPInputModifier: Equatable, Sendable {
         case .identity: return input.data.allSatisfy { $0 == 0 }
         case .ones: return false
         case let .channelConstant(values): return values.allSatisfy { $0 == 0 }
+        }
+    }
+}
+
+extension Tensor {
+    /// a⁺ = max(0, a) (`below`: 0 is the floor) or a⁻ = min(0, a), value by value on every thread.
+    func clamped(below: Bool) -> Tensor {
+        Tensor(shape: shape) { part in
+            data.withUnsafeBufferPointer { a in
+                Parallel.forRanges(a.count) { range in
+                    if below { for j in range { part[j] = Swift.max(a[j], 0) } }
+                    else { for j in range { part[j] = Swift.min(a[j], 0) } }
+                }
+            }
         }
     }
 }
@@ -95,11 +109,21 @@ public enum LRPParameterModifier: Equatable, Sendable {
     public func apply(to tensor: Tensor) -> Tensor {
         switch self {
         case .identity: return tensor
-        case .positivePart: return tensor.map { Swift.max($0, 0) }
-        case .negativePart: return tensor.map { Swift.min($0, 0) }
         case .ones: return Tensor(repeating: 1, shape: tensor.shape)
-        case let .plusGammaPositive(gamma): return tensor.map { $0 + gamma * Swift.max($0, 0) }
-        case let .plusGammaNegative(gamma): return tensor.map { $0 + gamma * Swift.min($0, 0) }
+        default: break
+        }
+        return Tensor(shape: tensor.shape) { modified in
+            tensor.data.withUnsafeBufferPointer { w in
+                Parallel.forRanges(w.count) { range in
+                    switch self {
+                    case .identity, .ones: break                      // returned above
+                    case .positivePart: for j in range { modified[j] = Swift.max(w[j], 0) }
+                    case .negativePart: for j in range { modified[j] = Swift.min(w[j], 0) }
+                    case let .plusGammaPositive(gamma): for j in range { modified[j] = w[j] + gamma * Swift.max(w[j], 0) }
+                    case let .plusGammaNegative(gamma): for j in range { modified[j] = w[j] + gamma * Swift.min(w[j], 0) }
+                    }
+                }
+            }
         }
     }
 }
