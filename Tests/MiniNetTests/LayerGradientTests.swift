@@ -52,6 +52,25 @@ final class LayerGradientTests: XCTestCase {
         GradientCheck.check(conv, input: GradientCheck.uniform([2, 3, 12, 9], seed: 4))
     }
 
+    /// Without the input gradient (a network's first layer in training), the parameter
+    /// gradients are bit for bit the same, on the im2col path and on Winograd's.
+    func testConv2dWithoutInputGradientKeepsParameterGradients() {
+        for (channels, size) in [(3, 9), (64, 56)] {          // small: im2col; large: Winograd F(2×2)
+            var gradients: [[Float]] = []
+            for computesInputGradient in [true, false] {
+                let conv = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1)
+                randomize(conv, seed: 5, scale: 0.1)
+                conv.computesInputGradient = computesInputGradient
+                let input = GradientCheck.uniform([2, channels, size, size], seed: 6)
+                let output = conv.forward(input)
+                let inputGradient = conv.backward(GradientCheck.uniform(output.shape, seed: 7))
+                XCTAssertEqual(inputGradient.shape, computesInputGradient ? input.shape : [0])
+                gradients.append(conv.weight.gradient.data + (conv.bias?.gradient.data ?? []))
+            }
+            XCTAssertEqual(gradients[0], gradients[1], "\(channels) channels")
+        }
+    }
+
     // MARK: Linear
 
     func testLinear() {

@@ -56,6 +56,12 @@ public final class Conv2d: Layer {
     /// product makes it, so another arithmetic rounds it differently).
     private var winogradKernels: [Winograd.Tile: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
 
+    /// Whether `backward` computes ∂L/∂x. Training turns it off for the network's first layer:
+    /// nothing below needs the gradient of the pictures (PyTorch leaves it out for an input
+    /// without requires_grad), and it costs a product and a col2im the size of the input.
+    /// `backward` then returns an empty tensor, shape [0].
+    public var computesInputGradient = true
+
     /// The same convolution with |w| and no bias, and the `weight.version` it was made from:
     /// LRP measures the size of its terms with it on every call (`absoluteCopy`).
     private var absoluteWeights: (weightVersion: Int, layer: Conv2d)?
@@ -250,6 +256,7 @@ public final class Conv2d: Layer {
                 Winograd.weightGradient(outputGradient, transformedInput: cache.transformedInput ?? Winograd.transformedInput(cache.input),
                                         inputChannels: inputChannels, addingInto: &weight.gradient.data)
             }
+            guard computesInputGradient else { return Tensor(zeros: [0]) }
             return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
         }
 
@@ -291,6 +298,7 @@ public final class Conv2d: Layer {
                 }
             }
         }
+        guard computesInputGradient else { return Tensor(zeros: [0]) }
         // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
         var columnsGradient = [Float](unsafeUninitializedCapacity: patchSize * columnCount) { _, count in count = patchSize * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in

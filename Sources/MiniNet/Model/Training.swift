@@ -209,6 +209,10 @@ public enum Trainer {
         let classifier = try ImageClassifier(spec: spec)
         initialize(classifier, seed: options.seed)
         classifier.network.setParameterGradients(true)
+        // Nothing needs ∂loss/∂pictures: the first convolution skips it while training.
+        let firstConvolution = classifier.network.allLayers.first { $0.children.isEmpty } as? Conv2d
+        firstConvolution?.computesInputGradient = false
+        defer { firstConvolution?.computesInputGradient = true }
         let (training, validation) = dataSets(options)
         let parameters = classifier.network.namedParameters.map(\.parameter)
         let optimizer = Adam(parameters: parameters, learningRate: options.learningRate)
