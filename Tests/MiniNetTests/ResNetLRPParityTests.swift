@@ -85,7 +85,7 @@ final class ResNetLRPParityTests: XCTestCase {
                                     float64MinusFloat32: twin.data, spread: entry.float32_spread, depth: try depth(model),
                                     file: file, line: line)
         if let total = entry.relevance_sum {
-            XCTAssertEqual(result.relevance.sum(), total, accuracy: 1e-4 * max(1, abs(total), totalMagnitude(expected)),
+            XCTAssertEqual(result.relevance.sum(), total, accuracy: 1e-4 * max(1, abs(total), expected.magnitudeSum()),
                            "\(model): Σ R", file: file, line: line)
         }
 
@@ -95,7 +95,7 @@ final class ResNetLRPParityTests: XCTestCase {
         // ε rule's small denominators move them much further (up to 1e-5 of Σ |R| for Zennit's own
         // float32 runs), so as for the relevance they are compared with the float64 twin, within
         // c times the spread of Zennit's float32 runs on top of that.
-        let scale = max(1, totalMagnitude(expected))
+        let scale = max(1, expected.magnitudeSum())
         let references = try XCTUnwrap(entry.relevance_sum_at_module_output_float64)
         let spreads = try XCTUnwrap(entry.relevance_sum_at_module_output_spread)
         XCTAssertFalse(references.isEmpty, file: file, line: line)
@@ -109,8 +109,6 @@ final class ResNetLRPParityTests: XCTestCase {
                            "\(model): Σ R at the output of \(module) (float32 spread \(spread))", file: file, line: line)
         }
     }
-
-    func totalMagnitude(_ tensor: Tensor) -> Double { tensor.data.reduce(0) { $0 + Double(abs($1)) } }
 
     func testResNet18MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet18") } }
     func testResNet34MatchesZennit() throws { try forEachArithmeticVariant { _ in try checkParity("resnet34") } }

@@ -374,8 +374,8 @@ public enum LRPLesson: Lesson {
                       latex: translated(#"\sum R_{\text{top}} = \sum_i R_i + \sum_{\text{layers}} \left(\text{bias kept} + \epsilon\text{ kept}\right)"#))
         notebook.check(.equal(text("backbone.canonical-check"), "Σ R_top", canonicalTop,
                               "Σ R_i + kept", canonical.relevance.sum() + canonical.totalAbsorbed, tolerance: ledger))
-        let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(totalMagnitude(article.topRelevance), .leastNonzeroMagnitude)
-        let canonicalGrowth = largestRelevanceMagnitude(canonical.steps) / Swift.max(totalMagnitude(canonical.topRelevance), .leastNonzeroMagnitude)
+        let articleGrowth = largestRelevanceMagnitude(article.steps) / Swift.max(article.topRelevance.magnitudeSum(), .leastNonzeroMagnitude)
+        let canonicalGrowth = largestRelevanceMagnitude(canonical.steps) / Swift.max(canonical.topRelevance.magnitudeSum(), .leastNonzeroMagnitude)
         if isResNet {
             // (ii): the same ledger misses Σ R_top by more than the tolerance (iii) meets.
             let articleTop = article.topRelevance.sum()
@@ -443,7 +443,7 @@ public enum LRPLesson: Lesson {
 
     /// The largest Σ_j |R_j| over the ledger's layers: the scale of the rounding in sums of relevance.
     static func largestRelevanceMagnitude(_ steps: [LRPLayerStep]) -> Double {
-        steps.map { totalMagnitude($0.relevance) }.max() ?? 0
+        steps.map { $0.relevance.magnitudeSum() }.max() ?? 0
     }
 
     /// Layer-wise conservation, Σ_i R_i = f(x), and LRP-0 = gradient × input on the bias-free network.
@@ -528,11 +528,6 @@ public enum LRPLesson: Lesson {
         let route = Tolerance.sum(count: steps.reduce(0) { $0 + $1.sumLength }, magnitude: largest,
                                   largestTerm: largest / Double(Swift.max(first.sumLength, 1)))
         return route + route
-    }
-
-    /// Σ_i |R_i|: the size of the numbers a sum of relevances adds up, the scale of its rounding.
-    static func totalMagnitude(_ tensor: Tensor) -> Double {
-        tensor.magnitudeSum()
     }
 
     /// [C, H, W] → [H, W]: the relevance of a pixel is the sum over its colour channels.

@@ -27,7 +27,8 @@ public struct LRPLayerStep {
     /// [1, …] like `relevance`: Σ_k |a_j w_jk s_k| for every input j (nil where no rule applied).
     public var termMagnitudes: Tensor? = nil
     /// Σ|terms| of this layer's ledger, Σ_jk |a_j w_jk s_k| + Σ_k |s_k| (|b_k| + ε): the float32
-    /// rounding of Σ R_in + bias kept + ε kept against Σ R_out is at most γ_sumLength times it.
+    /// rounding of Σ R_in + bias kept + ε kept against Σ R_out is at most γ_sumLength times it
+    /// (0 when LRP ran without `measuringRounding`).
     public var termMagnitude = 0.0
     /// The most terms in one float32 sum on this layer's way back (0 where nothing was added).
     public var sumLength = 0
@@ -201,11 +202,6 @@ public func propagateRelevance(through network: Layer, input: Tensor,
     }
 }
 
-/// Σ |x_i| of a tensor.
-func totalMagnitude(_ tensor: Tensor) -> Double {
-    tensor.magnitudeSum()
-}
-
 /// The first layers of `network`: its top-level children up to and including the one named
 /// `last` (its dotted or its local name). The layers are shared, not copied.
 public func networkPrefix(_ network: Sequential, through last: String) throws -> Sequential {
@@ -332,7 +328,7 @@ struct RelevancePropagator {
         if let pool = layer as? MaxPool2d, treatment == .toWinner {
             // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
             let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
-            (termMagnitude, sumLength) = (measuresRounding ? totalMagnitude(relevance) : 0, reach * reach)
+            (termMagnitude, sumLength) = (measuresRounding ? relevance.magnitudeSum() : 0, reach * reach)
         }
         steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
                                   relevanceAtOutput: summed.total, relevanceAtInput: passedOn.total,
@@ -397,7 +393,7 @@ struct RelevancePropagator {
                                   absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
                                   activation: sum, relevance: split.body + split.shortcut,
                                   // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
-                                  termMagnitude: measuresRounding ? totalMagnitude(split.body) + totalMagnitude(split.shortcut) : 0,
+                                  termMagnitude: measuresRounding ? split.body.magnitudeSum() + split.shortcut.magnitudeSum() : 0,
                                   sumLength: 2))
         var bodyRelevance = bodySplit
         for (index, (_, layer)) in residual.body.enumerated().reversed() {

@@ -80,53 +80,47 @@ extension LRPRule {
             // One plane (image n, channel o) at a time, so that b'_o is read once per plane; the
             // planes in parallel, each keeping its own sums, which are then added in plane order.
             let planes = z.count / Swift.max(planeSize, 1)
-            var sharesInPlane = [Double](repeating: 0, count: planes)      // Σ s_k over a plane
-            var stabilizerInPlane = [Double](repeating: 0, count: planes)  // Σ (ε·sign z_k) s_k, and R_k dropped
-            var magnitudeInPlane = [Double](repeating: 0, count: planes)   // Σ |s_k|
+            // Per plane: Σ s_k, Σ (ε·sign z_k) s_k plus the R_k dropped, and Σ |s_k|.
+            var planeSums = [(shares: Double, stabilized: Double, magnitude: Double)](repeating: (0, 0, 0), count: planes)
             let gate = term.gate
             let stabilizer = self.stabilizer
             z.data.withUnsafeBufferPointer { z in
                 relevance.data.withUnsafeBufferPointer { relevance in
                     plainOutput.data.withUnsafeBufferPointer { plain in
                         share.data.withUnsafeMutableBufferPointer { share in
-                            sharesInPlane.withUnsafeMutableBufferPointer { sharesInPlane in
-                                stabilizerInPlane.withUnsafeMutableBufferPointer { stabilizerInPlane in
-                                    magnitudeInPlane.withUnsafeMutableBufferPointer { magnitudeInPlane in
-                                        Parallel.forEach(planes, cost: planeSize) { plane in
-                                            var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
-                                            for k in (plane * planeSize)..<((plane + 1) * planeSize) {
-                                                share[k] = 0
-                                                switch gate {
-                                                case .everywhere: break
-                                                case .positiveOutput: if !(plain[k] > 0) { continue }
-                                                case .negativeOutput: if !(plain[k] < 0) { continue }
-                                                }
-                                                let zk = z[k]
-                                                guard let denominator = stabilizer.stabilize(zk) else {
-                                                    stabilized += Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
-                                                    continue
-                                                }
-                                                let s = relevance[k] / denominator
-                                                share[k] = s
-                                                shares += Double(s)
-                                                magnitude += Double(Swift.abs(s))
-                                                stabilized += Double(denominator - zk) * Double(s)
-                                            }
-                                            (sharesInPlane[plane], stabilizerInPlane[plane], magnitudeInPlane[plane]) = (shares, stabilized, magnitude)
+                            planeSums.withUnsafeMutableBufferPointer { planeSums in
+                                Parallel.forEach(planes, cost: planeSize) { plane in
+                                    var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
+                                    for k in (plane * planeSize)..<((plane + 1) * planeSize) {
+                                        share[k] = 0
+                                        switch gate {
+                                        case .everywhere: break
+                                        case .positiveOutput: if !(plain[k] > 0) { continue }
+                                        case .negativeOutput: if !(plain[k] < 0) { continue }
                                         }
+                                        let zk = z[k]
+                                        guard let denominator = stabilizer.stabilize(zk) else {
+                                            stabilized += Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
+                                            continue
+                                        }
+                                        let s = relevance[k] / denominator
+                                        share[k] = s
+                                        shares += Double(s)
+                                        magnitude += Double(Swift.abs(s))
+                                        stabilized += Double(denominator - zk) * Double(s)
                                     }
+                                    planeSums[plane] = (shares, stabilized, magnitude)
                                 }
                             }
                         }
                     }
                 }
             }
-            for plane in 0..<planes {
-                absorbedByStabilizer += coefficient * stabilizerInPlane[plane]
-                absorbedByBias += coefficient * (termBias[plane % channels] * sharesInPlane[plane])
+            for (plane, sums) in planeSums.enumerated() {
+                absorbedByStabilizer += coefficient * sums.stabilized
+                absorbedByBias += coefficient * (termBias[plane % channels] * sums.shares)
                 if measuringRounding {
-                    absorbedMagnitude += Swift.abs(coefficient) * magnitudeInPlane[plane]
-                        * (termBiasSize[plane % channels] + Double(epsilon))
+                    absorbedMagnitude += Swift.abs(coefficient) * sums.magnitude * (termBiasSize[plane % channels] + Double(epsilon))
                 }
             }
             shares.append(share)
