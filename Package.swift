@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z")]),
         // Hot loops outside OpenBLAS (Winograd's transforms, im2col, ReLU, BatchNorm, max
         // pooling), each compiled for AVX-512, AVX2 and SSE2 from one source and chosen on first
-        // use (VectorWidth, TUTOR_SIMD), so that one binary uses the widest vectors a processor has.
+        // use (VectorWidth, TUTOR_SIMD), so that one binary uses the widest vectors a processor has;
+        // and the spinning thread pool that the threads' share of every pass runs on (thread_pool.h).
         .target(name: "CKernels"),
         .target(
             name: "MiniNet",

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 import Foundation
 
@@ -58,8 +59,10 @@ public enum Gemm {
     /// OPENBLAS_CORETYPE is left alone.
     public static let openBLASKernels: String = String(cString: tutor_choose_openblas_kernels())
 
-    /// Runs body(0), …, body(count − 1) on at most `maximumThreads` threads: worker w of T takes
-    /// w, w + T, w + 2T, …. Products inside stay on the thread that calls them.
+    /// Runs body(0), …, body(count − 1) on at most `maximumThreads` threads, the calling one and
+    /// the spinning pool's (thread_pool.h): worker w of T takes w, w + T, w + 2T, …, so which
+    /// thread computes what depends on count and T alone. Products inside stay on the thread
+    /// that calls them.
     public static func concurrently(_ count: Int, _ body: (Int) -> Void) {
         let workers = Swift.min(maximumThreads, count)
         if workers <= 1 || runningConcurrently {
@@ -68,9 +71,21 @@ public enum Gemm {
         }
         runningConcurrently = true
         defer { runningConcurrently = false }
-        // concurrentPerform alone would start one worker per core, whatever maximumThreads says.
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: count, by: workers) { body(index) }
+        withoutActuallyEscaping(body) { body in
+            var part: (Int) -> Void = { worker in
+                for index in stride(from: worker, to: count, by: workers) { body(index) }
+            }
+            // The spinning pool (thread_pool.h) starts a region in well under a microsecond
+            // where Dispatch wakes a sleeping thread; it declines when another thread holds it.
+            let ranOnPool = withUnsafeMutablePointer(to: &part) { part in
+                tutor_pool_run(workers, { context, worker in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(worker)
+                }, part) == 0
+            }
+            if !ranOnPool {
+                // concurrentPerform alone would start one worker per core, whatever maximumThreads says.
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in part(worker) }
+            }
         }
     }
 

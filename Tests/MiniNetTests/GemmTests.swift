@@ -234,6 +234,36 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// The spinning pool behind `concurrently` (thread_pool.c) runs every index exactly once:
+    /// regions back to back (threads still spinning), after a pause (threads asleep, woken),
+    /// from four threads at once (one holds the pool, the others fall back to Dispatch), and
+    /// with more threads than the machine has cores (threads sleep instead of spinning).
+    func testConcurrentlyRunsEveryIndexOnceWhateverTheTiming() {
+        func runs(_ count: Int) -> [Int] {
+            var seen = [Int](repeating: 0, count: count)
+            let lock = NSLock()
+            Gemm.concurrently(count) { index in lock.lock(); seen[index] += 1; lock.unlock() }
+            return seen
+        }
+        for threads in [2, 3, 4 * ProcessInfo.processInfo.activeProcessorCount] {
+            Self.withThreads(threads) {
+                for round in 0..<200 {
+                    let count = 1 + round % 37
+                    XCTAssertEqual(runs(count), [Int](repeating: 1, count: count), "\(threads) threads, region \(round)")
+                    if round % 50 == 49 { usleep(2_000) }
+                }
+                let lock = NSLock()
+                var fromEachCaller = [[Int]](repeating: [], count: 4)
+                DispatchQueue.concurrentPerform(iterations: 4) { caller in
+                    var all = [Int]()
+                    for _ in 0..<50 { all += runs(23) }
+                    lock.lock(); fromEachCaller[caller] = all; lock.unlock()
+                }
+                for all in fromEachCaller { XCTAssertEqual(all, [Int](repeating: 1, count: 50 * 23)) }
+            }
+        }
+    }
+
     /// MiniNet's plain-loop product (ArithmeticVariant.referenceGemm) against the Double one, and
     /// on any thread count the same bits.
     func testPlainLoopProductAgreesWithTheReference() {

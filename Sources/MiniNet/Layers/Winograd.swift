@@ -307,7 +307,7 @@ enum Winograd {
                                 sharedTransformed.pointer + offset, stride)
             }
             multiply(transformed, products, chunk.tiles)
-            inParallel(over: chunk.images * resultChannels) { plane in
+            inParallel(over: chunk.images * resultChannels, planeSize: planeSize) { plane in
                 let (image, channel) = plane.quotientAndRemainder(dividingBy: resultChannels)
                 transformResult(sharedProducts.pointer + channel * chunk.tiles + image * geometry.tilesPerImage, resultChannels * chunk.tiles,
                                 geometry, channel, sharedResult.pointer + ((chunk.firstImage + image) * resultChannels + channel) * planeSize)
@@ -321,7 +321,7 @@ enum Winograd {
     /// (ξ·channels + channel)·tiles + image·tilesPerImage + t.
     private static func transformPlanes(of chunk: (firstImage: Int, images: Int, tiles: Int), geometry: TileGeometry, channels: Int,
                                         _ body: (_ plane: Int, _ offset: Int, _ stride: Int) -> Void) {
-        inParallel(over: chunk.images * channels) { plane in
+        inParallel(over: chunk.images * channels, planeSize: geometry.height * geometry.width) { plane in
             let (image, channel) = plane.quotientAndRemainder(dividingBy: channels)
             body(plane, channel * chunk.tiles + image * geometry.tilesPerImage, channels * chunk.tiles)
         }
@@ -396,13 +396,11 @@ enum Winograd {
         }
     }
 
-    /// Runs body(plane) for every plane, the planes split into one contiguous share per thread.
-    /// Each plane is transformed on its own, so how they are shared out changes no result.
-    private static func inParallel(over planes: Int, _ body: (Int) -> Void) {
-        let shares = Swift.min(Gemm.maximumThreads, planes)
-        Gemm.concurrently(shares) { share in
-            for plane in (share * planes / shares)..<((share + 1) * planes / shares) { body(plane) }
-        }
+    /// Runs body(plane) for every plane, the planes split into contiguous shares over the threads
+    /// when there is enough work (`Parallel.forEach`; a transform costs a few operations per
+    /// value). Each plane is transformed on its own, so how they are shared out changes no result.
+    private static func inParallel(over planes: Int, planeSize: Int, _ body: (Int) -> Void) {
+        Parallel.forEach(planes, cost: planeSize * 4, body)
     }
 }
 
