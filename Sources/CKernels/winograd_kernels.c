@@ -13,22 +13,39 @@
    which AVX-512's FMA instructions would otherwise allow.)
 
    Each 4×4 (or 2×4, 4×2) matrix is applied in two passes, one along the rows and one along
-   the columns, so that the inner loops run along a row of tiles over contiguous memory. */
+   the columns, so that the inner loops run along a row of tiles over contiguous memory. The
+   F(4×4) input transform and the F(2×2) output adjoint go further and run each pass over all
+   tiles of the plane at once: a 56 × 56 plane has 14 tiles to a row, too few for 16-float
+   vectors, but 196 in all. */
 
 #include "winograd_kernels.h"
 #include "vector_targets.h"
 #include <stdlib.h>
+#include <string.h>
 
 #pragma clang fp contract(off)
 
-static float *zeroed(long count) { return calloc((size_t)count, sizeof(float)); }
+/* A buffer of at least `count` floats, kept by the calling thread for its next call (its
+   contents are not kept): a transform is called once per plane, and a malloc and free of some
+   tens of KB per plane cost more than the plane's arithmetic. */
+static float *thread_scratch(size_t count) {
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    if (count > capacity) {
+        free(buffer);
+        buffer = malloc(count * sizeof(float));
+        if (!buffer) abort();
+        capacity = count;
+    }
+    return buffer;
+}
 
 TUTOR_KERNEL_BODY void winograd_transform_input_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     /* The padded plane: a row and a column of zeros before, one (two for odd sizes) after. */
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
-    float *scratch = zeroed(2 * paddedHeight * half + 4 * paddedHeight * tilesWide);
-    if (!scratch) abort();
+    float *scratch = thread_scratch((size_t)(2 * paddedHeight * half + 4 * paddedHeight * tilesWide));
+    memset(scratch, 0, sizeof(float) * (size_t)(2 * paddedHeight * half));   /* the padding stays 0 */
     /* Even and odd columns apart (even[r][i] = padded[r][2i], odd[r][i] = padded[r][2i + 1]),
        so that tile tc's four columns are even[tc], odd[tc], even[tc + 1], odd[tc + 1]:
        contiguous in tc. padded[r][c] = x[r − 1][c − 1]. */
@@ -64,7 +81,6 @@ TUTOR_KERNEL_BODY void winograd_transform_input_body(const float *x, long height
             }
         }
     }
-    free(scratch);
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input, winograd_transform_input_body,
                     (const float *x, long height, long width, float *v, long stride),
@@ -73,8 +89,8 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input, winograd_transform_input_bod
 TUTOR_KERNEL_BODY void winograd_transform_input_adjoint_body(const float *dv, long stride, long height, long width, float *dx) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
-    float *scratch = zeroed(2 * paddedHeight * half + 16 * tilesWide);
-    if (!scratch) abort();
+    float *scratch = thread_scratch((size_t)(2 * paddedHeight * half + 16 * tilesWide));
+    memset(scratch, 0, sizeof(float) * (size_t)(2 * paddedHeight * half));   /* sums start at 0 */
     /* The gradient of the padded plane, even and odd columns apart as above. */
     float *even = scratch, *odd = scratch + paddedHeight * half;
     float *p = scratch + 2 * paddedHeight * half;              /* p[(4·i + j)·tilesWide + tc] */
@@ -117,7 +133,6 @@ TUTOR_KERNEL_BODY void winograd_transform_input_adjoint_body(const float *dv, lo
         for (long i = 1; i < width / 2 + 1; i++) target[2 * i - 1] = evenRow[i];
         for (long i = 0; i < (width + 1) / 2; i++) target[2 * i] = oddRow[i];
     }
-    free(scratch);
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input_adjoint, winograd_transform_input_adjoint_body,
                     (const float *dv, long stride, long height, long width, float *dx),
@@ -125,8 +140,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input_adjoint, winograd_transform_i
 
 TUTOR_KERNEL_BODY void winograd_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
-    float *scratch = zeroed(12 * tilesWide);
-    if (!scratch) abort();
+    float *scratch = thread_scratch((size_t)(12 * tilesWide));
     float *top = scratch, *bottom = scratch + 4 * tilesWide;            /* top[j·tilesWide + tc] */
     float *upperRow = scratch + 8 * tilesWide, *lowerRow = scratch + 10 * tilesWide;
     for (long tr = 0; tr < tilesHigh; tr++) {
@@ -160,44 +174,52 @@ TUTOR_KERNEL_BODY void winograd_transform_output_body(const float *m, long strid
             for (long c = 0; c < width; c++) lower[c] = lowerRow[c];
         }
     }
-    free(scratch);
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output, winograd_transform_output_body,
                     (const float *m, long stride, long height, long width, float bias, float *y),
                     (m, stride, height, width, bias, y))
 
+/* Flat over all tiles of the plane at once (t = tr·tilesWide + tc), for long vectors: first each
+   row of ∂L/∂Y times Aᵀ, rows 2·tr and 2·tr + 1 of tile row tr apart; then A times that, down
+   each column j. */
 TUTOR_KERNEL_BODY void winograd_transform_output_adjoint_body(const float *dy, long height, long width, float *dm, long stride) {
-    const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
-    float *scratch = zeroed(12 * tilesWide);
-    if (!scratch) abort();
-    /* The tile row's two rows of ∂L/∂Y, zero where they fall outside the plane. */
-    float *upper = scratch, *lower = scratch + 2 * tilesWide;
-    float *upperRows = scratch + 4 * tilesWide, *lowerRows = scratch + 8 * tilesWide;   /* [j·tilesWide + tc] */
+    const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
+    /* rows[(2·j + parity)·tiles + t]: (∂L/∂Y Aᵀ)[j] of row 2·tr + parity. */
+    float *rows = thread_scratch((size_t)(8 * tiles));
+    const long pairs = width / 2;                         /* tiles whose two columns are both inside */
     for (long tr = 0; tr < tilesHigh; tr++) {
-        for (long c = 0; c < width; c++) upper[c] = dy[2 * tr * width + c];
-        for (long c = 0; c < width; c++) lower[c] = 2 * tr + 1 < height ? dy[(2 * tr + 1) * width + c] : 0;
-        /* ∂L/∂Y Aᵀ, along each of the two rows: each pair (a, b) becomes (a, a + b, a − b, −b). */
-        for (int half = 0; half < 2; half++) {
-            const float *restrict row = half == 0 ? upper : lower;
-            float *out = half == 0 ? upperRows : lowerRows;
-            float *restrict e0 = out, *restrict e1 = out + tilesWide, *restrict e2 = out + 2 * tilesWide, *restrict e3 = out + 3 * tilesWide;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                const float a = row[2 * tc], b = row[2 * tc + 1];
-                e0[tc] = a; e1[tc] = a + b; e2[tc] = a - b; e3[tc] = -b;
-            }
-        }
-        /* A (∂L/∂Y Aᵀ), down each column j: rows u, u + l, u − l, −l. */
-        for (long j = 0; j < 4; j++) {
-            const float *restrict u = upperRows + j * tilesWide, *restrict l = lowerRows + j * tilesWide;
-            float *base = dm + tr * tilesWide;
-            float *restrict m0 = base + j * stride, *restrict m1 = base + (4 + j) * stride;
-            float *restrict m2 = base + (8 + j) * stride, *restrict m3 = base + (12 + j) * stride;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                m0[tc] = u[tc]; m1[tc] = u[tc] + l[tc]; m2[tc] = u[tc] - l[tc]; m3[tc] = -l[tc];
+        for (long parity = 0; parity < 2; parity++) {
+            const long r = 2 * tr + parity;
+            float *restrict e0 = rows + (0 + parity) * tiles + tr * tilesWide, *restrict e1 = rows + (2 + parity) * tiles + tr * tilesWide;
+            float *restrict e2 = rows + (4 + parity) * tiles + tr * tilesWide, *restrict e3 = rows + (6 + parity) * tiles + tr * tilesWide;
+            /* ∂L/∂Y Aᵀ along the row: each pair (a, b) becomes (a, a + b, a − b, −b); 0 outside the plane. */
+            if (r < height) {
+                const float *restrict row = dy + r * width;
+                for (long tc = 0; tc < pairs; tc++) {
+                    const float a = row[2 * tc], b = row[2 * tc + 1];
+                    e0[tc] = a; e1[tc] = a + b; e2[tc] = a - b; e3[tc] = -b;
+                }
+                for (long tc = pairs; tc < tilesWide; tc++) {
+                    const float a = row[2 * tc], b = 0;
+                    e0[tc] = a; e1[tc] = a + b; e2[tc] = a - b; e3[tc] = -b;
+                }
+            } else {
+                for (long tc = 0; tc < tilesWide; tc++) {
+                    const float a = 0, b = 0;
+                    e0[tc] = a; e1[tc] = a + b; e2[tc] = a - b; e3[tc] = -b;
+                }
             }
         }
     }
-    free(scratch);
+    /* A (∂L/∂Y Aᵀ), down each column j: rows u, u + l, u − l, −l. */
+    for (long j = 0; j < 4; j++) {
+        const float *restrict u = rows + (2 * j) * tiles, *restrict l = rows + (2 * j + 1) * tiles;
+        float *restrict m0 = dm + j * stride, *restrict m1 = dm + (4 + j) * stride;
+        float *restrict m2 = dm + (8 + j) * stride, *restrict m3 = dm + (12 + j) * stride;
+        for (long t = 0; t < tiles; t++) {
+            m0[t] = u[t]; m1[t] = u[t] + l[t]; m2[t] = u[t] - l[t]; m3[t] = -l[t];
+        }
+    }
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_output_adjoint_body,
                     (const float *dy, long height, long width, float *dm, long stride),
@@ -232,59 +254,108 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_
 #define A4_2(m0, m1, m2, m3, m4, m5) ((m1) + (m2) + 4 * (m3) + 4 * (m4))
 #define A4_3(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 8 * (m3) - 8 * (m4) + (m5))
 
+/* phase[q][i] = padded[4·i + q] for q < 4 and i < length, and the two values past them,
+   tail[0] = padded[4·length] and tail[1] = padded[4·length + 1], where padded[c] = row[c − 1]
+   inside the row and 0 outside it (the left padding column and everything past the right
+   edge). row == 0 stands for a padding row: all zeros. */
+TUTOR_KERNEL_BODY void fill_phases(const float *restrict row, long width, float *restrict phase, long phaseStride,
+                                   long length, float *restrict tail) {
+    for (long q = 0; q < 4; q++) {
+        float *restrict out = phase + q * phaseStride;
+        /* 0 ≤ 4·i + q − 1 < width for i in first ..< last */
+        const long first = q == 0 ? 1 : 0;
+        long last = row ? (width - q + 4) / 4 : 0;    /* ⌊(width − q)/4⌋ + 1, width − q ≥ −3 */
+        if (last > length) last = length;
+        if (last < first) last = first;
+        for (long i = 0; i < first; i++) out[i] = 0;
+        const float *restrict source = row + q - 1;
+        for (long i = first; i < last; i++) out[i] = source[4 * i];
+        for (long i = last; i < length; i++) out[i] = 0;
+    }
+    for (long q = 0; q < 2; q++) {
+        const long column = 4 * length + q - 1;
+        tail[q] = row && column < width ? row[column] : 0;
+    }
+}
+
+/* F(4×4, 3×3)'s input transform V = Bᵀ d B of every 6×6 patch d (stride 4) of the padded plane.
+
+   The loops run over all tiles of the plane at once, so that they are long enough for 16-float
+   vectors (a 56 × 56 plane has 14 tiles to a row, 196 in all). Padded row 4·T + k (k < 4) of
+   tile row T is stored in group k at row T; a tile row's patch is then rows T of groups 0 … 3
+   and rows T + 1 of groups 0 and 1, at fixed distances in one flat index m = T·tilesWide + t.
+   Along a row likewise: phase q holds padded columns 4·t + q, so tile t's six columns are
+   phases 0 … 3 at t and phases 0, 1 at t + 1 (at the row's end: its tail).
+
+   (1) the phases of every padded row; (2) d B along each row, h_j = B4_j(row's six values);
+   (3) Bᵀ (d B) down each column j, v[6·i + j] = B4_i(h_j of the patch's six rows). Each entry
+   is computed by the same formulas in the same order as one tile at a time would. */
 TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
-    const long phaseLength = tilesWide + 1;
-    /* For each of a tile row's six padded rows: its four phases q (phase[q][i] = padded[4·i + q]),
-       so that tile tc's six columns are phase 0 … 3 at tc and phase 0, 1 at tc + 1: contiguous
-       in tc. Then h[j][r][tc] = (d B)[j] of row r. */
-    float *phases = zeroed(6 * 4 * phaseLength + 36 * tilesWide);
-    if (!phases) abort();
-    float *h = phases + 6 * 4 * phaseLength;
-    for (long tr = 0; tr < tilesHigh; tr++) {
-        for (long r = 0; r < 6; r++) {
-            const long row = 4 * tr - 1 + r;
-            float *p = phases + r * 4 * phaseLength;
-            const int inside = row >= 0 && row < height;
-            for (long column = 0; column < 4 * phaseLength; column++) {
-                const long source = column - 1;       /* padded column c is x's column c − 1 */
-                p[(column % 4) * phaseLength + column / 4] =
-                    inside && source >= 0 && source < width ? x[row * width + source] : 0;
-            }
-            const float *restrict p0 = p, *restrict p1 = p + phaseLength;
-            const float *restrict p2 = p + 2 * phaseLength, *restrict p3 = p + 3 * phaseLength;
-            float *restrict h0 = h + (0 * 6 + r) * tilesWide, *restrict h1 = h + (1 * 6 + r) * tilesWide;
-            float *restrict h2 = h + (2 * 6 + r) * tilesWide, *restrict h3 = h + (3 * 6 + r) * tilesWide;
-            float *restrict h4 = h + (4 * 6 + r) * tilesWide, *restrict h5 = h + (5 * 6 + r) * tilesWide;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                const float d0 = p0[tc], d1 = p1[tc], d2 = p2[tc], d3 = p3[tc], d4 = p0[tc + 1], d5 = p1[tc + 1];
-                h0[tc] = B4_0(d0, d1, d2, d3, d4, d5);
-                h1[tc] = B4_1(d0, d1, d2, d3, d4, d5);
-                h2[tc] = B4_2(d0, d1, d2, d3, d4, d5);
-                h3[tc] = B4_3(d0, d1, d2, d3, d4, d5);
-                h4[tc] = B4_4(d0, d1, d2, d3, d4, d5);
-                h5[tc] = B4_5(d0, d1, d2, d3, d4, d5);
-            }
+    const long groupRows = tilesHigh + 1;                  /* rows T = 0 … tilesHigh of each group */
+    const long groupSize = groupRows * tilesWide + 16;      /* + room for the reads one past the end */
+    float *scratch = thread_scratch((size_t)(16 * groupSize + 8 * groupRows + 24 * groupSize));
+    float *phases = scratch;                               /* [q][k][T][t] */
+    float *tails = phases + 16 * groupSize;                /* [k][T][2] */
+    float *h = tails + 8 * groupRows;                      /* [j][k][T][t] */
+    for (long k = 0; k < 4; k++) {
+        for (long T = 0; T < groupRows; T++) {
+            const long row = 4 * T + k - 1;                /* padded row 4·T + k is x's row 4·T + k − 1 */
+            fill_phases(row >= 0 && row < height ? x + row * width : 0, width,
+                        phases + k * groupSize + T * tilesWide, 4 * groupSize, tilesWide, tails + (k * groupRows + T) * 2);
         }
-        /* Bᵀ (d B), down each column j of the patch. */
-        for (long j = 0; j < 6; j++) {
-            const float *restrict r0 = h + (j * 6) * tilesWide, *restrict r1 = r0 + tilesWide, *restrict r2 = r0 + 2 * tilesWide;
-            const float *restrict r3 = r0 + 3 * tilesWide, *restrict r4 = r0 + 4 * tilesWide, *restrict r5 = r0 + 5 * tilesWide;
-            float *out = v + tr * tilesWide;
-            float *restrict v0 = out + (0 + j) * stride, *restrict v1 = out + (6 + j) * stride, *restrict v2 = out + (12 + j) * stride;
-            float *restrict v3 = out + (18 + j) * stride, *restrict v4 = out + (24 + j) * stride, *restrict v5 = out + (30 + j) * stride;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                const float d0 = r0[tc], d1 = r1[tc], d2 = r2[tc], d3 = r3[tc], d4 = r4[tc], d5 = r5[tc];
-                v0[tc] = B4_0(d0, d1, d2, d3, d4, d5);
-                v1[tc] = B4_1(d0, d1, d2, d3, d4, d5);
-                v2[tc] = B4_2(d0, d1, d2, d3, d4, d5);
-                v3[tc] = B4_3(d0, d1, d2, d3, d4, d5);
-                v4[tc] = B4_4(d0, d1, d2, d3, d4, d5);
-                v5[tc] = B4_5(d0, d1, d2, d3, d4, d5);
-            }
+        for (long q = 0; q < 4; q++) {
+            float *pad = phases + (q * 4 + k) * groupSize + groupRows * tilesWide;
+            for (long i = 0; i < 16; i++) pad[i] = 0;
         }
     }
-    free(phases);
+    /* (2) d B along every padded row: flat over m, then the last tile of each row again with its tail. */
+    const long rowCount = groupRows * tilesWide;
+    for (long k = 0; k < 4; k++) {
+        const float *restrict p0 = phases + (0 * 4 + k) * groupSize, *restrict p1 = phases + (1 * 4 + k) * groupSize;
+        const float *restrict p2 = phases + (2 * 4 + k) * groupSize, *restrict p3 = phases + (3 * 4 + k) * groupSize;
+        float *restrict h0 = h + (0 * 4 + k) * groupSize, *restrict h1 = h + (1 * 4 + k) * groupSize;
+        float *restrict h2 = h + (2 * 4 + k) * groupSize, *restrict h3 = h + (3 * 4 + k) * groupSize;
+        float *restrict h4 = h + (4 * 4 + k) * groupSize, *restrict h5 = h + (5 * 4 + k) * groupSize;
+        for (long m = 0; m < rowCount; m++) {
+            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
+            h0[m] = B4_0(d0, d1, d2, d3, d4, d5);
+            h1[m] = B4_1(d0, d1, d2, d3, d4, d5);
+            h2[m] = B4_2(d0, d1, d2, d3, d4, d5);
+            h3[m] = B4_3(d0, d1, d2, d3, d4, d5);
+            h4[m] = B4_4(d0, d1, d2, d3, d4, d5);
+            h5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+        }
+        for (long T = 0; T < groupRows; T++) {
+            const long m = T * tilesWide + tilesWide - 1;
+            const float *tail = tails + (k * groupRows + T) * 2;
+            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
+            h0[m] = B4_0(d0, d1, d2, d3, d4, d5);
+            h1[m] = B4_1(d0, d1, d2, d3, d4, d5);
+            h2[m] = B4_2(d0, d1, d2, d3, d4, d5);
+            h3[m] = B4_3(d0, d1, d2, d3, d4, d5);
+            h4[m] = B4_4(d0, d1, d2, d3, d4, d5);
+            h5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+        }
+    }
+    /* (3) Bᵀ (d B) down each column j: rows T of groups 0 … 3, rows T + 1 of groups 0 and 1. */
+    const long tiles = tilesHigh * tilesWide;
+    for (long j = 0; j < 6; j++) {
+        const float *restrict r0 = h + (j * 4 + 0) * groupSize, *restrict r1 = h + (j * 4 + 1) * groupSize;
+        const float *restrict r2 = h + (j * 4 + 2) * groupSize, *restrict r3 = h + (j * 4 + 3) * groupSize;
+        const float *restrict r4 = r0 + tilesWide, *restrict r5 = r1 + tilesWide;
+        float *restrict v0 = v + (0 + j) * stride, *restrict v1 = v + (6 + j) * stride, *restrict v2 = v + (12 + j) * stride;
+        float *restrict v3 = v + (18 + j) * stride, *restrict v4 = v + (24 + j) * stride, *restrict v5 = v + (30 + j) * stride;
+        for (long m = 0; m < tiles; m++) {
+            const float d0 = r0[m], d1 = r1[m], d2 = r2[m], d3 = r3[m], d4 = r4[m], d5 = r5[m];
+            v0[m] = B4_0(d0, d1, d2, d3, d4, d5);
+            v1[m] = B4_1(d0, d1, d2, d3, d4, d5);
+            v2[m] = B4_2(d0, d1, d2, d3, d4, d5);
+            v3[m] = B4_3(d0, d1, d2, d3, d4, d5);
+            v4[m] = B4_4(d0, d1, d2, d3, d4, d5);
+            v5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+        }
+    }
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_body,
                     (const float *x, long height, long width, float *v, long stride),
@@ -293,8 +364,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_b
 TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     /* t[a][j][tc] = (Aᵀ m)[a] down column j; then each output row a of the tile row. */
-    float *t = zeroed(24 * tilesWide + 4 * tilesWide);
-    if (!t) abort();
+    float *t = thread_scratch((size_t)(24 * tilesWide + 4 * tilesWide));
     float *outputRow = t + 24 * tilesWide;
     for (long tr = 0; tr < tilesHigh; tr++) {
         for (long j = 0; j < 6; j++) {
@@ -327,7 +397,6 @@ TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stri
             for (long c = 0; c < width; c++) target[c] = outputRow[c];
         }
     }
-    free(t);
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_output, winograd4_transform_output_body,
                     (const float *m, long stride, long height, long width, float bias, float *y),
