@@ -8,7 +8,7 @@
    like CI's (measured: a 256 K-value loop on 2 threads took 4 times as long as on one). A
    network's pass is hundreds of short regions back to back. These threads spin for a while
    after each region before they sleep (as OpenMP's threads do, which PyTorch runs on), so the
-   next region starts in well under a microsecond. Which thread runs which part never depends
+   next region starts in about two microseconds. Which thread runs which part never depends
    on timing: part w always goes to thread w, so results cannot depend on it either. */
 
 /* A region's work: body(context, part) for one part. */
