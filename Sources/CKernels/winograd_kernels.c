@@ -248,6 +248,17 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_
 #define B4_4(d0, d1, d2, d3, d4, d5) (2 * (d1) - (d2) - 2 * (d3) + (d4))
 #define B4_5(d0, d1, d2, d3, d4, d5) (4 * (d1) - 5 * (d3) + (d5))
 
+/* o_i[m] = (Bᵀ d)[i] for the six rows of Bᵀ. */
+#define B4_APPLY(o0, o1, o2, o3, o4, o5, m, d0, d1, d2, d3, d4, d5) \
+    do {                                                             \
+        (o0)[m] = B4_0(d0, d1, d2, d3, d4, d5);                      \
+        (o1)[m] = B4_1(d0, d1, d2, d3, d4, d5);                      \
+        (o2)[m] = B4_2(d0, d1, d2, d3, d4, d5);                      \
+        (o3)[m] = B4_3(d0, d1, d2, d3, d4, d5);                      \
+        (o4)[m] = B4_4(d0, d1, d2, d3, d4, d5);                      \
+        (o5)[m] = B4_5(d0, d1, d2, d3, d4, d5);                      \
+    } while (0)
+
 /* Aᵀ m for m0 … m5. */
 #define A4_0(m0, m1, m2, m3, m4, m5) ((m0) + (m1) + (m2) + (m3) + (m4))
 #define A4_1(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 2 * (m3) - 2 * (m4))
@@ -319,23 +330,13 @@ TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long heigh
         float *restrict h4 = h + (4 * 4 + k) * groupSize, *restrict h5 = h + (5 * 4 + k) * groupSize;
         for (long m = 0; m < rowCount; m++) {
             const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
-            h0[m] = B4_0(d0, d1, d2, d3, d4, d5);
-            h1[m] = B4_1(d0, d1, d2, d3, d4, d5);
-            h2[m] = B4_2(d0, d1, d2, d3, d4, d5);
-            h3[m] = B4_3(d0, d1, d2, d3, d4, d5);
-            h4[m] = B4_4(d0, d1, d2, d3, d4, d5);
-            h5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
         }
         for (long T = 0; T < groupRows; T++) {
             const long m = T * tilesWide + tilesWide - 1;
             const float *tail = tails + (k * groupRows + T) * 2;
             const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
-            h0[m] = B4_0(d0, d1, d2, d3, d4, d5);
-            h1[m] = B4_1(d0, d1, d2, d3, d4, d5);
-            h2[m] = B4_2(d0, d1, d2, d3, d4, d5);
-            h3[m] = B4_3(d0, d1, d2, d3, d4, d5);
-            h4[m] = B4_4(d0, d1, d2, d3, d4, d5);
-            h5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
         }
     }
     /* (3) Bᵀ (d B) down each column j: rows T of groups 0 … 3, rows T + 1 of groups 0 and 1. */
@@ -348,12 +349,7 @@ TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long heigh
         float *restrict v3 = v + (18 + j) * stride, *restrict v4 = v + (24 + j) * stride, *restrict v5 = v + (30 + j) * stride;
         for (long m = 0; m < tiles; m++) {
             const float d0 = r0[m], d1 = r1[m], d2 = r2[m], d3 = r3[m], d4 = r4[m], d5 = r5[m];
-            v0[m] = B4_0(d0, d1, d2, d3, d4, d5);
-            v1[m] = B4_1(d0, d1, d2, d3, d4, d5);
-            v2[m] = B4_2(d0, d1, d2, d3, d4, d5);
-            v3[m] = B4_3(d0, d1, d2, d3, d4, d5);
-            v4[m] = B4_4(d0, d1, d2, d3, d4, d5);
-            v5[m] = B4_5(d0, d1, d2, d3, d4, d5);
+            B4_APPLY(v0, v1, v2, v3, v4, v5, m, d0, d1, d2, d3, d4, d5);
         }
     }
 }
