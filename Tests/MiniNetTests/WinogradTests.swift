@@ -128,6 +128,16 @@ final class WinogradTests: XCTestCase {
                                           outputChannels: outputChannels, tile: .four)
             assertWithin(output, expected, winograd4Tolerance(input, weight: conv.weight.value, bias: conv.bias?.value),
                          "F(4×4, 3×3), N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
+            // The input gradient as F(4×4, 3×3) of ∂L/∂y with the flipped kernel g' [Cin, Cout, 3, 3]:
+            // the forward pass's error model with g' for g.
+            let outputGradient = GradientCheck.uniform([batch, outputChannels, height, width], seed: 240 + UInt64(offset))
+            let expectedInputGradient = conv.backward(outputGradient)
+            let flipped = Tensor(shape: [inputChannels, outputChannels, 3, 3],
+                                 data: Winograd.flippedTransposed(conv.weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels))
+            let flippedKernel = Winograd.transformKernel(flipped.data, outputChannels: inputChannels, inputChannels: outputChannels, tile: .four)
+            assertWithin(Winograd.inputGradientByFlippedKernel(outputGradient, transformedFlippedKernel: flippedKernel, inputChannels: inputChannels),
+                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: flipped, bias: nil),
+                         "F(4×4, 3×3) input gradient, N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
             // The error actually left, against the direct method's own scale: F(4×4, 3×3)'s
             // rounding stays within a few hundred units in the last place of Σ|w·x|.
             let largestInput: Float = input.data.map(abs).max() ?? 0
@@ -167,8 +177,12 @@ final class WinogradTests: XCTestCase {
         func im2col<Result>(_ body: () -> Result) -> Result { ArithmeticVariant.with(.noWinograd, body) }
         assertWithin(fast.forward(input), im2col { reference.forward(input) },
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward")
+        // 2 × 12 × 13 4×4 tiles: the input gradient takes F(4×4, 3×3) on the flipped kernel.
+        func flipped(_ weight: Tensor) -> Tensor {
+            Tensor(shape: [channels, channels, 3, 3], data: Winograd.flippedTransposed(weight.data, outputChannels: channels, inputChannels: channels))
+        }
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winogradTolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient")
+                     winograd4Tolerance(outputGradient, weight: flipped(reference.weight.value), bias: nil), "input gradient")
 
         // New weights must not reuse the kernel transformed from the old ones.
         for index in stride(from: 0, to: fast.weight.value.count, by: 7) {
@@ -178,7 +192,7 @@ final class WinogradTests: XCTestCase {
         assertWithin(fast.forward(input), im2col { reference.forward(input) },
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward, new weights")
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winogradTolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient, new weights")
+                     winograd4Tolerance(outputGradient, weight: flipped(reference.weight.value), bias: nil), "input gradient, new weights")
     }
 
     func testConcurrentProductsEqualSequentialOnes() {

@@ -18,8 +18,9 @@
 ///
 /// Large 3×3 convolutions with stride 1 and padding 1 (nearly all of a ResNet's work) take
 /// Winograd's algorithm instead: the same numbers to float rounding, with 2.25 (F(2×2, 3×3))
-/// or 4 (F(4×4, 3×3), for the forward pass of a layer with enough 4×4 tiles, when no parameter
-/// gradient is wanted) times fewer multiplications (see Winograd.swift). With parameter
+/// or 4 (F(4×4, 3×3), for the forward pass and the input gradient of a layer with enough 4×4
+/// tiles, when no parameter gradient is wanted) times fewer multiplications (see
+/// Winograd.swift). With parameter
 /// gradients on (training), the forward pass, the input gradient and the weight gradient all
 /// take F(2×2, 3×3), the weight gradient from the transformed input V that forward keeps.
 public final class Conv2d: Layer {
@@ -51,10 +52,16 @@ public final class Conv2d: Layer {
     }
     var cache: Cache?
 
+    /// Which transformed kernel: F(2×2) or F(4×4), of g or of the flipped g'.
+    struct WinogradKernelKey: Hashable {
+        var tile: Winograd.Tile
+        var flipped: Bool
+    }
+
     /// Winograd's transformed kernels, U [16, Cout, Cin] for F(2×2, 3×3) and U [36, Cout, Cin]
     /// for F(4×4, 3×3), each with the `weight.version` and arithmetic it was made with (a
     /// product makes it, so another arithmetic rounds it differently).
-    private var winogradKernels: [Winograd.Tile: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
+    private var winogradKernels: [WinogradKernelKey: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
 
     /// Whether `backward` computes ∂L/∂x. Training turns it off for the network's first layer:
     /// nothing below needs the gradient of the pictures (PyTorch leaves it out for an input
@@ -111,19 +118,33 @@ public final class Conv2d: Layer {
     }
 
     /// The forward pass's tile: F(4×4, 3×3) where it has as many 4×4 tiles as F(2×2, 3×3) needs
-    /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient always takes F(2×2, 3×3).)
+    /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient follows it: `inputGradientTile`.)
     /// With parameter gradients on, always F(2×2, 3×3): its V is what the weight gradient
     /// needs, and F(4×4, 3×3)'s larger rounding would go into the gradient (and the training).
     private func forwardTile(batch: Int, height: Int, width: Int, withParameterGradients: Bool) -> Winograd.Tile {
         !withParameterGradients && batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
     }
 
-    private func transformedKernel(_ tile: Winograd.Tile = .two) -> [Float] {
-        if let kernel = winogradKernels[tile], kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
+    /// The input gradient's tile: F(4×4, 3×3) on the flipped kernel (`Winograd.inputGradientByFlippedKernel`)
+    /// where the forward pass of a pass without parameter gradients would take F(4×4, 3×3), the
+    /// adjoint of F(2×2, 3×3) otherwise. Training keeps F(2×2, 3×3) throughout, so its gradients
+    /// carry the smaller rounding.
+    private func inputGradientTile(batch: Int, height: Int, width: Int) -> Winograd.Tile {
+        forwardTile(batch: batch, height: height, width: width, withParameterGradients: computesParameterGradients)
+    }
+
+    /// U for `tile`, made from the kernel g [Cout, Cin, 3, 3] or, `flipped`, from the kernel of the
+    /// input gradient g' [Cin, Cout, 3, 3] (`Winograd.flippedTransposed`), kept while the weights stay.
+    private func transformedKernel(_ tile: Winograd.Tile = .two, flipped: Bool = false) -> [Float] {
+        let key = WinogradKernelKey(tile: tile, flipped: flipped)
+        if let kernel = winogradKernels[key], kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
             return kernel.values
         }
-        let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels, tile: tile)
-        winogradKernels[tile] = (weight.version, ArithmeticVariant.current, values)
+        let values = flipped
+            ? Winograd.transformKernel(Winograd.flippedTransposed(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels),
+                                       outputChannels: inputChannels, inputChannels: outputChannels, tile: tile)
+            : Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels, tile: tile)
+        winogradKernels[key] = (weight.version, ArithmeticVariant.current, values)
         return values
     }
 
@@ -257,6 +278,10 @@ public final class Conv2d: Layer {
                                         inputChannels: inputChannels, addingInto: &weight.gradient.data)
             }
             guard computesInputGradient else { return Tensor(zeros: [0]) }
+            if inputGradientTile(batch: batch, height: height, width: width) == .four {
+                return Winograd.inputGradientByFlippedKernel(outputGradient, transformedFlippedKernel: transformedKernel(.four, flipped: true),
+                                                             inputChannels: inputChannels)
+            }
             return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
         }
 

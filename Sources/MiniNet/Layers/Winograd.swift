@@ -41,7 +41,9 @@ import CKernels
 /// F(4×4, 3×3) does the same with 4×4 output tiles and 6×6 input patches: 36 products for every
 /// 16 outputs instead of 144, 2.25 per output against F(2×2, 3×3)'s 4, with larger transform
 /// coefficients (up to 8 in Aᵀ and 5 in Bᵀ) and so more rounding: the forward pass of a large
-/// enough layer takes it (`Tile.four`, see Conv2d); the input gradient keeps F(2×2, 3×3).
+/// enough layer takes it (`Tile.four`, see Conv2d), and so does that layer's input gradient
+/// when no parameter gradient is wanted: it is the forward convolution of ∂L/∂y with the kernel
+/// flipped (`inputGradientByFlippedKernel`). Training keeps F(2×2, 3×3).
 enum Winograd {
     /// The output tile: F(2×2, 3×3) or F(4×4, 3×3).
     enum Tile: Sendable {
@@ -74,6 +76,15 @@ enum Winograd {
             matrix[(size * i + j) * 9 + 3 * a + b] = g[i][a] * g[j][b]
         } } } }
         return matrix
+    }
+
+    /// weight [Cout, Cin, 3, 3] → g' [Cin, Cout, 3, 3], g'[c][o][a][b] = g[o][c][2 − a][2 − b]
+    static func flippedTransposed(_ weight: [Float], outputChannels: Int, inputChannels: Int) -> [Float] {
+        var flipped = [Float](repeating: 0, count: weight.count)
+        for o in 0..<outputChannels { for c in 0..<inputChannels { for a in 0..<3 { for b in 0..<3 {
+            flipped[((c * outputChannels + o) * 3 + a) * 3 + b] = weight[((o * inputChannels + c) * 3 + 2 - a) * 3 + 2 - b]
+        } } } }
+        return flipped
     }
 
     /// weight [Cout, Cin, 3, 3] → U [P, Cout, Cin], U[ξ][o][c] = (G g_oc Gᵀ)[ξ]: for every kernel
@@ -158,6 +169,22 @@ enum Winograd {
             }
         }
         return Tensor(shape: [batch, inputChannels, height, width], data: inputGradient)
+    }
+
+    /// The input gradient by F(4×4, 3×3). For stride 1 and padding 1, input pixel (i, j) of
+    /// channel c feeds output (i − a + 1, j − b + 1) of channel o through g_oc[a][b], so
+    ///
+    ///     ∂L/∂x_c[i][j] = Σ_o Σ_{a,b} g_oc[a][b] · ∂L/∂y_o[i − a + 1][j − b + 1]
+    ///                   = Σ_o Σ_{a',b'} g'_co[a'][b'] · ∂L/∂y_o[i + a' − 1][j + b' − 1],   g'_co[a'][b'] = g_oc[2 − a'][2 − b']:
+    ///
+    /// the same stride-1, padding-1 convolution as the forward pass, of ∂L/∂y with the kernel
+    /// flipped in both directions and its channels swapped (`flippedTransposed`). So the forward
+    /// F(4×4, 3×3) computes it, 2.25 multiplications per value against the F(2×2) adjoint's 4,
+    /// with F(4×4)'s rounding (its error model is the forward pass's, with g' for g).
+    ///
+    /// outputGradient [N, Cout, H, W], U' [36, Cin, Cout] (made from g') → inputGradient [N, Cin, H, W]
+    static func inputGradientByFlippedKernel(_ outputGradient: Tensor, transformedFlippedKernel u: [Float], inputChannels: Int) -> Tensor {
+        forward(outputGradient, transformedKernel: u, bias: nil, outputChannels: inputChannels, tile: .four)
     }
 
     /// The F(2×2, 3×3) weight gradient. The forward pass computed, for every tile t of the
