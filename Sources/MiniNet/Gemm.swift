@@ -28,9 +28,14 @@ public enum Gemm {
     /// The most threads a large product may use: every core of the machine by default.
     public private(set) nonisolated(unsafe) static var maximumThreads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Products below this many multiply-adds stay in one block: for the small matrices of a
-    /// 32×32 network, handing half to a second thread costs more than it saves.
-    static let threadingThreshold = 1 << 24
+    /// Products below this many multiply-adds (one block's worth) stay in one block: handing
+    /// part of a smaller one to a second thread costs more than it saves. (With Dispatch, whose
+    /// sleeping worker took 75–150 µs to wake, the limit was 2²⁴ and the small network's products
+    /// all stayed on one thread; the spinning pool starts a region in about 2 µs, and 2²² took
+    /// 3 epochs of training from 2.27–2.66 s to 2.05–2.48 s on 2 threads. The cut depends on the
+    /// shape alone, so the trained weights are the same on every thread count; they differ from
+    /// those of the old limit in the last bits, as any other cut would.)
+    static let threadingThreshold = 1 << 22
 
     /// A larger product is cut into blocks of about this many multiply-adds (a millisecond or
     /// so of one core), enough blocks for the threads of a large machine to share evenly.
