@@ -109,6 +109,14 @@ final class WinogradTests: XCTestCase {
             + .sum(count: 9 * inputs + 1, magnitude: 9 * largestInput * largestChannelSum + largestBias)
     }
 
+    /// g [Cout, Cin, 3, 3] → [Cin, Cout, 3, 3]: the kernel whose channel sums the input gradient takes.
+    private func channelsSwapped(_ weight: Tensor) -> Tensor {
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        var swapped = Tensor(zeros: [inputs, outputs, 3, 3])
+        for o in 0..<outputs { for c in 0..<inputs { for t in 0..<9 { swapped.data[(c * outputs + o) * 9 + t] = weight.data[(o * inputs + c) * 9 + t] } } }
+        return swapped
+    }
+
     func testFourByFourTilesMatchIm2colOverShapes() {
         // Sizes that are and are not multiples of 4, a plane smaller than one tile, and one with
         // more tiles per image than a chunk holds.
@@ -128,15 +136,12 @@ final class WinogradTests: XCTestCase {
                                           outputChannels: outputChannels, tile: .four)
             assertWithin(output, expected, winograd4Tolerance(input, weight: conv.weight.value, bias: conv.bias?.value),
                          "F(4×4, 3×3), N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
-            // The input gradient as F(4×4, 3×3) of ∂L/∂y with the flipped kernel g' [Cin, Cout, 3, 3]:
-            // the forward pass's error model with g' for g.
+            // The input gradient by F(4×4, 3×3), the plane turned and U[ξ]ᵀ: the forward pass's error
+            // model, summing over the output channels (the kernel with its channels swapped).
             let outputGradient = GradientCheck.uniform([batch, outputChannels, height, width], seed: 240 + UInt64(offset))
             let expectedInputGradient = conv.backward(outputGradient)
-            let flipped = Tensor(shape: [inputChannels, outputChannels, 3, 3],
-                                 data: Winograd.flippedTransposed(conv.weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels))
-            let flippedKernel = Winograd.transformKernel(flipped.data, outputChannels: inputChannels, inputChannels: outputChannels, tile: .four)
-            assertWithin(Winograd.inputGradientByFlippedKernel(outputGradient, transformedFlippedKernel: flippedKernel, inputChannels: inputChannels),
-                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: flipped, bias: nil),
+            assertWithin(Winograd.inputGradientFourByFour(outputGradient, transformedKernel: kernel, inputChannels: inputChannels),
+                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: channelsSwapped(conv.weight.value), bias: nil),
                          "F(4×4, 3×3) input gradient, N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
             // The error actually left, against the direct method's own scale: F(4×4, 3×3)'s
             // rounding stays within a few hundred units in the last place of Σ|w·x|.
@@ -177,12 +182,9 @@ final class WinogradTests: XCTestCase {
         func im2col<Result>(_ body: () -> Result) -> Result { ArithmeticVariant.with(.noWinograd, body) }
         assertWithin(fast.forward(input), im2col { reference.forward(input) },
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward")
-        // 2 × 12 × 13 4×4 tiles: the input gradient takes F(4×4, 3×3) on the flipped kernel.
-        func flipped(_ weight: Tensor) -> Tensor {
-            Tensor(shape: [channels, channels, 3, 3], data: Winograd.flippedTransposed(weight.data, outputChannels: channels, inputChannels: channels))
-        }
+        // 2 × 12 × 13 4×4 tiles: the input gradient takes F(4×4, 3×3).
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winograd4Tolerance(outputGradient, weight: flipped(reference.weight.value), bias: nil), "input gradient")
+                     winograd4Tolerance(outputGradient, weight: channelsSwapped(reference.weight.value), bias: nil), "input gradient")
 
         // New weights must not reuse the kernel transformed from the old ones.
         for index in stride(from: 0, to: fast.weight.value.count, by: 7) {
@@ -192,7 +194,7 @@ final class WinogradTests: XCTestCase {
         assertWithin(fast.forward(input), im2col { reference.forward(input) },
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward, new weights")
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winograd4Tolerance(outputGradient, weight: flipped(reference.weight.value), bias: nil), "input gradient, new weights")
+                     winograd4Tolerance(outputGradient, weight: channelsSwapped(reference.weight.value), bias: nil), "input gradient, new weights")
     }
 
     func testConcurrentProductsEqualSequentialOnes() {

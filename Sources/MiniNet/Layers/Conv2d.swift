@@ -52,16 +52,10 @@ public final class Conv2d: Layer {
     }
     var cache: Cache?
 
-    /// Which transformed kernel: F(2×2) or F(4×4), of g or of the flipped g'.
-    struct WinogradKernelKey: Hashable {
-        var tile: Winograd.Tile
-        var flipped: Bool
-    }
-
     /// Winograd's transformed kernels, U [16, Cout, Cin] for F(2×2, 3×3) and U [36, Cout, Cin]
     /// for F(4×4, 3×3), each with the `weight.version` and arithmetic it was made with (a
     /// product makes it, so another arithmetic rounds it differently).
-    private var winogradKernels: [WinogradKernelKey: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
+    private var winogradKernels: [Winograd.Tile: (weightVersion: Int, arithmetic: ArithmeticVariant, values: [Float])] = [:]
 
     /// Whether `backward` computes ∂L/∂x. Training turns it off for the network's first layer:
     /// nothing below needs the gradient of the pictures (PyTorch leaves it out for an input
@@ -125,7 +119,7 @@ public final class Conv2d: Layer {
         !withParameterGradients && batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
     }
 
-    /// The input gradient's tile: F(4×4, 3×3) on the flipped kernel (`Winograd.inputGradientByFlippedKernel`)
+    /// The input gradient's tile: F(4×4, 3×3) with the forward pass's U (`Winograd.inputGradientFourByFour`)
     /// where the forward pass of a pass without parameter gradients would take F(4×4, 3×3), the
     /// adjoint of F(2×2, 3×3) otherwise. Training keeps F(2×2, 3×3) throughout, so its gradients
     /// carry the smaller rounding.
@@ -133,18 +127,12 @@ public final class Conv2d: Layer {
         forwardTile(batch: batch, height: height, width: width, withParameterGradients: computesParameterGradients)
     }
 
-    /// U for `tile`, made from the kernel g [Cout, Cin, 3, 3] or, `flipped`, from the kernel of the
-    /// input gradient g' [Cin, Cout, 3, 3] (`Winograd.flippedTransposed`), kept while the weights stay.
-    private func transformedKernel(_ tile: Winograd.Tile = .two, flipped: Bool = false) -> [Float] {
-        let key = WinogradKernelKey(tile: tile, flipped: flipped)
-        if let kernel = winogradKernels[key], kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
+    private func transformedKernel(_ tile: Winograd.Tile = .two) -> [Float] {
+        if let kernel = winogradKernels[tile], kernel.weightVersion == weight.version, kernel.arithmetic == ArithmeticVariant.current {
             return kernel.values
         }
-        let values = flipped
-            ? Winograd.transformKernel(Winograd.flippedTransposed(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels),
-                                       outputChannels: inputChannels, inputChannels: outputChannels, tile: tile)
-            : Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels, tile: tile)
-        winogradKernels[key] = (weight.version, ArithmeticVariant.current, values)
+        let values = Winograd.transformKernel(weight.value.data, outputChannels: outputChannels, inputChannels: inputChannels, tile: tile)
+        winogradKernels[tile] = (weight.version, ArithmeticVariant.current, values)
         return values
     }
 
@@ -279,8 +267,7 @@ public final class Conv2d: Layer {
             }
             guard computesInputGradient else { return Tensor(zeros: [0]) }
             if inputGradientTile(batch: batch, height: height, width: width) == .four {
-                return Winograd.inputGradientByFlippedKernel(outputGradient, transformedFlippedKernel: transformedKernel(.four, flipped: true),
-                                                             inputChannels: inputChannels)
+                return Winograd.inputGradientFourByFour(outputGradient, transformedKernel: transformedKernel(.four), inputChannels: inputChannels)
             }
             return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
         }

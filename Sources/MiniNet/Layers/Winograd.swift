@@ -42,8 +42,8 @@ import CKernels
 /// 16 outputs instead of 144, 2.25 per output against F(2×2, 3×3)'s 4, with larger transform
 /// coefficients (up to 8 in Aᵀ and 5 in Bᵀ) and so more rounding: the forward pass of a large
 /// enough layer takes it (`Tile.four`, see Conv2d), and so does that layer's input gradient
-/// when no parameter gradient is wanted: it is the forward convolution of ∂L/∂y with the kernel
-/// flipped (`inputGradientByFlippedKernel`). Training keeps F(2×2, 3×3).
+/// when no parameter gradient is wanted: turned half a turn, it is the forward convolution of
+/// ∂L/∂y with U[ξ]ᵀ (`inputGradientFourByFour`). Training keeps F(2×2, 3×3).
 enum Winograd {
     /// The output tile: F(2×2, 3×3) or F(4×4, 3×3).
     enum Tile: Sendable {
@@ -76,15 +76,6 @@ enum Winograd {
             matrix[(size * i + j) * 9 + 3 * a + b] = g[i][a] * g[j][b]
         } } } }
         return matrix
-    }
-
-    /// weight [Cout, Cin, 3, 3] → g' [Cin, Cout, 3, 3], g'[c][o][a][b] = g[o][c][2 − a][2 − b]
-    static func flippedTransposed(_ weight: [Float], outputChannels: Int, inputChannels: Int) -> [Float] {
-        var flipped = [Float](repeating: 0, count: weight.count)
-        for o in 0..<outputChannels { for c in 0..<inputChannels { for a in 0..<3 { for b in 0..<3 {
-            flipped[((c * outputChannels + o) * 3 + a) * 3 + b] = weight[((o * inputChannels + c) * 3 + 2 - a) * 3 + 2 - b]
-        } } } }
-        return flipped
     }
 
     /// weight [Cout, Cin, 3, 3] → U [P, Cout, Cin], U[ξ][o][c] = (G g_oc Gᵀ)[ξ]: for every kernel
@@ -121,7 +112,10 @@ enum Winograd {
         return (output!, transformed)
     }
 
+    /// `transposingKernel`: U is stored [P, Cin, Cout] (that of the kernel with its channels
+    /// swapped), and each product takes U[ξ]ᵀ.
     private static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int, tile: Tile,
+                                transposingKernel: Bool = false,
                                 keepingTransformedInputIn kept: UnsafeMutablePointer<Float>?) -> Tensor {
         let (batch, inputChannels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * height * width) { _, count in count = batch * outputChannels * height * width }
@@ -133,8 +127,8 @@ enum Winograd {
                          transformSource: { plane, geometry, v, stride in transformInput(plane, geometry: geometry, into: v, stride: stride) },
                          // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T],
                          multiply: { v, m, tiles in
-                             productsAtEveryPosition(u, positions: tile.positions, rows: outputChannels, inner: inputChannels, v,
-                                                     into: m, columns: tiles)
+                             productsAtEveryPosition(u, positions: tile.positions, rows: outputChannels, inner: inputChannels,
+                                                     transposingFirst: transposingKernel, v, into: m, columns: tiles)
                          },
                          // Y = Aᵀ M A + b_o for each output plane.
                          transformResult: { m, stride, geometry, o, plane in
@@ -174,17 +168,24 @@ enum Winograd {
     /// The input gradient by F(4×4, 3×3). For stride 1 and padding 1, input pixel (i, j) of
     /// channel c feeds output (i − a + 1, j − b + 1) of channel o through g_oc[a][b], so
     ///
-    ///     ∂L/∂x_c[i][j] = Σ_o Σ_{a,b} g_oc[a][b] · ∂L/∂y_o[i − a + 1][j − b + 1]
-    ///                   = Σ_o Σ_{a',b'} g'_co[a'][b'] · ∂L/∂y_o[i + a' − 1][j + b' − 1],   g'_co[a'][b'] = g_oc[2 − a'][2 − b']:
+    ///     ∂L/∂x_c[i][j] = Σ_o Σ_{a,b} g_oc[a][b] · ∂L/∂y_o[i − a + 1][j − b + 1].
     ///
-    /// the same stride-1, padding-1 convolution as the forward pass, of ∂L/∂y with the kernel
-    /// flipped in both directions and its channels swapped (`flippedTransposed`). So the forward
-    /// F(4×4, 3×3) computes it, 2.25 multiplications per value against the F(2×2) adjoint's 4,
-    /// with F(4×4)'s rounding (its error model is the forward pass's, with g' for g).
+    /// Read with the plane turned half a turn, x̃[i][j] = x[H − 1 − i][W − 1 − j] (likewise ỹ),
+    /// the offsets change sign:
     ///
-    /// outputGradient [N, Cout, H, W], U' [36, Cin, Cout] (made from g') → inputGradient [N, Cin, H, W]
-    static func inputGradientByFlippedKernel(_ outputGradient: Tensor, transformedFlippedKernel u: [Float], inputChannels: Int) -> Tensor {
-        forward(outputGradient, transformedKernel: u, bias: nil, outputChannels: inputChannels, tile: .four)
+    ///     ∂L/∂x̃_c[i][j] = Σ_o Σ_{a,b} g_oc[a][b] · ∂L/∂ỹ_o[i + a − 1][j + b − 1],
+    ///
+    /// the forward convolution (stride 1, padding 1) of the turned ∂L/∂y with the same kernel,
+    /// its channels swapped: U[ξ]ᵀ [Cin, Cout] in place of U[ξ] [Cout, Cin]. So the forward
+    /// F(4×4, 3×3) computes it with the forward pass's U, 2.25 multiplications per value against
+    /// the F(2×2) adjoint's 4, with F(4×4)'s rounding (its error model is the forward pass's,
+    /// over the Cout channels summed).
+    ///
+    /// outputGradient [N, Cout, H, W], U [36, Cout, Cin] (the forward pass's) → inputGradient [N, Cin, H, W]
+    static func inputGradientFourByFour(_ outputGradient: Tensor, transformedKernel u: [Float], inputChannels: Int) -> Tensor {
+        let turned = forward(outputGradient.halfTurned(), transformedKernel: u, bias: nil, outputChannels: inputChannels, tile: .four,
+                             transposingKernel: true, keepingTransformedInputIn: nil)
+        return turned.halfTurned()
     }
 
     /// The F(2×2, 3×3) weight gradient. The forward pass computed, for every tile t of the
@@ -441,4 +442,19 @@ struct SendablePointer: @unchecked Sendable {
 struct SendableMutablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+extension Tensor {
+    /// [N, C, H, W] → the same with every plane turned half a turn: x̃[i][j] = x[H − 1 − i][W − 1 − j].
+    func halfTurned() -> Tensor {
+        let planeSize = shape[2] * shape[3]
+        return Tensor(shape: shape) { turned in
+            data.withUnsafeBufferPointer { x in
+                Parallel.forEach(count / Swift.max(planeSize, 1), cost: planeSize) { plane in
+                    let (from, to) = (x.baseAddress! + plane * planeSize, turned.baseAddress! + plane * planeSize)
+                    for index in 0..<planeSize { to[index] = from[planeSize - 1 - index] }
+                }
+            }
+        }
+    }
 }
