@@ -17,21 +17,12 @@ final class WinogradTests: XCTestCase {
     /// im2col adds 9·C + 1 terms of Σ|g d| ≤ 9 · max|d| · Σ_c max|g_c| + |b|. The two routes add.
     /// `transposed` is for the input gradient: the sum runs over the output channels.
     private func winogradTolerance(_ data: Tensor, weight: Tensor, bias: Tensor?, transposed: Bool) -> Tolerance {
-        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
-        var largestChannelSum = 0.0
-        for outer in 0..<(transposed ? inputs : outputs) {
-            var total = 0.0
-            for inner in 0..<(transposed ? outputs : inputs) {
-                let (o, c) = transposed ? (inner, outer) : (outer, inner)
-                total += Double((0..<9).map { abs(weight.data[(o * inputs + c) * 9 + $0]) }.max() ?? 0)
-            }
-            largestChannelSum = max(largestChannelSum, total)
-        }
-        let channels = transposed ? outputs : inputs
+        let channels = transposed ? weight.shape[0] : weight.shape[1]
+        let channelSum = largestChannelSum(weight, transposed: transposed)
         let largestInput = Double(data.data.map(abs).max() ?? 0)
         let largestBias = transposed ? 0 : Double(bias?.data.map(abs).max() ?? 0)
-        return .sum(count: channels + 13, magnitude: 81 * largestInput * largestChannelSum + largestBias)
-            + .sum(count: 9 * channels + 1, magnitude: 9 * largestInput * largestChannelSum + largestBias)
+        return .sum(count: channels + 13, magnitude: 81 * largestInput * channelSum + largestBias)
+            + .sum(count: 9 * channels + 1, magnitude: 9 * largestInput * channelSum + largestBias)
     }
 
     /// A Conv2d with random weights and parameter gradients on; below `Conv2d.winogradThreshold`
@@ -91,30 +82,30 @@ final class WinogradTests: XCTestCase {
     /// n = C + 30 terms: the channel sum, and two passes of up to 6 terms and their products in
     /// each of the three transforms. The bound is loose (its worst cases do not all meet in one
     /// output), so it guards the algorithm, not the last digits; the parity tests against
-    /// PyTorch hold the whole network to 1e-4.
-    private func winograd4Tolerance(_ data: Tensor, weight: Tensor, bias: Tensor?) -> Tolerance {
-        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
-        var largestChannelSum = 0.0
-        for o in 0..<outputs {
-            var total = 0.0
-            for c in 0..<inputs {
-                let largest: Float = (0..<9).map { abs(weight.data[(o * inputs + c) * 9 + $0]) }.max() ?? 0
-                total += Double(largest)
-            }
-            largestChannelSum = max(largestChannelSum, total)
-        }
+    /// PyTorch hold the whole network to 1e-4. `transposed` is for the input gradient, as above.
+    private func winograd4Tolerance(_ data: Tensor, weight: Tensor, bias: Tensor?, transposed: Bool = false) -> Tolerance {
+        let channels = transposed ? weight.shape[0] : weight.shape[1]
+        let channelSum = largestChannelSum(weight, transposed: transposed)
         let largestInput = Double(data.data.map(abs).max() ?? 0)
         let largestBias = Double(bias?.data.map(abs).max() ?? 0)
-        return .sum(count: inputs + 30, magnitude: 36100 * largestInput * largestChannelSum + largestBias)
-            + .sum(count: 9 * inputs + 1, magnitude: 9 * largestInput * largestChannelSum + largestBias)
+        return .sum(count: channels + 30, magnitude: 36100 * largestInput * channelSum + largestBias)
+            + .sum(count: 9 * channels + 1, magnitude: 9 * largestInput * channelSum + largestBias)
     }
 
-    /// g [Cout, Cin, 3, 3] → [Cin, Cout, 3, 3]: the kernel whose channel sums the input gradient takes.
-    private func channelsSwapped(_ weight: Tensor) -> Tensor {
+    /// max over the outputs of Σ_c max|g_oc| for g [Cout, Cin, 3, 3]; `transposed`, with the
+    /// roles swapped (the input gradient sums over the output channels).
+    private func largestChannelSum(_ weight: Tensor, transposed: Bool) -> Double {
         let (outputs, inputs) = (weight.shape[0], weight.shape[1])
-        var swapped = Tensor(zeros: [inputs, outputs, 3, 3])
-        for o in 0..<outputs { for c in 0..<inputs { for t in 0..<9 { swapped.data[(c * outputs + o) * 9 + t] = weight.data[(o * inputs + c) * 9 + t] } } }
-        return swapped
+        var largest = 0.0
+        for outer in 0..<(transposed ? inputs : outputs) {
+            var total = 0.0
+            for inner in 0..<(transposed ? outputs : inputs) {
+                let (o, c) = transposed ? (inner, outer) : (outer, inner)
+                total += Double((0..<9).map { abs(weight.data[(o * inputs + c) * 9 + $0]) }.max() ?? 0)
+            }
+            largest = max(largest, total)
+        }
+        return largest
     }
 
     func testFourByFourTilesMatchIm2colOverShapes() {
@@ -137,11 +128,11 @@ final class WinogradTests: XCTestCase {
             assertWithin(output, expected, winograd4Tolerance(input, weight: conv.weight.value, bias: conv.bias?.value),
                          "F(4×4, 3×3), N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
             // The input gradient by F(4×4, 3×3), the plane turned and U[ξ]ᵀ: the forward pass's error
-            // model, summing over the output channels (the kernel with its channels swapped).
+            // model, summing over the output channels.
             let outputGradient = GradientCheck.uniform([batch, outputChannels, height, width], seed: 240 + UInt64(offset))
             let expectedInputGradient = conv.backward(outputGradient)
             assertWithin(Winograd.inputGradientFourByFour(outputGradient, transformedKernel: kernel, inputChannels: inputChannels),
-                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: channelsSwapped(conv.weight.value), bias: nil),
+                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: conv.weight.value, bias: nil, transposed: true),
                          "F(4×4, 3×3) input gradient, N \(batch), Cin \(inputChannels), Cout \(outputChannels), \(height)×\(width)")
             // The error actually left, against the direct method's own scale: F(4×4, 3×3)'s
             // rounding stays within a few hundred units in the last place of Σ|w·x|.
@@ -184,7 +175,7 @@ final class WinogradTests: XCTestCase {
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward")
         // 2 × 12 × 13 4×4 tiles: the input gradient takes F(4×4, 3×3).
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winograd4Tolerance(outputGradient, weight: channelsSwapped(reference.weight.value), bias: nil), "input gradient")
+                     winograd4Tolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient")
 
         // New weights must not reuse the kernel transformed from the old ones.
         for index in stride(from: 0, to: fast.weight.value.count, by: 7) {
@@ -194,7 +185,7 @@ final class WinogradTests: XCTestCase {
         assertWithin(fast.forward(input), im2col { reference.forward(input) },
                      winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward, new weights")
         assertWithin(fast.backward(outputGradient), im2col { reference.backward(outputGradient) },
-                     winograd4Tolerance(outputGradient, weight: channelsSwapped(reference.weight.value), bias: nil), "input gradient, new weights")
+                     winograd4Tolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient, new weights")
     }
 
     func testConcurrentProductsEqualSequentialOnes() {

@@ -20,9 +20,9 @@
 /// Winograd's algorithm instead: the same numbers to float rounding, with 2.25 (F(2×2, 3×3))
 /// or 4 (F(4×4, 3×3), for the forward pass and the input gradient of a layer with enough 4×4
 /// tiles, when no parameter gradient is wanted) times fewer multiplications (see
-/// Winograd.swift). With parameter
-/// gradients on (training), the forward pass, the input gradient and the weight gradient all
-/// take F(2×2, 3×3), the weight gradient from the transformed input V that forward keeps.
+/// Winograd.swift). With parameter gradients on (training), the forward pass, the input
+/// gradient and the weight gradient all take F(2×2, 3×3), the weight gradient from the
+/// transformed input V that forward keeps.
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int

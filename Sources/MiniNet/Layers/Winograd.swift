@@ -112,8 +112,9 @@ enum Winograd {
         return (output!, transformed)
     }
 
-    /// `transposingKernel`: U is stored [P, Cin, Cout] (that of the kernel with its channels
-    /// swapped), and each product takes U[ξ]ᵀ.
+    /// `transposingKernel`: U is stored [P, Cin, Cout], as another convolution's U whose input
+    /// and output channels are this one's output and input (`inputGradientFourByFour`), and each
+    /// product takes U[ξ]ᵀ.
     private static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int, tile: Tile,
                                 transposingKernel: Bool = false,
                                 keepingTransformedInputIn kept: UnsafeMutablePointer<Float>?) -> Tensor {
@@ -444,7 +445,7 @@ struct SendableMutablePointer: @unchecked Sendable {
     init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
 
-extension Tensor {
+private extension Tensor {
     /// [N, C, H, W] → the same with every plane turned half a turn: x̃[i][j] = x[H − 1 − i][W − 1 − j].
     func halfTurned() -> Tensor {
         let planeSize = shape[2] * shape[3]
