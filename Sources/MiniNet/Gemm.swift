@@ -120,6 +120,10 @@ public enum Gemm {
         }
         _ = singleThreadedOpenBLAS
         let usesPlainLoops = ArithmeticVariant.current == .referenceGemm
+        if !usesPlainLoops && !transposeA && transposeB && alpha == 1 && sumsRowsByRows(m: m, n: n, k: k) {
+            multiplyRowsByRows(a, b, into: c, m: m, n: n, k: k, beta: beta)
+            return
+        }
         let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
         /// C[rows, columns] of the product, with the leading dimensions of the whole matrices.
         func block(rows: Range<Int>, columns: Range<Int>) {
@@ -145,6 +149,30 @@ public enum Gemm {
         concurrently(count) { index in
             let part = (index * piece)..<Swift.min(length, (index + 1) * piece)
             if splitsColumns { block(rows: 0..<m, columns: part) } else { block(rows: part, columns: 0..<n) }
+        }
+    }
+
+    /// Whether C = A·Bᵀ goes to `tutor_rows_dot_rows` instead of OpenBLAS: k long next to m and n,
+    /// and C small. A weight gradient ∂L/∂W = ∂L/∂Y × columnsᵀ of the small CNN (k = N·OH·OW =
+    /// 32·32·32 for its first convolution, C 8 × 27) is such a product: OpenBLAS copies both
+    /// long matrices into its packed layout first, which took most of the product's time, and
+    /// C's 216 entries left a second thread nothing to do.
+    static func sumsRowsByRows(m: Int, n: Int, k: Int) -> Bool {
+        k >= 1024 && m * n <= 1 << 14 && k >= 8 * Swift.max(m, n)
+    }
+
+    /// C = A·Bᵀ + β·C, A [m, k] and B [n, k] stored by rows, as dot products of rows
+    /// (Sources/CKernels/product_kernels.c): each entry's terms go to 16 partial sums in the order
+    /// of p, so the entry does not depend on the vector width or on how the rows of B are shared
+    /// out among the threads; they take runs of 4 rows of B.
+    static func multiplyRowsByRows(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                                   m: Int, n: Int, k: Int, beta: Float) {
+        let groups = (n + 3) / 4
+        let workers = m * n * k >= threadingThreshold ? Swift.min(maximumThreads, groups) : 1
+        concurrently(workers) { worker in
+            let from = 4 * (groups * worker / workers), to = Swift.min(n, 4 * (groups * (worker + 1) / workers))
+            guard from < to else { return }
+            tutor_rows_dot_rows(a, k, b, k, c, n, m, from, to, k, beta)
         }
     }
 

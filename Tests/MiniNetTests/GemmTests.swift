@@ -199,6 +199,42 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// C = A·Bᵀ with k long next to m and n (a weight gradient's shape) goes to the dot products
+    /// of rows (`Gemm.multiplyRowsByRows`): within the error model of any order of the sums,
+    /// from β = 0 and β = 1, on shapes that leave partial 4 × 4 blocks, a k that is no multiple
+    /// of 16, and several chunks of k; and the same bits on any number of threads.
+    func testRowsByRowsProductsAgreeWithTheReferenceOnAnyThreadCount() {
+        for (m, n, k) in [(8, 27, 1543), (5, 13, 2051), (16, 72, 1030), (1, 1, 1031), (32, 144, 2048)] {
+            XCTAssertTrue(Gemm.sumsRowsByRows(m: m, n: n, k: k), "\(m)×\(n)×\(k) goes to the dot products of rows")
+            for beta: Float in [0, 1] {
+                compare(m: m, n: n, k: k, transposeA: false, transposeB: true, alpha: 1, beta: beta, seed: UInt64(m * n + k))
+            }
+            let inputs = matrices(m: m, n: n, k: k)
+            func rowsByRows(threads: Int) -> [Float] {
+                var c = inputs.c
+                Self.withThreads(threads) {
+                    inputs.a.withUnsafeBufferPointer { a in
+                        inputs.b.withUnsafeBufferPointer { b in
+                            c.withUnsafeMutableBufferPointer { c in
+                                Gemm.multiply(a.baseAddress!, b.baseAddress!, transposeB: true, into: c.baseAddress!,
+                                              m: m, n: n, k: k, beta: 1)
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let one = rowsByRows(threads: 1)
+            for threads in [2, 3, 16] {
+                XCTAssertTrue(one.elementsEqual(rowsByRows(threads: threads)) { $0.bitPattern == $1.bitPattern },
+                              "\(m)×\(n)×\(k): \(threads) threads against 1")
+            }
+        }
+        // A product OpenBLAS keeps: C too large, or k not long enough.
+        XCTAssertFalse(Gemm.sumsRowsByRows(m: 512, n: 512, k: 4096))
+        XCTAssertFalse(Gemm.sumsRowsByRows(m: 8, n: 1000, k: 512))
+    }
+
     /// A product started from inside `concurrently` (as Winograd's 16 products are) runs its
     /// blocks on the calling thread: the same blocks, the same bits.
     func testAProductInsideConcurrentlyGivesTheSameBits() {

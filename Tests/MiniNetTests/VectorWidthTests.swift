@@ -54,6 +54,38 @@ final class VectorWidthTests: XCTestCase {
         }
     }
 
+    /// The dot products of rows (C = A·Bᵀ, Sources/CKernels/product_kernels.c): 16 partial sums
+    /// per entry whatever the width, so the same bits, with a k that leaves a tail and partial
+    /// 4 × 4 blocks. With the awkward values, NaN and ±∞ land in the same entries; which NaN a
+    /// sum of two NaNs gives depends on the order of an addition's operands, which the compiler
+    /// chooses, so there only the finite entries must have the same bits.
+    func testRowsByRowsProductGivesTheSameBitsAtEveryWidth() {
+        let (m, n, k) = (6, 11, 2063)
+        let a = GradientCheck.uniform([m, k], seed: 5), start = GradientCheck.uniform([m, n], seed: 7)
+        func product(_ b: Tensor) -> Tensor {
+            var c = start
+            a.data.withUnsafeBufferPointer { a in
+                b.data.withUnsafeBufferPointer { b in
+                    c.data.withUnsafeMutableBufferPointer { c in
+                        Gemm.multiplyRowsByRows(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k, beta: 1)
+                    }
+                }
+            }
+            return c
+        }
+        let b = GradientCheck.uniform([n, k], seed: 6)
+        assertSameBitsAtEveryWidth("A·Bᵀ by rows") { [product(b)] }
+        let awkward = awkwardValues([n, k], seed: 6)
+        let narrowest = VectorWidth.with(.sse) { product(awkward) }
+        for width in widths.dropFirst() {
+            let wide = VectorWidth.with(width) { product(awkward) }
+            for (index, (expected, actual)) in zip(narrowest.data, wide.data).enumerated() {
+                XCTAssertTrue(expected.isNaN ? actual.isNaN : expected.bitPattern == actual.bitPattern,
+                              "A·Bᵀ by rows, awkward values, entry \(index) at \(width): \(actual) against sse's \(expected)")
+            }
+        }
+    }
+
     func testBatchNormGivesTheSameBitsAtEveryWidth() {
         let input = GradientCheck.uniform([3, 5, 7, 9], seed: 3, -2, 3)
         let outputGradient = GradientCheck.uniform([3, 5, 7, 9], seed: 4)

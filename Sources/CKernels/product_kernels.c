@@ -1,0 +1,95 @@
+/* A·Bᵀ by dot products of rows (include/product_kernels.h), written once and compiled for SSE2,
+   AVX2 and AVX-512F (vector_targets.h). */
+
+#include "product_kernels.h"
+#include "vector_targets.h"
+#include <stdlib.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+enum { LANES = 16, CHUNK = 512 };   /* CHUNK: a multiple of LANES whose rows of A and B stay in cache */
+
+/* This thread's buffer of at least `count` floats, kept for its next call. */
+static float *lane_scratch(size_t count) {
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    if (count > capacity) {
+        free(buffer);
+        buffer = malloc(count * sizeof(float));
+        if (!buffer) abort();
+        capacity = count;
+    }
+    return buffer;
+}
+
+/* The lanes of a 4 × 4 block of sums over p in [from, to), to − from a multiple of LANES and
+   from ≡ 0 (mod LANES), so that lane l takes p ≡ l: sums[(i·n + j)·LANES + l]. */
+TUTOR_KERNEL_BODY void block_four_by_four(const float *restrict a, long lda, const float *restrict b, long ldb,
+                                          float *restrict sums, long n, long from, long to) {
+    float acc[4][4][LANES];
+    for (long i = 0; i < 4; i++)
+        for (long j = 0; j < 4; j++)
+            for (long l = 0; l < LANES; l++) acc[i][j][l] = sums[(i * n + j) * LANES + l];
+    for (long p = from; p < to; p += LANES) {
+        for (long i = 0; i < 4; i++) {
+            const float *restrict row = a + i * lda + p;
+            for (long j = 0; j < 4; j++) {
+                const float *restrict column = b + j * ldb + p;
+                for (long l = 0; l < LANES; l++) acc[i][j][l] += row[l] * column[l];
+            }
+        }
+    }
+    for (long i = 0; i < 4; i++)
+        for (long j = 0; j < 4; j++)
+            for (long l = 0; l < LANES; l++) sums[(i * n + j) * LANES + l] = acc[i][j][l];
+}
+
+/* One sum's lanes over p in [from, to), from ≡ 0 (mod LANES): the same lanes, the same order. */
+TUTOR_KERNEL_BODY void one_sum(const float *restrict row, const float *restrict column, float *restrict lanes,
+                               long from, long to) {
+    long p = from;
+    for (; p + LANES <= to; p += LANES)
+        for (long l = 0; l < LANES; l++) lanes[l] += row[p + l] * column[p + l];
+    for (; p < to; p++) lanes[p % LANES] += row[p] * column[p];
+}
+
+TUTOR_KERNEL_BODY void rows_dot_rows_body(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                                          long m, long jFrom, long jTo, long k, float beta) {
+    const long n = jTo - jFrom;
+    if (m <= 0 || n <= 0) return;
+    float *sums = lane_scratch((size_t)(m * n * LANES));
+    memset(sums, 0, sizeof(float) * (size_t)(m * n * LANES));
+    const float *bRows = b + jFrom * ldb;
+    for (long start = 0; start < k; start += CHUNK) {
+        const long end = start + CHUNK < k ? start + CHUNK : k;
+        const long whole = start + (end - start) / LANES * LANES;
+        for (long i = 0; i < m; i += 4) {
+            for (long j = 0; j < n; j += 4) {
+                if (i + 4 <= m && j + 4 <= n) {
+                    block_four_by_four(a + i * lda, lda, bRows + j * ldb, ldb, sums + (i * n + j) * LANES, n, start, whole);
+                    for (long bi = i; bi < i + 4; bi++)
+                        for (long bj = j; bj < j + 4; bj++)
+                            one_sum(a + bi * lda, bRows + bj * ldb, sums + (bi * n + bj) * LANES, whole, end);
+                } else {
+                    for (long bi = i; bi < i + 4 && bi < m; bi++)
+                        for (long bj = j; bj < j + 4 && bj < n; bj++)
+                            one_sum(a + bi * lda, bRows + bj * ldb, sums + (bi * n + bj) * LANES, start, end);
+                }
+            }
+        }
+    }
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) {
+            const float *lanes = sums + (i * n + j) * LANES;
+            float total = 0;
+            for (long l = 0; l < LANES; l++) total += lanes[l];
+            float *entry = c + i * ldc + jFrom + j;
+            *entry = beta == 0 ? total : beta * *entry + total;
+        }
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_rows_dot_rows, rows_dot_rows_body,
+                    (const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long jFrom,
+                     long jTo, long k, float beta),
+                    (a, lda, b, ldb, c, ldc, m, jFrom, jTo, k, beta))
