@@ -2,12 +2,16 @@ import XCTest
 @testable import MiniNet
 
 /// `layerwiseRelevance(…ruleMaps:)` merges BatchNorm and records the forward pass once for all
-/// its rule maps; each result must be bit for bit the one a call of its own gives, ledger
-/// included, because no rule changes what the recording holds.
+/// its rule maps, which then walk the network together, sharing the runs of the parts their
+/// rules have in common; each result must be bit for bit the one a call of its own gives,
+/// ledger included, because no rule changes what the recording holds and a shared run is the
+/// run the map would have made. A map that sends all of R into the residual bodies (and so
+/// skips the shortcuts the others visit) is among them.
 final class SharedLRPRecordingTests: XCTestCase {
     func ruleMaps(for classifier: ImageClassifier) throws -> [LRPRuleMap] {
         try LRPComposite.ids.map { try LRPComposite.named($0, for: classifier).ruleMap }
-            + [LRPRuleMap(linear: .gamma(0.25)), LRPRuleMap(linear: try .alphaBeta(alpha: 1, beta: 0))]
+            + [LRPRuleMap(linear: .gamma(0.25)), LRPRuleMap(linear: try .alphaBeta(alpha: 1, beta: 0)),
+               LRPRuleMap(linear: .epsilon(0.01), batchNormPassThrough: true, residualBodyOnly: true)]
     }
 
     func assertSharedEqualsSeparate(_ classifier: ImageClassifier, _ input: Tensor, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -24,6 +28,10 @@ final class SharedLRPRecordingTests: XCTestCase {
             XCTAssertEqual(together.steps.map(\.absorbedByBias), alone.steps.map(\.absorbedByBias), file: file, line: line)
             XCTAssertEqual(together.steps.map(\.absorbedByStabilizer), alone.steps.map(\.absorbedByStabilizer), file: file, line: line)
             XCTAssertEqual(together.steps.map(\.termMagnitude), alone.steps.map(\.termMagnitude), file: file, line: line)
+            XCTAssertEqual(together.sums.keys.sorted(), alone.sums.keys.sorted(), file: file, line: line)
+            for (layer, sums) in together.sums {
+                XCTAssertTrue(sums == alone.sums[layer] ?? (.nan, .nan), "\(layer)", file: file, line: line)
+            }
         }
     }
 

@@ -183,21 +183,24 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMaps: 
 public func propagateRelevance(through network: Layer, input: Tensor,
                                runs: [(ruleMap: LRPRuleMap, startingRelevance: (Tensor) throws -> Tensor)],
                                measuringRounding: Bool = true) throws -> [RelevancePropagation] {
-    guard let firstMap = runs.first?.ruleMap else { return [] }
+    guard !runs.isEmpty else { return [] }
     // LRP reads no parameter gradient: without them the recorded forward pass takes the
     // inference path (Winograd F(4×4), nothing kept for a weight gradient).
     return try network.withoutParameterGradients {
-        var recorder = RelevancePropagator(ruleMap: firstMap, measuresRounding: measuringRounding)
-        let output = recorder.record(network, input: input)        // A, and every layer's input on the way
-        return try runs.map { ruleMap, startingRelevance in
+        var propagator = RelevancePropagator(ruleMaps: runs.map(\.ruleMap), measuresRounding: measuringRounding)
+        let output = propagator.record(network, input: input)        // A, and every layer's input on the way
+        let starts = try runs.map { _, startingRelevance in
             let start = try startingRelevance(output)
             guard start.shape == output.shape else {
                 throw MiniNetError.invalidArgument("starting relevance has shape \(start.shape), the network's output \(output.shape)")
             }
-            var propagator = recorder.sharingRecording(ruleMap: ruleMap)
-            let relevance = try propagator.propagate(through: network, input: input, relevance: start)
-            return RelevancePropagation(input: input, relevance: relevance, topActivation: output, topRelevance: start,
-                                        steps: propagator.steps, sums: propagator.sums)
+            return start
+        }
+        // All maps walk the network together, layer by layer (`RelevancePropagator`).
+        let relevances = try propagator.propagate(through: network, input: input, relevances: starts)
+        return zip(zip(starts, relevances), propagator.walks).map { pair, walk in
+            RelevancePropagation(input: input, relevance: pair.1, topActivation: output, topRelevance: pair.0,
+                                 steps: walk.steps, sums: walk.sums)
         }
     }
 }
@@ -216,30 +219,42 @@ public func networkPrefix(_ network: Sequential, through last: String) throws ->
 /// Walks the layer tree backwards; leaves apply their treatment from the rule map. The rules
 /// need each layer's input a: one forward pass (`record`) keeps them all, so that containers
 /// need not run their children again.
+///
+/// Several rule maps walk together, layer by layer: at each layer every map takes its own rule
+/// on its own relevance, but a part that several maps' rules share (z⁺'s a⁺w⁺ in EpsilonPlus,
+/// EpsilonPlusFlat and both αβ rules; the same γ in two composites) is made and run forward
+/// once for all of them (`RuleRunCache`), and dropped when the walk leaves the layer. Each map
+/// computes exactly what it would alone.
 struct RelevancePropagator {
-    var ruleMap: LRPRuleMap
-    /// The layer the rule map's `firstLayer` rule applies to, once found in the network (the
-    /// first layer `propagate` is called with is the root of the tree).
-    var firstLayer: ObjectIdentifier?
+    /// One map's walk: its rules and its ledger.
+    struct Walk {
+        var ruleMap: LRPRuleMap
+        /// The layer the rule map's `firstLayer` rule applies to, once found in the network (the
+        /// first layer `propagate` is called with is the root of the tree).
+        var firstLayer: ObjectIdentifier?
+        /// From the output back.
+        var steps: [LRPLayerStep] = []
+        /// Σ R at the output and input of every layer visited, containers included.
+        var sums: [String: (output: Double, input: Double)] = [:]
+    }
+    var walks: [Walk]
     var searchedFirstLayer = false
 
     /// Whether each rule also measures Σ|terms|, what its ledger's rounding is bounded by
     /// (`LRPRule.apply(…measuringRounding:)`): the lessons check every layer's ledger with it.
     let measuresRounding: Bool
 
-    init(ruleMap: LRPRuleMap, measuresRounding: Bool = true) {
-        self.ruleMap = ruleMap
+    init(ruleMaps: [LRPRuleMap], measuresRounding: Bool = true) {
+        walks = ruleMaps.map { Walk(ruleMap: $0) }
         self.measuresRounding = measuresRounding
     }
-    /// A propagator for `ruleMap` that starts from this one's recorded forward pass, with an
-    /// empty ledger.
-    func sharingRecording(ruleMap: LRPRuleMap) -> RelevancePropagator {
-        var propagator = RelevancePropagator(ruleMap: ruleMap, measuresRounding: measuresRounding)
-        propagator.recordedInputs = recordedInputs
-        propagator.recordedBranches = recordedBranches
-        propagator.recordedOutputs = recordedOutputs
-        return propagator
+
+    init(ruleMap: LRPRuleMap, measuresRounding: Bool = true) {
+        self.init(ruleMaps: [ruleMap], measuresRounding: measuresRounding)
     }
+
+    /// The first map's ledger.
+    var steps: [LRPLayerStep] { walks[0].steps }
 
     /// The input of every layer in the last recorded forward pass, by layer identity.
     var recordedInputs: [ObjectIdentifier: Tensor] = [:]
@@ -270,11 +285,6 @@ struct RelevancePropagator {
         }
     }
 
-    /// From the output back.
-    var steps: [LRPLayerStep] = []
-    /// Σ R at the output and input of every layer visited, containers included.
-    var sums: [String: (output: Double, input: Double)] = [:]
-
     /// R with its Σ R: each layer's Σ R at its input is the next layer down's Σ R at its
     /// output, so the walk adds up every tensor of relevance once.
     struct SummedRelevance {
@@ -287,59 +297,83 @@ struct RelevancePropagator {
         }
     }
 
-    /// input: the layer's input [N, …]; relevance: R at its output [N, …] → R at its input.
+    /// input: the layer's input [N, …]; relevance: R at its output [N, …] → R at its input, for
+    /// the first map (a propagator of one map).
     mutating func propagate(through layer: Layer, input: Tensor, relevance: Tensor) throws -> Tensor {
-        try propagate(through: layer, input: input, relevance: SummedRelevance(relevance)).values
+        try propagate(through: layer, input: input, relevances: [relevance])[0]
     }
 
-    mutating func propagate(through layer: Layer, input: Tensor, relevance summed: SummedRelevance) throws -> SummedRelevance {
+    /// The same for every map at once, one starting relevance per map.
+    mutating func propagate(through layer: Layer, input: Tensor, relevances: [Tensor]) throws -> [Tensor] {
+        precondition(relevances.count == walks.count, "one starting relevance per rule map")
+        return try propagate(through: layer, input: input, relevance: relevances.map { SummedRelevance($0) }).map { $0!.values }
+    }
+
+    /// One entry per map: R at the layer's output, or nil for a map whose walk does not pass
+    /// through this layer (a residual shortcut under `residualBodyOnly`).
+    mutating func propagate(through layer: Layer, input: Tensor, relevance summed: [SummedRelevance?]) throws -> [SummedRelevance?] {
         if !searchedFirstLayer {
-            firstLayer = ruleMap.firstLayer?.firstLayer(in: layer).map(ObjectIdentifier.init)
+            for index in walks.indices {
+                walks[index].firstLayer = walks[index].ruleMap.firstLayer?.firstLayer(in: layer).map(ObjectIdentifier.init)
+            }
             searchedFirstLayer = true
         }
-        let relevance = summed.values
-        let treatment = try ruleMap.treatment(for: layer, isFirstLayer: firstLayer == ObjectIdentifier(layer))
-        var outcome = RuleOutcome(relevance: relevance, absorbedByBias: 0, absorbedByStabilizer: 0)
-        switch treatment {
-        case .container:
-            let inputRelevance: SummedRelevance
+        if layer is Sequential || layer is Residual {
+            let inputRelevance: [SummedRelevance?]
             if let sequential = layer as? Sequential {
                 inputRelevance = try propagate(sequential: sequential, input: input, relevance: summed)
-            } else if let residual = layer as? Residual {
-                inputRelevance = try propagate(residual: residual, input: input, relevance: summed)
             } else {
-                throw MiniNetError.invalidArgument("\(layer.name): LRP cannot open \(layer.typeName)")
+                inputRelevance = try propagate(residual: layer as! Residual, input: input, relevance: summed)
             }
-            sums[layer.name] = (summed.total, inputRelevance.total)
+            for (index, (output, input)) in zip(summed, inputRelevance).enumerated() {
+                if let output, let input { walks[index].sums[layer.name] = (output.total, input.total) }
+            }
             return inputRelevance
-        case let .rule(rule):
-            outcome = try rule.apply(to: layer, input: input, relevance: relevance,
-                                     output: recordedOutputs[ObjectIdentifier(layer)], measuringRounding: measuresRounding)
-        case .passThrough:
-            break
-        case .toWinner, .reshape:
-            // Both route each output value to one input position: exactly their backward pass.
-            _ = layer.forward(input)
-            outcome.relevance = layer.backward(relevance)
         }
-        let passedOn = treatment == .passThrough ? summed : SummedRelevance(outcome.relevance)
-        var termMagnitude = (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude
-        var sumLength = outcome.sumLength
-        if let pool = layer as? MaxPool2d, treatment == .toWinner {
-            // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
-            let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
-            (termMagnitude, sumLength) = (measuresRounding ? relevance.magnitudeSum() : 0, reach * reach)
+        // The runs of a rule's parts at this layer, shared by the maps whose rules have them.
+        let sharedRuns = RuleRunCache()
+        var ranForward = false
+        var result = summed
+        for (index, summed) in summed.enumerated() {
+            guard let summed else { continue }
+            let walk = walks[index]
+            let relevance = summed.values
+            let treatment = try walk.ruleMap.treatment(for: layer, isFirstLayer: walk.firstLayer == ObjectIdentifier(layer))
+            var outcome = RuleOutcome(relevance: relevance, absorbedByBias: 0, absorbedByStabilizer: 0)
+            switch treatment {
+            case .container:
+                throw MiniNetError.invalidArgument("\(layer.name): LRP cannot open \(layer.typeName)")
+            case let .rule(rule):
+                outcome = try rule.apply(to: layer, input: input, relevance: relevance,
+                                         output: recordedOutputs[ObjectIdentifier(layer)], measuringRounding: measuresRounding,
+                                         sharing: sharedRuns)
+            case .passThrough:
+                break
+            case .toWinner, .reshape:
+                // Both route each output value to one input position: exactly their backward pass.
+                if !ranForward { _ = layer.forward(input); ranForward = true }
+                outcome.relevance = layer.backward(relevance)
+            }
+            let passedOn = treatment == .passThrough ? summed : SummedRelevance(outcome.relevance)
+            var termMagnitude = (outcome.termMagnitudes?.sum() ?? 0) + outcome.absorbedMagnitude
+            var sumLength = outcome.sumLength
+            if let pool = layer as? MaxPool2d, treatment == .toWinner {
+                // Overlapping windows add up the R of every window an input won: ⌈k/σ⌉² terms at most.
+                let reach = (pool.kernelSize + pool.stride - 1) / pool.stride
+                (termMagnitude, sumLength) = (measuresRounding ? relevance.magnitudeSum() : 0, reach * reach)
+            }
+            walks[index].steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
+                                                   relevanceAtOutput: summed.total, relevanceAtInput: passedOn.total,
+                                                   absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
+                                                   activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
+                                                   termMagnitude: termMagnitude, sumLength: sumLength))
+            walks[index].sums[layer.name] = (summed.total, passedOn.total)
+            result[index] = passedOn
         }
-        steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
-                                  relevanceAtOutput: summed.total, relevanceAtInput: passedOn.total,
-                                  absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
-                                  activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
-                                  termMagnitude: termMagnitude, sumLength: sumLength))
-        sums[layer.name] = (summed.total, passedOn.total)
-        return passedOn
+        return result
     }
 
-    mutating func propagate(sequential: Sequential, input: Tensor, relevance: SummedRelevance) throws -> SummedRelevance {
+    mutating func propagate(sequential: Sequential, input: Tensor, relevance: [SummedRelevance?]) throws -> [SummedRelevance?] {
         var inputs: [Tensor] = []                  // the input of each child
         var activation = input
         for (_, child) in sequential.layers {
@@ -360,7 +394,7 @@ struct RelevancePropagator {
     /// s = body(x) + shortcut(x), y = activation(s): the activation passes R through, the sum
     /// is split between the branches (`splitResidualRelevance`), and each branch goes back to x.
     /// With `residualBodyOnly` the body takes all of R_s and the shortcut is not visited.
-    mutating func propagate(residual: Residual, input: Tensor, relevance: SummedRelevance) throws -> SummedRelevance {
+    mutating func propagate(residual: Residual, input: Tensor, relevance: [SummedRelevance?]) throws -> [SummedRelevance?] {
         var bodyInputs: [Tensor] = []
         var bodyOutput = input
         let shortcutOutput: Tensor
@@ -380,30 +414,41 @@ struct RelevancePropagator {
         if let activation = residual.activation?.layer {
             sumRelevance = try propagate(through: activation, input: sum, relevance: relevance)
         }
-        let split = ruleMap.residualBodyOnly
-            ? (body: sumRelevance.values, shortcut: Tensor(zeros: sumRelevance.values.shape), absorbed: 0)
-            : splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: sumRelevance.values,
-                                     rule: ruleMap.residualSum)
-        let bodySplit = SummedRelevance(split.body)
-        let shortcutSplit = SummedRelevance(split.shortcut, total: ruleMap.residualBodyOnly ? 0 : nil)
-        let treatment = ruleMap.residualBodyOnly ? "all to the body" : "split by contribution (\(ruleMap.residualSum))"
-        steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: treatment,
-                                  relevanceAtOutput: sumRelevance.total,
-                                  relevanceAtInput: bodySplit.total + shortcutSplit.total,
-                                  absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
-                                  activation: sum, relevance: split.body + split.shortcut,
-                                  // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
-                                  termMagnitude: measuresRounding ? split.body.magnitudeSum() + split.shortcut.magnitudeSum() : 0,
-                                  sumLength: 2))
-        var bodyRelevance = bodySplit
+        var bodyRelevance = sumRelevance
+        var shortcutRelevance = [SummedRelevance?](repeating: nil, count: walks.count)
+        for (index, summed) in sumRelevance.enumerated() {
+            guard let summed else { continue }
+            let ruleMap = walks[index].ruleMap
+            let split = ruleMap.residualBodyOnly
+                ? (body: summed.values, shortcut: Tensor(zeros: summed.values.shape), absorbed: 0)
+                : splitResidualRelevance(body: bodyOutput, shortcut: shortcutOutput, relevance: summed.values,
+                                         rule: ruleMap.residualSum)
+            let bodySplit = SummedRelevance(split.body)
+            let shortcutSplit = SummedRelevance(split.shortcut, total: ruleMap.residualBodyOnly ? 0 : nil)
+            let treatment = ruleMap.residualBodyOnly ? "all to the body" : "split by contribution (\(ruleMap.residualSum))"
+            walks[index].steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: treatment,
+                                                   relevanceAtOutput: summed.total,
+                                                   relevanceAtInput: bodySplit.total + shortcutSplit.total,
+                                                   absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
+                                                   activation: sum, relevance: split.body + split.shortcut,
+                                                   // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
+                                                   termMagnitude: measuresRounding ? split.body.magnitudeSum() + split.shortcut.magnitudeSum() : 0,
+                                                   sumLength: 2))
+            bodyRelevance[index] = bodySplit
+            // A map that sends everything into the body does not visit the shortcut.
+            if !ruleMap.residualBodyOnly { shortcutRelevance[index] = shortcutSplit }
+        }
         for (index, (_, layer)) in residual.body.enumerated().reversed() {
             bodyRelevance = try propagate(through: layer, input: bodyInputs[index], relevance: bodyRelevance)
         }
-        if ruleMap.residualBodyOnly { return bodyRelevance }
-        var shortcutRelevance = shortcutSplit
-        if let shortcut = residual.shortcut?.layer {
+        if let shortcut = residual.shortcut?.layer, shortcutRelevance.contains(where: { $0 != nil }) {
             shortcutRelevance = try propagate(through: shortcut, input: input, relevance: shortcutRelevance)
         }
-        return SummedRelevance(bodyRelevance.values + shortcutRelevance.values)
+        return zip(bodyRelevance, shortcutRelevance).enumerated().map { index, pair in
+            guard let body = pair.0 else { return nil }
+            if walks[index].ruleMap.residualBodyOnly { return body }
+            guard let shortcut = pair.1 else { return nil }
+            return SummedRelevance(body.values + shortcut.values)
+        }
     }
 }

@@ -30,6 +30,13 @@ public struct RuleOutcome {
 }
 
 extension LRPRule {
+    /// `apply(to:input:relevance:output:measuringRounding:sharing:)` for one rule alone.
+    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil,
+                      measuringRounding: Bool = true) throws -> RuleOutcome {
+        try apply(to: layer, input: input, relevance: relevance, output: output, measuringRounding: measuringRounding,
+                  sharing: nil)
+    }
+
     /// Applies the rule to a Conv2d, Linear or GlobalAveragePool layer (a pooling layer is a
     /// linear layer with weights 1/Z and no bias).
     ///
@@ -48,8 +55,10 @@ extension LRPRule {
     ///     size the float32 rounding of this layer's ledger is bounded by. It costs one more
     ///     backward pass of the layer with |w'| per part (and, for a dense layer, its forward
     ///     pass); without it both stay nil and 0.
-    public func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil,
-                      measuringRounding: Bool = true) throws -> RuleOutcome {
+    ///   - sharing: the runs of parts already made at this layer for the same input by other rule
+    ///     maps walking with this one (`RelevancePropagator`), and where this rule's new runs go.
+    func apply(to layer: Layer, input: Tensor, relevance: Tensor, output: Tensor? = nil,
+               measuringRounding: Bool = true, sharing: RuleRunCache?) throws -> RuleOutcome {
         let hadParameterGradients = layer.computesParameterGradients
         layer.setParameterGradients(false)
         defer { layer.setParameterGradients(hadParameterGradients) }
@@ -61,7 +70,10 @@ extension LRPRule {
         }
         // 1. One forward pass per part that can contribute (a⁻ after a ReLU is 0: skipped).
         let runs = try terms.map { term in
-            try term.parts.compactMap { try RuleRun(part: $0, layer: layer, input: input, plainOutput: plainOutput) }
+            try term.parts.compactMap { part in
+                let make = { try RuleRun(part: part, layer: layer, input: input, plainOutput: plainOutput) }
+                return try sharing.map { try $0.run(of: part, make: make) } ?? make()
+            }
         }
         let channels = plainOutput.rank >= 2 ? plainOutput.shape[1] : 1
         let planeSize = plainOutput.rank >= 2 ? plainOutput.count / Swift.max(plainOutput.shape[0] * channels, 1) : 1
@@ -218,6 +230,21 @@ extension LRPRule {
         default:
             throw MiniNetError.invalidArgument("\(layer.name): an LRP rule needs a linear layer, not \(layer.typeName)")
         }
+    }
+}
+
+/// The runs made at one layer, for one input, by part: several rule maps walking together
+/// (`RelevancePropagator`) make each part's modified layer and run it forward once. A run's
+/// backward pass reads only the layer's cache of that forward pass, so any map can take it.
+final class RuleRunCache {
+    private var runs: [(part: LRPRulePart, run: RuleRun?)] = []
+
+    /// The run of `part`, made by `make` the first time (nil: the part cannot contribute).
+    func run(of part: LRPRulePart, make: () throws -> RuleRun?) rethrows -> RuleRun? {
+        if let kept = runs.first(where: { $0.part == part }) { return kept.run }
+        let run = try make()
+        runs.append((part, run))
+        return run
     }
 }
 
