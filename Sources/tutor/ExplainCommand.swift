@@ -228,7 +228,19 @@ struct ExplainCommand: ParsableCommand {
             target = classifier.inferenceLogits(input.reshaped([1] + input.shape)).argmax
         }
         let explainer = method.explainer
+        var settings = settings
+        let passes = PassCount()
+        let started = Date()
+        settings.progress = { done, total in
+            passes.total = total
+            ProgressBar().update(label: translated("Score-CAM: {$1} masked pictures", with: total),
+                                 fraction: Double(done) / Double(max(total, 1)), detail: "")
+        }
         var explanation = try explainer.explain(input, classifier: classifier, target: .logit(target), settings: settings)
+        // A last line only after a wait worth reporting (Score-CAM on a photo network, not the small CNN).
+        if passes.total > 0 && Date().timeIntervalSince(started) >= 1 {
+            ProgressBar().finish(label: translated("Score-CAM: {$1} masked pictures", with: passes.total), detail: "")
+        }
         explanation.checks = explanation.checks.map(\.inReadersLanguage)
 
         // An attribution to the input is shown as Captum's visualize_image_attr shows it: one
@@ -322,4 +334,9 @@ struct ExplainCommand: ParsableCommand {
         if let saveNpy { print("  " + translated("raw result {$1} written to {$2}", with: explanation.raw.shape, saveNpy)) }
         if let overlay { print("  " + translated("overlay written to {$1}", with: overlay)) }
     }
+}
+
+/// The passes a long method reported, for the progress bar's last line.
+private final class PassCount: @unchecked Sendable {
+    var total = 0
 }

@@ -82,8 +82,11 @@ public enum MoreCAMsLesson: Lesson {
         var atLast: [String: CAMResult] = [:]
         var known: [Int: [String: CAMResult]] = [:]
         for explainer in camExplainers {
-            let results = try explainer.method(classifier).explain(input: input, layer: camLayer,
-                                                                   targets: ([c] + otherClasses).map { .logit($0) })
+            let method = explainer.method(classifier)
+            if let scoreCAM = method as? ScoreCAM, let report = context.progress {
+                scoreCAM.progress = { done, total in report(translated("Score-CAM: {$1} masked pictures", with: total), Double(done) / Double(total)) }
+            }
+            let results = try method.explain(input: input, layer: camLayer, targets: ([c] + otherClasses).map { .logit($0) })
             atLast[explainer.id] = results[0]
             for (other, result) in zip(otherClasses, results.dropFirst()) { known[other, default: [:]][explainer.id] = result }
         }

@@ -26,6 +26,9 @@ public final class ScoreCAM: ClassActivationMapMethod {
     public var batchSize = 16
     /// The 1e-8 that keeps a constant channel (max = min) from dividing by 0; its mask is then 0.
     public var maskStabilizer: Float = 1e-8
+    /// Told (masked pictures done, all of them) after each batch: on a photo network the K
+    /// forward passes take seconds (512 on a ResNet's last stage), worth a progress bar.
+    public var progress: ((_ done: Int, _ total: Int) -> Void)?
 
     public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
         let scores = try maskedScores(activations: probe.activations, input: input, target: target)   // s_k
@@ -76,6 +79,7 @@ public final class ScoreCAM: ClassActivationMapMethod {
             let logits = classifier.inferenceLogits(Tensor(shape: [end - start] + input.shape, data: batch))
             allLogits += logits.data
             start = end
+            progress?(end, activations.shape[0])
         }
         let count = activations.shape[0]
         return Tensor(shape: [count, allLogits.count / max(count, 1)], data: allLogits)

@@ -21,7 +21,11 @@ public struct CAMFamilyExplainer: Explainer {
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
         let layer = settings.layer ?? classifier.defaultCAMLayer
-        let result = try method(classifier).explain(input: input, layer: layer, target: target)
+        let method = method(classifier)
+        if let scoreCAM = method as? ScoreCAM, let progress = settings.progress {
+            scoreCAM.progress = progress
+        }
+        let result = try method.explain(input: input, layer: layer, target: target)
         return Explanation(method: id, target: target, score: result.score, logits: result.logits, layer: layer,
                            raw: result.map, heatmap: result.normalized, isSigned: false,
                            channelWeights: result.weights, checks: checks(result, classifier))
