@@ -231,15 +231,16 @@ struct ExplainCommand: ParsableCommand {
         var settings = settings
         let passes = PassCount()
         let started = Date()
+        let methodID = explainer.id
         settings.progress = { done, total in
             passes.total = total
-            ProgressBar().update(label: translated("Score-CAM: {$1} masked pictures", with: total),
+            ProgressBar().update(label: translated("{$1}: {$2} forward passes", with: methodID, total),
                                  fraction: Double(done) / Double(max(total, 1)), detail: "")
         }
         var explanation = try explainer.explain(input, classifier: classifier, target: .logit(target), settings: settings)
         // A last line only after a wait worth reporting (Score-CAM on a photo network, not the small CNN).
         if passes.total > 0 && Date().timeIntervalSince(started) >= 1 {
-            ProgressBar().finish(label: translated("Score-CAM: {$1} masked pictures", with: passes.total), detail: "")
+            ProgressBar().finish(label: translated("{$1}: {$2} forward passes", with: methodID, passes.total), detail: "")
         }
         explanation.checks = explanation.checks.map(\.inReadersLanguage)
 
