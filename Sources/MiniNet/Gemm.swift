@@ -7,8 +7,9 @@ import Foundation
 ///
 /// op(A) is [M, K], op(B) is [K, N], C is [M, N]; `transposeA` means A is stored as [K, M]
 /// (likewise B as [N, K]). The work goes to OpenBLAS's `cblas_sgemm`, or under
-/// `ArithmeticVariant.referenceGemm` to MiniNet's own plain loops; `referenceMultiply` below is
-/// the same product accumulated in Double, kept for tests.
+/// `ArithmeticVariant.referenceGemm` to MiniNet's own plain loops; A·Bᵀ with a long K and a
+/// small C (a weight gradient) goes to dot products of rows (`multiplyRowsByRows`).
+/// `referenceMultiply` below is the same product accumulated in Double, kept for tests.
 ///
 /// A large product is cut into blocks of C, and the threads take the blocks. OpenBLAS rounds a
 /// block's edges differently from its inside (leftover rows and columns go to other kernels),
