@@ -2,6 +2,7 @@
    AVX2 and AVX-512F (vector_targets.h). */
 
 #include "product_kernels.h"
+#include "thread_scratch.h"
 #include "vector_targets.h"
 #include <stdlib.h>
 #include <string.h>
@@ -9,19 +10,6 @@
 #pragma clang fp contract(off)
 
 enum { LANES = 16, CHUNK = 512 };   /* CHUNK: a multiple of LANES whose rows of A and B stay in cache */
-
-/* This thread's buffer of at least `count` floats, kept for its next call. */
-static float *lane_scratch(size_t count) {
-    static _Thread_local float *buffer;
-    static _Thread_local size_t capacity;
-    if (count > capacity) {
-        free(buffer);
-        buffer = malloc(count * sizeof(float));
-        if (!buffer) abort();
-        capacity = count;
-    }
-    return buffer;
-}
 
 /* The lanes of a 4 × 4 block of sums over p in [from, to), to − from a multiple of LANES and
    from ≡ 0 (mod LANES), so that lane l takes p ≡ l: sums[(i·n + j)·LANES + l]. */
@@ -58,7 +46,7 @@ TUTOR_KERNEL_BODY void rows_dot_rows_body(const float *a, long lda, const float 
                                           long m, long jFrom, long jTo, long k, float beta) {
     const long n = jTo - jFrom;
     if (m <= 0 || n <= 0) return;
-    float *sums = lane_scratch((size_t)(m * n * LANES));
+    float *sums = tutor_thread_scratch((size_t)(m * n * LANES));
     memset(sums, 0, sizeof(float) * (size_t)(m * n * LANES));
     const float *bRows = b + jFrom * ldb;
     for (long start = 0; start < k; start += CHUNK) {

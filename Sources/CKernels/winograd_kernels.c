@@ -19,32 +19,18 @@
    vectors, but 196 in all. */
 
 #include "winograd_kernels.h"
+#include "thread_scratch.h"
 #include "vector_targets.h"
 #include <stdlib.h>
 #include <string.h>
 
 #pragma clang fp contract(off)
 
-/* A buffer of at least `count` floats, kept by the calling thread for its next call (its
-   contents are not kept): a transform is called once per plane, and a malloc and free of some
-   tens of KB per plane cost more than the plane's arithmetic. */
-static float *thread_scratch(size_t count) {
-    static _Thread_local float *buffer;
-    static _Thread_local size_t capacity;
-    if (count > capacity) {
-        free(buffer);
-        buffer = malloc(count * sizeof(float));
-        if (!buffer) abort();
-        capacity = count;
-    }
-    return buffer;
-}
-
 TUTOR_KERNEL_BODY void winograd_transform_input_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     /* The padded plane: a row and a column of zeros before, one (two for odd sizes) after. */
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
-    float *scratch = thread_scratch((size_t)(2 * paddedHeight * half + 4 * paddedHeight * tilesWide));
+    float *scratch = tutor_thread_scratch((size_t)(2 * paddedHeight * half + 4 * paddedHeight * tilesWide));
     memset(scratch, 0, sizeof(float) * (size_t)(2 * paddedHeight * half));   /* the padding stays 0 */
     /* Even and odd columns apart (even[r][i] = padded[r][2i], odd[r][i] = padded[r][2i + 1]),
        so that tile tc's four columns are even[tc], odd[tc], even[tc + 1], odd[tc + 1]:
@@ -89,7 +75,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input, winograd_transform_input_bod
 TUTOR_KERNEL_BODY void winograd_transform_input_adjoint_body(const float *dv, long stride, long height, long width, float *dx) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
     const long paddedHeight = 2 * tilesHigh + 2, half = tilesWide + 1;
-    float *scratch = thread_scratch((size_t)(2 * paddedHeight * half + 16 * tilesWide));
+    float *scratch = tutor_thread_scratch((size_t)(2 * paddedHeight * half + 16 * tilesWide));
     memset(scratch, 0, sizeof(float) * (size_t)(2 * paddedHeight * half));   /* sums start at 0 */
     /* The gradient of the padded plane, even and odd columns apart as above. */
     float *even = scratch, *odd = scratch + paddedHeight * half;
@@ -140,7 +126,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input_adjoint, winograd_transform_i
 
 TUTOR_KERNEL_BODY void winograd_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
-    float *scratch = thread_scratch((size_t)(12 * tilesWide));
+    float *scratch = tutor_thread_scratch((size_t)(12 * tilesWide));
     float *top = scratch, *bottom = scratch + 4 * tilesWide;            /* top[j·tilesWide + tc] */
     float *upperRow = scratch + 8 * tilesWide, *lowerRow = scratch + 10 * tilesWide;
     for (long tr = 0; tr < tilesHigh; tr++) {
@@ -185,7 +171,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output, winograd_transform_output_b
 TUTOR_KERNEL_BODY void winograd_transform_output_adjoint_body(const float *dy, long height, long width, float *dm, long stride) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
     /* rows[(2·j + parity)·tiles + t]: (∂L/∂Y Aᵀ)[j] of row 2·tr + parity. */
-    float *rows = thread_scratch((size_t)(8 * tiles));
+    float *rows = tutor_thread_scratch((size_t)(8 * tiles));
     const long pairs = width / 2;                         /* tiles whose two columns are both inside */
     for (long tr = 0; tr < tilesHigh; tr++) {
         for (long parity = 0; parity < 2; parity++) {
@@ -305,7 +291,7 @@ TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long heigh
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long groupRows = tilesHigh + 1;                  /* rows T = 0 … tilesHigh of each group */
     const long groupSize = groupRows * tilesWide + 16;      /* + room for the reads one past the end */
-    float *scratch = thread_scratch((size_t)(16 * groupSize + 8 * groupRows + 24 * groupSize));
+    float *scratch = tutor_thread_scratch((size_t)(16 * groupSize + 8 * groupRows + 24 * groupSize));
     float *phases = scratch;                               /* [q][k][T][t] */
     float *tails = phases + 16 * groupSize;                /* [k][T][2] */
     float *h = tails + 8 * groupRows;                      /* [j][k][T][t] */
@@ -360,7 +346,7 @@ TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_b
 TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     /* t[a][j][tc] = (Aᵀ m)[a] down column j; then each output row a of the tile row. */
-    float *t = thread_scratch((size_t)(24 * tilesWide + 4 * tilesWide));
+    float *t = tutor_thread_scratch((size_t)(24 * tilesWide + 4 * tilesWide));
     float *outputRow = t + 24 * tilesWide;
     for (long tr = 0; tr < tilesHigh; tr++) {
         for (long j = 0; j < 6; j++) {
