@@ -22,6 +22,9 @@ public struct LessonContext {
     /// Told about long computations (a description, the fraction done in 0…1), so that a
     /// front end can show a progress bar; nil to stay silent.
     public var progress: ((String, Double) -> Void)?
+    /// Run every forward pass a step asks for (`--every-pass`), even on a photo network where
+    /// some steps would take tens of seconds; see `trimsSlowSteps`.
+    public var everyPass = false
 
     public init(classifier: ImageClassifier, biasFreeClassifier: ImageClassifier? = nil, image: Tensor? = nil,
                 targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = Language.current.rawValue) {
@@ -57,6 +60,11 @@ public struct LessonContext {
         let size = classifier.inputSize
         return classifier.classNames == ShapesDataset.classNames && ShapesDataset.imageSizes.contains(size[1]) && size[1] == size[2]
     }
+
+    /// Whether the slow steps run fewer passes: on a photo network (a ResNet at 224², about
+    /// 40 ms a forward pass on 2 cores) unless `everyPass`. Each lesson that trims says what it
+    /// left out, what that would cost, and how to get it; the small CNN always runs everything.
+    public var trimsSlowSteps: Bool { !everyPass && !usesShapesData }
 
     /// The default layer for the CAM family (MiniNet's `ImageClassifier.defaultCAMLayer`).
     public func defaultCAMLayer(for classifier: ImageClassifier) -> String {

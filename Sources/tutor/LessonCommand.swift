@@ -65,6 +65,10 @@ struct LessonCommand: ParsableCommand {
     @Flag(help: .translated("Wait for Enter between the steps, for teaching on a projector."))
     var pause = false
 
+    @Flag(name: .customLong("every-pass"), help: .translated(
+        "On a photo network, run every forward pass the slow steps ask for: Score-CAM's mask for each of the 512 channels in morecams, and the full curves and the layer-by-layer randomisation in evaluate. Without it those lessons run fewer passes on a ResNet and say what they left out; the small CNN always runs everything."))
+    var everyPass = false
+
     func validate() throws {
         guard LessonCatalog.lesson(id: name) != nil else {
             throw ValidationError(translated("There is no lesson '{$1}'; the lessons are: {$2}.",
@@ -96,6 +100,7 @@ struct LessonCommand: ParsableCommand {
             classifier: classifier, biasFreeClassifier: model.loadBiasFreeClassifier(),
             image: try explanation.loadImage(for: classifier), targetClass: try explanation.resolveClass(for: classifier),
             layer: try explanation.resolveLayer(for: classifier), seed: explanation.seed)
+        context.everyPass = everyPass
         let bar = ProgressBar()
         var reported = false
         context.progress = { label, fraction in

@@ -50,6 +50,22 @@ final class EvaluateLessonTests: XCTestCase {
         XCTAssertFalse(page.contains("⟦"), page)
         let table = try XCTUnwrap(notebook.step(id: "evaluate.table"))
         XCTAssertFalse(table.cells.contains { if case .table = $0 { return true } else { return false } })
+        // Fewer passes on a photo network, said at the start; the cascade goes by stages.
+        XCTAssertTrue(page.contains("--every-pass"), page)
+        XCTAssertTrue(page.contains("one per stage"), page)
+    }
+
+    /// --every-pass: the full curves, ROAD's five percentages and the cascade block by block.
+    func testEveryPassOnAResNetRunsTheFullSteps() throws {
+        var context = try ResNetLessonTests.context("resnet18-narrow.safetensors")
+        context.everyPass = true
+        let notebook = try EvaluateLesson.build(context)
+        XCTAssertEqual(notebook.steps.compactMap(\.id), Self.stepIDs)
+        XCTAssertTrue(notebook.allChecksPass, failures(notebook))
+        let page = TerminalRenderer(color: false, width: 80).render(notebook)
+        XCTAssertFalse(page.contains("--every-pass"), page)
+        XCTAssertTrue(page.contains("one per block"), page)
+        XCTAssertTrue(page.contains("s_0 … s_\(EvaluateLesson.curveSteps)"), page)
     }
 
     func testAnotherSeedAndClassPassTheirChecks() throws {

@@ -100,6 +100,32 @@ final class MoreCAMsLessonTests: XCTestCase {
         XCTAssertEqual(notebook.steps.compactMap(\.id).count, 7)
         let markdown = try MarkdownRenderer(imageDirectory: NSTemporaryDirectory() + "morecams-\(UUID().uuidString)").render(notebook)
         XCTAssertTrue(markdown.contains("peak of the map of"), markdown)
+        // A photo network leaves Score-CAM out (one pass of the whole network per channel) and
+        // says so, with the flag that puts it back.
+        let table = try XCTUnwrap(notebook.step(id: "morecams.table"))
+        XCTAssertFalse(table.cells.contains { if case let .check(check) = $0 { return check.name.contains("Score-CAM") } else { return false } })
+        XCTAssertTrue(markdown.contains("--every-pass"), markdown)
+        XCTAssertFalse(table.cells.contains { if case let .table(_, _, rows, _) = $0 { return rows.contains { $0.first == "scorecam" } } else { return false } })
+    }
+
+    /// With --every-pass a photo network gets every method, Score-CAM's softmax check included,
+    /// and Score-CAM and Ablation-CAM at the earlier layer; the methods that ran either way
+    /// give the same maps, as each shared probe is what the method would have made itself.
+    func testEveryPassPutsScoreCAMBackAndChangesNothingElse() throws {
+        var context = try ResNetLessonTests.context("resnet18-narrow.safetensors")
+        let trimmed = try MoreCAMsLesson.build(context)
+        context.everyPass = true
+        let full = try MoreCAMsLesson.build(context)
+        XCTAssertTrue(full.allChecksPass, failures(full))
+        XCTAssertGreaterThan(full.checks.count, trimmed.checks.count)
+        XCTAssertTrue(full.checks.contains { $0.name.contains("Score-CAM") }, full.checks.map(\.name).joined(separator: "\n"))
+        let markdown = try MarkdownRenderer(imageDirectory: NSTemporaryDirectory() + "morecams-\(UUID().uuidString)").render(full)
+        XCTAssertFalse(markdown.contains("--every-pass"), markdown)
+        // Every check of the trimmed page is on the full one (the pipeline's counts one map more).
+        let fullNames = Set(full.checks.map(\.name))
+        let missing = trimmed.checks.map(\.name).filter { !fullNames.contains($0) }
+        XCTAssertEqual(missing.count, 1, missing.joined(separator: "\n"))
+        XCTAssertTrue(missing.allSatisfy { $0.contains("one pipeline") }, missing.joined(separator: "\n"))
     }
 
     func testEveryRendererAndNoMissingText() throws {

@@ -38,6 +38,11 @@ public enum EvaluateLesson: Lesson {
     static let pointsByHand = 5
     /// ROAD's removal percentages in this lesson (pytorch-grad-cam uses 10, 20, …, 90).
     static let roadPercentages: [Double] = [10, 30, 50, 70, 90]
+    /// On a photo network without --every-pass (`LessonContext.trimsSlowSteps`), where a forward
+    /// pass takes about 40 ms instead of 1: curves of 16 steps (4 curves × 17 points instead of
+    /// 4 × 33), ROAD at three percentages, and the cascade by stages instead of blocks.
+    static let trimmedCurveSteps = 16
+    static let trimmedRoadPercentages: [Double] = [10, 50, 90]
     /// Random maps and masks for the check of the random map's expected scores.
     static let randomMapCount = 200
 
@@ -64,6 +69,10 @@ public enum EvaluateLesson: Lesson {
         var width: Int { setup.picture.shape[2] }
         var usesShapes: Bool { context.usesShapesData }
         var isResNet: Bool { classifier.network.allLayers.contains { $0 is Residual } }
+        /// Fewer passes in the slow steps (a photo network without --every-pass).
+        var trims: Bool { context.trimsSlowSteps }
+        var curveSteps: Int { trims ? EvaluateLesson.trimmedCurveSteps : EvaluateLesson.curveSteps }
+        var roadPercentages: [Double] { trims ? EvaluateLesson.trimmedRoadPercentages : EvaluateLesson.roadPercentages }
         /// The score of the faithfulness measures: the probability, as Petsiuk and Chattopadhay use.
         var score: ExplanationTarget { .probability(c) }
         var gradCAMSettings: ExplainerSettings {
@@ -88,6 +97,11 @@ public enum EvaluateLesson: Lesson {
             edgeMap: ControlMaps.sobelEdges(setup.picture))
         notebook.prose(text("intro", ["class": setup.className, "c": "\(setup.target)",
                                       "p": EvaluateLessonSupport.number(setting.fullProbability)]))
+        if setting.trims {
+            notebook.prose(text("intro.trimmed", ["steps": "\(trimmedCurveSteps)", "fullSteps": "\(curveSteps)",
+                                                  "road": trimmedRoadPercentages.map { "\(Int($0))" }.joined(separator: ", "),
+                                                  "fullRoad": roadPercentages.map { "\(Int($0))" }.joined(separator: ", ")]))
+        }
 
         try whyStep(setting)
         try deletionStep(setting)
@@ -119,7 +133,7 @@ public enum EvaluateLesson: Lesson {
 
     static func deletionStep(_ s: Setting) throws {
         let (text, notebook, classifier) = (s.text, s.notebook, s.classifier)
-        let steps = curveSteps
+        let steps = s.curveSteps
         let pixels = s.height * s.width
         let deletion = try Faithfulness.deletionCurve(classifier: classifier, input: s.input, heatmap: s.gradCAM.heatmap,
                                                       target: s.score, steps: steps)
@@ -227,12 +241,12 @@ public enum EvaluateLesson: Lesson {
         // ROAD: the removed pixels filled from their neighbours.
         notebook.prose(text("road.body"))
         let gradCAMRoad = try ROAD.combined(classifier: classifier, input: s.input, heatmap: s.gradCAM.heatmap, target: s.score,
-                                            percentages: roadPercentages)
+                                            percentages: s.roadPercentages)
         let randomRoad = try ROAD.combined(classifier: classifier, input: s.input, heatmap: s.randomMap, target: s.score,
-                                           percentages: roadPercentages)
+                                           percentages: s.roadPercentages)
         notebook.table(text("road.table"), headers: ["removed", "Grad-CAM, MoRF", "Grad-CAM, LeRF", "random, MoRF", "random, LeRF"],
-                       rows: roadPercentages.indices.map { index in
-                           ["\(Int(roadPercentages[index])) %"] + [gradCAMRoad.mostRelevantFirst, gradCAMRoad.leastRelevantFirst,
+                       rows: s.roadPercentages.indices.map { index in
+                           ["\(Int(s.roadPercentages[index])) %"] + [gradCAMRoad.mostRelevantFirst, gradCAMRoad.leastRelevantFirst,
                                                                     randomRoad.mostRelevantFirst, randomRoad.leastRelevantFirst]
                                .map { EvaluateLessonSupport.number($0.scores[index]) }
                        })

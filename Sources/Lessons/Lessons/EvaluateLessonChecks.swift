@@ -76,7 +76,7 @@ extension EvaluateLesson {
                 targets.append(.logit(classifier.inferenceLogits(input.reshaped([1] + input.shape)).argmax))
             }
         }
-        let granularity: SanityChecks.Granularity = s.isResNet ? .blocks : .layers
+        let granularity: SanityChecks.Granularity = s.isResNet ? (s.trims ? .stages : .blocks) : .layers
         let cascade = SanityChecks.cascade(of: classifier, granularity: granularity)
         let explainers = sanityMethods.compactMap(ExplainerRegistry.explainer(id:))
         let cascades = try SanityChecks.cascadingRandomisation(
@@ -86,7 +86,7 @@ extension EvaluateLesson {
             }
         let results = Dictionary(uniqueKeysWithValues: zip(explainers.map(\.id), cascades))
         let names = sanityMethods.map(displayName)
-        notebook.prose(text(s.usesShapes ? "sanity.cascade.shapes" : "sanity.cascade.photo",
+        notebook.prose(text(s.usesShapes ? "sanity.cascade.shapes" : granularity == .stages ? "sanity.cascade.stages" : "sanity.cascade.photo",
                             ["steps": "\(cascade.count)", "count": "\(inputs.count)"]))
         let rows = cascade.indices.map { index -> [String] in
             var row = ["\(index + 1)", cascade[index].name]

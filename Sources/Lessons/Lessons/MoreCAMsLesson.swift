@@ -81,31 +81,45 @@ public enum MoreCAMsLesson: Lesson {
         let otherClasses = scene.input == input ? scene.classes.filter { $0 != c } : []
         var atLast: [String: CAMResult] = [:]
         var known: [Int: [String: CAMResult]] = [:]
-        for explainer in camExplainers {
+        // Score-CAM costs one forward pass of the whole network per channel: on a ResNet-34 that
+        // is 512 passes at layer4 (about 20 s on 2 cores) and 256 more at layer3. On a photo
+        // network it runs only with --every-pass, and the lesson says what it would cost.
+        let leftOut: Set<String> = context.trimsSlowSteps ? ["scorecam"] : []
+        let runExplainers = camExplainers.filter { !leftOut.contains($0.id) }
+        // One forward and backward pass per class, shared by every method (each would make the same).
+        let probes = try [probe] + otherClasses.map {
+            try LayerProbe(classifier: classifier, input: input, layer: camLayer, target: .logit($0))
+        }
+        for explainer in runExplainers {
             let method = explainer.method(classifier)
             if let scoreCAM = method as? ScoreCAM, let report = context.progress {
                 scoreCAM.progress = { done, total in report(translated("Score-CAM: {$1} masked pictures", with: total), Double(done) / Double(total)) }
             }
-            let results = try method.explain(input: input, layer: camLayer, targets: ([c] + otherClasses).map { .logit($0) })
+            let results = try method.explain(input: input, probes: probes)
             atLast[explainer.id] = results[0]
             for (other, result) in zip(otherClasses, results.dropFirst()) { known[other, default: [:]][explainer.id] = result }
         }
         if scene.input == input { known[c] = atLast }
 
         // Step 5: at an earlier layer they differ.
+        // There Ablation-CAM re-runs the layers above it once per channel as well (256 times at
+        // layer3 of a ResNet-34, about 2 s), and is left out with Score-CAM.
         let earlier = chosenLayer != camLayer ? chosenLayer : CAMLessonSupport.earlierFeatureLayer(before: camLayer, in: classifier)
+        let passTime = leftOut.isEmpty ? 0 : secondsOfOnePass(classifier, input: input)
         if let earlier {
-            // Score-CAM costs one forward pass of the whole network per map: on a photo network
-            // that is 256 more passes at layer3 of a ResNet-34 (about 9 s on 2 cores), for one
-            // cell of a table. It is left out there, and the lesson says so.
             try earlierLayerStep(notebook, text: text, classifier: classifier, explainers: camExplainers, camLayer: camLayer,
                                  earlier: earlier, atLast: atLast, target: c, input: input, image: image,
-                                 leavingOut: context.usesShapesData ? [] : ["scorecam"])
+                                 leavingOut: leftOut.isEmpty ? [] : leftOut.union(["ablationcam"]), secondsPerPass: passTime)
         }
 
         // Steps 6 and 7: two classes on one picture, and every method of the registry on it.
-        try sceneSteps(notebook, text: text, classifier: classifier, explainers: camExplainers, layer: camLayer, scene: scene,
+        try sceneSteps(notebook, text: text, classifier: classifier, explainers: runExplainers, layer: camLayer, scene: scene,
                        known: known)
+        if !leftOut.isEmpty {
+            notebook.prose(text("table.left-out", ["methods": leftOut.sorted().joined(separator: ", "), "layer": camLayer,
+                                                   "K": "\(channels)", "seconds": String(format: "%.0f", passTime * Double(channels)),
+                                                   "ms": String(format: "%.0f", 1000 * passTime), "method": leftOut.sorted()[0]]))
+        }
         notebook.references(text)
         return notebook
     }
@@ -375,12 +389,13 @@ public enum MoreCAMsLesson: Lesson {
     /// and Grad-CAM differ (checked); how alike each method is to Grad-CAM at both layers.
     static func earlierLayerStep(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier, explainers: [CAMFamilyExplainer],
                                  camLayer: String, earlier: String, atLast: [String: CAMResult], target c: Int,
-                                 input: Tensor, image: Tensor, leavingOut: Set<String> = []) throws {
+                                 input: Tensor, image: Tensor, leavingOut: Set<String> = [], secondsPerPass: Double = 0) throws {
         // CAM reads the linear layer's weights, which belong to the last layer only.
         let usable = explainers.filter { $0.id != "cam" }
         var atEarlier: [String: CAMResult] = [:]
+        let probe = try LayerProbe(classifier: classifier, input: input, layer: earlier, target: .logit(c))
         for explainer in usable where !leavingOut.contains(explainer.id) {
-            atEarlier[explainer.id] = try explainer.method(classifier).explain(input: input, layer: earlier, target: .logit(c))
+            atEarlier[explainer.id] = try explainer.method(classifier).explain(input: input, probe: probe)
         }
         guard let gradCAM = atEarlier["gradcam"], let hiRes = atEarlier["hirescam"], let lastGradCAM = atLast["gradcam"] else { return }
         let activations = gradCAM.activations
@@ -420,7 +435,8 @@ public enum MoreCAMsLesson: Lesson {
         if !leavingOut.isEmpty {
             let left = usable.filter { leavingOut.contains($0.id) }.map(\.id)
             notebook.prose(text("earlier.left-out", ["methods": left.joined(separator: ", "), "layer": earlier, "K": "\(channels)",
-                                                     "method": left.first ?? ""]))
+                                                     "method": left.first ?? "",
+                                                     "seconds": String(format: "%.0f", secondsPerPass * Double(channels))]))
         }
         let photo = RGBImage(tensor: image)
         var panels: [Panel] = [.image("x", photo)]
@@ -460,9 +476,13 @@ public enum MoreCAMsLesson: Lesson {
         let names = classifier.classNames
         let (a, b) = (scene.classes[0], scene.classes[1])
         var results: [String: [CAMResult]] = [:]                             // id → [map of a, map of b]
+        var probes: [Int: LayerProbe] = [:]                                  // class → its probe, shared by the methods
         for explainer in explainers {
             let missing = scene.classes.filter { known[$0]?[explainer.id] == nil }
-            let computed = try explainer.method(classifier).explain(input: scene.input, layer: layer, targets: missing.map { .logit($0) })
+            for missingClass in missing where probes[missingClass] == nil {
+                probes[missingClass] = try LayerProbe(classifier: classifier, input: scene.input, layer: layer, target: .logit(missingClass))
+            }
+            let computed = try explainer.method(classifier).explain(input: scene.input, probes: missing.map { probes[$0]! })
             let byClass = Dictionary(zip(missing, computed), uniquingKeysWith: { first, _ in first })
             results[explainer.id] = scene.classes.map { known[$0]?[explainer.id] ?? byClass[$0]! }
         }
@@ -567,6 +587,18 @@ public enum MoreCAMsLesson: Lesson {
     }
 
     // MARK: - Helpers
+
+    /// The wall-clock seconds of one forward pass of `input` [C, H, W], for the cost of what a
+    /// trimmed lesson leaves out (the median of three, the network warm by then).
+    static func secondsOfOnePass(_ classifier: ImageClassifier, input: Tensor) -> Double {
+        let batch = input.reshaped([1] + input.shape)
+        let times = (0..<3).map { _ -> Double in
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = classifier.inferenceLogits(batch)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        return times.sorted()[1]
+    }
 
     /// The last Linear layer, after checking that `layer` feeds global average pooling and then
     /// only that layer (a Flatten between is fine): the head every identity of this lesson uses.

@@ -19,6 +19,9 @@ public enum SanityChecks {
         /// One block per step: a whole residual block, or a layer with parameters outside any
         /// block, as Adebayo et al. step through Inception v3's blocks ("Mixed_7c", …).
         case blocks
+        /// One child of the network per step (a ResNet's fc, layer4, …, layer1, bn1, conv1): the
+        /// same cascade in fewer, longer strides, for a photo network in a lesson that must be quick.
+        case stages
     }
 
     /// One step of the cascade: its name (the layer's or block's) and the layers with
@@ -33,8 +36,14 @@ public enum SanityChecks {
     ///
     ///     small CNN, .layers:  classifier, features.9 (BatchNorm), features.8 (Conv), …, features.0
     ///     ResNet, .blocks:     fc, layer4.1, layer4.0, …, layer1.0, bn1, conv1
+    ///     ResNet, .stages:     fc, layer4, layer3, layer2, layer1, bn1, conv1
     public static func cascade(of classifier: ImageClassifier, granularity: Granularity = .layers) -> [RandomisationStep] {
-        let units = granularity == .layers ? parameterisedLeaves(classifier.network) : blocks(classifier.network)
+        let units: [Layer]
+        switch granularity {
+        case .layers: units = parameterisedLeaves(classifier.network)
+        case .blocks: units = blocks(classifier.network)
+        case .stages: units = classifier.network.children.map(\.layer).filter { !parameterisedLeaves($0).isEmpty }
+        }
         return units.reversed().map { RandomisationStep(name: $0.name, layers: parameterisedLeaves($0).map(\.name)) }
     }
 

@@ -92,12 +92,21 @@ open class ClassActivationMapMethod {
     /// give it. Score-CAM's masked inputs and Ablation-CAM's ablated copies are the same for
     /// every target (only which logit is read differs), so they run once.
     public func explain(input: Tensor, layer: String, targets: [ExplanationTarget]) throws -> [CAMResult] {
+        try sharingPasses { try targets.map { try explain(input: input, layer: layer, target: $0) } }
+    }
+
+    /// The same with the probes already made, one per target (see `explain(input:probe:)`).
+    public func explain(input: Tensor, probes: [LayerProbe]) throws -> [CAMResult] {
+        try sharingPasses { try probes.map { try explain(input: input, probe: $0) } }
+    }
+
+    private func sharingPasses<Result>(_ body: () throws -> Result) rethrows -> Result {
         isSharingPasses = true
         defer {
             isSharingPasses = false
             sharedPasses = nil
         }
-        return try targets.map { try explain(input: input, layer: layer, target: $0) }
+        return try body()
     }
 
     /// How the variant weights the activations; by default its channel weights, with b = 0.
@@ -107,7 +116,19 @@ open class ClassActivationMapMethod {
 
     /// input [C, H, W] → the whole pipeline's intermediate results.
     public func explain(input: Tensor, layer: String, target: ExplanationTarget) throws -> CAMResult {
-        let probe = try LayerProbe(classifier: classifier, input: input, layer: layer, target: target, backward: usesGradients)
+        try explain(input: input, probe: LayerProbe(classifier: classifier, input: input, layer: layer, target: target,
+                                                    backward: usesGradients))
+    }
+
+    /// The pipeline on a probe already made: one forward and backward pass that every variant
+    /// run on the same picture, layer and target can share (a lesson that shows nine variants
+    /// side by side makes one probe instead of nine). The probe must be of this classifier and
+    /// `input` [C, H, W], and have its gradients if the variant reads them.
+    public func explain(input: Tensor, probe: LayerProbe) throws -> CAMResult {
+        let (layer, target) = (probe.layer, probe.target)
+        if usesGradients && probe.gradients.count != probe.activations.count {
+            throw MiniNetError.invalidArgument("\(name) reads ∂y/∂A, and the probe of '\(layer)' was made without its backward pass")
+        }
         let weights: [Float]
         var elementWeights: Tensor?
         var offset: Float = 0

@@ -12,6 +12,10 @@ public struct LayerProbe {
     public var gradients: Tensor
     /// [C, H, W]: ∂y^c/∂input (empty, shape [0], unless the probe was made with `throughToInput: true`)
     public var inputGradient: Tensor
+    /// The probed layer and the target, so that a probe shared between CAM variants
+    /// (`ClassActivationMapMethod.explain(input:probe:)`) carries what it was made for.
+    public let layer: String
+    public let target: ExplanationTarget
 
     /// input [C, H, W]; `layer` is a dotted layer name such as "features.8". With `backward: false`
     /// only the forward pass runs (for methods that need no gradient, such as Score-CAM).
@@ -51,6 +55,8 @@ public struct LayerProbe {
         guard let activation = captured, activation.rank == 4, !backward || capturedGradient != nil else {
             throw MiniNetError.invalidArgument("layer '\(layer)' does not produce a [1, K, h, w] feature map")
         }
+        self.layer = layer
+        self.target = target
         self.logits = logits.data
         self.targetValue = value
         self.activations = activation.slice(0)
