@@ -348,6 +348,19 @@ final class FaithfulnessTests: XCTestCase {
         }
         let roadDifference = zip(try road(1).scores, try road(3).scores).map { abs(Double($0) - Double($1)) }.max() ?? 0
         XCTAssertLessThanOrEqual(roadDifference, tolerance)
+        // ROAD's imputations are solved side by side on the threads: the same pictures, and so
+        // the same scores, on 1, 2 or 3 threads; each order alone as in the combined call.
+        let combined = { try ROAD.combined(classifier: classifier, input: input, heatmap: heatmap, target: target, percentages: [10, 50, 90]) }
+        Gemm.setThreads(1)
+        let oneThread = try combined()
+        for count in [2, 3] {
+            Gemm.setThreads(count)
+            let other = try combined()
+            XCTAssertEqual(other.mostRelevantFirst.scores, oneThread.mostRelevantFirst.scores, "\(count) threads")
+            XCTAssertEqual(other.leastRelevantFirst.scores, oneThread.leastRelevantFirst.scores, "\(count) threads")
+        }
+        Gemm.setThreads(1)
+        XCTAssertEqual(try road(Faithfulness.defaultBatchSize).scores, oneThread.mostRelevantFirst.scores)
     }
 
     // MARK: arguments

@@ -126,15 +126,50 @@ extension ROAD {
                              order: Order, percentages: [Double] = defaultPercentages,
                              selection: Selection = .percentileThreshold, noise: ImputationNoise = ImputationNoise(),
                              batchSize: Int = Faithfulness.defaultBatchSize) throws -> ROADCurve {
+        let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
+                                     batchSize: batchSize)
+        let imputed = try imputedPictures(image, heatmap: heatmap, orders: [order], percentages: percentages,
+                                          selection: selection, noise: noise)[0]
+        return try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
+                         selection: selection, noise: noise, batchSize: batchSize, imputed: imputed)
+    }
+
+    /// The input [C, H, W] after the checks every ROAD call makes of its arguments.
+    static func checkedImage(_ input: Tensor, heatmap: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                             percentages: [Double], batchSize: Int) throws -> Tensor {
         let image = try Faithfulness.checkedImage(input, heatmap: heatmap, classifier: classifier, target: target)
         try Faithfulness.checkBatchSize(batchSize)
         guard percentages.allSatisfy({ $0 > 0 && $0 < 100 }) else {
             throw MiniNetError.invalidArgument("ROAD removes between 0 and 100 percent of the pixels (exclusive); got \(percentages)")
         }
-        let imputed = try percentages.map { percent in
-            try NoisyLinearImputation.impute(image, removed: removedPixels(heatmap: heatmap, percent: percent, order: order, selection: selection),
-                                             noise: noise, stream: noiseStream(order: order, percent: percent))
+        return image
+    }
+
+    /// Each order's pictures with r % removed and imputed, for every r of `percentages`
+    /// ([order][percentage]). Every picture is its own linear system with its own noise
+    /// stream, so they are solved side by side on the threads (`Gemm.concurrently`) with the
+    /// same results as one after another.
+    static func imputedPictures(_ image: Tensor, heatmap: Tensor, orders: [Order], percentages: [Double], selection: Selection,
+                                noise: ImputationNoise) throws -> [[NoisyLinearImputation.Result]] {
+        let jobs = orders.flatMap { order in percentages.map { (order, $0) } }
+        var outcomes = [Result<NoisyLinearImputation.Result, Error>?](repeating: nil, count: jobs.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            Gemm.concurrently(jobs.count) { index in
+                let (order, percent) = jobs[index]
+                slots[index] = Result {
+                    try NoisyLinearImputation.impute(image, removed: removedPixels(heatmap: heatmap, percent: percent, order: order, selection: selection),
+                                                     noise: noise, stream: noiseStream(order: order, percent: percent))
+                }
+            }
         }
+        let pictures = try outcomes.map { try $0!.get() }
+        return orders.indices.map { Array(pictures[($0 * percentages.count)..<(($0 + 1) * percentages.count)]) }
+    }
+
+    /// The curve of one order from its imputed pictures.
+    static func curve(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget, order: Order, percentages: [Double],
+                      selection: Selection, noise: ImputationNoise, batchSize: Int,
+                      imputed: [NoisyLinearImputation.Result]) throws -> ROADCurve {
         let logits = Faithfulness.batchedLogits(classifier: classifier, count: imputed.count, imageShape: image.shape, batchSize: batchSize) {
             _ = $1.update(fromContentsOf: imputed[$0].image.data)
         }
@@ -150,10 +185,14 @@ extension ROAD {
                                 percentages: [Double] = defaultPercentages, selection: Selection = .percentileThreshold,
                                 noise: ImputationNoise = ImputationNoise(),
                                 batchSize: Int = Faithfulness.defaultBatchSize) throws -> ROADCombined {
-        func one(_ order: Order) throws -> ROADCurve {
-            try curve(classifier: classifier, input: input, heatmap: heatmap, target: target, order: order,
-                      percentages: percentages, selection: selection, noise: noise, batchSize: batchSize)
+        let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
+                                     batchSize: batchSize)
+        let orders: [Order] = [.mostRelevantFirst, .leastRelevantFirst]
+        let imputed = try imputedPictures(image, heatmap: heatmap, orders: orders, percentages: percentages, selection: selection, noise: noise)
+        let curves = try zip(orders, imputed).map { order, pictures in
+            try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
+                      selection: selection, noise: noise, batchSize: batchSize, imputed: pictures)
         }
-        return ROADCombined(mostRelevantFirst: try one(.mostRelevantFirst), leastRelevantFirst: try one(.leastRelevantFirst))
+        return ROADCombined(mostRelevantFirst: curves[0], leastRelevantFirst: curves[1])
     }
 }
