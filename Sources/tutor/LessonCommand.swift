@@ -66,7 +66,7 @@ struct LessonCommand: ParsableCommand {
     var pause = false
 
     @Flag(name: .customLong("every-pass"), help: .translated(
-        "On a photo network, run every forward pass the slow steps ask for: Score-CAM's mask for each of the 512 channels in morecams, and the full curves and the layer-by-layer randomisation in evaluate. Without it those lessons run fewer passes on a ResNet and say what they left out; the small CNN always runs everything."))
+        "On a photo network, run every forward pass the slow steps ask for: Score-CAM's mask for every channel in morecams (512 on a ResNet-34, 2048 on a ResNet-50), and the full curves and the block-by-block randomisation in evaluate. Without it those lessons run fewer passes on a ResNet and say what they left out; the small CNN always runs everything."))
     var everyPass = false
 
     func validate() throws {
