@@ -223,6 +223,9 @@ public func defaultIGBatchSize(for input: Tensor) -> Int {
 /// rounding, because an affine map's Jacobian J does not depend on the point:
 ///
 ///     Σ_m weight_m · ∂f/∂x (x_m) = Σ_m weight_m · Jᵀ ∂f/∂z (z_m) = Jᵀ · Σ_m weight_m · ∂f/∂z (z_m)
+///
+/// For the same reason the forward passes start at z: z_m = z(x′) + α_m (z(x) − z(x′)), with
+/// the stem run once for the two ends instead of once per point.
 public func integratedGradients(classifier: ImageClassifier, input: Tensor, baseline: Tensor,
                                 target: ExplanationTarget, steps: Int = 50,
                                 method: IntegrationMethod = .gaussLegendre,
@@ -248,24 +251,44 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
     // dz/dα = z(x) − z(x′) along the path (the stem is affine; without one, z = x): the
     // direction that turns ∂f/∂z into the path derivative g(α_m).
     var pathDirection = difference.data                                         // [size of z per image]
+    var stemAtBaseline: [Float] = []                                            // z(x′) [C′·H′·W′]
+    var stemShape: [Int] = []                                                   // [C′, H′, W′]
     if !stem.isEmpty {
         var ends = Tensor.stack([input, baseline])
         for layer in stem { ends = layer.run(ends) }
         let half = ends.count / 2
         pathDirection = (0..<half).map { ends.data[$0] - ends.data[half + $0] }
+        stemAtBaseline = Array(ends.data[half...])
+        stemShape = Array(ends.shape.dropFirst())
     }
     var pathDerivatives = [Double](repeating: 0, count: steps)                  // [M]
     var stemOutputShape = input.shape                                           // [C′, H′, W′] of z
     var start = 0
     while start < steps {
         let end = min(start + batchSize, steps)
-        var batch = [Float]()
-        batch.reserveCapacity((end - start) * size)
-        for m in start..<end {
-            let alpha = Float(alphas[m])
-            for i in 0..<size { batch.append(baseline.data[i] + alpha * difference.data[i]) }
+        let logits: Tensor                                                      // [B, L]
+        if let stemEnd = stem.last {
+            // The stem is affine, so its output along the path is z(x′) + α_m (z(x) − z(x′)):
+            // the batch starts after it, and the stem runs only for the two ends above.
+            var batch = [Float]()                                               // [B, C′, H′, W′]
+            batch.reserveCapacity((end - start) * stemAtBaseline.count)
+            for m in start..<end {
+                let alpha = Float(alphas[m])
+                for i in stemAtBaseline.indices { batch.append(stemAtBaseline[i] + alpha * pathDirection[i]) }
+            }
+            guard let output = classifier.network.forward(after: stemEnd.name, activation: Tensor(shape: [end - start] + stemShape, data: batch)) else {
+                preconditionFailure("IG: \(stemEnd.name) is not a layer of the network")
+            }
+            logits = classifier.network.hooks.forward?(output) ?? output
+        } else {
+            var batch = [Float]()                                               // [B, C, H, W]
+            batch.reserveCapacity((end - start) * size)
+            for m in start..<end {
+                let alpha = Float(alphas[m])
+                for i in 0..<size { batch.append(baseline.data[i] + alpha * difference.data[i]) }
+            }
+            logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))
         }
-        let logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))  // [B, L]
         let classes = logits.shape[1]
         var logitsGradient = [Float]()                                          // [B, L]
         for row in 0..<(end - start) {
