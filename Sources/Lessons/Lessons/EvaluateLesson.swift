@@ -98,7 +98,9 @@ public enum EvaluateLesson: Lesson {
         notebook.prose(text("intro", ["class": setup.className, "c": "\(setup.target)",
                                       "p": EvaluateLessonSupport.number(setting.fullProbability)]))
         if setting.trims {
-            notebook.prose(text("intro.trimmed", ["steps": "\(trimmedCurveSteps)", "fullSteps": "\(curveSteps)",
+            let seconds = LessonSetup.secondsOfOnePass(setup.classifier, input: setup.input)
+            notebook.prose(text("intro.trimmed", ["ms": String(format: "%.0f", 1000 * seconds),
+                                                  "steps": "\(trimmedCurveSteps)", "fullSteps": "\(curveSteps)",
                                                   "road": trimmedRoadPercentages.map { "\(Int($0))" }.joined(separator: ", "),
                                                   "fullRoad": roadPercentages.map { "\(Int($0))" }.joined(separator: ", ")]))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import MiniNet
 
 /// What every lesson starts from, resolved once from the reader's choices: the picture and the
@@ -33,5 +34,17 @@ struct LessonSetup {
         self.logits = logits
         self.predicted = predicted
         target = context.targetClass ?? predicted
+    }
+
+    /// The wall-clock seconds of one forward pass of `input` [C, H, W], for what a trimmed
+    /// lesson says about the passes it left out (the median of three, the network warm by then).
+    static func secondsOfOnePass(_ classifier: ImageClassifier, input: Tensor) -> Double {
+        let batch = input.reshaped([1] + input.shape)
+        let times = (0..<3).map { _ -> Double in
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = classifier.inferenceLogits(batch)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        return times.sorted()[1]
     }
 }

@@ -105,7 +105,7 @@ public enum MoreCAMsLesson: Lesson {
         // There Ablation-CAM re-runs the layers above it once per channel as well (256 times at
         // layer3 of a ResNet-34, about 2 s), and is left out with Score-CAM.
         let earlier = chosenLayer != camLayer ? chosenLayer : CAMLessonSupport.earlierFeatureLayer(before: camLayer, in: classifier)
-        let passTime = leftOut.isEmpty ? 0 : secondsOfOnePass(classifier, input: input)
+        let passTime = leftOut.isEmpty ? 0 : LessonSetup.secondsOfOnePass(classifier, input: input)
         if let earlier {
             try earlierLayerStep(notebook, text: text, classifier: classifier, explainers: camExplainers, camLayer: camLayer,
                                  earlier: earlier, atLast: atLast, target: c, input: input, image: image,
@@ -587,18 +587,6 @@ public enum MoreCAMsLesson: Lesson {
     }
 
     // MARK: - Helpers
-
-    /// The wall-clock seconds of one forward pass of `input` [C, H, W], for the cost of what a
-    /// trimmed lesson leaves out (the median of three, the network warm by then).
-    static func secondsOfOnePass(_ classifier: ImageClassifier, input: Tensor) -> Double {
-        let batch = input.reshaped([1] + input.shape)
-        let times = (0..<3).map { _ -> Double in
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = classifier.inferenceLogits(batch)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        return times.sorted()[1]
-    }
 
     /// The last Linear layer, after checking that `layer` feeds global average pooling and then
     /// only that layer (a Flatten between is fine): the head every identity of this lesson uses.
