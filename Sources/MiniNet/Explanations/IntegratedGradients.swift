@@ -246,48 +246,42 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
     let size = input.count
     classifier.prepareForExplanation()
     let stem = affineStem(of: classifier.network)
-    // Σ_m weight_m · ∂f/∂z (z_m), at the stem's output z (or the input x if there is no stem).
-    var weightedGradient: [Double] = []                                         // [size of z per image]
     // dz/dα = z(x) − z(x′) along the path (the stem is affine; without one, z = x): the
     // direction that turns ∂f/∂z into the path derivative g(α_m).
     var pathDirection = difference.data                                         // [size of z per image]
-    var stemAtBaseline: [Float] = []                                            // z(x′) [C′·H′·W′]
-    var stemShape: [Int] = []                                                   // [C′, H′, W′]
+    var pathStart = baseline.data                                               // z(x′) [size of z per image]
+    var stemOutputShape = input.shape                                           // [C′, H′, W′] of z
     if !stem.isEmpty {
         var ends = Tensor.stack([input, baseline])
         for layer in stem { ends = layer.run(ends) }
         let half = ends.count / 2
         pathDirection = (0..<half).map { ends.data[$0] - ends.data[half + $0] }
-        stemAtBaseline = Array(ends.data[half...])
-        stemShape = Array(ends.shape.dropFirst())
+        pathStart = Array(ends.data[half...])
+        stemOutputShape = Array(ends.shape.dropFirst())
     }
+    // Σ_m weight_m · ∂f/∂z (z_m), at the stem's output z (or the input x if there is no stem).
+    var weightedGradient = [Double](repeating: 0, count: pathStart.count)     // [size of z per image]
     var pathDerivatives = [Double](repeating: 0, count: steps)                  // [M]
-    var stemOutputShape = input.shape                                           // [C′, H′, W′] of z
     var start = 0
     while start < steps {
         let end = min(start + batchSize, steps)
+        // z_m = z(x′) + α_m (z(x) − z(x′)): with a stem, its output along the path (it is
+        // affine), so the batch starts after it and the stem runs only for the two ends above.
+        var batch = [Float]()                                                   // [B, C′, H′, W′]
+        batch.reserveCapacity((end - start) * pathStart.count)
+        for m in start..<end {
+            let alpha = Float(alphas[m])
+            for i in pathStart.indices { batch.append(pathStart[i] + alpha * pathDirection[i]) }
+        }
+        let points = Tensor(shape: [end - start] + stemOutputShape, data: batch)
         let logits: Tensor                                                      // [B, L]
         if let stemEnd = stem.last {
-            // The stem is affine, so its output along the path is z(x′) + α_m (z(x) − z(x′)):
-            // the batch starts after it, and the stem runs only for the two ends above.
-            var batch = [Float]()                                               // [B, C′, H′, W′]
-            batch.reserveCapacity((end - start) * stemAtBaseline.count)
-            for m in start..<end {
-                let alpha = Float(alphas[m])
-                for i in stemAtBaseline.indices { batch.append(stemAtBaseline[i] + alpha * pathDirection[i]) }
-            }
-            guard let output = classifier.network.forward(after: stemEnd.name, activation: Tensor(shape: [end - start] + stemShape, data: batch)) else {
+            guard let output = classifier.network.forward(after: stemEnd.name, activation: points) else {
                 preconditionFailure("IG: \(stemEnd.name) is not a layer of the network")
             }
             logits = classifier.network.hooks.forward?(output) ?? output
         } else {
-            var batch = [Float]()                                               // [B, C, H, W]
-            batch.reserveCapacity((end - start) * size)
-            for m in start..<end {
-                let alpha = Float(alphas[m])
-                for i in 0..<size { batch.append(baseline.data[i] + alpha * difference.data[i]) }
-            }
-            logits = classifier.forward(Tensor(shape: [end - start] + input.shape, data: batch))
+            logits = classifier.forward(points)
         }
         let classes = logits.shape[1]
         var logitsGradient = [Float]()                                          // [B, L]
@@ -304,10 +298,6 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
             gradients = stemGradients
         } else {
             gradients = classifier.backward(logitsGradientTensor)
-        }
-        if weightedGradient.isEmpty {
-            stemOutputShape = Array(gradients.shape.dropFirst())
-            weightedGradient = [Double](repeating: 0, count: gradients.count / gradients.shape[0])
         }
         let gradientSize = weightedGradient.count
         gradients.data.withUnsafeBufferPointer { gradient in
