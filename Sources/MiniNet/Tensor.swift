@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Float32 tensor: a shape and a contiguous, row-major buffer of values.
 public struct Tensor: Equatable, Sendable {
     /// The size of each dimension, outermost first, e.g. [N, C, H, W].
@@ -166,6 +168,19 @@ public struct Tensor: Equatable, Sendable {
                         for index in range { out[index] = first[index] * second[index] }
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether both tensors have the same shape and the same bits in every entry (so +0 and −0
+    /// differ, and a NaN equals a NaN of the same pattern): the test for reusing a result
+    /// computed from `other` exactly.
+    public func hasSameBits(as other: Tensor) -> Bool {
+        guard shape == other.shape else { return false }
+        return data.withUnsafeBytes { mine in
+            other.data.withUnsafeBytes { theirs in
+                guard let mine = mine.baseAddress, let theirs = theirs.baseAddress else { return true }   // no entries
+                return memcmp(mine, theirs, data.count * MemoryLayout<Float>.size) == 0
             }
         }
     }

@@ -14,10 +14,11 @@ final class SharedLRPRecordingTests: XCTestCase {
                LRPRuleMap(linear: .epsilon(0.01), batchNormPassThrough: true, residualBodyOnly: true)]
     }
 
-    func assertSharedEqualsSeparate(_ classifier: ImageClassifier, _ input: Tensor, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSharedEqualsSeparate(_ classifier: ImageClassifier, _ input: Tensor, maps: [LRPRuleMap]? = nil,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let logits = classifier.forward(input.reshaped([1] + input.shape))
         let target = logits.argmax
-        let maps = try ruleMaps(for: classifier)
+        let maps = try maps ?? ruleMaps(for: classifier)
         let shared = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: maps)
         XCTAssertEqual(shared.count, maps.count, file: file, line: line)
         for (map, together) in zip(maps, shared) {
@@ -79,5 +80,31 @@ final class SharedLRPRecordingTests: XCTestCase {
     func testNoRuleMapsGiveNoResults() throws {
         let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
         XCTAssertTrue(try layerwiseRelevance(classifier: classifier, input: input, target: 0, ruleMaps: []).isEmpty)
+    }
+
+    /// The lrprules lesson's maps, whose walks share backward passes (equal shares bit for bit:
+    /// z⁺ and αβ with β = 0, γ and EpsilonGammaBox above the first layer), skip αβ's term of
+    /// coefficient 0, and take the layer itself for γ = 0 on a⁺ = a: each still bit for bit alone.
+    func testMapsThatShareBackwardPassesGiveWhatEachGivesAlone() throws {
+        let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
+        let epsilon = LRPRule.epsilon(LRPRule.defaultStabilizer)
+        func onConvolutions(_ rule: LRPRule) -> LRPRuleMap {
+            LRPRuleMap(convolution: rule, dense: .epsilon(LRPComposite.defaultEpsilon), averagePool: epsilon, residualSum: epsilon)
+        }
+        let maps = [LRPComposite.epsilonPlus().ruleMap, onConvolutions(try .alphaBeta(alpha: 1, beta: 0)),
+                    onConvolutions(.gamma(0)), onConvolutions(.gamma(0.25)),
+                    try LRPComposite.named("epsilon-gamma-box", for: classifier, gamma: 0.25).ruleMap,
+                    LRPComposite.epsilonPlusFlat().ruleMap]
+        try assertSharedEqualsSeparate(classifier, input, maps: maps)
+        let target = classifier.forward(input.reshaped([1] + input.shape)).argmax
+        let results = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: maps)
+        XCTAssertEqual(results[0].relevance.data, results[1].relevance.data, "αβ (1, 0) is z⁺")
+    }
+
+    func testSameBitsTellsSignedZerosAndShapesApart() {
+        XCTAssertTrue(Tensor(shape: [2], data: [1, .nan]).hasSameBits(as: Tensor(shape: [2], data: [1, .nan])))
+        XCTAssertFalse(Tensor(shape: [2], data: [1, 0]).hasSameBits(as: Tensor(shape: [2], data: [1, -0.0])))
+        XCTAssertFalse(Tensor(shape: [2], data: [1, 2]).hasSameBits(as: Tensor(shape: [1, 2], data: [1, 2])))
+        XCTAssertTrue(Tensor(zeros: [0]).hasSameBits(as: Tensor(zeros: [0])))
     }
 }

@@ -68,7 +68,9 @@ extension LRPRule {
         guard plainOutput.shape == relevance.shape else {
             throw MiniNetError.invalidArgument("\(layer.name): relevance shape \(relevance.shape) does not match the output \(plainOutput.shape)")
         }
-        // 1. One forward pass per part that can contribute (a⁻ after a ReLU is 0: skipped).
+        // 1. One forward pass per part that can contribute (a⁻ after a ReLU is 0: skipped). A
+        // term of coefficient 0 (αβ's β = 0) adds 0 · its parts to R_j and 0 to the ledger: skipped.
+        let terms = self.terms.filter { $0.coefficient != 0 }
         let runs = try terms.map { term in
             try term.parts.compactMap { part in
                 let make = { try RuleRun(part: part, layer: layer, input: input, plainOutput: plainOutput) }
@@ -147,7 +149,7 @@ extension LRPRule {
         for (index, (term, termRuns)) in zip(terms, runs).enumerated() {
             var positive: Tensor?, negative: Tensor?            // Σ a' ⊙ c over the parts of each sign
             for run in termRuns {
-                let contribution = run.input * run.backward(shares[index])
+                let contribution = sharing?.contribution(of: run, shares: shares[index]) ?? run.contribution(shares[index])
                 if run.part.sign > 0 { positive = positive.map { $0 + contribution } ?? contribution }
                 else { negative = negative.map { $0 + contribution } ?? contribution }
                 if measuringRounding {
@@ -236,8 +238,16 @@ extension LRPRule {
 /// The runs made at one layer, for one input, by part: several rule maps walking together
 /// (`RelevancePropagator`) make each part's modified layer and run it forward once. A run's
 /// backward pass reads only the layer's cache of that forward pass, so any map can take it.
+///
+/// The backward passes are shared too, where two maps hand a run the same shares s bit for bit:
+/// maps whose rules agree above a layer carry the same relevance down to it (EpsilonPlus and
+/// EpsilonPlusFlat everywhere above the first layer, z⁺ and αβ with β = 0, γ and
+/// EpsilonGammaBox), and a⁺ ⊙ (w⁺ᵀ s) is then the same tensor for both. Only equal bits count,
+/// so every map still gets exactly what it would get alone.
 final class RuleRunCache {
     private var runs: [(part: LRPRulePart, run: RuleRun?)] = []
+    /// a' ⊙ (w'ᵀ s) for the shares each run was asked for, dropped with the cache.
+    private var contributions: [(part: LRPRulePart, shares: Tensor, contribution: Tensor)] = []
 
     /// The run of `part`, made by `make` the first time (nil: the part cannot contribute).
     func run(of part: LRPRulePart, make: () throws -> RuleRun?) rethrows -> RuleRun? {
@@ -245,6 +255,16 @@ final class RuleRunCache {
         let run = try make()
         runs.append((part, run))
         return run
+    }
+
+    /// `run.contribution(shares)`, computed once for each run and each bit pattern of shares.
+    func contribution(of run: RuleRun, shares: Tensor) -> Tensor {
+        if let kept = contributions.first(where: { $0.part == run.part && $0.shares.hasSameBits(as: shares) }) {
+            return kept.contribution
+        }
+        let contribution = run.contribution(shares)
+        contributions.append((run.part, shares, contribution))
+        return contribution
     }
 }
 
@@ -297,6 +317,15 @@ struct RuleRun {
         case let conv as Conv2d:
             let weight = part.parameters.apply(to: conv.weight.value)
             if bias == nil && weight.data.allSatisfy({ $0 == 0 }) { return nil }
+            // A part that is the layer after all, bit for bit (γ = 0 on a⁺ = a after a ReLU):
+            // the same layer on the same numbers, whose output the recorded pass already has.
+            let sameBias = bias.map { conv.bias?.value.hasSameBits(as: $0) ?? false } ?? (conv.bias == nil)
+            if sameBias && weight.hasSameBits(as: conv.weight.value) && self.input.hasSameBits(as: input) {
+                self.layer = layer
+                self.scale = 1
+                self.output = plainOutput
+                return
+            }
             copy = Conv2d(inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
                           kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding,
                           bias: bias != nil, weight: weight, biasValue: bias)
@@ -327,6 +356,11 @@ struct RuleRun {
     func backward(_ shares: Tensor) -> Tensor {
         let c = layer.backward(shares)
         return scale == 1 ? c : c * scale
+    }
+
+    /// a' ⊙ c: what the part hands each input j, before its sign and its term's coefficient.
+    func contribution(_ shares: Tensor) -> Tensor {
+        input * backward(shares)
     }
 
     /// |a'| ⊙ (|w'|ᵀ |s|): for every input j, Σ_k |a'_j w'_jk s_k|, by the layer's backward pass
