@@ -109,12 +109,14 @@ final class WinogradTests: XCTestCase {
     }
 
     func testFourByFourTilesMatchIm2colOverShapes() {
-        // Sizes that are and are not multiples of 4, a plane smaller than one tile, and one with
-        // more tiles per image than a chunk holds.
-        let sizes = [(1, 1), (2, 3), (4, 4), (5, 7), (8, 8), (9, 6), (13, 10), (90, 93)]
-        XCTAssertGreaterThan(23 * 24, Winograd.tilesPerChunk)
+        // Sizes that are and are not multiples of 4, a plane smaller than one tile, one with
+        // more tiles per image than a chunk holds, and a batch of small planes that fills two
+        // chunks of several images and a shorter last one.
+        let sizes = [(1, 1), (2, 3), (4, 4), (5, 7), (8, 8), (9, 6), (13, 10), (90, 93), (7, 7)]
+        XCTAssertGreaterThan(23 * 24, Winograd.fourByFourTilesPerChunk)
+        XCTAssertEqual(Winograd.chunks(batch: 37, geometry: .init(height: 7, width: 7, tile: .four)).map(\.images), [16, 16, 5])
         for (offset, (height, width)) in sizes.enumerated() {
-            let batch = 1 + offset % 3
+            let batch = height == 7 ? 37 : 1 + offset % 3
             let inputChannels = 1 + offset % 4
             let outputChannels = 1 + (offset + 2) % 5
             let hasBias = offset % 2 == 0

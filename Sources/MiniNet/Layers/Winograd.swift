@@ -296,11 +296,19 @@ enum Winograd {
     /// the processor's caches between the steps instead of going out to memory and back.
     static let tilesPerChunk = 512
 
-    /// How the batch is cut into chunks of whole images, about `tilesPerChunk` tiles each: the
-    /// first image, the number of images and of tiles of every chunk. It depends on the shape
-    /// alone, never on the number of threads.
+    /// The same for F(4×4, 3×3), whose tiles hold 36 values per channel and cover 4 times the
+    /// pixels: one image at a time wherever an image has 64 tiles or more (a ResNet's 56 × 56
+    /// and 28 × 28 stages), a few small images together otherwise. Measured on a ResNet-34's
+    /// stages in batches of 8: a 28 × 28 stage took 12.5–13.9 ms in chunks of 512 tiles and
+    /// 4.9–5.5 ms one image at a time (docs/performance.md).
+    static let fourByFourTilesPerChunk = 64
+
+    /// How the batch is cut into chunks of whole images, about `tilesPerChunk` tiles each
+    /// (`fourByFourTilesPerChunk` for F(4×4)): the first image, the number of images and of tiles
+    /// of every chunk. It depends on the shape alone, never on the number of threads.
     static func chunks(batch: Int, geometry: TileGeometry) -> [(firstImage: Int, images: Int, tiles: Int)] {
-        let imagesPerChunk = Swift.max(1, Swift.min(batch, tilesPerChunk / geometry.tilesPerImage))
+        let chunkTiles = geometry.tile == .four ? fourByFourTilesPerChunk : tilesPerChunk
+        let imagesPerChunk = Swift.max(1, Swift.min(batch, chunkTiles / geometry.tilesPerImage))
         return Swift.stride(from: 0, to: batch, by: imagesPerChunk).map { firstImage in
             let images = Swift.min(imagesPerChunk, batch - firstImage)
             return (firstImage, images, images * geometry.tilesPerImage)
