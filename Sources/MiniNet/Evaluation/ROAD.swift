@@ -131,7 +131,8 @@ extension ROAD {
         let imputed = try imputedPictures(image, heatmap: heatmap, orders: [order], percentages: percentages,
                                           selection: selection, noise: noise)[0]
         return try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
-                         selection: selection, noise: noise, batchSize: batchSize, imputed: imputed)
+                         selection: selection, noise: noise, batchSize: batchSize, imputed: imputed,
+                         fullScore: Faithfulness.score(classifier: classifier, image: image, target: target))
     }
 
     /// The input [C, H, W] after the checks every ROAD call makes of its arguments.
@@ -166,14 +167,14 @@ extension ROAD {
         return orders.indices.map { Array(pictures[($0 * percentages.count)..<(($0 + 1) * percentages.count)]) }
     }
 
-    /// The curve of one order from its imputed pictures.
+    /// The curve of one order from its imputed pictures and the score of the whole picture
+    /// (`Faithfulness.score`, computed once for both orders by `combined`).
     static func curve(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget, order: Order, percentages: [Double],
                       selection: Selection, noise: ImputationNoise, batchSize: Int,
-                      imputed: [NoisyLinearImputation.Result]) throws -> ROADCurve {
+                      imputed: [NoisyLinearImputation.Result], fullScore: Float) throws -> ROADCurve {
         let logits = Faithfulness.batchedLogits(classifier: classifier, count: imputed.count, imageShape: image.shape, batchSize: batchSize) {
             _ = $1.update(fromContentsOf: imputed[$0].image.data)
         }
-        let fullScore = Faithfulness.score(classifier: classifier, image: image, target: target)
         return ROADCurve(order: order, selection: selection, target: target, noise: noise, percentages: percentages,
                          removedCounts: imputed.map(\.removedPixels.count), scores: target.values(batchLogits: logits),
                          predictedClasses: imputed.indices.map { logits.slice($0).argmax }, fullScore: fullScore,
@@ -189,9 +190,10 @@ extension ROAD {
                                      batchSize: batchSize)
         let orders: [Order] = [.mostRelevantFirst, .leastRelevantFirst]
         let imputed = try imputedPictures(image, heatmap: heatmap, orders: orders, percentages: percentages, selection: selection, noise: noise)
+        let fullScore = Faithfulness.score(classifier: classifier, image: image, target: target)
         let curves = try zip(orders, imputed).map { order, pictures in
             try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
-                      selection: selection, noise: noise, batchSize: batchSize, imputed: pictures)
+                      selection: selection, noise: noise, batchSize: batchSize, imputed: pictures, fullScore: fullScore)
         }
         return ROADCombined(mostRelevantFirst: curves[0], leastRelevantFirst: curves[1])
     }
