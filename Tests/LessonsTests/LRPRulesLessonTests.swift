@@ -55,7 +55,8 @@ final class LRPRulesLessonTests: XCTestCase {
         let head = try XCTUnwrap(classifier.network.allLayers.last { $0 is Linear }?.name)
         for run in [plus, alphaBeta] {
             let top = try XCTUnwrap(run.result.steps.first { $0.layer == head })
-            let negativeAtTop = -top.relevance.data.reduce(0) { $0 + Double(min($1, 0)) }
+            let negativeAtTop = -(try XCTUnwrap(top.relevance)).data.reduce(0) { $0 + Double(min($1, 0)) }
+            XCTAssertEqual(LRPRulesLesson.negativeRelevance(top), negativeAtTop, accuracy: 1e-12 * max(1, top.relevanceMagnitude))
             let bound = negativeAtTop + run.result.conservationTolerance(classifier: classifier, input: input).value
             if run.label == "z⁺" {
                 XCTAssertLessThanOrEqual(-run.negative, bound)

@@ -101,6 +101,27 @@ final class SharedLRPRecordingTests: XCTestCase {
         XCTAssertEqual(results[0].relevance.data, results[1].relevance.data, "αβ (1, 0) is z⁺")
     }
 
+    /// Keeping only each layer's totals changes nothing else: the same relevance, the same
+    /// ledger, and each step's Σ|R| is the one of the tensor a kept run holds.
+    func testTotalsAloneGiveTheSameLedger() throws {
+        let (classifier, input) = try CAMMethodsParityTests.narrowResNet(.resnet18)
+        let target = classifier.forward(input.reshaped([1] + input.shape)).argmax
+        let maps = try ruleMaps(for: classifier)
+        let kept = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: maps)
+        let totals = try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: maps,
+                                            keepingLayerRelevance: false)
+        for (full, light) in zip(kept, totals) {
+            XCTAssertEqual(full.relevance.data, light.relevance.data)
+            XCTAssertEqual(full.steps.map(\.layer), light.steps.map(\.layer))
+            XCTAssertEqual(full.steps.map(\.relevanceAtInput), light.steps.map(\.relevanceAtInput))
+            XCTAssertEqual(full.steps.map(\.relevanceMagnitude), light.steps.map(\.relevanceMagnitude))
+            XCTAssertEqual(full.steps.map { $0.relevance?.magnitudeSum() }, full.steps.map(\.relevanceMagnitude))
+            XCTAssertTrue(light.steps.allSatisfy { $0.relevance == nil })
+            XCTAssertEqual(full.conservationTolerance(classifier: classifier, input: input).value,
+                           light.conservationTolerance(classifier: classifier, input: input).value)
+        }
+    }
+
     func testSameBitsTellsSignedZerosAndShapesApart() {
         XCTAssertTrue(Tensor(shape: [2], data: [1, .nan]).hasSameBits(as: Tensor(shape: [2], data: [1, .nan])))
         XCTAssertFalse(Tensor(shape: [2], data: [1, 0]).hasSameBits(as: Tensor(shape: [2], data: [1, -0.0])))

@@ -212,7 +212,7 @@ public enum IGLesson: Lesson {
     static func versusLRPStep(_ notebook: Notebook, text: LessonText, classifier: ImageClassifier, input: Tensor,
                               picture: Tensor, target: Int, integrated: Tensor, mask: Tensor?) throws {
         let lrp = try layerwiseRelevance(classifier: classifier, input: input, target: target,
-                                         rule: .epsilon(LRPLesson.ledgerEpsilon))
+                                         ruleMap: LRPRuleMap(linear: .epsilon(LRPLesson.ledgerEpsilon)), keepingLayerRelevance: false)
         let relevance = channelSum(lrp.relevance)                              // [H, W]
         let positive = { (map: Tensor) in map.data.map { Swift.max($0, 0) } }
         let correlation = spearmanCorrelation(positive(integrated), positive(relevance))

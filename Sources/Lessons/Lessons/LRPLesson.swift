@@ -48,7 +48,8 @@ public enum LRPLesson: Lesson {
                                                  + (needsLRPZero ? [LRPRuleMap(linear: .zero)] : []))
         let epsilonResult = results[0]
         guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
-              let headStep = epsilonResult.steps.first(where: { $0.layer == head.name }) else {
+              let headStep = epsilonResult.steps.first(where: { $0.layer == head.name }),
+              let headRelevance = headStep.relevance else {
             throw MiniNetError.invalidModel("the lesson needs a network that ends in a Linear layer")
         }
         let pooled = headStep.activation.reshaped([head.inputFeatures])        // [K]: a_j
@@ -91,7 +92,7 @@ public enum LRPLesson: Lesson {
             pooled.data[$0] * headWeights[target, $0] / denominator * epsilonResult.score
         })
         notebook.tensor("a", pooled, caption: text("rule.activation", ["layer": head.name]))
-        notebook.tensor("R", headStep.relevance.reshaped([head.inputFeatures]), caption: text("rule.relevance", ["layer": head.name]))
+        notebook.tensor("R", headRelevance.reshaped([head.inputFeatures]), caption: text("rule.relevance", ["layer": head.name]))
         // Both sides compute R_j = a_j w_jc · y^c/(z + ε·sign z) with the same a, w and y^c; only z
         // differs: the network's sum and the loop's sum of K + 1 terms, each off by at most
         // γ_K+1 · Σ|a_j w_jc| + |b|, which moves R_j by R_j · δz/|z + ε·sign z|. A wrong z, one
@@ -100,7 +101,7 @@ public enum LRPLesson: Lesson {
         let largestRelevance = Double(byLoops.data.map(abs).max() ?? 0) / Double(abs(denominator))
         let zRounding = Tolerance.sum(count: terms.count, magnitude: largestRelevance * terms.reduce(0) { $0 + abs($1) },
                                       largestTerm: largestRelevance * (terms.map(abs).max() ?? 0))
-        notebook.check(.equal(text("rule.check"), "gradient trick", headStep.relevance.reshaped([head.inputFeatures]),
+        notebook.check(.equal(text("rule.check"), "gradient trick", headRelevance.reshaped([head.inputFeatures]),
                               "loops", byLoops, tolerance: zRounding + zRounding))
 
         // Steps 3–4: exact conservation on the bias-free network; on a ResNet (there is no
@@ -445,7 +446,7 @@ public enum LRPLesson: Lesson {
 
     /// The largest Σ_j |R_j| over the ledger's layers: the scale of the rounding in sums of relevance.
     static func largestRelevanceMagnitude(_ steps: [LRPLayerStep]) -> Double {
-        steps.map { $0.relevance.magnitudeSum() }.max() ?? 0
+        steps.map(\.relevanceMagnitude).max() ?? 0
     }
 
     /// Layer-wise conservation, Σ_i R_i = f(x), and LRP-0 = gradient × input on the bias-free network.
@@ -499,7 +500,7 @@ public enum LRPLesson: Lesson {
     static func layerTolerance(_ step: LRPLayerStep) -> Tolerance {
         guard step.sumLength > 0 else { return .exact }   // R passed on unchanged
         return .sum(count: step.sumLength, magnitude: step.termMagnitude,
-                    largestTerm: Double(step.relevance.data.map(abs).max() ?? 0))
+                    largestTerm: step.relevance.map { Double($0.data.map(abs).max() ?? 0) })
     }
 
     /// The rounding of a whole ledger, f(x) (or Σ R_top) = Σ_i R_i + Σ_layers (bias kept + ε kept).

@@ -77,7 +77,9 @@ public enum LRPRulesLesson: Lesson {
 
         // Every run of the lesson at once: one BatchNorm merge and one recorded forward pass
         // for all of them (they differ only in the rules). The checks bound conservation as a
-        // whole (`conservationTolerance`), which reads no layer's Σ|terms|: not measured.
+        // whole (`conservationTolerance`), which reads no layer's Σ|terms|: not measured. Nor
+        // does any step read a layer's tensor of relevance below the top, only its totals: not
+        // kept (about 25 MB a run on a ResNet-34).
         let planned: [(label: String, ruleMap: LRPRuleMap)] = [
             ("ε", LRPComposite.epsilon().ruleMap),
             ("z⁺", LRPComposite.epsilonPlus().ruleMap),
@@ -90,7 +92,8 @@ public enum LRPRulesLesson: Lesson {
             ("αβ (α = 1, β = 0)", withConvolutionRule(try .alphaBeta(alpha: 1, beta: 0))),
         ] + gammaWalk.map { ("γ = \(shortNumber($0))", withConvolutionRule(.gamma($0))) }
         let runs = try zip(planned, layerwiseRelevance(classifier: classifier, input: input, target: c,
-                                                       ruleMaps: planned.map(\.ruleMap), measuringRounding: false)).map { Run(label: $0.label, result: $1) }
+                                                       ruleMaps: planned.map(\.ruleMap), measuringRounding: false,
+                                                       keepingLayerRelevance: false)).map { Run(label: $0.label, result: $1) }
         let (epsilonRun, plusRun, alphaBetaRun, gammaRun, flatRun, boxRun, oneZero) = (runs[0], runs[1], runs[2], runs[3], runs[4], runs[5], runs[6])
 
         // Step 2: the same picture under each rule on the convolutions, ε on the linear layer.
@@ -136,7 +139,7 @@ public enum LRPRulesLesson: Lesson {
                       latex: #"R_j = \sum_k s_{jk} R_k,\quad s_{jk} = \frac{z^+_{jk}}{z^+_k + \epsilon} \ge 0,\quad \sum_j s_{jk} \le 1 \;\Rightarrow\; \sum_j |\min(R_j, 0)| \le \sum_k |\min(R_k, 0)|"#)
         let headName = classifier.network.allLayers.last(where: { $0 is Linear })?.name
         let headStep = plusRun.result.steps.first { $0.layer == headName }
-        let negativeAtTop = headStep.map { -$0.relevance.data.reduce(0) { $0 + Double(min($1, 0)) } } ?? 0
+        let negativeAtTop = headStep.map(negativeRelevance) ?? 0
         let negativeAtInput = -plusRun.negative
         let values = ["top": formatWide(negativeAtTop), "input": formatWide(negativeAtInput), "head": headName ?? ""]
         if isResNet {
@@ -240,6 +243,16 @@ public enum LRPRulesLesson: Lesson {
 
     /// [C, H, W] → [H, W]: a pixel's relevance is the sum over its colour channels.
     static func channelSum(_ relevance: Tensor) -> Tensor { AttributionDisplay.channelSum(relevance) }
+
+    /// Σ_j |min(R_j, 0)| at a layer's input, from its ledger's totals alone:
+    ///
+    ///     Σ_j min(R_j, 0) = (Σ_j R_j − Σ_j |R_j|) / 2
+    ///
+    /// (each R_j > 0 adds R_j − R_j = 0, each R_j < 0 adds R_j + R_j), so the lesson need not keep
+    /// the tensor.
+    static func negativeRelevance(_ step: LRPLayerStep) -> Double {
+        (step.relevanceMagnitude - step.relevanceAtInput) / 2
+    }
 
     static func format(_ value: Float) -> String { format(Double(value)) }
     static func format(_ value: Double) -> String { String(format: "%.4f", value) }

@@ -12,7 +12,7 @@ extension LRPResult {
                                                   pooledCells: pooledCells(in: classifier.network)).count
         var magnitude = Double(Swift.abs(score))
         for step in steps {
-            magnitude += step.relevance.magnitudeSum()
+            magnitude += step.relevanceMagnitude
             magnitude += Swift.abs(step.absorbedByBias) + Swift.abs(step.absorbedByStabilizer)
         }
         let largestTerm = relevance.data.reduce(0.0) { Swift.max($0, Double(Swift.abs($1))) }

@@ -76,7 +76,7 @@ public struct LRPExplainer: Explainer {
                                             composite: try composite(settings, classifier),
                                             leavingNeutralBatchNorm: settings.zennitBatchNormMerge,
                                             // The conservation check's tolerance needs only Σ|R| per layer.
-                                            measuringRounding: false)
+                                            measuringRounding: false, keepingLayerRelevance: false)
         let conservation = Check.equal(
             "f(x) = Σ_i R_i + relevance absorbed by biases and ε", "f(x)", Double(result.score),
             "Σ_i R_i + absorbed", result.relevance.sum() + result.totalAbsorbed,

@@ -22,8 +22,12 @@ public struct LRPLayerStep {
     public var absorbedByStabilizer: Double
     /// [1, …]: a, the layer's input (for a residual addition: the sum s).
     public var activation: Tensor
-    /// [1, …]: R at the layer's input (for a residual addition: R_body + R_shortcut).
-    public var relevance: Tensor
+    /// [1, …]: R at the layer's input (for a residual addition: R_body + R_shortcut); nil when
+    /// the run kept only each layer's totals (`keepingLayerRelevance: false`).
+    public var relevance: Tensor?
+    /// Σ_j |R_j| over the same R: the size of the relevance this layer handed on, which bounds
+    /// the rounding of the sums below it (`LRPResult.conservationTolerance`).
+    public var relevanceMagnitude: Double
     /// [1, …] like `relevance`: Σ_k |a_j w_jk s_k| for every input j (nil where no rule applied).
     public var termMagnitudes: Tensor? = nil
     /// Σ|terms| of this layer's ledger, Σ_jk |a_j w_jk s_k| + Σ_k |s_k| (|b_k| + ε): the float32
@@ -71,12 +75,14 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 ///
 /// `measuringRounding: false` skips each layer's Σ|terms| (`LRPLayerStep.termMagnitude`, the
 /// per-layer rounding bound the lessons check against); `LRPResult.conservationTolerance` does
-/// not need it.
+/// not need it. `keepingLayerRelevance: false` keeps each layer's totals but not its tensor of
+/// relevance (`LRPLayerStep.relevance` is nil); the tolerance does not need that either.
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMap: LRPRuleMap,
                                canonize: Bool = true, leavingNeutralBatchNorm: Bool = false,
-                               measuringRounding: Bool = true) throws -> LRPResult {
+                               measuringRounding: Bool = true, keepingLayerRelevance: Bool = true) throws -> LRPResult {
     try layerwiseRelevance(classifier: classifier, input: input, target: target, ruleMaps: [ruleMap], canonize: canonize,
-                           leavingNeutralBatchNorm: leavingNeutralBatchNorm, measuringRounding: measuringRounding)[0]
+                           leavingNeutralBatchNorm: leavingNeutralBatchNorm, measuringRounding: measuringRounding,
+                           keepingLayerRelevance: keepingLayerRelevance)[0]
 }
 
 /// LRP of one image and class under several rule maps, one result per map, in their order.
@@ -85,7 +91,7 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 /// so n maps cost one forward pass and n backward walks instead of n of each.
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: Int, ruleMaps: [LRPRuleMap],
                                canonize: Bool = true, leavingNeutralBatchNorm: Bool = false,
-                               measuringRounding: Bool = true) throws -> [LRPResult] {
+                               measuringRounding: Bool = true, keepingLayerRelevance: Bool = true) throws -> [LRPResult] {
     guard input.shape == classifier.inputSize else {
         throw MiniNetError.invalidArgument("input has shape \(input.shape), the network expects \(classifier.inputSize)")
     }
@@ -95,7 +101,8 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
     classifier.network.setTraining(false)
     let network = canonize ? try classifier.mergedBatchNorm(leavingNeutral: leavingNeutralBatchNorm) : classifier.network
     let propagations = try propagateRelevance(through: network, input: input.reshaped([1] + input.shape), ruleMaps: ruleMaps,
-                                              measuringRounding: measuringRounding) { logits in
+                                              measuringRounding: measuringRounding,
+                                              keepingLayerRelevance: keepingLayerRelevance) { logits in
         var start = Tensor(zeros: logits.shape)                // logits [1, L]
         start.data[target] = logits.data[target]               // R = one-hot · y^c
         return start
@@ -121,13 +128,14 @@ public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, targe
 ///   - leavingNeutralBatchNorm: merge as Zennit 0.5 does (see `mergingBatchNorm`), to reproduce its numbers
 public func layerwiseRelevance(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
                                composite: LRPComposite, canonize: Bool = true,
-                               leavingNeutralBatchNorm: Bool = false, measuringRounding: Bool = true) throws -> LRPResult {
+                               leavingNeutralBatchNorm: Bool = false, measuringRounding: Bool = true,
+                               keepingLayerRelevance: Bool = true) throws -> LRPResult {
     guard case let .logit(classIndex) = target else {
         throw MiniNetError.invalidArgument("LRP explains a logit: softmax has no LRP rule, so explain .logit(\(target.classIndex)) instead of a probability")
     }
     return try layerwiseRelevance(classifier: classifier, input: input, target: classIndex, ruleMap: composite.ruleMap,
                                   canonize: canonize, leavingNeutralBatchNorm: leavingNeutralBatchNorm,
-                                  measuringRounding: measuringRounding)
+                                  measuringRounding: measuringRounding, keepingLayerRelevance: keepingLayerRelevance)
 }
 
 /// LRP from any starting relevance at the output of `network` (a whole network, or a prefix of
@@ -160,6 +168,8 @@ public struct RelevancePropagation {
 ///   - input: [N, …], the network's input
 ///   - measuringRounding: measure every layer's Σ|terms| for its ledger's rounding bound
 ///     (`LRPLayerStep.termMagnitude`; 0 and nil without it, which saves a pass per layer)
+///   - keepingLayerRelevance: keep R at every layer's input in the ledger (`LRPLayerStep.relevance`),
+///     not only its totals
 ///   - startingRelevance: A [N, …] → R [N, …] of the same shape
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: LRPRuleMap, measuringRounding: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> RelevancePropagation {
@@ -171,10 +181,11 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMap: L
 /// each layer's recorded input and output, and the plain layer's backward cache, none of which
 /// a rule changes): one result per map, in their order.
 public func propagateRelevance(through network: Layer, input: Tensor, ruleMaps: [LRPRuleMap], measuringRounding: Bool = true,
+                               keepingLayerRelevance: Bool = true,
                                startingRelevance: (Tensor) throws -> Tensor) throws -> [RelevancePropagation] {
     try withoutActuallyEscaping(startingRelevance) { start in
         try propagateRelevance(through: network, input: input, runs: ruleMaps.map { ($0, start) },
-                               measuringRounding: measuringRounding)
+                               measuringRounding: measuringRounding, keepingLayerRelevance: keepingLayerRelevance)
     }
 }
 
@@ -182,12 +193,13 @@ public func propagateRelevance(through network: Layer, input: Tensor, ruleMaps: 
 /// of them: one result per pair, in their order.
 public func propagateRelevance(through network: Layer, input: Tensor,
                                runs: [(ruleMap: LRPRuleMap, startingRelevance: (Tensor) throws -> Tensor)],
-                               measuringRounding: Bool = true) throws -> [RelevancePropagation] {
+                               measuringRounding: Bool = true, keepingLayerRelevance: Bool = true) throws -> [RelevancePropagation] {
     guard !runs.isEmpty else { return [] }
     // LRP reads no parameter gradient: without them the recorded forward pass takes the
     // inference path (Winograd F(4×4), nothing kept for a weight gradient).
     return try network.withoutParameterGradients {
-        var propagator = RelevancePropagator(ruleMaps: runs.map(\.ruleMap), measuresRounding: measuringRounding)
+        var propagator = RelevancePropagator(ruleMaps: runs.map(\.ruleMap), measuresRounding: measuringRounding,
+                                             keepsLayerRelevance: keepingLayerRelevance)
         let output = propagator.record(network, input: input)        // A, and every layer's input on the way
         let starts = try runs.map { _, startingRelevance in
             let start = try startingRelevance(output)
@@ -243,10 +255,15 @@ struct RelevancePropagator {
     /// Whether each rule also measures Σ|terms|, what its ledger's rounding is bounded by
     /// (`LRPRule.apply(…measuringRounding:)`): the lessons check every layer's ledger with it.
     let measuresRounding: Bool
+    /// Whether each ledger step keeps R at its layer's input (`LRPLayerStep.relevance`), or only
+    /// its totals: on a ResNet-34 the tensors of one walk take about 25 MB, and a lesson that
+    /// walks ten maps and reads only their totals need not hold them all at once.
+    let keepsLayerRelevance: Bool
 
-    init(ruleMaps: [LRPRuleMap], measuresRounding: Bool = true) {
+    init(ruleMaps: [LRPRuleMap], measuresRounding: Bool = true, keepsLayerRelevance: Bool = true) {
         walks = ruleMaps.map { Walk(ruleMap: $0) }
         self.measuresRounding = measuresRounding
+        self.keepsLayerRelevance = keepsLayerRelevance
     }
 
     init(ruleMap: LRPRuleMap, measuresRounding: Bool = true) {
@@ -365,7 +382,8 @@ struct RelevancePropagator {
             walks[index].steps.append(LRPLayerStep(layer: layer.name, typeName: layer.typeName, treatment: treatment.description,
                                                    relevanceAtOutput: summed.total, relevanceAtInput: passedOn.total,
                                                    absorbedByBias: outcome.absorbedByBias, absorbedByStabilizer: outcome.absorbedByStabilizer,
-                                                   activation: input, relevance: outcome.relevance, termMagnitudes: outcome.termMagnitudes,
+                                                   activation: input, relevance: keepsLayerRelevance ? outcome.relevance : nil,
+                                                   relevanceMagnitude: outcome.relevance.magnitudeSum(), termMagnitudes: outcome.termMagnitudes,
                                                    termMagnitude: termMagnitude, sumLength: sumLength))
             walks[index].sums[layer.name] = (summed.total, passedOn.total)
             result[index] = passedOn
@@ -426,11 +444,13 @@ struct RelevancePropagator {
             let bodySplit = SummedRelevance(split.body)
             let shortcutSplit = SummedRelevance(split.shortcut, total: ruleMap.residualBodyOnly ? 0 : nil)
             let treatment = ruleMap.residualBodyOnly ? "all to the body" : "split by contribution (\(ruleMap.residualSum))"
+            let summedSplit = split.body + split.shortcut
             walks[index].steps.append(LRPLayerStep(layer: "\(residual.name) (sum)", typeName: "Residual", treatment: treatment,
                                                    relevanceAtOutput: summed.total,
                                                    relevanceAtInput: bodySplit.total + shortcutSplit.total,
                                                    absorbedByBias: 0, absorbedByStabilizer: split.absorbed,
-                                                   activation: sum, relevance: split.body + split.shortcut,
+                                                   activation: sum, relevance: keepsLayerRelevance ? summedSplit : nil,
+                                                   relevanceMagnitude: summedSplit.magnitudeSum(),
                                                    // No sum but R_body + R_shortcut below: 2 terms, Σ|R_u| + |R_v|.
                                                    termMagnitude: measuresRounding ? split.body.magnitudeSum() + split.shortcut.magnitudeSum() : 0,
                                                    sumLength: 2))
