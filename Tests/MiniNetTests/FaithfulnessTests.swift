@@ -359,8 +359,50 @@ final class FaithfulnessTests: XCTestCase {
             XCTAssertEqual(other.mostRelevantFirst.scores, oneThread.mostRelevantFirst.scores, "\(count) threads")
             XCTAssertEqual(other.leastRelevantFirst.scores, oneThread.leastRelevantFirst.scores, "\(count) threads")
         }
+        // One order alone scores x and its 3 pictures in one batch, the combined call x and 6:
+        // the same pictures, within the tolerance of another batch.
         Gemm.setThreads(1)
-        XCTAssertEqual(try road(Faithfulness.defaultBatchSize).scores, oneThread.mostRelevantFirst.scores)
+        let alone = try road(Faithfulness.defaultBatchSize)
+        XCTAssertEqual(alone.imputedImages, oneThread.mostRelevantFirst.imputedImages)
+        let aloneDifference = zip(alone.scores, oneThread.mostRelevantFirst.scores).map { abs(Double($0) - Double($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(aloneDifference, tolerance)
+    }
+
+    /// Several curves at once are the curves one at a time (within the tolerance of another
+    /// batch, and bit for bit with MiniNet's plain-loop products, which do not depend on the
+    /// batch), and the ends they share come from one picture: every deletion curve starts, and
+    /// every insertion curve ends, at the same s(x).
+    func testCurvesTogetherAreTheCurvesAlone() throws {
+        let (classifier, input, heatmap) = try shippedModel()
+        let target = ExplanationTarget.probability(0)
+        let random = ControlMaps.random(height: heatmap.shape[0], width: heatmap.shape[1], seed: 7)
+        let requests: [Faithfulness.CurveRequest] = [.init(.deletion, heatmap: heatmap), .init(.insertion, heatmap: heatmap),
+                                                     .init(.deletion, heatmap: random), .init(.insertion, heatmap: random, fill: .constant(-1))]
+        func alone(_ request: Faithfulness.CurveRequest) throws -> PerturbationCurve {
+            try Faithfulness.curve(request.kind, classifier: classifier, input: input, heatmap: request.heatmap, target: target,
+                                   steps: 12, fill: request.fill, batchSize: 5)
+        }
+        let together = try Faithfulness.curves(requests, classifier: classifier, input: input, target: target, steps: 12, batchSize: 5)
+        XCTAssertEqual(together.count, requests.count)
+        for (request, curve) in zip(requests, together) {
+            let single = try alone(request)
+            XCTAssertEqual(curve.kind, request.kind)
+            XCTAssertEqual(curve.pixelCounts, single.pixelCounts)
+            XCTAssertEqual(curve.fullScore, single.fullScore)
+            XCTAssertEqual(curve.fillScore, single.fillScore)
+            XCTAssertTrue(curve.allChecksPass, "\(curve.checks)")
+            let tolerance = try XCTUnwrap(single.checks.first?.tolerance)
+            let difference = zip(curve.scores, single.scores).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            XCTAssertLessThanOrEqual(difference, tolerance, "\(request.kind)")
+        }
+        XCTAssertEqual(together[0].scores.first, together[2].scores.first)
+        XCTAssertEqual(together[0].scores.first, together[1].scores.last)
+        XCTAssertEqual(together[0].scores.first, together[3].scores.last)
+        try ArithmeticVariant.with(.referenceGemm) {
+            let plain = try Faithfulness.curves(requests, classifier: classifier, input: input, target: target, steps: 12, batchSize: 5)
+            for (request, curve) in zip(requests, plain) { XCTAssertEqual(curve.scores, try alone(request).scores, "\(request.kind)") }
+        }
+        XCTAssertTrue(try Faithfulness.curves([], classifier: classifier, input: input, target: target, steps: 12).isEmpty)
     }
 
     // MARK: arguments

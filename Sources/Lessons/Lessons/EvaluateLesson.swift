@@ -137,14 +137,11 @@ public enum EvaluateLesson: Lesson {
         let (text, notebook, classifier) = (s.text, s.notebook, s.classifier)
         let steps = s.curveSteps
         let pixels = s.height * s.width
-        let deletion = try Faithfulness.deletionCurve(classifier: classifier, input: s.input, heatmap: s.gradCAM.heatmap,
-                                                      target: s.score, steps: steps)
-        let insertion = try Faithfulness.insertionCurve(classifier: classifier, input: s.input, heatmap: s.gradCAM.heatmap,
-                                                        target: s.score, steps: steps)
-        let randomDeletion = try Faithfulness.deletionCurve(classifier: classifier, input: s.input, heatmap: s.randomMap,
-                                                            target: s.score, steps: steps)
-        let randomInsertion = try Faithfulness.insertionCurve(classifier: classifier, input: s.input, heatmap: s.randomMap,
-                                                              target: s.score, steps: steps)
+        // The four curves together: their ends (x, and each fill alone) are scored once for all.
+        let together = try Faithfulness.curves([.init(.deletion, heatmap: s.gradCAM.heatmap), .init(.insertion, heatmap: s.gradCAM.heatmap),
+                                              .init(.deletion, heatmap: s.randomMap), .init(.insertion, heatmap: s.randomMap)],
+                                             classifier: classifier, input: s.input, target: s.score, steps: steps)
+        let (deletion, insertion, randomDeletion, randomInsertion) = (together[0], together[1], together[2], together[3])
         notebook.step(text("deletion.title"), id: "evaluate.deletion")
         notebook.prose(text("deletion.body", ["N": "\(pixels)", "S": "\(steps)", "per": "\(pixels / steps)",
                                               "class": s.className]))
@@ -160,10 +157,10 @@ public enum EvaluateLesson: Lesson {
         var rows: [[String]] = []
         for k in 0..<min(pointsByHand, deletion.scores.count) {
             let deleted = deletedPicture(s.input, order: order, count: deletion.pixelCounts[k], channels: channels)
-            let (score, pointTolerance) = Faithfulness.scoreWithTolerance(classifier: classifier, image: deleted, target: s.score)
+            let (score, pointTolerance, logits) = Faithfulness.scoreWithTolerance(classifier: classifier, image: deleted, target: s.score)
             byHand.append(score)
             if pointTolerance.value > tolerance.value { tolerance = pointTolerance }
-            let predicted = classifier.inferenceLogits(deleted.reshaped([1] + deleted.shape)).argmax
+            let predicted = logits.argmax
             rows.append(["\(k)", "\(deletion.pixelCounts[k])", EvaluateLessonSupport.percent(deletion.fractions[k]),
                          EvaluateLessonSupport.number(score), EvaluateLessonSupport.number(deletion.scores[k]),
                          classifier.classNames[predicted]])
@@ -171,7 +168,7 @@ public enum EvaluateLesson: Lesson {
         notebook.table(text("deletion.table"), headers: ["k", "n_k", "n_k / N", "P_c(x_k), alone", "P_c(x_k), curve", "predicted"],
                        rows: rows, dataColumns: [5])
         notebook.check(.equal(text("deletion.points", ["count": "\(byHand.count)"]), "P_c(x_k), built here",
-                              Tensor(shape: [byHand.count], data: byHand), "P_c(x_k), Faithfulness.deletionCurve",
+                              Tensor(shape: [byHand.count], data: byHand), "P_c(x_k), Faithfulness.curves",
                               Tensor(shape: [byHand.count], data: Array(deletion.scores.prefix(byHand.count))), tolerance: tolerance))
         // The whole curves, and their areas.
         var blur = ""
@@ -255,13 +252,10 @@ public enum EvaluateLesson: Lesson {
         // The imputation's own identity, at the worst pixel of every removal of both orders.
         let imputationChecks = gradCAMRoad.mostRelevantFirst.checks + gradCAMRoad.leastRelevantFirst.checks
         if let worst = imputationChecks.max(by: { $0.usedFraction < $1.usedFraction }) { notebook.check(worst) }
+        // The pictures at 50 %, which both lists of percentages hold: the ones ROAD scored.
         let half = 50.0
+        guard let halfIndex = s.roadPercentages.firstIndex(of: half) else { preconditionFailure("ROAD's percentages hold 50") }
         let removed = ROAD.removedPixels(heatmap: s.gradCAM.heatmap, percent: half, order: .mostRelevantFirst)
-        let imputed = try NoisyLinearImputation.impute(s.input, removed: removed, noise: ImputationNoise(),
-                                                       stream: ROAD.noiseStream(order: .mostRelevantFirst, percent: half))
-        let leastRemoved = ROAD.removedPixels(heatmap: s.gradCAM.heatmap, percent: half, order: .leastRelevantFirst)
-        let leastImputed = try NoisyLinearImputation.impute(s.input, removed: leastRemoved, noise: ImputationNoise(),
-                                                            stream: ROAD.noiseStream(order: .leastRelevantFirst, percent: half))
         var blanked = s.input
         let planeSize = s.height * s.width
         for (pixel, isRemoved) in removed.enumerated() where isRemoved {
@@ -270,8 +264,8 @@ public enum EvaluateLesson: Lesson {
         notebook.picture(text("road.picture"), [
             .image("x", s.photo),
             .image("MoRF \(Int(half)) %, fill 0", pixelPicture(classifier, blanked)),
-            .image("MoRF \(Int(half)) %, imputed", pixelPicture(classifier, imputed.image)),
-            .image("LeRF \(Int(half)) %, imputed", pixelPicture(classifier, leastImputed.image)),
+            .image("MoRF \(Int(half)) %, imputed", pixelPicture(classifier, gradCAMRoad.mostRelevantFirst.imputedImages[halfIndex])),
+            .image("LeRF \(Int(half)) %, imputed", pixelPicture(classifier, gradCAMRoad.leastRelevantFirst.imputedImages[halfIndex])),
         ])
         notebook.prose(text("road.after", [
             "gradcam": EvaluateLessonSupport.number(gradCAMRoad.score), "random": EvaluateLessonSupport.number(randomRoad.score)]))

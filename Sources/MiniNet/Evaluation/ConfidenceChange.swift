@@ -93,7 +93,8 @@ extension Faithfulness {
     }
 
     /// Y_i = y^c(x_i) and O_i = y^c(x_i ⊙ M_i) for every picture, with M_i = the heatmap scaled to
-    /// 0…1 (`scaling`); the originals and the masked pictures go through the network in batches.
+    /// 0…1 (`scaling`); the originals and the masked pictures go through the network in batches,
+    /// together, and an original given more than once (several maps of one picture) only once.
     public static func confidenceChanges(classifier: ImageClassifier, inputs: [Tensor], heatmaps: [Tensor],
                                          targets: [ExplanationTarget], scaling: MaskScaling = .minMax,
                                          space: MaskingSpace = .normalisedInput,
@@ -115,15 +116,20 @@ extension Faithfulness {
             masked.append(maskedInput(classifier: classifier, image: image, mask: mask, space: space))
         }
         let shape = images[0].shape
-        let full = batchedLogits(classifier: classifier, count: images.count, imageShape: shape, batchSize: batchSize) {
-            _ = $1.update(fromContentsOf: images[$0].data)
+        // Each distinct original once (equal bit for bit), then every masked picture.
+        var originals: [Tensor] = []
+        let original = images.map { image in
+            if let index = originals.firstIndex(where: { $0.hasSameBits(as: image) }) { return index }
+            originals.append(image)
+            return originals.count - 1
         }
-        let after = batchedLogits(classifier: classifier, count: masked.count, imageShape: shape, batchSize: batchSize) {
-            _ = $1.update(fromContentsOf: masked[$0].data)
+        let pictures = originals + masked
+        let logits = batchedLogits(classifier: classifier, count: pictures.count, imageShape: shape, batchSize: batchSize) {
+            _ = $1.update(fromContentsOf: pictures[$0].data)
         }
         return targets.indices.map { i in
-            ConfidenceChange(target: targets[i], fullScore: targets[i].values(batchLogits: full.matrixRow(i)).first!,
-                             maskedScore: targets[i].values(batchLogits: after.matrixRow(i)).first!)
+            ConfidenceChange(target: targets[i], fullScore: targets[i].values(batchLogits: logits.matrixRow(original[i])).first!,
+                             maskedScore: targets[i].values(batchLogits: logits.matrixRow(originals.count + i)).first!)
         }
     }
 

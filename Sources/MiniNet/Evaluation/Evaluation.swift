@@ -606,10 +606,12 @@ extension Evaluation {
                              settings: EvaluationSettings, into result: inout MapScores) throws {
         let target = settings.score.target(picture.target)
         let steps = settings.curveSteps ?? picture.input.shape[1]
-        let deletion = try Faithfulness.deletionCurve(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
-                                                      steps: steps, fill: settings.deletionFill, batchSize: settings.batchSize)
-        let insertion = try Faithfulness.insertionCurve(classifier: classifier, input: picture.input, heatmap: heatmap, target: target,
-                                                        steps: steps, fill: settings.insertionFill, batchSize: settings.batchSize)
+        // Both curves at once: x, which ends one and starts the other, is scored once.
+        let curves = try Faithfulness.curves([.init(.deletion, heatmap: heatmap, fill: settings.deletionFill),
+                                              .init(.insertion, heatmap: heatmap, fill: settings.insertionFill)],
+                                             classifier: classifier, input: picture.input, target: target, steps: steps,
+                                             batchSize: settings.batchSize)
+        let (deletion, insertion) = (curves[0], curves[1])
         result.values[.deletionArea] = deletion.area
         result.values[.insertionArea] = insertion.area
         result.curves[.deletion] = MeanCurve(x: deletion.fractions, y: deletion.scores.map(Double.init))

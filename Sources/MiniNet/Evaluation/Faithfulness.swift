@@ -261,28 +261,93 @@ extension Faithfulness {
     public static func curve(_ kind: PerturbationCurveKind, classifier: ImageClassifier, input: Tensor, heatmap: Tensor,
                              target: ExplanationTarget, steps: Int, fill: PerturbationFill,
                              batchSize: Int = defaultBatchSize) throws -> PerturbationCurve {
-        let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target)
+        try curves([CurveRequest(kind, heatmap: heatmap, fill: fill)], classifier: classifier, input: input, target: target,
+                   steps: steps, batchSize: batchSize)[0]
+    }
+
+    /// One curve of `curves`: its kind, the heatmap that orders the pixels, and the fill.
+    public struct CurveRequest {
+        public var kind: PerturbationCurveKind
+        /// [H, W]
+        public var heatmap: Tensor
+        public var fill: PerturbationFill
+
+        /// A curve with the fill `deletionCurve` or `insertionCurve` takes unless told otherwise.
+        public init(_ kind: PerturbationCurveKind, heatmap: Tensor, fill: PerturbationFill? = nil) {
+            self.kind = kind
+            self.heatmap = heatmap
+            self.fill = fill ?? (kind == .deletion ? .mean : .petsiukBlur)
+        }
+    }
+
+    /// Several curves of one input at once, one per request, in their order. Their end points
+    /// do not depend on the heatmap, only on the kind and the fill,
+    ///
+    ///     deletion:  x_0 = x,  x_S = x̃         insertion:  x_0 = x̃,  x_S = x
+    ///
+    /// so each distinct picture among them goes through the network once: x, each fill x̃, and
+    /// the S − 1 points between the ends of each curve, all in batches of `batchSize`; x and each
+    /// fill then get one pass of their own for the end-point checks. Four curves of S steps
+    /// (deletion and insertion for two maps) cost 4(S − 1) + 3 batched images and three single
+    /// passes, where four separate calls cost 4(S + 1) and eight.
+    public static func curves(_ requests: [CurveRequest], classifier: ImageClassifier, input: Tensor,
+                              target: ExplanationTarget, steps: Int,
+                              batchSize: Int = defaultBatchSize) throws -> [PerturbationCurve] {
+        guard let first = requests.first else { return [] }
+        let image = try checkedImage(input, heatmap: first.heatmap, classifier: classifier, target: target)
+        for request in requests.dropFirst() {
+            _ = try checkedImage(input, heatmap: request.heatmap, classifier: classifier, target: target)
+        }
         try checkSteps(steps)
         try checkBatchSize(batchSize)
-        let substrate = try fill.substrate(for: image)
-        let order = pixelOrder(heatmap)
-        let counts = pixelCounts(pixels: order.count, steps: steps)
-        let planeSize = order.count
-        let logits = batchedLogits(classifier: classifier, count: counts.count, imageShape: image.shape, batchSize: batchSize) { k, buffer in
-            writePerturbed(kind, image: image, substrate: substrate, pixels: order[0..<counts[k]], into: buffer)
+        // The distinct fills, and each request's.
+        var fills: [PerturbationFill] = []
+        for request in requests where !fills.contains(request.fill) { fills.append(request.fill) }
+        let substrates = try fills.map { try $0.substrate(for: image) }
+        let fillIndex = requests.map { request in fills.firstIndex(of: request.fill)! }
+        let orders = requests.map { pixelOrder($0.heatmap) }
+        let planeSize = orders[0].count
+        let counts = pixelCounts(pixels: planeSize, steps: steps)
+
+        // Every picture to score, once: x, the fills, then each curve's points between its ends.
+        enum Picture { case input, fill(Int), point(request: Int, count: Int) }
+        var pictures: [Picture] = [.input] + fills.indices.map { .fill($0) }
+        var slot: [[Int]] = []                                   // [request][k]: the picture's index
+        for (index, request) in requests.enumerated() {
+            slot.append(counts.map { count in
+                let (empty, full) = request.kind == .deletion ? (0, 1 + fillIndex[index]) : (1 + fillIndex[index], 0)
+                if count == 0 { return empty }
+                if count == planeSize { return full }
+                pictures.append(.point(request: index, count: count))
+                return pictures.count - 1
+            })
         }
-        let full = scoreWithTolerance(classifier: classifier, image: image, target: target)
-        let filled = scoreWithTolerance(classifier: classifier, image: substrate, target: target)
-        let fractions = counts.map { Double($0) / Double(planeSize) }
+        let logits = batchedLogits(classifier: classifier, count: pictures.count, imageShape: image.shape, batchSize: batchSize) { k, buffer in
+            switch pictures[k] {
+            case .input: _ = buffer.update(fromContentsOf: image.data)
+            case let .fill(index): _ = buffer.update(fromContentsOf: substrates[index].data)
+            case let .point(request, count):
+                writePerturbed(requests[request].kind, image: image, substrate: substrates[fillIndex[request]],
+                               pixels: orders[request][0..<count], into: buffer)
+            }
+        }
         let scores = target.values(batchLogits: logits)
-        var curve = PerturbationCurve(
-            kind: kind, fill: fill, target: target, pixelCounts: counts, fractions: fractions, scores: scores,
-            logits: (0..<counts.count).map { logits[$0, target.classIndex] },
-            predictedClasses: (0..<counts.count).map { logits.slice($0).argmax },
-            fullScore: full.score, fillScore: filled.score,
-            area: trapezoidArea(fractions: fractions, values: scores), checks: [])
-        curve.checks = endPointChecks(curve, fullTolerance: full.tolerance, fillTolerance: filled.tolerance)
-        return curve
+        let full = scoreWithTolerance(classifier: classifier, image: image, target: target)
+        let filled = substrates.map { scoreWithTolerance(classifier: classifier, image: $0, target: target) }
+        let fractions = counts.map { Double($0) / Double(planeSize) }
+        return requests.indices.map { index in
+            let points = slot[index]
+            let fill = filled[fillIndex[index]]
+            let curveScores = points.map { scores[$0] }
+            var curve = PerturbationCurve(
+                kind: requests[index].kind, fill: requests[index].fill, target: target, pixelCounts: counts, fractions: fractions,
+                scores: curveScores, logits: points.map { logits[$0, target.classIndex] },
+                predictedClasses: points.map { logits.slice($0).argmax },
+                fullScore: full.score, fillScore: fill.score,
+                area: trapezoidArea(fractions: fractions, values: curveScores), checks: [])
+            curve.checks = endPointChecks(curve, fullTolerance: full.tolerance, fillTolerance: fill.tolerance)
+            return curve
+        }
     }
 
     /// x_k, the picture at one point of a curve, with `count` pixels of `order` changed:
@@ -355,12 +420,6 @@ extension Faithfulness {
         return Tensor(shape: [count, classes], data: rows)
     }
 
-    /// y^c of one image [C, H, W], from a forward pass of its own.
-    static func score(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget) -> Float {
-        classifier.prepareForExplanation()
-        return target.values(batchLogits: classifier.inferenceLogits(image.reshaped([1] + image.shape)))[0]
-    }
-
     /// y^c of one image [C, H, W], from a forward pass of its own, and how far another forward
     /// pass of the same image may put it when only the arithmetic differs (a batch of many or of
     /// one): for the logits, each route's `forwardTolerance` (δ_z, for every logit); for a
@@ -369,17 +428,19 @@ extension Faithfulness {
     ///     δ_P = 2P(1 − P) · δ_z + 4·γ₂·P·(1 + max_j z_j − min_j z_j)
     ///
     /// the last term for the float32 rounding of P itself and of the differences z_j − max z.
+    ///
+    /// The tolerance is measured on the same pass (`withForwardTolerance`), whose logits [1, L]
+    /// come back too.
     public static func scoreWithTolerance(classifier: ImageClassifier, image: Tensor,
-                                          target: ExplanationTarget) -> (score: Float, tolerance: Tolerance) {
+                                          target: ExplanationTarget) -> (score: Float, tolerance: Tolerance, logits: Tensor) {
         classifier.prepareForExplanation()
-        let logits = classifier.inferenceLogits(image.reshaped([1] + image.shape))
+        let (logits, route) = classifier.withForwardTolerance { classifier.inferenceLogits(image.reshaped([1] + image.shape)) }
         let score = target.values(batchLogits: logits)[0]
-        let route = classifier.forwardTolerance(input: image)
         let logitTolerance = route + route
-        guard case .probability = target else { return (score, logitTolerance) }
+        guard case .probability = target else { return (score, logitTolerance, logits) }
         let p = Double(score)
         let spread = Double(logits.max - logits.min)
-        return (score, logitTolerance.scaled(by: 2 * p * (1 - p)) + .sum(count: 2, magnitude: p * (1 + spread)))
+        return (score, logitTolerance.scaled(by: 2 * p * (1 - p)) + .sum(count: 2, magnitude: p * (1 + spread)), logits)
     }
 
     /// The image [C, H, W] of an input [C, H, W] or [1, C, H, W], checked against the heatmap

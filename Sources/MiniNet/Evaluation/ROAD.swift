@@ -91,9 +91,11 @@ public struct ROADCurve: Sendable {
     public var removedCounts: [Int]
     /// y^c of the imputed picture at each point.
     public var scores: [Float]
+    /// The imputed picture [C, H, W] at each point, normalised as the input.
+    public var imputedImages: [Tensor]
     /// The predicted class at each point: Quantus's ROAD reports whether it is still the label.
     public var predictedClasses: [Int]
-    /// y^c of the untouched picture.
+    /// y^c of the untouched picture, scored in the same batches as the imputed ones.
     public var fullScore: Float
     /// Every imputed pixel is the weighted mean of its neighbours, at every point and channel.
     public var checks: [Check]
@@ -129,10 +131,9 @@ extension ROAD {
         let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
                                      batchSize: batchSize)
         let imputed = try imputedPictures(image, heatmap: heatmap, orders: [order], percentages: percentages,
-                                          selection: selection, noise: noise)[0]
-        return try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
-                         selection: selection, noise: noise, batchSize: batchSize, imputed: imputed,
-                         fullScore: Faithfulness.score(classifier: classifier, image: image, target: target))
+                                          selection: selection, noise: noise)
+        return curves(classifier: classifier, image: image, target: target, orders: [order], percentages: percentages,
+                      selection: selection, noise: noise, batchSize: batchSize, imputed: imputed)[0]
     }
 
     /// The input [C, H, W] after the checks every ROAD call makes of its arguments.
@@ -167,18 +168,27 @@ extension ROAD {
         return orders.indices.map { Array(pictures[($0 * percentages.count)..<(($0 + 1) * percentages.count)]) }
     }
 
-    /// The curve of one order from its imputed pictures and the score of the whole picture
-    /// (`Faithfulness.score`, computed once for both orders by `combined`).
-    static func curve(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget, order: Order, percentages: [Double],
-                      selection: Selection, noise: ImputationNoise, batchSize: Int,
-                      imputed: [NoisyLinearImputation.Result], fullScore: Float) throws -> ROADCurve {
-        let logits = Faithfulness.batchedLogits(classifier: classifier, count: imputed.count, imageShape: image.shape, batchSize: batchSize) {
-            _ = $1.update(fromContentsOf: imputed[$0].image.data)
+    /// The curve of each order from its imputed pictures ([order][percentage]): the whole picture
+    /// and every imputed one go through the network together, `batchSize` at a time, so that
+    /// y^c(x), which every change y^c(imputed) − y^c(x) subtracts, is scored once for all.
+    static func curves(classifier: ImageClassifier, image: Tensor, target: ExplanationTarget, orders: [Order], percentages: [Double],
+                       selection: Selection, noise: ImputationNoise, batchSize: Int,
+                       imputed: [[NoisyLinearImputation.Result]]) -> [ROADCurve] {
+        let pictures = [image] + imputed.joined().map(\.image)
+        let logits = Faithfulness.batchedLogits(classifier: classifier, count: pictures.count, imageShape: image.shape, batchSize: batchSize) {
+            _ = $1.update(fromContentsOf: pictures[$0].data)
         }
-        return ROADCurve(order: order, selection: selection, target: target, noise: noise, percentages: percentages,
-                         removedCounts: imputed.map(\.removedPixels.count), scores: target.values(batchLogits: logits),
-                         predictedClasses: imputed.indices.map { logits.slice($0).argmax }, fullScore: fullScore,
-                         checks: imputed.flatMap(\.checks))
+        let scores = target.values(batchLogits: logits)
+        var next = 1                                            // row 0 is the whole picture
+        return zip(orders, imputed).map { order, imputed in
+            let rows = next..<(next + imputed.count)
+            next = rows.upperBound
+            return ROADCurve(order: order, selection: selection, target: target, noise: noise, percentages: percentages,
+                             removedCounts: imputed.map(\.removedPixels.count), scores: Array(scores[rows]),
+                             imputedImages: imputed.map(\.image),
+                             predictedClasses: rows.map { logits.slice($0).argmax }, fullScore: scores[0],
+                             checks: imputed.flatMap(\.checks))
+        }
     }
 
     /// MoRF and LeRF at the same percentages, and their combination.
@@ -190,11 +200,8 @@ extension ROAD {
                                      batchSize: batchSize)
         let orders: [Order] = [.mostRelevantFirst, .leastRelevantFirst]
         let imputed = try imputedPictures(image, heatmap: heatmap, orders: orders, percentages: percentages, selection: selection, noise: noise)
-        let fullScore = Faithfulness.score(classifier: classifier, image: image, target: target)
-        let curves = try zip(orders, imputed).map { order, pictures in
-            try curve(classifier: classifier, image: image, target: target, order: order, percentages: percentages,
-                      selection: selection, noise: noise, batchSize: batchSize, imputed: pictures, fullScore: fullScore)
-        }
+        let curves = curves(classifier: classifier, image: image, target: target, orders: orders, percentages: percentages,
+                            selection: selection, noise: noise, batchSize: batchSize, imputed: imputed)
         return ROADCombined(mostRelevantFirst: curves[0], leastRelevantFirst: curves[1])
     }
 }

@@ -18,10 +18,18 @@ extension ImageClassifier {
     /// the largest term the smallest (a term left out of any logit must show).
     public func forwardTolerance(input: Tensor, target: Int? = nil, after layer: String? = nil,
                                  safety: Double = 4) -> Tolerance {
+        withForwardTolerance(target: target, after: layer, safety: safety) { _ = forward(input.reshaped([1] + input.shape)) }.tolerance
+    }
+
+    /// `pass`, a forward pass of one image through this network (`inferenceLogits` of [1, C, H, W],
+    /// say), and the tolerance of its logits (`forwardTolerance(input:)`), measured from the
+    /// pooled features that same pass made: the score and its tolerance for one pass, not two.
+    public func withForwardTolerance<Result>(target: Int? = nil, after layer: String? = nil, safety: Double = 4,
+                                             _ pass: () -> Result) -> (result: Result, tolerance: Tolerance) {
         let layers = network.allLayers
         guard layers.contains(where: { $0 is Linear }),
               let poolIndex = layers.lastIndex(where: { $0 is GlobalAveragePool }) else {
-            return .sum(count: 1, magnitude: 0)
+            return (pass(), .sum(count: 1, magnitude: 0))
         }
         // The pooled features x [Fin] (the head's input) and the size h·w of the pooled maps.
         var pooled: Tensor?
@@ -35,11 +43,11 @@ extension ImageClassifier {
             if output.shape.count == 4 { pooledCells = output.shape[2] * output.shape[3] }
             return previousBeforeHook?(output) ?? output
         }
-        _ = forward(input.reshaped([1] + input.shape))
+        let result = pass()
         pool.hooks.forward = previousPoolHook
         beforePool?.hooks.forward = previousBeforeHook
-        return forwardTolerance(pooledFeatures: pooled ?? Tensor(zeros: [0]), pooledCells: pooledCells, target: target,
-                                after: layer, safety: safety)
+        return (result, forwardTolerance(pooledFeatures: pooled ?? Tensor(zeros: [0]), pooledCells: pooledCells, target: target,
+                                         after: layer, safety: safety))
     }
 
     /// The same from a pass already made: `pooledFeatures` x [Fin] (the last linear layer's
