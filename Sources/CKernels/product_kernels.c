@@ -81,3 +81,34 @@ TUTOR_VECTOR_KERNEL(tutor_rows_dot_rows, rows_dot_rows_body,
                     (const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long jFrom,
                      long jTo, long k, float beta),
                     (a, lda, b, ldb, c, ldc, m, jFrom, jTo, k, beta))
+
+/* Sixteen and four Doubles as one value each: the compiler splits them into the registers of the
+   width the function is compiled for (two AVX-512, four AVX2 or eight SSE2 registers), the
+   same element-wise operations at every width. */
+typedef double sixteen_doubles __attribute__((vector_size(128)));
+typedef double four_doubles __attribute__((vector_size(32)));
+
+TUTOR_KERNEL_BODY void subtracting_dot_body(double start, const double *restrict a, const double *restrict b, long count,
+                                            double *result) {
+    sixteen_doubles sums = {0}, left, right;
+    long k = 0;
+    for (; k + 16 <= count; k += 16) {
+        memcpy(&left, a + k, sizeof left);
+        memcpy(&right, b + k, sizeof right);
+        sums += left * right;
+    }
+    four_doubles first = __builtin_shufflevector(sums, sums, 0, 1, 2, 3), leftFour, rightFour;
+    for (; k + 4 <= count; k += 4) {
+        memcpy(&leftFour, a + k, sizeof leftFour);
+        memcpy(&rightFour, b + k, sizeof rightFour);
+        first += leftFour * rightFour;
+    }
+    const four_doubles lanes = (first + __builtin_shufflevector(sums, sums, 4, 5, 6, 7))
+        + (__builtin_shufflevector(sums, sums, 8, 9, 10, 11) + __builtin_shufflevector(sums, sums, 12, 13, 14, 15));
+    double total = start - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+    for (; k < count; k++) total -= a[k] * b[k];
+    *result = total;
+}
+TUTOR_VECTOR_KERNEL(tutor_subtracting_dot, subtracting_dot_body,
+                    (double start, const double *a, const double *b, long count, double *result),
+                    (start, a, b, count, result))

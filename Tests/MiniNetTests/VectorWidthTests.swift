@@ -86,6 +86,40 @@ final class VectorWidthTests: XCTestCase {
         }
     }
 
+    /// ROAD's skyline Cholesky sums its dot products in C at the width in use: every width gives
+    /// the bits of the order its documentation states, written out here in Swift, for every
+    /// length around the 16-lane and 4-lane blocks.
+    func testTheCholeskyDotProductHasItsStatedOrderAtEveryWidth() {
+        let a: [Double] = GradientCheck.uniform([70], seed: 1).data.enumerated().map { index, value in
+            let scaled: Double = Double(value) * 1e3
+            return scaled + 1e-3 * Double(index)
+        }
+        let b: [Double] = GradientCheck.uniform([70], seed: 2).data.map { Double($0) / 7 }
+        func stated(_ start: Double, _ count: Int) -> Double {
+            var sums = [Double](repeating: 0, count: 16)
+            var k = 0
+            while k + 16 <= count { for lane in 0..<16 { sums[lane] += a[k + lane] * b[k + lane] }; k += 16 }
+            while k + 4 <= count { for lane in 0..<4 { sums[lane] += a[k + lane] * b[k + lane] }; k += 4 }
+            var lanes = [Double](repeating: 0, count: 4)
+            for lane in 0..<4 {
+                let low: Double = sums[lane] + sums[4 + lane]
+                let high: Double = sums[8 + lane] + sums[12 + lane]
+                lanes[lane] = low + high
+            }
+            var total = start - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            while k < count { total -= a[k] * b[k]; k += 1 }
+            return total
+        }
+        for width in widths {
+            for count in 0...70 {
+                let dot = VectorWidth.with(width) {
+                    NoisyLinearImputation.SkylineCholesky.subtractingDot(from: 0.5, a, b, count: count)
+                }
+                XCTAssertEqual(dot.bitPattern, stated(0.5, count).bitPattern, "\(count) terms at \(width)")
+            }
+        }
+    }
+
     func testBatchNormGivesTheSameBitsAtEveryWidth() {
         let input = GradientCheck.uniform([3, 5, 7, 9], seed: 3, -2, 3)
         let outputGradient = GradientCheck.uniform([3, 5, 7, 9], seed: 4)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The Gaussian noise ROAD adds to every imputed value: σ · ε with ε ~ N(0, 1). Rong et al. and
@@ -187,33 +188,12 @@ public enum NoisyLinearImputation {
         /// lane 1) + (lane 2 + lane 3), the result subtracted from `start`, then the last k
         /// subtracted one by one. A fixed order, so every processor gets the same bits; four
         /// independent sums keep the processor's adders busy instead of waiting on one chain.
+        /// The loop is C (`tutor_subtracting_dot`, Sources/CKernels/product_kernels.c), at the
+        /// vector width in use: 16 lanes are two AVX-512 registers, where Swift's SIMD4<Double>
+        /// gets SSE2's two lanes at a time.
         static func subtractingDot(from start: Double, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int) -> Double {
-            let (left, right) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
-            let stride = MemoryLayout<Double>.stride
-            func product(_ k: Int) -> SIMD4<Double> {
-                left.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
-                    * right.loadUnaligned(fromByteOffset: k * stride, as: SIMD4<Double>.self)
-            }
-            var k = 0
-            var (sum0, sum1, sum2, sum3) = (SIMD4<Double>(repeating: 0), SIMD4<Double>(repeating: 0),
-                                            SIMD4<Double>(repeating: 0), SIMD4<Double>(repeating: 0))
-            while k + 16 <= count {
-                sum0 += product(k)
-                sum1 += product(k + 4)
-                sum2 += product(k + 8)
-                sum3 += product(k + 12)
-                k += 16
-            }
-            while k + 4 <= count {
-                sum0 += product(k)
-                k += 4
-            }
-            let lanes = (sum0 + sum1) + (sum2 + sum3)
-            var total = start - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-            while k < count {
-                total -= a[k] * b[k]
-                k += 1
-            }
+            var total = 0.0
+            tutor_subtracting_dot(start, a, b, count, &total)
             return total
         }
 

@@ -193,7 +193,10 @@ public enum SanityChecks {
         let originals = try explainers.map(explainAll)
         var outcomes = [[CascadeStep]](repeating: [], count: explainers.count)
         for step in steps {
-            for layer in step.layers.compactMap(network.layer(named:)) { reinitialise(layer, seed: seed) }
+            // Each layer draws from a stream of its own (`reinitialise(_:seed:)`): side by side on
+            // the threads, the same weights as one after another.
+            let layers = step.layers.compactMap(network.layer(named:))
+            Gemm.concurrently(layers.count) { reinitialise(layers[$0], seed: seed) }
             for (index, explainer) in explainers.enumerated() {
                 let randomised = try explainAll(explainer)
                 outcomes[index].append(CascadeStep(step: step, similarities: try zip(originals[index], randomised).map { try Similarity.compare($0.heatmap, $1.heatmap) },
