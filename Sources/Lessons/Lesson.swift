@@ -101,6 +101,7 @@ extension Notebook {
     /// The lesson's last cells: its references (`references.title` and the list `references`
     /// in the lesson's text), so that a student can read the papers behind each step.
     func references(_ text: LessonText) {
+        Notebook.reportStepTime("end")
         heading(text("references.title"))
         prose(text("references"))
     }

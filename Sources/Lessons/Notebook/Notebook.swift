@@ -40,11 +40,7 @@ public final class Notebook {
     ///   out, e.g. "gradcam.weights": step numbers differ between models (a ResNet has steps the
     ///   small CNN has not), so homework hints name steps by id. Unique within a notebook.
     public func step(_ title: String, id: String? = nil) {
-        if ProcessInfo.processInfo.environment["TUTOR_STEP_TIMES"] != nil {
-            let now = Date()
-            FileHandle.standardError.write(Data("step-time \(id ?? title): \(String(format: "%.3f", now.timeIntervalSince(Notebook.lastStepTime))) s since the previous step\n".utf8))
-            Notebook.lastStepTime = now
-        }
+        Notebook.reportStepTime(id ?? title)
         let number = (steps.last?.number ?? 0) + 1
         steps.append(Step(number: number, title: translated(title), id: id, cells: []))
     }
@@ -53,6 +49,14 @@ public final class Notebook {
     /// previous step began (or since start-up): the work a lesson does before a step's heading,
     /// for finding the slow part of a lesson on a large network. A developer's tool, in English.
     nonisolated(unsafe) static var lastStepTime = Date()
+
+    /// The step-time line of `label` (a step's id, or "end" after the last step's work).
+    static func reportStepTime(_ label: String) {
+        guard ProcessInfo.processInfo.environment["TUTOR_STEP_TIMES"] != nil else { return }
+        let now = Date()
+        FileHandle.standardError.write(Data("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step\n".utf8))
+        lastStepTime = now
+    }
 
     /// The step with this stable id, or nil.
     public func step(id: String) -> Step? {
