@@ -368,6 +368,19 @@ final class FaithfulnessTests: XCTestCase {
         XCTAssertLessThanOrEqual(aloneDifference, tolerance)
     }
 
+    /// A score's tolerance measured on the score's own pass (`withForwardTolerance`) is the one a
+    /// second pass measures (`forwardTolerance(input:)`), and the logits come back with it.
+    func testAScoreAndItsToleranceComeFromOnePass() throws {
+        let (classifier, input, _) = try shippedModel()
+        let logits = classifier.inferenceLogits(input.reshaped([1] + input.shape))
+        let route = classifier.forwardTolerance(input: input)
+        let scored = Faithfulness.scoreWithTolerance(classifier: classifier, image: input, target: .logit(2))
+        XCTAssertEqual(scored.logits.data, logits.data)
+        XCTAssertEqual(scored.score, logits.data[2])
+        XCTAssertEqual(scored.tolerance.value, (route + route).value)
+        XCTAssertGreaterThan(route.value, 0)
+    }
+
     /// Several curves at once are the curves one at a time (within the tolerance of another
     /// batch, and bit for bit with MiniNet's plain-loop products, which do not depend on the
     /// batch), and the ends they share come from one picture: every deletion curve starts, and
