@@ -120,6 +120,23 @@ final class VectorWidthTests: XCTestCase {
         }
     }
 
+    /// The re-initialisation's normal samples, many at a time in C: at every width the bits of
+    /// `normal() * scale` one call after another, and the generator ends where those calls leave it.
+    func testManyNormalsAreOneAfterAnotherAtEveryWidth() {
+        for (seed, count) in [(UInt64(1), 0), (2, 1), (3, 17), (4, 1000)] {
+            var oneByOne = SeededGenerator(seed: seed, stream: 5)
+            let expected = (0..<count).map { _ in oneByOne.normal() * 0.37 }
+            for width in widths {
+                var together = SeededGenerator(seed: seed, stream: 5)
+                let values = VectorWidth.with(width) { together.normals(count: count, scale: 0.37) }
+                XCTAssertEqual(values.map(\.bitPattern), expected.map(\.bitPattern), "\(count) samples at \(width)")
+                XCTAssertEqual(together.next(), oneByOne.next(), "the state after \(count) samples at \(width)")
+                oneByOne = SeededGenerator(seed: seed, stream: 5)
+                for _ in 0..<count { _ = oneByOne.normal() }
+            }
+        }
+    }
+
     func testBatchNormGivesTheSameBitsAtEveryWidth() {
         let input = GradientCheck.uniform([3, 5, 7, 9], seed: 3, -2, 3)
         let outputGradient = GradientCheck.uniform([3, 5, 7, 9], seed: 4)

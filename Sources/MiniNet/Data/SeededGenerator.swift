@@ -1,3 +1,5 @@
+import CKernels
+
 /// A small, fast, seedable random number generator whose output is the same on every
 /// platform and Swift version.
 ///
@@ -118,6 +120,21 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         let (radius, angle) = nextBoxMullerPolar()
         let (cosine, sine) = PortableMath.cosAndSin(angle)
         return (Float(radius * cosine), Float(radius * sine))
+    }
+
+    /// The next `count` samples of `normal()`, each times `scale` (`normal() * scale`), bit for bit
+    /// as one call after another would give them: SplitMix64's counter tells each sample its two
+    /// words without drawing the ones before, so a C loop (`tutor_standard_normals`) computes them
+    /// side by side at the vector width in use, with PortableMath's operations in their order.
+    /// For the tens of millions of weights of a ResNet's re-initialisation.
+    public mutating func normals(count: Int, scale: Float) -> [Float] {
+        guard count > 0 else { return [] }
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialised in
+            tutor_standard_normals(state, SeededGenerator.increment, count, scale, buffer.baseAddress!)
+            initialised = count
+        }
+        state &+= UInt64(2 * count) &* SeededGenerator.increment
+        return values
     }
 
     /// One standard normal sample: the first of `normalPair()` (it uses the same two draws,

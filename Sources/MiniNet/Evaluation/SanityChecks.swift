@@ -75,7 +75,7 @@ public enum SanityChecks {
         switch layer {
         case let conv as Conv2d:
             let std = (2 / Float(conv.inputChannels * conv.kernelSize * conv.kernelSize)).squareRoot()
-            conv.weight.value = Tensor(shape: conv.weight.value.shape, data: conv.weight.value.data.map { _ in generator.normal() * std })
+            conv.weight.value = Tensor(shape: conv.weight.value.shape, data: generator.normals(count: conv.weight.value.count, scale: std))
             if let bias = conv.bias { bias.value = Tensor(zeros: bias.value.shape) }
         case let linear as Linear:
             let bound = 1 / Float(linear.inputFeatures).squareRoot()

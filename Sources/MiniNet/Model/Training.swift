@@ -129,7 +129,7 @@ public enum Trainer {
             if let conv = layer as? Conv2d {
                 let fanIn = Float(conv.inputChannels * conv.kernelSize * conv.kernelSize)
                 let std = (2 / fanIn).squareRoot()
-                for index in conv.weight.value.data.indices { conv.weight.value.data[index] = generator.normal() * std }
+                conv.weight.value.data = generator.normals(count: conv.weight.value.count, scale: std)
             } else if let linear = layer as? Linear {
                 let bound = 1 / Float(linear.inputFeatures).squareRoot()
                 for index in linear.weight.value.data.indices { linear.weight.value.data[index] = generator.uniform(-bound, bound) }
