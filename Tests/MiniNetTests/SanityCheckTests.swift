@@ -236,4 +236,27 @@ final class SanityCheckTests: XCTestCase {
         XCTAssertThrowsError(try SanityChecks.dataRandomisation(trained: trained, shuffledLabels: wider, explainer: explainer,
                                                                 inputs: inputs, targets: targets))
     }
+
+    /// Fractional ranks from sorted integer keys are the ranks of sorting indices by value:
+    /// ties (many zeros, −0 among them) share the mean of their ranks.
+    func testFractionalRanksByKeysAreTheRanksByValue() {
+        XCTAssertEqual(fractionalRanks([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
+        XCTAssertEqual(fractionalRanks([0, -0.0, 1, -1, 0]), [3, 3, 5, 1, 3])
+        var generator = SeededGenerator(seed: 9)
+        let values: [Float] = (0..<5000).map { _ in
+            let value = (generator.uniform(-1, 1) * 8).rounded() / 8      // many ties
+            return value == 0 && generator.nextUniform() < 0.5 ? -0.0 : value
+        }
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var expected = [Double](repeating: 0, count: values.count)
+        var start = 0
+        while start < order.count {
+            var end = start
+            while end + 1 < order.count && values[order[end + 1]] == values[order[start]] { end += 1 }
+            for position in start...end { expected[order[position]] = Double(start + end) / 2 + 1 }
+            start = end + 1
+        }
+        XCTAssertEqual(fractionalRanks(values), expected)
+        XCTAssertEqual(fractionalRanks([]), [])
+    }
 }

@@ -12,8 +12,20 @@ public func spearmanCorrelation(_ a: [Float], _ b: [Float]) -> Double? {
 }
 
 /// Ranks 1…n, ties sharing the mean of the ranks they span: [10, 20, 20, 5] → [2, 3.5, 3.5, 1].
+///
+/// The order comes from sorting one 64-bit key per value, its Float bits made to sort as the
+/// numbers do (a negative number's bits inverted, a positive one's sign bit set) above its index:
+/// integers compared without a closure, several times faster than sorting indices by value on
+/// a heatmap's 50 000 pixels. Equal numbers end up side by side (−0 next to +0), which is all the
+/// ranks need.
 public func fractionalRanks(_ values: [Float]) -> [Double] {
-    let order = values.indices.sorted { values[$0] < values[$1] }
+    var keys = values.enumerated().map { index, value -> UInt64 in
+        let bits = value.bitPattern
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(ordered) << 32 | UInt64(index)
+    }
+    keys.sort()
+    let order = keys.map { Int($0 & 0xFFFF_FFFF) }
     var ranks = [Double](repeating: 0, count: values.count)
     var start = 0
     while start < order.count {
