@@ -200,16 +200,21 @@ public enum NoisyLinearImputation {
         /// L Lᵀ = A, row by row: L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj, L_ii = √(A_ii − Σ_{k<i} L_ik²),
         /// each Σ_k by `subtractingDot`.
         mutating func factorise() {
-            let (first, rowStart) = (self.first, self.rowStart)
+            // Row j of L starts at rowJ + first[j] in `values`: rowOffset[j] = rowStart[j] − first[j].
+            let rowOffset = zip(rowStart, first).map { $0 - $1 }
             values.withUnsafeMutableBufferPointer { l in
-                let base = UnsafePointer(l.baseAddress!)
-                for i in first.indices {
-                    let rowI = rowStart[i] - first[i]                  // L_ik = l[rowI + k]
-                    for j in first[i]...i {
-                        let rowJ = rowStart[j] - first[j]
-                        let k = Swift.max(first[i], first[j])
-                        let total = Self.subtractingDot(from: l[rowI + j], base + rowI + k, base + rowJ + k, count: j - k)
-                        l[rowI + j] = j < i ? total / l[rowJ + j] : total.squareRoot()
+                first.withUnsafeBufferPointer { first in
+                    rowOffset.withUnsafeBufferPointer { rowOffset in
+                        let base = UnsafePointer(l.baseAddress!)
+                        for i in first.indices {
+                            let rowI = rowOffset[i]                        // L_ik = l[rowI + k]
+                            for j in first[i]...i {
+                                let rowJ = rowOffset[j]
+                                let k = Swift.max(first[i], first[j])
+                                let total = Self.subtractingDot(from: l[rowI + j], base + rowI + k, base + rowJ + k, count: j - k)
+                                l[rowI + j] = j < i ? total / l[rowJ + j] : total.squareRoot()
+                            }
+                        }
                     }
                 }
             }
@@ -227,12 +232,13 @@ public enum NoisyLinearImputation {
                                                         count: i - first[i])
                         y[i] = total / l[rowI + i]
                     }
+                    for i in first.indices.reversed() {
+                        let rowI = rowStart[i] - first[i]
+                        y[i] /= l[rowI + i]
+                        let yi = y[i]
+                        for k in first[i]..<i { y[k] -= l[rowI + k] * yi }
+                    }
                 }
-            }
-            for i in first.indices.reversed() {
-                let rowI = rowStart[i] - first[i]
-                y[i] /= values[rowI + i]
-                for k in first[i]..<i { y[k] -= values[rowI + k] * y[i] }
             }
             return y
         }
