@@ -7,6 +7,9 @@
 
 #pragma clang fp contract(off)
 
+/* π as the nearest Double, Swift's Double.pi. */
+static const double pi = 3.14159265358979323846;
+
 /* SeededGenerator.mix: SplitMix64's finalizer. */
 TUTOR_KERNEL_BODY uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -55,7 +58,6 @@ TUTOR_KERNEL_BODY double portable_log(double x) {
 /* PortableMath.cos: q = round(x/(π/2)) (half away from zero), t = x − q·π/2, then cos t or sin t
    by their Horner forms, with the sign of q's quarter turn. */
 TUTOR_KERNEL_BODY double portable_cos(double x) {
-    const double pi = 3.14159265358979323846;
     const double y = x * (2 / pi);
     const double whole = __builtin_trunc(y);
     const double part = y - whole;                      /* exact: y and its integer part */
@@ -82,7 +84,6 @@ TUTOR_KERNEL_BODY double portable_cos(double x) {
 
 TUTOR_KERNEL_BODY void standard_normals_body(uint64_t state, uint64_t increment, long count, float scale,
                                              float *restrict out) {
-    const double pi = 3.14159265358979323846;
     for (long i = 0; i < count; i++) {
         const uint64_t first = mix(state + (uint64_t)(2 * i + 1) * increment);
         const uint64_t second = mix(state + (uint64_t)(2 * i + 2) * increment);
