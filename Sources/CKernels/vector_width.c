@@ -15,8 +15,10 @@ static int widest = TUTOR_VECTOR_SSE;
 static void findWidest(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) widest = TUTOR_VECTOR_AVX512;
-    else if (__builtin_cpu_supports("avx2")) widest = TUTOR_VECTOR_AVX2;
+    /* AVX2 and AVX-512F kernels may also use FMA (narrow_products.c); every processor with
+       AVX2 so far has it, and one without runs the SSE2 kernels. */
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) widest = TUTOR_VECTOR_AVX512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) widest = TUTOR_VECTOR_AVX2;
     else widest = TUTOR_VECTOR_SSE;
 #else
     widest = TUTOR_VECTOR_SSE;          /* one build only (vector_targets.h) */

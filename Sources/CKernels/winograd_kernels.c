@@ -275,19 +275,25 @@ TUTOR_KERNEL_BODY void fill_phases(const float *restrict row, long width, float 
     }
 }
 
-/* F(4×4, 3×3)'s input transform V = Bᵀ d B of every 6×6 patch d (stride 4) of the padded plane.
+/* F(4×4, 3×3)'s input transform V = Bᵀ d B of every 6×6 patch d (stride 4) of the padded planes
+   of one channel in `images` images (plane n at x + n·imageStride), their tiles one after the
+   other: tile t of image n is m = n·tilesPerImage + t, and position ξ of it sits at [ξ·stride + m].
 
-   The loops run over all tiles of the plane at once, so that they are long enough for 16-float
-   vectors (a 56 × 56 plane has 14 tiles to a row, 196 in all). Padded row 4·T + k (k < 4) of
-   tile row T is stored in group k at row T; a tile row's patch is then rows T of groups 0 … 3
-   and rows T + 1 of groups 0 and 1, at fixed distances in one flat index m = T·tilesWide + t.
-   Along a row likewise: phase q holds padded columns 4·t + q, so tile t's six columns are
-   phases 0 … 3 at t and phases 0, 1 at t + 1 (at the row's end: its tail).
+   Two ways of running the loops, which compute every entry by the same formulas in the same
+   order as one tile at a time would (so the same bits): a plane with 16 tiles or more goes
+   alone (`winograd4_transform_plane_body`), smaller planes go together, all images at once
+   (`winograd4_transform_images_body`), so that the loops are long enough for 16-float vectors
+   (a 7 × 7 plane has 4 tiles; a batch of 8 has 32). */
+
+/* One plane, the loops over all its tiles at once. Padded row 4·T + k (k < 4) of tile row T is
+   stored in group k at row T; a tile row's patch is then rows T of groups 0 … 3 and rows T + 1 of
+   groups 0 and 1, at fixed distances in one flat index m = T·tilesWide + t. Along a row likewise:
+   phase q holds padded columns 4·t + q, so tile t's six columns are phases 0 … 3 at t and phases
+   0, 1 at t + 1 (at the row's end: its tail).
 
    (1) the phases of every padded row; (2) d B along each row, h_j = B4_j(row's six values);
-   (3) Bᵀ (d B) down each column j, v[6·i + j] = B4_i(h_j of the patch's six rows). Each entry
-   is computed by the same formulas in the same order as one tile at a time would. */
-TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long height, long width, float *v, long stride) {
+   (3) Bᵀ (d B) down each column j, v[6·i + j] = B4_i(h_j of the patch's six rows). */
+TUTOR_KERNEL_BODY void winograd4_transform_plane_body(const float *x, long height, long width, float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long groupRows = tilesHigh + 1;                  /* rows T = 0 … tilesHigh of each group */
     const long groupSize = groupRows * tilesWide + 16;      /* + room for the reads one past the end */
@@ -339,47 +345,124 @@ TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long heigh
         }
     }
 }
-TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_body,
-                    (const float *x, long height, long width, float *v, long stride),
-                    (x, height, width, v, stride))
 
-TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long height, long width, float bias, float *y) {
+/* Several small planes, the loops over the tiles of all of them. The spare row of each plane's
+   groups above would break the flat index between images, so each of the patch's six rows has
+   its own row set instead: set s holds padded row 4·T + s of every tile row, at the tile row's
+   place m = (n·tilesHigh + T)·tilesWide (sets 4 and 5 repeat groups 0 and 1 one tile row down).
+   Then (1), (2) and (3) as above, over all m. */
+TUTOR_KERNEL_BODY void winograd4_transform_images_body(const float *x, long imageStride, long images, long height, long width,
+                                                       float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
-    /* t[a][j][tc] = (Aᵀ m)[a] down column j; then each output row a of the tile row. */
-    float *t = tutor_thread_scratch((size_t)(24 * tilesWide + 4 * tilesWide));
-    float *outputRow = t + 24 * tilesWide;
-    for (long tr = 0; tr < tilesHigh; tr++) {
-        for (long j = 0; j < 6; j++) {
-            const float *base = m + tr * tilesWide;
-            const float *restrict m0 = base + (0 + j) * stride, *restrict m1 = base + (6 + j) * stride, *restrict m2 = base + (12 + j) * stride;
-            const float *restrict m3 = base + (18 + j) * stride, *restrict m4 = base + (24 + j) * stride, *restrict m5 = base + (30 + j) * stride;
-            float *restrict t0 = t + (0 * 6 + j) * tilesWide, *restrict t1 = t + (1 * 6 + j) * tilesWide;
-            float *restrict t2 = t + (2 * 6 + j) * tilesWide, *restrict t3 = t + (3 * 6 + j) * tilesWide;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                const float a0 = m0[tc], a1 = m1[tc], a2 = m2[tc], a3 = m3[tc], a4 = m4[tc], a5 = m5[tc];
-                t0[tc] = A4_0(a0, a1, a2, a3, a4, a5);
-                t1[tc] = A4_1(a0, a1, a2, a3, a4, a5);
-                t2[tc] = A4_2(a0, a1, a2, a3, a4, a5);
-                t3[tc] = A4_3(a0, a1, a2, a3, a4, a5);
+    const long tileRows = images * tilesHigh, count = tileRows * tilesWide;
+    const long setSize = count + 16;                          /* + room for the reads one past the end */
+    float *scratch = tutor_thread_scratch((size_t)(24 * setSize + 12 * tileRows + 36 * setSize));
+    float *phases = scratch;                                  /* [q][s][m] */
+    float *tails = phases + 24 * setSize;                     /* [s][tile row][2] */
+    float *h = tails + 12 * tileRows;                         /* [j][s][m] */
+    for (long s = 0; s < 6; s++) {
+        for (long n = 0; n < images; n++) {
+            for (long T = 0; T < tilesHigh; T++) {
+                const long row = 4 * T + s - 1, tileRow = n * tilesHigh + T;
+                fill_phases(row >= 0 && row < height ? x + n * imageStride + row * width : 0, width,
+                            phases + s * setSize + tileRow * tilesWide, 6 * setSize, tilesWide, tails + (s * tileRows + tileRow) * 2);
             }
         }
-        /* (Aᵀ m) A along each output row a, plus the bias; rows and columns past an edge are dropped. */
-        for (long a = 0; a < 4 && 4 * tr + a < height; a++) {
-            const float *restrict c0 = t + (a * 6) * tilesWide, *restrict c1 = c0 + tilesWide, *restrict c2 = c0 + 2 * tilesWide;
-            const float *restrict c3 = c0 + 3 * tilesWide, *restrict c4 = c0 + 4 * tilesWide, *restrict c5 = c0 + 5 * tilesWide;
-            float *restrict out = outputRow;
-            for (long tc = 0; tc < tilesWide; tc++) {
-                const float e0 = c0[tc], e1 = c1[tc], e2 = c2[tc], e3 = c3[tc], e4 = c4[tc], e5 = c5[tc];
-                out[4 * tc] = A4_0(e0, e1, e2, e3, e4, e5) + bias;
-                out[4 * tc + 1] = A4_1(e0, e1, e2, e3, e4, e5) + bias;
-                out[4 * tc + 2] = A4_2(e0, e1, e2, e3, e4, e5) + bias;
-                out[4 * tc + 3] = A4_3(e0, e1, e2, e3, e4, e5) + bias;
+        for (long q = 0; q < 4; q++) {
+            float *pad = phases + (q * 6 + s) * setSize + count;
+            for (long i = 0; i < 16; i++) pad[i] = 0;
+        }
+    }
+    /* (2) d B along every padded row: flat over m, then the last tile of each row again with its tail. */
+    for (long s = 0; s < 6; s++) {
+        const float *restrict p0 = phases + (0 * 6 + s) * setSize, *restrict p1 = phases + (1 * 6 + s) * setSize;
+        const float *restrict p2 = phases + (2 * 6 + s) * setSize, *restrict p3 = phases + (3 * 6 + s) * setSize;
+        float *restrict h0 = h + (0 * 6 + s) * setSize, *restrict h1 = h + (1 * 6 + s) * setSize;
+        float *restrict h2 = h + (2 * 6 + s) * setSize, *restrict h3 = h + (3 * 6 + s) * setSize;
+        float *restrict h4 = h + (4 * 6 + s) * setSize, *restrict h5 = h + (5 * 6 + s) * setSize;
+        for (long m = 0; m < count; m++) {
+            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
+            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
+        }
+        for (long tileRow = 0; tileRow < tileRows; tileRow++) {
+            const long m = tileRow * tilesWide + tilesWide - 1;
+            const float *tail = tails + (s * tileRows + tileRow) * 2;
+            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
+            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
+        }
+    }
+    /* (3) Bᵀ (d B) down each column j: the patch's six rows are the six row sets. */
+    for (long j = 0; j < 6; j++) {
+        const float *restrict r0 = h + (j * 6 + 0) * setSize, *restrict r1 = h + (j * 6 + 1) * setSize;
+        const float *restrict r2 = h + (j * 6 + 2) * setSize, *restrict r3 = h + (j * 6 + 3) * setSize;
+        const float *restrict r4 = h + (j * 6 + 4) * setSize, *restrict r5 = h + (j * 6 + 5) * setSize;
+        float *restrict v0 = v + (0 + j) * stride, *restrict v1 = v + (6 + j) * stride, *restrict v2 = v + (12 + j) * stride;
+        float *restrict v3 = v + (18 + j) * stride, *restrict v4 = v + (24 + j) * stride, *restrict v5 = v + (30 + j) * stride;
+        for (long m = 0; m < count; m++) {
+            const float d0 = r0[m], d1 = r1[m], d2 = r2[m], d3 = r3[m], d4 = r4[m], d5 = r5[m];
+            B4_APPLY(v0, v1, v2, v3, v4, v5, m, d0, d1, d2, d3, d4, d5);
+        }
+    }
+}
+TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long imageStride, long images, long height, long width,
+                                                      float *v, long stride) {
+    const long tilesPerImage = ((height + 3) / 4) * ((width + 3) / 4);
+    if (tilesPerImage >= 16) {
+        for (long n = 0; n < images; n++) winograd4_transform_plane_body(x + n * imageStride, height, width, v + n * tilesPerImage, stride);
+    } else {
+        winograd4_transform_images_body(x, imageStride, images, height, width, v, stride);
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_body,
+                    (const float *x, long imageStride, long images, long height, long width, float *v, long stride),
+                    (x, imageStride, images, height, width, v, stride))
+
+/* F(4×4, 3×3)'s output transform: m[ξ·stride + t] → each tile's Aᵀ m A + bias, for the tiles of
+   one channel in `images` images, one after the other (as the input transform lays them out),
+   into the planes y + n·imageStride. (1) t[a][j][m] = (Aᵀ m)[a] down column j, flat over all
+   tiles; (2) (Aᵀ m) A along each output row a, four columns per tile, one tile row after another;
+   (3) each row copied into its plane, the rows and columns past an edge dropped. */
+TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long images, long height, long width,
+                                                       float bias, float *y, long imageStride) {
+    const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
+    const long tileRows = images * tilesHigh, count = tileRows * tilesWide;
+    float *t = tutor_thread_scratch((size_t)(24 * count + 16 * count));
+    float *outputRows = t + 24 * count;                        /* [a][m·4 + b] */
+    for (long j = 0; j < 6; j++) {
+        const float *restrict m0 = m + (0 + j) * stride, *restrict m1 = m + (6 + j) * stride, *restrict m2 = m + (12 + j) * stride;
+        const float *restrict m3 = m + (18 + j) * stride, *restrict m4 = m + (24 + j) * stride, *restrict m5 = m + (30 + j) * stride;
+        float *restrict t0 = t + (0 * 6 + j) * count, *restrict t1 = t + (1 * 6 + j) * count;
+        float *restrict t2 = t + (2 * 6 + j) * count, *restrict t3 = t + (3 * 6 + j) * count;
+        for (long i = 0; i < count; i++) {
+            const float a0 = m0[i], a1 = m1[i], a2 = m2[i], a3 = m3[i], a4 = m4[i], a5 = m5[i];
+            t0[i] = A4_0(a0, a1, a2, a3, a4, a5);
+            t1[i] = A4_1(a0, a1, a2, a3, a4, a5);
+            t2[i] = A4_2(a0, a1, a2, a3, a4, a5);
+            t3[i] = A4_3(a0, a1, a2, a3, a4, a5);
+        }
+    }
+    for (long a = 0; a < 4; a++) {
+        const float *restrict c0 = t + (a * 6) * count, *restrict c1 = c0 + count, *restrict c2 = c0 + 2 * count;
+        const float *restrict c3 = c0 + 3 * count, *restrict c4 = c0 + 4 * count, *restrict c5 = c0 + 5 * count;
+        float *restrict out = outputRows + a * 4 * count;
+        for (long i = 0; i < count; i++) {
+            const float e0 = c0[i], e1 = c1[i], e2 = c2[i], e3 = c3[i], e4 = c4[i], e5 = c5[i];
+            out[4 * i] = A4_0(e0, e1, e2, e3, e4, e5) + bias;
+            out[4 * i + 1] = A4_1(e0, e1, e2, e3, e4, e5) + bias;
+            out[4 * i + 2] = A4_2(e0, e1, e2, e3, e4, e5) + bias;
+            out[4 * i + 3] = A4_3(e0, e1, e2, e3, e4, e5) + bias;
+        }
+    }
+    for (long n = 0; n < images; n++) {
+        for (long tr = 0; tr < tilesHigh; tr++) {
+            for (long a = 0; a < 4 && 4 * tr + a < height; a++) {
+                const float *restrict source = outputRows + a * 4 * count + (n * tilesHigh + tr) * tilesWide * 4;
+                float *restrict target = y + n * imageStride + (4 * tr + a) * width;
+                for (long c = 0; c < width; c++) target[c] = source[c];
             }
-            float *restrict target = y + (4 * tr + a) * width;
-            for (long c = 0; c < width; c++) target[c] = outputRow[c];
         }
     }
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_output, winograd4_transform_output_body,
-                    (const float *m, long stride, long height, long width, float bias, float *y),
-                    (m, stride, height, width, bias, y))
+                    (const float *m, long stride, long images, long height, long width, float bias, float *y, long imageStride),
+                    (m, stride, images, height, width, bias, y, imageStride))

@@ -3,7 +3,8 @@ import XCTest
 
 /// MiniNet's C loops (Sources/CKernels) at every vector width this processor has: the narrowest
 /// (SSE2) and the widest must give the same bits, since every loop is element-wise with the
-/// same operations in the same order and no fused multiply-add. (OpenBLAS's products, which
+/// same operations in the same order and no fused multiply-add (or, in the narrow products,
+/// fused multiply-adds at every width). (OpenBLAS's products, which
 /// choose their own kernels, are the same at every width here, since the width does not reach
 /// them.) Also: choosing a width, and falling back when the processor lacks one.
 final class VectorWidthTests: XCTestCase {
@@ -245,6 +246,22 @@ final class VectorWidthTests: XCTestCase {
                 return [Winograd.forward(input, transformedKernel: two, bias: bias, outputChannels: 5, tile: .two),
                         Winograd.forward(input, transformedKernel: four, bias: bias, outputChannels: 5, tile: .four),
                         Winograd.inputGradient(outputGradient, transformedKernel: two, inputChannels: 3)]
+            }
+        }
+    }
+
+    /// A deep layer's F(4×4) goes through `tutor_multiply_narrow` (fused multiply-adds at every
+    /// width, fmaf's under SSE2): forward and input gradient, 16 and 20 tiles.
+    func testNarrowWinogradProductsGiveTheSameBitsAtEveryWidth() {
+        let weight = GradientCheck.uniform([260, 256, 3, 3], seed: 60).data
+        let kernel = Winograd.transformKernel(weight, outputChannels: 260, inputChannels: 256, tile: .four)
+        for batch in [4, 5] {
+            XCTAssertTrue(Winograd.takesNarrowProducts(rows: 260, inner: 256, columns: 4 * batch))
+            let input = GradientCheck.uniform([batch, 256, 7, 7], seed: 61)
+            let outputGradient = GradientCheck.uniform([batch, 260, 7, 7], seed: 62)
+            assertSameBitsAtEveryWidth("narrow Winograd products, N \(batch)") {
+                [Winograd.forward(input, transformedKernel: kernel, bias: nil, outputChannels: 260, tile: .four),
+                 Winograd.inputGradientFourByFour(outputGradient, transformedKernel: kernel, inputChannels: 256)]
             }
         }
     }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import MiniNet
+import CKernels
 
 /// Winograd's F(2×2, 3×3) against the im2col convolution it replaces, and its input gradient
 /// against central differences, over odd and even, tiny and non-square sizes.
@@ -145,6 +146,56 @@ final class WinogradTests: XCTestCase {
             for (got, want) in zip(output.data, expected.data) { largestError = max(largestError, Double(abs(got - want))) }
             let allowed: Double = 512 * Double(Float.ulpOfOne) * scale
             XCTAssertLessThanOrEqual(largestError, allowed, "F(4×4, 3×3), \(height)×\(width)")
+        }
+    }
+
+    /// `tutor_multiply_narrow` against the product accumulated in Double, A read in both layouts,
+    /// with blocks of 32 and 16 columns, fewer than 16 left over, and rows past the last block of 8:
+    /// one chain of `inner` fused multiply-adds per entry, the rounding of a float32 sum of
+    /// `inner` terms.
+    func testNarrowProductsMatchTheReferenceProduct() {
+        for (offset, (rows, inner, columns)) in [(16, 40, 32), (13, 7, 53), (9, 300, 16), (3, 5, 5), (24, 64, 64)].enumerated() {
+            let a = GradientCheck.uniform([rows, inner], seed: 700 + UInt64(offset)).data
+            let b = GradientCheck.uniform([inner, columns], seed: 800 + UInt64(offset)).data
+            for transposed in [false, true] {
+                // Aᵀ stored [inner, rows] holds the same matrix A.
+                let stored = transposed ? (0..<(inner * rows)).map { a[($0 % rows) * inner + $0 / rows] } : a
+                var expected = [Float](repeating: 0, count: rows * columns)
+                Gemm.referenceMultiply(a, b, into: &expected, m: rows, n: columns, k: inner)
+                var got = [Float](repeating: .nan, count: rows * columns)
+                stored.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        got.withUnsafeMutableBufferPointer { c in
+                            tutor_multiply_narrow(a.baseAddress!, transposed ? 1 : inner, transposed ? rows : 1, b.baseAddress!,
+                                                  c.baseAddress!, rows, inner, columns)
+                        }
+                    }
+                }
+                // |a|, |b| < 1: each entry's terms add up to at most `inner`.
+                assertWithin(got, expected, .sum(count: inner, magnitude: Double(inner), largestTerm: 1),
+                             "narrow product \(rows)×\(inner)×\(columns), A \(transposed ? "transposed" : "by rows")")
+            }
+        }
+    }
+
+    /// A deep layer's F(4×4) (U[ξ] of 256 × 260, 16 to 64 tiles) takes the narrow products; it
+    /// stays within the same error model against im2col, forward and input gradient, with a
+    /// column count that leaves 4 tiles over (5 images of 4 tiles) and rows past the last block.
+    func testDeepLayersTakeNarrowProductsWithinTheErrorModel() {
+        XCTAssertTrue(Winograd.takesNarrowProducts(rows: 260, inner: 256, columns: 20))
+        XCTAssertFalse(Winograd.takesNarrowProducts(rows: 128, inner: 128, columns: 49))
+        for (batch, side) in [(5, 7), (4, 14)] {
+            let conv = ArithmeticVariant.with(.noWinograd) { im2colConvolution(inputChannels: 256, outputChannels: 260, bias: true, seed: 90) }
+            let input = GradientCheck.uniform([batch, 256, side, side], seed: 91)
+            let outputGradient = GradientCheck.uniform([batch, 260, side, side], seed: 92)
+            let (expected, expectedInputGradient) = ArithmeticVariant.with(.noWinograd) { (conv.forward(input), conv.backward(outputGradient)) }
+            let kernel = Winograd.transformKernel(conv.weight.value.data, outputChannels: 260, inputChannels: 256, tile: .four)
+            assertWithin(Winograd.forward(input, transformedKernel: kernel, bias: conv.bias?.value.data, outputChannels: 260, tile: .four),
+                         expected, winograd4Tolerance(input, weight: conv.weight.value, bias: conv.bias?.value),
+                         "narrow F(4×4), N \(batch), \(side)×\(side)")
+            assertWithin(Winograd.inputGradientFourByFour(outputGradient, transformedKernel: kernel, inputChannels: 256),
+                         expectedInputGradient, winograd4Tolerance(outputGradient, weight: conv.weight.value, bias: nil, transposed: true),
+                         "narrow F(4×4) input gradient, N \(batch), \(side)×\(side)")
         }
     }
 

@@ -19,10 +19,13 @@ void tutor_winograd_transform_output(const float *m, long stride, long height, l
 /* The adjoint: dy [height, width] → dm[ξ·stride + t] = (A ∂L/∂Y_t Aᵀ)[ξ]. */
 void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride);
 
-/* F(4×4, 3×3): x [height, width] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ], ξ = 6·i + j < 36. */
-void tutor_winograd4_transform_input(const float *x, long height, long width, float *v, long stride);
+/* F(4×4, 3×3), one channel of `images` images, plane n at x + n·imageStride [height, width] →
+   v[ξ·stride + m] = (Bᵀ d_m B)[ξ], ξ = 6·i + j < 36, m = n·tilesPerImage + t. */
+void tutor_winograd4_transform_input(const float *x, long imageStride, long images, long height, long width, float *v, long stride);
 
-/* F(4×4, 3×3): m[ξ·stride + t] → y [height, width], each tile's Aᵀ m A + bias. */
-void tutor_winograd4_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
+/* F(4×4, 3×3): m[ξ·stride + n·tilesPerImage + t] → y + n·imageStride [height, width], each tile's
+   Aᵀ m A + bias, for the `images` images of one channel. */
+void tutor_winograd4_transform_output(const float *m, long stride, long images, long height, long width, float bias, float *y,
+                                      long imageStride);
 
 #endif

@@ -124,16 +124,19 @@ enum Winograd {
             output.withUnsafeMutableBufferPointer { y in
                 inChunks(batch: batch, height: height, width: width, tile: tile, sourceChannels: inputChannels, resultChannels: outputChannels,
                          source: x.baseAddress!, result: y.baseAddress!, keepingTransformedSourceIn: kept,
-                         // V [P, Cin, T] from each input plane,
-                         transformSource: { plane, geometry, v, stride in transformInput(plane, geometry: geometry, into: v, stride: stride) },
+                         // V [P, Cin, T] from each input channel's planes,
+                         transformSource: { planes, images, imageStride, geometry, v, stride in
+                             transformInput(planes, images: images, imageStride: imageStride, geometry: geometry, into: v, stride: stride)
+                         },
                          // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T],
                          multiply: { v, m, tiles in
                              productsAtEveryPosition(u, positions: tile.positions, rows: outputChannels, inner: inputChannels,
                                                      transposingFirst: transposingKernel, v, into: m, columns: tiles)
                          },
-                         // Y = Aᵀ M A + b_o for each output plane.
-                         transformResult: { m, stride, geometry, o, plane in
-                             transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, into: plane)
+                         // Y = Aᵀ M A + b_o for each output channel's planes.
+                         transformResult: { m, stride, geometry, o, images, planes, imageStride in
+                             transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, images: images, into: planes,
+                                             imageStride: imageStride)
                          })
             }
         }
@@ -149,8 +152,11 @@ enum Winograd {
                 inChunks(batch: batch, height: height, width: width, tile: .two, sourceChannels: outputChannels, resultChannels: inputChannels,
                          source: dy.baseAddress!, result: dx.baseAddress!,
                          // ∂L/∂M [16, Cout, T] = A ∂L/∂Y Aᵀ from each output-gradient plane,
-                         transformSource: { plane, geometry, dm, stride in
-                             transformOutputAdjoint(plane, geometry: geometry, into: dm, stride: stride)
+                         transformSource: { planes, images, imageStride, geometry, dm, stride in
+                             for image in 0..<images {
+                                 transformOutputAdjoint(planes + image * imageStride, geometry: geometry,
+                                                        into: dm + image * geometry.tilesPerImage, stride: stride)
+                             }
                          },
                          // ∂L/∂V[ξ] [Cin, T] = U[ξ]ᵀ [Cin, Cout] × ∂L/∂M[ξ] [Cout, T],
                          multiply: { dm, dv, tiles in
@@ -158,8 +164,11 @@ enum Winograd {
                                                      into: dv, columns: tiles)
                          },
                          // ∂L/∂x = B ∂L/∂V Bᵀ, patches added where they overlap, for each input plane.
-                         transformResult: { dv, stride, geometry, _, plane in
-                             transformInputAdjoint(dv, stride: stride, geometry: geometry, into: plane)
+                         transformResult: { dv, stride, geometry, _, images, planes, imageStride in
+                             for image in 0..<images {
+                                 transformInputAdjoint(dv + image * geometry.tilesPerImage, stride: stride, geometry: geometry,
+                                                       into: planes + image * imageStride)
+                             }
                          })
             }
         }
@@ -324,9 +333,11 @@ enum Winograd {
     private static func inChunks(
         batch: Int, height: Int, width: Int, tile: Tile, sourceChannels: Int, resultChannels: Int,
         source: UnsafePointer<Float>, result: UnsafeMutablePointer<Float>, keepingTransformedSourceIn kept: UnsafeMutablePointer<Float>? = nil,
-        transformSource: (_ plane: UnsafePointer<Float>, TileGeometry, _ into: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
+        transformSource: (_ planes: UnsafePointer<Float>, _ images: Int, _ imageStride: Int, TileGeometry,
+                          _ into: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
         multiply: (_ transformed: UnsafePointer<Float>, _ into: UnsafeMutablePointer<Float>, _ tiles: Int) -> Void,
-        transformResult: (_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channel: Int, _ plane: UnsafeMutablePointer<Float>) -> Void
+        transformResult: (_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channel: Int, _ images: Int,
+                          _ planes: UnsafeMutablePointer<Float>, _ imageStride: Int) -> Void
     ) {
         let geometry = TileGeometry(height: height, width: width, tile: tile)
         let imageChunks = chunks(batch: batch, geometry: geometry)
@@ -339,15 +350,16 @@ enum Winograd {
         for chunk in imageChunks {
             let transformed = kept.map { $0 + tile.positions * sourceChannels * chunk.firstImage * geometry.tilesPerImage } ?? scratch!
             let sharedTransformed = SendableMutablePointer(transformed)
-            transformPlanes(of: chunk, geometry: geometry, channels: sourceChannels) { plane, offset, stride in
-                transformSource(sharedSource.pointer + (chunk.firstImage * sourceChannels + plane) * planeSize, geometry,
-                                sharedTransformed.pointer + offset, stride)
+            // Each channel's planes in the chunk's images go through a transform together, their
+            // tiles side by side (a 7 × 7 plane has 4 tiles, too few for a vector on their own).
+            inParallel(over: sourceChannels, planeSize: chunk.images * planeSize) { channel in
+                transformSource(sharedSource.pointer + (chunk.firstImage * sourceChannels + channel) * planeSize, chunk.images,
+                                sourceChannels * planeSize, geometry, sharedTransformed.pointer + channel * chunk.tiles, sourceChannels * chunk.tiles)
             }
             multiply(transformed, products, chunk.tiles)
-            inParallel(over: chunk.images * resultChannels, planeSize: planeSize) { plane in
-                let (image, channel) = plane.quotientAndRemainder(dividingBy: resultChannels)
-                transformResult(sharedProducts.pointer + channel * chunk.tiles + image * geometry.tilesPerImage, resultChannels * chunk.tiles,
-                                geometry, channel, sharedResult.pointer + ((chunk.firstImage + image) * resultChannels + channel) * planeSize)
+            inParallel(over: resultChannels, planeSize: chunk.images * planeSize) { channel in
+                transformResult(sharedProducts.pointer + channel * chunk.tiles, resultChannels * chunk.tiles, geometry, channel, chunk.images,
+                                sharedResult.pointer + (chunk.firstImage * resultChannels + channel) * planeSize, resultChannels * planeSize)
             }
         }
     }
@@ -390,9 +402,19 @@ enum Winograd {
     /// d_t the 4×4 patch of the plane padded with one row and column of zeros.
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
+        transformInput(x, images: 1, imageStride: 0, geometry: geometry, into: v, stride: stride)
+    }
+
+    /// The same for one channel's planes in several images (plane n at x + n·imageStride), their
+    /// tiles one after the other: tile t of image n at v[ξ·stride + n·tilesPerImage + t].
+    private static func transformInput(_ x: UnsafePointer<Float>, images: Int, imageStride: Int, geometry: TileGeometry,
+                                       into v: UnsafeMutablePointer<Float>, stride: Int) {
         switch geometry.tile {
-        case .two: tutor_winograd_transform_input(x, geometry.height, geometry.width, v, stride)
-        case .four: tutor_winograd4_transform_input(x, geometry.height, geometry.width, v, stride)
+        case .two:
+            for image in 0..<images {
+                tutor_winograd_transform_input(x + image * imageStride, geometry.height, geometry.width, v + image * geometry.tilesPerImage, stride)
+            }
+        case .four: tutor_winograd4_transform_input(x, imageStride, images, geometry.height, geometry.width, v, stride)
         }
     }
 
@@ -403,13 +425,18 @@ enum Winograd {
         tutor_winograd_transform_input_adjoint(dv, stride, geometry.height, geometry.width, dx)
     }
 
-    /// M for one output plane → y [H, W]: each tile's Aᵀ m A + bias (the parts of the last tile
-    /// row or column that fall outside an odd-sized plane are dropped).
-    private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, geometry: TileGeometry,
-                                        bias: Float, into y: UnsafeMutablePointer<Float>) {
+    /// M for one output channel's planes in several images → y + n·imageStride [H, W]: each tile's
+    /// Aᵀ m A + bias (the parts of the last tile row or column that fall outside an odd-sized plane
+    /// are dropped), the tiles of image n at m[ξ·stride + n·tilesPerImage + t].
+    private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, geometry: TileGeometry, bias: Float,
+                                        images: Int, into y: UnsafeMutablePointer<Float>, imageStride: Int) {
         switch geometry.tile {
-        case .two: tutor_winograd_transform_output(m, stride, geometry.height, geometry.width, bias, y)
-        case .four: tutor_winograd4_transform_output(m, stride, geometry.height, geometry.width, bias, y)
+        case .two:
+            for image in 0..<images {
+                tutor_winograd_transform_output(m + image * geometry.tilesPerImage, stride, geometry.height, geometry.width, bias,
+                                                y + image * imageStride)
+            }
+        case .four: tutor_winograd4_transform_output(m, stride, images, geometry.height, geometry.width, bias, y, imageStride)
         }
     }
 
@@ -423,14 +450,30 @@ enum Winograd {
     /// shared out over the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
     private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
                                                 _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
+        let narrow = positions == Tile.four.positions && takesNarrowProducts(rows: rows, inner: inner, columns: columns)
         u.withUnsafeBufferPointer { u in
             let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
             Gemm.concurrently(positions) { position in
-                Gemm.multiply(u.pointer + position * rows * inner, transposeA: transposingFirst,
-                              q.pointer + position * inner * columns,
-                              into: p.pointer + position * rows * columns, m: rows, n: columns, k: inner)
+                let (uξ, qξ, pξ) = (u.pointer + position * rows * inner, q.pointer + position * inner * columns, p.pointer + position * rows * columns)
+                if narrow {
+                    tutor_multiply_narrow(uξ, transposingFirst ? 1 : inner, transposingFirst ? rows : 1, qξ, pξ, rows, inner, columns)
+                } else {
+                    Gemm.multiply(uξ, transposeA: transposingFirst, qξ, into: pξ, m: rows, n: columns, k: inner)
+                }
             }
         }
+    }
+
+    /// Whether F(4×4)'s products go to `tutor_multiply_narrow` (include/narrow_products.h) rather
+    /// than to OpenBLAS: where U[ξ] is large (256 × 256 or more, a ResNet's last two stages) and
+    /// the tiles few (16 to 64: a 14 × 14 or 7 × 7 plane has 16 or 4, a batch of 8 has 128 or
+    /// 32, and F(4×4) takes 64 at a time), OpenBLAS spends about as long copying U[ξ] into its
+    /// packed layout as multiplying, and that kernel reads U[ξ] where it lies. Measured alone on
+    /// one thread of this machine (best of 40, docs/performance.md): 512 × 512 by 32 columns
+    /// 143 µs against OpenBLAS's 180 µs, 256 × 256 by 64 columns 72 µs against 83 µs, with U[ξ]
+    /// already in cache, which favours OpenBLAS. It depends on the shape alone.
+    static func takesNarrowProducts(rows: Int, inner: Int, columns: Int) -> Bool {
+        rows * inner >= 1 << 16 && columns >= 16 && columns <= fourByFourTilesPerChunk
     }
 
     /// Runs body(plane) for every plane, the planes split into contiguous shares over the threads
