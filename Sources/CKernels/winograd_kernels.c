@@ -251,27 +251,42 @@ TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_adjoint, winograd_transform_
 #define A4_2(m0, m1, m2, m3, m4, m5) ((m1) + (m2) + 4 * (m3) + 4 * (m4))
 #define A4_3(m0, m1, m2, m3, m4, m5) ((m1) - (m2) + 8 * (m3) - 8 * (m4) + (m5))
 
-/* phase[q][i] = padded[4·i + q] for q < 4 and i < length, and the two values past them,
-   tail[0] = padded[4·length] and tail[1] = padded[4·length + 1], where padded[c] = row[c − 1]
-   inside the row and 0 outside it (the left padding column and everything past the right
-   edge). row == 0 stands for a padding row: all zeros. */
-TUTOR_KERNEL_BODY void fill_phases(const float *restrict row, long width, float *restrict phase, long phaseStride,
-                                   long length, float *restrict tail) {
-    for (long q = 0; q < 4; q++) {
-        float *restrict out = phase + q * phaseStride;
-        /* 0 ≤ 4·i + q − 1 < width for i in first ..< last */
-        const long first = q == 0 ? 1 : 0;
-        long last = row ? (width - q + 4) / 4 : 0;    /* ⌊(width − q)/4⌋ + 1, width − q ≥ −3 */
-        if (last > length) last = length;
-        if (last < first) last = first;
-        for (long i = 0; i < first; i++) out[i] = 0;
-        const float *restrict source = row + q - 1;
-        for (long i = first; i < last; i++) out[i] = source[4 * i];
-        for (long i = last; i < length; i++) out[i] = 0;
+/* One padded row, `length` = 4·tilesWide values: out[c] = x's column c − 1 of `row` (0 for the
+   left padding column and past the right edge), and the two values past them, tail[q] = padded
+   column 4·tilesWide + q. A row outside 0 ..< height is a padding row: all zeros. `turned` reads
+   the plane turned half a turn, x̃[r][c] = x[height − 1 − r][width − 1 − c] (the input gradient's
+   convolution, Winograd.swift's `inputGradientFourByFour`), without making the turned plane. */
+TUTOR_KERNEL_BODY void padded_row(const float *restrict x, long height, long width, long row, int turned, float *restrict out,
+                                  long length, float *restrict tail) {
+    if (row < 0 || row >= height) {
+        for (long c = 0; c < length; c++) out[c] = 0;
+        tail[0] = tail[1] = 0;
+        return;
     }
+    const float *restrict source = x + (turned ? height - 1 - row : row) * width;
+    const long inside = width < length - 1 ? width : length - 1;          /* columns 1 … inside */
+    out[0] = 0;
+    if (turned) {
+        for (long c = 1; c <= inside; c++) out[c] = source[width - c];
+    } else {
+        for (long c = 1; c <= inside; c++) out[c] = source[c - 1];
+    }
+    for (long c = inside + 1; c < length; c++) out[c] = 0;
     for (long q = 0; q < 2; q++) {
-        const long column = 4 * length + q - 1;
-        tail[q] = row && column < width ? row[column] : 0;
+        const long column = length + q - 1;                                 /* x's column */
+        tail[q] = column < width ? source[turned ? width - 1 - column : column] : 0;
+    }
+}
+
+/* The four phases of `count` tiles' padded columns laid end to end, padded[4·i + q] → phase[q][i]:
+   one flat loop whose four loads the compiler reads as one interleaved group. */
+TUTOR_KERNEL_BODY void deinterleave_phases(const float *restrict padded, long count, float *restrict phase, long phaseStride) {
+    float *restrict p0 = phase, *restrict p1 = phase + phaseStride, *restrict p2 = phase + 2 * phaseStride, *restrict p3 = phase + 3 * phaseStride;
+    for (long i = 0; i < count; i++) {
+        p0[i] = padded[4 * i];
+        p1[i] = padded[4 * i + 1];
+        p2[i] = padded[4 * i + 2];
+        p3[i] = padded[4 * i + 3];
     }
 }
 
@@ -293,20 +308,20 @@ TUTOR_KERNEL_BODY void fill_phases(const float *restrict row, long width, float 
 
    (1) the phases of every padded row; (2) d B along each row, h_j = B4_j(row's six values);
    (3) Bᵀ (d B) down each column j, v[6·i + j] = B4_i(h_j of the patch's six rows). */
-TUTOR_KERNEL_BODY void winograd4_transform_plane_body(const float *x, long height, long width, float *v, long stride) {
+TUTOR_KERNEL_BODY void winograd4_transform_plane_body(const float *x, long height, long width, int turned, float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long groupRows = tilesHigh + 1;                  /* rows T = 0 … tilesHigh of each group */
     const long groupSize = groupRows * tilesWide + 16;      /* + room for the reads one past the end */
-    float *scratch = tutor_thread_scratch((size_t)(16 * groupSize + 8 * groupRows + 24 * groupSize));
+    float *scratch = tutor_thread_scratch((size_t)(16 * groupSize + 8 * groupRows + 24 * groupSize + 4 * groupRows * tilesWide));
     float *phases = scratch;                               /* [q][k][T][t] */
     float *tails = phases + 16 * groupSize;                /* [k][T][2] */
     float *h = tails + 8 * groupRows;                      /* [j][k][T][t] */
+    float *padded = h + 24 * groupSize;                    /* one group's padded rows [T][4·tilesWide] */
     for (long k = 0; k < 4; k++) {
-        for (long T = 0; T < groupRows; T++) {
-            const long row = 4 * T + k - 1;                /* padded row 4·T + k is x's row 4·T + k − 1 */
-            fill_phases(row >= 0 && row < height ? x + row * width : 0, width,
-                        phases + k * groupSize + T * tilesWide, 4 * groupSize, tilesWide, tails + (k * groupRows + T) * 2);
+        for (long T = 0; T < groupRows; T++) {             /* padded row 4·T + k is x's row 4·T + k − 1 */
+            padded_row(x, height, width, 4 * T + k - 1, turned, padded + T * 4 * tilesWide, 4 * tilesWide, tails + (k * groupRows + T) * 2);
         }
+        deinterleave_phases(padded, groupRows * tilesWide, phases + k * groupSize, 4 * groupSize);
         for (long q = 0; q < 4; q++) {
             float *pad = phases + (q * 4 + k) * groupSize + groupRows * tilesWide;
             for (long i = 0; i < 16; i++) pad[i] = 0;
@@ -352,22 +367,24 @@ TUTOR_KERNEL_BODY void winograd4_transform_plane_body(const float *x, long heigh
    place m = (n·tilesHigh + T)·tilesWide (sets 4 and 5 repeat groups 0 and 1 one tile row down).
    Then (1), (2) and (3) as above, over all m. */
 TUTOR_KERNEL_BODY void winograd4_transform_images_body(const float *x, long imageStride, long images, long height, long width,
-                                                       float *v, long stride) {
+                                                       int turned, float *v, long stride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long tileRows = images * tilesHigh, count = tileRows * tilesWide;
     const long setSize = count + 16;                          /* + room for the reads one past the end */
-    float *scratch = tutor_thread_scratch((size_t)(24 * setSize + 12 * tileRows + 36 * setSize));
+    float *scratch = tutor_thread_scratch((size_t)(24 * setSize + 12 * tileRows + 36 * setSize + 4 * count));
     float *phases = scratch;                                  /* [q][s][m] */
     float *tails = phases + 24 * setSize;                     /* [s][tile row][2] */
     float *h = tails + 12 * tileRows;                         /* [j][s][m] */
+    float *padded = h + 36 * setSize;                         /* one set's padded rows [tile row][4·tilesWide] */
     for (long s = 0; s < 6; s++) {
         for (long n = 0; n < images; n++) {
             for (long T = 0; T < tilesHigh; T++) {
-                const long row = 4 * T + s - 1, tileRow = n * tilesHigh + T;
-                fill_phases(row >= 0 && row < height ? x + n * imageStride + row * width : 0, width,
-                            phases + s * setSize + tileRow * tilesWide, 6 * setSize, tilesWide, tails + (s * tileRows + tileRow) * 2);
+                const long tileRow = n * tilesHigh + T;
+                padded_row(x + n * imageStride, height, width, 4 * T + s - 1, turned, padded + tileRow * 4 * tilesWide, 4 * tilesWide,
+                           tails + (s * tileRows + tileRow) * 2);
             }
         }
+        deinterleave_phases(padded, count, phases + s * setSize, 6 * setSize);
         for (long q = 0; q < 4; q++) {
             float *pad = phases + (q * 6 + s) * setSize + count;
             for (long i = 0; i < 16; i++) pad[i] = 0;
@@ -405,25 +422,27 @@ TUTOR_KERNEL_BODY void winograd4_transform_images_body(const float *x, long imag
     }
 }
 TUTOR_KERNEL_BODY void winograd4_transform_input_body(const float *x, long imageStride, long images, long height, long width,
-                                                      float *v, long stride) {
+                                                      int turned, float *v, long stride) {
     const long tilesPerImage = ((height + 3) / 4) * ((width + 3) / 4);
     if (tilesPerImage >= 16) {
-        for (long n = 0; n < images; n++) winograd4_transform_plane_body(x + n * imageStride, height, width, v + n * tilesPerImage, stride);
+        for (long n = 0; n < images; n++)
+            winograd4_transform_plane_body(x + n * imageStride, height, width, turned, v + n * tilesPerImage, stride);
     } else {
-        winograd4_transform_images_body(x, imageStride, images, height, width, v, stride);
+        winograd4_transform_images_body(x, imageStride, images, height, width, turned, v, stride);
     }
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_input, winograd4_transform_input_body,
-                    (const float *x, long imageStride, long images, long height, long width, float *v, long stride),
-                    (x, imageStride, images, height, width, v, stride))
+                    (const float *x, long imageStride, long images, long height, long width, int turned, float *v, long stride),
+                    (x, imageStride, images, height, width, turned, v, stride))
 
 /* F(4×4, 3×3)'s output transform: m[ξ·stride + t] → each tile's Aᵀ m A + bias, for the tiles of
    one channel in `images` images, one after the other (as the input transform lays them out),
    into the planes y + n·imageStride. (1) t[a][j][m] = (Aᵀ m)[a] down column j, flat over all
    tiles; (2) (Aᵀ m) A along each output row a, four columns per tile, one tile row after another;
-   (3) each row copied into its plane, the rows and columns past an edge dropped. */
+   (3) each row copied into its plane, the rows and columns past an edge dropped (`turned`: into
+   the plane turned half a turn, as the input transform read it). */
 TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stride, long images, long height, long width,
-                                                       float bias, float *y, long imageStride) {
+                                                       float bias, int turned, float *y, long imageStride) {
     const long tilesHigh = (height + 3) / 4, tilesWide = (width + 3) / 4;
     const long tileRows = images * tilesHigh, count = tileRows * tilesWide;
     float *t = tutor_thread_scratch((size_t)(24 * count + 16 * count));
@@ -457,12 +476,17 @@ TUTOR_KERNEL_BODY void winograd4_transform_output_body(const float *m, long stri
         for (long tr = 0; tr < tilesHigh; tr++) {
             for (long a = 0; a < 4 && 4 * tr + a < height; a++) {
                 const float *restrict source = outputRows + a * 4 * count + (n * tilesHigh + tr) * tilesWide * 4;
-                float *restrict target = y + n * imageStride + (4 * tr + a) * width;
-                for (long c = 0; c < width; c++) target[c] = source[c];
+                if (turned) {
+                    float *restrict target = y + n * imageStride + (height - 1 - (4 * tr + a)) * width;
+                    for (long c = 0; c < width; c++) target[width - 1 - c] = source[c];
+                } else {
+                    float *restrict target = y + n * imageStride + (4 * tr + a) * width;
+                    for (long c = 0; c < width; c++) target[c] = source[c];
+                }
             }
         }
     }
 }
 TUTOR_VECTOR_KERNEL(tutor_winograd4_transform_output, winograd4_transform_output_body,
-                    (const float *m, long stride, long images, long height, long width, float bias, float *y, long imageStride),
-                    (m, stride, images, height, width, bias, y, imageStride))
+                    (const float *m, long stride, long images, long height, long width, float bias, int turned, float *y, long imageStride),
+                    (m, stride, images, height, width, bias, turned, y, imageStride))

@@ -20,12 +20,14 @@ void tutor_winograd_transform_output(const float *m, long stride, long height, l
 void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride);
 
 /* F(4×4, 3×3), one channel of `images` images, plane n at x + n·imageStride [height, width] →
-   v[ξ·stride + m] = (Bᵀ d_m B)[ξ], ξ = 6·i + j < 36, m = n·tilesPerImage + t. */
-void tutor_winograd4_transform_input(const float *x, long imageStride, long images, long height, long width, float *v, long stride);
+   v[ξ·stride + m] = (Bᵀ d_m B)[ξ], ξ = 6·i + j < 36, m = n·tilesPerImage + t. `turned` (0 or 1):
+   transform each plane turned half a turn, x̃[r][c] = x[height − 1 − r][width − 1 − c]. */
+void tutor_winograd4_transform_input(const float *x, long imageStride, long images, long height, long width, int turned,
+                                     float *v, long stride);
 
 /* F(4×4, 3×3): m[ξ·stride + n·tilesPerImage + t] → y + n·imageStride [height, width], each tile's
-   Aᵀ m A + bias, for the `images` images of one channel. */
-void tutor_winograd4_transform_output(const float *m, long stride, long images, long height, long width, float bias, float *y,
-                                      long imageStride);
+   Aᵀ m A + bias, for the `images` images of one channel; `turned`: written turned half a turn. */
+void tutor_winograd4_transform_output(const float *m, long stride, long images, long height, long width, float bias, int turned,
+                                      float *y, long imageStride);
 
 #endif

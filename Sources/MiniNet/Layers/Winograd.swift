@@ -114,9 +114,10 @@ enum Winograd {
 
     /// `transposingKernel`: U is stored [P, Cin, Cout], as another convolution's U whose input
     /// and output channels are this one's output and input (`inputGradientFourByFour`), and each
-    /// product takes U[ξ]ᵀ.
+    /// product takes U[ξ]ᵀ. `turned` (F(4×4) only): the convolution of the input turned half a
+    /// turn, its output turned back, the turns taken by the transforms as they read and write.
     private static func forward(_ input: Tensor, transformedKernel u: [Float], bias: [Float]?, outputChannels: Int, tile: Tile,
-                                transposingKernel: Bool = false,
+                                transposingKernel: Bool = false, turned: Bool = false,
                                 keepingTransformedInputIn kept: UnsafeMutablePointer<Float>?) -> Tensor {
         let (batch, inputChannels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         var output = [Float](unsafeUninitializedCapacity: batch * outputChannels * height * width) { _, count in count = batch * outputChannels * height * width }
@@ -126,7 +127,8 @@ enum Winograd {
                          source: x.baseAddress!, result: y.baseAddress!, keepingTransformedSourceIn: kept,
                          // V [P, Cin, T] from each input channel's planes,
                          transformSource: { planes, images, imageStride, geometry, v, stride in
-                             transformInput(planes, images: images, imageStride: imageStride, geometry: geometry, into: v, stride: stride)
+                             transformInput(planes, images: images, imageStride: imageStride, geometry: geometry, turned: turned,
+                                            into: v, stride: stride)
                          },
                          // M[ξ] [Cout, T] = U[ξ] [Cout, Cin] × V[ξ] [Cin, T],
                          multiply: { v, m, tiles in
@@ -135,8 +137,8 @@ enum Winograd {
                          },
                          // Y = Aᵀ M A + b_o for each output channel's planes.
                          transformResult: { m, stride, geometry, o, images, planes, imageStride in
-                             transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, images: images, into: planes,
-                                             imageStride: imageStride)
+                             transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, images: images, turned: turned,
+                                             into: planes, imageStride: imageStride)
                          })
             }
         }
@@ -192,10 +194,11 @@ enum Winograd {
     /// over the Cout channels summed).
     ///
     /// outputGradient [N, Cout, H, W], U [36, Cout, Cin] (the forward pass's) → inputGradient [N, Cin, H, W]
+    /// The transforms read ∂L/∂y turned and write ∂L/∂x turned back (`turned`), so no turned
+    /// copy of either is made.
     static func inputGradientFourByFour(_ outputGradient: Tensor, transformedKernel u: [Float], inputChannels: Int) -> Tensor {
-        let turned = forward(outputGradient.halfTurned(), transformedKernel: u, bias: nil, outputChannels: inputChannels, tile: .four,
-                             transposingKernel: true, keepingTransformedInputIn: nil)
-        return turned.halfTurned()
+        forward(outputGradient, transformedKernel: u, bias: nil, outputChannels: inputChannels, tile: .four,
+                transposingKernel: true, turned: true, keepingTransformedInputIn: nil)
     }
 
     /// The F(2×2, 3×3) weight gradient. The forward pass computed, for every tile t of the
@@ -402,19 +405,21 @@ enum Winograd {
     /// d_t the 4×4 patch of the plane padded with one row and column of zeros.
     private static func transformInput(_ x: UnsafePointer<Float>, geometry: TileGeometry,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
-        transformInput(x, images: 1, imageStride: 0, geometry: geometry, into: v, stride: stride)
+        transformInput(x, images: 1, imageStride: 0, geometry: geometry, turned: false, into: v, stride: stride)
     }
 
     /// The same for one channel's planes in several images (plane n at x + n·imageStride), their
-    /// tiles one after the other: tile t of image n at v[ξ·stride + n·tilesPerImage + t].
-    private static func transformInput(_ x: UnsafePointer<Float>, images: Int, imageStride: Int, geometry: TileGeometry,
+    /// tiles one after the other: tile t of image n at v[ξ·stride + n·tilesPerImage + t];
+    /// `turned` (F(4×4) only): each plane read turned half a turn.
+    private static func transformInput(_ x: UnsafePointer<Float>, images: Int, imageStride: Int, geometry: TileGeometry, turned: Bool,
                                        into v: UnsafeMutablePointer<Float>, stride: Int) {
         switch geometry.tile {
         case .two:
+            precondition(!turned, "F(2×2, 3×3) has no turned transform")
             for image in 0..<images {
                 tutor_winograd_transform_input(x + image * imageStride, geometry.height, geometry.width, v + image * geometry.tilesPerImage, stride)
             }
-        case .four: tutor_winograd4_transform_input(x, imageStride, images, geometry.height, geometry.width, v, stride)
+        case .four: tutor_winograd4_transform_input(x, imageStride, images, geometry.height, geometry.width, turned ? 1 : 0, v, stride)
         }
     }
 
@@ -427,16 +432,18 @@ enum Winograd {
 
     /// M for one output channel's planes in several images → y + n·imageStride [H, W]: each tile's
     /// Aᵀ m A + bias (the parts of the last tile row or column that fall outside an odd-sized plane
-    /// are dropped), the tiles of image n at m[ξ·stride + n·tilesPerImage + t].
+    /// are dropped), the tiles of image n at m[ξ·stride + n·tilesPerImage + t]; `turned` (F(4×4)
+    /// only): each plane written turned half a turn.
     private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, geometry: TileGeometry, bias: Float,
-                                        images: Int, into y: UnsafeMutablePointer<Float>, imageStride: Int) {
+                                        images: Int, turned: Bool, into y: UnsafeMutablePointer<Float>, imageStride: Int) {
         switch geometry.tile {
         case .two:
+            precondition(!turned, "F(2×2, 3×3) has no turned transform")
             for image in 0..<images {
                 tutor_winograd_transform_output(m + image * geometry.tilesPerImage, stride, geometry.height, geometry.width, bias,
                                                 y + image * imageStride)
             }
-        case .four: tutor_winograd4_transform_output(m, stride, images, geometry.height, geometry.width, bias, y, imageStride)
+        case .four: tutor_winograd4_transform_output(m, stride, images, geometry.height, geometry.width, bias, turned ? 1 : 0, y, imageStride)
         }
     }
 
@@ -494,19 +501,4 @@ struct SendablePointer: @unchecked Sendable {
 struct SendableMutablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-private extension Tensor {
-    /// [N, C, H, W] → the same with every plane turned half a turn: x̃[i][j] = x[H − 1 − i][W − 1 − j].
-    func halfTurned() -> Tensor {
-        let planeSize = shape[2] * shape[3]
-        return Tensor(shape: shape) { turned in
-            data.withUnsafeBufferPointer { x in
-                Parallel.forEach(count / Swift.max(planeSize, 1), cost: planeSize) { plane in
-                    let (from, to) = (x.baseAddress! + plane * planeSize, turned.baseAddress! + plane * planeSize)
-                    for index in 0..<planeSize { to[index] = from[planeSize - 1 - index] }
-                }
-            }
-        }
-    }
 }
