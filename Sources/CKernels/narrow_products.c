@@ -7,7 +7,9 @@
    the block (inner × 32 floats, 64 KiB for inner = 512) stay in cache for every block of rows;
    A goes through once per block of 32 columns, straight from where it lies. Blocks of 16 columns
    and single rows take what is left; the last columns (fewer than 16) go one entry at a time, in
-   the same order of k.
+   the same order of k. A stored by columns (Aᵀ row-major, the input gradient's U[ξ]ᵀ) goes down
+   the rows instead (`narrow_block_down_rows`): broadcasting A's entries there would take a new
+   cache line for every k and use half of it.
 
    Unlike the element-wise kernels, these use fused multiply-adds (one rounding for a·b + c):
    on this work they run at about 1.4 times the speed of a product and a sum. The AVX2 and
@@ -15,6 +17,7 @@
    has it); the SSE2 variant gets the same operation from fmaf, slowly but with the same bits. */
 
 #include "narrow_products.h"
+#include "thread_scratch.h"
 #include "vector_targets.h"
 #include <math.h>
 
@@ -54,8 +57,93 @@ TUTOR_KERNEL_BODY void narrow_block(const float *restrict a, long rowStride, lon
     }
 }
 
+/* A stored [inner, rows] (entry (r, k) at a[k·lda + r]): the vectors run down the rows instead,
+   16 or 32 rows by up to 8 columns, so that each step loads whole cache lines of A's row k and
+   broadcasts the block's entries of B's row k. The inner dimension goes in panels of PANEL rows
+   of A (contiguous: 128 KiB for 512 rows), every block of C through one panel before the next
+   panel, so that A is read from memory in order, not in strips 2 KiB apart; each block's sums
+   wait in `sums` between panels (a float stored and read back is the same float). The same chain
+   of fused multiply-adds per entry as `narrow_block`, so the same bits. */
+enum { PANEL = 64 };
+
+TUTOR_KERNEL_BODY void narrow_block_down_rows(const float *restrict a, long lda, const float *restrict b, float *restrict sums,
+                                              long columns, long from, long to, long r, long j, int vectors, int columnCount) {
+    vector16 first[8], second[8];
+    for (int t = 0; t < 8; t++) {
+        if (from == 0) { first[t] = 0; second[t] = 0; }
+        else { LOAD16(first[t], sums + (2 * t) * 16); LOAD16(second[t], sums + (2 * t + 1) * 16); }
+    }
+    for (long k = from; k < to; k++) {
+        vector16 a0, a1;
+        LOAD16(a0, a + k * lda + r);
+        if (vectors == 2) LOAD16(a1, a + k * lda + r + 16); else a1 = a0;
+        const float *restrict entries = b + k * columns + j;
+        for (int t = 0; t < 8; t++) {
+            if (t < columnCount) {
+                const vector16 entry = (vector16)entries[t];
+                first[t] = __builtin_elementwise_fma(a0, entry, first[t]);
+                if (vectors == 2) second[t] = __builtin_elementwise_fma(a1, entry, second[t]);
+            }
+        }
+    }
+    for (int t = 0; t < 8; t++) { STORE16(sums + (2 * t) * 16, first[t]); STORE16(sums + (2 * t + 1) * 16, second[t]); }
+}
+
+/* C [rows, columns] from one block's sums, laid out [t][vector][16 lanes]: rows r … r + 16·vectors − 1,
+   columns j … j + columnCount − 1. */
+TUTOR_KERNEL_BODY void write_down_rows(const float *restrict sums, float *restrict c, long columns, long r, long j, int vectors,
+                                       int columnCount) {
+    for (int t = 0; t < columnCount; t++)
+        for (int v = 0; v < vectors; v++)
+            for (int i = 0; i < 16; i++) c[(r + 16 * v + i) * columns + j + t] = sums[(2 * t + v) * 16 + i];
+}
+
 TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long innerStride, const float *b, float *c,
                                             long rows, long inner, long columns) {
+    if (inner == 0) {
+        for (long i = 0; i < rows * columns; i++) c[i] = 0;
+        return;
+    }
+    if (rowStride == 1 && innerStride >= rows) {
+        /* Block b of 32 rows (the last may have 16) and columns j … j + 7 keeps its sums at
+           sums + (b·⌈columns/8⌉ + j/8)·256. */
+        const long rowBlocks = (rows / 16 + 1) / 2, columnBlocks = (columns + 7) / 8;   /* blocks of 32 rows, the last may be 16 */
+        float *sums = tutor_thread_scratch((size_t)(rowBlocks * columnBlocks * 256));
+        for (long from = 0; from < inner; from += PANEL) {
+            const long to = from + PANEL < inner ? from + PANEL : inner;
+            /* The next panel, asked for in order, a share before each block of rows: A then comes
+               from memory as one stream, not as strips 2 KiB apart. */
+            const char *next = (const char *)(a + to * innerStride);
+            const long nextBytes = to < inner ? ((to + PANEL < inner ? PANEL : inner - to) * innerStride) * (long)sizeof(float) : 0;
+            const long share = rowBlocks > 0 ? (nextBytes / 64 + rowBlocks - 1) / rowBlocks : 0;
+            for (long block = 0, r = 0; r + 16 <= rows; block++) {
+                const int vectors = r + 32 <= rows ? 2 : 1;
+                for (long line = block * share; line < (block + 1) * share && line * 64 < nextBytes; line++)
+                    __builtin_prefetch(next + line * 64, 0, 2);
+                long j = 0;
+                for (; j + 8 <= columns; j += 8) {
+                    float *blockSums = sums + (block * columnBlocks + j / 8) * 256;
+                    if (vectors == 2) narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 2, 8);
+                    else narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 1, 8);
+                    if (to == inner) write_down_rows(blockSums, c, columns, r, j, vectors, 8);
+                }
+                if (j < columns) {
+                    float *blockSums = sums + (block * columnBlocks + j / 8) * 256;
+                    narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, vectors, (int)(columns - j));
+                    if (to == inner) write_down_rows(blockSums, c, columns, r, j, vectors, (int)(columns - j));
+                }
+                r += 16 * vectors;
+            }
+        }
+        for (long r = rows - rows % 16; r < rows; r++) {
+            for (long j = 0; j < columns; j++) {
+                float sum = 0;
+                for (long k = 0; k < inner; k++) sum = fmaf(a[r + k * innerStride], b[k * columns + j], sum);
+                c[r * columns + j] = sum;
+            }
+        }
+        return;
+    }
     long j = 0;
     for (; j + 32 <= columns; j += 32) {
         long r = 0;

@@ -478,7 +478,9 @@ enum Winograd {
     /// packed layout as multiplying, and that kernel reads U[ξ] where it lies. Measured alone on
     /// one thread of this machine (best of 40, docs/performance.md): 512 × 512 by 32 columns
     /// 143 µs against OpenBLAS's 180 µs, 256 × 256 by 64 columns 72 µs against 83 µs, with U[ξ]
-    /// already in cache, which favours OpenBLAS. It depends on the shape alone.
+    /// already in cache, which favours OpenBLAS; a ResNet-34's 7 × 7 stage in a batch of 8, six
+    /// different kernels in turn (U from memory), forward 8.2 ms against 11.4 ms and input
+    /// gradient 11.1 ms against 12.5 ms. It depends on the shape alone.
     static func takesNarrowProducts(rows: Int, inner: Int, columns: Int) -> Bool {
         rows * inner >= 1 << 16 && columns >= 16 && columns <= fourByFourTilesPerChunk
     }
