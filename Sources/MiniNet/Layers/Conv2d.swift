@@ -98,15 +98,8 @@ public final class Conv2d: Layer {
     /// Below this many 2×2 output tiles (N·⌈H/2⌉·⌈W/2⌉), each of Winograd's 16 products has so few
     /// columns that it is bound by reading U [16, Cout, Cin], 16/9 the size of the kernel, rather
     /// than by arithmetic; im2col reads the kernel once. A ResNet's last stage on one picture
-    /// (7 × 7, 16 tiles) is just above it: measured alone on 2 threads (six 512-channel layers in
-    /// turn, best of 15, two runs), im2col 2.1–3.1 ms a layer, F(2×2, 3×3) 1.8–2.5 ms.
-    static let winogradMinimumTiles = 16
-
-    /// F(4×4, 3×3) needs this many 4×4 tiles (N·⌈H/4⌉·⌈W/4⌉) to pay off; where its products
-    /// go to `Winograd.takesNarrowProducts` (U[ξ] read in place), half as many: a ResNet's
-    /// 14 × 14 stage on one picture (16 tiles) took 0.86–0.90 ms a layer by F(4×4) against
-    /// 0.94–0.99 ms by F(2×2) (measured as above).
-    static let fourByFourMinimumTiles = 32
+    /// (7 × 7, 16 tiles) is such a case; the same stage on a batch of 16 pictures is not.
+    static let winogradMinimumTiles = 32
 
     /// Whether this call goes through Winograd's algorithm rather than im2col; for a pass whose
     /// parameter gradients will be computed, by the training threshold.
@@ -118,14 +111,12 @@ public final class Conv2d: Layer {
             && batch * ((height + 1) / 2) * ((width + 1) / 2) >= Conv2d.winogradMinimumTiles
     }
 
-    /// The forward pass's tile: F(4×4, 3×3) where it has `fourByFourMinimumTiles` 4×4 tiles (half
-    /// as many where its products are narrow ones), F(2×2, 3×3) otherwise. (The input gradient follows it: `inputGradientTile`.)
+    /// The forward pass's tile: F(4×4, 3×3) where it has as many 4×4 tiles as F(2×2, 3×3) needs
+    /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient follows it: `inputGradientTile`.)
     /// With parameter gradients on, always F(2×2, 3×3): its V is what the weight gradient
     /// needs, and F(4×4, 3×3)'s larger rounding would go into the gradient (and the training).
     private func forwardTile(batch: Int, height: Int, width: Int, withParameterGradients: Bool) -> Winograd.Tile {
-        let tiles = batch * ((height + 3) / 4) * ((width + 3) / 4)
-        let narrow = Winograd.takesNarrowProducts(rows: outputChannels, inner: inputChannels, columns: tiles)
-        return !withParameterGradients && tiles >= (narrow ? Conv2d.fourByFourMinimumTiles / 2 : Conv2d.fourByFourMinimumTiles) ? .four : .two
+        !withParameterGradients && batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
     }
 
     /// The input gradient's tile: F(4×4, 3×3) with the forward pass's U (`Winograd.inputGradientFourByFour`)
