@@ -2,13 +2,15 @@ import CKernels
 import Foundation
 
 /// How many floats one instruction of MiniNet's own C loops (Sources/CKernels: the Winograd
-/// transforms, im2col, ReLU, BatchNorm, max pooling) works on. Every loop is compiled for all
-/// three from one source and the widest the processor has runs, chosen once on first use, so
-/// that one binary runs on any x86-64 and uses AVX-512 where there is one.
+/// transforms and deep layers' Winograd products, im2col, ReLU, BatchNorm, max pooling) works
+/// on. Every loop is compiled for all three from one source and the widest the processor has
+/// runs (AVX2 and AVX-512 only with FMA), chosen once on first use, so that one binary runs on
+/// any x86-64 and uses AVX-512 where there is one.
 ///
 /// The width changes how many entries are computed at once, never how one entry is computed:
-/// these loops are element-wise, in the same order, with no fused multiply-add, so every width
-/// gives the same bits (`VectorWidthTests` checks it). OpenBLAS chooses its own kernels.
+/// these loops are element-wise, in the same order, with no fused multiply-add (the narrow
+/// products fuse at every width, SSE2 through the C library's `fmaf`), so every width gives the
+/// same bits (`VectorWidthTests` checks it). OpenBLAS chooses its own kernels.
 ///
 /// The `tutor` executable reads `TUTOR_SIMD=sse|avx2|avx512` to choose a narrower width for a
 /// whole run (`apply(environment:)`).
