@@ -300,6 +300,29 @@ TUTOR_KERNEL_BODY void deinterleave_phases(const float *restrict padded, long co
    (`winograd4_transform_images_body`), so that the loops are long enough for 16-float vectors
    (a 7 × 7 plane has 4 tiles; a batch of 8 has 32). */
 
+/* (2) of both bodies below, for one group of padded rows laid end to end (`count` tiles, tile
+   rows of `tilesWide`): h_j = B4_j(the tile's six values along the row), flat over the tiles,
+   then the last tile of each tile row again with its tail. phase[q·stride + m] holds padded
+   column 4·t + q of tile m; the 16 values past the end are zeroed for the reads one past it. */
+TUTOR_KERNEL_BODY void rows_times_b(float *restrict phase, const float *restrict tails, float *restrict h, long stride,
+                                    long count, long tilesWide) {
+    for (long q = 0; q < 4; q++)
+        for (long i = 0; i < 16; i++) phase[q * stride + count + i] = 0;
+    const float *restrict p0 = phase, *restrict p1 = phase + stride, *restrict p2 = phase + 2 * stride, *restrict p3 = phase + 3 * stride;
+    float *restrict h0 = h, *restrict h1 = h + stride, *restrict h2 = h + 2 * stride;
+    float *restrict h3 = h + 3 * stride, *restrict h4 = h + 4 * stride, *restrict h5 = h + 5 * stride;
+    for (long m = 0; m < count; m++) {
+        const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
+        B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
+    }
+    for (long tileRow = 0; tileRow < count / tilesWide; tileRow++) {
+        const long m = tileRow * tilesWide + tilesWide - 1;
+        const float *tail = tails + tileRow * 2;
+        const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
+        B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
+    }
+}
+
 /* One plane, the loops over all its tiles at once. Padded row 4·T + k (k < 4) of tile row T is
    stored in group k at row T; a tile row's patch is then rows T of groups 0 … 3 and rows T + 1 of
    groups 0 and 1, at fixed distances in one flat index m = T·tilesWide + t. Along a row likewise:
@@ -322,29 +345,8 @@ TUTOR_KERNEL_BODY void winograd4_transform_plane_body(const float *x, long heigh
             padded_row(x, height, width, 4 * T + k - 1, turned, padded + T * 4 * tilesWide, 4 * tilesWide, tails + (k * groupRows + T) * 2);
         }
         deinterleave_phases(padded, groupRows * tilesWide, phases + k * groupSize, 4 * groupSize);
-        for (long q = 0; q < 4; q++) {
-            float *pad = phases + (q * 4 + k) * groupSize + groupRows * tilesWide;
-            for (long i = 0; i < 16; i++) pad[i] = 0;
-        }
-    }
-    /* (2) d B along every padded row: flat over m, then the last tile of each row again with its tail. */
-    const long rowCount = groupRows * tilesWide;
-    for (long k = 0; k < 4; k++) {
-        const float *restrict p0 = phases + (0 * 4 + k) * groupSize, *restrict p1 = phases + (1 * 4 + k) * groupSize;
-        const float *restrict p2 = phases + (2 * 4 + k) * groupSize, *restrict p3 = phases + (3 * 4 + k) * groupSize;
-        float *restrict h0 = h + (0 * 4 + k) * groupSize, *restrict h1 = h + (1 * 4 + k) * groupSize;
-        float *restrict h2 = h + (2 * 4 + k) * groupSize, *restrict h3 = h + (3 * 4 + k) * groupSize;
-        float *restrict h4 = h + (4 * 4 + k) * groupSize, *restrict h5 = h + (5 * 4 + k) * groupSize;
-        for (long m = 0; m < rowCount; m++) {
-            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
-            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
-        }
-        for (long T = 0; T < groupRows; T++) {
-            const long m = T * tilesWide + tilesWide - 1;
-            const float *tail = tails + (k * groupRows + T) * 2;
-            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
-            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
-        }
+        /* (2) d B along every padded row of the group. */
+        rows_times_b(phases + k * groupSize, tails + k * groupRows * 2, h + k * groupSize, 4 * groupSize, groupRows * tilesWide, tilesWide);
     }
     /* (3) Bᵀ (d B) down each column j: rows T of groups 0 … 3, rows T + 1 of groups 0 and 1. */
     const long tiles = tilesHigh * tilesWide;
@@ -385,28 +387,8 @@ TUTOR_KERNEL_BODY void winograd4_transform_images_body(const float *x, long imag
             }
         }
         deinterleave_phases(padded, count, phases + s * setSize, 6 * setSize);
-        for (long q = 0; q < 4; q++) {
-            float *pad = phases + (q * 6 + s) * setSize + count;
-            for (long i = 0; i < 16; i++) pad[i] = 0;
-        }
-    }
-    /* (2) d B along every padded row: flat over m, then the last tile of each row again with its tail. */
-    for (long s = 0; s < 6; s++) {
-        const float *restrict p0 = phases + (0 * 6 + s) * setSize, *restrict p1 = phases + (1 * 6 + s) * setSize;
-        const float *restrict p2 = phases + (2 * 6 + s) * setSize, *restrict p3 = phases + (3 * 6 + s) * setSize;
-        float *restrict h0 = h + (0 * 6 + s) * setSize, *restrict h1 = h + (1 * 6 + s) * setSize;
-        float *restrict h2 = h + (2 * 6 + s) * setSize, *restrict h3 = h + (3 * 6 + s) * setSize;
-        float *restrict h4 = h + (4 * 6 + s) * setSize, *restrict h5 = h + (5 * 6 + s) * setSize;
-        for (long m = 0; m < count; m++) {
-            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = p0[m + 1], d5 = p1[m + 1];
-            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
-        }
-        for (long tileRow = 0; tileRow < tileRows; tileRow++) {
-            const long m = tileRow * tilesWide + tilesWide - 1;
-            const float *tail = tails + (s * tileRows + tileRow) * 2;
-            const float d0 = p0[m], d1 = p1[m], d2 = p2[m], d3 = p3[m], d4 = tail[0], d5 = tail[1];
-            B4_APPLY(h0, h1, h2, h3, h4, h5, m, d0, d1, d2, d3, d4, d5);
-        }
+        /* (2) d B along every padded row of the set. */
+        rows_times_b(phases + s * setSize, tails + s * tileRows * 2, h + s * setSize, 6 * setSize, count, tilesWide);
     }
     /* (3) Bᵀ (d B) down each column j: the patch's six rows are the six row sets. */
     for (long j = 0; j < 6; j++) {
