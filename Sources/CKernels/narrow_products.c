@@ -98,16 +98,21 @@ TUTOR_KERNEL_BODY void write_down_rows(const float *restrict sums, float *restri
             for (int i = 0; i < 16; i++) c[(r + 16 * v + i) * columns + j + t] = sums[(2 * t + v) * 16 + i];
 }
 
+/* `wide`: the AVX-512 variant's blocks (32 registers of 16 floats); the others take blocks a
+   quarter the size (AVX2's 16 registers of 8 floats hold a quarter as much), so that their sums
+   stay in registers too. The block sizes change which entries are computed together, never how
+   one is computed. */
 TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long innerStride, const float *b, float *c,
-                                            long rows, long inner, long columns) {
+                                            long rows, long inner, long columns, int wide) {
     if (inner == 0) {
         for (long i = 0; i < rows * columns; i++) c[i] = 0;
         return;
     }
     if (rowStride == 1 && innerStride >= rows) {
-        /* Block b of 32 rows (the last may have 16) and columns j … j + 7 keeps its sums at
-           sums + (b·⌈columns/8⌉ + j/8)·256. */
-        const long rowBlocks = (rows / 16 + 1) / 2, columnBlocks = (columns + 7) / 8;   /* blocks of 32 rows, the last may be 16 */
+        /* Blocks of 32 rows (16 where fewer are left, or not `wide`) by `blockColumns` columns;
+           block b and columns j … keep their sums at sums + (b·columnBlocks + j/blockColumns)·256. */
+        const int blockColumns = wide ? 8 : 4;
+        const long rowBlocks = wide ? (rows / 16 + 1) / 2 : rows / 16, columnBlocks = (columns + blockColumns - 1) / blockColumns;
         float *sums = tutor_thread_scratch((size_t)(rowBlocks * columnBlocks * 256));
         for (long from = 0; from < inner; from += PANEL) {
             const long to = from + PANEL < inner ? from + PANEL : inner;
@@ -117,18 +122,19 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
             const long nextBytes = to < inner ? ((to + PANEL < inner ? PANEL : inner - to) * innerStride) * (long)sizeof(float) : 0;
             const long share = rowBlocks > 0 ? (nextBytes / 64 + rowBlocks - 1) / rowBlocks : 0;
             for (long block = 0, r = 0; r + 16 <= rows; block++) {
-                const int vectors = r + 32 <= rows ? 2 : 1;
+                const int vectors = wide && r + 32 <= rows ? 2 : 1;
                 for (long line = block * share; line < (block + 1) * share && line * 64 < nextBytes; line++)
                     __builtin_prefetch(next + line * 64, 0, 2);
                 long j = 0;
-                for (; j + 8 <= columns; j += 8) {
-                    float *blockSums = sums + (block * columnBlocks + j / 8) * 256;
+                for (; j + blockColumns <= columns; j += blockColumns) {
+                    float *blockSums = sums + (block * columnBlocks + j / blockColumns) * 256;
                     if (vectors == 2) narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 2, 8);
-                    else narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 1, 8);
-                    if (to == inner) write_down_rows(blockSums, c, columns, r, j, vectors, 8);
+                    else if (wide) narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 1, 8);
+                    else narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, 1, 4);
+                    if (to == inner) write_down_rows(blockSums, c, columns, r, j, vectors, blockColumns);
                 }
                 if (j < columns) {
-                    float *blockSums = sums + (block * columnBlocks + j / 8) * 256;
+                    float *blockSums = sums + (block * columnBlocks + j / blockColumns) * 256;
                     narrow_block_down_rows(a, innerStride, b, blockSums, columns, from, to, r, j, vectors, (int)(columns - j));
                     if (to == inner) write_down_rows(blockSums, c, columns, r, j, vectors, (int)(columns - j));
                 }
@@ -145,14 +151,20 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
         return;
     }
     long j = 0;
-    for (; j + 32 <= columns; j += 32) {
-        long r = 0;
-        for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 2);
-        for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 2);
+    if (wide) {
+        for (; j + 32 <= columns; j += 32) {
+            long r = 0;
+            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 2);
+            for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 2);
+        }
     }
     for (; j + 16 <= columns; j += 16) {
         long r = 0;
-        for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 1);
+        if (wide) {
+            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 1);
+        } else {
+            for (; r + 4 <= rows; r += 4) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 4, 1);
+        }
         for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 1);
     }
     for (; j < columns; j++) {
@@ -166,15 +178,15 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx512f,fma"))) static void multiply_narrow_avx512(const float *a, long rowStride, long innerStride, const float *b,
                                                                           float *c, long rows, long inner, long columns) {
-    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns);
+    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns, 1);
 }
 __attribute__((target("avx2,fma"))) static void multiply_narrow_avx2(const float *a, long rowStride, long innerStride, const float *b,
                                                                     float *c, long rows, long inner, long columns) {
-    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns);
+    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns, 0);
 }
 static void multiply_narrow_sse(const float *a, long rowStride, long innerStride, const float *b, float *c, long rows, long inner,
                                 long columns) {
-    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns);
+    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns, 0);
 }
 void tutor_multiply_narrow(const float *a, long rowStride, long innerStride, const float *b, float *c, long rows, long inner, long columns) {
     static void (*const variants[TUTOR_VECTOR_WIDTH_COUNT])(const float *, long, long, const float *, float *, long, long, long) = {
@@ -183,6 +195,6 @@ void tutor_multiply_narrow(const float *a, long rowStride, long innerStride, con
 }
 #else
 void tutor_multiply_narrow(const float *a, long rowStride, long innerStride, const float *b, float *c, long rows, long inner, long columns) {
-    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns);
+    multiply_narrow_body(a, rowStride, innerStride, b, c, rows, inner, columns, 0);
 }
 #endif
