@@ -98,6 +98,14 @@ TUTOR_KERNEL_BODY void write_down_rows(const float *restrict sums, float *restri
             for (int i = 0; i < 16; i++) c[(r + 16 * v + i) * columns + j + t] = sums[(2 * t + v) * 16 + i];
 }
 
+/* One entry of C alone, the same chain in the same order: the rows and columns the blocks leave. */
+TUTOR_KERNEL_BODY float one_entry(const float *a, long rowStride, long innerStride, const float *b, long columns, long inner,
+                                  long r, long j) {
+    float sum = 0;
+    for (long k = 0; k < inner; k++) sum = fmaf(a[r * rowStride + k * innerStride], b[k * columns + j], sum);
+    return sum;
+}
+
 /* `wide`: the AVX-512 variant's blocks (32 registers of 16 floats); the others take blocks a
    quarter the size (AVX2's 16 registers of 8 floats hold a quarter as much), so that their sums
    stay in registers too. The block sizes change which entries are computed together, never how
@@ -141,13 +149,8 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
                 r += 16 * vectors;
             }
         }
-        for (long r = rows - rows % 16; r < rows; r++) {
-            for (long j = 0; j < columns; j++) {
-                float sum = 0;
-                for (long k = 0; k < inner; k++) sum = fmaf(a[r + k * innerStride], b[k * columns + j], sum);
-                c[r * columns + j] = sum;
-            }
-        }
+        for (long r = rows - rows % 16; r < rows; r++)
+            for (long j = 0; j < columns; j++) c[r * columns + j] = one_entry(a, rowStride, innerStride, b, columns, inner, r, j);
         return;
     }
     long j = 0;
@@ -167,13 +170,8 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
         }
         for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 1);
     }
-    for (; j < columns; j++) {
-        for (long r = 0; r < rows; r++) {
-            float sum = 0;
-            for (long k = 0; k < inner; k++) sum = fmaf(a[r * rowStride + k * innerStride], b[k * columns + j], sum);
-            c[r * columns + j] = sum;
-        }
-    }
+    for (; j < columns; j++)
+        for (long r = 0; r < rows; r++) c[r * columns + j] = one_entry(a, rowStride, innerStride, b, columns, inner, r, j);
 }
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx512f,fma"))) static void multiply_narrow_avx512(const float *a, long rowStride, long innerStride, const float *b,
