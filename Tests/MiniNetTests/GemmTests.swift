@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import XCTest
 @testable import MiniNet
@@ -319,5 +320,65 @@ final class GemmTests: XCTestCase {
             }
             compare(m: 130, n: 520, k: 250, transposeA: true, transposeB: true, alpha: 0.5, beta: 1, seed: 99)
         }
+    }
+    /// `tutor_multiply_dot_rows` (include/dot_products.h), C = A·Bᵀ in 16 lanes per entry: within
+    /// the error model of any order of the sums, on shapes that leave partial 4 × 7 blocks, an
+    /// inner length that is no multiple of 16 (and one shorter than 16); rows written in two
+    /// pieces give the same bits as in one, and rows outside the pieces are not touched.
+    func testDotProductsOfRowsAgreeWithTheReference() {
+        for (offset, (rows, inner, columns)) in [(16, 1040, 49), (13, 17, 9), (5, 1024, 1), (8, 3, 7), (9, 2305, 36)].enumerated() {
+            let a = GradientCheck.uniform([rows, inner], seed: 900 + UInt64(offset)).data
+            let b = GradientCheck.uniform([columns, inner], seed: 950 + UInt64(offset)).data
+            var expected = [Float](repeating: 0, count: rows * columns)
+            Gemm.referenceMultiply(a, b, transposeB: true, into: &expected, m: rows, n: columns, k: inner)
+            func product(pieces: [Range<Int>]) -> [Float] {
+                var c = [Float](repeating: .nan, count: rows * columns)
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            for piece in pieces {
+                                tutor_multiply_dot_rows(a.baseAddress!, b.baseAddress!, c.baseAddress!, columns, columns, inner,
+                                                        piece.lowerBound, piece.upperBound)
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let whole = product(pieces: [0..<rows])
+            Self.assertProductsAgree(self, actual: whole, expected: expected, a: a, b: b, start: expected.map { _ in 0 },
+                                     m: rows, n: columns, k: inner, transposeA: false, transposeB: true, alpha: 1, beta: 0,
+                                     "dot products of rows \(rows)×\(inner)×\(columns)")
+            let split = rows / 3
+            XCTAssertTrue(whole.elementsEqual(product(pieces: [split..<rows, 0..<split])) { $0.bitPattern == $1.bitPattern },
+                          "\(rows)×\(inner)×\(columns): rows in two pieces")
+            let partial = product(pieces: [split..<rows])
+            XCTAssertTrue(partial.prefix(split * columns).allSatisfy(\.isNaN), "rows before the piece untouched")
+        }
+    }
+
+    /// One picture through a convolution with long patches and few positions (a ResNet's last
+    /// stage) takes the dot products of rows; it stays within the error model of the im2col
+    /// product done by plain loops, with and without a stride, and gives the same bits on any
+    /// number of threads.
+    func testOnePictureConvolutionByDotProductsAgreesWithIm2col() {
+        for (side, stride) in [(6, 1), (13, 2)] {
+            let conv = Conv2d(inputChannels: 130, outputChannels: 70, kernelSize: 3, stride: stride, padding: 1, bias: true,
+                              weight: GradientCheck.uniform([70, 130, 3, 3], seed: 31), biasValue: GradientCheck.uniform([70], seed: 32))
+            let input = GradientCheck.uniform([1, 130, side, side], seed: 33)
+            let positions = conv.outputSize(height: side, width: side)
+            XCTAssertTrue(Conv2d.takesRowDotProducts(outputChannels: 70, positions: positions.height * positions.width, patchSize: 130 * 9))
+            let expected = ArithmeticVariant.with(.referenceGemm) { conv.forward(input) }
+            let one = Self.withThreads(1) { conv.forward(input) }
+            // |w|, |x| < 1 and |b| < 1: each output adds at most 1170 products and a bias.
+            assertWithin(one, expected, .sum(count: 130 * 9 + 1, magnitude: 130 * 9 + 1, largestTerm: 1) + .sum(count: 4, magnitude: 130 * 9 + 1, largestTerm: 1),
+                         "one picture by dot products, \(side)×\(side), stride \(stride)")
+            for threads in [2, 3] {
+                XCTAssertEqual(Self.withThreads(threads) { conv.forward(input) }.data.map(\.bitPattern), one.data.map(\.bitPattern),
+                               "\(threads) threads against 1")
+            }
+        }
+        XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 256, positions: 196, patchSize: 1152), "a 14 × 14 plane stays with OpenBLAS")
+        XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 512, positions: 49, patchSize: 256), "a 1 × 1 downsampling stays with OpenBLAS")
     }
 }

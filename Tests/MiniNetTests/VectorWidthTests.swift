@@ -266,6 +266,14 @@ final class VectorWidthTests: XCTestCase {
         }
     }
 
+    func testOnePictureConvolutionByDotProductsGivesTheSameBitsAtEveryWidth() {
+        let conv = Conv2d(inputChannels: 130, outputChannels: 70, kernelSize: 3, padding: 1, bias: true,
+                          weight: GradientCheck.uniform([70, 130, 3, 3], seed: 63), biasValue: GradientCheck.uniform([70], seed: 64))
+        let input = GradientCheck.uniform([1, 130, 6, 6], seed: 65)
+        XCTAssertTrue(Conv2d.takesRowDotProducts(outputChannels: 70, positions: 36, patchSize: 130 * 9))
+        assertSameBitsAtEveryWidth("one picture by dot products of rows") { [conv.forward(input)] }
+    }
+
     func testWithChoosesAWidthAndRestoresThePreviousOne() {
         let before = VectorWidth.current
         XCTAssertEqual(before, VectorWidth.widest, "without a choice the widest width runs")

@@ -1,3 +1,5 @@
+import CKernels
+
 /// 2-D convolution, as torch.nn.Conv2d (groups = 1, dilation = 1).
 ///
 ///     y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v  W[o, c, u, v] · x[n, c, i·s + u − p, j·s + v − p]
@@ -178,6 +180,12 @@ public final class Conv2d: Layer {
         let planeSize = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
+        if batch == 1 && !withParameterGradients && Conv2d.takesRowDotProducts(outputChannels: outputChannels, positions: planeSize, patchSize: patchSize) {
+            let output = forwardByRowDotProducts(input, outputHeight: outputHeight, outputWidth: outputWidth)
+            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: nil,
+                                                        outputHeight: outputHeight, outputWidth: outputWidth) : nil
+            return output
+        }
 
         let columns = im2col(input, outputHeight: outputHeight, outputWidth: outputWidth)
         // Y [Cout, N·OH·OW] = Wmat × columns, fully written by the product (β = 0). For one image
@@ -222,6 +230,55 @@ public final class Conv2d: Layer {
         cache = GradientRecording.isEnabled ? Cache(input: input, columns: computesParameterGradients ? columns : nil, transformedInput: nil,
                                                     outputHeight: outputHeight, outputWidth: outputWidth) : nil
         return Tensor(shape: [batch, outputChannels, outputHeight, outputWidth], data: output)
+    }
+
+    /// Whether one picture's forward pass goes through `tutor_multiply_dot_rows`
+    /// (include/dot_products.h) rather than OpenBLAS: few output positions (a 7 × 7 plane has 49)
+    /// against long patches, where OpenBLAS spends a large part of the product copying W into its
+    /// packed layout, once per call, for only 49 columns. It depends on the shape alone.
+    static func takesRowDotProducts(outputChannels: Int, positions: Int, patchSize: Int) -> Bool {
+        ArithmeticVariant.current != .referenceGemm && positions <= 64 && patchSize >= 1024 && outputChannels >= 64
+    }
+
+    /// y[o, i] = Σ_q W[o, q] · columnsᵀ[i, q] + b[o]: the im2col product with the columns written
+    /// by rows (one row of Cin·k·k values per output position), so that W and the columns are both
+    /// read along q.
+    ///
+    /// input [1, Cin, H, W] → output [1, Cout, OH, OW]
+    private func forwardByRowDotProducts(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> Tensor {
+        let (height, width) = (input.shape[2], input.shape[3])
+        let positions = outputHeight * outputWidth
+        let patchSize = inputChannels * kernelSize * kernelSize
+        // columnsᵀ [OH·OW, Cin·k·k]
+        let rows = [Float](unsafeUninitializedCapacity: positions * patchSize) { buffer, count in
+            input.data.withUnsafeBufferPointer { x in
+                Parallel.forRanges(positions, cost: patchSize) { range in
+                    tutor_im2col_rows(x.baseAddress!, buffer.baseAddress!, inputChannels, height, width, kernelSize, stride, padding,
+                                      outputHeight, outputWidth, range.lowerBound, range.upperBound)
+                }
+            }
+            count = positions * patchSize
+        }
+        // y [Cout, OH·OW], every entry written; rows of W in pieces of 32 over the threads.
+        var output = [Float](unsafeUninitializedCapacity: outputChannels * positions) { _, count in count = outputChannels * positions }
+        weight.value.data.withUnsafeBufferPointer { w in
+            rows.withUnsafeBufferPointer { columnsT in
+                output.withUnsafeMutableBufferPointer { y in
+                    let (w, columnsT, y) = (SendablePointer(w.baseAddress!), SendablePointer(columnsT.baseAddress!), SendableMutablePointer(y.baseAddress!))
+                    let pieces = (outputChannels + 31) / 32
+                    Gemm.concurrently(pieces) { piece in
+                        tutor_multiply_dot_rows(w.pointer, columnsT.pointer, y.pointer, positions, positions, patchSize,
+                                                piece * 32, Swift.min(outputChannels, (piece + 1) * 32))
+                    }
+                }
+            }
+        }
+        if let biasValues = bias?.value.data {
+            for o in 0..<outputChannels {
+                for p in (o * positions)..<((o + 1) * positions) { output[p] += biasValues[o] }
+            }
+        }
+        return Tensor(shape: [1, outputChannels, outputHeight, outputWidth], data: output)
     }
 
     /// ∂L/∂x alone, without a forward pass first: with parameter gradients off, backward reads
