@@ -110,21 +110,28 @@ void tutor_multiply_dot_rows(const float *a, const float *b, float *c, long ldc,
 }
 #endif
 
-/* A copy: no arithmetic, so one variant serves every width. */
+/* A copy: no arithmetic, so one variant serves every width. Each position's kernel columns
+   inside the picture (v in [first, last)) are found once, not tested value by value. */
 void tutor_im2col_rows(const float *x, float *columnsT, long channels, long height, long width, long kernel, long stride,
                        long padding, long outputHeight, long outputWidth, long positionFrom, long positionTo) {
     const long patch = channels * kernel * kernel;
     for (long position = positionFrom; position < positionTo; position++) {
         const long i = position / outputWidth, j = position % outputWidth;
+        const long left = j * stride - padding;
+        const long first = left < 0 ? -left : 0, last = left + kernel > width ? width - left : kernel;
         float *row = columnsT + position * patch;
         for (long c = 0; c < channels; c++) {
             const float *plane = x + c * height * width;
-            for (long u = 0; u < kernel; u++) {
+            for (long u = 0; u < kernel; u++, row += kernel) {
                 const long y = i * stride + u - padding;
-                for (long v = 0; v < kernel; v++) {
-                    const long xColumn = j * stride + v - padding;
-                    *row++ = y >= 0 && y < height && xColumn >= 0 && xColumn < width ? plane[y * width + xColumn] : 0;
+                if (y < 0 || y >= height || first >= last) {
+                    for (long v = 0; v < kernel; v++) row[v] = 0;
+                    continue;
                 }
+                const float *source = plane + y * width + left;
+                for (long v = 0; v < first; v++) row[v] = 0;
+                for (long v = first; v < last; v++) row[v] = source[v];
+                for (long v = last; v < kernel; v++) row[v] = 0;
             }
         }
     }
