@@ -54,4 +54,38 @@ final class SharedPassesTests: XCTestCase {
         XCTAssertThrowsError(try GradCAM(classifier: classifier).explain(input: input, probe: forwardOnly))
         XCTAssertNoThrow(try EigenCAM(classifier: classifier).explain(input: input, probe: forwardOnly))
     }
+    /// Gradient methods sharing one forward pass (`SharedGradientPass`) give, each, the bits its
+    /// explainer gives alone: with a CAM's probe and without one, on the small CNN and a ResNet.
+    func testGradientMethodsSharingOnePassEqualEachAlone() throws {
+        let small = try ImageClassifier.load(from: Self.repositoryRoot + "/models/mininet.safetensors")
+        let smallInput = small.normalize(ShapesDataset(count: 8, seed: 2026, imageSize: small.inputSize[1]).sample(at: 4).image)
+        let resNet = try SanityCheckTests.narrowResNet18()
+        let resNetInput = try NumpyFile.read(from: try XCTUnwrap(Bundle.module.url(forResource: "input", withExtension: "npy",
+                                                                                   subdirectory: "Fixtures/resnet")).path)
+        let groups = [["gradcam", "saliency", "input-x-gradient", "guided-backprop"], ["saliency", "guided-backprop"],
+                      ["gradcam++", "guided-backprop"], ["input-x-gradient", "gradcam"]]
+        for (classifier, input) in [(small, smallInput), (resNet, resNetInput.rank == 4 ? resNetInput.slice(0) : resNetInput)] {
+            for ids in groups {
+                let explainers = try ids.map { try XCTUnwrap(ExplainerRegistry.explainer(id: $0)) }
+                XCTAssertTrue(SharedGradientPass.serves(explainers), "\(ids)")
+                let settings = ExplainerSettings()
+                let together = try SharedGradientPass.explain(explainers, input: input, classifier: classifier, target: .logit(2), settings: settings)
+                for (explainer, shared) in zip(explainers, together) {
+                    let alone = try explainer.explain(input, classifier: classifier, target: .logit(2), settings: settings)
+                    let label = "\(explainer.id) with \(ids)"
+                    XCTAssertEqual(shared.method, alone.method, label)
+                    XCTAssertEqual(shared.score.bitPattern, alone.score.bitPattern, label)
+                    XCTAssertEqual(shared.logits.map(\.bitPattern), alone.logits.map(\.bitPattern), label)
+                    XCTAssertEqual(shared.raw.data.map(\.bitPattern), alone.raw.data.map(\.bitPattern), label)
+                    XCTAssertEqual(shared.heatmap.data.map(\.bitPattern), alone.heatmap.data.map(\.bitPattern), label)
+                    XCTAssertEqual(shared.figures.map(\.value), alone.figures.map(\.value), label)
+                    XCTAssertEqual(shared.layer, alone.layer, label)
+                }
+            }
+        }
+        let ig = try XCTUnwrap(ExplainerRegistry.explainer(id: "ig"))
+        let gradCAM = try XCTUnwrap(ExplainerRegistry.explainer(id: "gradcam"))
+        XCTAssertFalse(SharedGradientPass.serves([gradCAM]), "one method has nothing to share")
+        XCTAssertFalse(SharedGradientPass.serves([gradCAM, ig]), "Integrated Gradients runs passes of its own")
+    }
 }

@@ -184,21 +184,32 @@ public enum SanityChecks {
         let steps = cascade(of: network, granularity: granularity)
         var done = 0
         let total = explainers.count * inputs.count * (steps.count + 1)
-        func explainAll(_ explainer: any Explainer) throws -> [Explanation] {
-            try zip(inputs, targets).map { input, target in
-                defer { done += 1; progress(done, total) }
-                return try explainer.explain(pictureShaped(input), classifier: network, target: target, settings: settings)
+        /// [explainer][input]; methods that can share their passes (`SharedGradientPass`) do.
+        func explainAll() throws -> [[Explanation]] {
+            guard SharedGradientPass.serves(explainers) else {
+                return try explainers.map { explainer in
+                    try zip(inputs, targets).map { input, target in
+                        defer { done += 1; progress(done, total) }
+                        return try explainer.explain(pictureShaped(input), classifier: network, target: target, settings: settings)
+                    }
+                }
             }
+            let byInput = try zip(inputs, targets).map { input, target in
+                defer { done += explainers.count; progress(done, total) }
+                return try SharedGradientPass.explain(explainers, input: pictureShaped(input), classifier: network, target: target, settings: settings)
+            }
+            return explainers.indices.map { index in byInput.map { $0[index] } }
         }
-        let originals = try explainers.map(explainAll)
+        let originals = try explainAll()
         var outcomes = [[CascadeStep]](repeating: [], count: explainers.count)
         for step in steps {
             // Each layer draws from a stream of its own (`reinitialise(_:seed:)`): side by side on
             // the threads, the same weights as one after another.
             let layers = step.layers.compactMap(network.layer(named:))
             Gemm.concurrently(layers.count) { reinitialise(layers[$0], seed: seed) }
-            for (index, explainer) in explainers.enumerated() {
-                let randomised = try explainAll(explainer)
+            let explained = try explainAll()
+            for index in explainers.indices {
+                let randomised = explained[index]
                 outcomes[index].append(CascadeStep(step: step, similarities: try zip(originals[index], randomised).map { try Similarity.compare($0.heatmap, $1.heatmap) },
                                                    scores: randomised.map(\.score), heatmaps: keepingHeatmaps ? randomised.map(\.heatmap) : []))
             }

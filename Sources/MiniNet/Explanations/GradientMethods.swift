@@ -50,9 +50,14 @@ public struct InputTimesGradientExplainer: Explainer {
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
         let (attributions, logits) = try inputTimesGradientAndLogits(classifier: classifier, input: input, target: target)
-        return Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
-                           raw: attributions, heatmap: AttributionDisplay.channelSum(attributions), isSigned: true,
-                           figures: [("attribution_total", attributions.sum())])
+        return explanation(attributions: attributions, logits: logits, target: target)
+    }
+
+    /// The explanation from x ⊙ ∂y^c/∂x [C, H, W] and the logits of its forward pass.
+    func explanation(attributions: Tensor, logits: [Float], target: ExplanationTarget) -> Explanation {
+        Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
+                    raw: attributions, heatmap: AttributionDisplay.channelSum(attributions), isSigned: true,
+                    figures: [("attribution_total", attributions.sum())])
     }
 }
 

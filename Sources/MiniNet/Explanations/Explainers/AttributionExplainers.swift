@@ -15,10 +15,13 @@ public struct SaliencyExplainer: Explainer {
         try validateExplanationInput(classifier: classifier, input: input, target: target)
         classifier.prepareForExplanation()
         let (gradients, batchLogits) = inputGradients(classifier: classifier, batch: input.reshaped([1] + input.shape), target: target)
-        let gradient = gradients.reshaped(input.shape)
-        let logits = batchLogits.data
-        return Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
-                           raw: gradient, heatmap: AttributionDisplay.channelSum(gradient), isSigned: true)
+        return explanation(gradient: gradients.reshaped(input.shape), logits: batchLogits.data, target: target)
+    }
+
+    /// The explanation from ∂y^c/∂x [C, H, W] and the logits of its forward pass.
+    func explanation(gradient: Tensor, logits: [Float], target: ExplanationTarget) -> Explanation {
+        Explanation(method: id, target: target, score: target.valueAndGradient(logits: logits).value, logits: logits,
+                    raw: gradient, heatmap: AttributionDisplay.channelSum(gradient), isSigned: true)
     }
 }
 

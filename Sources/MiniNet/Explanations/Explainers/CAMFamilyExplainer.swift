@@ -20,12 +20,19 @@ public struct CAMFamilyExplainer: Explainer {
 
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
+        try explain(input, classifier: classifier, target: target, settings: settings, probe: nil)
+    }
+
+    /// The same from a probe of `settings.layer` already made (`SharedGradientPass`), or with a
+    /// probe of its own when `probe` is nil.
+    func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
+                 settings: ExplainerSettings, probe: LayerProbe?) throws -> Explanation {
         let layer = settings.layer ?? classifier.defaultCAMLayer
         let method = method(classifier)
         if let scoreCAM = method as? ScoreCAM, let progress = settings.progress {
             scoreCAM.progress = progress
         }
-        let result = try method.explain(input: input, layer: layer, target: target)
+        let result = try probe.map { try method.explain(input: input, probe: $0) } ?? method.explain(input: input, layer: layer, target: target)
         return Explanation(method: id, target: target, score: result.score, logits: result.logits, layer: layer,
                            raw: result.map, heatmap: result.normalized, isSigned: false,
                            channelWeights: result.weights, checks: checks(result, classifier))
