@@ -6,8 +6,9 @@
    of B's row k and multiplies them by the 8 entries A(r, k), one broadcast each. B's columns of
    the block (inner × 32 floats, 64 KiB for inner = 512) stay in cache for every block of rows;
    A goes through once per block of 32 columns, straight from where it lies. Blocks of 16 columns
-   and single rows take what is left; the last columns (fewer than 16) go one entry at a time, in
-   the same order of k. A stored by columns (Aᵀ row-major, the input gradient's U[ξ]ᵀ) goes down
+   and single rows take what is left; the last columns (fewer than 16) are read from a copy padded
+   with zeros to 16, so they too go 16 at a time (one at a time, each entry's chain of 4-cycle
+   steps waited on the one before). A stored by columns (Aᵀ row-major, the input gradient's U[ξ]ᵀ) goes down
    the rows instead (`narrow_block_down_rows`): broadcasting A's entries there would take a new
    cache line for every k and use half of it.
 
@@ -32,16 +33,19 @@ enum { ROWS = 8 };
 #define LOAD16(target, p) __builtin_memcpy(&(target), (p), sizeof(vector16))
 #define STORE16(p, value) do { const vector16 stored_ = (value); __builtin_memcpy((p), &stored_, sizeof(vector16)); } while (0)
 
-/* `rowCount` (≤ ROWS) rows from r, `vectors` (1 or 2) vectors of 16 columns from j. */
-TUTOR_KERNEL_BODY void narrow_block(const float *restrict a, long rowStride, long innerStride, const float *restrict b,
-                                    float *restrict c, long columns, long inner, long r, long j, int rowCount, int vectors) {
+/* `rowCount` (≤ ROWS) rows from r, `vectors` (1 or 2) vectors of 16 columns from j of C, read from
+   column bj of B, whose rows are ldb apart. `stored` < 16 (one vector only): only the block's
+   first `stored` columns are written. */
+TUTOR_KERNEL_BODY void narrow_block(const float *restrict a, long rowStride, long innerStride, const float *restrict b, long ldb,
+                                    long bj, float *restrict c, long columns, long inner, long r, long j, int rowCount, int vectors,
+                                    int stored) {
     vector16 first[ROWS], second[ROWS];
     for (int i = 0; i < ROWS; i++) { first[i] = 0; second[i] = 0; }
     const float *restrict row = a + r * rowStride;
     for (long k = 0; k < inner; k++) {
         vector16 b0, b1;
-        LOAD16(b0, b + k * columns + j);
-        if (vectors == 2) LOAD16(b1, b + k * columns + j + 16); else b1 = b0;
+        LOAD16(b0, b + k * ldb + bj);
+        if (vectors == 2) LOAD16(b1, b + k * ldb + bj + 16); else b1 = b0;
         const float *restrict entries = row + k * innerStride;
         for (int i = 0; i < ROWS; i++) {
             if (i < rowCount) {
@@ -52,6 +56,10 @@ TUTOR_KERNEL_BODY void narrow_block(const float *restrict a, long rowStride, lon
         }
     }
     for (int i = 0; i < rowCount; i++) {
+        if (stored < 16) {
+            for (int t = 0; t < stored; t++) c[(r + i) * columns + j + t] = first[i][t];
+            continue;
+        }
         STORE16(c + (r + i) * columns + j, first[i]);
         if (vectors == 2) STORE16(c + (r + i) * columns + j + 16, second[i]);
     }
@@ -157,21 +165,29 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
     if (wide) {
         for (; j + 32 <= columns; j += 32) {
             long r = 0;
-            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 2);
-            for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 2);
+            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, columns, j, c, columns, inner, r, j, ROWS, 2, 16);
+            for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, columns, j, c, columns, inner, r, j, 1, 2, 16);
         }
     }
-    for (; j + 16 <= columns; j += 16) {
+    /* The last columns (fewer than 16) from a copy padded with zeros to 16: the same chain per
+       entry as a whole block, instead of one entry at a time. */
+    const long whole = columns - j >= 16 ? columns - (columns - j) % 16 : j;
+    const int left = (int)(columns - whole);
+    float *padded = left > 0 ? tutor_thread_scratch((size_t)(inner * 16)) : 0;
+    for (long k = 0; k < inner && left > 0; k++)
+        for (int t = 0; t < 16; t++) padded[k * 16 + t] = t < left ? b[k * columns + whole + t] : 0;
+    for (; j < columns; j += 16) {
+        const int stored = j < whole ? 16 : left;
+        const float *source = j < whole ? b : padded;
+        const long ldb = j < whole ? columns : 16, bj = j < whole ? j : 0;
         long r = 0;
         if (wide) {
-            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, ROWS, 1);
+            for (; r + ROWS <= rows; r += ROWS) narrow_block(a, rowStride, innerStride, source, ldb, bj, c, columns, inner, r, j, ROWS, 1, stored);
         } else {
-            for (; r + 4 <= rows; r += 4) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 4, 1);
+            for (; r + 4 <= rows; r += 4) narrow_block(a, rowStride, innerStride, source, ldb, bj, c, columns, inner, r, j, 4, 1, stored);
         }
-        for (; r < rows; r++) narrow_block(a, rowStride, innerStride, b, c, columns, inner, r, j, 1, 1);
+        for (; r < rows; r++) narrow_block(a, rowStride, innerStride, source, ldb, bj, c, columns, inner, r, j, 1, 1, stored);
     }
-    for (; j < columns; j++)
-        for (long r = 0; r < rows; r++) c[r * columns + j] = one_entry(a, rowStride, innerStride, b, columns, inner, r, j);
 }
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx512f,fma"))) static void multiply_narrow_avx512(const float *a, long rowStride, long innerStride, const float *b,
