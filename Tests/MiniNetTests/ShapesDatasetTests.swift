@@ -95,6 +95,15 @@ final class ShapesDatasetTests: XCTestCase {
         }
         // Sample 41 on its own, from a fresh data set description, is the same picture.
         XCTAssertEqual(ShapesDataset(count: 50, seed: 3).sample(at: 41).image, dataset.batch(40..<42).images.slice(1))
+        // The threads draw a batch's samples side by side: the same pictures on one thread.
+        let previous = Gemm.maximumThreads
+        Gemm.setThreads(1)
+        let alone = dataset.batch(0..<50)
+        Gemm.setThreads(max(previous, 2))
+        let sideBySide = dataset.batch(0..<50)
+        Gemm.setThreads(previous)
+        XCTAssertEqual(alone.images.data.map(\.bitPattern), sideBySide.images.data.map(\.bitPattern))
+        XCTAssertEqual(alone.labels, sideBySide.labels)
     }
 
     func testImagesAndMasksAreInRangeAndMasksAreNonEmpty() {
