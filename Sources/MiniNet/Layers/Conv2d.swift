@@ -25,6 +25,10 @@ import CKernels
 /// Winograd.swift). With parameter gradients on (training), the forward pass, the input
 /// gradient and the weight gradient all take F(2×2, 3×3), the weight gradient from the
 /// transformed input V that forward keeps.
+///
+/// One picture with few output positions and long patches (a ResNet's 7 × 7 stage) writes its
+/// columns by rows instead, columnsᵀ [OH·OW, Cin·kH·kW], and Y = Wmat × columns is computed as
+/// dot products of rows (`forwardByRowDotProducts`): the same product, W read where it lies.
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -250,7 +254,7 @@ public final class Conv2d: Layer {
         let positions = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         // columnsᵀ [OH·OW, Cin·k·k]
-        let rows = [Float](unsafeUninitializedCapacity: positions * patchSize) { buffer, count in
+        let columnsByRows = [Float](unsafeUninitializedCapacity: positions * patchSize) { buffer, count in
             input.data.withUnsafeBufferPointer { x in
                 Parallel.forRanges(positions, cost: patchSize) { range in
                     tutor_im2col_rows(x.baseAddress!, buffer.baseAddress!, inputChannels, height, width, kernelSize, stride, padding,
@@ -262,7 +266,7 @@ public final class Conv2d: Layer {
         // y [Cout, OH·OW], every entry written; rows of W in pieces of 32 over the threads.
         var output = [Float](unsafeUninitializedCapacity: outputChannels * positions) { _, count in count = outputChannels * positions }
         weight.value.data.withUnsafeBufferPointer { w in
-            rows.withUnsafeBufferPointer { columnsT in
+            columnsByRows.withUnsafeBufferPointer { columnsT in
                 output.withUnsafeMutableBufferPointer { y in
                     let (w, columnsT, y) = (SendablePointer(w.baseAddress!), SendablePointer(columnsT.baseAddress!), SendableMutablePointer(y.baseAddress!))
                     let pieces = (outputChannels + 31) / 32
