@@ -10,12 +10,10 @@
    together never changes how one is computed. */
 
 #include "dot_products.h"
-#include "vector_width.h"
+#include "vector_targets.h"
 #include <math.h>
 
 #pragma clang fp contract(off)
-
-#define TUTOR_KERNEL_BODY static inline __attribute__((always_inline))
 
 typedef float vector16 __attribute__((ext_vector_type(16)));
 typedef float vector8 __attribute__((ext_vector_type(8)));
@@ -26,9 +24,10 @@ enum { MAX_ROWS = 4, MAX_COLUMNS = 7 };
 
 #define LOAD16(target, p) __builtin_memcpy(&(target), (p), sizeof(vector16))
 
-/* The fixed tree of the header: lanes (l, l + 8), then (l, l + 4), (l, l + 2), (l, l + 1). */
-TUTOR_KERNEL_BODY float lane_total(vector16 lanes) {
-    const vector8 eight = lanes.lo + lanes.hi;
+/* The fixed tree of the header: lanes (l, l + 8), then (l, l + 4), (l, l + 2), (l, l + 1). (By
+   pointer: a 16-float vector argument would have a different calling convention in each variant.) */
+TUTOR_KERNEL_BODY float lane_total(const vector16 *lanes) {
+    const vector8 eight = lanes->lo + lanes->hi;
     const vector4 four = eight.lo + eight.hi;
     const vector2 two = four.lo + four.hi;
     return two.x + two.y;
@@ -59,7 +58,7 @@ TUTOR_KERNEL_BODY void dot_block(const float *restrict a, const float *restrict 
             /* The last inner % 16 terms, each into its lane (k ≡ l), in the order of k. */
             for (long k = whole; k < inner; k++)
                 sums[i][t][k - whole] = fmaf(a[(r + i) * inner + k], b[(j + t) * inner + k], sums[i][t][k - whole]);
-            c[(r + i) * ldc + j + t] = lane_total(sums[i][t]);
+            c[(r + i) * ldc + j + t] = lane_total(&sums[i][t]);
         }
     }
 }

@@ -7,9 +7,9 @@
    the block (inner × 32 floats, 64 KiB for inner = 512) stay in cache for every block of rows;
    A goes through once per block of 32 columns, straight from where it lies. Blocks of 16 columns
    and single rows take what is left; the last columns (fewer than 16) are read from a copy padded
-   with zeros to 16, so they too go 16 at a time (one at a time, each entry's chain of 4-cycle
-   steps waited on the one before). A stored by columns (Aᵀ row-major, the input gradient's U[ξ]ᵀ) goes down
-   the rows instead (`narrow_block_down_rows`): broadcasting A's entries there would take a new
+   with zeros to 16, so they too go 16 at a time (one at a time, each step of an entry's chain
+   waited 4 cycles on the one before). A stored by columns (Aᵀ row-major, the input gradient's
+   U[ξ]ᵀ) goes down the rows instead (`narrow_block_down_rows`): broadcasting A's entries there would take a new
    cache line for every k and use half of it.
 
    Unlike the element-wise kernels, these use fused multiply-adds (one rounding for a·b + c):
@@ -171,11 +171,14 @@ TUTOR_KERNEL_BODY void multiply_narrow_body(const float *a, long rowStride, long
     }
     /* The last columns (fewer than 16) from a copy padded with zeros to 16: the same chain per
        entry as a whole block, instead of one entry at a time. */
-    const long whole = columns - j >= 16 ? columns - (columns - j) % 16 : j;
+    const long whole = columns - (columns - j) % 16;
     const int left = (int)(columns - whole);
-    float *padded = left > 0 ? tutor_thread_scratch((size_t)(inner * 16)) : 0;
-    for (long k = 0; k < inner && left > 0; k++)
-        for (int t = 0; t < 16; t++) padded[k * 16 + t] = t < left ? b[k * columns + whole + t] : 0;
+    float *padded = 0;
+    if (left > 0) {
+        padded = tutor_thread_scratch((size_t)(inner * 16));
+        for (long k = 0; k < inner; k++)
+            for (int t = 0; t < 16; t++) padded[k * 16 + t] = t < left ? b[k * columns + whole + t] : 0;
+    }
     for (; j < columns; j += 16) {
         const int stored = j < whole ? 16 : left;
         const float *source = j < whole ? b : padded;

@@ -31,9 +31,11 @@ public enum SharedGradientPass {
                                       target: target, throughToInput: wantsGradient)
             (probe, logits) = (made, made.logits)
             if wantsGradient { gradient = made.inputGradient }
+        } else if wantsGradient {
+            let (gradients, batchLogits) = inputGradients(classifier: classifier, batch: input.reshaped([1] + input.shape), target: target)
+            (logits, gradient) = (batchLogits.data, gradients.reshaped(input.shape))
         } else {
             logits = classifier.forward(input.reshaped([1] + input.shape)).data
-            if wantsGradient { gradient = classifier.backward(seed(logits, target)).reshaped(input.shape) }
         }
         let guided = wantsGuided
             ? classifier.withReLUGradientRule(.guided) { classifier.backward(seed(logits, target)) }.reshaped(input.shape) : nil
