@@ -274,6 +274,21 @@ final class VectorWidthTests: XCTestCase {
         assertSameBitsAtEveryWidth("one picture by dot products of rows") { [conv.forward(input)] }
     }
 
+    func testDirectConvolutionGivesTheSameBitsAtEveryWidth() {
+        // 5 → 11 channels (a group of 8 and one of 3), rows of 19 positions (a partial vector).
+        let conv = Conv2d(inputChannels: 5, outputChannels: 11, kernelSize: 3, padding: 1, bias: true,
+                          weight: GradientCheck.uniform([11, 5, 3, 3], seed: 66), biasValue: GradientCheck.uniform([11], seed: 67))
+        let input = GradientCheck.uniform([2, 5, 7, 19], seed: 68)
+        let outputGradient = GradientCheck.uniform([2, 11, 7, 19], seed: 69)
+        XCTAssertTrue(Conv2d.takesDirectConvolution(inputChannels: 5, kernelSize: 3, stride: 1, padding: 1, outputWidth: 19))
+        assertSameBitsAtEveryWidth("direct convolution") {
+            conv.zeroGradients()
+            let output = conv.forward(input)
+            let inputGradient = conv.backward(outputGradient)
+            return [output, inputGradient, conv.weight.gradient, conv.bias!.gradient]
+        }
+    }
+
     func testWithChoosesAWidthAndRestoresThePreviousOne() {
         let before = VectorWidth.current
         XCTAssertEqual(before, VectorWidth.widest, "without a choice the widest width runs")

@@ -53,6 +53,10 @@ public final class Conv2d: Layer {
         /// gradient. Kept only when parameter gradients are on and forward took Winograd's path;
         /// about 4 times the input, where im2col's columns are 9 times.
         var transformedInput: [Float]?
+        /// [N, Cin, OH + k − 1, 16·⌈OW/16⌉ + k − 1]: the input zero-padded, for the weight
+        /// gradient of a layer that computes directly (`Conv2dDirect.swift`). Kept only when
+        /// parameter gradients are on and forward took that path.
+        var padded: [Float]? = nil
         var outputHeight: Int
         var outputWidth: Int
     }
@@ -178,6 +182,14 @@ public final class Conv2d: Layer {
                 : (Winograd.forward(input, transformedKernel: transformedKernel(tile), bias: bias?.value.data,
                                     outputChannels: outputChannels, tile: tile), nil)
             cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: transformedInput,
+                                                        outputHeight: outputHeight, outputWidth: outputWidth) : nil
+            return output
+        }
+        if Conv2d.takesDirectConvolution(inputChannels: inputChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                                         outputWidth: outputWidth) {
+            let (output, padded) = forwardDirectly(input, outputHeight: outputHeight, outputWidth: outputWidth)
+            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: nil,
+                                                        padded: withParameterGradients ? padded : nil,
                                                         outputHeight: outputHeight, outputWidth: outputWidth) : nil
             return output
         }
@@ -311,16 +323,7 @@ public final class Conv2d: Layer {
                      "\(name): outputGradient shape \(outputGradient.shape)")
         if usesWinograd(batch: batch, height: height, width: width, withParameterGradients: computesParameterGradients) {
             if computesParameterGradients {
-                // ∂L/∂b += Σ_{n,i,j} ∂L/∂y, the images taken in order.
-                if let bias {
-                    outputGradient.data.withUnsafeBufferPointer { dy in
-                        for o in 0..<outputChannels {
-                            var total: Float = 0
-                            for n in 0..<batch { total += sumOfValues(dy.baseAddress! + (n * outputChannels + o) * planeSize, count: planeSize) }
-                            bias.gradient.data[o] += total
-                        }
-                    }
-                }
+                accumulateBiasGradient(outputGradient, batch: batch, planeSize: planeSize)
                 // ∂L/∂W += Gᵀ (∂L/∂U) G, from the V forward kept (made again if forward ran
                 // without parameter gradients, or took im2col).
                 Winograd.weightGradient(outputGradient, transformedInput: cache.transformedInput ?? Winograd.transformedInput(cache.input),
@@ -331,6 +334,10 @@ public final class Conv2d: Layer {
                 return Winograd.inputGradientFourByFour(outputGradient, transformedKernel: transformedKernel(.four), inputChannels: inputChannels)
             }
             return Winograd.inputGradient(outputGradient, transformedKernel: transformedKernel(), inputChannels: inputChannels)
+        }
+        if Conv2d.takesDirectConvolution(inputChannels: inputChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                                         outputWidth: cache.outputWidth) {
+            return backwardDirectly(outputGradient, input: cache.input, padded: cache.padded)
         }
 
         // ∂L/∂Y reordered to [Cout, N·OH·OW], the layout of the forward product (for one image
@@ -390,6 +397,20 @@ public final class Conv2d: Layer {
             }
         }
         return Tensor(shape: inputShape, data: inputGradient)
+    }
+
+    /// ∂L/∂b += Σ_{n,i,j} ∂L/∂y, the images taken in order (when the layer has a bias).
+    ///
+    /// outputGradient [N, Cout, OH, OW]
+    func accumulateBiasGradient(_ outputGradient: Tensor, batch: Int, planeSize: Int) {
+        guard let bias else { return }
+        outputGradient.data.withUnsafeBufferPointer { dy in
+            for o in 0..<outputChannels {
+                var total: Float = 0
+                for n in 0..<batch { total += sumOfValues(dy.baseAddress! + (n * outputChannels + o) * planeSize, count: planeSize) }
+                bias.gradient.data[o] += total
+            }
+        }
     }
 
     /// columns[(c·kH + u)·kW + v, n·OH·OW + i·OW + j] = x[n, c, i·s + u − p, j·s + v − p] (0 outside).
