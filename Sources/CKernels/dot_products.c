@@ -82,32 +82,10 @@ TUTOR_KERNEL_BODY void multiply_dot_rows_body(const float *a, const float *b, fl
     }
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx512f,fma"))) static void multiply_dot_rows_avx512(const float *a, const float *b, float *c, long ldc,
-                                                                            long columns, long inner, long rowFrom, long rowTo) {
-    multiply_dot_rows_body(a, b, c, ldc, columns, inner, rowFrom, rowTo, 1);
-}
-__attribute__((target("avx2,fma"))) static void multiply_dot_rows_avx2(const float *a, const float *b, float *c, long ldc,
-                                                                      long columns, long inner, long rowFrom, long rowTo) {
-    multiply_dot_rows_body(a, b, c, ldc, columns, inner, rowFrom, rowTo, 0);
-}
-static void multiply_dot_rows_sse(const float *a, const float *b, float *c, long ldc, long columns, long inner, long rowFrom,
-                                  long rowTo) {
-    multiply_dot_rows_body(a, b, c, ldc, columns, inner, rowFrom, rowTo, 0);
-}
-void tutor_multiply_dot_rows(const float *a, const float *b, float *c, long ldc, long columns, long inner, long rowFrom,
-                             long rowTo) {
-    static void (*const variants[TUTOR_VECTOR_WIDTH_COUNT])(const float *, const float *, float *, long, long, long, long,
-                                                             long) = {
-        multiply_dot_rows_sse, multiply_dot_rows_avx2, multiply_dot_rows_avx512};
-    variants[tutor_vector_width()](a, b, c, ldc, columns, inner, rowFrom, rowTo);
-}
-#else
-void tutor_multiply_dot_rows(const float *a, const float *b, float *c, long ldc, long columns, long inner, long rowFrom,
-                             long rowTo) {
-    multiply_dot_rows_body(a, b, c, ldc, columns, inner, rowFrom, rowTo, 0);
-}
-#endif
+TUTOR_BLOCKED_VECTOR_KERNEL(tutor_multiply_dot_rows, multiply_dot_rows_body,
+                            (const float *a, const float *b, float *c, long ldc, long columns, long inner, long rowFrom,
+                             long rowTo),
+                            (a, b, c, ldc, columns, inner, rowFrom, rowTo))
 
 /* A copy: no arithmetic, so one variant serves every width. Each position's kernel columns
    inside the picture (v in [first, last)) are found once, not tested value by value. */

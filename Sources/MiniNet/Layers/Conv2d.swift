@@ -26,6 +26,10 @@ import CKernels
 /// gradient and the weight gradient all take F(2×2, 3×3), the weight gradient from the
 /// transformed input V that forward keeps.
 ///
+/// A stride-1 convolution with short patches (at most 160 terms per output: the small network's
+/// first two layers) skips the columns and sums each output where the numbers lie, forward and
+/// backward (`forwardDirectly`, `backwardDirectly` in Conv2dDirect.swift).
+///
 /// One picture with few output positions and long patches (a ResNet's 7 × 7 stage) writes its
 /// columns by rows instead, columnsᵀ [OH·OW, Cin·kH·kW], and Y = Wmat × columns is computed as
 /// dot products of rows (`forwardByRowDotProducts`): the same product, W read where it lies.
