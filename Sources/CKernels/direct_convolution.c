@@ -1,15 +1,16 @@
 /* Stride-1 convolutions of few channels, computed directly (include/direct_convolution.h),
    written once and compiled for SSE2, AVX2 and AVX-512F.
 
-   The forward pass keeps a block of up to 8 output channels × 2 vectors of 16 positions of one
-   output row in registers (16 AVX-512 registers), and runs over the terms (c, u, v): each step
-   loads 16 (or 32) neighbouring inputs once and multiplies them by one weight of each of the
-   block's channels. For the small network of the lessons (3 → 8 channels on 32 × 32 pictures)
-   this does the 27 multiply-adds of each output without writing 27 copies of the picture first.
+   The forward pass keeps a block of up to 8 output channels × 2 vectors of 16 positions (two
+   halves of one output row, or two rows of 16) in registers (16 AVX-512 registers), and runs over
+   the terms (c, u, v): each step loads 2 × 16 neighbouring inputs once and multiplies them by one
+   weight of each of the block's channels. For the small network of the lessons (3 → 8 channels
+   on 32 × 32 pictures) this does the 27 multiply-adds of each output without writing 27 copies of
+   the picture first.
 
-   The weight gradient keeps up to 28 entries of ∂L/∂W of one output channel in registers, 16
-   lanes each, while the positions (n, i, j) go by 16 at a time: each step loads 16 values of ∂L/∂y
-   and, for every entry, the 16 inputs under them.
+   The weight gradient keeps 2 output channels × up to 14 entries of ∂L/∂W, 16 lanes each, while
+   the positions (n, i, j) go by 16 at a time: each step loads 16 values of ∂L/∂y per channel and,
+   for every entry, the 16 inputs under them.
 
    Blocks that run past the last channels, positions or entries take fewer of them; which entries
    are computed together never changes how one is computed. */
