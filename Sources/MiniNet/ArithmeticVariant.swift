@@ -5,12 +5,15 @@
 /// The `tutor` executable reads `TUTOR_GEMM=reference` and `TUTOR_WINOGRAD=off` to choose
 /// `referenceGemm` or `noWinograd` for a whole run.
 public enum ArithmeticVariant: String, CaseIterable, Sendable {
-    /// OpenBLAS's sgemm for every product, Winograd for large 3×3 convolutions: the default.
+    /// OpenBLAS's sgemm for the products, Winograd for large 3×3 convolutions, and MiniNet's own
+    /// kernels where OpenBLAS would spend its time copying (for example short patches summed
+    /// directly, and one picture's 7 × 7 stage by dot products of rows): the default.
     case openBLAS
     /// MiniNet's plain-loop product (`Gemm.plainLoopProduct`) in place of OpenBLAS everywhere,
-    /// each sum taken in Float in the natural order p = 0, 1, …, K − 1.
+    /// each sum taken in Float in the natural order p = 0, 1, …, K − 1; every convolution that
+    /// Winograd's transforms do not take goes through im2col and that product.
     case referenceGemm
-    /// OpenBLAS, but every convolution through im2col: Winograd's transforms never run.
+    /// The default, but no convolution through Winograd's transforms.
     case noWinograd
 
     /// The variant in use, for every thread. Not meant to change while a network runs.
