@@ -79,12 +79,19 @@ extension Conv2d {
         }
     }
 
+    /// xₚ: the input padded by p for `tutor_convolve_direct`.
+    ///
+    /// input [N, Cin, H, W] → [N, Cin, OH + k − 1, paddedWidth]
+    func paddedInput(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> [Float] {
+        Conv2d.zeroPadded(input.data, planes: input.shape[0] * inputChannels, height: input.shape[2], width: input.shape[3],
+                          offset: padding, paddedHeight: outputHeight + kernelSize - 1,
+                          paddedWidth: Conv2d.paddedWidth(outputWidth: outputWidth, kernelSize: kernelSize))
+    }
+
     /// input [N, Cin, H, W] → (output [N, Cout, OH, OW], the padded input [N, Cin, OH + k − 1, paddedWidth])
     func forwardDirectly(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> (output: Tensor, padded: [Float]) {
-        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
-        let padded = Conv2d.zeroPadded(input.data, planes: batch * inputChannels, height: height, width: width, offset: padding,
-                                       paddedHeight: outputHeight + kernelSize - 1,
-                                       paddedWidth: Conv2d.paddedWidth(outputWidth: outputWidth, kernelSize: kernelSize))
+        let batch = input.shape[0]
+        let padded = paddedInput(input, outputHeight: outputHeight, outputWidth: outputWidth)
         let output = Conv2d.convolveDirectly(padded: padded, weight: weight.value.data, bias: bias?.value.data, batch: batch,
                                              inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize,
                                              outputHeight: outputHeight, outputWidth: outputWidth)
@@ -103,8 +110,7 @@ extension Conv2d {
         if computesParameterGradients {
             accumulateBiasGradient(outputGradient, batch: batch, planeSize: planeSize)
             let paddedWidth = Conv2d.paddedWidth(outputWidth: outputWidth, kernelSize: kernelSize)
-            let padded = kept ?? Conv2d.zeroPadded(input.data, planes: batch * inputChannels, height: height, width: width,
-                                                   offset: padding, paddedHeight: outputHeight + kernelSize - 1, paddedWidth: paddedWidth)
+            let padded = kept ?? paddedInput(input, outputHeight: outputHeight, outputWidth: outputWidth)
             padded.withUnsafeBufferPointer { x in
                 outputGradient.data.withUnsafeBufferPointer { dy in
                     weight.gradient.data.withUnsafeMutableBufferPointer { dw in
