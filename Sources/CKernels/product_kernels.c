@@ -112,3 +112,95 @@ TUTOR_KERNEL_BODY void subtracting_dot_body(double start, const double *restrict
 TUTOR_VECTOR_KERNEL(tutor_subtracting_dot, subtracting_dot_body,
                     (double start, const double *a, const double *b, long count, double *result),
                     (start, a, b, count, result))
+
+/* One block of the skyline Cholesky (tutor_skyline_cholesky_block, include/product_kernels.h).
+   On AVX-512 two rows' eight sums of eight lanes are eight registers; narrower registers take
+   one row at a time, which changes which sums are in flight, never how one is taken. Unused rows and columns of a partial block read row 0 or column 0 again (in range)
+   and their sums are dropped. */
+typedef double eight_doubles __attribute__((vector_size(64)));
+
+/* [x₀ + x₁, x₂ + x₃, x₄ + x₅, x₆ + x₇, y₀ + y₁, …, y₆ + y₇]: one level of the lanes' fixed tree
+   for two sums at once. */
+#define pairwise(x, y) \
+    (__builtin_shufflevector((x), (y), 0, 2, 4, 6, 8, 10, 12, 14) + __builtin_shufflevector((x), (y), 1, 3, 5, 7, 9, 11, 13, 15))
+
+/* sums[r][c] for rows r = firstRow … firstRow + rowCount − 1 (rowCount 1 or 2) and c = 0 … 3. */
+TUTOR_KERNEL_BODY void block_sums(const double *const a[4], const double *const b[4], long count, double sums[4][4],
+                                  long firstRow, long rowCount) {
+    eight_doubles acc[2][4];
+    for (long r = 0; r < rowCount; r++)
+        for (long c = 0; c < 4; c++) acc[r][c] = (eight_doubles){0};
+    long k = 0;
+    for (; k + 8 <= count; k += 8) {
+        for (long r = 0; r < rowCount; r++) {
+            eight_doubles left;
+            memcpy(&left, a[firstRow + r] + k, sizeof left);
+            for (long c = 0; c < 4; c++) {
+                eight_doubles right;
+                memcpy(&right, b[c] + k, sizeof right);
+                acc[r][c] = __builtin_elementwise_fma(left, right, acc[r][c]);
+            }
+        }
+    }
+    if (k + 4 <= count) {
+        for (long r = 0; r < rowCount; r++)
+            for (long c = 0; c < 4; c++)
+                for (long l = 0; l < 4; l++)
+                    acc[r][c][l] = __builtin_elementwise_fma(a[firstRow + r][k + l], b[c][k + l], acc[r][c][l]);
+        k += 4;
+    }
+    /* ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)) for the sums at once, in three levels. */
+    const eight_doubles firstRowSums = pairwise(pairwise(acc[0][0], acc[0][1]), pairwise(acc[0][2], acc[0][3]));
+    const eight_doubles total = pairwise(firstRowSums, rowCount == 2
+        ? pairwise(pairwise(acc[1][0], acc[1][1]), pairwise(acc[1][2], acc[1][3])) : firstRowSums);
+    for (long r = 0; r < rowCount; r++)
+        for (long c = 0; c < 4; c++) {
+            double sum = total[4 * r + c];
+            for (long t = k; t < count; t++) sum = __builtin_elementwise_fma(a[firstRow + r][t], b[c][t], sum);
+            sums[firstRow + r][c] = sum;
+        }
+}
+
+TUTOR_KERNEL_BODY void skyline_block_body(double *const rowsOfI[4], const double *const rowsOfJ[4], long count, long rows,
+                                          long columns, int diagonal, int wide) {
+    const double *a[4], *b[4];
+    for (long s = 0; s < 4; s++) {
+        a[s] = rowsOfI[s < rows ? s : 0];
+        b[s] = rowsOfJ[s < columns ? s : 0];
+    }
+    double sums[4][4];
+    if (wide) {
+        block_sums(a, b, count, sums, 0, 2);
+        block_sums(a, b, count, sums, 2, 2);
+    } else {
+        for (long r = 0; r < 4; r++) block_sums(a, b, count, sums, r, 1);
+    }
+    if (rows == 4 && columns == 4 && !diagonal) {
+        /* The common case, with constant bounds: the block stays in registers, and the four rows'
+           divisions of one column overlap. */
+        double column[4][4];                                        /* column[c][r] = L_{i₀+r, j₀+c} */
+        for (long c = 0; c < 4; c++) {
+            const double *restrict rowJ = rowsOfJ[c] + count;          /* L_{j₀+c, j₀+t} = rowJ[t] */
+            for (long r = 0; r < 4; r++) column[c][r] = rowsOfI[r][count + c] - sums[r][c];
+            for (long t = 0; t < c; t++)
+                for (long r = 0; r < 4; r++) column[c][r] -= column[t][r] * rowJ[t];
+            for (long r = 0; r < 4; r++) column[c][r] /= rowJ[c];
+        }
+        for (long r = 0; r < 4; r++)
+            for (long c = 0; c < 4; c++) rowsOfI[r][count + c] = column[c][r];
+        return;
+    }
+    for (long c = 0; c < columns; c++) {
+        const double *restrict rowJ = rowsOfJ[c] + count;
+        for (long r = diagonal ? c : 0; r < rows; r++) {
+            double *restrict rowI = rowsOfI[r] + count;
+            double total = rowI[c] - sums[r][c];
+            for (long t = 0; t < c; t++) total -= rowI[t] * rowJ[t];
+            rowI[c] = diagonal && r == c ? __builtin_sqrt(total) : total / rowJ[c];
+        }
+    }
+}
+TUTOR_BLOCKED_VECTOR_KERNEL(tutor_skyline_cholesky_block, skyline_block_body,
+                            (double *const rowsOfI[4], const double *const rowsOfJ[4], long count, long rows, long columns,
+                             int diagonal),
+                            (rowsOfI, rowsOfJ, count, rows, columns, diagonal))

@@ -1,5 +1,6 @@
 import XCTest
 @testable import MiniNet
+import CKernels
 
 /// MiniNet's C loops (Sources/CKernels) at every vector width this processor has: the narrowest
 /// (SSE2) and the widest must give the same bits, since every loop is element-wise with the
@@ -117,6 +118,66 @@ final class VectorWidthTests: XCTestCase {
                     NoisyLinearImputation.SkylineCholesky.subtractingDot(from: 0.5, a, b, count: count)
                 }
                 XCTAssertEqual(dot.bitPattern, stated(0.5, count).bitPattern, "\(count) terms at \(width)")
+            }
+        }
+    }
+
+    /// One block of ROAD's blocked Cholesky (`tutor_skyline_cholesky_block`) at every width,
+    /// against its documented order written out here: eight lanes of fused multiply-adds, four
+    /// more terms in lanes 0–3, the lanes added as ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)),
+    /// the last terms one by one; then each entry (A_ij − common − Σ_t L_it L_jt) / L_jj, column
+    /// by column, √ on the diagonal. Full, partial and diagonal blocks, counts 0 … 37.
+    func testSkylineCholeskyBlockFollowsItsStatedOrderAtEveryWidth() {
+        var generator = SeededGenerator(seed: 11)
+        let length = 48
+        let rowsI = (0..<4).map { _ in (0..<length).map { _ in Double(generator.uniform(-1, 1)) } }
+        var rowsJ = (0..<4).map { _ in (0..<length).map { _ in Double(generator.uniform(-1, 1)) } }
+        for c in 0..<4 { for t in 0..<length { rowsJ[c][t] += 3 } }     // diagonals well away from 0
+        func stated(_ count: Int, rows: Int, columns: Int, diagonal: Bool) -> [[Double]] {
+            var a = rowsI
+            let b = diagonal ? rowsI : rowsJ
+            var sums = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 4)
+            for r in 0..<4 {
+                for c in 0..<4 {
+                    let (x, y) = (a[Swift.min(r, rows - 1)], b[Swift.min(c, columns - 1)])
+                    var lanes = [Double](repeating: 0, count: 8)
+                    var k = 0
+                    while k + 8 <= count { for lane in 0..<8 { lanes[lane].addProduct(x[k + lane], y[k + lane]) }; k += 8 }
+                    if k + 4 <= count { for lane in 0..<4 { lanes[lane].addProduct(x[k + lane], y[k + lane]) }; k += 4 }
+                    let low: Double = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+                    let high: Double = (lanes[4] + lanes[5]) + (lanes[6] + lanes[7])
+                    var sum = low + high
+                    while k < count { sum.addProduct(x[k], y[k]); k += 1 }
+                    sums[r][c] = sum
+                }
+            }
+            for c in 0..<columns {
+                for r in (diagonal ? c : 0)..<rows {
+                    var total = a[r][count + c] - sums[r][c]
+                    for t in 0..<c {
+                        let product = a[r][count + t] * (diagonal ? a[c][count + t] : b[c][count + t])
+                        total -= product
+                    }
+                    a[r][count + c] = diagonal && r == c ? total.squareRoot() : total / (diagonal ? a[c][count + c] : b[c][count + c])
+                }
+            }
+            return a
+        }
+        for width in widths {
+            for count in 0...37 {
+                for (rows, columns, diagonal) in [(4, 4, false), (4, 4, true), (3, 4, false), (2, 2, true), (1, 1, true)] {
+                    let a = UnsafeMutablePointer<Double>.allocate(capacity: 4 * length)
+                    let b = UnsafeMutablePointer<Double>.allocate(capacity: 4 * length)
+                    defer { a.deallocate(); b.deallocate() }
+                    for r in 0..<4 { for t in 0..<length { a[r * length + t] = rowsI[r][t]; b[r * length + t] = rowsJ[r][t] } }
+                    let i: [UnsafeMutablePointer<Double>?] = (0..<4).map { a + $0 * length }
+                    let j: [UnsafePointer<Double>?] = (0..<4).map { UnsafePointer(diagonal ? a + $0 * length : b + $0 * length) }
+                    VectorWidth.with(width) { tutor_skyline_cholesky_block(i, j, count, rows, columns, diagonal ? 1 : 0) }
+                    let result = (0..<4).map { r in (0..<length).map { a[r * length + $0] } }
+                    let expected = stated(count, rows: rows, columns: columns, diagonal: diagonal)
+                    XCTAssertEqual(result.map { $0.map(\.bitPattern) }, expected.map { $0.map(\.bitPattern) },
+                                   "\(count) terms, \(rows) × \(columns)\(diagonal ? ", diagonal" : "") at \(width)")
+                }
             }
         }
     }

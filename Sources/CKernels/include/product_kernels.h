@@ -11,12 +11,29 @@
 void tutor_rows_dot_rows(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
                          long m, long jFrom, long jTo, long k, float beta);
 
-/* *result = start − Σ_k a[k]·b[k] over 0 ≤ k < count, in Double, in the order of ROAD's skyline
-   Cholesky (NoisyLinearImputation.swift, `subtractingDot`): sixteen partial sums, sum[l] taking
-   k ≡ l (mod 16) while 16 terms are left, then sum[l] for l < 4 taking the next blocks of 4; the
-   lanes added as ((s[l] + s[4 + l]) + (s[8 + l] + s[12 + l])) for l = 0 … 3, those four as
-   (0 + 1) + (2 + 3), the result subtracted from `start`, then the last terms subtracted one by
-   one. The same bits at every vector width, and as the Swift loop of four SIMD4 sums. */
+/* *result = start − Σ_k a[k]·b[k] over 0 ≤ k < count, in Double, in the order of the triangular
+   solves of ROAD's skyline Cholesky (NoisyLinearImputation.swift, `subtractingDot`): sixteen
+   partial sums, sum[l] taking k ≡ l (mod 16) while 16 terms are left, then sum[l] for l < 4
+   taking the next blocks of 4; the lanes added as ((s[l] + s[4 + l]) + (s[8 + l] + s[12 + l]))
+   for l = 0 … 3, those four as (0 + 1) + (2 + 3), the result subtracted from `start`, then the
+   last terms subtracted one by one. The same bits at every vector width, and as the Swift loop of four SIMD4 sums. */
 void tutor_subtracting_dot(double start, const double *a, const double *b, long count, double *result);
+
+/* One block of ROAD's blocked skyline Cholesky (NoisyLinearImputation.swift, `factorise`): rows
+   i = i₀ + r of L (r < rows) against rows j = j₀ + c (c < columns), where rowsOfI[r] points at
+   L_{i,k₀} and rowsOfJ[c] at L_{j,k₀}, and count = j₀ − k₀. Each entry is computed in place, for
+   c = 0, 1, … in turn:
+
+       common = Σ_{k₀ ≤ k < j₀} L_ik L_jk
+       L_ij = (A_ij − common − Σ_{j₀ ≤ k < j} L_ik L_jk) / L_jj        (L_ii = √(…) on the diagonal)
+
+   With `diagonal` set, J is I and only r ≥ c is computed. `common` is one of sixteen dot
+   products taken together, each in one fixed order: eight lanes, lane l taking k ≡ l (mod 8)
+   while 8 terms are left, each term by one fused multiply-add; then lanes 0 … 3 taking the next 4
+   terms if 4 are left; the lanes added as ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); then any
+   last terms one by one, each by a fused multiply-add. The terms inside the block are subtracted
+   one by one, each product rounded, then subtracted. The same bits at every vector width. */
+void tutor_skyline_cholesky_block(double *const rowsOfI[4], const double *const rowsOfJ[4], long count, long rows,
+                                  long columns, int diagonal);
 
 #endif

@@ -158,25 +158,47 @@ public enum NoisyLinearImputation {
         }
     }
 
-    /// A = L Lᵀ for the system's matrix, row i of L stored from column first_i (the row's first
-    /// nonzero in A; Cholesky fills in nothing to its left) to the diagonal:
+    /// A = L Lᵀ for the system's matrix, in Double:
     ///
     ///     L_ij = (A_ij − Σ_{k<j} L_ik · L_jk) / L_jj,    L_ii = √(A_ii − Σ_{k<i} L_ik²)
+    ///
+    /// Row i of A is zero left of its first nonzero, first_i, and so is row i of L (Cholesky fills
+    /// in only inside that envelope, the "skyline"). The rows are taken in blocks of four, and
+    /// every row of a block is stored from the same column `start`: the block's smallest first_i,
+    /// rounded down to a multiple of four. The extra entries are zeros of A and stay exact zeros
+    /// of L (each is 0 minus a sum of products with L_ik = 0). With rows and columns in blocks
+    /// of four, the sums Σ_k L_ik L_jk of four rows i against four rows j share one range of k,
+    /// and are taken sixteen at a time; the few terms inside the block of j, which
+    /// the same step computes, are subtracted after it, one by one.
     struct SkylineCholesky {
-        var first: [Int]
-        var rowStart: [Int]
+        static let blockRows = 4
+        /// Per row: the first column stored (the same for the four rows of a block).
+        var start: [Int]
+        /// L_ik = values[rowOffset[i] + k], for start[i] ≤ k ≤ i.
+        var rowOffset: [Int]
         var values: [Double]
 
         init(_ system: System) {
             let n = system.removed.count
-            first = (0..<n).map { i in (0..<8).map { system.neighbours[i * 8 + $0] }.filter { $0 >= 0 }.reduce(i, Swift.min) }
-            rowStart = [0]
-            for i in 0..<n { rowStart.append(rowStart[i] + i - first[i] + 1) }
-            values = [Double](repeating: 0, count: rowStart[n])
+            let blockRows = Self.blockRows
+            let first = (0..<n).map { i in (0..<8).map { system.neighbours[i * 8 + $0] }.filter { $0 >= 0 }.reduce(i, Swift.min) }
+            start = [Int](repeating: 0, count: n)
+            for block in stride(from: 0, to: n, by: blockRows) {
+                let rows = block..<Swift.min(block + blockRows, n)
+                let blockStart = (first[rows].min() ?? block) / blockRows * blockRows
+                for i in rows { start[i] = blockStart }
+            }
+            rowOffset = [Int](repeating: 0, count: n)
+            var stored = 0
             for i in 0..<n {
-                values[rowStart[i] + i - first[i]] = system.diagonal[i]
+                rowOffset[i] = stored - start[i]
+                stored += i - start[i] + 1
+            }
+            values = [Double](repeating: 0, count: stored)
+            for i in 0..<n {
+                values[rowOffset[i] + i] = system.diagonal[i]
                 for slot in 0..<8 where system.neighbours[i * 8 + slot] >= 0 && system.neighbours[i * 8 + slot] < i {
-                    values[rowStart[i] + system.neighbours[i * 8 + slot] - first[i]] = -NoisyLinearImputation.neighbourWeights[slot].weight
+                    values[rowOffset[i] + system.neighbours[i * 8 + slot]] = -NoisyLinearImputation.neighbourWeights[slot].weight
                 }
             }
             factorise()
@@ -197,22 +219,34 @@ public enum NoisyLinearImputation {
             return total
         }
 
-        /// L Lᵀ = A, row by row: L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj, L_ii = √(A_ii − Σ_{k<i} L_ik²),
-        /// each Σ_k by `subtractingDot`.
+        /// L Lᵀ = A, four rows at a time. For a block of rows I and each block of columns J left of
+        /// it and inside its envelope, then J = I:
+        ///
+        ///     common_ij = Σ_{k < j₀} L_ik L_jk                    (k from both blocks' start)
+        ///     L_ij = (A_ij − common_ij − Σ_{j₀ ≤ k < j} L_ik L_jk) / L_jj,   j = j₀, j₀ + 1, … in turn
+        ///
+        /// and on the diagonal L_ii = √(A_ii − common_ii − Σ_{i₀ ≤ k < i} L_ik²). A pair of blocks
+        /// is one call of `tutor_skyline_cholesky_block` (product_kernels.c), which takes the
+        /// sixteen sums common_ij together, each in one fixed order whatever the vector width.
         mutating func factorise() {
-            // Row j of L starts at rowJ + first[j] in `values`: rowOffset[j] = rowStart[j] − first[j].
-            let rowOffset = zip(rowStart, first).map { $0 - $1 }
+            let n = start.count
+            let blockRows = Self.blockRows
+            let (start, rowOffset) = (self.start, self.rowOffset)
             values.withUnsafeMutableBufferPointer { l in
-                first.withUnsafeBufferPointer { first in
-                    rowOffset.withUnsafeBufferPointer { rowOffset in
-                        let base = UnsafePointer(l.baseAddress!)
-                        for i in first.indices {
-                            let rowI = rowOffset[i]                        // L_ik = l[rowI + k]
-                            for j in first[i]...i {
-                                let rowJ = rowOffset[j]
-                                let k = Swift.max(first[i], first[j])
-                                let total = Self.subtractingDot(from: l[rowI + j], base + rowI + k, base + rowJ + k, count: j - k)
-                                l[rowI + j] = j < i ? total / l[rowJ + j] : total.squareRoot()
+                let base = l.baseAddress!
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>?.self, capacity: blockRows) { rowsOfI in
+                    withUnsafeTemporaryAllocation(of: UnsafePointer<Double>?.self, capacity: blockRows) { rowsOfJ in
+                        for i0 in stride(from: 0, to: n, by: blockRows) {
+                            let rows = Swift.min(blockRows, n - i0)
+                            for j0 in stride(from: start[i0], through: i0, by: blockRows) {
+                                let columns = j0 == i0 ? rows : blockRows
+                                let k0 = Swift.max(start[i0], start[j0])
+                                for slot in 0..<blockRows {
+                                    rowsOfI[slot] = slot < rows ? base + rowOffset[i0 + slot] + k0 : nil
+                                    rowsOfJ[slot] = slot < columns ? UnsafePointer(base + rowOffset[j0 + slot] + k0) : nil
+                                }
+                                tutor_skyline_cholesky_block(rowsOfI.baseAddress!, rowsOfJ.baseAddress!, j0 - k0, rows, columns,
+                                                             j0 == i0 ? 1 : 0)
                             }
                         }
                     }
@@ -226,17 +260,17 @@ public enum NoisyLinearImputation {
             var y = b
             values.withUnsafeBufferPointer { l in
                 y.withUnsafeMutableBufferPointer { y in
-                    for i in first.indices {
-                        let rowI = rowStart[i] - first[i]
-                        let total = Self.subtractingDot(from: y[i], l.baseAddress! + rowI + first[i], UnsafePointer(y.baseAddress! + first[i]),
-                                                        count: i - first[i])
+                    for i in start.indices {
+                        let rowI = rowOffset[i]
+                        let total = Self.subtractingDot(from: y[i], l.baseAddress! + rowI + start[i], UnsafePointer(y.baseAddress! + start[i]),
+                                                        count: i - start[i])
                         y[i] = total / l[rowI + i]
                     }
-                    for i in first.indices.reversed() {
-                        let rowI = rowStart[i] - first[i]
+                    for i in start.indices.reversed() {
+                        let rowI = rowOffset[i]
                         y[i] /= l[rowI + i]
                         let yi = y[i]
-                        for k in first[i]..<i { y[k] -= l[rowI + k] * yi }
+                        for k in start[i]..<i { y[k] -= l[rowI + k] * yi }
                     }
                 }
             }

@@ -208,9 +208,10 @@ public enum SanityChecks {
             let layers = step.layers.compactMap(network.layer(named:))
             Gemm.concurrently(layers.count) { reinitialise(layers[$0], seed: seed) }
             let explained = try explainAll()
+            let similarities = try compareConcurrently(originals, explained)
             for index in explainers.indices {
                 let randomised = explained[index]
-                outcomes[index].append(CascadeStep(step: step, similarities: try zip(originals[index], randomised).map { try Similarity.compare($0.heatmap, $1.heatmap) },
+                outcomes[index].append(CascadeStep(step: step, similarities: similarities[index],
                                                    scores: randomised.map(\.score), heatmaps: keepingHeatmaps ? randomised.map(\.heatmap) : []))
             }
         }
@@ -218,6 +219,22 @@ public enum SanityChecks {
             CascadeResult(method: explainers[index].id, granularity: granularity, seed: seed, originalScores: originals[index].map(\.score),
                           originalHeatmaps: keepingHeatmaps ? originals[index].map(\.heatmap) : [], steps: outcomes[index])
         }
+    }
+
+    /// `Similarity.compare` of each pair of maps, [explainer][input]: the pairs side by side on
+    /// the threads (each comparison is one thread's loop, so the results are the same).
+    static func compareConcurrently(_ originals: [[Explanation]], _ randomised: [[Explanation]]) throws -> [[MapSimilarity]] {
+        let pairs = originals.indices.flatMap { method in originals[method].indices.map { (method, $0) } }
+        var results = [Result<MapSimilarity, Error>?](repeating: nil, count: pairs.count)
+        results.withUnsafeMutableBufferPointer { results in
+            Gemm.concurrently(pairs.count) { index in
+                let (method, input) = pairs[index]
+                results[index] = Result { try Similarity.compare(originals[method][input].heatmap, randomised[method][input].heatmap) }
+            }
+        }
+        var byMethod = originals.map { _ in [MapSimilarity]() }
+        for ((method, _), result) in zip(pairs, results) { byMethod[method].append(try result!.get()) }
+        return byMethod
     }
 
     // MARK: data randomisation
