@@ -115,8 +115,9 @@ TUTOR_VECTOR_KERNEL(tutor_subtracting_dot, subtracting_dot_body,
 
 /* One block of the skyline Cholesky (tutor_skyline_cholesky_block, include/product_kernels.h).
    On AVX-512 two rows' eight sums of eight lanes are eight registers; narrower registers take
-   one row at a time, which changes which sums are in flight, never how one is taken. Unused rows and columns of a partial block read row 0 or column 0 again (in range)
-   and their sums are dropped. */
+   one row at a time, which changes which sums are in flight, never how one is taken. Unused
+   rows and columns of a partial block read row 0 or column 0 again (in range), and their sums
+   are dropped. */
 typedef double eight_doubles __attribute__((vector_size(64)));
 
 /* [x₀ + x₁, x₂ + x₃, x₄ + x₅, x₆ + x₇, y₀ + y₁, …, y₆ + y₇]: one level of the lanes' fixed tree
@@ -190,10 +191,12 @@ TUTOR_KERNEL_BODY void skyline_block_body(double *const rowsOfI[4], const double
             for (long c = 0; c < 4; c++) rowsOfI[r][count + c] = column[c][r];
         return;
     }
+    /* On the diagonal, row j₀ + c of J is row i₀ + c of I: L_jj is written (r = c) before the rows
+       below read it, so these pointers may alias. */
     for (long c = 0; c < columns; c++) {
-        const double *restrict rowJ = rowsOfJ[c] + count;
+        const double *rowJ = rowsOfJ[c] + count;
         for (long r = diagonal ? c : 0; r < rows; r++) {
-            double *restrict rowI = rowsOfI[r] + count;
+            double *rowI = rowsOfI[r] + count;
             double total = rowI[c] - sums[r][c];
             for (long t = 0; t < c; t++) total -= rowI[t] * rowJ[t];
             rowI[c] = diagonal && r == c ? __builtin_sqrt(total) : total / rowJ[c];

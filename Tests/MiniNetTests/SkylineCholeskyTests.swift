@@ -8,7 +8,8 @@ final class SkylineCholeskyTests: XCTestCase {
     /// multiple of four (partial last block) and whose envelopes start anywhere, the entries
     /// left of each row's first nonzero stay exact zeros, and L Lᵀ = A and the solution agree
     /// with plain Gaussian elimination within Double's rounding (A is diagonally dominant and
-    /// its entries at most 1, so 1e-12 is thousands of times the rounding of sums of 50 terms).
+    /// its entries at most 1, so 1e-12 is about two hundred times the rounding of a sum of 50
+    /// terms).
     func testBlockedCholeskyAgreesWithDenseElimination() {
         var partialBlocks = 0
         for (height, width, fraction, seed) in [(13, 11, 0.6, UInt64(1)), (9, 17, 0.35, 2), (7, 7, 0.95, 3), (5, 3, 0.5, 4)] {
