@@ -8,6 +8,8 @@ extension EvaluateLesson {
     static let tablePictures = 30
     /// Points of the table's curves: 16 steps of 64 pixels at 32×32.
     static let tableCurveSteps = 16
+    /// Pictures per forward pass for the table's curves (a picture's 7 maps give 213 pictures).
+    static let tableBatchSize = 64
     /// Pictures of the shortcut step: the first test pictures of the classes the mark does not go with.
     static let shortcutPictures = 12
 
@@ -57,15 +59,16 @@ extension EvaluateLesson {
             // As `tutor evaluate` does: a signed map keeps its positive part over its maximum for
             // the change in confidence (min–max scaling would keep half of the background).
             let signed = explanations.map(\.isSigned) + [false, false]
+            let target = ExplanationTarget.probability(sample.label)
+            // Every map's deletion and insertion curves in one call: x and the two fills are
+            // scored once for all of them, and the perturbed pictures go through in full batches.
+            let curves = try Faithfulness.curves(maps.flatMap { [.init(.deletion, heatmap: $0), .init(.insertion, heatmap: $0)] },
+                                                 classifier: classifier, input: input, target: target, steps: tableCurveSteps,
+                                                 batchSize: tableBatchSize)
             for (row, map) in maps.enumerated() {
                 s.context.progress?(translated("the table: methods × metrics"), (Double(index * rows.count + row)) / work)
-                let target = ExplanationTarget.probability(sample.label)
-                let deletion = try Faithfulness.deletionCurve(classifier: classifier, input: input, heatmap: map, target: target,
-                                                              steps: tableCurveSteps, batchSize: tableCurveSteps + 1)
-                let insertion = try Faithfulness.insertionCurve(classifier: classifier, input: input, heatmap: map, target: target,
-                                                                steps: tableCurveSteps, batchSize: tableCurveSteps + 1)
-                rows[row].deletion.append(deletion.area)
-                rows[row].insertion.append(insertion.area)
+                rows[row].deletion.append(curves[2 * row].area)
+                rows[row].insertion.append(curves[2 * row + 1].area)
                 rows[row].localisation.append(Localisation.scores(map, mask: masks[index]))
                 let confidenceMask = signed[row] ? Evaluation.positivePartScaled(map) : map
                 rows[row].changes.append(try Faithfulness.confidenceChange(classifier: classifier, input: input, heatmap: confidenceMask,
