@@ -181,7 +181,12 @@ public enum NoisyLinearImputation {
         init(_ system: System) {
             let n = system.removed.count
             let blockRows = Self.blockRows
-            let first = (0..<n).map { i in (0..<8).map { system.neighbours[i * 8 + $0] }.filter { $0 >= 0 }.reduce(i, Swift.min) }
+            let first = (0..<n).map { i in
+                (0..<8).reduce(i) { smallest, slot in
+                    let neighbour = system.neighbours[i * 8 + slot]
+                    return neighbour >= 0 ? Swift.min(smallest, neighbour) : smallest
+                }
+            }
             start = [Int](repeating: 0, count: n)
             for block in stride(from: 0, to: n, by: blockRows) {
                 let rows = block..<Swift.min(block + blockRows, n)
