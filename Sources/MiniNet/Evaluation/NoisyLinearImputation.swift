@@ -168,8 +168,8 @@ public enum NoisyLinearImputation {
     /// rounded down to a multiple of four. The extra entries are zeros of A and stay exact zeros
     /// of L (each is 0 minus a sum of products with L_ik = 0). With rows and columns in blocks
     /// of four, the sums Σ_k L_ik L_jk of four rows i against four rows j share one range of k,
-    /// and are taken sixteen at a time; the few terms inside the block of j, which
-    /// the same step computes, are subtracted after it, one by one.
+    /// and are taken sixteen at a time; the few terms inside the block of j, which the same step
+    /// computes, are subtracted after it, one by one.
     struct SkylineCholesky {
         static let blockRows = 4
         /// Per row: the first column stored (the same for the four rows of a block).
