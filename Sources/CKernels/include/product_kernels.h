@@ -16,7 +16,8 @@ void tutor_rows_dot_rows(const float *a, long lda, const float *b, long ldb, flo
    partial sums, sum[l] taking k ≡ l (mod 16) while 16 terms are left, then sum[l] for l < 4
    taking the next blocks of 4; the lanes added as ((s[l] + s[4 + l]) + (s[8 + l] + s[12 + l]))
    for l = 0 … 3, those four as (0 + 1) + (2 + 3), the result subtracted from `start`, then the
-   last terms subtracted one by one. The same bits at every vector width, and as the Swift loop of four SIMD4 sums. */
+   last terms subtracted one by one. The same bits at every vector width, and as the Swift loop
+   of four SIMD4 sums. */
 void tutor_subtracting_dot(double start, const double *a, const double *b, long count, double *result);
 
 /* One block of ROAD's blocked skyline Cholesky (NoisyLinearImputation.swift, `factorise`): rows
