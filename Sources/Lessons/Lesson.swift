@@ -25,6 +25,10 @@ public struct LessonContext {
     /// Run every forward pass a step asks for (`--every-pass`), even on a photo network where
     /// some steps would take tens of seconds; see `trimsSlowSteps`.
     public var everyPass = false
+    /// Where a network that ships in models/ lies, by file name (for example
+    /// "mininet-shortcut.safetensors"), or nil; a lesson that trains a network of its own loads
+    /// the shipped one when its training record matches, and trains it itself otherwise.
+    public var shippedModel: (String) -> String? = { _ in nil }
 
     public init(classifier: ImageClassifier, biasFreeClassifier: ImageClassifier? = nil, image: Tensor? = nil,
                 targetClass: Int? = nil, layer: String? = nil, seed: UInt64 = 7, language: String = Language.current.rawValue) {

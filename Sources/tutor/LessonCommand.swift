@@ -101,6 +101,7 @@ struct LessonCommand: ParsableCommand {
             image: try explanation.loadImage(for: classifier), targetClass: try explanation.resolveClass(for: classifier),
             layer: try explanation.resolveLayer(for: classifier), seed: explanation.seed)
         context.everyPass = everyPass
+        context.shippedModel = { try? ModelLocation.defaultWeights(named: $0) }
         let bar = ProgressBar()
         var reported = false
         context.progress = { label, fraction in

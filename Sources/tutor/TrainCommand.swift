@@ -229,8 +229,8 @@ struct TrainCommand: ParsableCommand {
                                           String(format: "%.1f", report.validationAccuracy * 100), String(format: "%.2f", report.seconds)))
         })
         let seconds = Date().timeIntervalSince(started)
-        try classifier.save(to: out)
         let last = reports.last!
+        try classifier.save(to: out, training: TrainingRecord(options: options, lastEpoch: last))
         let evaluation = Trainer.shortcutTestSet(options).map { Trainer.evaluateShortcut(classifier, on: $0) }
         if json {
             Terminal.printJSON(.object([

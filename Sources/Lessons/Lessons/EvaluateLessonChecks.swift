@@ -123,15 +123,17 @@ extension EvaluateLesson {
             notebook.prose(text("sanity.data.photo"))
             return
         }
-        let shuffled = try EvaluateLessonSupport.trained(EvaluateLessonSupport.shuffledTraining) { fraction in
+        let options = EvaluateLessonSupport.shuffledTraining
+        let shuffled = try EvaluateLessonSupport.trained(options, shippedAs: EvaluateLessonSupport.shuffledModelFile,
+                                                         context: s.context) { fraction in
             s.context.progress?(translated("training the small CNN on shuffled labels"), fraction)
         }
-        let options = EvaluateLessonSupport.shuffledTraining
         notebook.prose(text("sanity.data.body", [
             "images": "\(options.trainingImages)", "epochs": "\(options.epochs)",
             "training": EvaluateLessonSupport.percent(shuffled.report.trainingAccuracy),
             "validation": EvaluateLessonSupport.percent(shuffled.report.validationAccuracy),
             "chance": EvaluateLessonSupport.percent(1 / Double(classifier.classNames.count))]))
+        if let note = EvaluateLessonSupport.shippedNote(text, shuffled, options: options) { notebook.prose(note) }
         var dataRows: [[String]] = []
         for id in sanityMethods {
             guard let explainer = ExplainerRegistry.explainer(id: id) else { continue }

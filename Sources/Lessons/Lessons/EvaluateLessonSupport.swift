@@ -40,10 +40,16 @@ enum EvaluateLessonSupport {
         return options
     }
 
-    /// A trained network and its last epoch's report.
+    /// The files in models/ that hold the two networks, trained by `trainCommand(_:out:)`.
+    static let shortcutModelFile = "mininet-shortcut.safetensors"
+    static let shuffledModelFile = "mininet-shuffled-labels.safetensors"
+
+    /// A trained network, its last epoch's report, and the shipped file it came from (nil when
+    /// the lesson trained it).
     struct Trained {
         var classifier: ImageClassifier
         var report: EpochReport
+        var shippedFile: String? = nil
     }
 
     /// Training is deterministic, so a network is trained once per process for each set of
@@ -55,8 +61,18 @@ enum EvaluateLessonSupport {
 
     private static let cache = TrainedCache()
 
-    /// The network `options` train, from the cache or trained now (progress in 0…1 to `progress`).
-    static func trained(_ options: TrainingOptions, progress: (Double) -> Void = { _ in }) throws -> Trained {
+    /// The network `options` train: the file `shippedAs` in models/ when `context` finds it and
+    /// its training record says it was trained with exactly these options (a damaged file is an
+    /// error naming it), else from the cache, else trained now (progress in 0…1 to `progress`).
+    /// Loading takes milliseconds where training the shortcut network takes about half a second.
+    static func trained(_ options: TrainingOptions, shippedAs fileName: String? = nil, context: LessonContext? = nil,
+                        progress: (Double) -> Void = { _ in }) throws -> Trained {
+        if let fileName, let path = context?.shippedModel(fileName) {
+            let (classifier, record) = try ImageClassifier.loadWithTrainingRecord(from: path)
+            if let record, record.options == options, classifier.classNames == ShapesDataset.classNames {
+                return Trained(classifier: classifier, report: record.lastEpoch, shippedFile: "models/" + fileName)
+            }
+        }
         let key = [String(describing: options.shortcut), String(describing: options.shuffledLabelsSeed),
                    "\(options.trainingImages)", "\(options.validationImages)", "\(options.epochs)", "\(options.batchSize)",
                    "\(options.learningRate)", "\(options.seed)", "\(options.bias)"].joined(separator: "|")
@@ -72,6 +88,30 @@ enum EvaluateLessonSupport {
         let trained = Trained(classifier: classifier, report: last)
         cache.networks[key] = trained
         return trained
+    }
+
+    /// The `tutor train` command that trains with `options` and writes the network to `out`.
+    static func trainCommand(_ options: TrainingOptions, out: String) -> String {
+        let defaults = TrainingOptions()
+        var flags: [String] = []
+        if let mark = options.shortcut {
+            let cell = mark.gridCell()
+            flags += ["--shortcut watermark", "--shortcut-class \(ShapesDataset.classNames[mark.label])",
+                      "--shortcut-cell \(cell.row),\(cell.column)", "--shortcut-rate \(mark.rate)"]
+        }
+        if let seed = options.shuffledLabelsSeed { flags.append("--shuffled-labels \(seed)") }
+        flags += ["--training-images \(options.trainingImages)", "--validation-images \(options.validationImages)",
+                  "--epochs \(options.epochs)", "--batch-size \(options.batchSize)"]
+        if options.learningRate != defaults.learningRate { flags.append("--learning-rate \(options.learningRate)") }
+        if options.seed != defaults.seed { flags.append("--seed \(options.seed)") }
+        if !options.bias { flags.append("--no-bias") }
+        return (["tutor train"] + flags + ["--out \(out)"]).joined(separator: " ")
+    }
+
+    /// The sentence that says where a loaded network came from; nil for one trained here.
+    static func shippedNote(_ text: LessonText, _ trained: Trained, options: TrainingOptions) -> String? {
+        guard let file = trained.shippedFile else { return nil }
+        return text("trained.shipped", ["file": file, "command": trainCommand(options, out: file)])
     }
 
     // MARK: - Maps

@@ -119,9 +119,11 @@ extension EvaluateLesson {
                       "epochs": "\(options.epochs)", "test": "\(testSet.count)",
                       "grid": "\(PlantedShortcut.gridCells) × \(PlantedShortcut.gridCells)"]
         notebook.prose(text(s.usesShapes ? "shortcut.body" : "shortcut.body.photo", values))
-        let trained = try EvaluateLessonSupport.trained(options) { fraction in
+        let trained = try EvaluateLessonSupport.trained(options, shippedAs: EvaluateLessonSupport.shortcutModelFile,
+                                                        context: s.context) { fraction in
             s.context.progress?(translated("training the small CNN with a planted mark"), fraction)
         }
+        if let note = EvaluateLessonSupport.shippedNote(text, trained, options: options) { notebook.prose(note) }
         let network = trained.classifier
         let evaluation = Trainer.evaluateShortcut(network, on: testSet)
         let others = names.indices.filter { $0 != mark.label }.map { names[$0] }.joined(separator: ", ")

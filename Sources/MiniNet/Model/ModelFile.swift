@@ -50,11 +50,7 @@ extension ImageClassifier {
     }
 
     public func save(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let specJSON = String(decoding: try encoder.encode(spec), as: UTF8.self)
-        let file = SafeTensorsFile(tensors: stateDict, metadata: ["format": "pt", ImageClassifier.metadataKey: specJSON])
-        try file.write(to: path)
+        try save(to: path, training: nil)
     }
 
     public static func load(from path: String) throws -> ImageClassifier {

@@ -48,7 +48,8 @@ public final class Adam {
     }
 }
 
-public struct TrainingOptions: Sendable {
+/// Codable and Equatable so that a model file can record how it was trained (`TrainingRecord`).
+public struct TrainingOptions: Sendable, Codable, Equatable {
     public var epochs = 10
     public var batchSize = 32
     public var learningRate: Float = 0.003
@@ -68,12 +69,17 @@ public struct TrainingOptions: Sendable {
 }
 
 /// What happened in one epoch.
-public struct EpochReport: Codable, Sendable {
+public struct EpochReport: Codable, Equatable, Sendable {
     public var epoch: Int
     public var trainingLoss: Double
     public var trainingAccuracy: Double
     public var validationAccuracy: Double
     public var seconds: Double
+
+    public init(epoch: Int, trainingLoss: Double, trainingAccuracy: Double, validationAccuracy: Double, seconds: Double) {
+        (self.epoch, self.trainingLoss, self.trainingAccuracy) = (epoch, trainingLoss, trainingAccuracy)
+        (self.validationAccuracy, self.seconds) = (validationAccuracy, seconds)
+    }
 }
 
 /// Progress within an epoch, for a progress bar.
