@@ -104,26 +104,9 @@ extension LRPRule {
                         share.data.withUnsafeMutableBufferPointer { share in
                             planeSums.withUnsafeMutableBufferPointer { planeSums in
                                 Parallel.forEach(planes, cost: planeSize) { plane in
-                                    var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
-                                    for k in (plane * planeSize)..<((plane + 1) * planeSize) {
-                                        share[k] = 0
-                                        switch gate {
-                                        case .everywhere: break
-                                        case .positiveOutput: if !(plain[k] > 0) { continue }
-                                        case .negativeOutput: if !(plain[k] < 0) { continue }
-                                        }
-                                        let zk = z[k]
-                                        guard let denominator = stabilizer.stabilize(zk) else {
-                                            stabilized += Double(relevance[k])   // LRP-0 at z_k = 0 drops R_k
-                                            continue
-                                        }
-                                        let s = relevance[k] / denominator
-                                        share[k] = s
-                                        shares += Double(s)
-                                        magnitude += Double(Swift.abs(s))
-                                        stabilized += Double(denominator - zk) * Double(s)
-                                    }
-                                    planeSums[plane] = (shares, stabilized, magnitude)
+                                    planeSums[plane] = Self.shareOut((plane * planeSize)..<((plane + 1) * planeSize), z: z,
+                                                                     relevance: relevance, plain: plain, gate: gate,
+                                                                     stabilizer: stabilizer, into: share)
                                 }
                             }
                         }
@@ -171,6 +154,76 @@ extension LRPRule {
                            absorbedMagnitude: absorbedMagnitude, sumLength: sumLength)
     }
 
+    /// One plane's shares, s_k = gate_k · R_k / (z_k + ε·sign z_k) for k in `range` (0 where the
+    /// gate is shut, and where LRP-0 meets z_k = 0, whose R_k is dropped), written to `share`,
+    /// and the plane's three sums in Double:
+    ///
+    ///     shares = Σ_k s_k,   stabilized = Σ_k (ε·sign z_k) s_k + Σ_{dropped k} R_k,   magnitude = Σ_k |s_k|
+    ///
+    /// Eight k at a time, each sum in eight lanes (k − range.lowerBound mod 8, as `sumInLanes`),
+    /// the lanes added in order at the end and the last k mod 8 one by one: one order whatever
+    /// the processor, and no addition waiting for the one before. Where a lane has nothing to
+    /// add it adds an exact 0.
+    static func shareOut(_ range: Range<Int>, z: UnsafeBufferPointer<Float>, relevance: UnsafeBufferPointer<Float>,
+                         plain: UnsafeBufferPointer<Float>, gate: LRPGate, stabilizer: LRPStabilizer,
+                         into share: UnsafeMutableBufferPointer<Float>) -> (shares: Double, stabilized: Double, magnitude: Double) {
+        var (sharesLanes, stabilizedLanes, magnitudeLanes) = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
+        var k = range.lowerBound
+        let load = { (values: UnsafeBufferPointer<Float>, k: Int) in
+            UnsafeRawPointer(values.baseAddress! + k).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        while k + 8 <= range.upperBound {
+            let (zk, rk) = (load(z, k), load(relevance, k))
+            var open = SIMDMask<SIMD8<Int32>>(repeating: true)
+            switch gate {
+            case .everywhere: break
+            case .positiveOutput: open = load(plain, k) .> 0
+            case .negativeOutput: open = load(plain, k) .< 0
+            }
+            var denominator = zk
+            var dropped = SIMDMask<SIMD8<Int32>>(repeating: false)
+            switch stabilizer {
+            case .none: dropped = open .& (zk .== 0)     // LRP-0 at z_k = 0 drops R_k
+            case let .epsilon(epsilon):
+                denominator = zk + SIMD8<Float>(repeating: -epsilon).replacing(with: epsilon, where: zk .>= 0)
+            }
+            let passes = open .& .!dropped
+            let s = SIMD8<Float>().replacing(with: rk / denominator, where: passes)
+            UnsafeMutableRawPointer(share.baseAddress! + k).storeBytes(of: s, as: SIMD8<Float>.self)
+            let shareInDouble = SIMD8<Double>(s)
+            sharesLanes += shareInDouble
+            magnitudeLanes += SIMD8<Double>(s.replacing(with: -s, where: s .< 0))
+            stabilizedLanes += SIMD8<Double>((denominator - zk).replacing(with: 0, where: .!passes)) * shareInDouble
+            stabilizedLanes += SIMD8<Double>(rk.replacing(with: 0, where: .!dropped))
+            k += 8
+        }
+        var (shares, stabilized, magnitude) = (0.0, 0.0, 0.0)
+        for lane in 0..<8 {
+            shares += sharesLanes[lane]
+            stabilized += stabilizedLanes[lane]
+            magnitude += magnitudeLanes[lane]
+        }
+        for k in k..<range.upperBound {
+            share[k] = 0
+            switch gate {
+            case .everywhere: break
+            case .positiveOutput: if !(plain[k] > 0) { continue }
+            case .negativeOutput: if !(plain[k] < 0) { continue }
+            }
+            let zk = z[k]
+            guard let denominator = stabilizer.stabilize(zk) else {
+                stabilized += Double(relevance[k])
+                continue
+            }
+            let s = relevance[k] / denominator
+            share[k] = s
+            shares += Double(s)
+            magnitude += Double(Swift.abs(s))
+            stabilized += Double(denominator - zk) * Double(s)
+        }
+        return (shares, stabilized, magnitude)
+    }
+
     /// z = Σ sign · z' over a term's runs, as Zennit adds them: the parts with sign + first, then
     /// minus the sum of the parts with sign − (zB: z'₁ − (z'₂ + z'₃)). Zeros when no part runs.
     static func denominator(_ runs: [RuleRun], shape: [Int]) -> Tensor {
@@ -200,11 +253,10 @@ extension LRPRule {
     /// Summed term by term: Σ_k R_k − Σ_terms coefficient · Σ_{k the term passes on} R_k.
     func notPassedOn(relevance: Tensor, plainOutput: Tensor) -> Double {
         guard terms.contains(where: { $0.gate != .everywhere }) else { return 0 }
-        let (everything, positive, negative) = relevance.data.withUnsafeBufferPointer { r in
+        let everything = relevance.sum()
+        let (positive, negative) = relevance.data.withUnsafeBufferPointer { r in
             plainOutput.data.withUnsafeBufferPointer { z in
-                (relevance.sum(),
-                 Parallel.blockSum(r.count) { range in range.reduce(0.0) { z[$1] > 0 ? $0 + Double(r[$1]) : $0 } },
-                 Parallel.blockSum(r.count) { range in range.reduce(0.0) { z[$1] < 0 ? $0 + Double(r[$1]) : $0 } })
+                Self.signedSums(r, by: z)
             }
         }
         var total = everything
@@ -216,6 +268,36 @@ extension LRPRule {
             }
         }
         return total
+    }
+
+    /// (Σ_{z_k > 0} R_k, Σ_{z_k < 0} R_k) in Double, in blocks of `Parallel.sumBlock` added in
+    /// order, each block in eight lanes as `sumInLanes` (one pass over R and z for both sums).
+    static func signedSums(_ r: UnsafeBufferPointer<Float>, by z: UnsafeBufferPointer<Float>) -> (Double, Double) {
+        let blocks = (r.count + Parallel.sumBlock - 1) / Parallel.sumBlock
+        var partial = [(Double, Double)](repeating: (0, 0), count: blocks)
+        partial.withUnsafeMutableBufferPointer { partial in
+            Parallel.forEach(blocks, cost: Parallel.sumBlock) { block in
+                let range = (block * Parallel.sumBlock)..<Swift.min(r.count, (block + 1) * Parallel.sumBlock)
+                var (positiveLanes, negativeLanes) = (SIMD8<Double>(), SIMD8<Double>())
+                var k = range.lowerBound
+                while k + 8 <= range.upperBound {
+                    let rk = UnsafeRawPointer(r.baseAddress! + k).loadUnaligned(as: SIMD8<Float>.self)
+                    let zk = UnsafeRawPointer(z.baseAddress! + k).loadUnaligned(as: SIMD8<Float>.self)
+                    positiveLanes += SIMD8<Double>(rk.replacing(with: 0, where: .!(zk .> 0)))
+                    negativeLanes += SIMD8<Double>(rk.replacing(with: 0, where: .!(zk .< 0)))
+                    k += 8
+                }
+                var (positive, negative) = (0.0, 0.0)
+                for lane in 0..<8 { positive += positiveLanes[lane]; negative += negativeLanes[lane] }
+                for k in k..<range.upperBound {
+                    if z[k] > 0 { positive += Double(r[k]) } else if z[k] < 0 { negative += Double(r[k]) }
+                }
+                partial[block] = (positive, negative)
+            }
+        }
+        var (positive, negative) = (0.0, 0.0)
+        for (p, n) in partial { positive += p; negative += n }
+        return (positive, negative)
     }
 
     /// (fan-in, fan-out) of a linear layer: the terms of one output's sum, and the most outputs
