@@ -10,11 +10,17 @@ final class DirectConvolutionTests: XCTestCase {
     private let shapes = [(3, 8, 3, 1, 32, 32, 2), (8, 16, 3, 1, 16, 16, 3), (5, 11, 3, 0, 20, 19, 2),
                           (2, 9, 5, 2, 17, 18, 1), (4, 3, 1, 0, 5, 21, 2)]
 
-    private func convolution(_ shape: (Int, Int, Int, Int, Int, Int, Int), bias: Bool, seed: UInt64) -> Conv2d {
+    /// A layer of shape (Cin, Cout, k, p, H, W, N) with seeded uniform weights and bias.
+    static func convolution(_ shape: (Int, Int, Int, Int, Int, Int, Int), stride: Int = 1, bias: Bool, seed: UInt64) -> Conv2d {
         let (inputChannels, outputChannels, kernelSize, padding, _, _, _) = shape
-        return Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize, padding: padding, bias: bias,
+        return Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
+                      padding: padding, bias: bias,
                       weight: GradientCheck.uniform([outputChannels, inputChannels, kernelSize, kernelSize], seed: seed),
                       biasValue: GradientCheck.uniform([outputChannels], seed: seed + 1))
+    }
+
+    private func convolution(_ shape: (Int, Int, Int, Int, Int, Int, Int), bias: Bool, seed: UInt64) -> Conv2d {
+        Self.convolution(shape, bias: bias, seed: seed)
     }
 
     /// Forward and backward of `conv`: output, ∂L/∂W, ∂L/∂b (or []), ∂L/∂x.

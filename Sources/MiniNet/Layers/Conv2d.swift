@@ -197,6 +197,12 @@ public final class Conv2d: Layer {
                                                         outputHeight: outputHeight, outputWidth: outputWidth) : nil
             return output
         }
+        if Conv2d.takesPhaseSplit(inputChannels: inputChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                                  outputWidth: outputWidth) {
+            cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: nil,
+                                                        outputHeight: outputHeight, outputWidth: outputWidth) : nil
+            return forwardByPhases(input, outputHeight: outputHeight, outputWidth: outputWidth)
+        }
         let planeSize = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
