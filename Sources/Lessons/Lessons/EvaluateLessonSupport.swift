@@ -90,7 +90,10 @@ enum EvaluateLessonSupport {
         return trained
     }
 
-    /// The `tutor train` command that trains with `options` and writes the network to `out`.
+    /// The `tutor train` command that trains with `options` and writes the network to `out`. A
+    /// mark is given by its class, cell and rate, what the command's flags can say; the lesson's
+    /// mark has the default side and colour (ShippedNetworkTests runs the command and reads the
+    /// options back).
     static func trainCommand(_ options: TrainingOptions, out: String) -> String {
         let defaults = TrainingOptions()
         var flags: [String] = []
