@@ -113,6 +113,43 @@ TUTOR_VECTOR_KERNEL(tutor_subtracting_dot, subtracting_dot_body,
                     (double start, const double *a, const double *b, long count, double *result),
                     (start, a, b, count, result))
 
+/* Three of the above with one a: each b_c's sums in exactly the order of one
+   tutor_subtracting_dot, a read once for the three. */
+TUTOR_KERNEL_BODY void subtracting_dots3_body(const double *starts, const double *restrict a, const double *restrict b0,
+                                              const double *restrict b1, const double *restrict b2, long count,
+                                              double *results) {
+    const double *const b[3] = {b0, b1, b2};
+    sixteen_doubles sums[3] = {{0}, {0}, {0}}, left, right;
+    long k = 0;
+    for (; k + 16 <= count; k += 16) {
+        memcpy(&left, a + k, sizeof left);
+        for (int c = 0; c < 3; c++) {
+            memcpy(&right, b[c] + k, sizeof right);
+            sums[c] += left * right;
+        }
+    }
+    four_doubles first[3], leftFour, rightFour;
+    for (int c = 0; c < 3; c++) first[c] = __builtin_shufflevector(sums[c], sums[c], 0, 1, 2, 3);
+    for (; k + 4 <= count; k += 4) {
+        memcpy(&leftFour, a + k, sizeof leftFour);
+        for (int c = 0; c < 3; c++) {
+            memcpy(&rightFour, b[c] + k, sizeof rightFour);
+            first[c] += leftFour * rightFour;
+        }
+    }
+    for (int c = 0; c < 3; c++) {
+        const four_doubles lanes = (first[c] + __builtin_shufflevector(sums[c], sums[c], 4, 5, 6, 7))
+            + (__builtin_shufflevector(sums[c], sums[c], 8, 9, 10, 11) + __builtin_shufflevector(sums[c], sums[c], 12, 13, 14, 15));
+        double total = starts[c] - ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+        for (long t = k; t < count; t++) total -= a[t] * b[c][t];
+        results[c] = total;
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_subtracting_dots3, subtracting_dots3_body,
+                    (const double *starts, const double *a, const double *b0, const double *b1, const double *b2, long count,
+                     double *results),
+                    (starts, a, b0, b1, b2, count, results))
+
 /* One block of the skyline Cholesky (tutor_skyline_cholesky_block, include/product_kernels.h).
    On AVX-512 two rows' eight sums of eight lanes are eight registers; narrower registers take
    one row at a time, which changes which sums are in flight, never how one is taken. Unused

@@ -56,4 +56,30 @@ final class SkylineCholeskyTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(partialBlocks, 2, "cases whose last block is partial")
     }
+
+    /// The three colour channels solved together give each channel's single solve, bit for bit,
+    /// at every vector width (rows of 0 to 200 terms, so every part of the sums' order is used).
+    func testThreeChannelsTogetherAreThreeSolves() {
+        var solved = 0
+        for (height, width, fraction, seed) in [(31, 29, 0.9, UInt64(5)), (24, 40, 0.5, 6), (12, 12, 0.2, 7)] {
+            var generator = SeededGenerator(seed: seed)
+            let mask = (0..<(height * width)).map { _ in Double(generator.nextUniform()) < fraction }
+            let system = NoisyLinearImputation.System(removed: mask, height: height, width: width)
+            let n = system.removed.count
+            guard n > 0 && n < mask.count else { continue }
+            let factor = NoisyLinearImputation.SkylineCholesky(system)
+            let b = (0..<3).map { c in (0..<n).map { _ in Double(generator.uniform(-1, 1)) + Double(c) } }
+            for vectorWidth in VectorWidth.available {
+                let (together, alone) = VectorWidth.with(vectorWidth) {
+                    let (u0, u1, u2) = factor.solve(b[0], b[1], b[2])
+                    return ([u0, u1, u2], b.map(factor.solve))
+                }
+                for c in 0..<3 {
+                    XCTAssertEqual(together[c].map(\.bitPattern), alone[c].map(\.bitPattern), "channel \(c), \(height)×\(width), \(vectorWidth)")
+                }
+                solved += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(solved, 3 * VectorWidth.available.count)
+    }
 }

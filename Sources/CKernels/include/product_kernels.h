@@ -20,6 +20,12 @@ void tutor_rows_dot_rows(const float *a, long lda, const float *b, long ldb, flo
    of four SIMD4 sums. */
 void tutor_subtracting_dot(double start, const double *a, const double *b, long count, double *result);
 
+/* results[c] = starts[c] − Σ_k a[k]·b_c[k] for c = 0, 1, 2: three tutor_subtracting_dot sharing
+   one a (the three colour channels of ROAD's triangular solves), each in the same order and with
+   the same bits as that call alone. */
+void tutor_subtracting_dots3(const double *starts, const double *a, const double *b0, const double *b1, const double *b2,
+                             long count, double *results);
+
 /* One block of ROAD's blocked skyline Cholesky (NoisyLinearImputation.swift, `factorise`): rows
    i = i₀ + r of L (r < rows) against rows j = j₀ + c (c < columns), where rowsOfI[r] points at
    L_{i,k₀} and rowsOfJ[c] at L_{j,k₀}, and count = j₀ − k₀. Each entry is computed in place, for

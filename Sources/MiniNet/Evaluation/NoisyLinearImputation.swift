@@ -84,10 +84,17 @@ public enum NoisyLinearImputation {
         var output = image
         var checks: [Check] = []
         let planeSize = height * width
+        let rightHandSides = (0..<channels).map { c in system.rightHandSide(image.data[(c * planeSize)..<((c + 1) * planeSize)]) }
+        let solutions: [[Double]]
+        if let factor, channels == 3 {
+            let (u0, u1, u2) = factor.solve(rightHandSides[0], rightHandSides[1], rightHandSides[2])
+            solutions = [u0, u1, u2]
+        } else {
+            solutions = rightHandSides.map { factor?.solve($0) ?? [Double](repeating: 0, count: count) }
+        }
         for c in 0..<channels {
             let plane = image.data[(c * planeSize)..<((c + 1) * planeSize)]
-            let b = system.rightHandSide(plane)
-            let u = factor?.solve(b) ?? [Double](repeating: 0, count: count)
+            let (b, u) = (rightHandSides[c], solutions[c])
             var solved = Array(plane)
             for (unknown, pixel) in system.removed.enumerated() { solved[pixel] = Float(u[unknown]) }
             checks.append(meanOfNeighboursCheck(system, solved: solved, solverResidual: system.residual(u, b), channel: c))
@@ -280,6 +287,46 @@ public enum NoisyLinearImputation {
                 }
             }
             return y
+        }
+
+        /// `solve` of three right-hand sides at once (a picture's three colour channels): each
+        /// row of L is read once for the three, and every operation on each channel is the one
+        /// `solve` makes (`tutor_subtracting_dots3`), so each result has the same bits.
+        func solve(_ b0: [Double], _ b1: [Double], _ b2: [Double]) -> ([Double], [Double], [Double]) {
+            var (y0, y1, y2) = (b0, b1, b2)
+            values.withUnsafeBufferPointer { l in
+                y0.withUnsafeMutableBufferPointer { y0 in
+                    y1.withUnsafeMutableBufferPointer { y1 in
+                        y2.withUnsafeMutableBufferPointer { y2 in
+                            let (p0, p1, p2) = (y0.baseAddress!, y1.baseAddress!, y2.baseAddress!)
+                            var starts = [0.0, 0.0, 0.0], totals = [0.0, 0.0, 0.0]
+                            for i in start.indices {
+                                let rowI = rowOffset[i]
+                                (starts[0], starts[1], starts[2]) = (y0[i], y1[i], y2[i])
+                                tutor_subtracting_dots3(starts, l.baseAddress! + rowI + start[i], p0 + start[i], p1 + start[i],
+                                                        p2 + start[i], i - start[i], &totals)
+                                let diagonal = l[rowI + i]
+                                (y0[i], y1[i], y2[i]) = (totals[0] / diagonal, totals[1] / diagonal, totals[2] / diagonal)
+                            }
+                            for i in start.indices.reversed() {
+                                let rowI = rowOffset[i]
+                                let diagonal = l[rowI + i]
+                                y0[i] /= diagonal
+                                y1[i] /= diagonal
+                                y2[i] /= diagonal
+                                let (u0, u1, u2) = (y0[i], y1[i], y2[i])
+                                for k in start[i]..<i {
+                                    let lik = l[rowI + k]
+                                    y0[k] -= lik * u0
+                                    y1[k] -= lik * u1
+                                    y2[k] -= lik * u2
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return (y0, y1, y2)
         }
     }
 
