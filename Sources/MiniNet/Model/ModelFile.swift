@@ -49,10 +49,6 @@ extension ImageClassifier {
         }
     }
 
-    public func save(to path: String) throws {
-        try save(to: path, training: nil)
-    }
-
     public static func load(from path: String) throws -> ImageClassifier {
         try load(SafeTensorsFile.read(from: path), path: path)
     }

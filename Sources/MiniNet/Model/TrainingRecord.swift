@@ -22,7 +22,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 extension ImageClassifier {
     /// Writes the state dict, the architecture under "tutor.model" and, when given, `training`
     /// under "tutor.training".
-    public func save(to path: String, training: TrainingRecord?) throws {
+    public func save(to path: String, training: TrainingRecord? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var metadata = ["format": "pt", ImageClassifier.metadataKey: String(decoding: try encoder.encode(spec), as: UTF8.self)]
