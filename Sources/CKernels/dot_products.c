@@ -87,29 +87,47 @@ TUTOR_BLOCKED_VECTOR_KERNEL(tutor_multiply_dot_rows, multiply_dot_rows_body,
                              long rowTo),
                             (a, b, c, ldc, columns, inner, rowFrom, rowTo))
 
-/* A copy: no arithmetic, so one variant serves every width. Each position's kernel columns
-   inside the picture (v in [first, last)) are found once, not tested value by value. */
+/* A copy: no arithmetic, so one variant serves every width. Each position finds once where its
+   k·k taps lie in a plane (offsets[t], or −1 in the padding); every channel then reads the same
+   taps from its own plane. (A per-tap loop of k values made the compiler call memcpy and memset
+   for three floats at a time, and most of the kernel's time went into those calls.) */
+
+enum { MAX_TABLED_TAPS = 64 };
+
+static inline void copy_taps(const float *restrict plane, float *restrict row, const long *restrict offsets, long taps,
+                             long channels, long planeSize) {
+    for (long c = 0; c < channels; c++, plane += planeSize, row += taps) {
+        for (long t = 0; t < taps; t++) row[t] = offsets[t] >= 0 ? plane[offsets[t]] : 0.0f;
+    }
+}
+
 void tutor_im2col_rows(const float *x, float *columnsT, long channels, long height, long width, long kernel, long stride,
                        long padding, long outputHeight, long outputWidth, long positionFrom, long positionTo) {
-    const long patch = channels * kernel * kernel;
+    (void)outputHeight;
+    const long taps = kernel * kernel, patch = channels * taps, planeSize = height * width;
     for (long position = positionFrom; position < positionTo; position++) {
         const long i = position / outputWidth, j = position % outputWidth;
-        const long left = j * stride - padding;
-        const long first = left < 0 ? -left : 0, last = left + kernel > width ? width - left : kernel;
         float *row = columnsT + position * patch;
-        for (long c = 0; c < channels; c++) {
-            const float *plane = x + c * height * width;
-            for (long u = 0; u < kernel; u++, row += kernel) {
-                const long y = i * stride + u - padding;
-                if (y < 0 || y >= height || first >= last) {
-                    for (long v = 0; v < kernel; v++) row[v] = 0;
-                    continue;
+        if (taps > MAX_TABLED_TAPS) {
+            for (long c = 0; c < channels; c++) {
+                for (long u = 0; u < kernel; u++) {
+                    for (long v = 0; v < kernel; v++, row++) {
+                        const long y = i * stride + u - padding, xx = j * stride + v - padding;
+                        *row = y >= 0 && y < height && xx >= 0 && xx < width ? x[c * planeSize + y * width + xx] : 0.0f;
+                    }
                 }
-                const float *source = plane + y * width + left;
-                for (long v = 0; v < first; v++) row[v] = 0;
-                for (long v = first; v < last; v++) row[v] = source[v];
-                for (long v = last; v < kernel; v++) row[v] = 0;
+            }
+            continue;
+        }
+        long offsets[MAX_TABLED_TAPS];
+        for (long u = 0; u < kernel; u++) {
+            for (long v = 0; v < kernel; v++) {
+                const long y = i * stride + u - padding, xx = j * stride + v - padding;
+                offsets[u * kernel + v] = y >= 0 && y < height && xx >= 0 && xx < width ? y * width + xx : -1;
             }
         }
+        /* The 3 × 3 case with its tap count known, so that the copy is unrolled. */
+        if (taps == 9) copy_taps(x, row, offsets, 9, channels, planeSize);
+        else copy_taps(x, row, offsets, taps, channels, planeSize);
     }
 }

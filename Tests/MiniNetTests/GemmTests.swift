@@ -357,6 +357,43 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// `tutor_im2col_rows` is a copy: every entry equals the definition in its header, for
+    /// kernels whose taps fit its table (1, 3, 5) and one that does not (9 × 9), with and
+    /// without stride and padding, for any range of positions.
+    func testIm2colRowsCopiesTheDefinition() {
+        for (kernel, stride, padding) in [(1, 1, 0), (3, 1, 1), (3, 2, 1), (3, 2, 0), (5, 2, 2), (9, 1, 4)] {
+            let (channels, height, width) = (3, 11, 9)
+            let x = GradientCheck.uniform([channels, height, width], seed: 41).data
+            let outputHeight = (height + 2 * padding - kernel) / stride + 1, outputWidth = (width + 2 * padding - kernel) / stride + 1
+            let positions = outputHeight * outputWidth, patch = channels * kernel * kernel
+            var expected = [Float](repeating: 0, count: positions * patch)
+            for i in 0..<outputHeight {
+                for j in 0..<outputWidth {
+                    for c in 0..<channels {
+                        for u in 0..<kernel {
+                            for v in 0..<kernel {
+                                let (y, column) = (i * stride + u - padding, j * stride + v - padding)
+                                guard (0..<height).contains(y), (0..<width).contains(column) else { continue }
+                                expected[(i * outputWidth + j) * patch + (c * kernel + u) * kernel + v] = x[(c * height + y) * width + column]
+                            }
+                        }
+                    }
+                }
+            }
+            let split = positions / 3
+            var columnsT = [Float](repeating: .nan, count: positions * patch)
+            x.withUnsafeBufferPointer { x in
+                columnsT.withUnsafeMutableBufferPointer { out in
+                    for range in [split..<positions, 0..<split] {
+                        tutor_im2col_rows(x.baseAddress!, out.baseAddress!, channels, height, width, kernel, stride, padding,
+                                          outputHeight, outputWidth, range.lowerBound, range.upperBound)
+                    }
+                }
+            }
+            XCTAssertEqual(columnsT.map(\.bitPattern), expected.map(\.bitPattern), "kernel \(kernel), stride \(stride), padding \(padding)")
+        }
+    }
+
     /// One picture through a convolution with long patches and few positions (a ResNet's last
     /// stage) takes the dot products of rows; it stays within the error model of the im2col
     /// product done by plain loops, with and without a stride, and gives the same bits on any
