@@ -32,7 +32,9 @@ import CKernels
 ///
 /// One picture with few output positions and long patches (a ResNet's 7 × 7 stage) writes its
 /// columns by rows instead, columnsᵀ [OH·OW, Cin·kH·kW], and Y = Wmat × columns is computed as
-/// dot products of rows (`forwardByRowDotProducts`): the same product, W read where it lies.
+/// dot products of rows (`rowDotProducts`): the same product, W read where it lies. Its input
+/// gradient, for stride 1, is the same routine run on ∂L/∂y with the turned kernel W̃
+/// (`turnedKernel`), instead of Wmatᵀ × ∂L/∂Y and col2im.
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -77,6 +79,11 @@ public final class Conv2d: Layer {
     /// `backward` then returns an empty tensor, shape [0].
     public var computesInputGradient = true
 
+    /// W̃ [Cin, Cout, k, k], W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v], and the `weight.version` it
+    /// was made from: the kernel of the input gradient read as a forward convolution
+    /// (`turnedKernel`).
+    private var turnedWeights: (weightVersion: Int, values: [Float])?
+
     /// The same convolution with |w| and no bias, and the `weight.version` it was made from:
     /// LRP measures the size of its terms with it on every call (`absoluteCopy`).
     private var absoluteWeights: (weightVersion: Int, layer: Conv2d)?
@@ -91,6 +98,26 @@ public final class Conv2d: Layer {
         copy.setParameterGradients(false)
         absoluteWeights = (weight.version, copy)
         return copy
+    }
+
+    /// W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v]: the kernel turned half a turn and its two channel
+    /// axes swapped, with which ∂L/∂x of a stride-1 layer is the forward convolution of ∂L/∂y
+    /// padded by k − 1 − p (derived in Conv2dDirect.swift). Kept while the weights stay.
+    ///
+    /// → [Cin, Cout, k, k]
+    func turnedKernel() -> [Float] {
+        if let kept = turnedWeights, kept.weightVersion == weight.version { return kept.values }
+        let taps = kernelSize * kernelSize
+        var turned = [Float](repeating: 0, count: weight.value.count)
+        weight.value.data.withUnsafeBufferPointer { w in
+            for o in 0..<outputChannels {
+                for c in 0..<inputChannels {
+                    for tap in 0..<taps { turned[(c * outputChannels + o) * taps + taps - 1 - tap] = w[(o * inputChannels + c) * taps + tap] }
+                }
+            }
+        }
+        turnedWeights = (weight.version, turned)
+        return turned
     }
 
     /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
@@ -222,7 +249,9 @@ public final class Conv2d: Layer {
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
         if batch == 1 && !withParameterGradients && Conv2d.takesRowDotProducts(outputChannels: outputChannels, positions: planeSize, patchSize: patchSize) {
-            let output = forwardByRowDotProducts(input, outputHeight: outputHeight, outputWidth: outputWidth)
+            let output = Conv2d.rowDotProducts(input, weights: weight.value.data, bias: bias?.value.data, outputChannels: outputChannels,
+                                               kernelSize: kernelSize, stride: stride, padding: padding,
+                                               outputHeight: outputHeight, outputWidth: outputWidth)
             cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: nil,
                                                         outputHeight: outputHeight, outputWidth: outputWidth) : nil
             return output
@@ -283,11 +312,13 @@ public final class Conv2d: Layer {
 
     /// y[o, i] = Σ_q W[o, q] · columnsᵀ[i, q] + b[o]: the im2col product with the columns written
     /// by rows (one row of Cin·k·k values per output position), so that W and the columns are both
-    /// read along q.
+    /// read along q. Also the input gradient of a stride-1 layer on one picture, with W̃
+    /// (`turnedKernel`) for W and ∂L/∂y for x.
     ///
-    /// input [1, Cin, H, W] → output [1, Cout, OH, OW]
-    private func forwardByRowDotProducts(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> Tensor {
-        let (height, width) = (input.shape[2], input.shape[3])
+    /// input [1, Cin, H, W], weights [Cout, Cin, k, k], bias [Cout] → output [1, Cout, OH, OW]
+    static func rowDotProducts(_ input: Tensor, weights: [Float], bias: [Float]?, outputChannels: Int, kernelSize: Int, stride: Int,
+                               padding: Int, outputHeight: Int, outputWidth: Int) -> Tensor {
+        let (inputChannels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
         let positions = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         // columnsᵀ [OH·OW, Cin·k·k]
@@ -302,7 +333,7 @@ public final class Conv2d: Layer {
         }
         // y [Cout, OH·OW], every entry written; rows of W in pieces of 32 over the threads.
         var output = [Float](unsafeUninitializedCapacity: outputChannels * positions) { _, count in count = outputChannels * positions }
-        weight.value.data.withUnsafeBufferPointer { w in
+        weights.withUnsafeBufferPointer { w in
             columnsByRows.withUnsafeBufferPointer { columnsT in
                 output.withUnsafeMutableBufferPointer { y in
                     let (w, columnsT, y) = (SendablePointer(w.baseAddress!), SendablePointer(columnsT.baseAddress!), SendableMutablePointer(y.baseAddress!))
@@ -314,12 +345,22 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        if let biasValues = bias?.value.data {
+        if let bias {
             for o in 0..<outputChannels {
-                for p in (o * positions)..<((o + 1) * positions) { output[p] += biasValues[o] }
+                for p in (o * positions)..<((o + 1) * positions) { output[p] += bias[o] }
             }
         }
         return Tensor(shape: [1, outputChannels, outputHeight, outputWidth], data: output)
+    }
+
+    /// Whether ∂L/∂x of one picture goes through `rowDotProducts` as the forward convolution of
+    /// ∂L/∂y with W̃: stride 1, padding at most k − 1, and the shape `takesRowDotProducts` takes
+    /// with the channels' roles swapped (a ResNet's 512 → 512 layers on 7 × 7, where OpenBLAS
+    /// would copy Wᵀ [4608, 512] into its packed layout for 49 columns). It depends on the shape alone.
+    func takesRowDotProductsBackward(batch: Int, height: Int, width: Int) -> Bool {
+        batch == 1 && stride == 1 && padding <= kernelSize - 1
+            && Conv2d.takesRowDotProducts(outputChannels: inputChannels, positions: height * width,
+                                          patchSize: outputChannels * kernelSize * kernelSize)
     }
 
     /// ∂L/∂x alone, without a forward pass first: with parameter gradients off, backward reads
@@ -404,6 +445,12 @@ public final class Conv2d: Layer {
             }
         }
         guard computesInputGradient else { return Tensor(zeros: [0]) }
+        if takesRowDotProductsBackward(batch: batch, height: height, width: width) {
+            // ∂L/∂x[c, a, b] = Σ_o Σ_u Σ_v W̃[c, o, u, v] · ∂L/∂y[o, a + u − p̃, b + v − p̃],  p̃ = k − 1 − p
+            return Conv2d.rowDotProducts(outputGradient, weights: turnedKernel(), bias: nil, outputChannels: inputChannels,
+                                         kernelSize: kernelSize, stride: 1, padding: kernelSize - 1 - padding,
+                                         outputHeight: height, outputWidth: width)
+        }
         // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
         var columnsGradient = [Float](unsafeUninitializedCapacity: patchSize * columnCount) { _, count in count = patchSize * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in
