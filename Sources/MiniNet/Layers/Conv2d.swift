@@ -32,9 +32,7 @@ import CKernels
 ///
 /// One picture with few output positions and long patches (a ResNet's 7 × 7 stage) writes its
 /// columns by rows instead, columnsᵀ [OH·OW, Cin·kH·kW], and Y = Wmat × columns is computed as
-/// dot products of rows (`rowDotProducts`): the same product, W read where it lies. Its input
-/// gradient, for stride 1, is the same routine run on ∂L/∂y with the turned kernel W̃
-/// (`turnedKernel`), instead of Wmatᵀ × ∂L/∂Y and col2im.
+/// dot products of rows (`forwardByRowDotProducts`): the same product, W read where it lies.
 public final class Conv2d: Layer {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -79,11 +77,6 @@ public final class Conv2d: Layer {
     /// `backward` then returns an empty tensor, shape [0].
     public var computesInputGradient = true
 
-    /// W̃ [Cin, Cout, k, k], W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v], and the `weight.version` it
-    /// was made from: the kernel of the input gradient read as a forward convolution
-    /// (`turnedKernel`).
-    private var turnedWeights: (weightVersion: Int, values: [Float])?
-
     /// The same convolution with |w| and no bias, and the `weight.version` it was made from:
     /// LRP measures the size of its terms with it on every call (`absoluteCopy`).
     private var absoluteWeights: (weightVersion: Int, layer: Conv2d)?
@@ -98,26 +91,6 @@ public final class Conv2d: Layer {
         copy.setParameterGradients(false)
         absoluteWeights = (weight.version, copy)
         return copy
-    }
-
-    /// W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v]: the kernel turned half a turn and its two channel
-    /// axes swapped, with which ∂L/∂x of a stride-1 layer is the forward convolution of ∂L/∂y
-    /// padded by k − 1 − p (derived in Conv2dDirect.swift). Kept while the weights stay.
-    ///
-    /// → [Cin, Cout, k, k]
-    func turnedKernel() -> [Float] {
-        if let kept = turnedWeights, kept.weightVersion == weight.version { return kept.values }
-        let taps = kernelSize * kernelSize
-        var turned = [Float](repeating: 0, count: weight.value.count)
-        weight.value.data.withUnsafeBufferPointer { w in
-            for o in 0..<outputChannels {
-                for c in 0..<inputChannels {
-                    for tap in 0..<taps { turned[(c * outputChannels + o) * taps + taps - 1 - tap] = w[(o * inputChannels + c) * taps + tap] }
-                }
-            }
-        }
-        turnedWeights = (weight.version, turned)
-        return turned
     }
 
     /// Below this many multiply-adds per output position (Cin·Cout·N·H·W), the transforms cost
@@ -152,27 +125,19 @@ public final class Conv2d: Layer {
             && batch * ((height + 1) / 2) * ((width + 1) / 2) >= Conv2d.winogradMinimumTiles
     }
 
-    /// F(4×4, 3×3) from this many 4×4 tiles where its products go to `tutor_multiply_narrow`
-    /// (`Winograd.takesNarrowProducts`: U[ξ] of 256 × 256 or more, read where it lies): one
-    /// vector of 16 columns per row of U[ξ], none of it padding. A ResNet's 14 × 14 stage on one
-    /// picture has 16 such tiles; by F(2×2, 3×3) it has 49 2×2 tiles, 64 multiplications per 16
-    /// outputs against 36, and 49 columns take four vectors of 16. Measured on 2 threads, one
-    /// layer alone (256 → 256 on 14 × 14, best of 21): 0.50 ms against 0.72 ms; a whole ResNet-34
-    /// pass on one picture, U[ξ] 9.4 MB per layer from memory: 28.1–28.5 ms against 29.8 ms.
-    static let fourByFourNarrowMinimumTiles = 16
-
     /// The forward pass's tile: F(4×4, 3×3) where it has as many 4×4 tiles as F(2×2, 3×3) needs
-    /// 2×2 ones to pay off, or where its products take the narrow kernel with enough tiles for
-    /// it (`fourByFourNarrowMinimumTiles`), F(2×2, 3×3) otherwise. (The input gradient follows
-    /// it: `inputGradientTile`.) With parameter gradients on, always F(2×2, 3×3): its V is what
-    /// the weight gradient needs, and F(4×4, 3×3)'s larger rounding would go into the gradient
-    /// (and the training).
+    /// 2×2 ones to pay off, F(2×2, 3×3) otherwise. (The input gradient follows it: `inputGradientTile`.)
+    /// With parameter gradients on, always F(2×2, 3×3): its V is what the weight gradient
+    /// needs, and F(4×4, 3×3)'s larger rounding would go into the gradient (and the training).
+    ///
+    /// A ResNet's 14 × 14 stage on one picture has 16 4×4 tiles and stays with F(2×2, 3×3), though
+    /// its F(4×4) products would run faster (one 256 → 256 layer alone, best of 21: 0.50 ms
+    /// against 0.72 ms; a whole ResNet-34 pass 28.1–28.5 ms against 29.8 ms): U [36, Cout, Cin]
+    /// is 2.25 times the size of F(2×2)'s U, and a command that runs the network once or twice
+    /// (`tutor explain … --method gradcam`) spent more on making it (0.20 → 0.25 s, 213 → 269 MB
+    /// for the whole process) than its passes saved.
     func forwardTile(batch: Int, height: Int, width: Int, withParameterGradients: Bool) -> Winograd.Tile {
-        let tiles = batch * ((height + 3) / 4) * ((width + 3) / 4)
-        let paysOff = tiles >= Conv2d.winogradMinimumTiles
-            || (tiles >= Conv2d.fourByFourNarrowMinimumTiles
-                && Winograd.takesNarrowProducts(rows: outputChannels, inner: inputChannels, columns: min(tiles, Winograd.fourByFourTilesPerChunk)))
-        return !withParameterGradients && paysOff ? .four : .two
+        !withParameterGradients && batch * ((height + 3) / 4) * ((width + 3) / 4) >= Conv2d.winogradMinimumTiles ? .four : .two
     }
 
     /// The input gradient's tile: F(4×4, 3×3) with the forward pass's U (`Winograd.inputGradientFourByFour`)
@@ -249,9 +214,7 @@ public final class Conv2d: Layer {
         let patchSize = inputChannels * kernelSize * kernelSize
         let columnCount = batch * planeSize
         if batch == 1 && !withParameterGradients && Conv2d.takesRowDotProducts(outputChannels: outputChannels, positions: planeSize, patchSize: patchSize) {
-            let output = Conv2d.rowDotProducts(input, weights: weight.value.data, bias: bias?.value.data, outputChannels: outputChannels,
-                                               kernelSize: kernelSize, stride: stride, padding: padding,
-                                               outputHeight: outputHeight, outputWidth: outputWidth)
+            let output = forwardByRowDotProducts(input, outputHeight: outputHeight, outputWidth: outputWidth)
             cache = GradientRecording.isEnabled ? Cache(input: input, columns: nil, transformedInput: nil,
                                                         outputHeight: outputHeight, outputWidth: outputWidth) : nil
             return output
@@ -310,15 +273,28 @@ public final class Conv2d: Layer {
         ArithmeticVariant.current != .referenceGemm && positions <= 64 && patchSize >= 1024 && outputChannels >= 64
     }
 
+    /// Whether ∂L/∂columns = Wmatᵀ × ∂L/∂Y goes to `tutor_multiply_narrow` (include/narrow_products.h),
+    /// which reads Wmat where it lies, rather than to OpenBLAS: few columns (one picture on a
+    /// 7 × 7 plane has 49) against a large Wmat (a ResNet's 512 → 512 layers: Wmatᵀ [4608, 512]),
+    /// where OpenBLAS copies all of Wmatᵀ into its packed layout, on every call, for 49 columns.
+    /// The same shapes as Winograd's narrow products (`Winograd.takesNarrowProducts`). Measured on
+    /// 2 threads, a whole ResNet-34 pass backward from the logits on one picture (saliency):
+    /// see docs/performance.md, fifteenth session. It depends on the shape alone.
+    static func takesNarrowInputGradient(patchSize: Int, outputChannels: Int, columns: Int) -> Bool {
+        ArithmeticVariant.current != .referenceGemm && Winograd.takesNarrowProducts(rows: patchSize, inner: outputChannels, columns: columns)
+    }
+
+    /// Rows of Wmatᵀ per piece of the narrow input gradient handed to a thread: a multiple of the
+    /// kernel's 32-row blocks (which rows go together never changes an entry's sum).
+    static let narrowInputGradientRows = 256
+
     /// y[o, i] = Σ_q W[o, q] · columnsᵀ[i, q] + b[o]: the im2col product with the columns written
     /// by rows (one row of Cin·k·k values per output position), so that W and the columns are both
-    /// read along q. Also the input gradient of a stride-1 layer on one picture, with W̃
-    /// (`turnedKernel`) for W and ∂L/∂y for x.
+    /// read along q.
     ///
-    /// input [1, Cin, H, W], weights [Cout, Cin, k, k], bias [Cout] → output [1, Cout, OH, OW]
-    static func rowDotProducts(_ input: Tensor, weights: [Float], bias: [Float]?, outputChannels: Int, kernelSize: Int, stride: Int,
-                               padding: Int, outputHeight: Int, outputWidth: Int) -> Tensor {
-        let (inputChannels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
+    /// input [1, Cin, H, W] → output [1, Cout, OH, OW]
+    private func forwardByRowDotProducts(_ input: Tensor, outputHeight: Int, outputWidth: Int) -> Tensor {
+        let (height, width) = (input.shape[2], input.shape[3])
         let positions = outputHeight * outputWidth
         let patchSize = inputChannels * kernelSize * kernelSize
         // columnsᵀ [OH·OW, Cin·k·k]
@@ -333,7 +309,7 @@ public final class Conv2d: Layer {
         }
         // y [Cout, OH·OW], every entry written; rows of W in pieces of 32 over the threads.
         var output = [Float](unsafeUninitializedCapacity: outputChannels * positions) { _, count in count = outputChannels * positions }
-        weights.withUnsafeBufferPointer { w in
+        weight.value.data.withUnsafeBufferPointer { w in
             columnsByRows.withUnsafeBufferPointer { columnsT in
                 output.withUnsafeMutableBufferPointer { y in
                     let (w, columnsT, y) = (SendablePointer(w.baseAddress!), SendablePointer(columnsT.baseAddress!), SendableMutablePointer(y.baseAddress!))
@@ -345,22 +321,12 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        if let bias {
+        if let biasValues = bias?.value.data {
             for o in 0..<outputChannels {
-                for p in (o * positions)..<((o + 1) * positions) { output[p] += bias[o] }
+                for p in (o * positions)..<((o + 1) * positions) { output[p] += biasValues[o] }
             }
         }
         return Tensor(shape: [1, outputChannels, outputHeight, outputWidth], data: output)
-    }
-
-    /// Whether ∂L/∂x of one picture goes through `rowDotProducts` as the forward convolution of
-    /// ∂L/∂y with W̃: stride 1, padding at most k − 1, and the shape `takesRowDotProducts` takes
-    /// with the channels' roles swapped (a ResNet's 512 → 512 layers on 7 × 7, where OpenBLAS
-    /// would copy Wᵀ [4608, 512] into its packed layout for 49 columns). It depends on the shape alone.
-    func takesRowDotProductsBackward(batch: Int, height: Int, width: Int) -> Bool {
-        batch == 1 && stride == 1 && padding <= kernelSize - 1
-            && Conv2d.takesRowDotProducts(outputChannels: inputChannels, positions: height * width,
-                                          patchSize: outputChannels * kernelSize * kernelSize)
     }
 
     /// ∂L/∂x alone, without a forward pass first: with parameter gradients off, backward reads
@@ -445,19 +411,25 @@ public final class Conv2d: Layer {
             }
         }
         guard computesInputGradient else { return Tensor(zeros: [0]) }
-        if takesRowDotProductsBackward(batch: batch, height: height, width: width) {
-            // ∂L/∂x[c, a, b] = Σ_o Σ_u Σ_v W̃[c, o, u, v] · ∂L/∂y[o, a + u − p̃, b + v − p̃],  p̃ = k − 1 − p
-            return Conv2d.rowDotProducts(outputGradient, weights: turnedKernel(), bias: nil, outputChannels: inputChannels,
-                                         kernelSize: kernelSize, stride: 1, padding: kernelSize - 1 - padding,
-                                         outputHeight: height, outputWidth: width)
-        }
         // ∂L/∂columns = Wmatᵀ × ∂L/∂Y, then col2im.
         var columnsGradient = [Float](unsafeUninitializedCapacity: patchSize * columnCount) { _, count in count = patchSize * columnCount }
         weight.value.data.withUnsafeBufferPointer { w in
             productGradient.withUnsafeBufferPointer { dProduct in
                 columnsGradient.withUnsafeMutableBufferPointer { dColumns in
-                    Gemm.multiply(w.baseAddress!, transposeA: true, dProduct.baseAddress!, into: dColumns.baseAddress!,
-                                  m: patchSize, n: columnCount, k: outputChannels)
+                    if Conv2d.takesNarrowInputGradient(patchSize: patchSize, outputChannels: outputChannels, columns: columnCount) {
+                        // Wmatᵀ read where it lies, by rows of Wmatᵀ (q) in pieces over the threads.
+                        let (w, dProduct, dColumns) = (SendablePointer(w.baseAddress!), SendablePointer(dProduct.baseAddress!),
+                                                       SendableMutablePointer(dColumns.baseAddress!))
+                        let pieceRows = Conv2d.narrowInputGradientRows
+                        Gemm.concurrently((patchSize + pieceRows - 1) / pieceRows) { piece in
+                            let from = piece * pieceRows
+                            tutor_multiply_narrow(w.pointer + from, 1, patchSize, dProduct.pointer, dColumns.pointer + from * columnCount,
+                                                  Swift.min(pieceRows, patchSize - from), outputChannels, columnCount)
+                        }
+                    } else {
+                        Gemm.multiply(w.baseAddress!, transposeA: true, dProduct.baseAddress!, into: dColumns.baseAddress!,
+                                      m: patchSize, n: columnCount, k: outputChannels)
+                    }
                 }
             }
         }

@@ -124,7 +124,16 @@ extension Conv2d {
             }
         }
         guard computesInputGradient else { return Tensor(zeros: [0]) }
-        let turned = turnedKernel()
+        // W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v]
+        let taps = kernelSize * kernelSize
+        var turned = [Float](repeating: 0, count: weight.value.count)
+        weight.value.data.withUnsafeBufferPointer { w in
+            for o in 0..<outputChannels {
+                for c in 0..<inputChannels {
+                    for tap in 0..<taps { turned[(c * outputChannels + o) * taps + taps - 1 - tap] = w[(o * inputChannels + c) * taps + tap] }
+                }
+            }
+        }
         let paddedGradient = Conv2d.zeroPadded(outputGradient.data, planes: batch * outputChannels, height: outputHeight, width: outputWidth,
                                                offset: kernelSize - 1 - padding, paddedHeight: height + kernelSize - 1,
                                                paddedWidth: Conv2d.paddedWidth(outputWidth: width, kernelSize: kernelSize))
