@@ -192,7 +192,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError(translated("This network does not know the shapes; give it a picture, for example images/photos/chelsea.png."))
         }
         let sanity = self.sanity ?? (isShapesNetwork ? .both : .cascade)
-        let shuffledTraining = try sanity.data ? shuffledLabelTraining(for: classifier) : nil
+        let shuffledLabels = try sanity.data ? shuffledLabelsNetwork(for: classifier) : nil
 
         let (pictures, source) = try loadPictures(for: classifier)
         var settings = EvaluationSettings()
@@ -204,13 +204,16 @@ struct EvaluateCommand: ParsableCommand {
         let methods = methodIDs.compactMap(ExplainerRegistry.explainer(id:)).map(EvaluatedMap.method)
         let maps = methods + [.randomControl, .edgeControl]
 
-        let bar = PhaseProgress(trainingAlongside: shuffledTraining != nil)
+        var trainsAlongside = false
+        if case .train? = shuffledLabels { trainsAlongside = true }
+        let bar = PhaseProgress(trainingAlongside: trainsAlongside)
         let report = try Evaluation.run(classifier: classifier, pictures: pictures, maps: maps, settings: settings,
-                                        shuffledLabels: shuffledTraining.map(ShuffledLabelsNetwork.train)) { bar.update($0) }
+                                        shuffledLabels: shuffledLabels) { bar.update($0) }
         bar.finish()
         let seconds = Date().timeIntervalSince(started)
 
         let output = EvaluationOutput(report: report, settings: settings, source: source, sanity: sanity,
+                                      shuffledLabels: try shuffledLabelsSource(shuffledLabels, for: classifier),
                                       modelDescription: try model.weightsPath(), seconds: seconds, classifier: classifier)
         if let csv { try writeFileAtomically(Data(output.csv().utf8), to: csv) }
         var plotFiles: [String] = []
@@ -281,6 +284,38 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     // MARK: The network trained on shuffled labels
+
+    /// The network `tutor train --shuffled-labels 42` writes with its other options at their
+    /// defaults, shipped so that the default evaluation does not train it (4 s on 2 cores) and
+    /// shows the same network on every machine.
+    static let shippedShuffledLabels = "mininet-shuffled-labels-evaluate.safetensors"
+
+    /// The network trained on shuffled labels: the shipped one when its training record states
+    /// the options this evaluation would train with (`shuffledLabelTraining`), otherwise those
+    /// options, to train alongside the maps. A shipped file that cannot be read is an error that
+    /// names it, not a reason to train silently.
+    func shuffledLabelsNetwork(for classifier: ImageClassifier) throws -> ShuffledLabelsNetwork {
+        let options = try shuffledLabelTraining(for: classifier)
+        if let path = try? ModelLocation.defaultWeights(named: Self.shippedShuffledLabels) {
+            let (network, record) = try ImageClassifier.loadWithTrainingRecord(from: path)
+            if let record, record.options == options, network.spec == classifier.spec {
+                network.prepareForExplanation()
+                return .trained(network)
+            }
+        }
+        return .train(options)
+    }
+
+    /// Where the network trained on shuffled labels came from, for the report; nil without it.
+    func shuffledLabelsSource(_ network: ShuffledLabelsNetwork?, for classifier: ImageClassifier) throws -> ShuffledLabelsSource? {
+        guard let network else { return nil }
+        let options = try shuffledLabelTraining(for: classifier)
+        let command = "tutor train --shuffled-labels \(seed)" + (options.bias ? "" : " --no-bias")
+        switch network {
+        case .trained: return ShuffledLabelsSource(file: try ModelLocation.defaultWeights(named: Self.shippedShuffledLabels), command: command)
+        case .train: return ShuffledLabelsSource(file: nil, command: command)
+        }
+    }
 
     /// How `tutor train` would train this network, with the labels shuffled.
     func shuffledLabelTraining(for classifier: ImageClassifier) throws -> TrainingOptions {

@@ -2,6 +2,13 @@ import Foundation
 import Lessons
 import MiniNet
 
+/// The network of the data-randomisation test: the shipped file it was loaded from (nil when
+/// it was trained during the evaluation), and the `tutor train` command that trains it.
+struct ShuffledLabelsSource {
+    let file: String?
+    let command: String
+}
+
 /// What `tutor evaluate` writes: the tables for people, JSON and CSV for scripts, and the
 /// plots. Every number comes from the `EvaluationReport`.
 struct EvaluationOutput {
@@ -9,6 +16,7 @@ struct EvaluationOutput {
     let settings: EvaluationSettings
     let source: PictureSource
     let sanity: SanityChoice
+    let shuffledLabels: ShuffledLabelsSource?
     let modelDescription: String
     let seconds: Double
     let classifier: ImageClassifier
@@ -132,7 +140,13 @@ struct EvaluationOutput {
         let scoreRule = settings.score == .probability
             ? translated("Faithfulness follows the softmax probability of that class.")
             : translated("Faithfulness follows the logit of that class.")
-        return translated("Network: {$1}.", with: modelDescription) + " " + targetRule + " " + scoreRule
+        var description = translated("Network: {$1}.", with: modelDescription) + " " + targetRule + " " + scoreRule
+        if let shuffledLabels {
+            description += " " + (shuffledLabels.file.map {
+                translated("The network trained on shuffled labels: {$1}, which `{$2}` writes.", with: $0, shuffledLabels.command)
+            } ?? translated("The network trained on shuffled labels was trained here, as `{$1}` trains it.", with: shuffledLabels.command))
+        }
+        return description
     }
 
     var readingNotes: String {
@@ -222,6 +236,8 @@ struct EvaluationOutput {
                 ("pointing_tolerance", .integer(settings.pointingTolerance)),
                 ("sanity", .string(sanity.rawValue)), ("sanity_pictures", .integer(sanityPictureCount)),
                 ("cascade_granularity", .string(SanityChecks.Granularity.blocks.rawValue)),
+                ("shuffled_labels_network", shuffledLabels.map { .string($0.file ?? "trained") } ?? .null),
+                ("shuffled_labels_command", shuffledLabels.map { .string($0.command) } ?? .null),
             ])),
             ("metrics", .array(report.metrics.map { .string(Self.key($0)) })),
             ("methods", .array(methods)),

@@ -27,6 +27,34 @@ extension CommandLineTests {
         XCTAssertFalse(result.output.contains("No checks"), "the lesson renderer's closing line is not an evaluation's")
     }
 
+    /// The data-randomisation test's network ships in models/ for the default evaluation (the
+    /// shipped small network, --seed 42): its training record states the options `tutor evaluate`
+    /// would train with, the evaluation loads it and says so, and a damaged file is one line
+    /// naming it.
+    func testEvaluateUsesTheShippedShuffledLabelNetwork() throws {
+        let file = "models/mininet-shuffled-labels-evaluate.safetensors"
+        var options = TrainingOptions()
+        options.shuffledLabelsSeed = 42
+        let record = try XCTUnwrap(try ImageClassifier.loadWithTrainingRecord(from: Self.repositoryRoot.appendingPathComponent(file).path).training)
+        XCTAssertEqual(record.options, options, "\(file) is stale: run `tutor train --shuffled-labels 42 --out \(file)`")
+
+        let arguments = ["evaluate", "--count", "2", "--methods", "gradcam", "--steps", "4", "--sanity", "data"]
+        let settings = try XCTUnwrap(try evaluationJSON(arguments)["settings"] as? [String: Any])
+        XCTAssertTrue((settings["shuffled_labels_network"] as? String)?.hasSuffix(file) == true, "\(settings)")
+        XCTAssertEqual(settings["shuffled_labels_command"] as? String, "tutor train --shuffled-labels 42")
+        let text = try run(arguments).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(text.contains("which `tutor train --shuffled-labels 42` writes"), text)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tutor-shuffled-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("models/mininet.safetensors"),
+                                         to: folder.appendingPathComponent("mininet.safetensors"))
+        let damaged = folder.appendingPathComponent("mininet-shuffled-labels-evaluate.safetensors")
+        try Data("not a model".utf8).write(to: damaged)
+        try assertOneLineFailure(arguments, environment: ["TUTOR_MODELS": folder.path], mentions: damaged.path)
+    }
+
     func testEvaluateJSONHasEveryMetricOfEveryMapAndTheCurves() throws {
         let object = try evaluationJSON(Self.quickEvaluation)
         let pictures = try XCTUnwrap(object["pictures"] as? [String: Any])
