@@ -192,7 +192,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError(translated("This network does not know the shapes; give it a picture, for example images/photos/chelsea.png."))
         }
         let sanity = self.sanity ?? (isShapesNetwork ? .both : .cascade)
-        let shuffledLabels = try sanity.data ? shuffledLabelsNetwork(for: classifier) : nil
+        let shuffled = try sanity.data ? shuffledLabelsNetwork(for: classifier) : nil
 
         let (pictures, source) = try loadPictures(for: classifier)
         var settings = EvaluationSettings()
@@ -204,16 +204,14 @@ struct EvaluateCommand: ParsableCommand {
         let methods = methodIDs.compactMap(ExplainerRegistry.explainer(id:)).map(EvaluatedMap.method)
         let maps = methods + [.randomControl, .edgeControl]
 
-        var trainsAlongside = false
-        if case .train? = shuffledLabels { trainsAlongside = true }
-        let bar = PhaseProgress(trainingAlongside: trainsAlongside)
+        let bar = PhaseProgress(trainingAlongside: shuffled.map { $0.source.file == nil } ?? false)
         let report = try Evaluation.run(classifier: classifier, pictures: pictures, maps: maps, settings: settings,
-                                        shuffledLabels: shuffledLabels) { bar.update($0) }
+                                        shuffledLabels: shuffled?.network) { bar.update($0) }
         bar.finish()
         let seconds = Date().timeIntervalSince(started)
 
         let output = EvaluationOutput(report: report, settings: settings, source: source, sanity: sanity,
-                                      shuffledLabels: try shuffledLabelsSource(shuffledLabels, for: classifier),
+                                      shuffledLabels: shuffled?.source,
                                       modelDescription: try model.weightsPath(), seconds: seconds, classifier: classifier)
         if let csv { try writeFileAtomically(Data(output.csv().utf8), to: csv) }
         var plotFiles: [String] = []
@@ -292,29 +290,19 @@ struct EvaluateCommand: ParsableCommand {
 
     /// The network trained on shuffled labels: the shipped one when its training record states
     /// the options this evaluation would train with (`shuffledLabelTraining`), otherwise those
-    /// options, to train alongside the maps. A shipped file that cannot be read is an error that
-    /// names it, not a reason to train silently.
-    func shuffledLabelsNetwork(for classifier: ImageClassifier) throws -> ShuffledLabelsNetwork {
+    /// options, to train alongside the maps; and where it came from, for the report. A shipped
+    /// file that cannot be read is an error that names it, not a reason to train silently.
+    func shuffledLabelsNetwork(for classifier: ImageClassifier) throws -> (network: ShuffledLabelsNetwork, source: ShuffledLabelsSource) {
         let options = try shuffledLabelTraining(for: classifier)
+        let command = "tutor train --shuffled-labels \(seed)" + (options.bias ? "" : " --no-bias")
         if let path = try? ModelLocation.defaultWeights(named: Self.shippedShuffledLabels) {
             let (network, record) = try ImageClassifier.loadWithTrainingRecord(from: path)
             if let record, record.options == options, network.spec == classifier.spec {
                 network.prepareForExplanation()
-                return .trained(network)
+                return (.trained(network), ShuffledLabelsSource(file: path, command: command))
             }
         }
-        return .train(options)
-    }
-
-    /// Where the network trained on shuffled labels came from, for the report; nil without it.
-    func shuffledLabelsSource(_ network: ShuffledLabelsNetwork?, for classifier: ImageClassifier) throws -> ShuffledLabelsSource? {
-        guard let network else { return nil }
-        let options = try shuffledLabelTraining(for: classifier)
-        let command = "tutor train --shuffled-labels \(seed)" + (options.bias ? "" : " --no-bias")
-        switch network {
-        case .trained: return ShuffledLabelsSource(file: try ModelLocation.defaultWeights(named: Self.shippedShuffledLabels), command: command)
-        case .train: return ShuffledLabelsSource(file: nil, command: command)
-        }
+        return (.train(options), ShuffledLabelsSource(file: nil, command: command))
     }
 
     /// How `tutor train` would train this network, with the labels shuffled.

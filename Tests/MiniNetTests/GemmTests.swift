@@ -418,42 +418,4 @@ final class GemmTests: XCTestCase {
         XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 256, positions: 196, patchSize: 1152), "a 14 × 14 plane stays with OpenBLAS")
         XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 512, positions: 49, patchSize: 256), "a 1 × 1 downsampling stays with OpenBLAS")
     }
-
-    /// The input gradient of one picture through a layer with a large kernel matrix and few
-    /// positions takes Wmatᵀ × ∂L/∂Y by the narrow products, Wmat read where it lies: within the
-    /// error model of im2col's product done by plain loops, with and without padding and stride,
-    /// the same bits on any number of threads, central differences, and new weights followed.
-    func testOnePictureInputGradientByNarrowProducts() {
-        for (side, stride, padding) in [(8, 1, 1), (8, 1, 0), (13, 2, 1)] {
-            let conv = Conv2d(inputChannels: 70, outputChannels: 130, kernelSize: 3, stride: stride, padding: padding, bias: true,
-                              weight: GradientCheck.uniform([130, 70, 3, 3], seed: 51), biasValue: GradientCheck.uniform([130], seed: 52))
-            conv.setParameterGradients(false)
-            let outputSide = (side + 2 * padding - 3) / stride + 1
-            XCTAssertTrue(Conv2d.takesNarrowInputGradient(patchSize: 70 * 9, outputChannels: 130, columns: outputSide * outputSide))
-            let input = GradientCheck.uniform([1, 70, side, side], seed: 53)
-            let outputGradient = GradientCheck.uniform([1, 130, outputSide, outputSide], seed: 54)
-            func inputGradient() -> Tensor { _ = conv.forward(input); return conv.backward(outputGradient) }
-            // |w|, |∂L/∂y| < 1 (one weight is raised to below 1.5 at the end): each entry adds at
-            // most 9 sums of 130 products.
-            let tolerance = Tolerance.sum(count: 130 * 9, magnitude: 130 * 9 + 1, largestTerm: 1.5)
-                + .sum(count: 130 * 9, magnitude: 130 * 9 + 1, largestTerm: 1.5)
-            let one = Self.withThreads(1) { inputGradient() }
-            assertWithin(one, ArithmeticVariant.with(.referenceGemm) { inputGradient() }, tolerance,
-                         "input gradient by narrow products, stride \(stride), padding \(padding)")
-            for threads in [2, 3] {
-                XCTAssertEqual(Self.withThreads(threads) { inputGradient() }.data.map(\.bitPattern), one.data.map(\.bitPattern),
-                               "\(threads) threads against 1")
-            }
-            // The layer is linear, so a long step costs no accuracy and keeps the rounding of
-            // thousands of summed outputs small beside the change it measures.
-            var options = GradientCheck.Options()
-            options.step = 0.25
-            GradientCheck.check(forward: { conv.forward($0) }, backward: { conv.backward($0) }, input: input, options: options)
-            conv.weight.value.data[5] += 0.5
-            assertWithin(inputGradient(), ArithmeticVariant.with(.referenceGemm) { inputGradient() }, tolerance,
-                         "new weights, stride \(stride), padding \(padding)")
-        }
-        XCTAssertFalse(Conv2d.takesNarrowInputGradient(patchSize: 1152, outputChannels: 256, columns: 196), "a 14 × 14 plane stays with OpenBLAS")
-        XCTAssertFalse(Conv2d.takesNarrowInputGradient(patchSize: 576, outputChannels: 64, columns: 49), "a small kernel matrix stays with OpenBLAS")
-    }
 }

@@ -199,24 +199,6 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// F(2×2)'s products take the narrow kernel too where U[ξ] is large and the tiles few (one
-    /// 14 × 14 picture has 49 2×2 tiles: three vectors of 16 columns and one left over), forward
-    /// and input gradient, within the error model against im2col.
-    func testTwoByTwoTilesTakeNarrowProductsWithinTheErrorModel() {
-        XCTAssertTrue(Winograd.takesNarrowProducts(rows: 260, inner: 256, columns: 49))
-        let conv = ArithmeticVariant.with(.noWinograd) { im2colConvolution(inputChannels: 256, outputChannels: 260, bias: true, seed: 93) }
-        let input = GradientCheck.uniform([1, 256, 14, 14], seed: 94)
-        let outputGradient = GradientCheck.uniform([1, 260, 14, 14], seed: 95)
-        let (expected, expectedInputGradient) = ArithmeticVariant.with(.noWinograd) { (conv.forward(input), conv.backward(outputGradient)) }
-        let kernel = Winograd.transformKernel(conv.weight.value.data, outputChannels: 260, inputChannels: 256, tile: .two)
-        assertWithin(Winograd.forward(input, transformedKernel: kernel, bias: conv.bias?.value.data, outputChannels: 260, tile: .two),
-                     expected, winogradTolerance(input, weight: conv.weight.value, bias: conv.bias?.value, transposed: false),
-                     "narrow F(2×2), 14×14")
-        assertWithin(Winograd.inputGradient(outputGradient, transformedKernel: kernel, inputChannels: 256), expectedInputGradient,
-                     winogradTolerance(outputGradient, weight: conv.weight.value, bias: nil, transposed: true),
-                     "narrow F(2×2) input gradient, 14×14")
-    }
-
     /// Which tile a layer takes without parameter gradients: F(4×4) from 32 4×4 tiles, F(2×2)
     /// below (one 14 × 14 picture has 16) and in training.
     func testFourByFourTilesWhereTheyPayOff() {

@@ -273,21 +273,6 @@ public final class Conv2d: Layer {
         ArithmeticVariant.current != .referenceGemm && positions <= 64 && patchSize >= 1024 && outputChannels >= 64
     }
 
-    /// Whether ∂L/∂columns = Wmatᵀ × ∂L/∂Y goes to `tutor_multiply_narrow` (include/narrow_products.h),
-    /// which reads Wmat where it lies, rather than to OpenBLAS: few columns (one picture on a
-    /// 7 × 7 plane has 49) against a large Wmat (a ResNet's 512 → 512 layers: Wmatᵀ [4608, 512]),
-    /// where OpenBLAS copies all of Wmatᵀ into its packed layout, on every call, for 49 columns.
-    /// The same shapes as Winograd's narrow products (`Winograd.takesNarrowProducts`). Measured on
-    /// 2 threads, a whole ResNet-34 pass backward from the logits on one picture (saliency):
-    /// see docs/performance.md, fifteenth session. It depends on the shape alone.
-    static func takesNarrowInputGradient(patchSize: Int, outputChannels: Int, columns: Int) -> Bool {
-        ArithmeticVariant.current != .referenceGemm && Winograd.takesNarrowProducts(rows: patchSize, inner: outputChannels, columns: columns)
-    }
-
-    /// Rows of Wmatᵀ per piece of the narrow input gradient handed to a thread: a multiple of the
-    /// kernel's 32-row blocks (which rows go together never changes an entry's sum).
-    static let narrowInputGradientRows = 256
-
     /// y[o, i] = Σ_q W[o, q] · columnsᵀ[i, q] + b[o]: the im2col product with the columns written
     /// by rows (one row of Cin·k·k values per output position), so that W and the columns are both
     /// read along q.
@@ -416,20 +401,8 @@ public final class Conv2d: Layer {
         weight.value.data.withUnsafeBufferPointer { w in
             productGradient.withUnsafeBufferPointer { dProduct in
                 columnsGradient.withUnsafeMutableBufferPointer { dColumns in
-                    if Conv2d.takesNarrowInputGradient(patchSize: patchSize, outputChannels: outputChannels, columns: columnCount) {
-                        // Wmatᵀ read where it lies, by rows of Wmatᵀ (q) in pieces over the threads.
-                        let (w, dProduct, dColumns) = (SendablePointer(w.baseAddress!), SendablePointer(dProduct.baseAddress!),
-                                                       SendableMutablePointer(dColumns.baseAddress!))
-                        let pieceRows = Conv2d.narrowInputGradientRows
-                        Gemm.concurrently((patchSize + pieceRows - 1) / pieceRows) { piece in
-                            let from = piece * pieceRows
-                            tutor_multiply_narrow(w.pointer + from, 1, patchSize, dProduct.pointer, dColumns.pointer + from * columnCount,
-                                                  Swift.min(pieceRows, patchSize - from), outputChannels, columnCount)
-                        }
-                    } else {
-                        Gemm.multiply(w.baseAddress!, transposeA: true, dProduct.baseAddress!, into: dColumns.baseAddress!,
-                                      m: patchSize, n: columnCount, k: outputChannels)
-                    }
+                    Gemm.multiply(w.baseAddress!, transposeA: true, dProduct.baseAddress!, into: dColumns.baseAddress!,
+                                  m: patchSize, n: columnCount, k: outputChannels)
                 }
             }
         }

@@ -457,7 +457,7 @@ enum Winograd {
     /// shared out over the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
     private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
                                                 _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
-        let narrow = takesNarrowProducts(rows: rows, inner: inner, columns: columns)
+        let narrow = positions == Tile.four.positions && takesNarrowProducts(rows: rows, inner: inner, columns: columns)
         u.withUnsafeBufferPointer { u in
             let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
             Gemm.concurrently(positions) { position in
