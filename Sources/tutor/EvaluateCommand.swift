@@ -283,10 +283,13 @@ struct EvaluateCommand: ParsableCommand {
 
     // MARK: The network trained on shuffled labels
 
-    /// The network `tutor train --shuffled-labels 42` writes with its other options at their
-    /// defaults, shipped so that the default evaluation does not train it (4 s on 2 cores) and
-    /// shows the same network on every machine.
-    static let shippedShuffledLabels = "mininet-shuffled-labels-evaluate.safetensors"
+    /// The networks `tutor train --shuffled-labels 42` writes with its other options at their
+    /// defaults, with biases and with `--no-bias`, shipped so that an evaluation of either
+    /// shipped small network does not train one (4 s on 2 cores) and shows the same network on
+    /// every machine.
+    static func shippedShuffledLabels(bias: Bool) -> String {
+        bias ? "mininet-shuffled-labels-evaluate.safetensors" : "mininet-nobias-shuffled-labels-evaluate.safetensors"
+    }
 
     /// The network trained on shuffled labels: the shipped one when its training record states
     /// the options this evaluation would train with (`shuffledLabelTraining`), otherwise those
@@ -295,7 +298,7 @@ struct EvaluateCommand: ParsableCommand {
     func shuffledLabelsNetwork(for classifier: ImageClassifier) throws -> (network: ShuffledLabelsNetwork, source: ShuffledLabelsSource) {
         let options = try shuffledLabelTraining(for: classifier)
         let command = "tutor train --shuffled-labels \(seed)" + (options.bias ? "" : " --no-bias")
-        if let path = try? ModelLocation.defaultWeights(named: Self.shippedShuffledLabels) {
+        if let path = try? ModelLocation.defaultWeights(named: Self.shippedShuffledLabels(bias: options.bias)) {
             let (network, record) = try ImageClassifier.loadWithTrainingRecord(from: path)
             if let record, record.options == options, network.spec == classifier.spec {
                 network.prepareForExplanation()

@@ -27,16 +27,26 @@ extension CommandLineTests {
         XCTAssertFalse(result.output.contains("No checks"), "the lesson renderer's closing line is not an evaluation's")
     }
 
-    /// The data-randomisation test's network ships in models/ for the default evaluation (the
-    /// shipped small network, --seed 42): its training record states the options `tutor evaluate`
-    /// would train with, the evaluation loads it and says so, and a damaged file is one line
+    /// The data-randomisation test's networks ship in models/ for an evaluation of either shipped
+    /// small network with --seed 42: their training records state the options `tutor evaluate`
+    /// would train with, the evaluation loads them and says so, and a damaged file is one line
     /// naming it.
     func testEvaluateUsesTheShippedShuffledLabelNetwork() throws {
         let file = "models/mininet-shuffled-labels-evaluate.safetensors"
-        var options = TrainingOptions()
-        options.shuffledLabelsSeed = 42
-        let record = try XCTUnwrap(try ImageClassifier.loadWithTrainingRecord(from: Self.repositoryRoot.appendingPathComponent(file).path).training)
-        XCTAssertEqual(record.options, options, "\(file) is stale: run `tutor train --shuffled-labels 42 --out \(file)`")
+        for (shipped, bias) in [(file, true), ("models/mininet-nobias-shuffled-labels-evaluate.safetensors", false)] {
+            var options = TrainingOptions()
+            options.shuffledLabelsSeed = 42
+            options.bias = bias
+            let path = Self.repositoryRoot.appendingPathComponent(shipped).path
+            let record = try XCTUnwrap(try ImageClassifier.loadWithTrainingRecord(from: path).training, shipped)
+            XCTAssertEqual(record.options, options, "\(shipped) is stale: run `tutor train --shuffled-labels 42\(bias ? "" : " --no-bias") --out \(shipped)`")
+        }
+        let withoutBias = try evaluationJSON(["evaluate", "--weights", "models/mininet-nobias.safetensors", "--count", "2", "--methods", "gradcam",
+                                              "--steps", "4", "--sanity", "data"])
+        let noBiasSettings = try XCTUnwrap(withoutBias["settings"] as? [String: Any])
+        XCTAssertTrue((noBiasSettings["shuffled_labels_network"] as? String)?.hasSuffix("mininet-nobias-shuffled-labels-evaluate.safetensors") == true,
+                      "\(noBiasSettings)")
+        XCTAssertEqual(noBiasSettings["shuffled_labels_command"] as? String, "tutor train --shuffled-labels 42 --no-bias")
 
         let arguments = ["evaluate", "--count", "2", "--methods", "gradcam", "--steps", "4", "--sanity", "data"]
         let settings = try XCTUnwrap(try evaluationJSON(arguments)["settings"] as? [String: Any])
