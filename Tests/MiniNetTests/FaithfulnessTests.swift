@@ -366,6 +366,24 @@ final class FaithfulnessTests: XCTestCase {
         XCTAssertEqual(alone.imputedImages, oneThread.mostRelevantFirst.imputedImages)
         let aloneDifference = zip(alone.scores, oneThread.mostRelevantFirst.scores).map { abs(Double($0) - Double($1)) }.max() ?? 0
         XCTAssertLessThanOrEqual(aloneDifference, tolerance)
+        // Several maps in one call: each map's imputed pictures are the ones of its own call, and
+        // its scores the same within the tolerance of another batch.
+        let reversed = heatmap.map { 1 - $0 }
+        let together = try ROAD.combined(classifier: classifier, input: input, heatmaps: [heatmap, reversed], target: target,
+                                         percentages: [10, 50, 90])
+        let reversedAlone = try ROAD.combined(classifier: classifier, input: input, heatmap: reversed, target: target,
+                                              percentages: [10, 50, 90])
+        XCTAssertEqual(together.count, 2)
+        for (joint, single) in zip(together, [oneThread, reversedAlone]) {
+            for (jointCurve, singleCurve) in [(joint.mostRelevantFirst, single.mostRelevantFirst),
+                                              (joint.leastRelevantFirst, single.leastRelevantFirst)] {
+                XCTAssertEqual(jointCurve.imputedImages, singleCurve.imputedImages)
+                XCTAssertEqual(jointCurve.removedCounts, singleCurve.removedCounts)
+                XCTAssertEqual(Double(jointCurve.fullScore), Double(singleCurve.fullScore), accuracy: tolerance)
+                let difference = zip(jointCurve.scores, singleCurve.scores).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                XCTAssertLessThanOrEqual(difference, tolerance)
+            }
+        }
     }
 
     /// A score's tolerance measured on the score's own pass (`withForwardTolerance`) is the one a

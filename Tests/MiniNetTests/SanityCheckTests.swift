@@ -44,7 +44,8 @@ final class SanityCheckTests: XCTestCase {
         XCTAssertEqual(blocks[2].layers, ["layer4.0.conv1", "layer4.0.bn1", "layer4.0.conv2", "layer4.0.bn2",
                                           "layer4.0.downsample.0", "layer4.0.downsample.1"])
         let stages = SanityChecks.cascade(of: resnet, granularity: .stages)
-        XCTAssertEqual(stages.map(\.name), ["fc", "layer4", "layer3", "layer2", "layer1", "bn1", "conv1"])
+        XCTAssertEqual(stages.map(\.name), ["fc", "layer4", "layer3", "layer2", "layer1", "conv1 + bn1"])
+        XCTAssertEqual(stages[5].layers, ["conv1", "bn1"])
         XCTAssertEqual(stages[1].layers, blocks[2].layers + blocks[1].layers)
         // Every granularity re-initialises the same layers in the end.
         XCTAssertEqual(Set(blocks.flatMap(\.layers)), Set(SanityChecks.cascade(of: resnet).flatMap(\.layers)))

@@ -34,14 +34,17 @@ public enum EvaluateLesson: Lesson {
 
     /// Points of a deletion or insertion curve: S = 32 steps, so 32 pixels per step at 32×32.
     static let curveSteps = 32
-    /// The first points of the deletion curve that the lesson builds itself.
+    /// The first points of the deletion curve that the lesson builds itself (3 on a photo
+    /// network without --every-pass, where each is a pass of tens of milliseconds).
     static let pointsByHand = 5
+    static let trimmedPointsByHand = 3
     /// ROAD's removal percentages in this lesson (pytorch-grad-cam uses 10, 20, …, 90).
     static let roadPercentages: [Double] = [10, 30, 50, 70, 90]
     /// On a photo network without --every-pass (`LessonContext.trimsSlowSteps`), where a forward
-    /// pass takes about 40 ms instead of 1: curves of 16 steps (4 curves × 17 points instead of
-    /// 4 × 33), ROAD at three percentages, and the cascade by stages instead of blocks.
-    static let trimmedCurveSteps = 16
+    /// pass takes 20–40 ms instead of 1: curves of 8 steps (4 curves × 9 points instead of
+    /// 4 × 33), ROAD at three percentages, and the cascade by stages instead of blocks. Each
+    /// measure keeps its meaning, with coarser detail (docs/performance.md counts the passes).
+    static let trimmedCurveSteps = 8
     static let trimmedRoadPercentages: [Double] = [10, 50, 90]
     /// Random maps and masks for the check of the random map's expected scores.
     static let randomMapCount = 200
@@ -72,6 +75,7 @@ public enum EvaluateLesson: Lesson {
         /// Fewer passes in the slow steps (a photo network without --every-pass).
         var trims: Bool { context.trimsSlowSteps }
         var curveSteps: Int { trims ? EvaluateLesson.trimmedCurveSteps : EvaluateLesson.curveSteps }
+        var pointsByHand: Int { trims ? EvaluateLesson.trimmedPointsByHand : EvaluateLesson.pointsByHand }
         var roadPercentages: [Double] { trims ? EvaluateLesson.trimmedRoadPercentages : EvaluateLesson.roadPercentages }
         /// The score of the faithfulness measures: the probability, as Petsiuk and Chattopadhay use.
         var score: ExplanationTarget { .probability(c) }
@@ -155,7 +159,7 @@ public enum EvaluateLesson: Lesson {
         var byHand: [Float] = []
         var tolerance = Tolerance.exact
         var rows: [[String]] = []
-        for k in 0..<min(pointsByHand, deletion.scores.count) {
+        for k in 0..<min(s.pointsByHand, deletion.scores.count) {
             let deleted = deletedPicture(s.input, order: order, count: deletion.pixelCounts[k], channels: channels)
             let (score, pointTolerance, logits) = Faithfulness.scoreWithTolerance(classifier: classifier, image: deleted, target: s.score)
             byHand.append(score)
@@ -239,10 +243,9 @@ public enum EvaluateLesson: Lesson {
 
         // ROAD: the removed pixels filled from their neighbours.
         notebook.prose(text("road.body"))
-        let gradCAMRoad = try ROAD.combined(classifier: classifier, input: s.input, heatmap: s.gradCAM.heatmap, target: s.score,
-                                            percentages: s.roadPercentages)
-        let randomRoad = try ROAD.combined(classifier: classifier, input: s.input, heatmap: s.randomMap, target: s.score,
-                                           percentages: s.roadPercentages)
+        let roads = try ROAD.combined(classifier: classifier, input: s.input, heatmaps: [s.gradCAM.heatmap, s.randomMap], target: s.score,
+                                      percentages: s.roadPercentages)
+        let (gradCAMRoad, randomRoad) = (roads[0], roads[1])
         notebook.table(text("road.table"), headers: ["removed", "Grad-CAM, MoRF", "Grad-CAM, LeRF", "random, MoRF", "random, LeRF"],
                        rows: s.roadPercentages.indices.map { index in
                            ["\(Int(s.roadPercentages[index])) %"] + [gradCAMRoad.mostRelevantFirst, gradCAMRoad.leastRelevantFirst,

@@ -110,7 +110,7 @@ extension EvaluateLesson {
             }
         }
         notebook.picture(text("sanity.picture"), panels)
-        try headCheck(s, firstStep: cascade.first)
+        try headCheck(s, firstStep: cascade.first, randomHeadWeights: results["gradcam"]?.steps.first?.channelWeights.first ?? nil)
         var reading: [String: String] = [:]
         for (key, id) in zip(["gradcam", "guided", "ixg"], sanityMethods) {
             reading[key + "Head"] = EvaluateLessonSupport.optional(results[id]?.steps.first?.mean(\.rankCorrelationOfAbsolute))
@@ -151,24 +151,22 @@ extension EvaluateLesson {
 
     /// Why Grad-CAM changes as soon as the head is random: at the layer that feeds global average
     /// pooling, ∂y^c/∂A^k_ij = w_ck / Z in every cell, so Grad-CAM's weights are the head's row c
-    /// divided by Z, whatever the head holds. Checked on a copy whose head is re-initialised as
-    /// the cascade's first step does.
-    static func headCheck(_ s: Setting, firstStep: SanityChecks.RandomisationStep?) throws {
+    /// divided by Z, whatever the head holds. Checked against a copy whose head is re-initialised
+    /// as the cascade's first step does: the α_k of that step's Grad-CAM (`randomHeadWeights`)
+    /// against the copy's head.
+    static func headCheck(_ s: Setting, firstStep: SanityChecks.RandomisationStep?, randomHeadWeights: [Float]?) throws {
         let classifier = s.classifier
-        let layer = classifier.defaultCAMLayer
+        let layer = s.setup.layer
         guard let firstStep, let head = try? MoreCAMsLesson.poolingHead(of: classifier, after: layer),
               firstStep.layers == [head.name] else { return }
         let copy = try SanityChecks.copy(of: classifier)
         for name in firstStep.layers {
             if let layer = copy.layer(named: name) { SanityChecks.reinitialise(layer, seed: s.context.seed) }
         }
-        guard let randomHead = copy.layer(named: head.name) as? Linear else { return }
-        var settings = EvaluateLessonSupport.settings
-        settings.layer = layer
-        let explanation = try EvaluateLessonSupport.heatmap("gradcam", copy, s.input, s.c, settings: settings)
-        guard let weights = explanation.channelWeights else { return }
+        guard let randomHead = copy.layer(named: head.name) as? Linear, let weights = randomHeadWeights,
+              weights.count == randomHead.inputFeatures else { return }
         let features = randomHead.inputFeatures
-        let cells = explanation.raw.count
+        let cells = s.gradCAM.raw.count                  // the cascade's Grad-CAM is at the same layer
         let row = (0..<features).map { randomHead.weight.value.data[s.c * features + $0] }
         let expected = Tensor(shape: [features], data: row.map { Float(Double($0) / Double(cells)) })
         // Each cell's gradient w/Z is rounded once, their mean adds Z of them and divides by Z,

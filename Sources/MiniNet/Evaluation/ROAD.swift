@@ -153,19 +153,32 @@ extension ROAD {
     /// same results as one after another.
     static func imputedPictures(_ image: Tensor, heatmap: Tensor, orders: [Order], percentages: [Double], selection: Selection,
                                 noise: ImputationNoise) throws -> [[NoisyLinearImputation.Result]] {
-        let jobs = orders.flatMap { order in percentages.map { (order, $0) } }
+        try imputedPictures(image, heatmaps: [heatmap], orders: orders, percentages: percentages, selection: selection, noise: noise)[0]
+    }
+
+    /// The same for several maps, [map][order][percentage], all in one set of jobs so that the
+    /// threads share the large systems (the higher percentages) of every map.
+    static func imputedPictures(_ image: Tensor, heatmaps: [Tensor], orders: [Order], percentages: [Double], selection: Selection,
+                                noise: ImputationNoise) throws -> [[[NoisyLinearImputation.Result]]] {
+        let jobs = heatmaps.indices.flatMap { map in orders.flatMap { order in percentages.map { (map, order, $0) } } }
         var outcomes = [Result<NoisyLinearImputation.Result, Error>?](repeating: nil, count: jobs.count)
         outcomes.withUnsafeMutableBufferPointer { slots in
             Gemm.concurrently(jobs.count) { index in
-                let (order, percent) = jobs[index]
+                let (map, order, percent) = jobs[index]
                 slots[index] = Result {
-                    try NoisyLinearImputation.impute(image, removed: removedPixels(heatmap: heatmap, percent: percent, order: order, selection: selection),
+                    try NoisyLinearImputation.impute(image, removed: removedPixels(heatmap: heatmaps[map], percent: percent, order: order,
+                                                                                   selection: selection),
                                                      noise: noise, stream: noiseStream(order: order, percent: percent))
                 }
             }
         }
         let pictures = try outcomes.map { try $0!.get() }
-        return orders.indices.map { Array(pictures[($0 * percentages.count)..<(($0 + 1) * percentages.count)]) }
+        return heatmaps.indices.map { map in
+            orders.indices.map { order in
+                let first = (map * orders.count + order) * percentages.count
+                return Array(pictures[first..<(first + percentages.count)])
+            }
+        }
     }
 
     /// The curve of each order from its imputed pictures ([order][percentage]): the whole picture
@@ -196,12 +209,31 @@ extension ROAD {
                                 percentages: [Double] = defaultPercentages, selection: Selection = .percentileThreshold,
                                 noise: ImputationNoise = ImputationNoise(),
                                 batchSize: Int = Faithfulness.defaultBatchSize) throws -> ROADCombined {
-        let image = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
+        try combined(classifier: classifier, input: input, heatmaps: [heatmap], target: target, percentages: percentages,
+                     selection: selection, noise: noise, batchSize: batchSize)[0]
+    }
+
+    /// The same for several maps of one picture, one result per map: every picture of every map
+    /// is imputed side by side on the threads, and the untouched picture, which every change
+    /// subtracts, is scored once in the same batches as all of them. Each result is the one a
+    /// call for its map alone gives.
+    public static func combined(classifier: ImageClassifier, input: Tensor, heatmaps: [Tensor], target: ExplanationTarget,
+                                percentages: [Double] = defaultPercentages, selection: Selection = .percentileThreshold,
+                                noise: ImputationNoise = ImputationNoise(),
+                                batchSize: Int = Faithfulness.defaultBatchSize) throws -> [ROADCombined] {
+        guard let first = heatmaps.first else { return [] }
+        let image = try checkedImage(input, heatmap: first, classifier: classifier, target: target, percentages: percentages,
                                      batchSize: batchSize)
+        for heatmap in heatmaps.dropFirst() {
+            _ = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
+                                 batchSize: batchSize)
+        }
         let orders: [Order] = [.mostRelevantFirst, .leastRelevantFirst]
-        let imputed = try imputedPictures(image, heatmap: heatmap, orders: orders, percentages: percentages, selection: selection, noise: noise)
-        let curves = curves(classifier: classifier, image: image, target: target, orders: orders, percentages: percentages,
-                            selection: selection, noise: noise, batchSize: batchSize, imputed: imputed)
-        return ROADCombined(mostRelevantFirst: curves[0], leastRelevantFirst: curves[1])
+        let imputed = try imputedPictures(image, heatmaps: heatmaps, orders: orders, percentages: percentages,
+                                          selection: selection, noise: noise)
+        let curves = curves(classifier: classifier, image: image, target: target, orders: Array(repeating: orders, count: heatmaps.count).flatMap { $0 },
+                            percentages: percentages, selection: selection, noise: noise, batchSize: batchSize,
+                            imputed: imputed.flatMap { $0 })
+        return heatmaps.indices.map { ROADCombined(mostRelevantFirst: curves[2 * $0], leastRelevantFirst: curves[2 * $0 + 1]) }
     }
 }

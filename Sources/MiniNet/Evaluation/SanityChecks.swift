@@ -19,7 +19,9 @@ public enum SanityChecks {
         /// One block per step: a whole residual block, or a layer with parameters outside any
         /// block, as Adebayo et al. step through Inception v3's blocks ("Mixed_7c", …).
         case blocks
-        /// One child of the network per step (a ResNet's fc, layer4, …, layer1, bn1, conv1): the
+        /// One stage of the network per step, as the ResNet paper's table of stages counts them: a
+        /// child with children (a ResNet's layer4, …, layer1) alone, and neighbouring children
+        /// without (the stem's conv1 and bn1) together: fc, layer4, …, layer1, "conv1 + bn1". The
         /// same cascade in fewer, longer strides, for a photo network in a lesson that must be quick.
         case stages
     }
@@ -36,15 +38,30 @@ public enum SanityChecks {
     ///
     ///     small CNN, .layers:  classifier, features.9 (BatchNorm), features.8 (Conv), …, features.0
     ///     ResNet, .blocks:     fc, layer4.1, layer4.0, …, layer1.0, bn1, conv1
-    ///     ResNet, .stages:     fc, layer4, layer3, layer2, layer1, bn1, conv1
+    ///     ResNet, .stages:     fc, layer4, layer3, layer2, layer1, conv1 + bn1
     public static func cascade(of classifier: ImageClassifier, granularity: Granularity = .layers) -> [RandomisationStep] {
-        let units: [Layer]
+        let units: [[Layer]]
         switch granularity {
-        case .layers: units = parameterisedLeaves(classifier.network)
-        case .blocks: units = blocks(classifier.network)
-        case .stages: units = classifier.network.children.map(\.layer).filter { !parameterisedLeaves($0).isEmpty }
+        case .layers: units = parameterisedLeaves(classifier.network).map { [$0] }
+        case .blocks: units = blocks(classifier.network).map { [$0] }
+        case .stages: units = stages(classifier.network)
         }
-        return units.reversed().map { RandomisationStep(name: $0.name, layers: parameterisedLeaves($0).map(\.name)) }
+        return units.reversed().map { unit in
+            RandomisationStep(name: unit.map(\.name).joined(separator: " + "), layers: unit.flatMap { parameterisedLeaves($0).map(\.name) })
+        }
+    }
+
+    /// The children with parameters in order, neighbouring leaves in one group (layers without
+    /// parameters between them, a ReLU or a pooling, do not part them).
+    static func stages(_ network: Layer) -> [[Layer]] {
+        var groups: [[Layer]] = []
+        var leavesGoOn = false
+        for child in network.children.map(\.layer) where !parameterisedLeaves(child).isEmpty {
+            let isLeaf = child.children.isEmpty
+            if isLeaf && leavesGoOn { groups[groups.count - 1].append(child) } else { groups.append([child]) }
+            leavesGoOn = isLeaf
+        }
+        return groups
     }
 
     /// Layers without children that have parameters, in pre-order.
@@ -126,6 +143,9 @@ public enum SanityChecks {
         public var scores: [Float]
         /// The randomised network's heatmaps, when the cascade was asked to keep them; else empty.
         public var heatmaps: [Tensor]
+        /// A CAM's channel weights α_k for each input, kept with the heatmaps (nil for a method
+        /// without them); else empty.
+        public var channelWeights: [[Float]?] = []
 
         /// The mean of one measure over the inputs where it is defined; nil when it is nowhere.
         public func mean(_ measure: (MapSimilarity) -> Double?) -> Double? {
@@ -212,7 +232,8 @@ public enum SanityChecks {
             for index in explainers.indices {
                 let randomised = explained[index]
                 outcomes[index].append(CascadeStep(step: step, similarities: similarities[index],
-                                                   scores: randomised.map(\.score), heatmaps: keepingHeatmaps ? randomised.map(\.heatmap) : []))
+                                                   scores: randomised.map(\.score), heatmaps: keepingHeatmaps ? randomised.map(\.heatmap) : [],
+                                                   channelWeights: keepingHeatmaps ? randomised.map(\.channelWeights) : []))
             }
         }
         return explainers.indices.map { index in

@@ -60,21 +60,26 @@ public enum Similarity {
         if range == 0 && a == b { return 1 }
         let (c1, c2) = ((k1 * range) * (k1 * range), (k2 * range) * (k2 * range))
         var total = 0.0
-        for top in 0...(height - windowSize) {
-            for left in 0...(width - windowSize) {
-                total += windowSimilarity(a, b, top: top, left: left, c1: c1, c2: c2)
+        a.data.withUnsafeBufferPointer { a in
+            b.data.withUnsafeBufferPointer { b in
+                for top in 0...(height - windowSize) {
+                    for left in 0...(width - windowSize) {
+                        total += windowSimilarity(a, b, width: width, top: top, left: left, c1: c1, c2: c2)
+                    }
+                }
             }
         }
         return total / Double((height - windowSize + 1) * (width - windowSize + 1))
     }
 
-    /// S_w of the window whose top-left pixel is (top, left) (see `structuralSimilarity`).
-    static func windowSimilarity(_ a: Tensor, _ b: Tensor, top: Int, left: Int, c1: Double, c2: Double) -> Double {
-        let width = a.shape[1]
+    /// S_w of the window whose top-left pixel is (top, left) in two images of `width` columns
+    /// (see `structuralSimilarity`).
+    static func windowSimilarity(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, width: Int,
+                                 top: Int, left: Int, c1: Double, c2: Double) -> Double {
         var sumA = 0.0, sumB = 0.0, sumAA = 0.0, sumBB = 0.0, sumAB = 0.0
         for y in top..<(top + windowSize) {
             for x in left..<(left + windowSize) {
-                let (p, q) = (Double(a.data[y * width + x]), Double(b.data[y * width + x]))
+                let (p, q) = (Double(a[y * width + x]), Double(b[y * width + x]))
                 (sumA, sumB) = (sumA + p, sumB + q)
                 (sumAA, sumBB, sumAB) = (sumAA + p * p, sumBB + q * q, sumAB + p * q)
             }
