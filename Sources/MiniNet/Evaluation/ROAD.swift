@@ -215,23 +215,21 @@ extension ROAD {
 
     /// The same for several maps of one picture, one result per map: every picture of every map
     /// is imputed side by side on the threads, and the untouched picture, which every change
-    /// subtracts, is scored once in the same batches as all of them. Each result is the one a
-    /// call for its map alone gives.
+    /// subtracts, is scored once in the same batches as all of them. Each map's imputed pictures
+    /// are those of a call for it alone; its scores come from other batches, so they agree with
+    /// that call's within the tolerance of a batch.
     public static func combined(classifier: ImageClassifier, input: Tensor, heatmaps: [Tensor], target: ExplanationTarget,
                                 percentages: [Double] = defaultPercentages, selection: Selection = .percentileThreshold,
                                 noise: ImputationNoise = ImputationNoise(),
                                 batchSize: Int = Faithfulness.defaultBatchSize) throws -> [ROADCombined] {
-        guard let first = heatmaps.first else { return [] }
-        let image = try checkedImage(input, heatmap: first, classifier: classifier, target: target, percentages: percentages,
-                                     batchSize: batchSize)
-        for heatmap in heatmaps.dropFirst() {
-            _ = try checkedImage(input, heatmap: heatmap, classifier: classifier, target: target, percentages: percentages,
-                                 batchSize: batchSize)
+        let images = try heatmaps.map {
+            try checkedImage(input, heatmap: $0, classifier: classifier, target: target, percentages: percentages, batchSize: batchSize)
         }
+        guard let image = images.first else { return [] }
         let orders: [Order] = [.mostRelevantFirst, .leastRelevantFirst]
         let imputed = try imputedPictures(image, heatmaps: heatmaps, orders: orders, percentages: percentages,
                                           selection: selection, noise: noise)
-        let curves = curves(classifier: classifier, image: image, target: target, orders: Array(repeating: orders, count: heatmaps.count).flatMap { $0 },
+        let curves = curves(classifier: classifier, image: image, target: target, orders: heatmaps.flatMap { _ in orders },
                             percentages: percentages, selection: selection, noise: noise, batchSize: batchSize,
                             imputed: imputed.flatMap { $0 })
         return heatmaps.indices.map { ROADCombined(mostRelevantFirst: curves[2 * $0], leastRelevantFirst: curves[2 * $0 + 1]) }
