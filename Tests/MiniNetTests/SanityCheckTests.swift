@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import MiniNet
+@testable import MiniNet
 
 /// The sanity checks: the order of the cascade, the re-initialisation rule, SSIM on hand-made
 /// examples, that the classifier is left as it was, and that results depend neither on the
@@ -259,5 +259,19 @@ final class SanityCheckTests: XCTestCase {
         }
         XCTAssertEqual(fractionalRanks(values), expected)
         XCTAssertEqual(fractionalRanks([]), [])
+    }
+
+    /// The radix sort under the ranks is `sorted()` for keys above their positions: every byte
+    /// of the high half varying, only the lowest varying (the skipped passes), or none.
+    func testTheRadixSortOfRankKeysIsSorted() {
+        var generator = SeededGenerator(seed: 3)
+        let spreads: [(UInt64) -> UInt64] = [{ $0 }, { $0 & 0xFF }, { _ in 7 }, { $0 & 0xFF00_0000 }]
+        for spread in spreads {
+            let keys = (0..<3000).map { index -> UInt64 in
+                spread(generator.next() >> 32) << 32 | UInt64(index)
+            }
+            XCTAssertEqual(sortedByRadix(keys), keys.sorted())
+        }
+        XCTAssertEqual(sortedByRadix([]), [])
     }
 }

@@ -678,12 +678,13 @@ extension Evaluation {
                 }
             }
             let network = try SanityChecks.copy(of: classifier)
+            let prepared = slice.map { Similarity.PreparedMap(originals[m][$0]) }
             var similarities = [[MapSimilarity]](repeating: [], count: slice.count)
             for step in steps {
                 for layer in step.layers.compactMap(network.layer(named:)) { SanityChecks.reinitialise(layer, seed: settings.seed) }
                 for (offset, p) in slice.enumerated() {
                     let randomised = try maps[m].map(of: pictures[p], classifier: network, settings: settings).heatmap
-                    similarities[offset].append(try Similarity.compare(originals[m][p], randomised))
+                    similarities[offset].append(try Similarity.compare(prepared[offset], Similarity.PreparedMap(randomised)))
                     reporter.step()
                 }
             }

@@ -221,6 +221,7 @@ public enum SanityChecks {
             return explainers.indices.map { index in byInput.map { $0[index] } }
         }
         let originals = try explainAll()
+        let preparedOriginals = prepareConcurrently(originals)
         var outcomes = [[CascadeStep]](repeating: [], count: explainers.count)
         for step in steps {
             // Each layer draws from a stream of its own (`reinitialise(_:seed:)`): side by side on
@@ -228,7 +229,7 @@ public enum SanityChecks {
             let layers = step.layers.compactMap(network.layer(named:))
             Gemm.concurrently(layers.count) { reinitialise(layers[$0], seed: seed) }
             let explained = try explainAll()
-            let similarities = try compareConcurrently(originals, explained)
+            let similarities = try compareConcurrently(preparedOriginals, explained)
             for index in explainers.indices {
                 let randomised = explained[index]
                 outcomes[index].append(CascadeStep(step: step, similarities: similarities[index],
@@ -242,15 +243,35 @@ public enum SanityChecks {
         }
     }
 
+    /// The trained network's maps, [explainer][input], prepared once for the comparisons with
+    /// every step (`Similarity.PreparedMap`), side by side on the threads.
+    static func prepareConcurrently(_ originals: [[Explanation]]) -> [[Similarity.PreparedMap]] {
+        let pairs = originals.indices.flatMap { method in originals[method].indices.map { (method, $0) } }
+        var prepared = [Similarity.PreparedMap?](repeating: nil, count: pairs.count)
+        prepared.withUnsafeMutableBufferPointer { prepared in
+            Gemm.concurrently(pairs.count) { index in
+                let (method, input) = pairs[index]
+                prepared[index] = Similarity.PreparedMap(originals[method][input].heatmap)
+            }
+        }
+        var next = 0
+        return originals.map { maps in
+            defer { next += maps.count }
+            return prepared[next..<(next + maps.count)].map { $0! }
+        }
+    }
+
     /// `Similarity.compare` of each pair of maps, [explainer][input]: the pairs side by side on
     /// the threads (each comparison is one thread's loop, so the results are the same).
-    static func compareConcurrently(_ originals: [[Explanation]], _ randomised: [[Explanation]]) throws -> [[MapSimilarity]] {
+    static func compareConcurrently(_ originals: [[Similarity.PreparedMap]], _ randomised: [[Explanation]]) throws -> [[MapSimilarity]] {
         let pairs = originals.indices.flatMap { method in originals[method].indices.map { (method, $0) } }
         var results = [Result<MapSimilarity, Error>?](repeating: nil, count: pairs.count)
         results.withUnsafeMutableBufferPointer { results in
             Gemm.concurrently(pairs.count) { index in
                 let (method, input) = pairs[index]
-                results[index] = Result { try Similarity.compare(originals[method][input].heatmap, randomised[method][input].heatmap) }
+                results[index] = Result {
+                    try Similarity.compare(originals[method][input], Similarity.PreparedMap(randomised[method][input].heatmap))
+                }
             }
         }
         var byMethod = originals.map { _ in [MapSimilarity]() }

@@ -22,11 +22,33 @@ public enum Similarity {
     /// after Quantus's MPRT preprocessing (abs = True, normalise = True): each map becomes
     /// |a| / max|a| (`normalisedByMaximum`), so that a map scaled by any factor is the same map.
     public static func compare(_ a: Tensor, _ b: Tensor) throws -> MapSimilarity {
+        try compare(PreparedMap(a), PreparedMap(b))
+    }
+
+    /// What `compare` computes of each map alone: its fractional ranks, signed and absolute, and
+    /// |a| / max|a|. A map compared with many others (the trained network's map, with the map
+    /// after every step of a cascade) is prepared once.
+    public struct PreparedMap: Sendable {
+        public let shape: [Int]
+        let ranks: [Double]
+        let ranksOfAbsolute: [Double]
+        let normalised: Tensor
+
+        public init(_ map: Tensor) {
+            shape = map.shape
+            ranks = fractionalRanks(map.data)
+            ranksOfAbsolute = fractionalRanks(map.data.map(abs))
+            normalised = normalisedByMaximum(map)
+        }
+    }
+
+    /// `compare` of two prepared maps: Spearman's ρ is Pearson's correlation of the ranks.
+    public static func compare(_ a: PreparedMap, _ b: PreparedMap) throws -> MapSimilarity {
         precondition(a.shape == b.shape, "comparing maps of shapes \(a.shape) and \(b.shape)")
         return MapSimilarity(
-            rankCorrelationOfAbsolute: spearmanCorrelation(a.data.map(abs), b.data.map(abs)),
-            rankCorrelation: spearmanCorrelation(a.data, b.data),
-            structuralSimilarity: try structuralSimilarity(normalisedByMaximum(a), normalisedByMaximum(b)))
+            rankCorrelationOfAbsolute: pearsonCorrelation(a.ranksOfAbsolute, b.ranksOfAbsolute),
+            rankCorrelation: pearsonCorrelation(a.ranks, b.ranks),
+            structuralSimilarity: try structuralSimilarity(a.normalised, b.normalised))
     }
 
     /// |a| / max|a|, as Quantus's `normalise_by_max` after `abs`; an all-zero map stays zero.

@@ -14,18 +14,15 @@ public func spearmanCorrelation(_ a: [Float], _ b: [Float]) -> Double? {
 /// Ranks 1…n, ties sharing the mean of the ranks they span: [10, 20, 20, 5] → [2, 3.5, 3.5, 1].
 ///
 /// The order comes from sorting one 64-bit key per value, its Float bits made to sort as the
-/// numbers do (a negative number's bits inverted, a positive one's sign bit set) above its index:
-/// integers compared without a closure, several times faster than sorting indices by value on
-/// a heatmap's 50 000 pixels. Equal numbers end up side by side (−0 next to +0), which is all the
-/// ranks need.
+/// numbers do (a negative number's bits inverted, a positive one's sign bit set) above its index.
+/// Equal numbers end up side by side (−0 next to +0), which is all the ranks need.
 public func fractionalRanks(_ values: [Float]) -> [Double] {
-    var keys = values.enumerated().map { index, value -> UInt64 in
+    let keys = values.enumerated().map { index, value -> UInt64 in
         let bits = value.bitPattern
         let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         return UInt64(ordered) << 32 | UInt64(index)
     }
-    keys.sort()
-    let order = keys.map { Int($0 & 0xFFFF_FFFF) }
+    let order = sortedByRadix(keys).map { Int($0 & 0xFFFF_FFFF) }
     var ranks = [Double](repeating: 0, count: values.count)
     var start = 0
     while start < order.count {
@@ -51,4 +48,28 @@ public func pearsonCorrelation(_ a: [Double], _ b: [Double]) -> Double? {
     }
     guard varianceA > 0, varianceB > 0 else { return nil }
     return covariance / (varianceA * varianceB).squareRoot()
+}
+
+/// Keys whose low 32 bits are their own positions 0, 1, 2, …, sorted: a least-significant-digit
+/// radix sort of the high 32 bits, one byte a pass. Each pass is stable, and the keys start in
+/// the order of their low bits, so the result is `keys.sorted()`, in four passes over the keys
+/// instead of about n·log₂ n comparisons (a heatmap of 50 000 pixels: 16 comparisons a key). A
+/// pass whose byte is the same in every key leaves the order as it is and is skipped.
+func sortedByRadix(_ keys: [UInt64]) -> [UInt64] {
+    var current = keys
+    var next = [UInt64](repeating: 0, count: keys.count)
+    var counts = [Int](repeating: 0, count: 257)
+    for shift in stride(from: UInt64(32), to: 64, by: 8) {
+        for index in counts.indices { counts[index] = 0 }
+        for key in current { counts[Int((key >> shift) & 0xFF) + 1] += 1 }
+        if counts.contains(current.count) { continue }
+        for digit in 1..<counts.count { counts[digit] += counts[digit - 1] }
+        for key in current {
+            let digit = Int((key >> shift) & 0xFF)
+            next[counts[digit]] = key
+            counts[digit] += 1
+        }
+        swap(&current, &next)
+    }
+    return current
 }
