@@ -40,39 +40,39 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("input-npy"), help: .translated("An already normalised 3×224×224 (or 1×3×224×224) float32 .npy input. Without it, a seeded random picture is used."))
     var inputNpy: String?
 
-    @Option(help: .translated("How many timed runs of each measure to take the median of, after one warm-up run."))
+    @Option(parsing: .unconditional, help: .translated("How many timed runs of each measure to take the median of, after one warm-up run."))
     var repeats = 3
 
-    @Option(name: .customLong("ig-repeats"), help: .translated("How many timed runs of Integrated Gradients to take the median of."))
+    @Option(name: .customLong("ig-repeats"), parsing: .unconditional, help: .translated("How many timed runs of Integrated Gradients to take the median of."))
     var igRepeats = 1
 
-    @Option(name: .customLong("ig-steps"), help: .translated("The number of Gauss–Legendre steps for Integrated Gradients."))
+    @Option(name: .customLong("ig-steps"), parsing: .unconditional, help: .translated("The number of Gauss–Legendre steps for Integrated Gradients."))
     var igSteps = 200
 
     /// 8 is as fast as 32 on a 224×224 ResNet-34 (measured: 6.0 s against 6.4 s for 32 steps)
     /// and needs a third of the memory, since every convolution keeps its im2col columns.
-    @Option(name: .customLong("ig-batch"), help: .translated("How many Integrated Gradients steps go through the network in one batch."))
+    @Option(name: .customLong("ig-batch"), parsing: .unconditional, help: .translated("How many Integrated Gradients steps go through the network in one batch."))
     var igBatch = 8
 
     /// The deletion curve (Petsiuk et al.) of the Grad-CAM map: 101 perturbed inputs, this many
     /// at a time.
-    @Option(name: .customLong("deletion-batch"), help: .translated("How many perturbed inputs of the deletion curve go through the network in one batch."))
+    @Option(name: .customLong("deletion-batch"), parsing: .unconditional, help: .translated("How many perturbed inputs of the deletion curve go through the network in one batch."))
     var deletionBatch = Faithfulness.defaultBatchSize
 
-    @Option(help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."))
+    @Option(parsing: .unconditional, help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."))
     var threads: Int?
 
-    @Option(help: .translated("Chooses the random weights and the random picture."))
+    @Option(parsing: .unconditional, help: .translated("Chooses the random weights and the random picture."))
     var seed: UInt64 = 0
 
     /// A smaller input makes the command fast enough for tests; the ResNet accepts any size of
     /// at least 32 pixels because it ends in global average pooling.
-    @Option(name: .customLong("image-size"), help: .translated("The input's height and width in pixels.", visibility: .hidden))
+    @Option(name: .customLong("image-size"), parsing: .unconditional, help: .translated("The input's height and width in pixels.", visibility: .hidden))
     var imageSize = 224
 
     /// Narrower stages (every width divided by this) make the random network small enough for
     /// tests in a debug build; the depth and the block structure stay those of --model.
-    @Option(name: .customLong("width-divisor"), help: .translated("Divide every width of the random network by this.", visibility: .hidden))
+    @Option(name: .customLong("width-divisor"), parsing: .unconditional, help: .translated("Divide every width of the random network by this.", visibility: .hidden))
     var widthDivisor = 1
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
@@ -113,7 +113,11 @@ struct BenchCommand: ParsableCommand {
         if widthDivisor != 1 && weights != nil {
             throw ValidationError(translated("--width-divisor applies to the random network only; leave it out with --weights."))
         }
-        _ = try chosenMeasures()
+        if try chosenMeasures().isEmpty {
+            throw ValidationError(translated("--only names nothing to time; name a measure, for example --only forward gradcam."))
+        }
+        try OutputFiles.check([.init(flag: "--save-weights", path: saveWeights, example: "resnet34.safetensors")],
+                              inputs: [("--weights", weights), ("--input-npy", inputNpy)])
     }
 
     /// The measures to time, in the order of `BenchMeasure.all`: those --only names, or all.
@@ -361,7 +365,7 @@ struct BenchCommand: ParsableCommand {
     func loadInput() throws -> Tensor {
         let inputSize = [3, imageSize, imageSize]
         if let inputNpy {
-            var tensor = try NumpyFile.read(from: inputNpy)
+            var tensor = try NumpyFile.readFinite(from: inputNpy)
             if tensor.rank == 4 && tensor.shape[0] == 1 { tensor = tensor.reshaped(Array(tensor.shape.dropFirst())) }
             guard tensor.shape == inputSize else {
                 throw MiniNetError.file(inputNpy, "has shape \(tensor.shape), the benchmark needs \(inputSize) (C×H×W, already normalised)")

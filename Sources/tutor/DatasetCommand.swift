@@ -19,6 +19,10 @@ struct DatasetCommand: ParsableCommand {
 
     @OptionGroup var language: LanguageOption
 
+    func validate() throws {
+        if out.isEmpty { throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: "--out", "--out out/shapes")) }
+    }
+
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw MiniNetError.file(out, "cannot create the folder")

@@ -165,20 +165,9 @@ struct EvaluateCommand: ParsableCommand {
                 throw ValidationError(translated("--mask {$1}; give a PNG or an H×W .npy of the picture's size.", with: readerMessage(for: error)))
             }
         }
-        if let csv { try checkWritable(csv, flag: "--csv") }
-        var isFolder: ObjCBool = false
-        if let plot, FileManager.default.fileExists(atPath: plot, isDirectory: &isFolder), !isFolder.boolValue {
-            throw ValidationError(translated("--plot {$1} is a file; give a folder for the PNG files, for example --plot plots.", with: plot))
-        }
-    }
-
-    /// Refuses an output file whose folder does not exist, before the work.
-    func checkWritable(_ path: String, flag: String) throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError(translated("{$1} {$2}: the folder {$3} does not exist; create it or write elsewhere.", with: flag, path, folder))
-        }
+        try OutputFiles.check([.init(flag: "--csv", path: csv, example: "results.csv")],
+                              inputs: [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights)])
+        try OutputFiles.checkFolder(flag: "--plot", path: plot, example: "plots")
     }
 
     func run() throws {
@@ -270,6 +259,10 @@ struct EvaluateCommand: ParsableCommand {
         if path.lowercased().hasSuffix(".npy") {
             let stored = try NumpyFile.readFinite(from: path)
             guard stored.rank == 2 else { throw MiniNetError.file(path, "has shape \(stored.shape); a mask is H×W") }
+            // Coverage is a share of each pixel: the localisation scores add it up as one.
+            if let outside = stored.data.first(where: { !(0...1).contains($0) }) {
+                throw MiniNetError.file(path, "holds the value \(outside); a mask's coverage is 0…1 (1 where the object is)")
+            }
             coverage = stored
         } else {
             let picture = try RGBImage.read(from: path)

@@ -194,6 +194,8 @@ struct ExplainCommand: ParsableCommand {
         if let saveNpy, !saveNpy.lowercased().hasSuffix(".npy") {
             throw ValidationError(translated("--save-npy must name a .npy file, for example --save-npy map.npy."))
         }
+        try OutputFiles.check([.init(flag: "--save-npy", path: saveNpy, example: "map.npy"), .init(flag: "--overlay", path: overlay, example: "heatmap.png")],
+                              inputs: [(translated("the picture"), image), ("--input-npy", inputNpy), ("--weights", model.weights)])
         // A flag the method does not read would be ignored without a word; say which methods read it.
         for (flag, setting) in givenSettings where !method.explainer.settings.contains(setting) {
             let readers = ExplainerRegistry.all.filter { $0.settings.contains(setting) }.map(\.id).joined(separator: ", ")

@@ -29,6 +29,15 @@ struct ExportDocsCommand: ParsableCommand {
     /// Where each language's pages go; the pictures hold no words, so both share images/lessons.
     static let pageFolders: [(language: Language, folder: String)] = [(.en, "docs/lessons"), (.vi, "docs/vi/lessons")]
 
+    func validate() throws {
+        guard !root.isEmpty else { throw ValidationError(translated("--root is empty: pass the repository's folder, such as --root .")) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: boundedSummary(root)))
+        }
+        if !check { try OutputFiles.checkFolder(flag: "--root", path: root, example: ".") }
+    }
+
     func run() throws {
         let classifier = try model.loadClassifier()
         let biasFreeClassifier = model.loadBiasFreeClassifier()

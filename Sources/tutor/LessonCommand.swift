@@ -89,6 +89,11 @@ struct LessonCommand: ParsableCommand {
             let fileExtension = format == .text ? "txt" : format == .markdown ? "md" : format.rawValue
             throw ValidationError(translated("--out must name a file, for example --out {$1}.", with: "\(name).\(fileExtension)"))
         }
+        if let imagesDirectory, imagesDirectory.isEmpty {
+            throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: "--images-dir", "--images-dir images"))
+        }
+        try OutputFiles.check([.init(flag: "--out", path: out, example: "\(name).md")],
+                              inputs: [("--image", explanation.image), ("--weights", model.weights)])
     }
 
     @OptionGroup var language: LanguageOption
@@ -143,13 +148,18 @@ struct LessonOutput {
             }
             if pause {
                 renderer.betweenSteps = { _ in
-                    FileHandle.standardError.write(Data(("  ⏎ " + translated("Press Enter for the next step…")).utf8))
+                    StandardStreams.writeError("  ⏎ " + translated("Press Enter for the next step…"))
                     _ = readLine()
                 }
             }
+            // The first failed write ends the output (a full disk, a closed pipe); it is reported
+            // once the renderer returns.
+            var failure: Error?
             renderer.render(notebook) { text in
-                FileHandle.standardOutput.write(Data(text.utf8))
+                guard failure == nil else { return }
+                do { try StandardStreams.writeOutput(text) } catch { failure = error }
             }
+            if let failure { throw failure }
         case .markdown:
             let pageFolder = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
             let pictures = imagesDirectory ?? (file == nil ? "out/images" : (pageFolder.isEmpty ? "images" : pageFolder + "/images"))
@@ -170,7 +180,7 @@ struct LessonOutput {
         if let file {
             try writeFileAtomically(Data(text.utf8), to: file)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try StandardStreams.writeOutput(text)
         }
     }
 }

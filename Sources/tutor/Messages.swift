@@ -17,7 +17,7 @@ import MiniNet
 func readerMessage(for error: Error) -> String {
     switch error {
     case let MiniNetError.file(path, problem):
-        return path + ": " + translated(problem)
+        return escapedForMessage(path) + ": " + translated(problem)
     case let MiniNetError.invalidModel(problem), let MiniNetError.invalidArgument(problem):
         return translated(problem)
     case let validation as ValidationError:

@@ -30,7 +30,7 @@ enum RunSettings {
                     with: text))
             }
         }
-        if let note = VectorWidth.apply(environment: environment) { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        if let note = VectorWidth.apply(environment: environment) { StandardStreams.writeError(note + "\n") }
         let gemm = environment["TUTOR_GEMM"] ?? "openblas"
         guard ["openblas", "reference"].contains(gemm) else {
             throw ValidationError(translated("TUTOR_GEMM must be openblas or reference (it is \"{$1}\"); for example TUTOR_GEMM=reference.", with: gemm))

@@ -12,13 +12,49 @@ enum Terminal {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStreams.writeError(text + "\n")
     }
 
     /// Writes JSON for scripts (`--json`), with the one JSON writer every command uses: keys in
     /// the order given, numbers exact, NaN and infinity as null.
     static func printJSON(_ value: JSONOutput) {
         print(value.rendered())
+    }
+}
+
+/// Standard output and standard error through C's streams, which report a failed write instead
+/// of stopping the program (Foundation's `FileHandle.write(_:)` traps on one: a full disk, a
+/// closed descriptor). Everything `print` writes goes through the same buffered stdout, so the
+/// order of the output is kept.
+enum StandardStreams {
+    /// The problem of standard output, once a write to it failed.
+    struct OutputError: Error, CustomStringConvertible {
+        var reason: String
+        var description: String {
+            translated("standard output: cannot write ({$1})", with: reason)
+        }
+    }
+
+    /// Writes `text` to standard output and flushes it, so a full disk or a closed descriptor
+    /// is one line and exit status 1, not output lost in silence.
+    static func writeOutput(_ text: String) throws {
+        fputs(text, stdout)
+        try flushOutput()
+    }
+
+    /// Flushes standard output; throws `OutputError` if any write to it failed.
+    static func flushOutput() throws {
+        if fflush(stdout) != 0 || ferror(stdout) != 0 {
+            let reason = String(cString: strerror(errno == 0 ? EIO : errno))
+            clearerr(stdout)
+            throw OutputError(reason: reason)
+        }
+    }
+
+    /// Writes `text` to standard error; if that fails there is nowhere left to say so, and
+    /// the command's exit status is still what it was going to be.
+    static func writeError(_ text: String) {
+        fputs(text, stderr)
     }
 }
 
@@ -31,12 +67,12 @@ struct ProgressBar {
         guard Terminal.standardErrorIsTerminal else { return }
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: max(width - filled, 0))
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) \(bar) \(Int(fraction * 100))%  \(detail)".utf8))
+        StandardStreams.writeError("\r\u{1B}[2K\(label) \(bar) \(Int(fraction * 100))%  \(detail)")
     }
 
     func finish(label: String, detail: String) {
         let bar = String(repeating: "█", count: width)
         let prefix = Terminal.standardErrorIsTerminal ? "\r\u{1B}[2K" : ""
-        FileHandle.standardError.write(Data("\(prefix)\(label) \(bar) 100%  \(detail)\n".utf8))
+        StandardStreams.writeError("\(prefix)\(label) \(bar) 100%  \(detail)\n")
     }
 }

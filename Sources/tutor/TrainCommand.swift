@@ -100,7 +100,7 @@ struct TrainCommand: ParsableCommand {
                               with: [TrainCommand.defaultShortcutCorner.rawValue], valueName: "corner"))
     var shortcutCorner: PlantedShortcut.Corner?
 
-    @Option(name: .customLong("shortcut-cell"),
+    @Option(name: .customLong("shortcut-cell"), parsing: .unconditional,
             help: .translated("Instead of a corner, the cell of a {$1}×{$2} grid over the picture that the watermark sits in, as row,column counted from 0 at the top left, for example 0,2. It needs --shortcut watermark.",
                               with: [PlantedShortcut.gridCells, PlantedShortcut.gridCells], valueName: "row,column"))
     var shortcutCell: GridCellChoice?

@@ -43,15 +43,18 @@ struct Tutor: ParsableCommand {
             try RunSettings.apply()
             var command = try parseAsRoot()
             try command.run()
+            try StandardStreams.flushOutput()
         } catch {
             var code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             // ArgumentParser reports usage errors as EX_USAGE (64); tutor documents 2.
             if code == .validationFailure { code = ExitCode(2) }
-            let text = oneLine(errorMessage(for: error))
-            if !text.isEmpty {
-                FileHandle.standardError.write(Data("tutor: \(text)\n".utf8))
-            }
+            // tutor's own messages are one line by construction: a line break or an escape in a
+            // path or name inside one is shown escaped, not obeyed. The parser's messages carry
+            // usage lines after the first, which `oneLine` drops.
+            let text = error is MiniNetError || error is ValidationError
+                ? escapedForMessage(errorMessage(for: error)) : oneLine(errorMessage(for: error))
+            if !text.isEmpty { StandardStreams.writeError("tutor: \(text)\n") }
             Foundation.exit(code.rawValue)
         }
     }

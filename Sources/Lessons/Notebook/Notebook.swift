@@ -54,7 +54,7 @@ public final class Notebook {
     static func reportStepTime(_ label: String) {
         guard ProcessInfo.processInfo.environment["TUTOR_STEP_TIMES"] != nil else { return }
         let now = Date()
-        FileHandle.standardError.write(Data("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step\n".utf8))
+        fputs("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step\n", stderr)
         lastStepTime = now
     }
 

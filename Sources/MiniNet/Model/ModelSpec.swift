@@ -186,6 +186,15 @@ private struct ArchitecturePlanner {
         guard (1...Limits.maximumClassCount).contains(spec.classNames.count) else {
             throw MiniNetError.invalidModel("there are \(spec.classNames.count) class names, not 1…\(Limits.maximumClassCount)")
         }
+        // Class names are printed in tables and messages: a line break or an escape sequence
+        // in one would forge lines or recolour the terminal. (Two alike are allowed: ImageNet
+        // has two "crane" and two "maillot".)
+        for (index, name) in spec.classNames.enumerated() {
+            let hasControl = name.unicodeScalars.contains { [.control, .format, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }
+            guard !name.isEmpty, name.count <= 200, !hasControl else {
+                throw MiniNetError.invalidModel("class name \(index) ('\(printable(name, maximumLength: 40))') must be 1 to 200 characters without control characters")
+            }
+        }
         if let side = spec.resizeShorterSide, !(size[1]...(2 * Limits.maximumInputSide)).contains(side) {
             throw MiniNetError.invalidModel("resize_shorter_side \(side) is not between the input size \(size[1]) and \(2 * Limits.maximumInputSide)")
         }

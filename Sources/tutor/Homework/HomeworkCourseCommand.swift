@@ -52,7 +52,7 @@ extension HomeworkCommand.CourseCommand {
         var force = false
 
         func validate() throws {
-            try validateOutputFile(out, flag: "--out", example: "course.json")
+            try OutputFiles.check([.init(flag: "--out", path: out, example: "course.json")])
             if !force, FileManager.default.fileExists(atPath: out) {
                 throw ValidationError(translated(
                     "--out `{$1}` already exists: choose another name, or pass --force to replace it (its secret, and every student's numbers, are then lost).",

@@ -45,6 +45,9 @@ extension HomeworkCommand {
             try validateOutputFile(csv, flag: "--csv", example: "grades.csv")
             try validateOutputFile(stats, flag: "--stats", example: "stats.csv")
             try validateSingleExercise(id)
+            if stats != nil && stats == csv { throw ValidationError(translated("--stats and --csv name the same file: give them two names.")) }
+            try OutputFiles.check([.init(flag: "--csv", path: csv, example: "grades.csv"), .init(flag: "--stats", path: stats, example: "stats.csv")],
+                                  inputs: [("--roster", roster.roster), ("--submissions", submissions), ("--course", course.course)])
             if roster.roster == nil {
                 if course.course != nil { throw ValidationError(translated("--course grades a class: pass the class list with --roster roster.csv.")) }
                 if id == nil {
@@ -60,7 +63,6 @@ extension HomeworkCommand {
                 throw ValidationError(translated("<id> and --exercises, --lesson or --all each choose the exercises: pass only one."))
             }
             if id == nil && !selection.isGiven { throw ValidationError("grade: " + ExerciseSelection.missingMessage) }
-            if stats != nil && stats == csv { throw ValidationError(translated("--stats and --csv name the same file: give them two names.")) }
         }
 
         @OptionGroup var language: LanguageOption

@@ -198,5 +198,5 @@ extension SheetFormat: ExpressibleByArgument {}
 /// guard: a path or name inside `message` must not split it into lines that look like others.
 func printError(_ message: String) {
     // "tutor: " first, as every message of every command.
-    FileHandle.standardError.write(Data(("tutor: " + escapedForMessage(message) + "\n").utf8))
+    StandardStreams.writeError("tutor: " + escapedForMessage(message) + "\n")
 }

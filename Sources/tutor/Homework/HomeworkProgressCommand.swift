@@ -51,6 +51,15 @@ extension HomeworkCommand {
                 return try StudentProgress.practice(student: student.student, templates: templates, directory: answersDirectory)
             }
             print(output.json ? HomeworkRendering.json(progress).rendered() : HomeworkRendering.text(progress))
+            // The list shows an unreadable file in its place; standard error and the exit status
+            // say so too, for a script or a student who reads only the last line.
+            var unreadable = 0
+            for item in progress.items {
+                guard case let .unreadable(file, problem) = item.state else { continue }
+                printError(translated("error: {$1}", with: escapedForMessage(file) + ": " + problem))
+                unreadable += 1
+            }
+            if unreadable > 0 { throw ExitCode(1) }
         }
     }
 }

@@ -29,6 +29,7 @@ extension HomeworkCommand {
             if roster.roster == nil { throw ValidationError(translated("--roster: pass the class list, such as --roster roster.csv.")) }
             if out.isEmpty { throw ValidationError(translated("--out is empty: pass a folder for the sheets, such as --out sheets.")) }
             if !selection.isGiven { throw ValidationError("sheets: " + ExerciseSelection.missingMessage) }
+            try OutputFiles.checkFolder(flag: "--out", path: out, example: "sheets", inputs: [("--roster", roster.roster), ("--course", course.course)])
         }
 
         @OptionGroup var language: LanguageOption

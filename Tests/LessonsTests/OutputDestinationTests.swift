@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+
+/// Where `tutor` writes: a standard output that cannot take the text, and destinations that
+/// would destroy an input or cannot be written, are one line on stderr and a non-zero exit,
+/// found before any work and before any file is written.
+extension CommandLineTests {
+    func testAFullOrClosedStandardOutputIsOneLineAndExitStatus1() throws {
+        for (arguments, device) in [(["lesson", "cam"], "/dev/full"), (["lesson", "cam", "--format", "json"], "/dev/full"),
+                                    (["predict", "images/shapes/circle.png"], "/dev/full"), (["lessons"], "/dev/full")] {
+            let process = Process()
+            process.executableURL = try binary
+            process.arguments = arguments
+            process.currentDirectoryURL = Self.repositoryRoot
+            process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: device))
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationReason, .exit, "\(arguments): \(errorText)")
+            XCTAssertEqual(process.terminationStatus, 1, "\(arguments): \(errorText)")
+            XCTAssertEqual(errorText.split(separator: "\n").count, 1, errorText)
+            XCTAssertTrue(errorText.hasPrefix("tutor: standard output: cannot write"), errorText)
+        }
+    }
+
+    func testAnOutputThatIsAnInputIsRefusedBeforeAnyWork() throws {
+        let folder = try temporaryFolder()
+        let picture = folder.appendingPathComponent("circle.png").path
+        try FileManager.default.copyItem(atPath: Self.repositoryRoot.appendingPathComponent("images/shapes/circle.png").path, toPath: picture)
+        let original = try Data(contentsOf: URL(fileURLWithPath: picture))
+        try assertOneLineFailure(["explain", picture, "--overlay", picture], mentions: "--overlay")
+        try assertOneLineFailure(["evaluate", picture, "--csv", picture, "--sanity", "none", "--methods", "cam"], mentions: "--csv")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: picture)), original, "the input was changed")
+    }
+
+    func testDestinationsThatCannotBeWrittenAreFoundFirst() throws {
+        let folder = try temporaryFolder()
+        let missing = folder.appendingPathComponent("no/such/folder").path
+        try assertOneLineFailure(["lesson", "cam", "--format", "markdown", "--out", missing + "/cam.md"], mentions: "does not exist")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("no").path), "a folder was made")
+        // The CSV would be fine; the plot folder is not: neither is written.
+        let csv = folder.appendingPathComponent("results.csv").path
+        try assertOneLineFailure(["evaluate", "--count", "2", "--sanity", "none", "--methods", "cam", "--csv", csv, "--plot", missing],
+                                 mentions: "--plot")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: csv), "the CSV was written before the plots failed")
+        try assertOneLineFailure(["evaluate", "--csv", ""], mentions: "--csv")
+        try assertOneLineFailure(["export-docs", "--root", ""], mentions: "--root")
+        try assertOneLineFailure(["export-docs", "--root", "README.md"], mentions: "--root")
+        try assertOneLineFailure(["bench", "--repeats", "-1"], mentions: "--repeats")
+        try assertOneLineFailure(["bench", "--only", ","], mentions: "--only")
+    }
+
+    func testAPathWithAControlCharacterIsShownEscaped() throws {
+        let result = try run(["predict", "bad\u{1B}[31mname\n.png"])
+        XCTAssertEqual(result.status, 1, result.errors)
+        XCTAssertEqual(result.errors, "tutor: bad\\u{1B}[31mname\\n.png: no such file\n")
+    }
+}
