@@ -41,6 +41,7 @@ struct Tutor: ParsableCommand {
         do {
             try chooseLanguage()
             try RunSettings.apply()
+            try checkHelpTopic()
             var command = try parseAsRoot()
             try command.run()
             try StandardStreams.flushOutput()
@@ -56,6 +57,22 @@ struct Tutor: ParsableCommand {
                 ? escapedForMessage(errorMessage(for: error)) : oneLine(errorMessage(for: error))
             if !text.isEmpty { StandardStreams.writeError("tutor: \(text)\n") }
             Foundation.exit(code.rawValue)
+        }
+    }
+
+    /// `tutor help TOPIC` with a topic that is no command: the parser would print the main help
+    /// and exit 0, as if the question had been answered.
+    static func checkHelpTopic() throws {
+        var arguments: [String] = []
+        var words = CommandLine.arguments.dropFirst().makeIterator()
+        while let word = words.next() {
+            if word == "--lang" { _ = words.next() } else if !word.hasPrefix("-") { arguments.append(word) }
+        }
+        guard arguments.first == "help", arguments.count > 1 else { return }
+        let names = configuration.subcommands.map { $0._commandName }
+        guard names.contains(arguments[1]) else {
+            throw ValidationError(translated("There is no command '{$1}'; the commands are: {$2}.",
+                                             with: escapedForMessage(arguments[1]), names.joined(separator: ", ")))
         }
     }
 

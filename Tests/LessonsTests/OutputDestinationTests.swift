@@ -57,4 +57,10 @@ extension CommandLineTests {
         XCTAssertEqual(result.status, 1, result.errors)
         XCTAssertEqual(result.errors, "tutor: bad\\u{1B}[31mname\\n.png: no such file\n")
     }
+
+    func testHelpForAnUnknownCommandIsAnError() throws {
+        try assertOneLineFailure(["help", "nope"], mentions: "nope")
+        XCTAssertEqual(try run(["help", "lesson"]).status, 0)
+        XCTAssertEqual(try run(["help", "--lang", "vi", "lesson"]).status, 0)
+    }
 }
