@@ -76,7 +76,7 @@ struct BenchCommand: ParsableCommand {
     var widthDivisor = 1
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: .translated("Time only these: forward, or methods of tutor explain by their --method id, separated by spaces or commas, for example --only forward gradcam++,scorecam. lrp stands for all of its composites. Without it, the forward pass and every method are timed."))
+            help: .translated("Time only these: forward, deletion (the deletion curve of the Grad-CAM map), or methods of tutor explain by their --method id, separated by spaces or commas, for example --only forward gradcam++,scorecam. lrp stands for all of its composites. Without it, the forward pass, the deletion curve and every method are timed."))
     var onlyMeasures: [String] = []
 
     @Flag(help: .translated("Print one JSON object with the same structure as tools/bench/bench_torch.py's output."))

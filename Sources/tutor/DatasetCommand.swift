@@ -27,6 +27,10 @@ struct DatasetCommand: ParsableCommand {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw MiniNetError.file(out, "cannot create the folder")
         }
+        // A name taken by a folder would fail after the first files were written.
+        for name in ["train_x.npy", "train_y.npy", "train_masks.npy", "val_x.npy", "val_y.npy"] where OutputFiles.isFolder("\(out)/\(name)") {
+            throw MiniNetError.file("\(out)/\(name)", "is a folder, where a file of the data set is to be written; move it away first")
+        }
         let (training, validation) = Trainer.dataSets(TrainingOptions())
         for (name, dataSet) in [("train", training), ("val", validation)] {
             let (images, labels) = dataSet.batch(0..<dataSet.count)

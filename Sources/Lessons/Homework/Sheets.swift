@@ -176,6 +176,13 @@ public enum SheetWriter {
                 throw MiniNetError.file(escapedForMessage(directory), translated("cannot create the folder"))
             }
         }
+        // A name already taken by a folder would fail halfway, after some sheets were written.
+        for file in files {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
+                throw MiniNetError.file(escapedForMessage(file.path), translated("is a folder, where a sheet is to be written; move it away first"))
+            }
+        }
         for file in files { try inReadersLanguage { try writeFileAtomically(Data(file.text.utf8), to: file.path) } }
         return files.map(\.path)
     }

@@ -86,6 +86,9 @@ extension HomeworkCommand {
                     throw MiniNetError.file(escapedForMessage(answers), translated(
                         "does not say which exercise it answers: add `exercise = cam-1` to it, or pass the id (check cam-1 --sheet …)"))
                 }
+                guard !sheetFile.exercises.isEmpty else {
+                    throw MiniNetError.file(sheetName, translated("lists no exercise; use the sheet `tutor homework sheets` wrote for you"))
+                }
                 guard let entry = sheetFile.exercise(exerciseID) else {
                     throw MiniNetError.file(sheetName, translated("has no exercise {$1}; it has {$2}",
                                                                   with: exerciseID, sheetFile.exercises.map(\.exerciseID).joined(separator: ", ")))

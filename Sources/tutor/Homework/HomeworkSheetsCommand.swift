@@ -41,9 +41,12 @@ extension HomeworkCommand {
             let sheets = roster.students.map { HomeworkSheet(student: $0, templates: templates, course: course) }
             _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
             let mode = course?.mode ?? .practice
-            print(translated("Wrote {$1} sheets ({$2}; {$3} exercises; {$4}) into {$5}, listed in {$6}.",
-                             with: sheets.count, formats.map(\.rawValue).joined(separator: ", "), templates.count, translated(mode.label),
-                             out, SheetWriter.indexFileName))
+            let formatList = formats.map(\.rawValue).joined(separator: ", ")
+            print(sheets.count == 1
+                ? translated("Wrote 1 sheet ({$1}; {$2} exercises; {$3}) into {$4}, listed in {$5}.",
+                             with: formatList, templates.count, translated(mode.label), out, SheetWriter.indexFileName)
+                : translated("Wrote {$1} sheets ({$2}; {$3} exercises; {$4}) into {$5}, listed in {$6}.",
+                             with: sheets.count, formatList, templates.count, translated(mode.label), out, SheetWriter.indexFileName))
         }
     }
 }
