@@ -245,6 +245,12 @@ struct ExplainCommand: ParsableCommand {
             ProgressBar().finish(label: translated("{$1}: {$2} forward passes", with: methodID, passes.total), detail: "")
         }
         explanation.checks = explanation.checks.map(\.inReadersLanguage)
+        // Finite inputs can still overflow float32 on the way (values near 3e38): a map of NaN or
+        // ∞ is no explanation, and is not written.
+        if explanation.raw.data.contains(where: { !$0.isFinite }) || !explanation.score.isFinite {
+            throw MiniNetError.file(inputNpy ?? image ?? "",
+                                    "its explanation overflows float32 (NaN or ∞ in the result): the input's values are too large for the network")
+        }
 
         // An attribution to the input is shown as Captum's visualize_image_attr shows it: one
         // sign, scaled so that the top P% of the mass is clipped (one outlier must not wash out

@@ -1,4 +1,5 @@
 import Foundation
+import MiniNet
 import XCTest
 
 /// Where `tutor` writes: a standard output that cannot take the text, and destinations that
@@ -62,5 +63,14 @@ extension CommandLineTests {
         try assertOneLineFailure(["help", "nope"], mentions: "nope")
         XCTAssertEqual(try run(["help", "lesson"]).status, 0)
         XCTAssertEqual(try run(["help", "--lang", "vi", "lesson"]).status, 0)
+    }
+
+    func testAnExplanationThatOverflowsIsNotWritten() throws {
+        let folder = try temporaryFolder()
+        let input = folder.appendingPathComponent("huge.npy").path
+        try NumpyFile.write(Tensor(repeating: 3e38, shape: [3, 32, 32]), to: input)
+        let output = folder.appendingPathComponent("map.npy").path
+        try assertOneLineFailure(["explain", "--input-npy", input, "--method", "lrp-0", "--save-npy", output], mentions: "overflows")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 }
