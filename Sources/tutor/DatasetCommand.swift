@@ -21,6 +21,9 @@ struct DatasetCommand: ParsableCommand {
 
     func validate() throws {
         if out.isEmpty { throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: "--out", "--out out/shapes")) }
+        if FileManager.default.fileExists(atPath: out) && !OutputFiles.isFolder(out) {
+            throw ValidationError(translated("{$1} `{$2}` is a file; give a folder, for example {$3}.", with: "--out", OutputFiles.shownPath(out), "--out out/shapes"))
+        }
     }
 
     func run() throws {

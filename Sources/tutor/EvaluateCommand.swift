@@ -167,7 +167,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         try OutputFiles.check([.init(flag: "--csv", path: csv, example: "results.csv")],
                               inputs: [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights)])
-        try OutputFiles.checkFolder(flag: "--plot", path: plot, example: "plots")
+        try OutputFiles.checkFolder(flag: "--plot", path: plot, example: "plots",
+                                    others: [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights), ("--csv", csv)],
+                                    writes: EvaluationOutput.plotFileNames.contains)
     }
 
     func run() throws {

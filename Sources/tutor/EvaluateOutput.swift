@@ -256,6 +256,9 @@ extension EvaluationOutput {
     /// Draws the mean curves into `folder` (created if needed) and returns the files written:
     /// deletion.png and insertion.png, and with the cascade cascade-ssim.png and
     /// cascade-spearman.png.
+    /// Every name `writePlots` may give a file.
+    static let plotFileNames: Set<String> = ["deletion.png", "insertion.png", "cascade-ssim.png", "cascade-spearman.png"]
+
     func writePlots(into folder: String) throws -> [String] {
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw MiniNetError.file(folder, "cannot create the folder")

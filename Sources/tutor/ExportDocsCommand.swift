@@ -10,7 +10,8 @@ struct ExportDocsCommand: ParsableCommand {
         discussion: translated("""
         The pages are generated from the lessons with the shipped models and default options, so \
         they always show the numbers the code computes. CI fails when the committed pages differ \
-        from what this command writes; use --check to compare without writing. The comparison \
+        from what this command writes; use --check to compare without writing. The three folders \
+        are generated: everything in them is replaced, so keep nothing else there. The comparison \
         forgives rounding noise of another processor: numbers within their printed precision \
         (plus 0.1 %), residuals of passing checks, and pixels a few levels apart.
         """)
@@ -35,7 +36,16 @@ struct ExportDocsCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: boundedSummary(root)))
         }
-        if !check { try OutputFiles.checkFolder(flag: "--root", path: root, example: ".") }
+        guard !check else { return }
+        try OutputFiles.checkFolder(flag: "--root", path: root, example: ".")
+        // A file where one of the folders goes would stop the export halfway.
+        for folder in ["docs", "docs/lessons", "docs/vi", "docs/vi/lessons", "images", "images/lessons"] {
+            let path = root + "/" + folder
+            if FileManager.default.fileExists(atPath: path) && !OutputFiles.isFolder(path) {
+                throw ValidationError(translated("--root `{$1}`: `{$2}` is a file where export-docs writes a folder; move it away first.",
+                                                 with: OutputFiles.shownPath(root), folder))
+            }
+        }
     }
 
     func run() throws {
@@ -88,6 +98,18 @@ struct ExportDocsCommand: ParsableCommand {
             print(translated("docs/lessons and docs/vi/lessons are up to date ({$1} pages, {$2} pictures).", with: pageCount, generatedPictures.count))
             return
         }
+        do {
+            try replaceGeneratedFolders(scratch: scratch, pictures: generatedPictures, picturesFolder: picturesFolder)
+        } catch let error as NSError {
+            let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? root
+            let reason = (error.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+            throw MiniNetError.file(path, "cannot write the generated pages (\(reason))")
+        }
+        print(translated("Wrote {$1} pages to docs/lessons and docs/vi/lessons, and {$2} pictures to {$3}.", with: pageCount, generatedPictures.count, picturesFolder))
+    }
+
+    /// The three generated folders, replaced whole by what was just generated in `scratch`.
+    func replaceGeneratedFolders(scratch: String, pictures generatedPictures: [String], picturesFolder: String) throws {
         for (_, folder) in Self.pageFolders {
             let target = root + "/" + folder
             try? FileManager.default.removeItem(atPath: target)
@@ -101,6 +123,5 @@ struct ExportDocsCommand: ParsableCommand {
         for picture in generatedPictures {
             try FileManager.default.copyItem(atPath: scratch + "/pictures/" + picture, toPath: picturesFolder + "/" + picture)
         }
-        print(translated("Wrote {$1} pages to docs/lessons and docs/vi/lessons, and {$2} pictures to {$3}.", with: pageCount, generatedPictures.count, picturesFolder))
     }
 }

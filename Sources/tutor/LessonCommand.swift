@@ -94,6 +94,9 @@ struct LessonCommand: ParsableCommand {
         }
         try OutputFiles.check([.init(flag: "--out", path: out, example: "\(name).md")],
                               inputs: [("--image", explanation.image), ("--weights", model.weights)])
+        try OutputFiles.checkFolder(flag: "--images-dir", path: imagesDirectory, example: "images",
+                                    others: [("--image", explanation.image), ("--weights", model.weights), ("--out", out)],
+                                    writes: { $0.hasSuffix(".png") })
     }
 
     @OptionGroup var language: LanguageOption

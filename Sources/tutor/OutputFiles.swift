@@ -52,17 +52,11 @@ enum OutputFiles {
     /// A folder the command writes files into: not empty; if it exists, a folder that takes new
     /// files; if not, one the command can make (its parent exists and takes new files). Only
     /// the last folder is made: a typing mistake higher up is not turned into new folders.
-    /// No input file is inside it: the command's files would replace it.
-    static func checkFolder(flag: String, path: String?, example: String, inputs: [(flag: String, path: String?)] = []) throws {
+    /// `others` (inputs, and the command's other outputs) must not be a file the command will
+    /// write there: `writes` tells, from a file's name, whether it is one.
+    static func checkFolder(flag: String, path: String?, example: String, others: [(flag: String, path: String?)] = [],
+                            writes: (String) -> Bool = { _ in false }) throws {
         guard let path else { return }
-        for input in inputs {
-            guard let inputPath = input.path, !inputPath.isEmpty, !path.isEmpty else { continue }
-            let folder = resolvedPath(path)
-            if resolvedPath(inputPath).hasPrefix(folder + "/") {
-                throw ValidationError(translated("{$1} `{$2}` is inside the folder {$3} `{$4}`, where the command writes its files; keep it elsewhere.",
-                                                 with: input.flag, shownPath(inputPath), flag, shownPath(path)))
-            }
-        }
         if path.isEmpty {
             throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: flag, "\(flag) \(example)"))
         }
@@ -75,6 +69,19 @@ enum OutputFiles {
         } else {
             let parent = (path as NSString).deletingLastPathComponent
             try checkFolderTakesFiles(parent.isEmpty ? "." : parent, flag: flag, path: path)
+        }
+        let folder = resolvedPath(path)
+        for other in others {
+            guard let otherPath = other.path, !otherPath.isEmpty else { continue }
+            let resolved = resolvedPath(otherPath)
+            if resolved == folder {
+                throw ValidationError(translated("{$1} and {$2} name the same file `{$3}`; give each its own.", with: other.flag, flag, shownPath(path)))
+            }
+            let name = (resolved as NSString).lastPathComponent
+            if (resolved as NSString).deletingLastPathComponent == folder && writes(name) {
+                throw ValidationError(translated("{$1} `{$2}` would be replaced by a file that {$3} writes into `{$4}`; keep it elsewhere or choose another folder.",
+                                                 with: other.flag, shownPath(otherPath), flag, shownPath(path)))
+            }
         }
     }
 

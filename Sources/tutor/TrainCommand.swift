@@ -140,6 +140,7 @@ struct TrainCommand: ParsableCommand {
                                              with: learningRate, Self.learningRateLimit))
         }
         guard !out.isEmpty else { throw ValidationError(translated("--out needs a file path, for example --out out/mininet.safetensors.")) }
+        try validateOutputFile(out, flag: "--out", example: "mininet.safetensors")
         for (flag, count) in [("--training-images", trainingImages), ("--validation-images", validationImages)]
         where !Self.imageCountRange.contains(count) {
             let example = flag == "--training-images" ? TrainingOptions().trainingImages : TrainingOptions().validationImages

@@ -73,4 +73,21 @@ extension CommandLineTests {
         try assertOneLineFailure(["explain", "--input-npy", input, "--method", "lrp-0", "--save-npy", output], mentions: "overflows")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
+
+    func testAFolderOutputDoesNotReplaceAnInputOrAnotherOutput() throws {
+        let folder = try temporaryFolder()
+        let plots = folder.appendingPathComponent("plots")
+        try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
+        let picture = plots.appendingPathComponent("deletion.png").path
+        try FileManager.default.copyItem(atPath: Self.repositoryRoot.appendingPathComponent("images/shapes/circle.png").path, toPath: picture)
+        let original = try Data(contentsOf: URL(fileURLWithPath: picture))
+        try assertOneLineFailure(["evaluate", picture, "--plot", plots.path, "--sanity", "none", "--methods", "cam"], mentions: "--plot")
+        try assertOneLineFailure(["evaluate", "--count", "2", "--csv", plots.path + "/insertion.png", "--plot", plots.path,
+                                  "--sanity", "none", "--methods", "cam"], mentions: "--csv")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: picture)), original)
+        let same = folder.appendingPathComponent("same").path
+        try assertOneLineFailure(["lesson", "cam", "--format", "markdown", "--out", same, "--images-dir", same], mentions: "--images-dir")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: same))
+        try assertOneLineFailure(["train", "--out", folder.path], mentions: "--out")
+    }
 }

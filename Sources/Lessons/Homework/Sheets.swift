@@ -147,8 +147,11 @@ public enum SheetWriter {
     /// atomically (a temporary then a rename). Everything is computed before the first write.
     /// Returns the paths written.
     @discardableResult
+    ///
+    /// - protecting: files the run reads (the roster, the course file); a sheet that would
+    ///   replace one is refused before anything is written.
     public static func write(_ sheets: [HomeworkSheet], formats: [SheetFormat], to directory: String,
-                             timeZone: TimeZone = .current) throws -> [String] {
+                             timeZone: TimeZone = .current, protecting: [String] = []) throws -> [String] {
         let stems = try StudentFileNames.stems(for: sheets.map(\.student.id))
         var files = [(path: String, text: String)]()
         var index = [["student_id", "name", "email"] + formats.map { "\($0.rawValue)_file" }]
@@ -178,6 +181,11 @@ public enum SheetWriter {
         }
         // A name already taken by a folder would fail halfway, after some sheets were written.
         for file in files {
+            var written = stat(), read = stat()
+            for input in protecting where stat(file.path, &written) == 0 && stat(input, &read) == 0
+                && written.st_dev == read.st_dev && written.st_ino == read.st_ino {
+                throw MiniNetError.file(escapedForMessage(file.path), translated("is a file this command reads; the sheets would replace it: write them into another folder"))
+            }
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
                 throw MiniNetError.file(escapedForMessage(file.path), translated("is a folder, where a sheet is to be written; move it away first"))

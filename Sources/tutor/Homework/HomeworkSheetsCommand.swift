@@ -29,7 +29,8 @@ extension HomeworkCommand {
             if roster.roster == nil { throw ValidationError(translated("--roster: pass the class list, such as --roster roster.csv.")) }
             if out.isEmpty { throw ValidationError(translated("--out is empty: pass a folder for the sheets, such as --out sheets.")) }
             if !selection.isGiven { throw ValidationError("sheets: " + ExerciseSelection.missingMessage) }
-            try OutputFiles.checkFolder(flag: "--out", path: out, example: "sheets", inputs: [("--roster", roster.roster), ("--course", course.course)])
+            try OutputFiles.checkFolder(flag: "--out", path: out, example: "sheets", others: [("--roster", roster.roster), ("--course", course.course)],
+                                        writes: { $0 == SheetWriter.indexFileName })
         }
 
         @OptionGroup var language: LanguageOption
@@ -39,7 +40,7 @@ extension HomeworkCommand {
             guard let roster = try roster.load(), let templates = selection.templates() else { return }
             let formats = format.isEmpty ? [SheetFormat.markdown, .json] : SheetFormat.allCases.filter(format.contains)
             let sheets = roster.students.map { HomeworkSheet(student: $0, templates: templates, course: course) }
-            _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out) }
+            _ = try reportingFailure { try SheetWriter.write(sheets, formats: formats, to: out, protecting: [self.roster.roster, self.course.course].compactMap { $0 }) }
             let mode = course?.mode ?? .practice
             let formatList = formats.map(\.rawValue).joined(separator: ", ")
             print(sheets.count == 1
