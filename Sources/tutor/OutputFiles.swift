@@ -98,7 +98,7 @@ enum OutputFiles {
         let probe = folder + "/.tutor-probe-\(getpid())-\(UUID().uuidString)"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = translated(String(cString: strerror(errno)))
             throw ValidationError(translated("{$1} `{$2}`: cannot create files in the folder `{$3}` ({$4}).",
                                              with: flag, shownPath(path), shownPath(folder), reason))
         }

@@ -31,7 +31,7 @@ enum StandardStreams {
     struct OutputError: Error, CustomStringConvertible {
         var reason: String
         var description: String {
-            translated("standard output: cannot write ({$1})", with: reason)
+            translated("standard output: cannot write ({$1})", with: translated(reason))
         }
     }
 
