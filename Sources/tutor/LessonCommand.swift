@@ -170,8 +170,19 @@ struct LessonOutput {
                 throw MiniNetError.file(pictures, "cannot create the folder for pictures")
             }
             let link = MarkdownRenderer.relativeLink(toFolder: pictures, fromPageFolder: pageFolder.isEmpty ? "." : pageFolder)
-            let page = try MarkdownRenderer(imageDirectory: pictures, imageLinkPrefix: link, verbose: verbose).render(notebook)
+            // The pictures are drawn into a hidden folder beside their own and moved in only
+            // once the page is written, so a failure on the way leaves neither half.
+            let staging = pictures + "/.tutor-pictures-\(getpid())-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: staging) }
+            let page = try MarkdownRenderer(imageDirectory: staging, imageLinkPrefix: link, verbose: verbose).render(notebook)
+            let drawn = (try? FileManager.default.contentsOfDirectory(atPath: staging).sorted()) ?? []
+            for name in drawn where OutputFiles.isFolder(pictures + "/" + name) {
+                throw MiniNetError.file(pictures + "/" + name, "is a folder, where a picture of the lesson is to be written; move it away first")
+            }
             try emit(page)
+            for name in drawn where rename(staging + "/" + name, pictures + "/" + name) != 0 {
+                throw MiniNetError.file(pictures + "/" + name, "cannot replace file (\(String(cString: strerror(errno))))")
+            }
         case .html:
             try emit(HTMLRenderer(verbose: verbose).render(notebook))
         case .json:

@@ -90,4 +90,15 @@ extension CommandLineTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: same))
         try assertOneLineFailure(["train", "--out", folder.path], mentions: "--out")
     }
+
+    func testAMarkdownLessonIsWrittenWholeOrNotAtAll() throws {
+        let folder = try temporaryFolder()
+        let blocked = folder.appendingPathComponent("images/cam-step1-picture1-panel1.png")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+        let page = folder.appendingPathComponent("cam.md").path
+        try assertOneLineFailure(["lesson", "cam", "--format", "markdown", "--out", page], mentions: "is a folder")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: page))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("images").path),
+                       ["cam-step1-picture1-panel1.png"], "pictures were written, or the staging folder was left")
+    }
 }
