@@ -165,10 +165,9 @@ struct EvaluateCommand: ParsableCommand {
                 throw ValidationError(translated("--mask {$1}; give a PNG or an H×W .npy of the picture's size.", with: readerMessage(for: error)))
             }
         }
-        try OutputFiles.check([.init(flag: "--csv", path: csv, example: "results.csv")],
-                              inputs: [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights)])
-        try OutputFiles.checkFolder(flag: "--plot", path: plot, example: "plots",
-                                    others: [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights), ("--csv", csv)],
+        let inputs = [(translated("the picture"), image), ("--mask", mask), ("--weights", model.weights)]
+        try OutputFiles.check([.init(flag: "--csv", path: csv, example: "results.csv")], inputs: inputs)
+        try OutputFiles.checkFolder(flag: "--plot", path: plot, example: "plots", others: inputs + [("--csv", csv)],
                                     writes: EvaluationOutput.plotFileNames.contains)
     }
 

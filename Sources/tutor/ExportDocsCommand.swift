@@ -34,7 +34,7 @@ struct ExportDocsCommand: ParsableCommand {
         guard !root.isEmpty else { throw ValidationError(translated("--root is empty: pass the repository's folder, such as --root .")) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: boundedSummary(root)))
+            throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: OutputFiles.shownPath(root)))
         }
         guard !check else { return }
         try OutputFiles.checkFolder(flag: "--root", path: root, example: ".")

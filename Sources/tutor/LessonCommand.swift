@@ -92,10 +92,9 @@ struct LessonCommand: ParsableCommand {
         if let imagesDirectory, imagesDirectory.isEmpty {
             throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: "--images-dir", "--images-dir images"))
         }
-        try OutputFiles.check([.init(flag: "--out", path: out, example: "\(name).md")],
-                              inputs: [("--image", explanation.image), ("--weights", model.weights)])
-        try OutputFiles.checkFolder(flag: "--images-dir", path: imagesDirectory, example: "images",
-                                    others: [("--image", explanation.image), ("--weights", model.weights), ("--out", out)],
+        let inputs = [("--image", explanation.image), ("--weights", model.weights)]
+        try OutputFiles.check([.init(flag: "--out", path: out, example: "\(name).md")], inputs: inputs)
+        try OutputFiles.checkFolder(flag: "--images-dir", path: imagesDirectory, example: "images", others: inputs + [("--out", out)],
                                     writes: { $0.hasSuffix(".png") })
     }
 

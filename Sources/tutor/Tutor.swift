@@ -72,7 +72,7 @@ struct Tutor: ParsableCommand {
         let names = configuration.subcommands.map { $0._commandName }
         guard names.contains(arguments[1]) else {
             throw ValidationError(translated("There is no command '{$1}'; the commands are: {$2}.",
-                                             with: escapedForMessage(arguments[1]), names.joined(separator: ", ")))
+                                             with: arguments[1], names.joined(separator: ", ")))
         }
     }
 

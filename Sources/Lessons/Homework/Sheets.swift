@@ -146,10 +146,10 @@ public enum SheetWriter {
     /// Writes `<stem>.<extension>` for every sheet and format, and `sheets.csv`, each file
     /// atomically (a temporary then a rename). Everything is computed before the first write.
     /// Returns the paths written.
-    @discardableResult
     ///
     /// - protecting: files the run reads (the roster, the course file); a sheet that would
     ///   replace one is refused before anything is written.
+    @discardableResult
     public static func write(_ sheets: [HomeworkSheet], formats: [SheetFormat], to directory: String,
                              timeZone: TimeZone = .current, protecting: [String] = []) throws -> [String] {
         let stems = try StudentFileNames.stems(for: sheets.map(\.student.id))
@@ -179,7 +179,8 @@ public enum SheetWriter {
                 throw MiniNetError.file(escapedForMessage(directory), translated("cannot create the folder"))
             }
         }
-        // A name already taken by a folder would fail halfway, after some sheets were written.
+        // A sheet over an input, or a name already taken by a folder, would stop the run halfway,
+        // after some sheets were written.
         for file in files {
             var written = stat(), read = stat()
             for input in protecting where stat(file.path, &written) == 0 && stat(input, &read) == 0

@@ -56,7 +56,7 @@ extension HomeworkCommand {
             var unreadable = 0
             for item in progress.items {
                 guard case let .unreadable(file, problem) = item.state else { continue }
-                printError(translated("error: {$1}", with: escapedForMessage(file) + ": " + problem))
+                printError(translated("error: {$1}", with: file + ": " + problem))
                 unreadable += 1
             }
             if unreadable > 0 { throw ExitCode(1) }
