@@ -21,9 +21,10 @@ struct LessonsCommand: ParsableCommand {
         } else {
             let width = LessonCatalog.all.map { $0.id.count }.max() ?? 0
             for lesson in LessonCatalog.all {
-                print("  " + lesson.id.padding(toLength: width + 2, withPad: " ", startingAt: 0) + translated(lesson.summary))
+                print(hangingLines("  " + lesson.id, translated(lesson.summary), column: width + 4).joined(separator: "\n"))
             }
-            print("\n" + translated("Run one with `tutor lesson NAME`, for example `tutor lesson gradcam --verbose`."))
+            print("\n" + wrapWords(translated("Run one with `tutor lesson NAME`, for example `tutor lesson gradcam --verbose`."), width: 80)
+                .joined(separator: "\n"))
         }
     }
 }

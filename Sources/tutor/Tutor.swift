@@ -47,7 +47,16 @@ struct Tutor: ParsableCommand {
             try StandardStreams.flushOutput()
         } catch {
             var code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
+            if code == .success {
+                // --help: the parser's own words in the reader's language too (`HelpText`).
+                let columns = HelpText.columns
+                let help = HelpText.localized(fullMessage(for: error, columns: columns), columns: columns)
+                do { try StandardStreams.writeOutput(help.isEmpty ? "" : help + "\n") } catch {
+                    StandardStreams.writeError("tutor: \(error)\n")
+                    Foundation.exit(1)
+                }
+                Foundation.exit(0)
+            }
             // ArgumentParser reports usage errors as EX_USAGE (64); tutor documents 2.
             if code == .validationFailure { code = ExitCode(2) }
             // tutor's own messages are one line by construction: a line break or an escape in a

@@ -2,17 +2,22 @@
 public enum HomeworkRendering {
     // MARK: - Exercises
 
+    /// The width of the text views: a terminal's 80 columns.
+    static let textWidth = 80
+
     public static func text(_ exercise: Exercise) -> String {
-        var lines = ["\(exercise.id): \(exercise.title)  (" + translated("{$1}, student {$2}, {$3}", with: exercise.lesson.displayName, exercise.student, exercise.mode.label) + ")", ""]
-        lines.append(exercise.introduction)
+        let heading = "\(exercise.id): \(exercise.title)  ("
+            + translated("{$1}, student {$2}, {$3}", with: exercise.lesson.displayName, exercise.student, exercise.mode.label) + ")"
+        var lines = wrapWords(heading, width: textWidth) + [""]
+        lines += wrapWords(exercise.introduction, width: textWidth)
         lines += ["", translated("Given:")]
         for given in exercise.given { lines += givenLines(given).map { "  " + $0 } }
         let checking = exercise.mode.isPractice
             ? "`tutor homework check \(exercise.id) --student \(exercise.student) --answers FILE`"
             : translated("{$1} checks its form", with: "`tutor homework check --sheet YOUR-SHEET.json --answers FILE`")
-        lines += ["", translated("Questions (write the answers in a file: {$1}):", with: checking)]
+        lines += [""] + wrapWords(translated("Questions (write the answers in a file: {$1}):", with: checking), width: textWidth)
         for question in exercise.questions {
-            lines.append("  \(question.id). \(question.prompt)")
+            lines += hangingLines("  \(question.id).", question.prompt, column: 6, width: textWidth)
             lines.append("      [\(question.answerFormat)]")
             for (index, option) in question.options.enumerated() {
                 lines.append("      \(Question.letter(index))) \(option)")

@@ -304,8 +304,11 @@ public struct SheetFile: Equatable, Sendable {
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
             let location = path(context.codingPath)
             return location.isEmpty ? translated("the sheet has the wrong type") : translated("{$1} has the wrong type", with: location)
-        case .dataCorrupted:
-            return translated("not valid JSON")
+        case let .dataCorrupted(context):
+            // With a location, the JSON parsed and one value did not fit its field (a count
+            // of 1e30 is no Int); without one, the text is not JSON at all.
+            let location = path(context.codingPath)
+            return location.isEmpty ? translated("not valid JSON") : translated("{$1} holds a value it cannot take", with: location)
         @unknown default:
             return translated("unreadable")
         }

@@ -73,7 +73,7 @@ func padded(_ text: String, to columns: Int, right: Bool = false) -> String {
 
 /// Words of `text` (split at spaces) gathered into lines of at most `width` columns; a word
 /// wider than a line is cut (escape codes are never cut). Continuation lines start with `indent`.
-func wrapWords(_ text: String, width: Int, indent: String = "") -> [String] {
+public func wrapWords(_ text: String, width: Int, indent: String = "") -> [String] {
     let width = Swift.max(2, width)
     let indentWidth = displayWidth(indent)
     let indent = indentWidth < width ? indent : ""
@@ -111,6 +111,18 @@ func wrapWords(_ text: String, width: Int, indent: String = "") -> [String] {
     }
     if lineHasWord || lines.isEmpty { lines.append(line) }
     return lines
+}
+
+/// One entry of a definition list: `label` padded to `column` display columns, then `text`
+/// wrapped to `width`, its continuation lines starting at `column`:
+///
+///     gradcam      Grad-CAM: weigh feature maps by the average gradient of the
+///                  class score
+public func hangingLines(_ label: String, _ text: String, column: Int, width: Int = 80) -> [String] {
+    let start = Swift.max(column, displayWidth(label) + 1)
+    let lines = wrapWords(text, width: Swift.max(width - start, 20))
+    let indent = String(repeating: " ", count: start)
+    return [padded(label, to: start) + lines[0]] + lines.dropFirst().map { indent + $0 }
 }
 
 /// Wraps paragraphs (separated by blank lines) to `width` columns. Lines starting with

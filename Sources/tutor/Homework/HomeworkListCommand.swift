@@ -27,9 +27,9 @@ extension HomeworkCommand {
                 print("\(translated(lesson.displayName)) (tutor lesson \(lesson.rawValue)):")
                 for template in HomeworkCatalog.templates where template.lesson == lesson {
                     let exercise = template.make(student: "x")
-                    let padded = template.id.padding(toLength: 14, withPad: " ", startingAt: 0)
-                    print("  \(padded)\(translated(template.title))  "
-                          + translated("({$1} questions, {$2} points)", with: exercise.questions.count, exercise.maxScore))
+                    let entry = translated(template.title) + "  "
+                        + translated("({$1} questions, {$2} points)", with: exercise.questions.count, exercise.maxScore)
+                    print(hangingLines("  " + template.id, entry, column: 16).joined(separator: "\n"))
                 }
             }
             print("\n" + translated("Show one with: tutor homework show cam-1 --student YOUR-ID"))
