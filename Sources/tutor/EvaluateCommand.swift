@@ -296,7 +296,9 @@ struct EvaluateCommand: ParsableCommand {
             let (network, record) = try ImageClassifier.loadWithTrainingRecord(from: path)
             if let record, record.options == options, network.spec == classifier.spec {
                 network.prepareForExplanation()
-                return (.trained(network), ShuffledLabelsSource(file: path, command: command))
+                // The command that writes this very file (without --out, train writes out/).
+                let reproducing = command + " --out models/" + Self.shippedShuffledLabels(bias: options.bias)
+                return (.trained(network), ShuffledLabelsSource(file: path, command: reproducing))
             }
         }
         return (.train(options), ShuffledLabelsSource(file: nil, command: command))

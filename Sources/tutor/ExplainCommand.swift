@@ -304,7 +304,8 @@ struct ExplainCommand: ParsableCommand {
             case .layer: break
             }
         }
-        members += explanation.figures.map { ($0.name, .double($0.value)) }
+        // A figure that repeats a setting (SmoothGrad's `samples`) is given once, as the setting.
+        members += explanation.figures.filter { figure in !members.contains { $0.0 == figure.name } }.map { ($0.name, .double($0.value)) }
         if let weights = explanation.channelWeights { members.append(("weights", .doubles(weights))) }
         members += overlay
         members.append(("checks", .array(explanation.checks.map { check in .object([

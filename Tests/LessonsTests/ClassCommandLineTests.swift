@@ -134,6 +134,13 @@ extension CommandLineTests {
         XCTAssertEqual(graded.status, 0, graded.errors)
         XCTAssertTrue(try String(contentsOfFile: csv, encoding: .utf8).contains("\nbob,Bob,missing,missing,0,"))
         XCTAssertTrue(try String(contentsOfFile: stats, encoding: .utf8).hasPrefix("exercise,question,"))
+        // A folder with the whole term's work, graded one exercise at a time: the others are
+        // left out in one line, not reported as problems.
+        let onlyCam2 = try run(Array(base.dropLast(2)) + ["--exercises", "cam-2", "--csv", setup.folder.appendingPathComponent("cam-2.csv").path])
+        XCTAssertEqual(onlyCam2.status, 0, onlyCam2.errors)
+        XCTAssertEqual(onlyCam2.errors, "")
+        XCTAssertTrue(onlyCam2.output.contains("Left out 1 answers files for exercises not selected here, such as alice/cam-1.txt."),
+                      onlyCam2.output)
 
         for (flag, name) in [("--csv", unwritableName("csv")), ("--stats", unwritableName("stats.csv"))] {
             let path = setup.folder.appendingPathComponent(name).path

@@ -31,7 +31,7 @@ final class ClassGradebookTests: XCTestCase {
     }
 
     /// alice: both on time. bob: cam-1 two days late, cam-2 wrong exercise inside. carol: nothing.
-    /// dave: cam-1 says it is alice's, cam-2 malformed, plus notes.pdf and ig-1.txt (not graded).
+    /// dave: cam-1 says it is alice's, cam-2 malformed, plus notes.pdf and ig-1.txt (not selected).
     /// mallory: not on the roster. loose.txt at the top.
     func makeClass(_ course: Course) throws -> (Roster, URL) {
         let folder = try temporaryFolder()
@@ -87,11 +87,12 @@ final class ClassGradebookTests: XCTestCase {
         XCTAssertEqual(issues["dave/cam-2.json"]?.first?.kind, .unreadable)
         XCTAssertEqual(issues["dave/notes.pdf"]?.first?.kind, .unknownFile)
         XCTAssertEqual(issues["dave/cam-9.txt"]?.first?.kind, .unknownFile)
-        XCTAssertEqual(issues["dave/ig-1.txt"]?.first?.kind, .notGraded)
+        XCTAssertNil(issues["dave/ig-1.txt"])
+        XCTAssertEqual(book.notSelected, ["dave/ig-1.txt"])
         XCTAssertEqual(issues["mallory"]?.first?.kind, .unknownStudent)
         XCTAssertEqual(issues["loose.txt"]?.first?.kind, .unknownFile)
         XCTAssertNil(issues[".DS_Store"])
-        XCTAssertEqual(book.issues.count, 8, "\(book.issues.map(\.path))")
+        XCTAssertEqual(book.issues.count, 7, "\(book.issues.map(\.path))")
     }
 
     func testTheCSVHasOneRowPerRosterStudentAndListsEveryIssue() throws {
@@ -105,7 +106,8 @@ final class ClassGradebookTests: XCTestCase {
         XCTAssertTrue(lines[3].hasPrefix("carol,Carol,missing,missing,0,"), lines[3])
         XCTAssertTrue(lines[3].contains("cam-1 missing; cam-2 missing"), lines[3])
         XCTAssertTrue(lines[4].hasPrefix("dave,Dave,error,error,0,"), lines[4])
-        for fragment in ["dave/notes.pdf is not an answers file", "dave/ig-1.txt is for ig-1", "dave/cam-9.txt is not named by an exercise id",
+        XCTAssertFalse(lines[4].contains("ig-1"), lines[4])
+        for fragment in ["dave/notes.pdf is not an answers file", "dave/cam-9.txt is not named by an exercise id",
                          "says it is for student `alice`"] {
             XCTAssertTrue(lines[4].contains(fragment), "\(fragment): \(lines[4])")
         }
@@ -118,6 +120,7 @@ final class ClassGradebookTests: XCTestCase {
         let json = book.json().rendered()
         XCTAssertTrue(json.contains("\"kind\": \"wrong_student\""))
         XCTAssertTrue(json.contains("\"days_late\": 2"))
+        XCTAssertTrue(json.contains("\"not_selected\": [\n    \"dave/ig-1.txt\"\n  ]"), json)
     }
 
     func testLateRulesMarkOrZero() throws {

@@ -307,4 +307,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.output, "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: overlay))
     }
+    /// `explain --json` of every method in the registry: valid JSON whose top-level keys are
+    /// each given once (SmoothGrad's `samples` was both a setting and a figure).
+    func testExplainJSONOfEveryMethodHasEachKeyOnce() throws {
+        for explainer in ExplainerRegistry.all {
+            let result = try run(["explain", "images/shapes/square.png", "--method", explainer.id, "--json"])
+            XCTAssertEqual(result.status, 0, "\(explainer.id): \(result.errors)")
+            XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(result.output.utf8)), explainer.id)
+            let keys = result.output.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("  \""), !line.hasPrefix("   "), let end = line.dropFirst(3).firstIndex(of: "\"") else { return nil }
+                return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+            }
+            XCTAssertEqual(keys.count, Set(keys).count, "\(explainer.id): \(keys)")
+        }
+    }
 }

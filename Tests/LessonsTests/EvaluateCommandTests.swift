@@ -46,14 +46,15 @@ extension CommandLineTests {
         let noBiasSettings = try XCTUnwrap(withoutBias["settings"] as? [String: Any])
         XCTAssertTrue((noBiasSettings["shuffled_labels_network"] as? String)?.hasSuffix("mininet-nobias-shuffled-labels-evaluate.safetensors") == true,
                       "\(noBiasSettings)")
-        XCTAssertEqual(noBiasSettings["shuffled_labels_command"] as? String, "tutor train --shuffled-labels 42 --no-bias")
+        XCTAssertEqual(noBiasSettings["shuffled_labels_command"] as? String, "tutor train --shuffled-labels 42 --no-bias --out models/mininet-nobias-shuffled-labels-evaluate.safetensors")
 
         let arguments = ["evaluate", "--count", "2", "--methods", "gradcam", "--steps", "4", "--sanity", "data"]
         let settings = try XCTUnwrap(try evaluationJSON(arguments)["settings"] as? [String: Any])
         XCTAssertTrue((settings["shuffled_labels_network"] as? String)?.hasSuffix(file) == true, "\(settings)")
-        XCTAssertEqual(settings["shuffled_labels_command"] as? String, "tutor train --shuffled-labels 42")
+        XCTAssertEqual(settings["shuffled_labels_command"] as? String,
+                       "tutor train --shuffled-labels 42 --out models/mininet-shuffled-labels-evaluate.safetensors")
         let text = try run(arguments).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        XCTAssertTrue(text.contains("which `tutor train --shuffled-labels 42` writes"), text)
+        XCTAssertTrue(text.contains("which `tutor train --shuffled-labels 42 --out models/mininet-shuffled-labels-evaluate.safetensors` writes"), text)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tutor-shuffled-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -8,9 +8,10 @@
 //     submissions/nguyễn/cam-1.txt
 //
 // Nothing in the folder is dropped silently: a folder of a student who is not on the roster,
-// a file that is not an answers file, a file for an exercise not being graded, a file that
-// says it is for another exercise or another student, two files for one exercise: each is an
-// issue in the gradebook (and on standard error), and never a score.
+// a file that is not an answers file, a file that says it is for another exercise or another
+// student, two files for one exercise: each is an issue in the gradebook (and on standard
+// error), and never a score. A file for an exercise the teacher did not select is no problem
+// (a folder that collects the whole term's work holds many): it is listed in `notSelected`.
 
 import Foundation
 import MiniNet
@@ -22,8 +23,6 @@ public struct SubmissionIssue: Equatable, Sendable {
         case unknownStudent = "unknown_student"
         /// A file that is not `<exercise id>.json` or `.txt` in a student's folder.
         case unknownFile = "unknown_file"
-        /// An answers file for an exercise that is not being graded.
-        case notGraded = "not_graded"
         /// A file whose `exercise` names another exercise than its file name.
         case wrongExercise = "wrong_exercise"
         /// A file whose `student` names another student than its folder.
@@ -123,6 +122,9 @@ public struct ClassGradebook: Sendable {
     /// One per roster student, in roster order.
     public var rows: [ClassGradebookRow]
     public var issues: [SubmissionIssue]
+    /// Answers files for exercises that exist but were not selected for this gradebook,
+    /// relative to the submissions folder ("dave/ig-1.txt"): left out by choice, not graded.
+    public var notSelected: [String] = []
 
     /// How many of the most common wrong answers the statistics keep.
     public static let commonAnswerCount = 3
@@ -141,6 +143,7 @@ public struct ClassGradebook: Sendable {
             throw MiniNetError.file(folder, translated("is not a folder of submissions (one folder per student)"))
         }
         var issues = [SubmissionIssue]()
+        var notSelected = [String]()
         let stems = try StudentFileNames.stems(for: roster.students.map(\.id))
         var studentByFolderName = [String: String]()
         for student in roster.students {
@@ -179,7 +182,7 @@ public struct ClassGradebook: Sendable {
                 } else if HomeworkCatalog.template(id: exercise) == nil {
                     issue(.unknownFile, translated("is not named by an exercise id, such as cam-1.json"))
                 } else if !selected.contains(exercise) {
-                    issue(.notGraded, translated("is for {$1}, which is not among the exercises graded", with: exercise))
+                    notSelected.append(relative)
                 } else {
                     files[student, default: [:]][exercise, default: []].append(relative)
                 }
@@ -214,7 +217,7 @@ public struct ClassGradebook: Sendable {
                                   questionPoints: sample.questions.map { Double($0.points) }, maxScore: Double(sample.maxScore), due: course?.due(for: template.id))
         }
         return ClassGradebook(mode: course?.mode ?? .practice, lateRule: course?.lateRule ?? .markOnly,
-                              exercises: exercises, rows: rows, issues: issues)
+                              exercises: exercises, rows: rows, issues: issues, notSelected: notSelected)
     }
 
     /// The cell of one answers file, and the kind of issue when it cannot be graded.
@@ -445,6 +448,7 @@ public struct ClassGradebook: Sendable {
             .object([("kind", .string(issue.kind.rawValue)), ("path", .string(issue.path)),
                      ("student", issue.student.map { .string($0) } ?? .null), ("message", .string(issue.message))])
         })))
+        members.append(("not_selected", .array(notSelected.map { .string($0) })))
         return .object(members)
     }
 }

@@ -211,7 +211,7 @@ public enum GradCAMLesson: Lesson {
     /// y^c with the activation of `layer` replaced by `activations` [K, h, w]: only the layers
     /// after it are re-run (eval mode, so BatchNorm uses its running statistics).
     static func scoreAfter(_ layer: String, activations: Tensor, classifier: ImageClassifier, target c: Int) throws -> Float {
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         guard let logits = classifier.network.forward(after: layer, activation: activations.reshaped([1] + activations.shape)) else {
             throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
         }

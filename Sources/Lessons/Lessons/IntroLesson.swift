@@ -42,7 +42,7 @@ public enum IntroLesson: Lesson {
                 return output
             }
         }
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         let logitsFromHookedRun = classifier.forward(input.reshaped([1] + input.shape))    // [1, L]
         for layer in layers { layer.hooks.forward = nil }
         let parameterCount = classifier.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }

@@ -54,7 +54,7 @@ public enum LRPRulesLesson: Lesson {
             throw MiniNetError.invalidArgument("class \(target) is out of range 0..<\(classifier.classNames.count)")
         }
         let (image, input) = try CAMLessonSupport.picture(context)             // [3, H, W] each
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data   // [L]
         let c = try CAMLessonSupport.targetClass(context, logits: logits)
         let isResNet = classifier.network.allLayers.contains { $0 is Residual }

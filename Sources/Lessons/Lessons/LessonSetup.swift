@@ -28,7 +28,7 @@ struct LessonSetup {
             throw MiniNetError.invalidArgument("class \(chosen) is out of range 0..<\(classifier.classNames.count)")
         }
         (picture, input) = try CAMLessonSupport.picture(context)
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data
         let predicted = logits.indices.max { logits[$0] < logits[$1] } ?? 0
         self.logits = logits

@@ -46,7 +46,7 @@ public enum MoreCAMsLesson: Lesson {
         let chosenLayer = try CAMLessonSupport.layer(context)
         let head = try poolingHead(of: classifier, after: camLayer)
         let (image, input) = try CAMLessonSupport.picture(context)             // [3, H, W] each
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data   // [L]
         let c = try CAMLessonSupport.targetClass(context, logits: logits)
         let probe = try LayerProbe(classifier: classifier, input: input, layer: camLayer, target: .logit(c))
@@ -237,7 +237,7 @@ public enum MoreCAMsLesson: Lesson {
 
     /// y^c of each copy of the activations [N, K, h, w] of `layer`, the layers after it re-run.
     static func rerunScores(_ classifier: ImageClassifier, layer: String, batch: Tensor, target c: Int) throws -> [Float] {
-        classifier.network.setTraining(false)
+        classifier.prepareForExplanation()
         guard let logits = classifier.network.forward(after: layer, activation: batch) else {
             throw MiniNetError.invalidArgument("cannot re-run the network from inside '\(layer)'; choose a layer at the level of a block")
         }

@@ -16,7 +16,8 @@ extension HomeworkCommand {
                 or `missing`, or `error`), total, max_total, notes, mode. Lateness is the file's \
                 modification time against the course's due date. Files that are not graded (a \
                 folder not on the roster, a file that is not an answers file, a file for another \
-                exercise or student) are listed on standard error and in the CSV, never dropped. \
+                exercise or student) are listed on standard error and in the CSV, never dropped; files for \
+                exercises that exist but were not selected are counted in one line and left out. \
                 --stats writes per-question statistics: mean points and the most common wrong answers.
 
                 One exercise, practice mode, without a roster: `grade ID --submissions DIR --csv OUT`, \
@@ -105,6 +106,10 @@ extension HomeworkCommand {
                     print(fillingHoles(of: translated(
                         "Graded {$1} of {$2} submissions ({$3} students × {$4} exercises; {$5} missing, {$6} late, {$7} could not be graded; {$8} issues) in {$9} into {$10}."),
                         with: counts.map { "\($0)" }))
+                }
+                if let first = gradebook.notSelected.first {
+                    print(translated("Left out {$1} answers files for exercises not selected here, such as {$2}.",
+                                     with: gradebook.notSelected.count, boundedSummary(first, limit: 80)))
                 }
             }
             if !gradebook.issues.isEmpty { throw ExitCode(1) }
