@@ -236,13 +236,13 @@ struct ExplainCommand: ParsableCommand {
         let methodID = explainer.id
         settings.progress = { done, total in
             passes.total = total
-            ProgressBar().update(label: translated("{$1}: {$2} forward passes", with: methodID, total),
+            ProgressBar().update(label: translated("{$1}: {$2} passes through the network", with: methodID, total),
                                  fraction: Double(done) / Double(max(total, 1)), detail: "")
         }
         var explanation = try explainer.explain(input, classifier: classifier, target: .logit(target), settings: settings)
-        // A last line only after a wait worth reporting (Score-CAM on a photo network, not the small CNN).
+        // A last line only after a wait worth reporting (Score-CAM, IG or SmoothGrad on a photo network, not the small CNN).
         if passes.total > 0 && Date().timeIntervalSince(started) >= 1 {
-            ProgressBar().finish(label: translated("{$1}: {$2} forward passes", with: methodID, passes.total), detail: "")
+            ProgressBar().finish(label: translated("{$1}: {$2} passes through the network", with: methodID, passes.total), detail: "")
         }
         explanation.checks = explanation.checks.map(\.inReadersLanguage)
         // Finite inputs can still overflow float32 on the way (values near 3e38): a map of NaN or

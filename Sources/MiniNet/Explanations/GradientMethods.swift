@@ -150,7 +150,7 @@ public struct SmoothGradResult {
 /// next to the mean), and gives exactly 0 when every g_m is the same (σ = 0).
 public func smoothGrad(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
                        samples: Int = 50, noise: Double = 0.15, seed: UInt64 = 0,
-                       batchSize: Int? = nil) throws -> SmoothGradResult {
+                       batchSize: Int? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> SmoothGradResult {
     let batchSize = batchSize ?? defaultIGBatchSize(for: input)
     guard samples >= 1 && samples <= 100_000 else {
         throw MiniNetError.invalidArgument("samples \(samples) out of range 1…100000")
@@ -190,6 +190,7 @@ public func smoothGrad(classifier: ImageClassifier, input: Tensor, target: Expla
             }
         }
         start = end
+        progress?(end, samples)
     }
     return SmoothGradResult(smoothGrad: Tensor(shape: input.shape, data: mean.map { Float($0) }),
                             varGrad: Tensor(shape: input.shape, data: squares.map { Float($0 / Double(samples)) }),
@@ -198,8 +199,9 @@ public func smoothGrad(classifier: ImageClassifier, input: Tensor, target: Expla
 
 /// `smoothGrad`, under a name that the explainer's static `smoothGrad` does not hide.
 private func smoothGradAndVarGrad(classifier: ImageClassifier, input: Tensor, target: ExplanationTarget,
-                                  samples: Int, noise: Double, seed: UInt64) throws -> SmoothGradResult {
-    try smoothGrad(classifier: classifier, input: input, target: target, samples: samples, noise: noise, seed: seed)
+                                  samples: Int, noise: Double, seed: UInt64,
+                                  progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> SmoothGradResult {
+    try smoothGrad(classifier: classifier, input: input, target: target, samples: samples, noise: noise, seed: seed, progress: progress)
 }
 
 /// SmoothGrad or VarGrad on the common interface (settings samples, noise, seed).
@@ -227,7 +229,7 @@ public struct SmoothGradExplainer: Explainer {
     public func explain(_ input: Tensor, classifier: ImageClassifier, target: ExplanationTarget,
                         settings: ExplainerSettings) throws -> Explanation {
         let result = try smoothGradAndVarGrad(classifier: classifier, input: input, target: target, samples: settings.samples,
-                                              noise: settings.noise, seed: settings.seed)
+                                              noise: settings.noise, seed: settings.seed, progress: settings.progress)
         let raw = statistic == .mean ? result.smoothGrad : result.varGrad
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data
         let meanNoisyScore = result.noisyScores.reduce(0.0) { $0 + Double($1) } / Double(result.samples)

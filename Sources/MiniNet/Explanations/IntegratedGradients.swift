@@ -229,7 +229,8 @@ public func defaultIGBatchSize(for input: Tensor) -> Int {
 public func integratedGradients(classifier: ImageClassifier, input: Tensor, baseline: Tensor,
                                 target: ExplanationTarget, steps: Int = 50,
                                 method: IntegrationMethod = .gaussLegendre,
-                                batchSize: Int? = nil) throws -> IGResult {
+                                batchSize: Int? = nil,
+                                progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> IGResult {
     let batchSize = batchSize ?? defaultIGBatchSize(for: input)
     guard steps >= method.minimumSteps && steps <= 100_000 else {
         throw MiniNetError.invalidArgument("integration steps \(steps) out of range \(method.minimumSteps)…100000 for \(method.rawValue)")
@@ -337,6 +338,7 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
             }
         }
         start = end
+        progress?(end, steps)
     }
     var inputGradient = weightedGradient                                        // [C·H·W]: Σ_m weight_m · ∂f/∂x (x_m)
     if !stem.isEmpty {

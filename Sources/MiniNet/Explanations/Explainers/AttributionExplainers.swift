@@ -37,7 +37,7 @@ public struct IntegratedGradientsExplainer: Explainer {
                         settings: ExplainerSettings) throws -> Explanation {
         let baseline = settings.baseline.make(for: input, classifier: classifier)
         let result = try integratedGradients(classifier: classifier, input: input, baseline: baseline, target: target,
-                                             steps: settings.steps, method: settings.integration)
+                                             steps: settings.steps, method: settings.integration, progress: settings.progress)
         let logits = classifier.forward(input.reshaped([1] + input.shape)).data
         let completeness = Check.equal(
             "Σ_i IG_i = f(x) − f(x′) (completeness)", "Σ_i IG_i", result.totalAttribution,

@@ -58,7 +58,9 @@ public struct ExplainerSettings: Sendable {
     /// The seed of the noise (`SmoothGradNoise`): the same seed gives the same map on every machine.
     public var seed: UInt64 = 0
     /// Told (passes done, all passes) by a method whose passes take long on a photo network
-    /// (Score-CAM: one forward pass per channel), for a progress bar; nil to stay silent.
+    /// (Score-CAM: one forward pass per channel; IG: one forward and backward pass per point of
+    /// the path; SmoothGrad and VarGrad: one per noisy copy), after each batch, for a progress
+    /// bar; nil to stay silent.
     public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init() {}
