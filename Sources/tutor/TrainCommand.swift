@@ -252,6 +252,12 @@ struct TrainCommand: ParsableCommand {
         } else {
             print(translated("Trained in {$1} s. Validation accuracy {$2}%. Weights written to {$3}.",
                              with: String(format: "%.2f", seconds), String(format: "%.2f", last.validationAccuracy * 100), out))
+            // predict, explain and the lessons read the shipped network unless told otherwise.
+            let shipped = try? ModelLocation.defaultWeights()
+            if shipped.map({ !OutputFiles.sameFile($0, out) }) ?? true {
+                print(translated("The other commands read the shipped network, models/{$1}, unless given --weights {$2}.",
+                                 with: ModelLocation.defaultFileName, out))
+            }
             if let shuffledLabels {
                 print(translated("The training labels were shuffled (seed {$1}), so the network could only memorise them: a validation accuracy near chance, {$2}%, is what to expect.",
                                  with: shuffledLabels, percent(1 / Double(ShapesDataset.classNames.count))))
