@@ -56,6 +56,26 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(object["all_checks_pass"] as? Bool, false)
     }
 
+    /// A check whose tolerance exceeds both sides passes with a wrong sign: every view says so,
+    /// and the summary counts it. A check that a value vanishes is not coarse.
+    func testCoarseChecksAreNamed() throws {
+        let notebook = try demo()
+        let loose = Tolerance.sum(count: 9217, magnitude: 5e4)
+        XCTAssertTrue(notebook.check(.equal("a deep ledger", "f(x)", 2.27, "Σ R", 2.26, tolerance: loose)))
+        XCTAssertTrue(notebook.check(.equal("a residual vanishes", "r", 1e-9, "0", 0, tolerance: loose)))
+        XCTAssertEqual(notebook.checks.map(\.isCoarse).filter { $0 }.count, 1)
+        let terminal = TerminalRenderer(color: false).render(notebook)
+        XCTAssertEqual(terminal.components(separatedBy: "coarse: the tolerance exceeds both sides").count, 2, terminal)
+        XCTAssertTrue(terminal.contains("(1 of them coarse: a tolerance larger than both sides.)"), terminal)
+        let markdown = try MarkdownRenderer(imageDirectory: try temporaryDirectory()).render(notebook)
+        XCTAssertTrue(markdown.contains("coarse: the tolerance exceeds both sides"), markdown)
+        let json = try JSONRenderer().render(notebook)
+        // Each check appears in its step and in the list of all checks.
+        XCTAssertEqual(json.components(separatedBy: "\"coarse\": true").count,
+                       json.components(separatedBy: "\"name\": \"a deep ledger\"").count, json)
+        XCTAssertTrue(json.contains("\"coarse\": true"), json)
+    }
+
     func testToleranceFollowsTheErrorModel() {
         // γₙ = n·u / (1 − n·u), u = 2⁻²⁴
         XCTAssertEqual(Tolerance.gamma(1), 0x1p-24 / (1 - 0x1p-24))

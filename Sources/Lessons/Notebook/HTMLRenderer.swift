@@ -237,6 +237,7 @@ public struct HTMLRenderer: NotebookRenderer {
             + parts.map { "<span>\($0)</span>" }.joined() + "</span>"
         if let model = check.model, check.kind != .truth {
             html += "<span class=\"tolerance\">\(escapeHTML(NotebookWords.text("check.tolerance"))) \(escapeHTML(NotebookWords.tolerance(model)))</span>"
+            if check.isCoarse { html += "<span class=\"tolerance\">\(escapeHTML(NotebookWords.text("check.coarse")))</span>" }
         }
         return html + "</div>"
     }

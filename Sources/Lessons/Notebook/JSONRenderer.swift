@@ -113,6 +113,7 @@ public struct JSONRenderer: NotebookRenderer {
             "tolerance": .double(check.tolerance),
             "truth": .bool(check.kind == .truth),
             "ok": .bool(check.ok),
+            "coarse": .bool(check.isCoarse),
         ]
         if let note = check.note { object["note"] = .string(note) }
         if let model = check.model {

@@ -148,7 +148,9 @@ public struct MarkdownRenderer: NotebookRenderer {
             return [mark, check.name,
                     "\(check.leftLabel) = \(formatCheckValue(check.left))",
                     "\(check.rightLabel) = \(formatCheckValue(check.right))",
-                    formatResidual(check.residual) + note, check.model.map(NotebookWords.tolerance) ?? formatTolerance(check.tolerance)]
+                    formatResidual(check.residual) + note,
+                    (check.model.map(NotebookWords.tolerance) ?? formatTolerance(check.tolerance))
+                        + (check.isCoarse ? " (" + NotebookWords.text("check.coarse") + ")" : "")]
         }
         let headers = ["check", "left", "right", "residual", "tolerance"].map { NotebookWords.text("checks.column." + $0) }
         return table(title: nil, headers: [""] + headers, rows: rows)

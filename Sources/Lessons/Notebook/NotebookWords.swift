@@ -36,15 +36,22 @@ enum NotebookWords {
     static func checkSummary(_ checks: [Check]) -> String {
         guard !checks.isEmpty else { return text("checks.none") }
         let failed = checks.filter { !$0.ok }.count
-        if failed == 0 { return text(checks.count == 1 ? "checks.passed.one" : "checks.passed", ["count": "\(checks.count)"]) }
+        if failed == 0 { return passed(checks) }
         return text("checks.failed", ["failed": "\(failed)", "count": "\(checks.count)"])
     }
 
     /// The verdict line of a Markdown page: "All 12 checks passed." or "2 of 12 checks failed."
     static func pageVerdict(_ checks: [Check]) -> String {
         let failed = checks.filter { !$0.ok }.count
-        if failed == 0 { return text(checks.count == 1 ? "checks.passed.one" : "checks.passed", ["count": "\(checks.count)"]) }
+        if failed == 0 { return passed(checks) }
         return text("checks.failed.page", ["failed": "\(failed)", "count": "\(checks.count)"])
+    }
+
+    /// "All 12 checks passed.", saying how many of them are coarse (`Check.isCoarse`).
+    static func passed(_ checks: [Check]) -> String {
+        let verdict = text(checks.count == 1 ? "checks.passed.one" : "checks.passed", ["count": "\(checks.count)"])
+        let coarse = checks.filter(\.isCoarse).count
+        return coarse == 0 ? verdict : verdict + " " + text("checks.coarse", ["coarse": "\(coarse)"])
     }
 
     /// How a tolerance was made ("4·γ₆₄·Σ|a| (Σ|a| = 0.923) = 2.82e-05"), its one word ("exact")

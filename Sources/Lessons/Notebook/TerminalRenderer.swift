@@ -427,6 +427,7 @@ public struct TerminalRenderer: NotebookRenderer {
             }
             rowHasRoute = true
         }
+        if check.isCoarse { rows.append(NotebookWords.text("check.coarse")) }
         for row in rows {
             lines += wrapWords(row, width: width - 4, indent: "    ").map { "    " + style($0, .dim) }
         }
@@ -437,7 +438,9 @@ public struct TerminalRenderer: NotebookRenderer {
         let words = NotebookWords.checkSummary(checks)
         guard !checks.isEmpty else { return style(words, .dim) }
         let failed = checks.filter { !$0.ok }
-        if failed.isEmpty { return style("✓", .pass) + " " + style(words, .bold) }
+        if failed.isEmpty {
+            return style("✓", .pass) + " " + wrapWords(words, width: width - 2, indent: "  ").map { style($0, .bold) }.joined(separator: "\n")
+        }
         let text = words + " " + failed.map(\.name).joined(separator: "; ")
         let lines = wrapWords(text, width: width - 2, indent: "  ")
         return style("✗", .fail) + " " + lines.map { style($0, .bold) }.joined(separator: "\n")

@@ -51,6 +51,15 @@ public struct Check: Sendable, Equatable {
         tolerance > 0 ? residual / tolerance : (residual == 0 ? 0 : .infinity)
     }
 
+    /// A passing check whose tolerance is at least |left| + |right|: it would pass with either
+    /// side's sign flipped, or with either side zero, so all it shows is that the residual is
+    /// small against a bound as large as the values. Error bounds grow with the terms summed
+    /// and the depth (docs/numerics.md); on a ResNet-34 a few ledgers get there. A check that
+    /// a value vanishes (a side exactly 0) is not coarse: small is what it claims.
+    public var isCoarse: Bool {
+        kind == .absolute && ok && left != 0 && right != 0 && tolerance >= abs(left) + abs(right)
+    }
+
     /// Whether the check would pass had its left side come out as `value` (the right side and
     /// the tolerance unchanged): how tests break one side of an identity the way a bug would.
     public func passes(withLeft value: Double) -> Bool {
