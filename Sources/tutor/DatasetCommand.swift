@@ -9,8 +9,10 @@ struct DatasetCommand: ParsableCommand {
         abstract: translated("Write the synthetic shapes data set to .npy files, for use in PyTorch or NumPy."),
         discussion: translated("""
         Writes train_x.npy and val_x.npy (N×3×H×W float32, values 0…1, not normalised), \
-        train_y.npy and val_y.npy (class indices as float32), and train_masks.npy (N×H×W \
-        ground-truth masks), from the same seeds that `tutor train` uses.
+        train_y.npy and val_y.npy (class indices as int64, what PyTorch's losses take), \
+        train_masks.npy and val_masks.npy (N×H×W float32 ground-truth masks, the ones `tutor \
+        evaluate` scores localisation on), and classes.txt (the class names, one per line, in \
+        index order), from the same seeds that `tutor train` uses.
         """)
     )
 
@@ -26,23 +28,24 @@ struct DatasetCommand: ParsableCommand {
         }
     }
 
+    static let fileNames = ["train_x.npy", "train_y.npy", "train_masks.npy", "val_x.npy", "val_y.npy", "val_masks.npy", "classes.txt"]
+
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw MiniNetError.file(out, "cannot create the folder")
         }
         // A name taken by a folder would fail after the first files were written.
-        for name in ["train_x.npy", "train_y.npy", "train_masks.npy", "val_x.npy", "val_y.npy"] where OutputFiles.isFolder("\(out)/\(name)") {
+        for name in Self.fileNames where OutputFiles.isFolder("\(out)/\(name)") {
             throw MiniNetError.file("\(out)/\(name)", "is a folder, where a file of the data set is to be written; move it away first")
         }
         let (training, validation) = Trainer.dataSets(TrainingOptions())
         for (name, dataSet) in [("train", training), ("val", validation)] {
             let (images, labels) = dataSet.batch(0..<dataSet.count)
             try NumpyFile.write(images, to: "\(out)/\(name)_x.npy")
-            try NumpyFile.write(Tensor(shape: [labels.count], data: labels.map(Float.init)), to: "\(out)/\(name)_y.npy")
-            if name == "train" {
-                try NumpyFile.write(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }), to: "\(out)/train_masks.npy")
-            }
+            try NumpyFile.write(integers: labels, to: "\(out)/\(name)_y.npy")
+            try NumpyFile.write(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }), to: "\(out)/\(name)_masks.npy")
         }
+        try writeFileAtomically(Data(ShapesDataset.classNames.map { $0 + "\n" }.joined().utf8), to: "\(out)/classes.txt")
         print(translated("Wrote {$1} training and {$2} validation images to {$3}.", with: training.count, validation.count, out))
     }
 }

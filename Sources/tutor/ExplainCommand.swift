@@ -311,7 +311,7 @@ struct ExplainCommand: ParsableCommand {
         members.append(("checks", .array(explanation.checks.map { check in .object([
             ("name", .string(check.name)), ("left", .double(check.left)), ("right", .double(check.right)),
             ("residual", .double(check.residual)), ("tolerance", .double(check.tolerance)),
-            ("tolerance_formula", .string(check.model?.description ?? "")), ("ok", .bool(check.ok)),
+            ("tolerance_formula", .string(check.model?.description ?? "")), ("ok", .bool(check.ok)), ("coarse", .bool(check.isCoarse)),
         ]) })))
         return .object(members)
     }

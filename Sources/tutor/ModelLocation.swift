@@ -11,7 +11,7 @@ enum ModelLocation {
             let path = folder.appendingPathComponent(fileName).path
             if FileManager.default.fileExists(atPath: path) { return path }
         }
-        throw MiniNetError.file("models/\(fileName)", "not found; pass --weights PATH, or run `tutor train --out models/\(fileName)`")
+        throw MiniNetError.file("models/\(fileName)", "not found; pass --weights PATH, set TUTOR_MODELS to the folder that holds it, or run `tutor train --out models/\(fileName)`")
     }
 
     /// The photo a ResNet explains when no --image is given: Chelsea the cat, as in the

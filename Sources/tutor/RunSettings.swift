@@ -31,13 +31,17 @@ enum RunSettings {
             }
         }
         if let note = VectorWidth.apply(environment: environment) { StandardStreams.writeError(note + "\n") }
-        let gemm = environment["TUTOR_GEMM"] ?? "openblas"
-        guard ["openblas", "reference"].contains(gemm) else {
-            throw ValidationError(translated("TUTOR_GEMM must be openblas or reference (it is \"{$1}\"); for example TUTOR_GEMM=reference.", with: gemm))
+        // Read as TUTOR_SIMD is: case and surrounding spaces do not matter.
+        func word(_ name: String, _ fallback: String) -> String {
+            environment[name].map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? fallback
         }
-        let winograd = environment["TUTOR_WINOGRAD"] ?? "on"
+        let gemm = word("TUTOR_GEMM", "openblas")
+        guard ["openblas", "reference"].contains(gemm) else {
+            throw ValidationError(translated("TUTOR_GEMM must be openblas or reference (it is \"{$1}\"); for example TUTOR_GEMM=reference.", with: environment["TUTOR_GEMM"] ?? ""))
+        }
+        let winograd = word("TUTOR_WINOGRAD", "on")
         guard ["on", "off"].contains(winograd) else {
-            throw ValidationError(translated("TUTOR_WINOGRAD must be on or off (it is \"{$1}\"); for example TUTOR_WINOGRAD=off.", with: winograd))
+            throw ValidationError(translated("TUTOR_WINOGRAD must be on or off (it is \"{$1}\"); for example TUTOR_WINOGRAD=off.", with: environment["TUTOR_WINOGRAD"] ?? ""))
         }
         switch (gemm, winograd) {
         case ("openblas", "on"): ArithmeticVariant.current = .openBLAS

@@ -17,7 +17,9 @@ struct Tutor: ParsableCommand {
         plain-loop products instead of OpenBLAS, and TUTOR_WINOGRAD=off computes every \
         convolution through im2col: both change the rounding, to show how large it is. \
         TUTOR_SIMD=sse, avx2 or avx512 chooses the vector width of MiniNet's own loops \
-        (default: the widest the processor has; the results are the same for any width).
+        (default: the widest the processor has; the results are the same for any width). \
+        TUTOR_MODELS=FOLDER is where the shipped networks are looked for first (by default, \
+        models/ of the repository, found from the current folder or from tutor's own place).
         """),
         subcommands: [
             LessonsCommand.self, LessonCommand.self, TrainCommand.self, PredictCommand.self,

@@ -92,6 +92,17 @@ final class NumpyFileTests: XCTestCase {
         }
     }
 
+    /// Class indices as int64 (`write(integers:)`, what `tutor dataset` writes for labels): the
+    /// bytes np.save wrote for the same array.
+    func testIntegersAreWrittenAsNumpyWritesInt64() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.fixture("i8.npy")))
+        let values = try NumpyFile.decode(original, path: "i8.npy").data.map { Int($0) }
+        XCTAssertEqual(values, [0, -7, 123_456])
+        let path = temporaryDirectory + "/labels.npy"
+        try NumpyFile.write(integers: values, to: path)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), original)
+    }
+
     func testFortranOrderIsAClearError() throws {
         let path = try Self.fixture("fortran.npy")
         XCTAssertThrowsError(try NumpyFile.read(from: path)) { error in

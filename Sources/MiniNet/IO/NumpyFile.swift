@@ -52,6 +52,14 @@ public enum NumpyFile {
         try writeFileAtomically(encode(tensor), to: path)
     }
 
+    /// Writes whole numbers (class indices) as a 1-d `.npy` file of little-endian int64, the
+    /// dtype PyTorch's losses take for targets, atomically.
+    public static func write(integers: [Int], to path: String) throws {
+        var payload = Data(capacity: 8 * integers.count)
+        for value in integers { withUnsafeBytes(of: Int64(value).littleEndian) { payload.append(contentsOf: $0) } }
+        try writeFileAtomically(encode(shape: [integers.count], descriptor: "<i8", payload: payload), to: path)
+    }
+
     /// Decodes the bytes of a `.npy` file; `path` only names the file in error messages.
     public static func decode(_ data: Data, path: String) throws -> Tensor {
         func fail(_ problem: String) -> MiniNetError { MiniNetError.file(path, problem) }
@@ -159,16 +167,24 @@ public enum NumpyFile {
     /// Encodes `tensor` as a version 1.0 `.npy` file of little-endian float32, byte for byte
     /// what `np.save` writes for a C-contiguous float32 array (checked against NumPy 2.4).
     public static func encode(_ tensor: Tensor) -> Data {
+        var payload = Data()
+        appendFloat32LittleEndian(tensor.data, to: &payload)
+        return encode(shape: tensor.shape, descriptor: "<f4", payload: payload)
+    }
+
+    /// The header for `shape` and the dtype `descriptor` ("<f4", "<i8"), then `payload`, the
+    /// values in C order as that dtype.
+    static func encode(shape: [Int], descriptor: String, payload: Data) -> Data {
         // Python's repr of the shape tuple: () for 0-d, (3,) for 1-d, (2, 3) otherwise.
         let shapeText: String
-        switch tensor.shape.count {
+        switch shape.count {
         case 0: shapeText = "()"
-        case 1: shapeText = "(\(tensor.shape[0]),)"
-        default: shapeText = "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        case 1: shapeText = "(\(shape[0]),)"
+        default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(descriptor)', 'fortran_order': False, 'shape': \(shapeText), }"
         // NumPy leaves room so the first dimension can grow to 21 digits in place.
-        if let first = tensor.shape.first {
+        if let first = shape.first {
             header += String(repeating: " ", count: max(0, 21 - String(first).count))
         }
         // Pad with spaces and end with '\n' so that magic + version + length + header is a
@@ -193,7 +209,7 @@ public enum NumpyFile {
         data.append(contentsOf: Array(header.utf8))
         data.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: padding))
         data.append(UInt8(ascii: "\n"))
-        appendFloat32LittleEndian(tensor.data, to: &data)
+        data.append(payload)
         return data
     }
 
