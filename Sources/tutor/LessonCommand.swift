@@ -42,6 +42,9 @@ struct LessonCommand: ParsableCommand {
     @Argument(help: .translated("The lesson to run, such as cam or gradcam."))
     var name: String
 
+    @Argument(help: .translated("A PNG picture to explain, the same as --image: `tutor lesson gradcam photo.png`."))
+    var picture: String?
+
     @OptionGroup var model: ModelOptions
     @OptionGroup var explanation: ExplanationOptions
 
@@ -50,6 +53,15 @@ struct LessonCommand: ParsableCommand {
 
     @Option(help: .translated("How to write the lesson: text for the terminal, markdown (pictures go to --images-dir), html (one self-contained page for a projector, pictures and formulas included), or json for scripts (every row and value)."))
     var format: OutputFormat = .text
+
+    @Flag(help: .translated("The same as --format json, as the other commands spell it."))
+    var json = false
+
+    /// --format, or json for --json.
+    var outputFormat: OutputFormat { json ? .json : format }
+
+    /// The picture, given as an argument or with --image.
+    var image: String? { picture ?? explanation.image }
 
     @Option(help: .translated(
         "Write the lesson to this file instead of standard output. The file appears complete or not at all. With --format markdown, the pictures go beside it in an images folder unless --images-dir says otherwise, and the page links to them relative to itself.",
@@ -75,6 +87,13 @@ struct LessonCommand: ParsableCommand {
             throw ValidationError(translated("There is no lesson '{$1}'; the lessons are: {$2}.",
                                              with: name, LessonCatalog.all.map { $0.id }.joined(separator: ", ")))
         }
+        if picture != nil && explanation.image != nil {
+            throw ValidationError(translated("The picture is given twice, as an argument and with --image: give it once."))
+        }
+        if json && format != .text && format != .json {
+            throw ValidationError(translated("--json and --format {$1} ask for two formats: give one of them.", with: format.rawValue))
+        }
+        let format = outputFormat
         if pause && format != .text {
             throw ValidationError(translated("--pause waits for Enter between steps on the terminal; leave it out with --format {$1}.", with: format.rawValue))
         }
@@ -93,7 +112,7 @@ struct LessonCommand: ParsableCommand {
         if let imagesDirectory, imagesDirectory.isEmpty {
             throw ValidationError(translated("{$1} needs a folder name, such as {$2}.", with: "--images-dir", "--images-dir images"))
         }
-        let inputs = [("--image", explanation.image), ("--weights", model.weights)]
+        let inputs = [("--image", image), ("--weights", model.weights)]
         try OutputFiles.check([.init(flag: "--out", path: out, example: "\(name).md")], inputs: inputs)
         try OutputFiles.checkFolder(flag: "--images-dir", path: imagesDirectory, example: "images", others: inputs + [("--out", out)],
                                     writes: { $0.hasSuffix(".png") })
@@ -104,6 +123,8 @@ struct LessonCommand: ParsableCommand {
     func run() throws {
         let lesson = LessonCatalog.lesson(id: name)!
         let classifier = try model.loadClassifier()
+        var explanation = self.explanation
+        explanation.image = image
         var context = LessonContext(
             classifier: classifier, biasFreeClassifier: model.loadBiasFreeClassifier(),
             image: try explanation.loadImage(for: classifier), targetClass: try explanation.resolveClass(for: classifier),
@@ -118,7 +139,7 @@ struct LessonCommand: ParsableCommand {
         }
         let notebook = try lesson.build(context)
         if reported { bar.finish(label: translated("lesson {$1}", with: name), detail: translated("computed")) }
-        let output = LessonOutput(format: format, verbose: verbose, file: out, imagesDirectory: imagesDirectory,
+        let output = LessonOutput(format: outputFormat, verbose: verbose, file: out, imagesDirectory: imagesDirectory,
                                   color: out == nil ? display.useColor : display.color == .always, pause: pause)
         try output.write(notebook)
         if !notebook.allChecksPass {

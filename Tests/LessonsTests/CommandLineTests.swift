@@ -321,4 +321,15 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(keys.count, Set(keys).count, "\(explainer.id): \(keys)")
         }
     }
+    /// `tutor lesson cam photo.png --json` is `--image photo.png --format json`, as `explain`
+    /// and `predict` take their picture and their JSON; both spellings at once are refused.
+    func testLessonTakesThePictureAsAnArgumentAndJSONAsAFlag() throws {
+        let short = try run(["lesson", "cam", "images/shapes/circle.png", "--json"])
+        let long = try run(["lesson", "cam", "--image", "images/shapes/circle.png", "--format", "json"])
+        XCTAssertEqual(short.status, 0, short.errors)
+        XCTAssertEqual(short.output, long.output)
+        try assertOneLineFailure(["lesson", "cam", "images/shapes/circle.png", "--image", "images/shapes/square.png"],
+                                 mentions: "given twice")
+        try assertOneLineFailure(["lesson", "cam", "--json", "--format", "html"], mentions: "--json and --format html")
+    }
 }
