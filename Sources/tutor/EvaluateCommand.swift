@@ -44,7 +44,10 @@ struct EvaluateCommand: ParsableCommand {
         full score) are checked on every picture; if one fails, tutor evaluate says which and \
         exits with status 1. Progress goes to standard error. docs/evaluation.md gives every \
         formula and convention.
-        """) + "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.map { "  \($0.id): \(translated($0.summary))" }.joined(separator: "\n")
+        """) + examplesSection([
+            "tutor evaluate --count 100 --methods gradcam,ig --csv scores.csv",
+            "tutor evaluate photo.png --weights resnet34.pth --methods gradcam",
+        ]) + "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.map { "  \($0.id): \(translated($0.summary))" }.joined(separator: "\n")
     )
 
     @Argument(help: .translated("A PNG picture to evaluate on, instead of the shapes data set. Localisation needs its mask (--mask)."))

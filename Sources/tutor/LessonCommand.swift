@@ -36,7 +36,11 @@ struct LessonCommand: ParsableCommand {
         discussion: translated("""
         Every check prints both sides, the residual and the tolerance, with ✓ or ✗; if any check \
         fails, the exit status is 1. `tutor lessons` lists the lesson names.
-        """)
+        """) + examplesSection([
+            "tutor lesson gradcam --verbose",
+            "tutor lesson cam images/shapes/circle.png --format markdown --out cam.md",
+            "tutor lesson lrp --weights resnet34.pth --format html --out lrp.html",
+        ])
     )
 
     @Argument(help: .translated("The lesson to run, such as cam or gradcam."))

@@ -14,7 +14,10 @@ struct PredictCommand: ParsableCommand {
         as torchvision's evaluation transform makes it: shorter side 256, centre crop 224, \
         ImageNet mean and standard deviation. Instead of a \
         picture, --input-npy takes a tensor that is already preprocessed (C×H×W float32 .npy).
-        """)
+        """) + examplesSection([
+            "tutor predict images/shapes/square.png",
+            "tutor predict photo.png --weights resnet34.pth --top 5 --json",
+        ])
     )
 
     @Argument(help: .translated("A PNG picture to classify."))

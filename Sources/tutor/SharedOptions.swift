@@ -179,3 +179,8 @@ extension ArgumentHelp {
                      valueName: valueName, visibility: visibility)
     }
 }
+
+/// The examples at the end of a command's help: whole commands, the same in every language.
+func examplesSection(_ commands: [String]) -> String {
+    "\n\n" + translated("Examples:") + "\n" + commands.map { "  " + $0 }.joined(separator: "\n")
+}

@@ -56,7 +56,11 @@ struct TrainCommand: ParsableCommand {
         which is the shape that CAM needs. Training and validation images are generated from \
         fixed seeds, so the same --seed always gives byte-identical weights. A progress bar with \
         the loss and the accuracy is drawn on standard error.
-        """)
+        """) + examplesSection([
+            "tutor train",
+            "tutor train --epochs 10 --out models/mine.safetensors",
+            "tutor predict images/shapes/circle.png --weights models/mine.safetensors",
+        ])
     )
 
     // .unconditional on the numbers: "--epochs -3" reaches validate(), which names the value,
