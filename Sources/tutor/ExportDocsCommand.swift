@@ -40,9 +40,9 @@ struct ExportDocsCommand: ParsableCommand {
         }
         // The repository's pages show the shipped network, and CI compares them: pages of
         // another network go elsewhere.
-        if model.model != nil || model.weights != nil,
-           FileManager.default.fileExists(atPath: root + "/Package.swift"), FileManager.default.fileExists(atPath: root + "/docs/lessons"),
-           !(model.weights.map { weights in (try? ModelLocation.defaultWeights()).map { OutputFiles.sameFile($0, weights) } ?? false } ?? false) {
+        let repositoryPages = FileManager.default.fileExists(atPath: root + "/Package.swift")
+            && FileManager.default.fileExists(atPath: root + "/docs/lessons")
+        if repositoryPages && !usesShippedNetwork {
             throw ValidationError(translated(
                 "--model and --weights make the pages of another network, and --root `{$1}` holds the repository's, made with the shipped one: pass another folder, such as --root /tmp/resnet-pages.",
                 with: OutputFiles.shownPath(root)))
@@ -58,6 +58,10 @@ struct ExportDocsCommand: ParsableCommand {
             }
         }
     }
+
+    /// Whether the pages come from the shipped networks. Even the shipped file given as
+    /// --weights makes other pages: the lessons then have no bias-free network beside it.
+    var usesShippedNetwork: Bool { model.model == nil && model.weights == nil }
 
     func run() throws {
         let classifier = try model.loadClassifier()

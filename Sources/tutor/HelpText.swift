@@ -21,18 +21,19 @@ enum HelpText {
     /// The parser's words, English → the reader's language (cli.txt holds the Vietnamese).
     static var replacements: [(String, String)] {
         [("(values:", translated("(values:")), ("; default:", translated("; default:")),
-         ("(default:", translated("(default:")), ("Show help information.", translated("Show help information.")),
-         ("See 'tutor help <subcommand>' for detailed help.", translated("See 'tutor help <subcommand>' for detailed help."))]
+         ("(default:", translated("(default:")), ("Show help information.", translated("Show help information."))]
     }
 
-    /// "See 'tutor help homework course <subcommand>' for detailed help." and its kin.
+    /// "See 'tutor help <subcommand>' for detailed help." and its kin for a command group
+    /// ("See 'tutor help homework course <subcommand>' …"); nil for any other line.
     static func commandGroupHint(_ line: String) -> String? {
-        let (start, end) = ("See 'tutor help ", " <subcommand>' for detailed help.")
+        let (start, end) = ("See 'tutor help", "<subcommand>' for detailed help.")
         let text = line.trimmingCharacters(in: .whitespaces)
-        guard text.hasPrefix(start), text.hasSuffix(end), text.count > start.count + end.count else { return nil }
-        let commands = String(text.dropFirst(start.count).dropLast(end.count))
+        guard text.hasPrefix(start), text.hasSuffix(end), text.count >= start.count + end.count else { return nil }
+        let commands = text.dropFirst(start.count).dropLast(end.count).trimmingCharacters(in: .whitespaces)
         let indent = String(line.prefix { $0 == " " })
-        return indent + translated("See 'tutor help {$1} <subcommand>' for detailed help.", with: commands)
+        return indent + (commands.isEmpty ? translated("See 'tutor help <subcommand>' for detailed help.")
+                                          : translated("See 'tutor help {$1} <subcommand>' for detailed help.", with: commands))
     }
 
     static var headings: [(String, String)] {

@@ -332,4 +332,10 @@ final class CommandLineTests: XCTestCase {
                                  mentions: "given twice")
         try assertOneLineFailure(["lesson", "cam", "--json", "--format", "html"], mentions: "--json and --format html")
     }
+    /// export-docs with another network would replace (or compare against) the repository's
+    /// pages, which show the shipped ones: refused before any work.
+    func testExportDocsOfAnotherNetworkStaysOutOfTheRepository() throws {
+        try assertOneLineFailure(["export-docs", "--weights", "models/mininet.safetensors", "--check"],
+                                 mentions: "pass another folder, such as --root /tmp/resnet-pages")
+    }
 }
