@@ -96,4 +96,46 @@ final class ExplainerRegistryTests: XCTestCase {
         XCTAssertThrowsError(try LRPExplainer.epsilon.explain(Tensor(zeros: classifier.inputSize), classifier: classifier,
                                                                 target: .probability(0), settings: ExplainerSettings()))
     }
+
+    /// At the layer that feeds pooling and the linear head, the CAMs whose weights are known
+    /// there check them: CAM and the gradient CAMs that the score is the pooled map plus b_c,
+    /// Ablation-CAM that each drop is w^c_k F^k. Elsewhere (another layer, a probability) they
+    /// check nothing, and a map or weight off by a little fails.
+    func testCAMsCheckTheirIdentityAtThePoolingLayerOnly() throws {
+        for (name, classifier) in try classifiers() {
+            let input = Tensor(shape: classifier.inputSize,
+                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(sin(Double($0) * 0.11)) })
+            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+            let c = Tensor(shape: [logits.count], data: logits).argmax
+            let earlier = classifier.featureMapLayers.dropLast().last!
+            for (id, identity) in [("cam", "S_c = (1/Z)"), ("gradcam", "S_c = Σ_{x,y} L^c"), ("xgradcam", "S_c = Σ_{x,y} L^c"),
+                                   ("hirescam", "S_c = Σ_{x,y} L^c"), ("ablationcam", "y^c − y^c_k = w^c_k F^k")] {
+                let explainer = try XCTUnwrap(ExplainerRegistry.explainer(id: id) as? CAMFamilyExplainer)
+                let context = "\(id) on \(name)"
+                let explanation = try explainer.explain(input, classifier: classifier, target: .logit(c), settings: ExplainerSettings())
+                XCTAssertEqual(explanation.checks.count, 1, context)
+                XCTAssertTrue(explanation.checks[0].name.hasPrefix(identity), context)
+                XCTAssertTrue(explanation.checks[0].ok, "\(context): \(explanation.checks[0].residual) > \(explanation.checks[0].tolerance)")
+                XCTAssertFalse(explanation.checks[0].isCoarse, context)
+
+                var result = try explainer.method(classifier).explain(input: input, layer: classifier.defaultCAMLayer, target: .logit(c))
+                if id == "ablationcam" {
+                    let top = result.weights.indices.max { abs(result.weights[$0]) < abs(result.weights[$1]) }!
+                    result.weights[top] *= 1.01
+                } else {
+                    result.weightedSum = result.weightedSum * 1.01
+                }
+                XCTAssertFalse(explainer.checks(result, classifier).allSatisfy(\.ok), "\(context): 1 % off must fail")
+
+                if id != "cam" {
+                    var settings = ExplainerSettings()
+                    settings.layer = earlier
+                    XCTAssertEqual(try explainer.explain(input, classifier: classifier, target: .logit(c), settings: settings).checks.count, 0,
+                                   "\(context) at \(earlier)")
+                }
+                XCTAssertEqual(try explainer.explain(input, classifier: classifier, target: .probability(c), settings: ExplainerSettings()).checks.count, 0,
+                               "\(context) for a probability")
+            }
+        }
+    }
 }

@@ -25,5 +25,5 @@ public final class HiResCAM: ClassActivationMapMethod {
 extension CAMFamilyExplainer {
     public static let hiResCAM = CAMFamilyExplainer(
         id: "hirescam", summary: "HiResCAM: the gradient times the activation, cell by cell, then summed over channels (Draelos & Carin 2020)",
-        method: { HiResCAM(classifier: $0) })
+        method: { HiResCAM(classifier: $0) }, checks: CAMIdentities.gradientPooling)
 }

@@ -13,7 +13,8 @@ public final class XGradCAM: ClassActivationMapMethod {
     public override var name: String { "XGrad-CAM" }
     public override var id: String { "xgradcam" }
     /// ε, which keeps an all-zero channel from dividing by 0 (pytorch-grad-cam's 1e-7)
-    public var stabilizer = 1e-7
+    public var stabilizer = XGradCAM.defaultStabilizer
+    public static let defaultStabilizer = 1e-7
 
     public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
         let (activations, gradients) = (probe.activations.data, probe.gradients.data)
@@ -30,5 +31,5 @@ public final class XGradCAM: ClassActivationMapMethod {
 extension CAMFamilyExplainer {
     public static let xGradCAM = CAMFamilyExplainer(
         id: "xgradcam", summary: "XGrad-CAM: the gradient averaged with the activations as weights (Fu et al. 2020)",
-        method: { XGradCAM(classifier: $0) })
+        method: { XGradCAM(classifier: $0) }, checks: CAMIdentities.gradientPooling(stabilizer: XGradCAM.defaultStabilizer))
 }

@@ -8,7 +8,7 @@ public struct CAMFamilyExplainer: Explainer {
     /// Makes the method for a classifier.
     public let method: @Sendable (ImageClassifier) -> ClassActivationMapMethod
     /// The identities this method can verify on its result.
-    let checks: @Sendable (CAMResult, ImageClassifier) -> [Check]
+    public let checks: @Sendable (CAMResult, ImageClassifier) -> [Check]
 
     public init(id: String, summary: String, method: @escaping @Sendable (ImageClassifier) -> ClassActivationMapMethod,
                 checks: @escaping @Sendable (CAMResult, ImageClassifier) -> [Check] = { _, _ in [] }) {
@@ -42,28 +42,13 @@ public struct CAMFamilyExplainer: Explainer {
 extension CAMFamilyExplainer {
     public static let cam = CAMFamilyExplainer(
         id: "cam", summary: "CAM: the weights of the linear layer after global average pooling (Zhou et al. 2016)",
-        method: { CAM(classifier: $0) }, checks: poolingIdentity)
+        method: { CAM(classifier: $0) }, checks: CAMIdentities.camPooling)
 
     public static let gradCAM = CAMFamilyExplainer(
         id: "gradcam", summary: "Grad-CAM: channels weighted by the spatial mean of the gradient (Selvaraju et al. 2017)",
-        method: { GradCAM(classifier: $0) })
+        method: { GradCAM(classifier: $0) }, checks: CAMIdentities.gradientPooling)
 
     public static let ablationCAM = CAMFamilyExplainer(
         id: "ablationcam", summary: "Ablation-CAM: channels weighted by how much the score drops without them (Desai & Ramaswamy 2020)",
-        method: { AblationCAM(classifier: $0) })
-
-    /// CAM's identity at the layer that feeds GAP → linear, with M_c before its ReLU:
-    ///
-    ///     S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c
-    ///
-    /// Each side pools Z cells and adds K + 1 terms in float32, so each carries that rounding.
-    @Sendable static func poolingIdentity(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
-        guard let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear else { return [] }
-        let c = result.target.classIndex
-        let bias = head.bias?.value.data[c] ?? 0
-        let tolerance = Tolerance.pooledLogit(result.activations, weights: result.weights, bias: bias)
-        return [.equal("S_c = (1/Z) Σ M_c + b_c", "S_c", Double(result.score),
-                       "(1/Z) Σ M_c + b_c", result.weightedSum.sum() / Double(result.weightedSum.count) + Double(bias),
-                       tolerance: tolerance + tolerance)]
-    }
+        method: { AblationCAM(classifier: $0) }, checks: CAMIdentities.ablationDrops)
 }

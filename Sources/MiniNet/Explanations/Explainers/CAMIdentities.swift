@@ -1,0 +1,94 @@
+/// The identities a CAM can be checked against at the layer that feeds global average pooling
+/// and a linear head (every network's default CAM layer), where for a logit target
+///
+///     y^c = Σ_k w^c_k F^k + b_c,     F^k = (1/Z) Σ_{i,j} A^k_{ij}
+///
+/// so the score is known from the activations alone, and each method's weights are known too:
+/// CAM's are w^c_k, Grad-CAM's α^c_k = w^c_k / Z (the gradient of a mean), Ablation-CAM's the
+/// drop y^c − y^c_k = w^c_k F^k over y^c. At any other layer, or for a probability target,
+/// these identities do not hold and no check is made.
+enum CAMIdentities {
+    /// w^c [K] and b_c when `result` explains a logit at a layer whose K channels feed the
+    /// final linear layer through global average pooling; else nil.
+    static func linearHead(of result: CAMResult, classifier: ImageClassifier) -> (row: [Float], bias: Float)? {
+        guard case let .logit(c) = result.target, result.layer == classifier.defaultCAMLayer,
+              let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
+              head.inputFeatures == result.activations.shape[0], c < head.outputFeatures else { return nil }
+        let channels = head.inputFeatures
+        return (Array(head.weight.value.data[(c * channels)..<((c + 1) * channels)]), head.bias?.value.data[c] ?? 0)
+    }
+
+    /// CAM's identity, with M_c before its ReLU:
+    ///
+    ///     S_c = (1/Z) Σ_{x,y} M_c(x, y) + b_c
+    ///
+    /// Each side pools Z cells and adds K + 1 terms in float32, so each carries that rounding.
+    @Sendable static func camPooling(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        guard let (row, bias) = linearHead(of: result, classifier: classifier) else { return [] }
+        let tolerance = Tolerance.pooledLogit(result.activations, weights: row, bias: bias)
+        return [.equal("S_c = (1/Z) Σ M_c + b_c", "S_c", Double(result.score),
+                       "(1/Z) Σ M_c + b_c", result.weightedSum.sum() / Double(result.weightedSum.count) + Double(bias),
+                       tolerance: tolerance + tolerance)]
+    }
+
+    /// Grad-CAM, XGrad-CAM and HiResCAM at this layer: the gradient ∂y^c/∂A^k_{ij} = w^c_k / Z is
+    /// the same at every cell, so each method's weight is w^c_k / Z and the map before its ReLU,
+    /// L^c = Σ_k α^c_k A^k, adds up to the score:
+    ///
+    ///     S_c = Σ_{x,y} L^c(x, y) + b_c          (= (1/Z) Σ M_c + b_c: Grad-CAM is CAM / Z here)
+    ///
+    /// Rounding: S_c and the sum of L^c each pool Z cells and add K + 1 terms; the weights differ
+    /// from w^c_k / Z by the division's rounding and a mean of Z equal gradients (XGrad-CAM's
+    /// weighted mean: 2Z + 2 roundings), relative to each channel's share Σ_k |w^c_k| mean|A^k|;
+    /// XGrad-CAM's ε in Σ A + ε takes at most ε |w^c_k| / Z more from each channel.
+    static let gradientPooling = gradientPooling(stabilizer: 0)
+
+    /// The same with XGrad-CAM's ε (`XGradCAM.stabilizer`); 0 for Grad-CAM and HiResCAM.
+    static func gradientPooling(stabilizer: Double) -> @Sendable (CAMResult, ImageClassifier) -> [Check] {
+        { result, classifier in gradientPooling(result, classifier, stabilizer: stabilizer) }
+    }
+
+    static func gradientPooling(_ result: CAMResult, _ classifier: ImageClassifier, stabilizer: Double) -> [Check] {
+        guard let (row, bias) = linearHead(of: result, classifier: classifier) else { return [] }
+        let (channels, cells) = (result.activations.shape[0], result.activations.count / max(result.activations.shape[0], 1))
+        let logit = Tolerance.pooledLogit(result.activations, weights: row, bias: bias)
+        var share = 0.0                                        // Σ_k |w^c_k| mean|A^k|
+        var largestShare = 0.0
+        var stabilizerShare = 0.0                              // Σ_k ε |w^c_k| / Z · Σ|A^k| / |Σ A^k + ε|
+        for k in 0..<channels {
+            let plane = result.activations.slice(k).data
+            let absoluteSum = plane.reduce(0.0) { $0 + Double(abs($1)) }
+            let term = Double(abs(row[k])) * absoluteSum / Double(cells)
+            share += term
+            largestShare = max(largestShare, term)
+            if stabilizer > 0, absoluteSum > 0 {
+                stabilizerShare += stabilizer * Double(abs(row[k])) / Double(cells) * absoluteSum / abs(plane.reduce(0.0) { $0 + Double($1) } + stabilizer)
+            }
+        }
+        var tolerance = logit + logit + .sum(count: 2 * cells + 2, magnitude: share, largestTerm: largestShare)
+        if stabilizerShare > 0 { tolerance = tolerance + .absolute(stabilizerShare, because: "XGrad-CAM's ε = 1e-7 in Σ A + ε") }
+        return [.equal("S_c = Σ_{x,y} L^c + b_c (at the layer before pooling, α^c_k = w^c_k / Z)", "S_c", Double(result.score),
+                       "Σ L^c + b_c", result.weightedSum.sum() + Double(bias), tolerance: tolerance)]
+    }
+
+    /// Ablation-CAM at this layer: zeroing A^k removes exactly its term of the score,
+    ///
+    ///     y^c − y^c_k = w^c_k F^k       for every channel k
+    ///
+    /// the drop read back from the weight as (y^c − y^c_k)/y^c · y^c. Rounding: y^c and y^c_k are
+    /// two logits of the head, each within the pooled-logit bound; the subtraction, the division
+    /// and the product back each round once more, relative to the drop.
+    @Sendable static func ablationDrops(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        guard let (row, bias) = linearHead(of: result, classifier: classifier) else { return [] }
+        let channels = result.activations.shape[0]
+        let score = Double(result.score)
+        let drops = result.weights.map { Float(Double($0) * score) }                       // y^c − y^c_k
+        let predicted = (0..<channels).map { Float(Double(row[$0]) * result.activations.slice($0).mean()) }   // w^c_k F^k
+        let logit = Tolerance.pooledLogit(result.activations, weights: row, bias: bias)
+        let largestDrop = drops.reduce(0.0) { max($0, Double(abs($1))) }
+        return [.equal("y^c − y^c_k = w^c_k F^k for every channel k (a linear head after pooling)",
+                       "(y^c − y^c_k) from the weights", Tensor(shape: [channels], data: drops),
+                       "w^c_k F^k", Tensor(shape: [channels], data: predicted),
+                       tolerance: logit + logit + .sum(count: 4, magnitude: largestDrop, largestTerm: largestDrop))]
+    }
+}
