@@ -39,13 +39,16 @@ struct DatasetCommand: ParsableCommand {
             throw MiniNetError.file("\(out)/\(name)", "is a folder, where a file of the data set is to be written; move it away first")
         }
         let (training, validation) = Trainer.dataSets(TrainingOptions())
+        // All seven files or none: a failure half-way (a full disk) leaves an earlier set whole.
+        var files: [(path: String, data: Data)] = []
         for (name, dataSet) in [("train", training), ("val", validation)] {
             let (images, labels) = dataSet.batch(0..<dataSet.count)
-            try NumpyFile.write(images, to: "\(out)/\(name)_x.npy")
-            try NumpyFile.write(integers: labels, to: "\(out)/\(name)_y.npy")
-            try NumpyFile.write(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }), to: "\(out)/\(name)_masks.npy")
+            files.append(("\(out)/\(name)_x.npy", NumpyFile.encode(images)))
+            files.append(("\(out)/\(name)_y.npy", NumpyFile.encode(integers: labels)))
+            files.append(("\(out)/\(name)_masks.npy", NumpyFile.encode(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }))))
         }
-        try writeFileAtomically(Data(ShapesDataset.classNames.map { $0 + "\n" }.joined().utf8), to: "\(out)/classes.txt")
+        files.append(("\(out)/classes.txt", Data(ShapesDataset.classNames.map { $0 + "\n" }.joined().utf8)))
+        try writeFilesTogether(files)
         print(translated("Wrote {$1} training and {$2} validation images to {$3}.", with: training.count, validation.count, out))
     }
 }

@@ -139,7 +139,7 @@ extension CommandLineTests {
         let onlyCam2 = try run(Array(base.dropLast(2)) + ["--exercises", "cam-2", "--csv", setup.folder.appendingPathComponent("cam-2.csv").path])
         XCTAssertEqual(onlyCam2.status, 0, onlyCam2.errors)
         XCTAssertEqual(onlyCam2.errors, "")
-        XCTAssertTrue(onlyCam2.output.contains("Left out 1 answers files for exercises not selected here, such as alice/cam-1.txt."),
+        XCTAssertTrue(onlyCam2.output.contains("Left out 1 answers file, for an exercise not selected here: alice/cam-1.txt."),
                       onlyCam2.output)
 
         for (flag, name) in [("--csv", unwritableName("csv")), ("--stats", unwritableName("stats.csv"))] {

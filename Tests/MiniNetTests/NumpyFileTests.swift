@@ -103,6 +103,22 @@ final class NumpyFileTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), original)
     }
 
+    /// Several files written together land all or none: a file that cannot be written (its
+    /// folder is missing) leaves the ones before it as they were, and no temporary behind.
+    func testFilesWrittenTogetherLandAllOrNone() throws {
+        let (first, second) = (temporaryDirectory + "/a.npy", temporaryDirectory + "/b.npy")
+        try writeFilesTogether([(first, Data("old a".utf8)), (second, Data("old b".utf8))])
+        XCTAssertThrowsError(try writeFilesTogether([(first, Data("new a".utf8)), (second, Data("new b".utf8)),
+                                                    (temporaryDirectory + "/missing/c.npy", Data("c".utf8))])) { error in
+            XCTAssertTrue("\(error)".contains("missing/c.npy"), "\(error)")
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: first), Data("old a".utf8))
+        XCTAssertEqual(FileManager.default.contents(atPath: second), Data("old b".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory).sorted(), ["a.npy", "b.npy"])
+        try writeFilesTogether([(first, Data("new a".utf8)), (second, Data("new b".utf8))])
+        XCTAssertEqual(FileManager.default.contents(atPath: second), Data("new b".utf8))
+    }
+
     func testFortranOrderIsAClearError() throws {
         let path = try Self.fixture("fortran.npy")
         XCTAssertThrowsError(try NumpyFile.read(from: path)) { error in

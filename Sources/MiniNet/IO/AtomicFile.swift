@@ -17,6 +17,44 @@ import Foundation
 /// temporary is hard-linked to `path`, which fails when the name exists, instead of renamed
 /// over it, so no check-then-write race can clobber it.
 public func writeFileAtomically(_ data: Data, to path: String, permissions: mode_t = 0o644, replacing: Bool = true) throws {
+    let temporary = try stageFile(data, for: path, permissions: permissions)
+    func fail(_ reason: String) -> MiniNetError {
+        unlink(temporary)
+        return MiniNetError.file(path, reason)
+    }
+    if !replacing {
+        guard link(temporary, path) == 0 else {
+            throw fail(errno == EEXIST ? "already exists" : "cannot create file (\(describeErrno()))")
+        }
+        unlink(temporary)
+        return
+    }
+    if rename(temporary, path) != 0 {
+        throw fail("cannot replace file (\(describeErrno()))")
+    }
+}
+
+/// Writes several files as one: every file is written in full to its temporary first, and only
+/// when all are on disk are they renamed over their destinations. A failure while writing (a
+/// full disk, a folder that cannot be written) removes the temporaries and leaves every
+/// destination as it was, so a reader never finds half of an old set beside half of a new one.
+public func writeFilesTogether(_ files: [(path: String, data: Data)], permissions: mode_t = 0o644) throws {
+    var staged: [(temporary: String, path: String)] = []
+    do {
+        for file in files { staged.append((try stageFile(file.data, for: file.path, permissions: permissions), file.path)) }
+    } catch {
+        for file in staged { unlink(file.temporary) }
+        throw error
+    }
+    for (index, file) in staged.enumerated() where rename(file.temporary, file.path) != 0 {
+        let reason = describeErrno()
+        for rest in staged[index...] { unlink(rest.temporary) }
+        throw MiniNetError.file(file.path, "cannot replace file (\(reason))")
+    }
+}
+
+/// Writes `data` to a new hidden file beside `path` and flushes it to disk; returns its name.
+private func stageFile(_ data: Data, for path: String, permissions: mode_t) throws -> String {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     // A hidden name that no other writer (another process, or another call in this one) picks.
@@ -56,16 +94,7 @@ public func writeFileAtomically(_ data: Data, to path: String, permissions: mode
     if close(descriptor) != 0 {
         throw fail("cannot write file (\(describeErrno()))")
     }
-    if !replacing {
-        guard link(temporary, path) == 0 else {
-            throw fail(errno == EEXIST ? "already exists" : "cannot create file (\(describeErrno()))")
-        }
-        unlink(temporary)
-        return
-    }
-    if rename(temporary, path) != 0 {
-        throw fail("cannot replace file (\(describeErrno()))")
-    }
+    return temporary
 }
 
 /// Checks that a path the user gave names a file we may read, before anything opens it.

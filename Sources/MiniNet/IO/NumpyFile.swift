@@ -55,9 +55,14 @@ public enum NumpyFile {
     /// Writes whole numbers (class indices) as a 1-d `.npy` file of little-endian int64, the
     /// dtype PyTorch's losses take for targets, atomically.
     public static func write(integers: [Int], to path: String) throws {
+        try writeFileAtomically(encode(integers: integers), to: path)
+    }
+
+    /// The bytes of that file.
+    public static func encode(integers: [Int]) -> Data {
         var payload = Data(capacity: 8 * integers.count)
         for value in integers { withUnsafeBytes(of: Int64(value).littleEndian) { payload.append(contentsOf: $0) } }
-        try writeFileAtomically(encode(shape: [integers.count], descriptor: "<i8", payload: payload), to: path)
+        return encode(shape: [integers.count], descriptor: "<i8", payload: payload)
     }
 
     /// Decodes the bytes of a `.npy` file; `path` only names the file in error messages.

@@ -108,8 +108,10 @@ extension HomeworkCommand {
                         with: counts.map { "\($0)" }))
                 }
                 if let first = gradebook.notSelected.first {
-                    print(translated("Left out {$1} answers files for exercises not selected here, such as {$2}.",
-                                     with: gradebook.notSelected.count, boundedSummary(first, limit: 80)))
+                    print(gradebook.notSelected.count == 1
+                          ? translated("Left out 1 answers file, for an exercise not selected here: {$1}.", with: boundedSummary(first, limit: 80))
+                          : translated("Left out {$1} answers files for exercises not selected here, such as {$2}.",
+                                       with: gradebook.notSelected.count, boundedSummary(first, limit: 80)))
                 }
             }
             if !gradebook.issues.isEmpty { throw ExitCode(1) }
