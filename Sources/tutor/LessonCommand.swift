@@ -142,6 +142,12 @@ struct LessonCommand: ParsableCommand {
             bar.update(label: label, fraction: fraction, detail: "")
         }
         let notebook = try lesson.build(context)
+        notebook.run = [
+            ("weights", .string(try model.weightsPath())), ("model", model.model.map { .string($0.rawValue) } ?? .null),
+            ("image", image.map(JSONOutput.string) ?? .null), ("class", context.targetClass.map(JSONOutput.integer) ?? .null),
+            ("layer", context.layer.map(JSONOutput.string) ?? .null), ("seed", .string("\(context.seed)")),
+            ("language", .string(context.language)), ("every_pass", .bool(everyPass)),
+        ]
         if reported { bar.finish(label: translated("lesson {$1}", with: name), detail: translated("computed")) }
         let output = LessonOutput(format: outputFormat, verbose: verbose, file: out, imagesDirectory: imagesDirectory,
                                   color: out == nil ? display.useColor : display.color == .always, pause: pause)

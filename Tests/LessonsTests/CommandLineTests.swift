@@ -332,6 +332,22 @@ final class CommandLineTests: XCTestCase {
                                  mentions: "given twice")
         try assertOneLineFailure(["lesson", "cam", "--json", "--format", "html"], mentions: "--json and --format html")
     }
+    /// A lesson's JSON says what it ran on, enough to run it again: the weights, the picture,
+    /// the class, the layer, the seed (as text, since it may exceed what a double holds), the
+    /// language.
+    func testLessonJSONSaysWhatItRanOn() throws {
+        let result = try run(["lesson", "gradcam", "images/shapes/circle.png", "--class", "1", "--seed", "18446744073709551615", "--json"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let run = try XCTUnwrap(document["run"] as? [String: Any])
+        XCTAssertTrue((run["weights"] as? String)?.hasSuffix("models/mininet.safetensors") == true, "\(run)")
+        XCTAssertEqual(run["image"] as? String, "images/shapes/circle.png")
+        XCTAssertEqual(run["class"] as? Int, 1)
+        XCTAssertEqual(run["seed"] as? String, "18446744073709551615")
+        XCTAssertEqual(run["language"] as? String, "en")
+        XCTAssertEqual(run["every_pass"] as? Bool, false)
+        XCTAssertTrue(run["model"] is NSNull)
+    }
     /// export-docs with another network would replace (or compare against) the repository's
     /// pages, which show the shipped ones: refused before any work.
     func testExportDocsOfAnotherNetworkStaysOutOfTheRepository() throws {

@@ -7,6 +7,8 @@ import MiniNet
 ///       "all_checks_pass": true,
 ///       "checks": [ …every check, as in the cells… ],
 ///       "lesson": "engine-demo",
+///       "run": { "weights": "models/mininet.safetensors", "image": null, "class": null, "layer": null,
+///                "seed": "7", "language": "en", "every_pass": false },
 ///       "steps": [ { "number": 1, "id": "engine-demo.features", "title": "…", "cells": [
 ///           { "kind": "prose", "text": "…" },
 ///           { "kind": "math", "unicode": "…", "latex": "…" },
@@ -36,6 +38,7 @@ public struct JSONRenderer: NotebookRenderer {
             "lesson": .string(notebook.lesson),
             "title": .string(notebook.title),
             "all_checks_pass": .bool(notebook.allChecksPass),
+            "run": notebook.run.isEmpty ? .null : .sortedObject(Dictionary(notebook.run) { first, _ in first }),
             "checks": .array(notebook.checks.map(Self.value)),
             "steps": .array(notebook.steps.map { step in
                 .sortedObject([

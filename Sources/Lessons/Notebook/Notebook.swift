@@ -28,6 +28,9 @@ public final class Notebook {
     public let lesson: String
     public let title: String
     public private(set) var steps: [Step] = []
+    /// What the lesson ran on (network, picture, class, layer, seed, language), for `--json`:
+    /// enough to run it again and get the same numbers. Empty when the caller did not say.
+    public var run: [(String, JSONOutput)] = []
 
     public init(lesson: String, title: String) {
         self.lesson = lesson
