@@ -47,7 +47,7 @@ struct EvaluateCommand: ParsableCommand {
         """) + examplesSection([
             "tutor evaluate --count 100 --methods gradcam,ig --csv scores.csv",
             "tutor evaluate photo.png --weights resnet34.pth --methods gradcam",
-        ]) + "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.map { "  \($0.id): \(translated($0.summary))" }.joined(separator: "\n")
+        ]) + methodsSection()
     )
 
     @Argument(help: .translated("A PNG picture to evaluate on, instead of the shapes data set. Localisation needs its mask (--mask)."))

@@ -42,7 +42,7 @@ struct ExplainCommand: ParsableCommand {
         the picture (jet for CAMs, a diverging map for signed attributions, scaled as Captum's \
         visualize_image_attr scales them: see --sign and --outlier-perc). Integrated Gradients \
         defaults follow Captum: Gauss–Legendre, 50 steps, zero baseline.
-        """) + "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.map { "  \($0.id): \(translated($0.summary))" }.joined(separator: "\n") + examplesSection([
+        """) + methodsSection() + examplesSection([
             "tutor explain images/shapes/square.png --method gradcam --overlay map.png",
             "tutor explain photo.png --weights resnet34.pth --method ig --steps 200 --json",
             "tutor explain photo.png --weights resnet34.pth --method lrp-epsilon",

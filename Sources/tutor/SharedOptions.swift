@@ -180,6 +180,16 @@ extension ArgumentHelp {
     }
 }
 
+/// The list of explanation methods in a command's help, one entry per method, its summary in
+/// the reader's language wrapped under the method's id so the ids stand out.
+func methodsSection() -> String {
+    "\n\n" + translated("Methods:") + "\n" + ExplainerRegistry.all.flatMap { explainer in
+        wrapWords(explainer.id + ": " + translated(explainer.summary), width: 72).enumerated().map { index, line in
+            (index == 0 ? "  " : "      ") + line
+        }
+    }.joined(separator: "\n")
+}
+
 /// The examples at the end of a command's help: whole commands, the same in every language.
 func examplesSection(_ commands: [String]) -> String {
     "\n\n" + translated("Examples:") + "\n" + commands.map { "  " + $0 }.joined(separator: "\n")

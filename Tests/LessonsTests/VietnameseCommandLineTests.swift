@@ -119,7 +119,14 @@ final class VietnameseCommandLineTests: XCTestCase {
                 XCTAssertFalse(vietnamese.output.contains(parserWords), "\(name) --help --lang vi: \(parserWords)")
             }
             for page in [english, vietnamese] {
-                XCTAssertLessThanOrEqual(page.output.components(separatedBy: "\n").map(\.count).max() ?? 0, 80, name)
+                let lines = page.output.components(separatedBy: "\n")
+                XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 80, name)
+                // An indented entry (an option, a method, an example) continues indented, never
+                // at the left margin where the parser's own wrapping would put it.
+                let unindented = zip(lines, lines.dropFirst()).filter { previous, line in
+                    previous.hasPrefix("  ") && !line.isEmpty && !line.hasPrefix(" ")
+                }
+                XCTAssertTrue(unindented.isEmpty, "\(name): \(unindented.map { $0.1 })")
             }
             let left = Self.checkableLines(vietnamese.output).filter(detector.isEnglish)
             XCTAssertTrue(left.isEmpty, "\(name) --help --lang vi: \(left.count) English lines:\n" + left.joined(separator: "\n"))
