@@ -349,10 +349,10 @@ final class PhaseProgress: @unchecked Sendable {
         case .cascade: label = translated("cascading randomisation")
         case .shuffledLabels: label = translated("maps of the shuffled-label network")
         }
-        update(label: label, done: progress.done, total: progress.total)
+        update(label: label, done: progress.done, total: progress.total, fraction: progress.fraction)
     }
 
-    func update(label: String, done: Int, total: Int) {
+    func update(label: String, done: Int, total: Int, fraction: Double? = nil) {
         let now = Date()
         if label != self.label {
             finish()
@@ -362,7 +362,7 @@ final class PhaseProgress: @unchecked Sendable {
         guard now.timeIntervalSince(phaseStarted) >= 1, now.timeIntervalSince(lastDrawn) >= 0.1 || done == total else { return }
         lastDrawn = now
         drawn = true
-        bar.update(label: label, fraction: Double(done) / Double(Swift.max(total, 1)),
+        bar.update(label: label, fraction: fraction ?? Double(done) / Double(Swift.max(total, 1)),
                    detail: "\(done)/\(total)")
     }
 

@@ -182,6 +182,29 @@ final class EvaluationRunnerTests: XCTestCase {
         XCTAssertEqual(report.methods[0].values[.shuffledLabelsSSIM]?.map { $0! }, data.map(\.structuralSimilarity))
     }
 
+    /// Each phase reports 0 done when it starts (its clock starts then), the maps phase moves
+    /// within a map as its curves' batches go by (a photo network's map takes many seconds),
+    /// and every phase ends at 1 with all units done, never going back.
+    func testProgressStartsAtZeroAndMovesWithinAMap() throws {
+        let classifier = try SanityCheckTests.smallCNN()
+        var settings = Self.quickSettings
+        (settings.curveSteps, settings.batchSize, settings.threads) = (32, 4, 1)
+        var reports: [EvaluationProgress] = []
+        _ = try Evaluation.run(classifier: classifier, pictures: Self.pictures(for: classifier, count: 1),
+                               maps: [.method(try Self.explainer("ig")), .randomControl], settings: settings) { reports.append($0) }
+        for phase in [EvaluationProgress.Phase.maps, .cascade] {
+            let ofPhase = reports.filter { $0.phase == phase }
+            XCTAssertEqual(ofPhase.first?.done, 0, "\(phase)")
+            XCTAssertEqual(ofPhase.first?.fraction, 0, "\(phase)")
+            XCTAssertEqual(ofPhase.last?.fraction, 1, "\(phase)")
+            XCTAssertEqual(ofPhase.last?.done, ofPhase.last?.total, "\(phase)")
+            XCTAssertEqual(zip(ofPhase, ofPhase.dropFirst()).filter { $1.fraction < $0.fraction }.count, 0, "\(phase) went back")
+        }
+        let withinTheFirstMap = reports.filter { $0.phase == .maps && $0.done == 0 && $0.fraction > 0 }
+        XCTAssertGreaterThan(withinTheFirstMap.count, 5, "IG's passes and the curves' batches")
+        XCTAssertTrue(withinTheFirstMap.contains { $0.fraction > 0.25 }, "past IG's half of the map")
+    }
+
     // MARK: threads, and the classifier left alone
 
     func testThreadsChangeNoNumberAndTheClassifierIsLeftAlone() throws {

@@ -403,6 +403,14 @@ public struct EvaluationProgress: Sendable {
     public var phase: Phase
     public var done: Int
     public var total: Int
+    /// How far the phase is, 0…1: `done / total` and the parts of the units under way (a
+    /// map's deletion and insertion curves on a photo network take many batches of passes).
+    public var fraction: Double
+
+    public init(phase: Phase, done: Int, total: Int, fraction: Double? = nil) {
+        (self.phase, self.done, self.total) = (phase, done, total)
+        self.fraction = fraction ?? Double(done) / Double(Swift.max(total, 1))
+    }
 }
 
 public struct EvaluationReport: Sendable {
@@ -455,8 +463,8 @@ extension Evaluation {
                 return .network(try Trainer.train(options: training, progress: { _ in reporter.step() }).classifier)
             }
             let (p, m) = items[index - firstMap]
-            defer { reporter.step() }
-            return .scores(try scores(of: maps[m], on: pictures[p], classifier: worker, settings: settings))
+            defer { reporter.step(unit: index) }
+            return .scores(try scores(of: maps[m], on: pictures[p], classifier: worker, settings: settings) { reporter.part(of: index, $0) })
         }
         let scored = phaseOne.compactMap { result -> MapScores? in
             if case let .scores(scores) = result { return scores }
@@ -573,12 +581,26 @@ extension Evaluation {
         var checks: [Check] = []
     }
 
+    ///
+    /// - Parameter part: told how much of the work is done (0…1) as the map's own passes and
+    ///   the curves' batches go by, for a progress bar.
     static func scores(of map: EvaluatedMap, on picture: EvaluationPicture, classifier: ImageClassifier,
-                       settings: EvaluationSettings) throws -> MapScores {
-        let (heatmap, isSigned, methodChecks) = try map.map(of: picture, classifier: classifier, settings: settings)
+                       settings: EvaluationSettings, part: @escaping @Sendable (Double) -> Void = { _ in }) throws -> MapScores {
+        // A method with passes of its own to report (IG, Score-CAM, SmoothGrad) takes the first
+        // half of the bar, the curves the rest; without them the curves take it all.
+        var mapSettings = settings
+        let mapReports = ReportedFlag()
+        mapSettings.explainer.progress = { done, total in
+            mapReports.value = true
+            part(0.5 * Double(done) / Double(Swift.max(total, 1)))
+        }
+        let (heatmap, isSigned, methodChecks) = try map.map(of: picture, classifier: classifier, settings: mapSettings)
         var result = MapScores(heatmap: heatmap, checks: methodChecks)
         if settings.faithfulness {
-            try faithfulness(of: heatmap, isSigned: isSigned, on: picture, classifier: classifier, settings: settings, into: &result)
+            let start = mapReports.value ? 0.5 : 0
+            try faithfulness(of: heatmap, isSigned: isSigned, on: picture, classifier: classifier, settings: settings, into: &result) { done in
+                part(start + (0.95 - start) * done)
+            }
         }
         if let mask = picture.mask {
             result.localisation = Localisation.scores(heatmap, mask: mask, tolerance: settings.pointingTolerance)
@@ -603,14 +625,15 @@ extension Evaluation {
     ///
     /// The ROAD noise of picture i has seed `settings.seed + i`, so the pictures do not share it.
     static func faithfulness(of heatmap: Tensor, isSigned: Bool, on picture: EvaluationPicture, classifier: ImageClassifier,
-                             settings: EvaluationSettings, into result: inout MapScores) throws {
+                             settings: EvaluationSettings, into result: inout MapScores,
+                             curvesDone: (Double) -> Void = { _ in }) throws {
         let target = settings.score.target(picture.target)
         let steps = settings.curveSteps ?? picture.input.shape[1]
         // Both curves at once: x, which ends one and starts the other, is scored once.
         let curves = try Faithfulness.curves([.init(.deletion, heatmap: heatmap, fill: settings.deletionFill),
                                               .init(.insertion, heatmap: heatmap, fill: settings.insertionFill)],
                                              classifier: classifier, input: picture.input, target: target, steps: steps,
-                                             batchSize: settings.batchSize)
+                                             batchSize: settings.batchSize) { done, total in curvesDone(Double(done) / Double(total)) }
         let (deletion, insertion) = (curves[0], curves[1])
         result.values[.deletionArea] = deletion.area
         result.values[.insertionArea] = insertion.area
@@ -766,23 +789,47 @@ extension Evaluation {
         }
     }
 
-    /// Counts units of work done on any thread and reports them one at a time.
+    /// Whether a method told of its passes (set from the method's own thread, read after it returns).
+    final class ReportedFlag: @unchecked Sendable {
+        var value = false
+    }
+
+    /// Counts units of work done on any thread and reports them one at a time, with the parts
+    /// of the units under way; reports 0 done when made, so that the phase's clock starts then.
     final class ProgressReporter: @unchecked Sendable {
         let phase: EvaluationProgress.Phase
         let total: Int
         let report: (EvaluationProgress) -> Void
         private var done = 0
+        private var parts: [Int: Double] = [:]          // unit → the part of it done, 0…1
         private let lock = NSLock()
 
         init(phase: EvaluationProgress.Phase, total: Int, report: @escaping (EvaluationProgress) -> Void) {
             (self.phase, self.total, self.report) = (phase, total, report)
+            report(EvaluationProgress(phase: phase, done: 0, total: total))
         }
 
-        func step() {
+        /// One unit done; `unit` names it if it reported parts of itself.
+        func step(unit: Int? = nil) {
             lock.lock()
             defer { lock.unlock() }
             done += 1
-            report(EvaluationProgress(phase: phase, done: done, total: total))
+            if let unit { parts[unit] = nil }
+            send()
+        }
+
+        /// `fraction` (0…1) of `unit` is done.
+        func part(of unit: Int, _ fraction: Double) {
+            lock.lock()
+            defer { lock.unlock() }
+            parts[unit] = Swift.min(Swift.max(fraction, 0), 1)
+            send()
+        }
+
+        private func send() {
+            let underWay = parts.values.reduce(0, +)
+            report(EvaluationProgress(phase: phase, done: done, total: total,
+                                      fraction: Swift.min((Double(done) + underWay) / Double(Swift.max(total, 1)), 1)))
         }
     }
 }

@@ -291,8 +291,8 @@ extension Faithfulness {
     /// (deletion and insertion for two maps) cost 4(S − 1) + 3 batched images and three single
     /// passes, where four separate calls cost 4(S + 1) and eight.
     public static func curves(_ requests: [CurveRequest], classifier: ImageClassifier, input: Tensor,
-                              target: ExplanationTarget, steps: Int,
-                              batchSize: Int = defaultBatchSize) throws -> [PerturbationCurve] {
+                              target: ExplanationTarget, steps: Int, batchSize: Int = defaultBatchSize,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [PerturbationCurve] {
         guard let first = requests.first else { return [] }
         let image = try checkedImage(input, heatmap: first.heatmap, classifier: classifier, target: target)
         for request in requests.dropFirst() {
@@ -322,7 +322,8 @@ extension Faithfulness {
                 return pictures.count - 1
             })
         }
-        let logits = batchedLogits(classifier: classifier, count: pictures.count, imageShape: image.shape, batchSize: batchSize) { k, buffer in
+        let logits = batchedLogits(classifier: classifier, count: pictures.count, imageShape: image.shape, batchSize: batchSize,
+                                   progress: progress) { k, buffer in
             switch pictures[k] {
             case .input: _ = buffer.update(fromContentsOf: image.data)
             case let .fill(index): _ = buffer.update(fromContentsOf: substrates[index].data)
@@ -398,7 +399,9 @@ extension Faithfulness {
 extension Faithfulness {
     /// Logits [count, L] of `count` images [C, H, W], each written into its slot by `write(k, slot)`,
     /// pushed through the network `batchSize` at a time in evaluation mode.
+    /// - progress: told (pictures scored, all pictures) after each batch
     static func batchedLogits(classifier: ImageClassifier, count: Int, imageShape: [Int], batchSize: Int,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
                               write: (Int, UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
         classifier.prepareForExplanation()
         let imageSize = imageShape.reduce(1, *)
@@ -416,6 +419,7 @@ extension Faithfulness {
             classes = logits.shape[1]
             rows += logits.data
             start = end
+            progress(end, count)
         }
         return Tensor(shape: [count, classes], data: rows)
     }
