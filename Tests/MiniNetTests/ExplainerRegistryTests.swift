@@ -109,7 +109,9 @@ final class ExplainerRegistryTests: XCTestCase {
             let c = Tensor(shape: [logits.count], data: logits).argmax
             let earlier = classifier.featureMapLayers.dropLast().last!
             for (id, identity) in [("cam", "S_c = (1/Z)"), ("gradcam", "S_c = Σ_{x,y} L^c"), ("xgradcam", "S_c = Σ_{x,y} L^c"),
-                                   ("hirescam", "S_c = Σ_{x,y} L^c"), ("ablationcam", "y^c − y^c_k = w^c_k F^k")] {
+                                   ("hirescam", "S_c = Σ_{x,y} L^c"), ("ablationcam", "y^c − y^c_k = w^c_k F^k"),
+                                   ("layercam", "Σ_{x,y} L^c = Σ_{k: w^c_k > 0}"), ("gradcam-elementwise", "Σ_{x,y} L^c = Σ_{k: w^c_k > 0}"),
+                                   ("gradcam++", "w_k = Z g³")] {
                 let explainer = try XCTUnwrap(ExplainerRegistry.explainer(id: id) as? CAMFamilyExplainer)
                 let context = "\(id) on \(name)"
                 let explanation = try explainer.explain(input, classifier: classifier, target: .logit(c), settings: ExplainerSettings())
@@ -119,7 +121,7 @@ final class ExplainerRegistryTests: XCTestCase {
                 XCTAssertFalse(explanation.checks[0].isCoarse, context)
 
                 var result = try explainer.method(classifier).explain(input: input, layer: classifier.defaultCAMLayer, target: .logit(c))
-                if id == "ablationcam" {
+                if id == "ablationcam" || id == "gradcam++" {
                     let top = result.weights.indices.max { abs(result.weights[$0]) < abs(result.weights[$1]) }!
                     result.weights[top] *= 1.01
                 } else {
@@ -135,6 +137,32 @@ final class ExplainerRegistryTests: XCTestCase {
                 }
                 XCTAssertEqual(try explainer.explain(input, classifier: classifier, target: .probability(c), settings: ExplainerSettings()).checks.count, 0,
                                "\(context) for a probability")
+            }
+        }
+    }
+
+    /// Score-CAM's weights add up to 1 and Eigen-CAM's projection of centred activations to 0,
+    /// with ‖v‖ = 1, at any layer; a weight or a map off by a little fails.
+    func testScoreCAMAndEigenCAMCheckTheirOwnIdentitiesAtAnyLayer() throws {
+        let classifier = try classifiers()[0].classifier
+        let input = Tensor(shape: classifier.inputSize,
+                           data: (0..<classifier.inputSize.reduce(1, *)).map { Float(cos(Double($0) * 0.17)) })
+        for layer in [classifier.defaultCAMLayer, classifier.featureMapLayers.dropLast().last!] {
+            var settings = ExplainerSettings()
+            settings.layer = layer
+            for (id, count) in [("scorecam", 1), ("eigencam", 2)] {
+                let explainer = try XCTUnwrap(ExplainerRegistry.explainer(id: id) as? CAMFamilyExplainer)
+                let explanation = try explainer.explain(input, classifier: classifier, target: .logit(1), settings: settings)
+                XCTAssertEqual(explanation.checks.count, count, "\(id) at \(layer)")
+                for check in explanation.checks { XCTAssertTrue(check.ok, "\(id) at \(layer): \(check.name) \(check.residual) > \(check.tolerance)") }
+                var result = try explainer.method(classifier).explain(input: input, layer: layer, target: .logit(1))
+                if id == "scorecam" {
+                    let top = result.weights.indices.max { result.weights[$0] < result.weights[$1] }!
+                    result.weights[top] *= 1.01
+                } else {
+                    result.weightedSum = result.weightedSum + Tensor(shape: result.weightedSum.shape, data: [Float](repeating: 0.01 * result.weightedSum.map(abs).max, count: result.weightedSum.count))
+                }
+                XCTAssertFalse(explainer.checks(result, classifier).allSatisfy(\.ok), "\(id) at \(layer): off by a little must fail")
             }
         }
     }

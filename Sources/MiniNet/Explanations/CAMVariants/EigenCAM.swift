@@ -60,5 +60,5 @@ func firstPrincipalDirection(centredColumns x: [Double], channels: Int, cells: I
 extension CAMFamilyExplainer {
     public static let eigenCAM = CAMFamilyExplainer(
         id: "eigencam", summary: "Eigen-CAM: the first principal component of the feature maps, without gradients or class (Muhammad & Yeasin 2020)",
-        method: { EigenCAM(classifier: $0) })
+        method: { EigenCAM(classifier: $0) }, checks: CAMIdentities.centredProjection)
 }

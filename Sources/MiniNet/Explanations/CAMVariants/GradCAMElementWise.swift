@@ -26,5 +26,5 @@ public final class GradCAMElementWise: ClassActivationMapMethod {
 extension CAMFamilyExplainer {
     public static let gradCAMElementWise = CAMFamilyExplainer(
         id: "gradcam-elementwise", summary: "Element-wise Grad-CAM: the ReLU of gradient times activation, cell by cell",
-        method: { GradCAMElementWise(classifier: $0) })
+        method: { GradCAMElementWise(classifier: $0) }, checks: CAMIdentities.positivePooling)
 }

@@ -22,7 +22,8 @@ public final class GradCAMPlusPlus: ClassActivationMapMethod {
     public override var name: String { "Grad-CAM++" }
     public override var id: String { "gradcam++" }
     /// ε in the denominator of a (pytorch-grad-cam's 1e-6)
-    public var stabilizer = 1e-6
+    public var stabilizer = GradCAMPlusPlus.defaultStabilizer
+    public static let defaultStabilizer = 1e-6
 
     public override func channelWeights(probe: LayerProbe, input: Tensor, layer: String, target: ExplanationTarget) throws -> [Float] {
         let (activations, gradients) = (probe.activations.data, probe.gradients.data)
@@ -44,5 +45,5 @@ public final class GradCAMPlusPlus: ClassActivationMapMethod {
 extension CAMFamilyExplainer {
     public static let gradCAMPlusPlus = CAMFamilyExplainer(
         id: "gradcam++", summary: "Grad-CAM++: channel weights from powers of the gradient, for several instances of a class (Chattopadhay et al. 2018)",
-        method: { GradCAMPlusPlus(classifier: $0) })
+        method: { GradCAMPlusPlus(classifier: $0) }, checks: CAMIdentities.gradCAMPlusPlusWeights(stabilizer: GradCAMPlusPlus.defaultStabilizer))
 }

@@ -21,5 +21,5 @@ public final class LayerCAM: ClassActivationMapMethod {
 extension CAMFamilyExplainer {
     public static let layerCAM = CAMFamilyExplainer(
         id: "layercam", summary: "LayerCAM: the activations weighted by the positive gradient, cell by cell (Jiang et al. 2021)",
-        method: { LayerCAM(classifier: $0) })
+        method: { LayerCAM(classifier: $0) }, checks: CAMIdentities.positivePooling)
 }

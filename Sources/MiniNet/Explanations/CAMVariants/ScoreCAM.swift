@@ -102,5 +102,5 @@ public func resizeBilinearAlignCorners(_ input: Tensor, height outputHeight: Int
 extension CAMFamilyExplainer {
     public static let scoreCAM = CAMFamilyExplainer(
         id: "scorecam", summary: "Score-CAM: each feature map used as a mask on the input, weighted by the score it keeps (Wang et al. 2020)",
-        method: { ScoreCAM(classifier: $0) })
+        method: { ScoreCAM(classifier: $0) }, checks: CAMIdentities.softmaxWeights)
 }

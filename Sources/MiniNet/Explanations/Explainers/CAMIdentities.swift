@@ -91,4 +91,80 @@ enum CAMIdentities {
                        "w^c_k F^k", Tensor(shape: [channels], data: predicted),
                        tolerance: logit + logit + .sum(count: 4, magnitude: largestDrop, largestTerm: largestDrop))]
     }
+
+    /// LayerCAM and element-wise Grad-CAM at this layer, where A ≥ 0 (after a ReLU): each cell
+    /// keeps ReLU(g) = ReLU(w^c_k)/Z of every channel, so the map before its ReLU adds up to the
+    /// part of the score the positive weights give:
+    ///
+    ///     Σ_{x,y} L^c(x, y) = Σ_{k: w^c_k > 0} w^c_k F^k
+    ///
+    /// Rounding: each cell adds K float32 products whose weights are w^c_k / Z rounded once; the
+    /// right side is computed in Double.
+    @Sendable static func positivePooling(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        guard let (row, _) = linearHead(of: result, classifier: classifier), result.activations.min >= 0 else { return [] }
+        let channels = result.activations.shape[0]
+        var positiveScore = 0.0                                // Σ_{w_k > 0} w^c_k F^k
+        var largestTerm = 0.0
+        for k in 0..<channels where row[k] > 0 {
+            let term = Double(row[k]) * result.activations.slice(k).mean()
+            positiveScore += term
+            largestTerm = max(largestTerm, term)
+        }
+        return [.equal("Σ_{x,y} L^c = Σ_{k: w^c_k > 0} w^c_k F^k (at the layer before pooling, ReLU(g) = ReLU(w^c_k) / Z)",
+                       "Σ L^c", result.weightedSum.sum(), "Σ_{w^c_k > 0} w^c_k F^k", positiveScore,
+                       tolerance: .sum(count: channels + 1, magnitude: positiveScore, largestTerm: largestTerm))]
+    }
+
+    /// Grad-CAM++ at this layer: with g = w^c_k / Z on the whole plane and S_k = Z F^k,
+    ///
+    ///     w_k = Σ_{i,j} a · ReLU(g) = Z g³ / (2g² + S_k g³ + ε)       for w^c_k > 0, else 0
+    ///
+    /// (with ε = 0, ReLU(w^c_k) / (2 + w^c_k F^k)). Rounding: g is w^c_k / Z rounded once, and
+    /// w_k changes at most 3 times as fast as g in relative terms; the sum and the final float32
+    /// each round once more.
+    static func gradCAMPlusPlusWeights(stabilizer: Double) -> @Sendable (CAMResult, ImageClassifier) -> [Check] {
+        { result, classifier in
+            guard let (row, _) = linearHead(of: result, classifier: classifier) else { return [] }
+            let (channels, cells) = (result.activations.shape[0], Double(result.activations.count / max(result.activations.shape[0], 1)))
+            let predicted = (0..<channels).map { k -> Float in
+                guard row[k] > 0 else { return 0 }
+                let g = Double(row[k]) / cells
+                let sum = result.activations.slice(k).sum()              // S_k
+                return Float(cells * g * g * g / (2 * g * g + sum * g * g * g + stabilizer))
+            }
+            let largest = predicted.reduce(0.0) { max($0, Double(abs($1))) }
+            return [.equal("w_k = Z g³ / (2g² + S_k g³ + ε) with g = w^c_k / Z (Grad-CAM++ at the layer before pooling)",
+                           "Grad-CAM++ weights", Tensor(shape: [channels], data: result.weights),
+                           "Z g³ / (2g² + S_k g³ + ε)", Tensor(shape: [channels], data: predicted),
+                           tolerance: .sum(count: 6, magnitude: largest, largestTerm: largest))]
+        }
+    }
+
+    /// Score-CAM's weights are a softmax over the channels, at any layer: they add up to 1. Each
+    /// weight is rounded once to float32 from Double, so the sum is off by at most u.
+    @Sendable static func softmaxWeights(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        let total = result.weights.reduce(0.0) { $0 + Double($1) }
+        return [.equal("Σ_k w_k = 1 (the weights are a softmax of the masked scores)", "Σ_k w_k", total, "1", 1,
+                       tolerance: .sum(count: result.weights.count, magnitude: 1))]
+    }
+
+    /// Eigen-CAM at any layer: the projection on v of the centred activations adds up to 0 (each
+    /// channel's mean is taken away), and v is a unit vector:
+    ///
+    ///     Σ_{x,y} (Σ_k v_k A^k(x, y) + b) = 0,  b = −Σ_k v_k μ_k;      ‖v‖ = 1
+    ///
+    /// Rounding: each cell adds K products and b in float32; v and b are Double values rounded
+    /// once to float32 (Z·Σ_k |v_k| μ_k in all).
+    @Sendable static func centredProjection(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
+        let channels = result.activations.shape[0]
+        let cells = Double(result.activations.count / max(channels, 1))
+        var magnitude = cells * Double(abs(result.offset))          // Σ_{x,y} (Σ_k |v_k A^k| + |b|)
+        for k in 0..<channels {
+            magnitude += Double(abs(result.weights[k])) * result.activations.slice(k).data.reduce(0.0) { $0 + Double(abs($1)) }
+        }
+        let norm = result.weights.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        return [.equal("Σ_{x,y} (Σ_k v_k A^k + b) = 0 (the activations are centred)", "Σ (Σ_k v_k A^k + b)", result.weightedSum.sum(),
+                       "0", 0, tolerance: .sum(count: channels + 2, magnitude: magnitude)),
+                .equal("‖v‖ = 1", "‖v‖", norm, "1", 1, tolerance: .sum(count: channels + 1, magnitude: 1))]
+    }
 }
