@@ -19,6 +19,9 @@ struct DatasetCommand: ParsableCommand {
     @Option(help: .translated("The folder to write the .npy files into; it is created if needed."))
     var out = "out/shapes"
 
+    @Flag(help: .translated("Print the folder, each file with its shape and type, and the class names as JSON, instead of one line."))
+    var json = false
+
     @OptionGroup var language: LanguageOption
 
     func validate() throws {
@@ -41,14 +44,27 @@ struct DatasetCommand: ParsableCommand {
         let (training, validation) = Trainer.dataSets(TrainingOptions())
         // All seven files or none: a failure half-way (a full disk) leaves an earlier set whole.
         var files: [(path: String, data: Data)] = []
+        var described: [JSONOutput] = []
+        func add(_ name: String, _ data: Data, shape: [Int], type: String) {
+            files.append(("\(out)/\(name)", data))
+            described.append(.object([("name", .string(name)), ("shape", .array(shape.map(JSONOutput.integer))), ("dtype", .string(type))]))
+        }
         for (name, dataSet) in [("train", training), ("val", validation)] {
             let (images, labels) = dataSet.batch(0..<dataSet.count)
-            files.append(("\(out)/\(name)_x.npy", NumpyFile.encode(images)))
-            files.append(("\(out)/\(name)_y.npy", NumpyFile.encode(integers: labels)))
-            files.append(("\(out)/\(name)_masks.npy", NumpyFile.encode(Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask }))))
+            let masks = Tensor.stack((0..<dataSet.count).map { dataSet.sample(at: $0).mask })
+            add("\(name)_x.npy", NumpyFile.encode(images), shape: images.shape, type: "float32")
+            add("\(name)_y.npy", NumpyFile.encode(integers: labels), shape: [labels.count], type: "int64")
+            add("\(name)_masks.npy", NumpyFile.encode(masks), shape: masks.shape, type: "float32")
         }
-        files.append(("\(out)/classes.txt", Data(ShapesDataset.classNames.map { $0 + "\n" }.joined().utf8)))
+        add("classes.txt", Data(ShapesDataset.classNames.map { $0 + "\n" }.joined().utf8), shape: [ShapesDataset.classNames.count], type: "text")
         try writeFilesTogether(files)
-        print(translated("Wrote {$1} training and {$2} validation images to {$3}.", with: training.count, validation.count, out))
+        if json {
+            Terminal.printJSON(.object([
+                ("folder", .string(out)), ("training_images", .integer(training.count)), ("validation_images", .integer(validation.count)),
+                ("classes", .array(ShapesDataset.classNames.map(JSONOutput.string))), ("files", .array(described)),
+            ]))
+        } else {
+            print(translated("Wrote {$1} training and {$2} validation images to {$3}.", with: training.count, validation.count, out))
+        }
     }
 }

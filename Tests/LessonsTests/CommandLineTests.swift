@@ -332,6 +332,25 @@ final class CommandLineTests: XCTestCase {
                                  mentions: "given twice")
         try assertOneLineFailure(["lesson", "cam", "--json", "--format", "html"], mentions: "--json and --format html")
     }
+    /// `tutor dataset --json` names every file it wrote with its shape and type, as the files
+    /// themselves have them.
+    func testDatasetJSONDescribesTheFilesItWrote() throws {
+        let folder = try temporaryFolder().appendingPathComponent("shapes")
+        let result = try run(["dataset", "--out", folder.path, "--json"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        XCTAssertEqual(document["classes"] as? [String], ShapesDataset.classNames)
+        let files = try XCTUnwrap(document["files"] as? [[String: Any]])
+        XCTAssertEqual(files.compactMap { $0["name"] as? String }.sorted(), ["classes.txt", "train_masks.npy", "train_x.npy", "train_y.npy", "val_masks.npy", "val_x.npy", "val_y.npy"])
+        for file in files {
+            let name = try XCTUnwrap(file["name"] as? String)
+            guard name.hasSuffix("_x.npy") || name.hasSuffix("_masks.npy") else { continue }
+            let tensor = try NumpyFile.read(from: folder.appendingPathComponent(name).path)
+            XCTAssertEqual(file["shape"] as? [Int], tensor.shape, name)
+        }
+        XCTAssertEqual((files.first { $0["name"] as? String == "train_y.npy" })?["shape"] as? [Int], [document["training_images"] as? Int ?? -1])
+    }
+
     /// A lesson's JSON says what it ran on, enough to run it again: the weights, the picture,
     /// the class, the layer, the seed (as text, since it may exceed what a double holds), the
     /// language.
