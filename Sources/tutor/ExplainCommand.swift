@@ -312,11 +312,11 @@ struct ExplainCommand: ParsableCommand {
         members += explanation.figures.filter { figure in !members.contains { $0.0 == figure.name } }.map { ($0.name, .double($0.value)) }
         if let weights = explanation.channelWeights { members.append(("weights", .doubles(weights))) }
         members += overlay
-        members.append(("checks", .array(explanation.checks.map { check in .object([
-            ("name", .string(check.name)), ("left", .double(check.left)), ("right", .double(check.right)),
-            ("residual", .double(check.residual)), ("tolerance", .double(check.tolerance)),
-            ("tolerance_formula", .string(check.model?.description ?? "")), ("ok", .bool(check.ok)), ("coarse", .bool(check.isCoarse)),
-        ]) })))
+        // The lessons' form of a check, and the formula on its own as explain always gave it.
+        members.append(("checks", .array(explanation.checks.map { check in
+            guard case let .object(fields) = JSONRenderer.value(check) else { return JSONRenderer.value(check) }
+            return .object(fields + [("tolerance_formula", .string(check.model?.description ?? ""))])
+        })))
         return .object(members)
     }
 

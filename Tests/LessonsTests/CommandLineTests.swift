@@ -319,6 +319,17 @@ final class CommandLineTests: XCTestCase {
                 return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
             }
             XCTAssertEqual(keys.count, Set(keys).count, "\(explainer.id): \(keys)")
+            // Every method checks something, written as the lessons write a check.
+            let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let checks = try XCTUnwrap(document["checks"] as? [[String: Any]], explainer.id)
+            let attributionWithoutIdentity = ["saliency", "input-x-gradient", "smoothgrad", "vargrad", "guided-backprop"].contains(explainer.id)
+            XCTAssertEqual(checks.isEmpty, attributionWithoutIdentity, explainer.id)
+            for check in checks {
+                for key in ["name", "left_label", "left", "right_label", "right", "residual", "tolerance", "ok", "coarse", "tolerance_formula"] {
+                    XCTAssertNotNil(check[key], "\(explainer.id): \(key)")
+                }
+                XCTAssertEqual(check["ok"] as? Bool, true, "\(explainer.id): \(check)")
+            }
         }
     }
     /// `tutor lesson cam photo.png --json` is `--image photo.png --format json`, as `explain`

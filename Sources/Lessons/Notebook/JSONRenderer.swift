@@ -104,7 +104,9 @@ public struct JSONRenderer: NotebookRenderer {
         return .sortedObject(object)
     }
 
-    static func value(_ check: Check) -> JSONOutput {
+    /// A check as every JSON output writes it (lesson pages, `tutor explain --json`): both
+    /// sides with their labels, the residual, the tolerance and the error model behind it.
+    public static func value(_ check: Check) -> JSONOutput {
         var object: [String: JSONOutput] = [
             "kind": .string("check"),
             "name": .string(check.name),
