@@ -36,7 +36,8 @@ struct ExplainCommand: ParsableCommand {
         abstract: translated("Explain one prediction with any method of the registry: the CAM family, LRP, Integrated Gradients, saliency and the other gradient methods."),
         discussion: translated("""
         Prints the target score y^c, the channel weights (CAM family) or the attribution totals, \
-        and the checks that apply to the method. --save-npy writes the raw result: for the CAM \
+        and the checks that apply to the method; on a colour terminal it also draws the picture, \
+        the map and the overlay. --save-npy writes the raw result: for the CAM \
         family the map after ReLU at the layer's own resolution, before upsampling and \
         normalisation; for input attributions a C×H×W array. --overlay blends the heatmap over \
         the picture (jet for CAMs, a diverging map for signed attributions, scaled as Captum's \
@@ -275,6 +276,16 @@ struct ExplainCommand: ParsableCommand {
                                                              ("overlay_outlier_perc", .double(shownOutliers))]))
         } else {
             printSummary(explanation, classifier: classifier)
+            // On a colour terminal the map is shown too, as the lessons show theirs.
+            if display.useColor {
+                let shown = colormap ?? (isCAM ? .jet : .diverging)
+                let photo = RGBImage(tensor: picture)
+                print(TerminalRenderer(color: true, width: TerminalRenderer.standardOutputWidth()).renderPicture(Picture(
+                    title: translated("The map of {$1} for class {$2} ({$3})", with: explanation.method, explanation.target.classIndex,
+                                      classifier.classNames[explanation.target.classIndex]),
+                    panels: [.image(translated("input"), photo), .heatmap(explanation.method, heatmap, map: shown),
+                             .overlay(translated("overlay"), heatmap: heatmap, on: photo, map: shown)])), terminator: "")
+            }
         }
         let failed = explanation.checks.filter { !$0.ok }
         if !failed.isEmpty {

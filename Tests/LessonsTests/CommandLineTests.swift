@@ -307,6 +307,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.output, "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: overlay))
     }
+    /// On a colour terminal `explain` shows the picture, the map and the overlay in 24-bit
+    /// colour after its numbers (a script's plain output has none), each line within the width.
+    func testExplainDrawsTheMapInColourOnly() throws {
+        let coloured = try run(["explain", "images/shapes/circle.png", "--method", "gradcam", "--color", "always"], environment: ["COLUMNS": "80"])
+        XCTAssertEqual(coloured.status, 0, coloured.errors)
+        XCTAssertTrue(coloured.output.contains("The map of gradcam for class"), coloured.output)
+        XCTAssertTrue(coloured.output.contains("▀"))
+        let plain = coloured.output.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        XCTAssertLessThanOrEqual(plain.split(separator: "\n").map(\.count).max() ?? 0, 80)
+        let uncoloured = try run(["explain", "images/shapes/circle.png", "--method", "gradcam", "--color", "never"])
+        XCTAssertFalse(uncoloured.output.contains("The map of"), uncoloured.output)
+    }
+
     /// `explain --json` of every method in the registry: valid JSON whose top-level keys are
     /// each given once (SmoothGrad's `samples` was both a setting and a figure).
     func testExplainJSONOfEveryMethodHasEachKeyOnce() throws {

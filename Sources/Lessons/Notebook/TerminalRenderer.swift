@@ -253,7 +253,9 @@ public struct TerminalRenderer: NotebookRenderer {
 
     // MARK: Pictures
 
-    func renderPicture(_ picture: Picture) -> String {
+    /// A picture's panels side by side (as many as fit), their captions below, and a legend
+    /// of each colour map: half blocks in 24-bit colour with `color`, else characters.
+    public func renderPicture(_ picture: Picture) -> String {
         var lines = wrapWords(unmarked(picture.title), width: width).map { style($0, .bold) }
         let panels = picture.panels
         guard !panels.isEmpty else { return lines.joined(separator: "\n") + "\n" }
