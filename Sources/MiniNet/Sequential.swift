@@ -68,4 +68,21 @@ public final class Sequential: Layer {
         }
         return nil
     }
+
+    /// The layers a forward pass runs after the layer named `name`, in order (the later layers
+    /// of each container on the path, innermost first), the way `forward(after:activation:)`
+    /// runs them; nil where `forward(after:)` cannot resume either.
+    public func layers(after name: String) -> [Layer]? {
+        for (index, (_, layer)) in layers.enumerated() {
+            var within: [Layer]?
+            if layer.name == name {
+                within = []
+            } else if name.hasPrefix(layer.name + "."), let inner = layer as? Sequential {
+                guard let innerLater = inner.layers(after: name) else { return nil }
+                within = innerLater
+            }
+            if let within { return within + layers[(index + 1)...].map(\.layer) }
+        }
+        return nil
+    }
 }

@@ -80,8 +80,17 @@ struct EvaluationOutput {
                 let bestValue = candidates.map { means[$0]! }.min { metric.isBetter($0, than: $1) }
                 // Every method that reaches the best value as shown (ties named together).
                 let best = candidates.filter { Self.formatted(means[$0], metric) == Self.formatted(bestValue, metric) }
-                return [translated(metric.title) + " " + Self.arrow(metric)] + means.map { Self.formatted($0, metric) }
-                    + [best.isEmpty ? "–" : best.map { report.methods[$0].id }.joined(separator: ", ")]
+                // A method is worth naming only where it beats both controls; where the better
+                // control does as well (as shown) or better, the column names that control.
+                let controls = report.methods.indices.filter { report.methods[$0].isControl && means[$0] != nil }
+                let bestControl = controls.min { metric.isBetter(means[$0]!, than: means[$1]!) }
+                let controlDoesAsWell = bestValue.flatMap { value in bestControl.map { control in
+                    metric.isBetter(means[control]!, than: value) || Self.formatted(means[control], metric) == Self.formatted(value, metric)
+                } } ?? false
+                let named = best.isEmpty ? "–"
+                    : controlDoesAsWell ? translated("none beats {$1}", with: report.methods[bestControl!].id)
+                    : best.map { report.methods[$0].id }.joined(separator: ", ")
+                return [translated(metric.title) + " " + Self.arrow(metric)] + means.map { Self.formatted($0, metric) } + [named]
             }
             notebook.add(.table(title: Self.familyTitle(family),
                                 headers: [translated("metric (mean over the pictures)")] + report.methods.map(\.id) + [translated("best method")],

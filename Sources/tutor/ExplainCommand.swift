@@ -356,6 +356,10 @@ struct ExplainCommand: ParsableCommand {
         for check in explanation.checks {
             print(renderer.renderCheck(check))
         }
+        if explanation.checks.isEmpty {
+            print(fitLines("  " + translated("No identity to check for {$1} here; docs/cam-methods.md says which methods have one, and where.",
+                                             with: explanation.method), width: renderer.width))
+        }
         if let saveNpy { print("  " + translated("raw result {$1} written to {$2}", with: explanation.raw.shape, saveNpy)) }
         if let overlay { print("  " + translated("overlay written to {$1}", with: overlay)) }
     }

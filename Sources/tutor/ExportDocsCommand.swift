@@ -102,7 +102,7 @@ struct ExportDocsCommand: ParsableCommand {
         }
 
         // A last line only after a wait worth reporting (a ResNet's pages, not the small CNN's).
-        if Date().timeIntervalSince(started) >= 5 { ProgressBar().finish(label: "export-docs", detail: translated("{$1} pages", with: pageTotal)) }
+        if Date().timeIntervalSince(started) >= 5 { ProgressBar().finish(label: "export-docs", detail: translated("{$1} lesson pages", with: pageTotal)) }
         else if Terminal.standardErrorIsTerminal { StandardStreams.writeError("\r\u{1B}[2K") }
         let generatedPictures = try FileManager.default.contentsOfDirectory(atPath: scratch + "/pictures").sorted()
         let pageCount = try Self.pageFolders.reduce(0) { $0 + (try FileManager.default.contentsOfDirectory(atPath: scratch + "/" + $1.folder).count) }

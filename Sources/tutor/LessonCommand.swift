@@ -144,6 +144,7 @@ struct LessonCommand: ParsableCommand {
         let notebook = try lesson.build(context)
         notebook.run = [
             ("weights", .string(try model.weightsPath())), ("model", model.model.map { .string($0.rawValue) } ?? .null),
+            ("architecture", .string(classifier.spec.architecture)),
             ("image", image.map(JSONOutput.string) ?? .null), ("class", context.targetClass.map(JSONOutput.integer) ?? .null),
             ("layer", context.layer.map(JSONOutput.string) ?? .null), ("seed", .string("\(context.seed)")),
             ("language", .string(context.language)), ("every_pass", .bool(everyPass)),

@@ -390,6 +390,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(run["language"] as? String, "en")
         XCTAssertEqual(run["every_pass"] as? Bool, false)
         XCTAssertTrue(run["model"] is NSNull)
+        XCTAssertNotNil(run["architecture"] as? String)
     }
     /// export-docs with another network would replace (or compare against) the repository's
     /// pages, which show the shipped ones: refused before any work.

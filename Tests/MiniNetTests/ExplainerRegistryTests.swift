@@ -142,7 +142,7 @@ final class ExplainerRegistryTests: XCTestCase {
     }
 
     /// Score-CAM's weights add up to 1 and Eigen-CAM's projection of centred activations to 0,
-    /// with ‖v‖ = 1, at any layer; a weight or a map off by a little fails.
+    /// with ‖v‖ = 1 and v an eigenvector, at any layer; a weight or a map off by a little fails.
     func testScoreCAMAndEigenCAMCheckTheirOwnIdentitiesAtAnyLayer() throws {
         let classifier = try classifiers()[0].classifier
         let input = Tensor(shape: classifier.inputSize,
@@ -150,7 +150,7 @@ final class ExplainerRegistryTests: XCTestCase {
         for layer in [classifier.defaultCAMLayer, classifier.featureMapLayers.dropLast().last!] {
             var settings = ExplainerSettings()
             settings.layer = layer
-            for (id, count) in [("scorecam", 1), ("eigencam", 2)] {
+            for (id, count) in [("scorecam", 1), ("eigencam", 3)] {
                 let explainer = try XCTUnwrap(ExplainerRegistry.explainer(id: id) as? CAMFamilyExplainer)
                 let explanation = try explainer.explain(input, classifier: classifier, target: .logit(1), settings: settings)
                 XCTAssertEqual(explanation.checks.count, count, "\(id) at \(layer)")
@@ -165,5 +165,32 @@ final class ExplainerRegistryTests: XCTestCase {
                 XCTAssertFalse(explainer.checks(result, classifier).allSatisfy(\.ok), "\(id) at \(layer): off by a little must fail")
             }
         }
+    }
+
+    /// The CAM identities apply where a layer's maps reach the logits through global average
+    /// pooling and the final linear layer alone: not through a BatchNorm, a max-pooling, a
+    /// second linear layer, or a ReLU that could change negative maps.
+    func testOnlyALayerThatFeedsPoolingAndTheHeadCountsAsOne() {
+        func network(_ head: [(String, Layer)]) -> Sequential {
+            let features = Sequential(named: [("0", Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1)), ("1", ReLU())])
+            let network = Sequential(named: [("features", features)] + head)
+            network.assignNames()
+            return network
+        }
+        let pooled: [(String, Layer)] = [("pool", GlobalAveragePool()), ("flatten", Flatten()), ("fc", Linear(inputFeatures: 4, outputFeatures: 2))]
+        let plain = network(pooled)
+        XCTAssertTrue(plain.feedsPoolingAndLinearHead(after: "features.1", nonNegative: true))
+        XCTAssertTrue(plain.feedsPoolingAndLinearHead(after: "features", nonNegative: false), "the same maps under the container's name")
+        XCTAssertFalse(plain.feedsPoolingAndLinearHead(after: "features.0", nonNegative: false), "a ReLU comes first")
+        XCTAssertFalse(plain.feedsPoolingAndLinearHead(after: "pool", nonNegative: true))
+        XCTAssertFalse(plain.feedsPoolingAndLinearHead(after: "missing", nonNegative: true))
+        XCTAssertTrue(network([("relu", ReLU())] + pooled).feedsPoolingAndLinearHead(after: "features", nonNegative: true))
+        XCTAssertFalse(network([("relu", ReLU())] + pooled).feedsPoolingAndLinearHead(after: "features", nonNegative: false))
+        XCTAssertFalse(network([("bn", BatchNorm2d(channels: 4))] + pooled).feedsPoolingAndLinearHead(after: "features", nonNegative: true))
+        XCTAssertFalse(network([("max", MaxPool2d(kernelSize: 2))] + pooled).feedsPoolingAndLinearHead(after: "features", nonNegative: true))
+        XCTAssertFalse(network(pooled + [("relu", ReLU()), ("fc2", Linear(inputFeatures: 2, outputFeatures: 2))])
+            .feedsPoolingAndLinearHead(after: "features", nonNegative: true))
+        XCTAssertTrue(network([("head", Sequential(named: pooled))]).feedsPoolingAndLinearHead(after: "features", nonNegative: true),
+                      "a head in a container of its own")
     }
 }

@@ -214,6 +214,18 @@ final class ShapesDatasetTests: XCTestCase {
         return pictures
     }
 
+    /// The masks of the single-shape pictures, for `tutor evaluate circle.png --mask
+    /// circle-mask.png`: the coverage in 0…1 as a grey PNG (luminance = coverage, 8 bits).
+    static func sampleMasks() -> [(name: String, image: RGBImage)] {
+        let dataset = ShapesDataset(count: 30, seed: 7)
+        return ShapeKind.allCases.compactMap { kind in
+            guard let index = (0..<dataset.count).first(where: { dataset.label(at: $0) == kind.rawValue }) else { return nil }
+            let mask = dataset.sample(at: index).mask                                  // [H, W]
+            let grey = mask.data.map { UInt8((Swift.min(Swift.max($0, 0), 1) * 255).rounded()) }
+            return ("\(kind.name)-mask", RGBImage(width: mask.shape[1], height: mask.shape[0], pixels: grey.flatMap { [$0, $0, $0] }))
+        }
+    }
+
     static var picturesFolder: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("images/shapes")
@@ -244,8 +256,9 @@ final class ShapesDatasetTests: XCTestCase {
                 try image.write(to: folder.appendingPathComponent("\(name).png").path)
                 try Self.enlarged(image, by: 4).write(to: folder.appendingPathComponent("\(name)-4x.png").path)
             }
+            for (name, image) in Self.sampleMasks() { try image.write(to: folder.appendingPathComponent("\(name).png").path) }
         }
-        for (name, image) in Self.samplePictures() {
+        for (name, image) in Self.samplePictures() + Self.sampleMasks() {
             let path = folder.appendingPathComponent("\(name).png").path
             guard FileManager.default.fileExists(atPath: path) else {
                 throw XCTSkip("\(path) not found (run with SHAPES_WRITE_IMAGES=1 to create it)")

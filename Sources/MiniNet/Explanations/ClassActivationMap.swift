@@ -208,6 +208,14 @@ public final class CAM: ClassActivationMapMethod {
         guard head.inputFeatures == probe.activations.shape[0] else {
             throw MiniNetError.invalidArgument("CAM needs the layer that feeds global average pooling (\(head.inputFeatures) channels); '\(layer)' has \(probe.activations.shape[0])")
         }
+        // The head's weights mean something only for the maps it pools: not for an earlier
+        // layer that happens to have as many channels.
+        guard classifier.feedsPoolingAndLinearHead(layer, nonNegative: probe.activations.min >= 0) else {
+            if let suitable = classifier.featureMapLayers.last(where: { classifier.feedsPoolingAndLinearHead($0, nonNegative: true) }) {
+                throw MiniNetError.invalidArgument("CAM needs the layer that feeds global average pooling and the final linear layer, such as '\(suitable)'; '\(layer)' does not")
+            }
+            throw MiniNetError.invalidArgument("CAM needs a layer that feeds global average pooling and then the final linear layer, and this network has none; use gradcam, which works at any layer")
+        }
         let c = target.classIndex
         return Array(head.weight.value.data[(c * head.inputFeatures)..<((c + 1) * head.inputFeatures)])
     }

@@ -17,4 +17,38 @@ extension ImageClassifier {
     /// The last layer that produces a feature map: the default layer for the CAM family. In a
     /// ResNet that is the last residual block of layer4 ("layer4.2"), not a ReLU inside it.
     public var defaultCAMLayer: String { featureMapLayers.last ?? "" }
+
+    /// Whether the output A of `layer` reaches the logits only through global average pooling
+    /// and the final linear layer (see `Sequential.feedsPoolingAndLinearHead`).
+    public func feedsPoolingAndLinearHead(_ layer: String, nonNegative: Bool) -> Bool {
+        network.feedsPoolingAndLinearHead(after: layer, nonNegative: nonNegative)
+    }
+}
+
+extension Sequential {
+    /// Whether the output A of `layer` reaches the logits only through global average pooling
+    /// and the final linear layer (flattening aside), so that z = W · mean_{i,j}(A) + b: where
+    /// CAM's weights are W's rows and the CAM identities hold. A ReLU on the way keeps that only
+    /// for A ≥ 0 (`nonNegative`), which it leaves as it is.
+    public func feedsPoolingAndLinearHead(after layer: String, nonNegative: Bool) -> Bool {
+        guard let later = layers(after: layer) else { return false }
+        // The leaves in order: containers (a Sequential head) only hold them.
+        let leaves = later.flatMap { $0.allLayers.filter { $0.children.isEmpty } }
+        var pooled = false
+        for (index, leaf) in leaves.enumerated() {
+            switch leaf {
+            case is Flatten:
+                continue
+            case is ReLU where !pooled && nonNegative:
+                continue
+            case is GlobalAveragePool where !pooled:
+                pooled = true
+            case is Linear where pooled:
+                return index == leaves.count - 1
+            default:
+                return false
+            }
+        }
+        return false
+    }
 }

@@ -9,9 +9,10 @@
 /// these identities do not hold and no check is made.
 enum CAMIdentities {
     /// w^c [K] and b_c when `result` explains a logit at a layer whose K channels feed the
-    /// final linear layer through global average pooling; else nil.
+    /// final linear layer through global average pooling alone; else nil.
     static func linearHead(of result: CAMResult, classifier: ImageClassifier) -> (row: [Float], bias: Float)? {
-        guard case let .logit(c) = result.target, result.layer == classifier.defaultCAMLayer,
+        guard case let .logit(c) = result.target,
+              classifier.feedsPoolingAndLinearHead(result.layer, nonNegative: result.activations.min >= 0),
               let head = classifier.network.allLayers.last(where: { $0 is Linear }) as? Linear,
               head.inputFeatures == result.activations.shape[0], c < head.outputFeatures else { return nil }
         let channels = head.inputFeatures
@@ -124,7 +125,8 @@ enum CAMIdentities {
     /// each round once more.
     static func gradCAMPlusPlusWeights(stabilizer: Double) -> @Sendable (CAMResult, ImageClassifier) -> [Check] {
         { result, classifier in
-            guard let (row, _) = linearHead(of: result, classifier: classifier) else { return [] }
+            // The sensitivity bound below needs S_k ≥ 0: activations after a ReLU.
+            guard let (row, _) = linearHead(of: result, classifier: classifier), result.activations.min >= 0 else { return [] }
             let (channels, cells) = (result.activations.shape[0], Double(result.activations.count / max(result.activations.shape[0], 1)))
             let predicted = (0..<channels).map { k -> Float in
                 guard row[k] > 0 else { return 0 }
@@ -145,26 +147,44 @@ enum CAMIdentities {
     @Sendable static func softmaxWeights(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
         let total = result.weights.reduce(0.0) { $0 + Double($1) }
         return [.equal("Σ_k w_k = 1 (the weights are a softmax of the masked scores)", "Σ_k w_k", total, "1", 1,
-                       tolerance: .sum(count: result.weights.count, magnitude: 1))]
+                       tolerance: .sum(count: 1, magnitude: 1))]
     }
 
-    /// Eigen-CAM at any layer: the projection on v of the centred activations adds up to 0 (each
-    /// channel's mean is taken away), and v is a unit vector:
+    /// Eigen-CAM at any layer, with X̄ the centred activations [Z × K] and v the weights:
     ///
-    ///     Σ_{x,y} (Σ_k v_k A^k(x, y) + b) = 0,  b = −Σ_k v_k μ_k;      ‖v‖ = 1
+    ///     Σ_{x,y} (Σ_k v_k A^k(x, y) + b) = 0,  b = −Σ_k v_k μ_k      (X̄'s columns add up to 0)
+    ///     ‖v‖ = 1,   X̄ᵀX̄ v = λ v with λ = ‖X̄v‖²                      (v is a principal direction)
     ///
-    /// Rounding: each cell adds K products and b in float32; v and b are Double values rounded
-    /// once to float32 (Z·Σ_k |v_k| μ_k in all).
+    /// Rounding: each cell adds K products and b in float32, and v and b are Double values
+    /// rounded once to float32 (Z·Σ_k |v_k| μ_k in all). v differs from the exact eigenvector by
+    /// δ with ‖δ‖ ≤ u, and ‖(X̄ᵀX̄ − λ)δ‖ ≤ λ‖δ‖ since X̄ᵀX̄'s eigenvalues lie in 0…λ; the Double
+    /// arithmetic of the solver and of this check is far below that. Where X̄ = 0 (a single cell,
+    /// or every channel constant) there is no direction and v = 0: only the sum is checked.
     @Sendable static func centredProjection(_ result: CAMResult, _ classifier: ImageClassifier) -> [Check] {
         let channels = result.activations.shape[0]
-        let cells = Double(result.activations.count / max(channels, 1))
-        var magnitude = cells * Double(abs(result.offset))          // Σ_{x,y} (Σ_k |v_k A^k| + |b|)
+        let cells = result.activations.count / max(channels, 1)
+        let a = result.activations.data
+        var magnitude = Double(cells) * Double(abs(result.offset))          // Σ_{x,y} (Σ_k |v_k A^k| + |b|)
+        var centred = [Double](repeating: 0, count: a.count)                  // X̄ᵀ, channel by channel
         for k in 0..<channels {
-            magnitude += Double(abs(result.weights[k])) * result.activations.slice(k).data.reduce(0.0) { $0 + Double(abs($1)) }
+            let plane = (k * cells)..<((k + 1) * cells)
+            let mean = plane.reduce(0.0) { $0 + Double(a[$1]) } / Double(cells)
+            for index in plane { centred[index] = Double(a[index]) - mean }
+            magnitude += Double(abs(result.weights[k])) * plane.reduce(0.0) { $0 + Double(abs(a[$1])) }
         }
-        let norm = result.weights.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        return [.equal("Σ_{x,y} (Σ_k v_k A^k + b) = 0 (the activations are centred)", "Σ (Σ_k v_k A^k + b)", result.weightedSum.sum(),
-                       "0", 0, tolerance: .sum(count: channels + 2, magnitude: magnitude)),
-                .equal("‖v‖ = 1", "‖v‖", norm, "1", 1, tolerance: .sum(count: channels + 1, magnitude: 1))]
+        var checks: [Check] = [.equal("Σ_{x,y} (Σ_k v_k A^k + b) = 0 (the activations are centred)", "Σ (Σ_k v_k A^k + b)",
+                                      result.weightedSum.sum(), "0", 0, tolerance: .sum(count: channels + 2, magnitude: magnitude))]
+        guard centred.contains(where: { $0 != 0 }) else { return checks }
+        let v = result.weights.map(Double.init)
+        let projection = (0..<cells).map { cell in (0..<channels).reduce(0.0) { $0 + centred[$1 * cells + cell] * v[$1] } }   // X̄v
+        let eigenvalue = projection.reduce(0.0) { $0 + $1 * $1 }                                                         // λ = ‖X̄v‖²
+        let residual = (0..<channels).map { k in
+            (0..<cells).reduce(0.0) { $0 + centred[k * cells + $1] * projection[$1] } - eigenvalue * v[k]                // (X̄ᵀX̄v − λv)_k
+        }.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+        let norm = v.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+        checks.append(.equal("‖v‖ = 1", "‖v‖", norm, "1", 1, tolerance: .sum(count: 1, magnitude: 1)))
+        checks.append(.equal("X̄ᵀX̄ v = λ v, λ = ‖X̄v‖² (v is a principal direction of the centred activations)",
+                             "‖X̄ᵀX̄ v − λ v‖", residual, "0", 0, tolerance: .sum(count: 1, magnitude: eigenvalue)))
+        return checks
     }
 }
