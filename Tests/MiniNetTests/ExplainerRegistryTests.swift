@@ -193,4 +193,20 @@ final class ExplainerRegistryTests: XCTestCase {
         XCTAssertTrue(network([("head", Sequential(named: pooled))]).feedsPoolingAndLinearHead(after: "features", nonNegative: true),
                       "a head in a container of its own")
     }
+
+    /// A ReLU of a two-layer head, after the pooling, has no map: the default CAM layer is the
+    /// last one before the pooling, where a CAM can run (it has no identity to check there).
+    func testTheDefaultCAMLayerIsBeforeThePooling() throws {
+        let spec = ModelSpec(architecture: "test", layers: [
+            .conv2d("features.0", 3, 4, kernelSize: 3, padding: 1, bias: true), LayerSpec(name: "features.1", type: "ReLU"),
+            .globalAveragePool("pool"), LayerSpec(name: "flatten", type: "Flatten"), .linear("head.0", 4, 4, bias: true),
+            LayerSpec(name: "head.1", type: "ReLU"), .linear("head.2", 4, 3, bias: true),
+        ], inputSize: [3, 8, 8], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], classNames: ["a", "b", "c"])
+        let classifier = try ImageClassifier(spec: spec)
+        XCTAssertEqual(classifier.featureMapLayers, ["features.1"])
+        XCTAssertEqual(classifier.defaultCAMLayer, "features.1")
+        let explanation = try CAMFamilyExplainer.gradCAM.explain(Tensor(shape: [3, 8, 8], data: (0..<192).map { Float(sin(Double($0))) }),
+                                                                 classifier: classifier, target: .logit(0), settings: ExplainerSettings())
+        XCTAssertEqual(explanation.checks.count, 0, "two linear layers after the pooling: no identity")
+    }
 }

@@ -2,10 +2,14 @@
 /// and the one it explains by default.
 extension ImageClassifier {
     /// The layers whose output is a feature map a CAM can explain, in order: each ReLU and each
-    /// residual block, leaving out the layers inside a residual block.
+    /// residual block, leaving out the layers inside a residual block, up to the first global
+    /// pooling or flattening (a ReLU of the head after it has no map).
     public var featureMapLayers: [String] {
         var names: [String] = []
+        var flattened = false
         func visit(_ layer: Layer) {
+            guard !flattened else { return }
+            if layer is GlobalAveragePool || layer is Flatten { flattened = true; return }
             if layer is Residual { names.append(layer.name); return }
             if layer is ReLU { names.append(layer.name) }
             for (_, child) in layer.children { visit(child) }
