@@ -209,4 +209,22 @@ final class ExplainerRegistryTests: XCTestCase {
                                                                  classifier: classifier, target: .logit(0), settings: ExplainerSettings())
         XCTAssertEqual(explanation.checks.count, 0, "two linear layers after the pooling: no identity")
     }
+
+    /// A last block that ends in a convolution: the default CAM layer is that convolution, whose
+    /// maps the head pools, not the ReLU before it.
+    func testTheDefaultCAMLayerIsTheOneThePoolingReads() throws {
+        let spec = ModelSpec(architecture: "test", layers: [
+            .conv2d("features.0", 3, 4, kernelSize: 3, padding: 1, bias: true), LayerSpec(name: "features.1", type: "ReLU"),
+            .conv2d("features.2", 4, 5, kernelSize: 3, padding: 1, bias: true),
+            .globalAveragePool("pool"), LayerSpec(name: "flatten", type: "Flatten"), .linear("classifier", 5, 3, bias: true),
+        ], inputSize: [3, 8, 8], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], classNames: ["a", "b", "c"])
+        let classifier = try ImageClassifier(spec: spec)
+        XCTAssertEqual(classifier.featureMapLayers, ["features.1"])
+        XCTAssertEqual(classifier.defaultCAMLayer, "features.2")
+        let input = Tensor(shape: [3, 8, 8], data: (0..<192).map { Float(cos(Double($0) * 0.7)) })
+        let explanation = try CAMFamilyExplainer.gradCAM.explain(input, classifier: classifier, target: .logit(1), settings: ExplainerSettings())
+        XCTAssertEqual(explanation.layer, "features.2")
+        XCTAssertEqual(explanation.checks.count, 1, "the maps the head pools: Grad-CAM's identity holds")
+        XCTAssertTrue(explanation.checks[0].ok)
+    }
 }

@@ -20,7 +20,19 @@ extension ImageClassifier {
 
     /// The last layer that produces a feature map: the default layer for the CAM family. In a
     /// ResNet that is the last residual block of layer4 ("layer4.2"), not a ReLU inside it.
-    public var defaultCAMLayer: String { featureMapLayers.last ?? "" }
+    ///
+    /// Where that layer's maps do not go straight into the global pooling (a last block that
+    /// ends in a convolution, with no ReLU after it), the default is the last layer whose maps
+    /// do, so that a CAM explains the maps the head pools.
+    public var defaultCAMLayer: String {
+        let last = featureMapLayers.last ?? ""
+        func feedsPooling(_ name: String) -> Bool {
+            guard let later = network.layers(after: name) else { return false }
+            return later.flatMap { $0.allLayers.filter { $0.children.isEmpty } }.first { !($0 is ReLU) } is GlobalAveragePool
+        }
+        if last.isEmpty || feedsPooling(last) { return last }
+        return network.allLayers.dropFirst().map(\.name).last(where: feedsPooling) ?? last
+    }
 
     /// Whether the output A of `layer` reaches the logits only through global average pooling
     /// and the final linear layer (see `Sequential.feedsPoolingAndLinearHead`).
