@@ -27,8 +27,7 @@ extension ImageClassifier {
     public var defaultCAMLayer: String {
         let last = featureMapLayers.last ?? ""
         func feedsPooling(_ name: String) -> Bool {
-            guard let later = network.layers(after: name) else { return false }
-            return later.flatMap { $0.allLayers.filter { $0.children.isEmpty } }.first { !($0 is ReLU) } is GlobalAveragePool
+            network.leafLayers(after: name)?.first { !($0 is ReLU) } is GlobalAveragePool
         }
         if last.isEmpty || feedsPooling(last) { return last }
         return network.allLayers.dropFirst().map(\.name).last(where: feedsPooling) ?? last
@@ -42,14 +41,17 @@ extension ImageClassifier {
 }
 
 extension Sequential {
+    /// `layers(after:)` with every container opened: the layers that compute, in order.
+    func leafLayers(after name: String) -> [Layer]? {
+        layers(after: name)?.flatMap { $0.allLayers.filter { $0.children.isEmpty } }
+    }
+
     /// Whether the output A of `layer` reaches the logits only through global average pooling
     /// and the final linear layer (flattening aside), so that z = W · mean_{i,j}(A) + b: where
     /// CAM's weights are W's rows and the CAM identities hold. A ReLU on the way keeps that only
     /// for A ≥ 0 (`nonNegative`), which it leaves as it is.
     public func feedsPoolingAndLinearHead(after layer: String, nonNegative: Bool) -> Bool {
-        guard let later = layers(after: layer) else { return false }
-        // The leaves in order: containers (a Sequential head) only hold them.
-        let leaves = later.flatMap { $0.allLayers.filter { $0.children.isEmpty } }
+        guard let leaves = leafLayers(after: layer) else { return false }
         var pooled = false
         for (index, leaf) in leaves.enumerated() {
             switch leaf {
