@@ -18,6 +18,17 @@ final class ExplainerRegistryTests: XCTestCase {
         ]
     }
 
+    /// A smooth test input of `shape`: value i is `wave(i · frequency)`.
+    static func input(_ shape: [Int], _ wave: (Double) -> Double, frequency: Double) -> Tensor {
+        Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { Float(wave(Double($0) * frequency)) })
+    }
+
+    /// The class the network predicts for `input` [C, H, W].
+    static func predictedClass(_ classifier: ImageClassifier, _ input: Tensor) -> Int {
+        let logits = classifier.forward(input.reshaped([1] + input.shape)).data
+        return Tensor(shape: [logits.count], data: logits).argmax
+    }
+
     func testIdsAreUniqueAndKeepTheCommandLineNames() {
         let ids = ExplainerRegistry.ids
         XCTAssertEqual(Set(ids).count, ids.count)
@@ -41,8 +52,7 @@ final class ExplainerRegistryTests: XCTestCase {
 
     func testEveryExplainerGivesAMapAtTheInputSizeAndPassesItsChecks() throws {
         for (name, classifier) in try classifiers() {
-            let input = Tensor(shape: classifier.inputSize,
-                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(sin(Double($0) * 0.37)) })
+            let input = Self.input(classifier.inputSize, sin, frequency: 0.37)
             let logits = classifier.forward(input.reshaped([1] + input.shape)).data
             let c = Tensor(shape: [logits.count], data: logits).argmax
             var settings = ExplainerSettings()
@@ -75,8 +85,7 @@ final class ExplainerRegistryTests: XCTestCase {
     /// numbers, bit for bit, as `saliency` and a forward pass of its own.
     func testSaliencyExplainerGivesSaliencyAndTheLogits() throws {
         for (name, classifier) in try classifiers() {
-            let input = Tensor(shape: classifier.inputSize,
-                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(cos(Double($0) * 0.23)) })
+            let input = Self.input(classifier.inputSize, cos, frequency: 0.23)
             let logits = classifier.forward(input.reshaped([1] + input.shape)).data
             let c = Tensor(shape: [logits.count], data: logits).argmax
             for target in [ExplanationTarget.logit(c), .probability(c)] {
@@ -103,10 +112,8 @@ final class ExplainerRegistryTests: XCTestCase {
     /// check nothing, and a map or weight off by a little fails.
     func testCAMsCheckTheirIdentityAtThePoolingLayerOnly() throws {
         for (name, classifier) in try classifiers() {
-            let input = Tensor(shape: classifier.inputSize,
-                               data: (0..<classifier.inputSize.reduce(1, *)).map { Float(sin(Double($0) * 0.11)) })
-            let logits = classifier.forward(input.reshaped([1] + input.shape)).data
-            let c = Tensor(shape: [logits.count], data: logits).argmax
+            let input = Self.input(classifier.inputSize, sin, frequency: 0.11)
+            let c = Self.predictedClass(classifier, input)
             let earlier = classifier.featureMapLayers.dropLast().last!
             for (id, identity) in [("cam", "S_c = (1/Z)"), ("gradcam", "S_c = Σ_{x,y} L^c"), ("xgradcam", "S_c = Σ_{x,y} L^c"),
                                    ("hirescam", "S_c = Σ_{x,y} L^c"), ("ablationcam", "y^c − y^c_k = w^c_k F^k"),
@@ -145,8 +152,7 @@ final class ExplainerRegistryTests: XCTestCase {
     /// with ‖v‖ = 1 and v an eigenvector, at any layer; a weight or a map off by a little fails.
     func testScoreCAMAndEigenCAMCheckTheirOwnIdentitiesAtAnyLayer() throws {
         let classifier = try classifiers()[0].classifier
-        let input = Tensor(shape: classifier.inputSize,
-                           data: (0..<classifier.inputSize.reduce(1, *)).map { Float(cos(Double($0) * 0.17)) })
+        let input = Self.input(classifier.inputSize, cos, frequency: 0.17)
         for layer in [classifier.defaultCAMLayer, classifier.featureMapLayers.dropLast().last!] {
             var settings = ExplainerSettings()
             settings.layer = layer
@@ -205,7 +211,7 @@ final class ExplainerRegistryTests: XCTestCase {
         let classifier = try ImageClassifier(spec: spec)
         XCTAssertEqual(classifier.featureMapLayers, ["features.1"])
         XCTAssertEqual(classifier.defaultCAMLayer, "features.1")
-        let explanation = try CAMFamilyExplainer.gradCAM.explain(Tensor(shape: [3, 8, 8], data: (0..<192).map { Float(sin(Double($0))) }),
+        let explanation = try CAMFamilyExplainer.gradCAM.explain(Self.input([3, 8, 8], sin, frequency: 1),
                                                                  classifier: classifier, target: .logit(0), settings: ExplainerSettings())
         XCTAssertEqual(explanation.checks.count, 0, "two linear layers after the pooling: no identity")
     }
@@ -221,7 +227,7 @@ final class ExplainerRegistryTests: XCTestCase {
         let classifier = try ImageClassifier(spec: spec)
         XCTAssertEqual(classifier.featureMapLayers, ["features.1"])
         XCTAssertEqual(classifier.defaultCAMLayer, "features.2")
-        let input = Tensor(shape: [3, 8, 8], data: (0..<192).map { Float(cos(Double($0) * 0.7)) })
+        let input = Self.input([3, 8, 8], cos, frequency: 0.7)
         let explanation = try CAMFamilyExplainer.gradCAM.explain(input, classifier: classifier, target: .logit(1), settings: ExplainerSettings())
         XCTAssertEqual(explanation.layer, "features.2")
         XCTAssertEqual(explanation.checks.count, 1, "the maps the head pools: Grad-CAM's identity holds")
