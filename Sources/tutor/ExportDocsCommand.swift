@@ -13,7 +13,7 @@ struct ExportDocsCommand: ParsableCommand {
         from what this command writes; use --check to compare without writing. The three folders \
         are generated: everything in them is replaced, so keep nothing else there. The comparison \
         forgives rounding noise of another processor: numbers within their printed precision \
-        (plus 0.1 %), residuals of passing checks, and pixels a few levels apart. With --model or \
+        (plus 0.2 %), residuals of passing checks, and pixels a few levels apart. With --model or \
         --weights, the pages of that network go under --root, which must then be another folder \
         than the repository.
         """)

@@ -28,7 +28,17 @@ final class EvaluationRunnerTests: XCTestCase {
 
     // MARK: the numbers are those of the measures
 
+    /// Bit for bit under MiniNet's plain-loop products (`ArithmeticVariant.referenceGemm`),
+    /// whose sums do not depend on the batch: the runner scores the pictures of several maps in
+    /// shared batches, each measure alone in batches of its own, and OpenBLAS's kernels for some
+    /// processors (its Haswell and Zen kernels) round one picture's products differently in a
+    /// batch of another size. FaithfulnessTests checks the default arithmetic within the
+    /// tolerance of another batch.
     func testEveryNumberIsTheOneItsMeasureGivesOnItsOwn() throws {
+        try ArithmeticVariant.with(.referenceGemm) { try everyNumberIsTheOneItsMeasureGivesOnItsOwn() }
+    }
+
+    func everyNumberIsTheOneItsMeasureGivesOnItsOwn() throws {
         let classifier = try SanityCheckTests.smallCNN()
         let pictures = Self.pictures(for: classifier)
         let settings = Self.quickSettings
@@ -103,8 +113,13 @@ final class EvaluationRunnerTests: XCTestCase {
         XCTAssertEqual(report.checks.entries.first { $0.name == "deletion at 0 % = the full score" }?.count, 9)
     }
 
-    /// A signed map is cut at 0 before it multiplies the picture; a map ≥ 0 is min–max scaled.
+    /// A signed map is cut at 0 before it multiplies the picture; a map ≥ 0 is min–max scaled
+    /// (bit for bit under the plain-loop products, as above).
     func testTheConfidenceChangeOfASignedMapUsesItsPositivePart() throws {
+        try ArithmeticVariant.with(.referenceGemm) { try confidenceChangeOfASignedMapUsesItsPositivePart() }
+    }
+
+    func confidenceChangeOfASignedMapUsesItsPositivePart() throws {
         let classifier = try SanityCheckTests.smallCNN()
         let pictures = Self.pictures(for: classifier, count: 2)
         var settings = Self.quickSettings

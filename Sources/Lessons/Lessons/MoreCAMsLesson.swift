@@ -280,12 +280,13 @@ public enum MoreCAMsLesson: Lesson {
         notebook.table(text("derivatives.table"),
                        headers: ["k", "h", "g (backprop)", "S′ (differences)", "S″", "S‴"],
                        rows: derivatives.map { d in
+                           // S″ and S‴ are rounding only: "≈" shows a number whose digits are the processor's.
                            ["\(d.channel)", formatted(d.step), scientific(d.gradient), scientific(d.first),
-                            scientific(d.second), scientific(d.third)]
+                            "≈" + scientific(d.second), "≈" + scientific(d.third)]
                        }, limit: .ranked(byMagnitudeOf: 2, shown: 4))
         let largestCurvature = derivatives.map { abs($0.second) / ($0.gradient * $0.gradient) }.max() ?? 0
         let largestThird = derivatives.map { abs($0.third) / pow($0.gradient, 3) }.max() ?? 0
-        notebook.prose(text("derivatives.flat", ["second": scientific(largestCurvature), "third": scientific(largestThird)]))
+        notebook.prose(text("derivatives.flat", ["second": "≈" + scientific(largestCurvature), "third": "≈" + scientific(largestThird)]))
         // Each ratio is off by the bound of its differences over g² or g³; g itself carries two
         // roundings (w_ck times 1/Z, see the last step), so g³ carries 6.
         let ratios = derivatives.map { Float($0.secondOfY / ($0.gradient * $0.gradient)) }
