@@ -137,6 +137,11 @@ static const char *tutor_kernels_for_processor(void) {
     return "SANDYBRIDGE";
 }
 
+const char *tutor_openblas_kernels_for_processor(void) {
+    const char *wanted = tutor_kernels_for_processor();
+    return wanted ? wanted : "PRESCOTT";
+}
+
 const char *tutor_choose_openblas_kernels(void) {
     const char *(*corename)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
     void (*dynamic_init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
@@ -157,4 +162,5 @@ const char *tutor_choose_openblas_kernels(void) {
 }
 #else
 const char *tutor_choose_openblas_kernels(void) { return "unknown"; }
+const char *tutor_openblas_kernels_for_processor(void) { return "unknown"; }
 #endif

@@ -65,6 +65,37 @@ public enum Gemm {
     /// OPENBLAS_CORETYPE is left alone.
     public static let openBLASKernels: String = String(cString: tutor_choose_openblas_kernels())
 
+    /// OPENBLAS_CORETYPE when a person set it (and so chose `openBLASKernels`), else nil.
+    public static var openBLASKernelsSetting: String? {
+        guard let value = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// The kernels MiniNet would choose for this processor from what it can do (AVX-512,
+    /// AVX2 + FMA, AVX, SSE), whatever OPENBLAS_CORETYPE says: "SKYLAKEX", "HASWELL",
+    /// "SANDYBRIDGE" or "PRESCOTT"; "unknown" on a processor other than x86-64.
+    public static let openBLASKernelsForProcessor: String = String(cString: tutor_openblas_kernels_for_processor())
+
+    /// The processor's kernels when OPENBLAS_CORETYPE chose narrower ones (Haswell's 256-bit
+    /// registers on a processor with AVX-512, as some shared machines set for every process),
+    /// else nil: a benchmark's reader should know that the products ran below the machine's width.
+    public static var widerOpenBLASKernelsLeftOut: String? {
+        guard openBLASKernelsSetting != nil, let used = registerBits(ofOpenBLASKernels: openBLASKernels),
+              let possible = registerBits(ofOpenBLASKernels: openBLASKernelsForProcessor), possible > used else { return nil }
+        return openBLASKernelsForProcessor
+    }
+
+    /// The register width, in bits, of OpenBLAS's x86-64 kernels of that name (any case); nil
+    /// for a name not listed here.
+    static func registerBits(ofOpenBLASKernels name: String) -> Int? {
+        switch name.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return 512
+        case "haswell", "zen", "sandybridge", "bulldozer", "piledriver", "steamroller", "excavator": return 256
+        case "prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "opteron", "opteron_sse3", "barcelona", "bobcat": return 128
+        default: return nil
+        }
+    }
+
     /// Runs body(0), …, body(count − 1) on at most `maximumThreads` threads, the calling one and
     /// the spinning pool's (thread_pool.h): worker w of T takes w, w + T, w + 2T, …, so which
     /// thread computes what depends on count and T alone. Products inside stay on the thread

@@ -256,7 +256,9 @@ struct BenchCommand: ParsableCommand {
                 ("sgemm_size", .integer(limit.sgemmSize)),
                 ("forward_gflop", .double(limit.forwardGFLOP)),
                 ("limit_convention", .string("sgemm: C = A × B of n × n float32 matrices on the bench's threads, 2n³ FLOPs over the median of 5 runs; forward_gflop: 2·Cout·Cin·k²·OH·OW per convolution and 2·Fout·Fin per linear layer for one image, as the direct method does it")),
-                ("kernels", .object([("openblas", .string(MiniNet.kernels.openBLAS)), ("loops", .string(MiniNet.kernels.loops))])),
+                ("kernels", .object([("openblas", .string(MiniNet.kernels.openBLAS)), ("loops", .string(MiniNet.kernels.loops)),
+                                     ("openblas_coretype", Gemm.openBLASKernelsSetting.map { .string($0) } ?? .null),
+                                     ("openblas_for_processor", .string(Gemm.openBLASKernelsForProcessor))])),
                 ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
                                   ("statistic", .string("median after one warm-up"))])),
                 ("ig_internal_batch_size", .integer(batchSizes.integratedGradients)),
@@ -294,7 +296,7 @@ struct BenchCommand: ParsableCommand {
                              with: limit.sgemmSize, String(format: "%.0f", limit.sgemmGFLOPsPerSecond), threads,
                              String(format: "%.2f", limit.forwardGFLOP),
                              String(format: "%.4f", limit.forwardGFLOP / limit.sgemmGFLOPsPerSecond),
-                             MiniNet.kernels.openBLAS, MiniNet.kernels.loops))
+                             Self.openBLASDescription, MiniNet.kernels.loops))
             print("")
             let measureHeading = translated("measure"), secondsHeading = translated("seconds")
             let memoryHeading = translated("peak MB"), peakMemoryTitle = translated("peak memory")
@@ -380,6 +382,15 @@ struct BenchCommand: ParsableCommand {
             input.data[index] = (input.data[index] - ModelSpec.imageNetMean[channel]) / ModelSpec.imageNetStd[channel]
         }
         return input
+    }
+
+    /// The OpenBLAS kernels for the limit line: their name, who chose them when a person did
+    /// (OPENBLAS_CORETYPE), and the wider kernels of this processor that the choice leaves out.
+    static var openBLASDescription: String {
+        let kernels = MiniNet.kernels.openBLAS
+        guard Gemm.openBLASKernelsSetting != nil else { return kernels }
+        guard let wider = Gemm.widerOpenBLASKernelsLeftOut else { return translated("{$1} [set by OPENBLAS_CORETYPE]", with: kernels) }
+        return translated("{$1} [set by OPENBLAS_CORETYPE; this processor runs {$2}]", with: kernels, wider)
     }
 }
 

@@ -23,6 +23,10 @@ void tutor_configure_allocator(void);
    from what the processor can do (AVX-512, AVX2 + FMA, AVX), unless OPENBLAS_CORETYPE is set.
    Call before the first product. Returns the name of the kernels in use (shim.c). */
 const char *tutor_choose_openblas_kernels(void);
+/* The OpenBLAS kernels tutor_choose_openblas_kernels would take for this processor when nothing
+   else decides ("SKYLAKEX", "HASWELL", "SANDYBRIDGE", "PRESCOTT" for SSE only; "unknown" off
+   x86-64), whatever OPENBLAS_CORETYPE says: to tell a person what a setting of theirs leaves out. */
+const char *tutor_openblas_kernels_for_processor(void);
 
 /* CRC-32 (the zip/PNG polynomial) of `count` bytes, continuing from `crc` (0 to start).
    On an x86-64 processor with PCLMULQDQ, by carry-less multiplication (folding, shim.c), else
