@@ -16,7 +16,8 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
-    /// (exit status, standard output, standard error); `environment` adds to the test's own.
+    /// (exit status, standard output, standard error); `environment` adds to the test's own,
+    /// whose language settings are emptied first (`ChildEnvironment`).
     /// A run still going after `timeout` seconds is stopped (a hang then fails the test
     /// instead of blocking the whole suite). With `fileSizeLimit` (in the shell's `ulimit -f`
     /// blocks) every file the run writes is cut off there, so its writes fail; the shell does
@@ -31,7 +32,7 @@ final class CommandLineTests: XCTestCase {
             process.executableURL = try binary
             process.arguments = arguments
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        process.environment = ChildEnvironment.tutor(adding: environment)
         process.currentDirectoryURL = Self.repositoryRoot
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output

@@ -388,6 +388,7 @@ final class HomeworkCommandLineTests: XCTestCase {
         let process = Process()
         process.executableURL = try tutorBinary()
         process.arguments = arguments
+        process.environment = ChildEnvironment.tutor()
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

@@ -12,6 +12,7 @@ extension CommandLineTests {
             let process = Process()
             process.executableURL = try binary
             process.arguments = arguments
+            process.environment = ChildEnvironment.tutor()
             process.currentDirectoryURL = Self.repositoryRoot
             process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: device))
             let errors = Pipe()

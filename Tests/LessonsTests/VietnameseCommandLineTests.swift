@@ -19,19 +19,13 @@ final class VietnameseCommandLineTests: XCTestCase {
         }
     }
 
-    /// The environment of a run that only the arguments and `environment` choose the language
-    /// of: the test's own TUTOR_LANG, LC_ALL and LANG are emptied (an empty one is skipped).
-    static let neutralLanguage = ["TUTOR_LANG": "", "LC_ALL": "", "LANG": "", "TUTOR_UNTRANSLATED": ""]
-
     /// (exit status, standard output, standard error), with the help text as wide as on an
     /// 80-column terminal (COLUMNS) so that its wrapping does not depend on where tests run.
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try binary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(Self.neutralLanguage) { _, neutral in neutral }
-            .merging(["COLUMNS": "80"].merging(environment) { _, given in given }) { _, given in given }
+        process.environment = ChildEnvironment.tutor(adding: ["COLUMNS": "80"].merging(environment) { _, given in given })
         process.currentDirectoryURL = Self.repositoryRoot
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
