@@ -40,7 +40,7 @@ extension CommandLineTests {
         let result = try run(["predict", "images/photos/chelsea.png"])
         XCTAssertEqual(result.status, 0, result.errors)
         let lines = result.errors.split(separator: "\n")
-        XCTAssertEqual(lines.count, 1, result.errors)
+        guard lines.count == 1 else { return XCTFail("1 line expected on stderr: \(result.errors)") }
         XCTAssertTrue(lines[0].hasPrefix("tutor: warning: images/photos/chelsea.png"), result.errors)
         XCTAssertTrue(lines[0].contains("circle, square and triangle"), result.errors)
         // A picture of the shapes data set's own size gets none.
