@@ -272,8 +272,11 @@ struct EvaluateCommand: ParsableCommand {
             let picture = try RGBImage.read(from: path)
             coverage = ControlMaps.luminance(picture.toTensor())
         }
+        // A mask of another size is a wrong --mask, not a broken file: exit status 2, and the
+        // sizes as width × height, as the picture's own warnings give them.
         if let height, let width, coverage.shape != [height, width] {
-            throw MiniNetError.file(path, "has \(coverage.shape[0])×\(coverage.shape[1]) pixels; the network's input has \(height)×\(width)")
+            throw ValidationError(translated("--mask {$1} has {$2}×{$3} pixels (width × height); the picture the network sees has {$4}×{$5}: give a mask of that size.",
+                                             with: path, coverage.shape[1], coverage.shape[0], width, height))
         }
         return coverage
     }

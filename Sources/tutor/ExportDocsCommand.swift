@@ -36,6 +36,11 @@ struct ExportDocsCommand: ParsableCommand {
         guard !root.isEmpty else { throw ValidationError(translated("--root is empty: pass the repository's folder, such as --root .")) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            // Another network's pages never go into the repository, so "--root ." is no advice there.
+            if !usesShippedNetwork {
+                throw ValidationError(translated("--root `{$1}` is not a folder: create it first (mkdir -p {$2}) for this network's pages.",
+                                                 with: OutputFiles.shownPath(root), OutputFiles.shownPath(root)))
+            }
             throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: OutputFiles.shownPath(root)))
         }
         // The repository's pages show the shipped network, and CI compares them: pages of

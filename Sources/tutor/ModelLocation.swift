@@ -55,7 +55,8 @@ extension ModelLocation {
         let environment = ProcessInfo.processInfo.environment
         let torchHome = environment["TORCH_HOME"]
             ?? (environment["XDG_CACHE_HOME"].map { $0 + "/torch" })
-            ?? (NSHomeDirectory() + "/.cache/torch")
+            // ~ as Python's os.path.expanduser reads it: $HOME first, then the password file.
+            ?? ((environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.cache/torch")
         let folder = torchHome + "/hub/checkpoints"
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasPrefix(variant.rawValue + "-") && $0.hasSuffix(".pth") }.sorted()

@@ -95,9 +95,12 @@ struct Tutor: ParsableCommand {
         case let .chosen(language, _):
             Language.processDefault = language
         case let .unknown(value, from):
-            // The complaint about an unknown --lang is in the language the environment asks
-            // for (TUTOR_LANG, the locale), the best guess at what the reader reads.
-            if from == "--lang", case let .chosen(fallback, _) = Language.choose(arguments: [], environment: environment) {
+            // The complaint is in the language the rest asks for (after an unknown --lang,
+            // TUTOR_LANG and the locale; after an unknown TUTOR_LANG, the locale), the best guess
+            // at what the reader reads.
+            var rest = environment
+            if from != "--lang" { rest["TUTOR_LANG"] = nil }
+            if case let .chosen(fallback, _) = Language.choose(arguments: [], environment: rest) {
                 Language.processDefault = fallback
             }
             let choices = Language.allCases.map { "\($0.rawValue) (\($0.nativeName))" }.joined(separator: ", ")

@@ -202,6 +202,15 @@ final class VietnameseCommandLineTests: XCTestCase {
         XCTAssertEqual(variable.status, 2)
         XCTAssertEqual(variable.errors.split(separator: "\n").count, 1, variable.errors)
         XCTAssertTrue(variable.errors.contains("TUTOR_LANG 'klingon'"), variable.errors)
+        // An unknown TUTOR_LANG is complained about in the locale's language, as an unknown --lang is.
+        let variableInVietnamese = try run(["lessons"], environment: ["TUTOR_LANG": "fr", "LANG": "vi_VN.UTF-8"])
+        XCTAssertEqual(variableInVietnamese.status, 2)
+        XCTAssertTrue(Self.isVietnamese(variableInVietnamese.errors) && variableInVietnamese.errors.contains("TUTOR_LANG 'fr'"),
+                      variableInVietnamese.errors)
+        // What a person typed is quoted as typed, not translated: 'yes' stays 'yes'.
+        let typed = try run(["predict", "images/shapes/circle.png", "--top", "yes", "--lang", "vi"])
+        XCTAssertEqual(typed.status, 2)
+        XCTAssertTrue(Self.isVietnamese(typed.errors) && typed.errors.contains("'yes'"), typed.errors)
     }
 
     // MARK: Errors

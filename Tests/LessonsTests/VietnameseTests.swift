@@ -55,6 +55,23 @@ final class VietnameseTests: XCTestCase {
         XCTAssertEqual(Phrasebook.identity.translate("mass in circle mask"), "mass in circle mask")
     }
 
+    /// A hole between two equal quotes holds what a person typed: it may be empty, and it stays
+    /// as typed (the value `yes` of a bad flag is not turned into `có`).
+    func testAQuotedHoleMayBeEmptyAndIsNeverTranslated() throws {
+        let book = try Phrasebook.parsing("""
+            en: The value '{$1}' is invalid for '{$2}'
+            vi: Giá trị '{$1}' không hợp lệ cho '{$2}'
+            en: `{$1}` is not a JSON value
+            vi: `{$1}` không phải một giá trị JSON
+            en: yes
+            vi: có
+            """, language: .vi)
+        XCTAssertEqual(book.translate("The value 'yes' is invalid for '--top <top>'"), "Giá trị 'yes' không hợp lệ cho '--top <top>'")
+        XCTAssertEqual(book.translate("`` is not a JSON value"), "`` không phải một giá trị JSON")
+        XCTAssertEqual(book.translate("`]` is not a JSON value"), "`]` không phải một giá trị JSON")
+        XCTAssertEqual(book.translate("yes"), "có", "outside quotes the word is still a phrase")
+    }
+
     func testABrokenPhraseFileIsReportedWithItsLine() {
         let cases = [
             ("en: a\nen: b\nvi: c", "line 1: 'en:' without its translation"),

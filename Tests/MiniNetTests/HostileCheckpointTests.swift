@@ -288,4 +288,21 @@ final class HostileCheckpointTests: XCTestCase {
             }
         }
     }
+
+    /// A file that is no checkpoint at all (a README renamed .pth) or an empty one is said to be
+    /// that, not read as a safetensors file with an absurd header length.
+    func testAFileOfAnotherKindIsNamedAsSuch() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-kind-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("x.pth").path, empty = folder.appendingPathComponent("empty.pth").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: text, contents: Data("# tutor\n\nA README.\n".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertThrowsError(try PretrainedResNet.readStateDict(from: text)) { error in
+            XCTAssertEqual("\(error)", "\(text): is neither a PyTorch checkpoint (zip or pickle) nor a safetensors file: it starts with the bytes 23 20 74 75")
+        }
+        XCTAssertThrowsError(try PretrainedResNet.readStateDict(from: empty)) { error in
+            XCTAssertEqual("\(error)", "\(empty): is empty; a PyTorch checkpoint or a safetensors file was expected")
+        }
+    }
 }

@@ -33,6 +33,14 @@ public struct Phrasebook: Sendable {
         /// The translation, as literal text and hole numbers.
         let translation: [Piece]
         var fixedLength: Int { pieces.reduce(0) { $0 + $1.count } }
+
+        /// Whether hole `index` (counted in order) sits between two equal quotes, `{$1}`,
+        /// '{$1}' or "{$1}": there it holds what a person typed, which may be empty and is never
+        /// translated (a value `yes` stays `yes`, not `có`).
+        func isQuoted(_ index: Int) -> Bool {
+            guard let before = pieces[index].last, let after = pieces[index + 1].first else { return false }
+            return before == after && "`'\"".contains(before)
+        }
     }
 
     enum Piece: Equatable, Sendable {
@@ -72,7 +80,7 @@ public struct Phrasebook: Sendable {
                         case let .text(text): return text
                         case let .hole(number):
                             guard let index = pattern.holes.firstIndex(of: number) else { return "" }
-                            return translate(values[index])
+                            return pattern.isQuoted(index) ? values[index] : translate(values[index])
                         }
                     }.joined()
                 }
@@ -92,20 +100,26 @@ public struct Phrasebook: Sendable {
         let pieces = pattern.pieces
         guard let first = pieces.first, let last = pieces.last,
               text.hasPrefix(first), text.hasSuffix(last),
-              text.count >= pattern.fixedLength + pattern.holes.count else { return nil }
+              text.count >= pattern.fixedLength + (0..<pattern.holes.count).filter({ !pattern.isQuoted($0) }).count,
+              text.count >= first.count + last.count else { return nil }
         var cursor = text.index(text.startIndex, offsetBy: first.count)
         let end = text.index(text.endIndex, offsetBy: -last.count)
         var values: [String] = []
-        for piece in pieces.dropFirst().dropLast() {
-            // The hole before `piece` takes at least one character and stops at the first
-            // place where `piece` follows.
-            guard cursor < end else { return nil }
-            let searchStart = text.index(after: cursor)
+        for (hole, piece) in pieces.dropFirst().dropLast().enumerated() {
+            // The hole before `piece` takes at least one character (none only between quotes)
+            // and stops at the first place where `piece` follows.
+            let searchStart: String.Index
+            if pattern.isQuoted(hole) {
+                searchStart = cursor
+            } else {
+                guard cursor < end else { return nil }
+                searchStart = text.index(after: cursor)
+            }
             guard searchStart <= end, let found = text.range(of: piece, range: searchStart..<end) else { return nil }
             values.append(String(text[cursor..<found.lowerBound]))
             cursor = found.upperBound
         }
-        guard cursor < end else { return nil }
+        guard cursor < end || (cursor == end && pattern.isQuoted(pieces.count - 2)) else { return nil }
         values.append(String(text[cursor..<end]))
         return values
     }

@@ -191,10 +191,13 @@ public enum PretrainedResNet {
             entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
             entries = try TorchCheckpoint.read(file, describedAs: path)
-        } else if head.count >= 8 {
-            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else {
-            throw MiniNetError.file(path, "is neither a PyTorch checkpoint nor a safetensors file (\(head.count) bytes)")
+            // Neither "{" after a safetensors length, nor "PK" or PROTO: a text file, a picture,
+            // a checkpoint of another library. Said so, rather than as a safetensors header
+            // length of absurd size.
+            guard !head.isEmpty else { throw MiniNetError.file(path, "is empty; a PyTorch checkpoint or a safetensors file was expected") }
+            let start = head.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw MiniNetError.file(path, "is neither a PyTorch checkpoint (zip or pickle) nor a safetensors file: it starts with the bytes \(start)")
         }
         return stateDict(entries)
     }
