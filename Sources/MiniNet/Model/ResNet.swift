@@ -191,6 +191,10 @@ public enum PretrainedResNet {
             entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else if head.starts(with: [0x50, 0x4b]) || head.first == 0x80 {
             entries = try TorchCheckpoint.read(file, describedAs: path)
+        } else if head.count == 8 {
+            // A safetensors file cut off after its length: its reader says how long the header
+            // was meant to be.
+            entries = try SafeTensorsFile.decode(file, path: path).tensors
         } else {
             // Neither "{" after a safetensors length, nor "PK" or PROTO: a text file, a picture,
             // a checkpoint of another library. Said so, rather than as a safetensors header
