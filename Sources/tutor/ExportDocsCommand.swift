@@ -36,12 +36,13 @@ struct ExportDocsCommand: ParsableCommand {
         guard !root.isEmpty else { throw ValidationError(translated("--root is empty: pass the repository's folder, such as --root .")) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let shown = OutputFiles.shownPath(root)
             // Another network's pages never go into the repository, so "--root ." is no advice there.
             if !usesShippedNetwork {
                 throw ValidationError(translated("--root `{$1}` is not a folder: create it first (mkdir -p {$2}) for this network's pages.",
-                                                 with: OutputFiles.shownPath(root), OutputFiles.shownPath(root)))
+                                                 with: shown, shown))
             }
-            throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: OutputFiles.shownPath(root)))
+            throw ValidationError(translated("--root `{$1}` is not a folder: pass the repository's folder, such as --root .", with: shown))
         }
         // The repository's pages show the shipped network, and CI compares them: pages of
         // another network go elsewhere.

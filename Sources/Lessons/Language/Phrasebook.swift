@@ -100,8 +100,8 @@ public struct Phrasebook: Sendable {
         let pieces = pattern.pieces
         guard let first = pieces.first, let last = pieces.last,
               text.hasPrefix(first), text.hasSuffix(last),
-              text.count >= pattern.fixedLength + (0..<pattern.holes.count).filter({ !pattern.isQuoted($0) }).count,
-              text.count >= first.count + last.count else { return nil }
+              // fixedLength counts `first` and `last` too, so they cannot overlap past this.
+              text.count >= pattern.fixedLength + (0..<pattern.holes.count).filter({ !pattern.isQuoted($0) }).count else { return nil }
         var cursor = text.index(text.startIndex, offsetBy: first.count)
         let end = text.index(text.endIndex, offsetBy: -last.count)
         var values: [String] = []
