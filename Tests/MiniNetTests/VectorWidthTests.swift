@@ -317,13 +317,36 @@ final class VectorWidthTests: XCTestCase {
         let weight = GradientCheck.uniform([260, 256, 3, 3], seed: 60).data
         let kernel = Winograd.transformKernel(weight, outputChannels: 260, inputChannels: 256, tile: .four)
         for batch in [4, 5] {
-            XCTAssertTrue(Winograd.takesNarrowProducts(rows: 260, inner: 256, columns: 4 * batch))
+            XCTAssertTrue(Winograd.takesNarrowProducts(positions: 36, rows: 260, inner: 256, columns: 4 * batch, transposingFirst: false,
+                                                       ownLoopsWider: false))
             let input = GradientCheck.uniform([batch, 256, 7, 7], seed: 61)
             let outputGradient = GradientCheck.uniform([batch, 260, 7, 7], seed: 62)
             assertSameBitsAtEveryWidth("narrow Winograd products, N \(batch)") {
                 [Winograd.forward(input, transformedKernel: kernel, bias: nil, outputChannels: 260, tile: .four),
                  Winograd.inputGradientFourByFour(outputGradient, transformedKernel: kernel, inputChannels: 256)]
             }
+        }
+    }
+
+    /// Where MiniNet's loops are wider than OpenBLAS's kernels, every Winograd product of 16
+    /// columns or more goes through `tutor_multiply_narrow`: F(2×2) and F(4×4), forward and input
+    /// gradient, the same bits at every width (the choice does not follow `VectorWidth.current`).
+    func testWinogradProductsOfWiderLoopsGiveTheSameBitsAtEveryWidth() {
+        defer { Winograd.ownLoopsWiderForTesting = nil }
+        Winograd.ownLoopsWiderForTesting = true
+        let weight = GradientCheck.uniform([24, 20, 3, 3], seed: 66).data
+        let bias = GradientCheck.uniform([24], seed: 67).data
+        let input = GradientCheck.uniform([2, 20, 10, 11], seed: 68)
+        let outputGradient = GradientCheck.uniform([2, 24, 10, 11], seed: 69)
+        let two = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 20, tile: .two)
+        let four = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 20, tile: .four)
+        XCTAssertTrue(Winograd.takesNarrowProducts(positions: 16, rows: 20, inner: 24, columns: 2 * 30, transposingFirst: true,
+                                                   ownLoopsWider: Winograd.ownLoopsWiderThanOpenBLAS))
+        assertSameBitsAtEveryWidth("Winograd products of wider loops") {
+            [Winograd.forward(input, transformedKernel: two, bias: bias, outputChannels: 24, tile: .two),
+             Winograd.forward(input, transformedKernel: four, bias: bias, outputChannels: 24, tile: .four),
+             Winograd.inputGradient(outputGradient, transformedKernel: two, inputChannels: 20),
+             Winograd.inputGradientFourByFour(outputGradient, transformedKernel: four, inputChannels: 20)]
         }
     }
 

@@ -182,8 +182,8 @@ final class WinogradTests: XCTestCase {
     /// stays within the same error model against im2col, forward and input gradient, with a
     /// column count that leaves 4 tiles over (5 images of 4 tiles) and rows past the last block.
     func testDeepLayersTakeNarrowProductsWithinTheErrorModel() {
-        XCTAssertTrue(Winograd.takesNarrowProducts(rows: 260, inner: 256, columns: 20))
-        XCTAssertFalse(Winograd.takesNarrowProducts(rows: 128, inner: 128, columns: 49))
+        XCTAssertTrue(Winograd.takesNarrowProducts(positions: 36, rows: 260, inner: 256, columns: 20, transposingFirst: false, ownLoopsWider: false))
+        XCTAssertFalse(Winograd.takesNarrowProducts(positions: 36, rows: 128, inner: 128, columns: 49, transposingFirst: false, ownLoopsWider: false))
         for (batch, side) in [(5, 7), (4, 14)] {
             let conv = ArithmeticVariant.with(.noWinograd) { im2colConvolution(inputChannels: 256, outputChannels: 260, bias: true, seed: 90) }
             let input = GradientCheck.uniform([batch, 256, side, side], seed: 91)
@@ -201,6 +201,38 @@ final class WinogradTests: XCTestCase {
 
     /// Which tile a layer takes without parameter gradients: F(4×4) from 32 4×4 tiles, F(2×2)
     /// below (one 14 × 14 picture has 16) and in training.
+    /// Where MiniNet's loops are wider than OpenBLAS's kernels, the narrow kernel takes every
+    /// product of 16 columns or more, F(2×2) and F(4×4), but for U[ξ] stored by columns against a
+    /// multiple of 512 columns or fewer than 16 rows; otherwise only the deep F(4×4) shapes.
+    func testWhichProductsTheNarrowKernelTakes() {
+        func takes(_ positions: Int, _ rows: Int, _ inner: Int, _ columns: Int, transposed: Bool = false, wider: Bool) -> Bool {
+            Winograd.takesNarrowProducts(positions: positions, rows: rows, inner: inner, columns: columns, transposingFirst: transposed,
+                                         ownLoopsWider: wider)
+        }
+        XCTAssertTrue(takes(36, 64, 64, 196, wider: true))
+        XCTAssertTrue(takes(16, 256, 256, 49, wider: true))
+        XCTAssertTrue(takes(16, 8, 3, 512, wider: true))
+        XCTAssertTrue(takes(16, 64, 64, 784, transposed: true, wider: true))
+        XCTAssertFalse(takes(16, 64, 64, 512, transposed: true, wider: true))
+        XCTAssertFalse(takes(16, 8, 16, 100, transposed: true, wider: true))
+        XCTAssertFalse(takes(36, 512, 512, 4, wider: true))
+        XCTAssertFalse(takes(36, 64, 64, 196, wider: false))
+        XCTAssertFalse(takes(16, 256, 256, 49, wider: false))
+        XCTAssertTrue(takes(36, 512, 512, 32, transposed: true, wider: false))
+    }
+
+    /// The shapes of the two tests above again, with the products on each side of
+    /// `takesNarrowProducts`'s first rule, whichever side this machine's OpenBLAS puts them on.
+    func testShapesMatchIm2colWhicheverKernelTakesTheProducts() {
+        defer { Winograd.ownLoopsWiderForTesting = nil }
+        for wider in [false, true] {
+            Winograd.ownLoopsWiderForTesting = wider
+            testForwardAndInputGradientMatchIm2colOverShapes()
+            testFourByFourTilesMatchIm2colOverShapes()
+            testDeepLayersTakeNarrowProductsWithinTheErrorModel()
+        }
+    }
+
     func testFourByFourTilesWhereTheyPayOff() {
         func tile(_ channels: Int, batch: Int, side: Int, training: Bool = false) -> Winograd.Tile {
             Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1)
