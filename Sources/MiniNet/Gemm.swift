@@ -156,6 +156,11 @@ public enum Gemm {
             multiplyRowsByRows(a, b, into: c, m: m, n: n, k: k, beta: beta)
             return
         }
+        if !usesPlainLoops && !transposeB && alpha == 1 && beta == 0
+            && takesNarrowProduct(m: m, n: n, transposeA: transposeA, ownLoopsWider: ownLoopsWiderThanOpenBLAS) {
+            multiplyNarrow(a, transposeA: transposeA, b, into: c, m: m, n: n, k: k)
+            return
+        }
         let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
         /// C[rows, columns] of the product, with the leading dimensions of the whole matrices.
         func block(rows: Range<Int>, columns: Range<Int>) {
@@ -205,6 +210,49 @@ public enum Gemm {
             let from = 4 * (groups * worker / workers), to = Swift.min(n, 4 * (groups * (worker + 1) / workers))
             guard from < to else { return }
             tutor_rows_dot_rows(a, k, b, k, c, n, m, from, to, k, beta)
+        }
+    }
+
+    /// Whether MiniNet's own loops, at the widest width the processor has, hold more bits per
+    /// register than the OpenBLAS kernels in use: AVX-512 against OpenBLAS's 256-bit Haswell
+    /// kernels, as when a machine's environment sets OPENBLAS_CORETYPE=Haswell for every process
+    /// on an AVX-512 processor. False where OpenBLAS's kernels are not known by name, and off
+    /// x86-64. It does not follow `VectorWidth.current`, so a narrower width chosen for a test
+    /// takes the same products, with the same bits. `ownLoopsWiderForTesting` replaces it in tests.
+    static var ownLoopsWiderThanOpenBLAS: Bool {
+        ownLoopsWiderForTesting ?? (VectorWidth.widest.lanes * 32 > openBLASRegisterBits ?? .max)
+    }
+
+    nonisolated(unsafe) static var ownLoopsWiderForTesting: Bool?
+
+    private static let openBLASRegisterBits: Int? = registerBits(ofOpenBLASKernels: openBLASKernels)
+
+    /// Whether C = op(A)·B (α = 1, β = 0) goes to `tutor_multiply_narrow` rather than OpenBLAS:
+    /// where MiniNet's loops are the wider (`ownLoopsWiderThanOpenBLAS`), for 16 columns or more.
+    /// Measured alone on one thread of such a machine (tools/bench/narrow_products.c), it ran 1.1
+    /// to 2.4 times OpenBLAS's speed on every product shape of a ResNet (Winograd's positions,
+    /// im2col's W × columns and Wᵀ × ∂L/∂Y), but two: A stored by columns against a multiple of 512
+    /// columns, whose rows of B then lie a multiple of 2 KiB apart and share cache sets (64 × 64
+    /// × 512: 0.45 times OpenBLAS's speed), and A stored by columns with rows not a multiple of 16
+    /// (the kernel goes down the rows 16 at a time and computes the rest one entry at a time).
+    /// At the same width (AVX2 against Haswell's kernels) the two ran level, so nothing changes there.
+    static func takesNarrowProduct(m: Int, n: Int, transposeA: Bool, ownLoopsWider: Bool) -> Bool {
+        ownLoopsWider && n >= 16 && (!transposeA || (m % 16 == 0 && n % 512 != 0))
+    }
+
+    /// C = op(A)·B by `tutor_multiply_narrow`, the rows of C shared out over the threads in pieces
+    /// of a multiple of 32 (the kernel's blocks). Each entry is one chain of fused multiply-adds
+    /// over k in order, so no cut changes a bit.
+    static func multiplyNarrow(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                               m: Int, n: Int, k: Int) {
+        let wanted = m * n * k >= threadingThreshold ? (m * n * k + blockWork - 1) / blockWork : 1
+        let piece = Swift.max(32, ((m + wanted - 1) / wanted + 31) / 32 * 32)
+        let (a, b, c) = (SendablePointer(a), SendablePointer(b), SendableMutablePointer(c))
+        concurrently((m + piece - 1) / piece) { index in
+            let from = index * piece, rows = Swift.min(m, from + piece) - from
+            // A [m, k] by rows: row r at a + r·k; A stored [k, m]: entry (r, p) at a[p·m + r].
+            tutor_multiply_narrow(transposeA ? a.pointer + from : a.pointer + from * k, transposeA ? 1 : k, transposeA ? m : 1,
+                                  b.pointer, c.pointer + from * n, rows, k, n)
         }
     }
 

@@ -200,6 +200,45 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Where MiniNet's loops are wider than OpenBLAS's kernels, op(A)·B with α = 1, β = 0 and 16
+    /// columns or more goes to the narrow kernel, but A stored by columns with rows not a
+    /// multiple of 16 or a multiple of 512 columns; otherwise nothing does.
+    func testWhichProductsTheNarrowKernelTakes() {
+        XCTAssertTrue(Gemm.takesNarrowProduct(m: 128, n: 784, transposeA: false, ownLoopsWider: true))
+        XCTAssertTrue(Gemm.takesNarrowProduct(m: 3, n: 16, transposeA: false, ownLoopsWider: true))
+        XCTAssertTrue(Gemm.takesNarrowProduct(m: 576, n: 784, transposeA: true, ownLoopsWider: true))
+        XCTAssertFalse(Gemm.takesNarrowProduct(m: 128, n: 15, transposeA: false, ownLoopsWider: true))
+        XCTAssertFalse(Gemm.takesNarrowProduct(m: 147, n: 784, transposeA: true, ownLoopsWider: true))
+        XCTAssertFalse(Gemm.takesNarrowProduct(m: 64, n: 1024, transposeA: true, ownLoopsWider: true))
+        XCTAssertFalse(Gemm.takesNarrowProduct(m: 128, n: 784, transposeA: false, ownLoopsWider: false))
+    }
+
+    /// The products of the tests above on each side of `takesNarrowProduct`, whichever side
+    /// this machine's OpenBLAS puts them on; and a narrow product cut into several pieces of rows,
+    /// A by rows and by columns: within the error model, the same bits on any number of threads.
+    func testProductsAgreeWhicheverKernelTakesThem() {
+        defer { Gemm.ownLoopsWiderForTesting = nil }
+        for wider in [false, true] {
+            Gemm.ownLoopsWiderForTesting = wider
+            testAllTransposeCombinationsOnOddSizes()
+            testAlphaAndBeta()
+            testLargeProductsAreBitIdenticalOnAnyThreadCount()
+        }
+        Gemm.ownLoopsWiderForTesting = true
+        let (m, n, k) = (160, 700, 300)
+        let inputs = matrices(m: m, n: n, k: k)
+        for transposeA in [false, true] {
+            XCTAssertTrue(Gemm.takesNarrowProduct(m: m, n: n, transposeA: transposeA, ownLoopsWider: true))
+            compare(m: m, n: n, k: k, transposeA: transposeA, transposeB: false, alpha: 1, beta: 0, seed: 900)
+            let one = product(inputs, m: m, n: n, k: k, transposeA: transposeA, threads: 1)
+            for threads in [2, 3, 16] {
+                XCTAssertTrue(one.elementsEqual(product(inputs, m: m, n: n, k: k, transposeA: transposeA, threads: threads)) {
+                    $0.bitPattern == $1.bitPattern
+                }, "narrow \(m)×\(n)×\(k), transposeA \(transposeA): \(threads) threads against 1")
+            }
+        }
+    }
+
     /// C = A·Bᵀ with k long next to m and n (a weight gradient's shape) goes to the dot products
     /// of rows (`Gemm.multiplyRowsByRows`): within the error model of any order of the sums,
     /// from β = 0 and β = 1, on shapes that leave partial 4 × 4 blocks, a k that is no multiple

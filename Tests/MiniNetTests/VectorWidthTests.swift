@@ -332,21 +332,21 @@ final class VectorWidthTests: XCTestCase {
     /// columns or more goes through `tutor_multiply_narrow`: F(2×2) and F(4×4), forward and input
     /// gradient, the same bits at every width (the choice does not follow `VectorWidth.current`).
     func testWinogradProductsOfWiderLoopsGiveTheSameBitsAtEveryWidth() {
-        defer { Winograd.ownLoopsWiderForTesting = nil }
-        Winograd.ownLoopsWiderForTesting = true
-        let weight = GradientCheck.uniform([24, 20, 3, 3], seed: 66).data
+        defer { Gemm.ownLoopsWiderForTesting = nil }
+        Gemm.ownLoopsWiderForTesting = true
+        let weight = GradientCheck.uniform([24, 32, 3, 3], seed: 66).data
         let bias = GradientCheck.uniform([24], seed: 67).data
-        let input = GradientCheck.uniform([2, 20, 10, 11], seed: 68)
+        let input = GradientCheck.uniform([2, 32, 10, 11], seed: 68)
         let outputGradient = GradientCheck.uniform([2, 24, 10, 11], seed: 69)
-        let two = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 20, tile: .two)
-        let four = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 20, tile: .four)
-        XCTAssertTrue(Winograd.takesNarrowProducts(positions: 16, rows: 20, inner: 24, columns: 2 * 30, transposingFirst: true,
-                                                   ownLoopsWider: Winograd.ownLoopsWiderThanOpenBLAS))
+        let two = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 32, tile: .two)
+        let four = Winograd.transformKernel(weight, outputChannels: 24, inputChannels: 32, tile: .four)
+        XCTAssertTrue(Winograd.takesNarrowProducts(positions: 16, rows: 32, inner: 24, columns: 2 * 30, transposingFirst: true,
+                                                   ownLoopsWider: Gemm.ownLoopsWiderThanOpenBLAS))
         assertSameBitsAtEveryWidth("Winograd products of wider loops") {
             [Winograd.forward(input, transformedKernel: two, bias: bias, outputChannels: 24, tile: .two),
              Winograd.forward(input, transformedKernel: four, bias: bias, outputChannels: 24, tile: .four),
-             Winograd.inputGradient(outputGradient, transformedKernel: two, inputChannels: 20),
-             Winograd.inputGradientFourByFour(outputGradient, transformedKernel: four, inputChannels: 20)]
+             Winograd.inputGradient(outputGradient, transformedKernel: two, inputChannels: 32),
+             Winograd.inputGradientFourByFour(outputGradient, transformedKernel: four, inputChannels: 32)]
         }
     }
 

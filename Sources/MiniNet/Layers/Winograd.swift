@@ -458,7 +458,7 @@ enum Winograd {
     private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
                                                 _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
         let narrow = takesNarrowProducts(positions: positions, rows: rows, inner: inner, columns: columns, transposingFirst: transposingFirst,
-                                         ownLoopsWider: ownLoopsWiderThanOpenBLAS)
+                                         ownLoopsWider: Gemm.ownLoopsWiderThanOpenBLAS)
         u.withUnsafeBufferPointer { u in
             let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
             Gemm.concurrently(positions) { position in
@@ -479,16 +479,11 @@ enum Winograd {
     ///
     /// - Where MiniNet's own loops have wider registers than OpenBLAS's kernels in use
     ///   (`ownLoopsWider`: AVX-512 against OpenBLAS's 256-bit Haswell kernels, as when
-    ///   OPENBLAS_CORETYPE=Haswell is set on an AVX-512 machine), every product with at least 16
-    ///   columns. Measured alone on one thread of such a machine (tools/bench/narrow_products.c,
-    ///   docs/performance.md), the narrow kernel ran 1.6 to 2.4 times OpenBLAS's speed on every
-    ///   Winograd shape of a ResNet, F(2×2) and F(4×4), forward and transposed, except one: U[ξ]
-    ///   stored by columns against a column count that is a multiple of 512, whose rows of B then
-    ///   lie a multiple of 2 KiB apart and fall into the same cache sets (64 × 64 × 512: 0.45
-    ///   times OpenBLAS's speed). Those stay with OpenBLAS, as do transposed products of fewer than
-    ///   16 rows (the kernel's blocks down the rows are 16 tall; it would compute every entry
-    ///   alone). At the same width (AVX2 against
-    ///   Haswell's kernels) the two ran level, so nothing changes there.
+    ///   OPENBLAS_CORETYPE=Haswell is set on an AVX-512 machine), every product
+    ///   `Gemm.takesNarrowProduct` gives the narrow kernel: 16 columns or more, but U[ξ] stored by
+    ///   columns against a multiple of 512 columns or with rows not a multiple of 16. There it ran
+    ///   1.6 to 2.4 times OpenBLAS's speed on every Winograd shape of a ResNet, F(2×2) and F(4×4),
+    ///   forward and transposed (tools/bench/narrow_products.c, docs/performance.md).
     /// - Otherwise F(4×4)'s products where U[ξ] is large (256 × 256 or more, a ResNet's last two
     ///   stages) and the tiles few (16 to 64: a 14 × 14 or 7 × 7 plane has 16 or 4, a batch of 8
     ///   has 128 or 32, and F(4×4) takes 64 at a time): OpenBLAS spends about as long copying
@@ -501,20 +496,9 @@ enum Winograd {
     static func takesNarrowProducts(positions: Int, rows: Int, inner: Int, columns: Int, transposingFirst: Bool,
                                     ownLoopsWider: Bool) -> Bool {
         guard columns >= 16 else { return false }
-        if ownLoopsWider { return !transposingFirst || (rows >= 16 && columns % 512 != 0) }
+        if ownLoopsWider { return Gemm.takesNarrowProduct(m: rows, n: columns, transposeA: transposingFirst, ownLoopsWider: true) }
         return positions == Tile.four.positions && rows * inner >= 1 << 16 && columns <= fourByFourTilesPerChunk
     }
-
-    /// Whether MiniNet's own loops, at the widest width the processor has, hold more bits per
-    /// register than the OpenBLAS kernels in use (false where OpenBLAS's kernels are not known by
-    /// name, or off x86-64). `ownLoopsWiderForTesting` replaces the answer in tests.
-    static var ownLoopsWiderThanOpenBLAS: Bool {
-        ownLoopsWiderForTesting ?? (VectorWidth.widest.lanes * 32 > openBLASRegisterBits ?? .max)
-    }
-
-    nonisolated(unsafe) static var ownLoopsWiderForTesting: Bool?
-
-    private static let openBLASRegisterBits: Int? = Gemm.registerBits(ofOpenBLASKernels: Gemm.openBLASKernels)
 
     /// Runs body(plane) for every plane, the planes split into contiguous shares over the threads
     /// when there is enough work (`Parallel.forEach`; a transform costs a few operations per
