@@ -49,15 +49,19 @@ public final class Notebook {
     }
 
     /// With TUTOR_STEP_TIMES set, `step` writes to stderr how long the lesson took since the
-    /// previous step began (or since start-up): the work a lesson does before a step's heading,
-    /// for finding the slow part of a lesson on a large network. A developer's tool, in English.
+    /// previous step began (or since start-up), and the process's peak resident memory so far:
+    /// the work a lesson does before a step's heading, for finding the slow or large part of a
+    /// lesson on a large network. A developer's tool, in English.
     nonisolated(unsafe) static var lastStepTime = Date()
 
     /// The step-time line of `label` (a step's id, or "end" after the last step's work).
     static func reportStepTime(_ label: String) {
         guard ProcessInfo.processInfo.environment["TUTOR_STEP_TIMES"] != nil else { return }
         let now = Date()
-        fputs("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step\n", stderr)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        fputs("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step, "
+              + "peak \(usage.ru_maxrss / 1024) MB\n", stderr)
         lastStepTime = now
     }
 
