@@ -219,7 +219,7 @@ public enum Gemm {
     /// on an AVX-512 processor. False where OpenBLAS's kernels are not known by name, and off
     /// x86-64. It does not follow `VectorWidth.current`, so a narrower width chosen for a test
     /// takes the same products, with the same bits. `ownLoopsWiderForTesting` replaces it in tests.
-    static var ownLoopsWiderThanOpenBLAS: Bool {
+    public static var ownLoopsWiderThanOpenBLAS: Bool {
         ownLoopsWiderForTesting ?? (VectorWidth.widest.lanes * 32 > openBLASRegisterBits ?? .max)
     }
 

@@ -258,7 +258,8 @@ struct BenchCommand: ParsableCommand {
                 ("limit_convention", .string("sgemm: C = A × B of n × n float32 matrices on the bench's threads, 2n³ FLOPs over the median of 5 runs; forward_gflop: 2·Cout·Cin·k²·OH·OW per convolution and 2·Fout·Fin per linear layer for one image, as the direct method does it")),
                 ("kernels", .object([("openblas", .string(MiniNet.kernels.openBLAS)), ("loops", .string(MiniNet.kernels.loops)),
                                      ("openblas_coretype", Gemm.openBLASKernelsSetting.map { .string($0) } ?? .null),
-                                     ("openblas_for_processor", .string(Gemm.openBLASKernelsForProcessor))])),
+                                     ("openblas_for_processor", .string(Gemm.openBLASKernelsForProcessor)),
+                                     ("own_products_wider_than_openblas", .bool(Gemm.ownLoopsWiderThanOpenBLAS))])),
                 ("runs", .object([("default", .integer(repeats)), ("ig\(igSteps)", .integer(igRepeats)),
                                   ("statistic", .string("median after one warm-up"))])),
                 ("ig_internal_batch_size", .integer(batchSizes.integratedGradients)),
@@ -385,12 +386,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The OpenBLAS kernels for the limit line: their name, who chose them when a person did
-    /// (OPENBLAS_CORETYPE), and the wider kernels of this processor that the choice leaves out.
+    /// (OPENBLAS_CORETYPE), the wider kernels of this processor that the choice leaves out, and
+    /// whether MiniNet's own products then take the convolutions' (`Gemm.takesNarrowProduct`).
     static var openBLASDescription: String {
         let kernels = MiniNet.kernels.openBLAS
         guard Gemm.openBLASKernelsSetting != nil else { return kernels }
         guard let wider = Gemm.widerOpenBLASKernelsLeftOut else { return translated("{$1} [set by OPENBLAS_CORETYPE]", with: kernels) }
-        return translated("{$1} [set by OPENBLAS_CORETYPE; this processor runs {$2}]", with: kernels, wider)
+        guard Gemm.ownLoopsWiderThanOpenBLAS else {
+            return translated("{$1} [set by OPENBLAS_CORETYPE; this processor runs {$2}]", with: kernels, wider)
+        }
+        return translated("{$1} [set by OPENBLAS_CORETYPE; this processor runs {$2}; MiniNet's own products take most of the convolutions']",
+                          with: kernels, wider)
     }
 }
 

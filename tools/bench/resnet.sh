@@ -152,7 +152,7 @@ print(f"processor: {sys.argv[9]}; tutor's OpenBLAS kernels: {sys.argv[8]}"
       + (" (OPENBLAS_CORETYPE)" if os.environ.get("OPENBLAS_CORETYPE") else ""))
 if "sgemm_gflops_per_second" in tutor and "sgemm_gflops_per_second" in peer:
     print(f"limit: a {tutor['sgemm_size']}³ float32 matrix product runs at {tutor['sgemm_gflops_per_second']:.0f} GFLOP/s "
-          f"(tutor's OpenBLAS) and {peer['sgemm_gflops_per_second']:.0f} GFLOP/s (torch.mm); one forward pass is "
+          f"(tutor's Gemm.multiply) and {peer['sgemm_gflops_per_second']:.0f} GFLOP/s (torch.mm); one forward pass is "
           f"{tutor['forward_gflop']:.2f} GFLOP done directly, at least "
           f"{1000 * tutor['forward_gflop'] / tutor['sgemm_gflops_per_second']:.1f} ms at tutor's rate")
     if "forward" in tutor["seconds"] and "forward" in peer["seconds"]:
