@@ -150,6 +150,22 @@ TUTOR_VECTOR_KERNEL(tutor_subtracting_dots3, subtracting_dots3_body,
                      double *results),
                     (starts, a, b0, b1, b2, count, results))
 
+/* The back substitution's update of three right-hand sides (tutor_subtract_scaled3): element
+   by element, each product rounded and then subtracted, as the scalar loop does it. */
+TUTOR_KERNEL_BODY void subtract_scaled3_body(const double *restrict l, const double *scales, double *restrict y0, double *restrict y1,
+                                             double *restrict y2, long count) {
+    const double u0 = scales[0], u1 = scales[1], u2 = scales[2];
+    for (long k = 0; k < count; k++) {
+        const double lk = l[k];
+        y0[k] -= lk * u0;
+        y1[k] -= lk * u1;
+        y2[k] -= lk * u2;
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_subtract_scaled3, subtract_scaled3_body,
+                    (const double *l, const double *scales, double *y0, double *y1, double *y2, long count),
+                    (l, scales, y0, y1, y2, count))
+
 /* One block of the skyline Cholesky (tutor_skyline_cholesky_block, include/product_kernels.h).
    On AVX-512 two rows' eight sums of eight lanes are eight registers; narrower registers take
    one row at a time, which changes which sums are in flight, never how one is taken. Unused

@@ -26,6 +26,12 @@ void tutor_subtracting_dot(double start, const double *a, const double *b, long 
 void tutor_subtracting_dots3(const double *starts, const double *a, const double *b0, const double *b1, const double *b2,
                              long count, double *results);
 
+/* y_c[k] = y_c[k] − l[k]·scales[c] for 0 ≤ k < count and c = 0, 1, 2: the back substitution of
+   ROAD's skyline Cholesky for the three colour channels (NoisyLinearImputation.swift, `solve`).
+   Each product is rounded and then subtracted (no fused multiply-add), element by element, so
+   every vector width gives the bits of the plain loop. y0, y1, y2 and l must not overlap. */
+void tutor_subtract_scaled3(const double *l, const double *scales, double *y0, double *y1, double *y2, long count);
+
 /* One block of ROAD's blocked skyline Cholesky (NoisyLinearImputation.swift, `factorise`): rows
    i = i₀ + r of L (r < rows) against rows j = j₀ + c (c < columns), where rowsOfI[r] points at
    L_{i,k₀} and rowsOfJ[c] at L_{j,k₀}, and count = j₀ − k₀. Each entry is computed in place, for

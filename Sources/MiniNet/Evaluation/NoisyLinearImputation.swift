@@ -314,13 +314,10 @@ public enum NoisyLinearImputation {
                                 y0[i] /= diagonal
                                 y1[i] /= diagonal
                                 y2[i] /= diagonal
-                                let (u0, u1, u2) = (y0[i], y1[i], y2[i])
-                                for k in start[i]..<i {
-                                    let lik = l[rowI + k]
-                                    y0[k] -= lik * u0
-                                    y1[k] -= lik * u1
-                                    y2[k] -= lik * u2
-                                }
+                                // y_c[k] −= L_ik · y_c[i] for start[i] ≤ k < i, as `solve` does it (product_kernels.h).
+                                (starts[0], starts[1], starts[2]) = (y0[i], y1[i], y2[i])
+                                tutor_subtract_scaled3(l.baseAddress! + rowI + start[i], starts, p0 + start[i], p1 + start[i], p2 + start[i],
+                                                       i - start[i])
                             }
                         }
                     }
