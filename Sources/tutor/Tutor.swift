@@ -43,7 +43,7 @@ struct Tutor: ParsableCommand {
         do {
             try chooseLanguage()
             try RunSettings.apply()
-            try checkHelpTopic()
+            try checkCommandNames()
             var command = try parseAsRoot()
             try command.run()
             try StandardStreams.flushOutput()
@@ -71,20 +71,59 @@ struct Tutor: ParsableCommand {
         }
     }
 
-    /// `tutor help TOPIC` with a topic that is no command: the parser would print the main help
-    /// and exit 0, as if the question had been answered.
-    static func checkHelpTopic() throws {
+    /// A first word that is no command (`tutor lessn gradcam`, or `tutor help TOPIC` with a topic
+    /// that is none): the parser would say only "Unexpected argument", or for `help` print the
+    /// main help and exit 0, as if the question had been answered. The message names the
+    /// commands, and the nearest one when a typing slip explains the word.
+    static func checkCommandNames() throws {
         var arguments: [String] = []
         var words = CommandLine.arguments.dropFirst().makeIterator()
         while let word = words.next() {
             if word == "--lang" { _ = words.next() } else if !word.hasPrefix("-") { arguments.append(word) }
         }
-        guard arguments.first == "help", arguments.count > 1 else { return }
         let names = configuration.subcommands.map { $0._commandName }
-        guard names.contains(arguments[1]) else {
-            throw ValidationError(translated("There is no command '{$1}'; the commands are: {$2}.",
-                                             with: arguments[1], names.joined(separator: ", ")))
+        let word: String
+        if arguments.first == "help" {
+            guard arguments.count > 1 else { return }
+            word = arguments[1]
+        } else {
+            guard let first = arguments.first else { return }
+            word = first
         }
+        guard !names.contains(word) else { return }
+        if let nearest = nearestName(to: word, among: names) {
+            throw ValidationError(translated("There is no command '{$1}'; did you mean '{$2}'? The commands are: {$3}.",
+                                             with: word, nearest, names.joined(separator: ", ")))
+        }
+        throw ValidationError(translated("There is no command '{$1}'; the commands are: {$2}.", with: word, names.joined(separator: ", ")))
+    }
+
+    /// The name a typing slip most likely came from: the one at the smallest edit distance
+    /// (insertions, deletions, substitutions and swaps of two neighbours, each counting 1), if
+    /// that is at most 2 and less than half the word's length, and no other name is as near.
+    static func nearestName(to word: String, among names: [String]) -> String? {
+        let typed = Array(word.lowercased())
+        let scored = names.map { name in (name, editDistance(typed, Array(name))) }.sorted { $0.1 < $1.1 }
+        guard let best = scored.first, best.1 <= 2, 2 * best.1 < typed.count,
+              scored.count < 2 || scored[1].1 > best.1 else { return nil }
+        return best.0
+    }
+
+    /// The optimal-string-alignment distance between two words.
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let substitution = table[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, substitution)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1) }
+            }
+        }
+        return table[a.count][b.count]
     }
 
     /// Sets the language of everything printed from here on, before the arguments are parsed,

@@ -66,6 +66,22 @@ extension CommandLineTests {
         XCTAssertEqual(try run(["help", "--lang", "vi", "lesson"]).status, 0)
     }
 
+    /// A first word that is no command gets the commands named, and the nearest one when a
+    /// typing slip explains it (exit 2, a usage error), in the reader's language.
+    func testAnUnknownCommandNamesTheCommands() throws {
+        let slip = try run(["lesosn", "gradcam"])
+        XCTAssertEqual(slip.status, 2, slip.errors)
+        XCTAssertEqual(slip.errors, "tutor: There is no command 'lesosn'; did you mean 'lesson'? The commands are: lessons, lesson, train, "
+                       + "predict, explain, dataset, homework, export-docs, bench, evaluate.\n")
+        try assertOneLineFailure(["evalute", "x.png"], mentions: "did you mean 'evaluate'?")
+        try assertOneLineFailure(["help", "explian"], mentions: "did you mean 'explain'?")
+        let unrelated = try run(["--lang", "en", "foo"])
+        XCTAssertEqual(unrelated.status, 2, unrelated.errors)
+        XCTAssertEqual(unrelated.errors, "tutor: There is no command 'foo'; the commands are: lessons, lesson, train, predict, explain, "
+                       + "dataset, homework, export-docs, bench, evaluate.\n")
+        try assertOneLineFailure(["--lang", "vi", "lesosn"], mentions: "có phải bạn muốn gõ 'lesson'?")
+    }
+
     func testAnExplanationThatOverflowsIsNotWritten() throws {
         let folder = try temporaryFolder()
         let input = folder.appendingPathComponent("huge.npy").path
