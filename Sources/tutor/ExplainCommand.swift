@@ -331,6 +331,21 @@ struct ExplainCommand: ParsableCommand {
         return .object(members)
     }
 
+    /// What a figure's JSON key means, for people, in the reader's language; a key not listed
+    /// here is shown as it is.
+    static func label(ofFigure key: String) -> String {
+        switch key {
+        case "relevance_total": return translated("Σ_i R_i (relevance of the pixels)")
+        case "absorbed": return translated("absorbed by biases and ε")
+        case "attribution_total": return translated("Σ_i attribution")
+        case "score_at_baseline": return translated("yᶜ at the baseline")
+        case "noise_sigma": return translated("noise σ")
+        case "samples": return translated("noisy samples")
+        case "mean_noisy_score": return translated("mean yᶜ of the noisy samples")
+        default: return key
+        }
+    }
+
     /// The explanation for people: the score, the strongest channel weights, the figures, and
     /// the checks drawn as the lessons draw them.
     func printSummary(_ explanation: Explanation, classifier: ImageClassifier) {
@@ -347,7 +362,7 @@ struct ExplainCommand: ParsableCommand {
         if !explanation.figures.isEmpty {
             // A count is shown as a whole number, any other figure at the lessons' precision.
             let shown = explanation.figures.map { figure in
-                "\(figure.name) = " + (figure.value == figure.value.rounded() && abs(figure.value) < 1e9
+                "\(Self.label(ofFigure: figure.name)) = " + (figure.value == figure.value.rounded() && abs(figure.value) < 1e9
                     ? String(Int(figure.value)) : formatLessonNumber(figure.value))
             }
             print(fitLines("  " + shown.joined(separator: ", "),

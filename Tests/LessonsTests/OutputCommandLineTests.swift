@@ -57,6 +57,21 @@ extension CommandLineTests {
         for line in result.output.split(separator: "\n") { XCTAssertLessThanOrEqual(displayWidth(String(line)), 80, String(line)) }
     }
 
+    /// The figures beside a map are named for people, in the reader's language; their JSON keys
+    /// (`relevance_total`, `absorbed`) stay in `--json`.
+    func testExplainNamesItsFiguresForPeople() throws {
+        let english = try run(["explain", "images/shapes/circle.png", "--method", "lrp-epsilon"], environment: ["COLUMNS": "200"])
+        XCTAssertEqual(english.status, 0, english.errors)
+        XCTAssertNotNil(english.output.range(of: #"  Σ_i R_i \(relevance of the pixels\) = -?[0-9.]+, absorbed by biases and ε = -?[0-9.]+\n"#,
+                                              options: .regularExpression), english.output)
+        XCTAssertFalse(english.output.contains("relevance_total"), english.output)
+        let vietnamese = try run(["explain", "images/shapes/circle.png", "--method", "ig", "--lang", "vi"], environment: ["COLUMNS": "200"])
+        XCTAssertEqual(vietnamese.status, 0, vietnamese.errors)
+        XCTAssertTrue(vietnamese.output.contains("yᶜ tại điểm gốc (baseline) = "), vietnamese.output)
+        let json = try run(["explain", "images/shapes/circle.png", "--method", "lrp-epsilon", "--json"])
+        XCTAssertTrue(json.output.contains("\"relevance_total\""), json.output)
+    }
+
     func testColorFollowsTheFlagAndNO_COLOR() throws {
         let piped = try run(["lesson", "intro"])
         XCTAssertEqual(piped.status, 0, piped.errors)
