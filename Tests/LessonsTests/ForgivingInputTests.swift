@@ -194,5 +194,10 @@ extension HomeworkCommandLineTests {
         let (status, _, errors) = try run(["homework", "check", "cam-2", "--student", "alice", "--answers", answers, "--hint", "4"])
         XCTAssertEqual(status, 2)
         XCTAssertTrue(errors.contains("--hint"), errors)
+        // A negative level is named as an invalid value, not as a missing one.
+        let (negativeStatus, _, negativeErrors) = try run(["homework", "check", "cam-2", "--student", "alice", "--answers", answers,
+                                                           "--hint", "-1"])
+        XCTAssertEqual(negativeStatus, 2)
+        XCTAssertEqual(negativeErrors, "tutor: The value '-1' is invalid for '--hint <1|2|3>'. Please provide one of '1', '2' or '3'.\n")
     }
 }

@@ -30,7 +30,9 @@ extension HomeworkCommand {
         var sheet: String?
         @Option(help: .translated("Your answers file: JSON or `name = value` lines (see docs/homework.md)."))
         var answers: String
-        @Option(help: .translated(
+        // Unconditional: the word after --hint is its value, so that a mistyped `--hint -1` is
+        // named as an invalid hint level rather than as a missing one.
+        @Option(parsing: .unconditional, help: .translated(
             "How much help a wrong answer gets in a full check: 1 (the default) names the lesson step and gives a nudge, 2 adds the formula, 3 adds the first step worked on your numbers.",
             valueName: "1|2|3"))
         var hint: HintLevel?
