@@ -229,8 +229,8 @@ public enum Gemm {
 
     /// Whether C = op(A)·B (α = 1, β = 0) goes to `tutor_multiply_narrow` rather than OpenBLAS:
     /// where MiniNet's loops are the wider (`ownLoopsWiderThanOpenBLAS`), for 16 columns or more.
-    /// Measured alone on one thread of such a machine (tools/bench/narrow_products.c), it ran 1.1
-    /// to 2.4 times OpenBLAS's speed on every product shape of a ResNet (Winograd's positions,
+    /// Measured alone on one thread of such a machine (tools/bench/narrow_products.c), it ran 1.35
+    /// to 2.6 times OpenBLAS's speed on every product shape of a ResNet (Winograd's positions,
     /// im2col's W × columns and Wᵀ × ∂L/∂Y), but two: A stored by columns against a multiple of 512
     /// columns, whose rows of B then lie a multiple of 2 KiB apart and share cache sets (64 × 64
     /// × 512: 0.45 times OpenBLAS's speed), and A stored by columns with rows not a multiple of 16

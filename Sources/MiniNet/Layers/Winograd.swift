@@ -482,7 +482,7 @@ enum Winograd {
     ///   OPENBLAS_CORETYPE=Haswell is set on an AVX-512 machine), every product
     ///   `Gemm.takesNarrowProduct` gives the narrow kernel: 16 columns or more, but U[ξ] stored by
     ///   columns against a multiple of 512 columns or with rows not a multiple of 16. There it ran
-    ///   1.6 to 2.4 times OpenBLAS's speed on every Winograd shape of a ResNet, F(2×2) and F(4×4),
+    ///   1.4 to 2.6 times OpenBLAS's speed on every Winograd shape of a ResNet, F(2×2) and F(4×4),
     ///   forward and transposed (tools/bench/narrow_products.c, docs/performance.md).
     /// - Otherwise F(4×4)'s products where U[ξ] is large (256 × 256 or more, a ResNet's last two
     ///   stages) and the tiles few (16 to 64: a 14 × 14 or 7 × 7 plane has 16 or 4, a batch of 8
