@@ -108,6 +108,18 @@ final class ResNetLoaderTests: XCTestCase {
         }
     }
 
+    /// A torchvision-width checkpoint of another depth is named by its variant, which the reader
+    /// can pass as --model instead.
+    func testAnotherTorchvisionVariantIsNamed() throws {
+        let classNames = (0..<10).map { "class \($0)" }
+        let resnet18 = try ImageClassifier(spec: .resNet(ResNetShape(.resnet18, classCount: 10), classNames: classNames))
+        let stateDict = Dictionary(resnet18.stateDict, uniquingKeysWith: { first, _ in first })
+        XCTAssertThrowsError(try PretrainedResNet.load(stateDict: stateDict, path: "r18.pth", variant: .resnet34)) { error in
+            XCTAssertEqual("\(error)", "r18.pth: holds a resnet18 (BasicBlock blocks [2, 2, 2, 2], 10 classes), "
+                           + "not a resnet34 (BasicBlock blocks [3, 4, 6, 3])")
+        }
+    }
+
     func testStatedVariantMustMatchTheFile() throws {
         XCTAssertThrowsError(try load("resnet50-narrow.pth", .resnet34)) { error in
             let message = "\(error)"

@@ -63,11 +63,16 @@ public struct ResNetShape: Equatable, Sendable, CustomStringConvertible {
     /// Channels out of a block of stage `stage`: P, or 4P for a Bottleneck.
     public func outputChannels(stage: Int) -> Int { planes[stage] * (usesBottleneck ? 4 : 1) }
 
+    /// torchvision's widths: a stem of 64 channels and planes 64, 128, 256, 512.
+    public var hasTorchvisionWidths: Bool { planes == [64, 128, 256, 512] && stemChannels == 64 }
+
+    /// "Bottleneck" or "BasicBlock", as torchvision names the block.
+    public var blockKind: String { usesBottleneck ? "Bottleneck" : "BasicBlock" }
+
     public var description: String {
-        let kind = usesBottleneck ? "Bottleneck" : "BasicBlock"
         let name = variant.map { $0.rawValue + ", " } ?? ""
-        let narrow = planes == [64, 128, 256, 512] && stemChannels == 64 ? "" : ", stem \(stemChannels), planes \(planes)"
-        return "\(name)\(kind) blocks \(blocks)\(narrow), \(classCount) classes"
+        let narrow = hasTorchvisionWidths ? "" : ", stem \(stemChannels), planes \(planes)"
+        return "\(name)\(blockKind) blocks \(blocks)\(narrow), \(classCount) classes"
     }
 }
 
@@ -158,7 +163,13 @@ public enum PretrainedResNet {
                      imageSize: Int = 224) throws -> ImageClassifier {
         let shape = try inferShape(stateDict, path: path)
         if let variant, shape.variant != variant {
-            throw MiniNetError.file(path, "holds a ResNet with \(shape), not a \(variant.rawValue) (\(variant.usesBottleneck ? "Bottleneck" : "BasicBlock") blocks \(variant.blocks))")
+            let wanted = ResNetShape(variant)
+            // A torchvision variant by its name, which the reader can pass as --model instead.
+            if let found = shape.variant, shape.hasTorchvisionWidths {
+                throw MiniNetError.file(path, "holds a \(found.rawValue) (\(shape.blockKind) blocks \(shape.blocks), \(shape.classCount) classes), "
+                                        + "not a \(variant.rawValue) (\(wanted.blockKind) blocks \(wanted.blocks))")
+            }
+            throw MiniNetError.file(path, "holds a ResNet with \(shape), not a \(variant.rawValue) (\(wanted.blockKind) blocks \(wanted.blocks))")
         }
         guard (16...CheckpointLimits.maximumInputSide).contains(imageSize) else {
             throw MiniNetError.invalidArgument("image size \(imageSize) is outside 16…\(CheckpointLimits.maximumInputSide)")
