@@ -457,8 +457,9 @@ enum Winograd {
     /// shared out over the threads; U[ξ] is stored [rows, inner], or [inner, rows] when `transposingFirst`.
     private static func productsAtEveryPosition(_ u: [Float], positions: Int, rows: Int, inner: Int, transposingFirst: Bool = false,
                                                 _ q: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, columns: Int) {
+        // The first rule stands in for OpenBLAS; under `.referenceGemm` the plain loops do instead.
         let narrow = takesNarrowProducts(positions: positions, rows: rows, inner: inner, columns: columns, transposingFirst: transposingFirst,
-                                         ownLoopsWider: Gemm.ownLoopsWiderThanOpenBLAS)
+                                         ownLoopsWider: Gemm.ownLoopsWiderThanOpenBLAS && ArithmeticVariant.current != .referenceGemm)
         u.withUnsafeBufferPointer { u in
             let (u, q, p) = (SendablePointer(u.baseAddress!), SendablePointer(q), SendableMutablePointer(p))
             Gemm.concurrently(positions) { position in
