@@ -217,13 +217,12 @@ final class GemmTests: XCTestCase {
     /// this machine's OpenBLAS puts them on; and a narrow product cut into several pieces of rows,
     /// A by rows and by columns: within the error model, the same bits on any number of threads.
     func testProductsAgreeWhicheverKernelTakesThem() {
-        defer { Gemm.ownLoopsWiderForTesting = nil }
-        for wider in [false, true] {
-            Gemm.ownLoopsWiderForTesting = wider
+        onEachSideOfTheOwnProductsRule { _ in
             testAllTransposeCombinationsOnOddSizes()
             testAlphaAndBeta()
             testLargeProductsAreBitIdenticalOnAnyThreadCount()
         }
+        defer { Gemm.ownLoopsWiderForTesting = nil }
         Gemm.ownLoopsWiderForTesting = true
         let (m, n, k) = (160, 700, 300)
         let inputs = matrices(m: m, n: n, k: k)
@@ -456,5 +455,26 @@ final class GemmTests: XCTestCase {
         }
         XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 256, positions: 196, patchSize: 1152), "a 14 × 14 plane stays with OpenBLAS")
         XCTAssertFalse(Conv2d.takesRowDotProducts(outputChannels: 512, positions: 49, patchSize: 256), "a 1 × 1 downsampling stays with OpenBLAS")
+    }
+}
+
+extension XCTestCase {
+    /// Runs body with OpenBLAS's kernels taken as wide as MiniNet's loops (false), then as
+    /// narrower (true), whatever this machine's are, so that the products go to OpenBLAS and then
+    /// to `tutor_multiply_narrow` wherever `Gemm.takesNarrowProduct` allows; restores the
+    /// machine's own answer after. Failures inside are followed by one that names the side.
+    func onEachSideOfTheOwnProductsRule(file: StaticString = #filePath, line: UInt = #line, _ body: (Bool) throws -> Void) rethrows {
+        defer { Gemm.ownLoopsWiderForTesting = nil }
+        for wider in [false, true] {
+            let failuresBefore = testRun?.totalFailureCount ?? 0
+            defer {
+                let failures = (testRun?.totalFailureCount ?? 0) - failuresBefore
+                if failures > 0 {
+                    XCTFail("the \(failures) failure(s) above came with ownLoopsWiderForTesting = \(wider)", file: file, line: line)
+                }
+            }
+            Gemm.ownLoopsWiderForTesting = wider
+            try body(wider)
+        }
     }
 }

@@ -224,9 +224,7 @@ final class WinogradTests: XCTestCase {
     /// The shapes of the two tests above again, with the products on each side of
     /// `takesNarrowProducts`'s first rule, whichever side this machine's OpenBLAS puts them on.
     func testShapesMatchIm2colWhicheverKernelTakesTheProducts() {
-        defer { Gemm.ownLoopsWiderForTesting = nil }
-        for wider in [false, true] {
-            Gemm.ownLoopsWiderForTesting = wider
+        onEachSideOfTheOwnProductsRule { _ in
             testForwardAndInputGradientMatchIm2colOverShapes()
             testFourByFourTilesMatchIm2colOverShapes()
             testDeepLayersTakeNarrowProductsWithinTheErrorModel()
