@@ -154,6 +154,22 @@ final class HostileModelFileTests: XCTestCase {
         XCTAssertTrue(try modelFailure(base, tensors: nanMean).contains("tensor 'features.1.running_mean' holds nan at index 0"))
     }
 
+    /// Regression (CI's fuzzer): a num_batches_tracked of 2⁶³ − 1 trapped converting to Int.
+    func testBatchCounterMustBeOneWholeNumber() throws {
+        let good = try ImageClassifier(spec: base).stateDict
+        let index = try XCTUnwrap(good.firstIndex { $0.name == "features.1.num_batches_tracked" })
+        for (bad, shown) in [(Tensor(scalar: 9.223372e18), "9.223372e+18"), (Tensor(scalar: -1), "-1.0"),
+                             (Tensor(scalar: 2.5), "2.5")] {
+            var tensors = good
+            tensors[index].tensor = bad
+            let message = try modelFailure(base, tensors: tensors)
+            XCTAssertTrue(message.contains("features.1.num_batches_tracked is \(shown), expected one whole number of batches ≥ 0"), message)
+        }
+        var counted = good
+        counted[index].tensor = Tensor(scalar: 12345)
+        XCTAssertNoThrow(try ImageClassifier.load(from: try modelFile(base, tensors: counted)))
+    }
+
     // MARK: torchvision weights
 
     func resNetFile(changing change: (inout [String: Tensor]) -> Void) throws -> String {

@@ -69,7 +69,13 @@ public final class BatchNorm2d: Layer {
             }
             if name == "running_mean" { runningMean = value } else { runningVariance = value }
         case "num_batches_tracked":
-            batchesTracked = Int(value.data.first ?? 0)
+            // A counter of batches: a whole number, stored as int64 in PyTorch and as a float here.
+            guard value.data.count == 1, let count = value.data.first, count >= 0, count < 1e15,
+                  count == count.rounded(), let whole = Int(exactly: count) else {
+                let shown = value.data.count == 1 ? "\(value.data[0])" : "\(value.data.count) values"
+                throw MiniNetError.invalidModel("\(self.name).num_batches_tracked is \(shown), expected one whole number of batches ≥ 0")
+            }
+            batchesTracked = whole
         default:
             throw MiniNetError.invalidModel("\(self.name) has no buffer named \(name)")
         }
