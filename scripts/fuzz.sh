@@ -53,6 +53,17 @@ max_len() {
 }
 timeout_seconds=10
 memory_limit_mb=2048
+# TUTOR_FUZZ_SEED fixes libFuzzer's random choices (and Swift's hashing, which otherwise changes
+# the order of dictionaries and so what counts as new coverage), so that a run retraces the
+# same inputs as far as its seconds reach: CI passes 1, so that a commit's result does not
+# depend on the luck of the draw. Unset or 0, every run explores afresh: that is a campaign.
+seed=${TUTOR_FUZZ_SEED:-0}
+if ! [[ $seed =~ ^[0-9]+$ ]]; then
+    echo "fuzz.sh: TUTOR_FUZZ_SEED must be a whole number (0 for a random seed), not '$seed'" >&2
+    exit 2
+fi
+seeding=()
+if (( seed != 0 )); then seeding=(env SWIFT_DETERMINISTIC_HASHING=1); fi
 
 sanitizers=${TUTOR_FUZZ_SANITIZERS:-fuzzer}
 case $sanitizers in
@@ -84,12 +95,12 @@ for target in "${selected[@]}"; do
     cp Fuzz/Corpus/"$target"/* "$corpus"/
     log=$findings_folder/$target.log
     artifacts=$findings_folder/$target-
-    echo "fuzz.sh: $target for $seconds s (max_len $(max_len "$target"), timeout ${timeout_seconds} s, rss limit ${memory_limit_mb} MB)" >&2
+    echo "fuzz.sh: $target for $seconds s (max_len $(max_len "$target"), timeout ${timeout_seconds} s, rss limit ${memory_limit_mb} MB, seed $( (( seed != 0 )) && echo "$seed" || echo random))" >&2
     set +e
     # Swift's own crash reporter would take the trap's signal before libFuzzer, which then
     # never saves the input; libFuzzer's report names the Swift message and the input.
-    SWIFT_BACKTRACE=enable=no "$scratch/debug/$(harness "$target")" "$corpus" \
-        -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout="$timeout_seconds" \
+    SWIFT_BACKTRACE=enable=no "${seeding[@]}" "$scratch/debug/$(harness "$target")" "$corpus" \
+        -seed="$seed" -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout="$timeout_seconds" \
         -rss_limit_mb="$memory_limit_mb" -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1
     code=$?
     set -e

@@ -2,7 +2,8 @@
 # Runs every test: installs libpng-dev and libopenblas-dev if needed, builds tutor, checks that
 # the generated lesson pages in docs/ are up to date (under three sets of kernels), runs the
 # lessons on full-size random ResNets, runs `swift test`, then fuzzes each file reader for
-# TUTOR_FUZZ_SECONDS seconds (default 15; 0 skips it), which with the fuzzers' own build takes
+# TUTOR_FUZZ_SECONDS seconds (default 15; 0 skips it) from seed TUTOR_FUZZ_SEED (default 1, so
+# that a commit fuzzes alike on every run; 0 draws one), which with the fuzzers' own build takes
 # about 3 minutes (docs/limits.md, "Fuzzing").
 #
 # Everything is built once, optimised, with -enable-testing so that the tests can use
@@ -24,5 +25,5 @@ bash scripts/fullsize-lessons.sh .build/release/tutor
 swift test -c release --skip-build -Xswiftc -enable-testing "$@"
 fuzz_seconds=${TUTOR_FUZZ_SECONDS:-15}
 if [[ $fuzz_seconds != 0 ]]; then
-    bash scripts/fuzz.sh all "$fuzz_seconds"
+    TUTOR_FUZZ_SEED=${TUTOR_FUZZ_SEED:-1} bash scripts/fuzz.sh all "$fuzz_seconds"
 fi
