@@ -4,11 +4,26 @@
 #include <zlib.h>
 
 /* Keeps large buffers in glibc's heap for reuse instead of mapping and unmapping them on
-   every allocation above 128 KiB; see MiniNet.configureAllocator. */
+   every allocation above 128 KiB; see MiniNet.configureAllocator.
+
+   One arena for every thread: a worker thread otherwise gets an arena of its own, made of
+   heaps of at most 64 MiB that are unmapped when they empty, and a buffer larger than that
+   (ROAD's imputation, in the thread pool) is mapped and unmapped at each call; either way the
+   memory comes back as fresh pages, each a page fault, instead of the main heap's warm ones.
+   Small blocks still come from each thread's own cache (tcache) without a lock. On a ResNet-34
+   the evaluate lesson took 40 000 fewer page faults (189 000 against 229 000) and 0.15 s less
+   system time. */
 void tutor_configure_allocator(void) {
+    mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
+}
+
+void tutor_heap_usage(size_t *in_use, size_t *held) {
+    struct mallinfo2 info = mallinfo2();
+    *in_use = info.uordblks + info.hblkhd;
+    *held = info.arena + info.hblkhd;
 }
 
 #if defined(__x86_64__)

@@ -30,6 +30,14 @@ public enum MiniNet {
         tutor_configure_allocator()
     }
 
+    /// Bytes the allocator has handed out and not had back, and bytes it holds from the system
+    /// (glibc's mallinfo2): the difference is free memory kept for reuse.
+    public static var heapUsage: (inUse: Int, held: Int) {
+        var (inUse, held) = (0, 0)
+        tutor_heap_usage(&inUse, &held)
+        return (inUse, held)
+    }
+
     /// Which builds of the hot loops run on this processor: OpenBLAS's kernels (e.g. SKYLAKEX)
     /// and the vector width MiniNet's own C loops run with (`VectorWidth`: "avx512", "avx2" or
     /// "sse", followed by "(TUTOR_SIMD=… → …)" when the width asked for was not available).

@@ -40,40 +40,40 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("input-npy"), help: .translated("An already normalised 3×224×224 (or 1×3×224×224) float32 .npy input. Without it, a seeded random picture is used."))
     var inputNpy: String?
 
-    @Option(parsing: .unconditional, help: .translated("How many timed runs of each measure to take the median of, after one warm-up run."))
-    var repeats = 3
+    @Option(parsing: .unconditional, help: .translated("How many timed runs of each measure to take the median of, after one warm-up run."), number: NumberText.whole)
+    var repeats: Int = 3
 
-    @Option(name: .customLong("ig-repeats"), parsing: .unconditional, help: .translated("How many timed runs of Integrated Gradients to take the median of."))
-    var igRepeats = 1
+    @Option(name: .customLong("ig-repeats"), parsing: .unconditional, help: .translated("How many timed runs of Integrated Gradients to take the median of."), number: NumberText.whole)
+    var igRepeats: Int = 1
 
-    @Option(name: .customLong("ig-steps"), parsing: .unconditional, help: .translated("The number of Gauss–Legendre steps for Integrated Gradients."))
-    var igSteps = 200
+    @Option(name: .customLong("ig-steps"), parsing: .unconditional, help: .translated("The number of Gauss–Legendre steps for Integrated Gradients."), number: NumberText.whole)
+    var igSteps: Int = 200
 
     /// 8 is as fast as 32 on a 224×224 ResNet-34 (measured: 6.0 s against 6.4 s for 32 steps)
     /// and needs a third of the memory, since every convolution keeps its im2col columns.
-    @Option(name: .customLong("ig-batch"), parsing: .unconditional, help: .translated("How many Integrated Gradients steps go through the network in one batch."))
-    var igBatch = 8
+    @Option(name: .customLong("ig-batch"), parsing: .unconditional, help: .translated("How many Integrated Gradients steps go through the network in one batch."), number: NumberText.whole)
+    var igBatch: Int = 8
 
     /// The deletion curve (Petsiuk et al.) of the Grad-CAM map: 101 perturbed inputs, this many
     /// at a time.
-    @Option(name: .customLong("deletion-batch"), parsing: .unconditional, help: .translated("How many perturbed inputs of the deletion curve go through the network in one batch."))
-    var deletionBatch = Faithfulness.defaultBatchSize
+    @Option(name: .customLong("deletion-batch"), parsing: .unconditional, help: .translated("How many perturbed inputs of the deletion curve go through the network in one batch."), number: NumberText.whole)
+    var deletionBatch: Int = Faithfulness.defaultBatchSize
 
-    @Option(parsing: .unconditional, help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."))
+    @Option(parsing: .unconditional, help: .translated("The most threads for the matrix products (default: TUTOR_THREADS, or else every core)."), number: NumberText.whole)
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: .translated("Chooses the random weights and the random picture."))
+    @Option(parsing: .unconditional, help: .translated("Chooses the random weights and the random picture."), number: NumberText.seed)
     var seed: UInt64 = 0
 
     /// A smaller input makes the command fast enough for tests; the ResNet accepts any size of
     /// at least 32 pixels because it ends in global average pooling.
-    @Option(name: .customLong("image-size"), parsing: .unconditional, help: .translated("The input's height and width in pixels.", visibility: .hidden))
-    var imageSize = 224
+    @Option(name: .customLong("image-size"), parsing: .unconditional, help: .translated("The input's height and width in pixels.", visibility: .hidden), number: NumberText.whole)
+    var imageSize: Int = 224
 
     /// Narrower stages (every width divided by this) make the random network small enough for
     /// tests in a debug build; the depth and the block structure stay those of --model.
-    @Option(name: .customLong("width-divisor"), parsing: .unconditional, help: .translated("Divide every width of the random network by this.", visibility: .hidden))
-    var widthDivisor = 1
+    @Option(name: .customLong("width-divisor"), parsing: .unconditional, help: .translated("Divide every width of the random network by this.", visibility: .hidden), number: NumberText.whole)
+    var widthDivisor: Int = 1
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
             help: .translated("Time only these: forward, deletion (the deletion curve of the Grad-CAM map), or methods of tutor explain by their --method id, separated by spaces or commas, for example --only forward gradcam++,scorecam. lrp stands for all of its composites. Without it, the forward pass, the deletion curve and every method are timed."))

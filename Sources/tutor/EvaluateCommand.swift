@@ -57,7 +57,7 @@ struct EvaluateCommand: ParsableCommand {
                               valueName: "name"))
     var dataset: EvaluationDataset?
 
-    @Option(parsing: .unconditional, help: .translated("How many pictures of the data set to evaluate on (1 to 10000; default 100)."))
+    @Option(parsing: .unconditional, help: .translated("How many pictures of the data set to evaluate on (1 to 10000; default 100)."), number: NumberText.whole)
     var count: Int?
 
     @Option(help: .translated("The mask of the object in the picture, for the localisation scores: a PNG of the network's input size, white (at least half bright) on the object, or an H×W .npy of coverage 0…1.",
@@ -77,17 +77,17 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(name: .customLong("sanity-count"), parsing: .unconditional, help: .translated(
         "Run the sanity checks on the first N pictures only (1 to 10000; by default on all): the cascade explains every picture once per layer, most of an evaluation's time, and their means vary little from picture to picture.",
-        valueName: "N"))
+        valueName: "N"), number: NumberText.whole)
     var sanityCount: Int?
 
-    @Option(parsing: .unconditional, help: .translated("Seeds the random control map, the noise of ROAD, the random weights of the cascade and the shuffled labels (default 42): the same seed gives the same numbers on every machine."))
+    @Option(parsing: .unconditional, help: .translated("Seeds the random control map, the noise of ROAD, the random weights of the cascade and the shuffled labels (default 42): the same seed gives the same numbers on every machine."), number: NumberText.seed)
     var seed: UInt64 = 42
 
     @Option(help: .translated("The score the faithfulness measures follow: probability (the softmax probability of the class, as the papers do; the default) or logit.",
                               valueName: "score"))
     var score: EvaluationScore = .probability
 
-    @Option(parsing: .unconditional, help: .translated("The number of steps of the deletion and insertion curves (1 to 1000), each changing 1/steps of the pixels. By default the picture's height: one row's worth of pixels per step, as Petsiuk et al. take 224 pixels per step at 224×224."))
+    @Option(parsing: .unconditional, help: .translated("The number of steps of the deletion and insertion curves (1 to 1000), each changing 1/steps of the pixels. By default the picture's height: one row's worth of pixels per step, as Petsiuk et al. take 224 pixels per step at 224×224."), number: NumberText.whole)
     var steps: Int?
 
     @OptionGroup var model: ModelOptions

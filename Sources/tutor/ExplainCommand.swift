@@ -64,7 +64,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: .translated("The layer for the CAM family, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet)."))
     var layer: String?
 
-    @Option(parsing: .unconditional, help: .translated("The number of integration steps for Integrated Gradients (at most 10000; default 50)."))
+    @Option(parsing: .unconditional, help: .translated("The number of integration steps for Integrated Gradients (at most 10000; default 50)."), number: NumberText.whole)
     var steps: Int?
 
     @Option(help: .translated("The integration rule for Integrated Gradients (default gauss-legendre)."))
@@ -73,7 +73,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: .translated("The baseline x′ for Integrated Gradients: zero (Captum's default), black or blurred."))
     var baseline: Baseline?
 
-    @Option(parsing: .unconditional, help: .translated("ε of the LRP epsilon rule (a finite number ≥ 0; default 1e-6, as Zennit)."))
+    @Option(parsing: .unconditional, help: .translated("ε of the LRP epsilon rule (a finite number ≥ 0; default 1e-6, as Zennit)."), number: NumberText.float)
     var epsilon: Float?
 
     @Option(help: .translated(
@@ -86,15 +86,15 @@ struct ExplainCommand: ParsableCommand {
         valueName: "merge"))
     var batchNormMerge: BatchNormMerge?
 
-    @Option(parsing: .unconditional, help: .translated("How many noisy copies of the input SmoothGrad and VarGrad average (1 to 10000; default 50)."))
+    @Option(parsing: .unconditional, help: .translated("How many noisy copies of the input SmoothGrad and VarGrad average (1 to 10000; default 50)."), number: NumberText.whole)
     var samples: Int?
 
     @Option(parsing: .unconditional, help: .translated(
         "The noise of SmoothGrad and VarGrad: σ as a fraction of the input's range (max − min), from 0 to 10; default 0.15, as the SmoothGrad paper recommends 10–20%.",
-        valueName: "fraction"))
+        valueName: "fraction"), number: NumberText.real)
     var noise: Double?
 
-    @Option(parsing: .unconditional, help: .translated("The seed of SmoothGrad's and VarGrad's noise (default 0): the same seed gives the same map on every machine."))
+    @Option(parsing: .unconditional, help: .translated("The seed of SmoothGrad's and VarGrad's noise (default 0): the same seed gives the same map on every machine."), number: NumberText.seed)
     var seed: UInt64?
 
     @Option(name: .customLong("input-npy"), help: .translated("An already preprocessed C×H×W float32 .npy to explain instead of a picture."))
@@ -118,7 +118,7 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(name: .customLong("outlier-perc"), parsing: .unconditional, help: .translated(
         "The share of an attribution's mass, in percent, that the overlay's colour scale clips, as Captum's outlier_perc: the scale is the value at which the sorted |values| reach (100 − P)% of their total. Default 1, as the second article draws its IG map.",
-        valueName: "P"))
+        valueName: "P"), number: NumberText.real)
     var outlierPercent: Double?
 
     @OptionGroup var model: ModelOptions

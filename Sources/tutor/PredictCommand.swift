@@ -29,8 +29,8 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
 
     // .unconditional: "--top -1" reaches validate(), which names the value.
-    @Option(parsing: .unconditional, help: .translated("How many of the most likely classes to show."))
-    var top = 3
+    @Option(parsing: .unconditional, help: .translated("How many of the most likely classes to show."), number: NumberText.whole)
+    var top: Int = 3
 
     @Flag(help: .translated("Print an object with all logits and the top classes on standard output."))
     var json = false

@@ -85,7 +85,7 @@ struct ExplanationOptions: ParsableArguments {
     @Option(help: .translated("The layer to explain, by its PyTorch-style name, such as features.10 or layer3.5. By default the last convolution block (layer4's last block in a ResNet)."))
     var layer: String?
 
-    @Option(parsing: .unconditional, help: .translated("Chooses the default picture and any other random choice of the lesson."))
+    @Option(parsing: .unconditional, help: .translated("Chooses the default picture and any other random choice of the lesson."), number: NumberText.seed)
     var seed: UInt64 = 7
 
     /// The picture as [3, H, W] in 0…1 at the network's input size, or nil.
@@ -193,4 +193,58 @@ func methodsSection() -> String {
 /// The examples at the end of a command's help: whole commands, the same in every language.
 func examplesSection(_ commands: [String]) -> String {
     "\n\n" + translated("Examples:") + "\n" + commands.map { "  " + $0 }.joined(separator: "\n")
+}
+
+extension Option {
+    /// A numeric option read by one of `NumberText`'s parsers, its default shown in the help as
+    /// ArgumentParser shows the default of an option without a parser of its own.
+    init(wrappedValue: Value, name: NameSpecification = .long, parsing: SingleValueParsingStrategy = .next, help: ArgumentHelp? = nil,
+         number parse: @Sendable @escaping (String) throws -> Value) where Value: CustomStringConvertible {
+        var help = help ?? ArgumentHelp()
+        help.abstract += " (default: \(wrappedValue))"
+        self.init(wrappedValue: wrappedValue, name: name, parsing: parsing, help: help, transform: parse)
+    }
+
+    /// A numeric option without a default, read by one of `NumberText`'s parsers.
+    init<Number>(name: NameSpecification = .long, parsing: SingleValueParsingStrategy = .next, help: ArgumentHelp? = nil,
+                 number parse: @Sendable @escaping (String) throws -> Number) where Value == Number? {
+        self.init(name: name, parsing: parsing, help: help, transform: parse)
+    }
+}
+
+/// How the numeric options read their values. ArgumentParser alone refuses a value that is no
+/// number of the option's kind with only "The value 'abc' is invalid for '--top <top>'"; these
+/// say what the option takes. (The range of each option is checked in its command's
+/// `validate()`, whose message names the flag and an example.)
+enum NumberText {
+    /// A count or any other whole number.
+    @Sendable static func whole(_ text: String) throws -> Int {
+        if let value = Int(text) { return value }
+        throw ValidationError(reason(text, wanted: translated("use a whole number written in digits, such as 10")))
+    }
+
+    /// A seed: a whole number from 0 to 2⁶⁴ − 1.
+    @Sendable static func seed(_ text: String) throws -> UInt64 {
+        if let value = UInt64(text) { return value }
+        throw ValidationError(reason(text, wanted: translated("use a whole number from 0 to {$1}", with: UInt64.max)))
+    }
+
+    @Sendable static func real(_ text: String) throws -> Double {
+        if let value = Double(text) { return value }
+        throw ValidationError(reason(text, wanted: translated("use a number such as 0.5 or 1e-6")))
+    }
+
+    @Sendable static func float(_ text: String) throws -> Float {
+        Float(try real(text))
+    }
+
+    /// What to write instead: a decimal comma, as Vietnamese and many other languages write
+    /// numbers, is named as such.
+    static func reason(_ text: String, wanted: String) -> String {
+        let pointed = text.replacingOccurrences(of: ",", with: ".")
+        if text.contains(","), Double(pointed) != nil {
+            return translated("write the decimals after a point, not a comma ({$1}); {$2}", with: pointed, wanted)
+        }
+        return wanted
+    }
 }

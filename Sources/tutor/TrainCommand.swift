@@ -65,31 +65,31 @@ struct TrainCommand: ParsableCommand {
 
     // .unconditional on the numbers: "--epochs -3" reaches validate(), which names the value,
     // instead of -3 being read as a flag ("Missing value for '--epochs'").
-    @Option(parsing: .unconditional, help: .translated("The number of passes over the training images (3000 unless --training-images says otherwise)."))
-    var epochs = 10
+    @Option(parsing: .unconditional, help: .translated("The number of passes over the training images (3000 unless --training-images says otherwise)."), number: NumberText.whole)
+    var epochs: Int = 10
 
-    @Option(parsing: .unconditional, help: .translated("The seed for the initial weights and the order of the batches."))
+    @Option(parsing: .unconditional, help: .translated("The seed for the initial weights and the order of the batches."), number: NumberText.seed)
     var seed: UInt64 = 1
 
     @Option(help: .translated("Where to write the trained model (safetensors with the architecture in its metadata)."))
     var out = "out/mininet.safetensors"
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: .translated("The number of images per optimisation step."))
-    var batchSize = 32
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: .translated("The number of images per optimisation step."), number: NumberText.whole)
+    var batchSize: Int = 32
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: .translated("Adam's initial learning rate; it decays to 0 along a cosine."))
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: .translated("Adam's initial learning rate; it decays to 0 along a cosine."), number: NumberText.float)
     var learningRate: Float = 0.003
 
     @Flag(name: .customLong("no-bias"), help: .translated("Build the network without biases or BatchNorm, so that LRP-0 conserves relevance exactly."))
     var noBias = false
 
     @Option(name: .customLong("training-images"), parsing: .unconditional,
-            help: .translated("How many training pictures to generate; fewer train faster and less well."))
-    var trainingImages = TrainingOptions().trainingImages
+            help: .translated("How many training pictures to generate; fewer train faster and less well."), number: NumberText.whole)
+    var trainingImages: Int = TrainingOptions().trainingImages
 
     @Option(name: .customLong("validation-images"), parsing: .unconditional,
-            help: .translated("How many validation pictures to generate. With --shortcut watermark, the shortcut test split has as many new pictures."))
-    var validationImages = TrainingOptions().validationImages
+            help: .translated("How many validation pictures to generate. With --shortcut watermark, the shortcut test split has as many new pictures."), number: NumberText.whole)
+    var validationImages: Int = TrainingOptions().validationImages
 
     @Option(help: .translated("A shortcut to plant in the training pictures. none trains on the plain data set. watermark paints a small yellow-and-black checkerboard on most training pictures of one class and on no other training picture, so the network can learn to answer from the mark instead of the shape; the report then adds the accuracy on new test pictures with and without the mark.", valueName: "kind"))
     var shortcut: ShortcutChoice = .none
@@ -111,11 +111,11 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("shortcut-rate"), parsing: .unconditional,
             help: .translated("The share of the class's training pictures that carry the watermark, from 0 to 1. By default {$1}. With 0, no training picture carries it: the control, a network that never saw the mark, measured on the same test pictures. It needs --shortcut watermark.",
-                              with: [PlantedShortcut.defaultRate], valueName: "fraction"))
+                              with: [PlantedShortcut.defaultRate], valueName: "fraction"), number: NumberText.real)
     var shortcutRate: Double?
 
     @Option(name: .customLong("shuffled-labels"), parsing: .unconditional,
-            help: .translated("Train on shuffled labels: the training labels are permuted by a random permutation with this seed, so that they say nothing about the pictures and the network can only memorise them. This is the data randomisation test of Adebayo et al. (2018) for explanation methods. By default the labels are not shuffled.", valueName: "seed"))
+            help: .translated("Train on shuffled labels: the training labels are permuted by a random permutation with this seed, so that they say nothing about the pictures and the network can only memorise them. This is the data randomisation test of Adebayo et al. (2018) for explanation methods. By default the labels are not shuffled.", valueName: "seed"), number: NumberText.seed)
     var shuffledLabels: UInt64?
 
     @Flag(help: .translated("Print a summary object on standard output for scripts."))

@@ -200,4 +200,31 @@ extension HomeworkCommandLineTests {
         XCTAssertEqual(negativeStatus, 2)
         XCTAssertEqual(negativeErrors, "tutor: The value '-1' is invalid for '--hint <1|2|3>'. Please provide one of '1', '2' or '3'.\n")
     }
+
+    /// A value that is no number of the option's kind is refused with what the option takes
+    /// (ArgumentParser alone says only that the value is invalid), and the help still shows the
+    /// option's default.
+    func testANumericOptionSaysWhatItTakes() throws {
+        let cases: [(arguments: [String], message: String)] = [
+            (["train", "--seed", "-1"], "The value '-1' is invalid for '--seed <seed>': use a whole number from 0 to 18446744073709551615"),
+            (["train", "--epochs", "1.5"], "The value '1.5' is invalid for '--epochs <epochs>': use a whole number written in digits, such as 10"),
+            (["predict", "images/shapes/circle.png", "--top", "abc"],
+             "The value 'abc' is invalid for '--top <top>': use a whole number written in digits, such as 10"),
+            (["explain", "images/shapes/circle.png", "--noise", "0,15"],
+             "The value '0,15' is invalid for '--noise <fraction>': write the decimals after a point, not a comma (0.15); use a number such as 0.5 or 1e-6"),
+            (["train", "--learning-rate", "fast"],
+             "The value 'fast' is invalid for '--learning-rate <learning-rate>': use a number such as 0.5 or 1e-6"),
+        ]
+        for (arguments, message) in cases {
+            let (status, output, errors) = try run(arguments)
+            XCTAssertEqual(status, 2, "\(arguments)")
+            XCTAssertEqual(output, "", "\(arguments)")
+            XCTAssertEqual(errors, "tutor: \(message)\n", "\(arguments)")
+        }
+        let (status, help, _) = try run(["train", "--help"])
+        XCTAssertEqual(status, 0)
+        let flattened = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(flattened.contains("says otherwise). (default: 10)"), help)
+        XCTAssertTrue(flattened.contains("decays to 0 along a cosine. (default: 0.003)"), help)
+    }
 }

@@ -227,6 +227,8 @@ final class VietnameseCommandLineTests: XCTestCase {
             (["predict", "images/shapes/no-such-picture.png"], 1),                        // a missing file (MiniNet)
             (["predict", "images/shapes/circle.png", "--weights", "README.md"], 1),       // a corrupt file (MiniNet)
             (["train", "--epochs", "abc"], 2),                                           // a value the parser cannot read
+            (["train", "--seed", "-1"], 2),                                              // a seed below 0
+            (["explain", "images/shapes/circle.png", "--noise", "0,15"], 2),            // a decimal comma
             (["train", "--epochs", "0"], 2),                                             // a value validate() refuses
             (["lessons", "--bogus"], 2),                                                 // an unknown option
             (["lesson"], 2),                                                             // a missing argument

@@ -4,6 +4,8 @@
    Declared here rather than included, because Debian puts OpenBLAS's cblas.h under an
    architecture- and variant-specific directory. The link is against libopenblas. */
 
+#include <stddef.h>
+
 enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
 
@@ -17,6 +19,9 @@ int openblas_get_num_threads(void);
 
 /* glibc allocator tuning for many large, short-lived buffers (defined in shim.c). */
 void tutor_configure_allocator(void);
+/* Bytes glibc's allocator has handed out and not had back, and bytes it holds from the
+   system (every arena's heap and every mapped chunk): mallinfo2, for developers' reports. */
+void tutor_heap_usage(size_t *in_use, size_t *held);
 
 /* OpenBLAS picks its kernels from the processor's model and falls back to SSE3 (Prescott)
    for a model it does not know, as a virtual machine often reports; this picks them again

@@ -60,8 +60,9 @@ public final class Notebook {
         let now = Date()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
+        let (inUse, held) = MiniNet.heapUsage
         fputs("step-time \(label): \(String(format: "%.3f", now.timeIntervalSince(lastStepTime))) s since the previous step, "
-              + "peak \(usage.ru_maxrss / 1024) MB\n", stderr)
+              + "peak \(usage.ru_maxrss / 1024) MB, heap \(inUse >> 20) MB in use of \(held >> 20) MB held\n", stderr)
         lastStepTime = now
     }
 

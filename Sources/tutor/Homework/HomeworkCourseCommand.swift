@@ -42,7 +42,7 @@ extension HomeworkCommand.CourseCommand {
         @Option(name: .customLong("due-for"), help: .translated("A due date for one exercise, overriding --due; repeat for more exercises.", valueName: "exercise=date"))
         var dueFor: [String] = []
 
-        @Option(name: .customLong("late-penalty"), help: .translated("Take this percentage of an exercise's points off for every started day late (0 < percent ≤ 100).", valueName: "percent-per-day"))
+        @Option(name: .customLong("late-penalty"), help: .translated("Take this percentage of an exercise's points off for every started day late (0 < percent ≤ 100).", valueName: "percent-per-day"), number: NumberText.real)
         var latePenalty: Double?
 
         @Option(help: .translated("What late work gets instead of a penalty per day: mark (marked late, score kept; the default) or zero."))
