@@ -93,6 +93,9 @@ extension LRPRule {
             var share = Tensor(shape: z.shape) { _ in }    // s_k, every entry written below
             // One plane (image n, channel o) at a time, so that b'_o is read once per plane; the
             // planes in parallel, each keeping its own sums, which are then added in plane order.
+            // A share costs a division and three sums in Double, about 4 simple operations: so
+            // weighted, a ResNet's 14 × 14 stage on one picture (256 planes of 196) is shared out
+            // too (LRP-ε on a ResNet-34, 2 threads: 54 ms against 55–56 ms alone).
             let planes = z.count / Swift.max(planeSize, 1)
             // Per plane: Σ s_k, Σ (ε·sign z_k) s_k plus the R_k dropped, and Σ |s_k|.
             var planeSums = [(shares: Double, stabilized: Double, magnitude: Double)](repeating: (0, 0, 0), count: planes)
@@ -103,7 +106,7 @@ extension LRPRule {
                     plainOutput.data.withUnsafeBufferPointer { plain in
                         share.data.withUnsafeMutableBufferPointer { share in
                             planeSums.withUnsafeMutableBufferPointer { planeSums in
-                                Parallel.forEach(planes, cost: planeSize) { plane in
+                                Parallel.forEach(planes, cost: 4 * planeSize) { plane in
                                     planeSums[plane] = Self.shareOut((plane * planeSize)..<((plane + 1) * planeSize), z: z,
                                                                      relevance: relevance, plain: plain, gate: gate,
                                                                      stabilizer: stabilizer, into: share)
