@@ -6,8 +6,9 @@
 # TARGET is png, npy, safetensors, zip, pickle, answers, or all (each in turn, SECONDS each).
 # The harnesses (Fuzz/Sources/) are built in debug mode with -sanitize=fuzzer into
 # .build-fuzz (TUTOR_FUZZ_SANITIZERS=fuzzer,address adds AddressSanitizer, in
-# .build-fuzz-address). Each run starts from a copy of the committed seeds in
-# Fuzz/Corpus/TARGET, so the committed corpus never grows. A thrown error is the right answer
+# .build-fuzz-address); TUTOR_FUZZ_SEED=N retraces the inputs of seed N (below). Each run
+# starts from a copy of the committed seeds in Fuzz/Corpus/TARGET, so the committed corpus
+# never grows. A thrown error is the right answer
 # to a bad file; a trap, a crash, an input slower than the per-input timeout, or more than
 # 2 GB of memory is a finding: the script then prints where the input that caused it was
 # saved, and exits with status 1.
