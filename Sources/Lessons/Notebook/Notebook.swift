@@ -49,7 +49,8 @@ public final class Notebook {
     }
 
     /// With TUTOR_STEP_TIMES set, `step` writes to stderr how long the lesson took since the
-    /// previous step began (or since start-up), and the process's peak resident memory so far:
+    /// previous step began (or since start-up), the process's peak resident memory so far, and
+    /// the heap's bytes in use and held (`MiniNet.heapUsage`):
     /// the work a lesson does before a step's heading, for finding the slow or large part of a
     /// lesson on a large network. A developer's tool, in English.
     nonisolated(unsafe) static var lastStepTime = Date()

@@ -71,7 +71,7 @@ public final class BatchNorm2d: Layer {
         case "num_batches_tracked":
             // A counter of batches: a whole number, stored as int64 in PyTorch and as a float here.
             guard value.data.count == 1, let count = value.data.first, count >= 0, count < 1e15,
-                  count == count.rounded(), let whole = Int(exactly: count) else {
+                  let whole = Int(exactly: count) else {
                 let shown = value.data.count == 1 ? "\(value.data[0])" : "\(value.data.count) values"
                 throw MiniNetError.invalidModel("\(self.name).num_batches_tracked is \(shown), expected one whole number of batches ≥ 0")
             }
