@@ -49,6 +49,8 @@ struct PredictCommand: ParsableCommand {
         // Evaluation mode and no parameter gradients before the first pass: with them on, a
         // convolution keeps its im2col matrix (96 MiB for ResNet-34) and skips Winograd.
         classifier.prepareForExplanation()
+        // One or two passes: making U for the 7 × 7 stage would cost as much as it saves, and 84 MB.
+        Conv2d.smallStagesTakeWinograd = false
         let input: Tensor
         if let inputNpy {
             input = try loadInputNpy(inputNpy, for: classifier)

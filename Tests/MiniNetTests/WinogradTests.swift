@@ -285,6 +285,41 @@ final class WinogradTests: XCTestCase {
                      winograd4Tolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient, new weights")
     }
 
+    /// One picture's 7 × 7 stage (16 2×2 tiles) takes F(2×2, 3×3) while
+    /// `smallStagesTakeWinograd` is on, forward and backward, within the error model of im2col;
+    /// turned off (as `tutor explain` and `tutor predict` turn it), it takes the row dot products,
+    /// the same bits as with Winograd off altogether.
+    func testSmallStagesTakeWinogradOnlyWhileTheSettingIsOn() {
+        let (channels, side) = (300, 7)
+        XCTAssertGreaterThanOrEqual(channels * channels * side * side, Conv2d.winogradThreshold)
+        let reference = im2colConvolution(inputChannels: channels, outputChannels: channels, bias: true, seed: 21)
+        let layer = Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: 3, padding: 1,
+                           weight: reference.weight.value, biasValue: reference.bias?.value)
+        layer.setParameterGradients(false)
+        let input = GradientCheck.uniform([1, channels, side, side], seed: 22)
+        let outputGradient = GradientCheck.uniform([1, channels, side, side], seed: 23)
+        func im2col<Result>(_ body: () -> Result) -> Result { ArithmeticVariant.with(.noWinograd, body) }
+        let previous = Conv2d.smallStagesTakeWinograd
+        defer { Conv2d.smallStagesTakeWinograd = previous }
+
+        Conv2d.smallStagesTakeWinograd = true
+        let forward = layer.forward(input)
+        let inputGradient = layer.backward(outputGradient)
+        assertWithin(forward, im2col { reference.forward(input) },
+                     winogradTolerance(input, weight: reference.weight.value, bias: reference.bias?.value, transposed: false), "forward")
+        assertWithin(inputGradient, im2col { reference.backward(outputGradient) },
+                     winogradTolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient")
+        XCTAssertNotEqual(forward.data.map(\.bitPattern), im2col { layer.forward(input) }.data.map(\.bitPattern),
+                          "with the setting on, the 7 × 7 stage is not computed by row dot products")
+
+        Conv2d.smallStagesTakeWinograd = false
+        XCTAssertEqual(layer.forward(input).data.map(\.bitPattern), im2col { layer.forward(input) }.data.map(\.bitPattern),
+                       "with the setting off, the row dot products")
+        XCTAssertEqual(layer.backward(outputGradient).data.map(\.bitPattern),
+                       im2col { () -> Tensor in _ = layer.forward(input); return layer.backward(outputGradient) }.data.map(\.bitPattern),
+                       "with the setting off, im2col's input gradient")
+    }
+
     func testConcurrentProductsEqualSequentialOnes() {
         let (m, n, k, count) = (37, 29, 41, 16)
         let a = GradientCheck.uniform([count, m, k], seed: 1).data
