@@ -135,6 +135,30 @@ TUTOR_KERNEL_BODY void scale_shift_body(const float *restrict x, float *restrict
 TUTOR_VECTOR_KERNEL(tutor_scale_shift, scale_shift_body,
                     (const float *x, float *y, long count, float scale, float shift), (x, y, count, scale, shift))
 
+/* The same scale and shift in place, then (in an inference pass, InferenceFusion.swift) the
+   residual's sum and the ReLU that follow it, each step rounded as the separate layers round it. */
+TUTOR_KERNEL_BODY void scale_shift_add_relu_body(float *restrict y, const float *restrict addend, long count, float scale,
+                                                 float shift, int relu) {
+    if (addend && relu) {
+        for (long i = 0; i < count; i++) {
+            const float sum = (scale * y[i] + shift) + addend[i];
+            y[i] = sum > 0 ? sum : 0;
+        }
+    } else if (addend) {
+        for (long i = 0; i < count; i++) y[i] = (scale * y[i] + shift) + addend[i];
+    } else if (relu) {
+        for (long i = 0; i < count; i++) {
+            const float value = scale * y[i] + shift;
+            y[i] = value > 0 ? value : 0;
+        }
+    } else {
+        for (long i = 0; i < count; i++) y[i] = scale * y[i] + shift;
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_scale_shift_add_relu, scale_shift_add_relu_body,
+                    (float *y, const float *addend, long count, float scale, float shift, int relu),
+                    (y, addend, count, scale, shift, relu))
+
 TUTOR_KERNEL_BODY void batchnorm_input_gradient_body(const float *restrict g, const float *restrict x, float *restrict dx,
                                                      long count, float a, float b, float d) {
     for (long i = 0; i < count; i++) dx[i] = a * g[i] - b * x[i] + d;

@@ -17,9 +17,20 @@ public final class Sequential: Layer {
     public override var typeName: String { "Sequential" }
     public override var children: [(name: String, layer: Layer)] { layers }
 
+    /// In a pass that records nothing for backward, a convolution, BatchNorm and ReLU run as one
+    /// pass over the output (InferenceFusion.swift), with the same result.
     public override func forward(_ input: Tensor) -> Tensor {
         var activation = input
-        for (_, layer) in layers { activation = layer.run(activation) }
+        var index = 0
+        while index < layers.count {
+            if let fused = InferenceFusion.match(layers, at: index) {
+                activation = InferenceFusion.run(fused.conv, fused.batchNorm, relu: fused.relu, activation)
+                index += fused.relu ? 3 : 2
+            } else {
+                activation = layers[index].layer.run(activation)
+                index += 1
+            }
+        }
         return activation
     }
 

@@ -38,6 +38,10 @@ void tutor_relu_backward_guided(const float *y, const float *dy, float *dx, long
 /* y = scale·x + shift (rounded after the product and after the sum, never fused). */
 void tutor_scale_shift(const float *x, float *y, long count, float scale, float shift);
 
+/* In place: y = scale·y + shift, then + addend (when not NULL), then max(0, ·) (when relu is 1;
+   NaN becomes 0), each step rounded: BatchNorm2d, the residual's sum and ReLU as one pass. */
+void tutor_scale_shift_add_relu(float *y, const float *addend, long count, float scale, float shift, int relu);
+
 /* dx = (a·g − b·x) + d, each step rounded. */
 void tutor_batchnorm_input_gradient(const float *g, const float *x, float *dx, long count,
                                     float a, float b, float d);

@@ -114,9 +114,7 @@ public final class BatchNorm2d: Layer {
             }
             batchesTracked += 1
         }
-        let inverseStandardDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        let scales = (0..<channels).map { weight.value.data[$0] * inverseStandardDeviation[$0] }
-        let shifts = (0..<channels).map { bias.value.data[$0] - mean[$0] * scales[$0] }
+        let (scales, shifts, inverseStandardDeviation) = scalesAndShifts(mean: mean, variance: variance)
         let output = Tensor(shape: input.shape) { y in
             input.data.withUnsafeBufferPointer { x in
                 Parallel.forEach(batch * channels, cost: planeSize) { plane in      // plane = n·C + c
@@ -129,6 +127,16 @@ public final class BatchNorm2d: Layer {
         cache = GradientRecording.isEnabled
             ? Cache(input: input, mean: mean, inverseStandardDeviation: inverseStandardDeviation, usedBatchStatistics: isTraining) : nil
         return output
+    }
+
+    /// scale = γ/√(σ² + ε) and shift = β − μ·scale per channel [C], and 1/√(σ² + ε) [C], for
+    /// the μ and σ² given: the one place they are computed, so that a pass that applies them
+    /// elsewhere (InferenceFusion.swift) rounds them the same way.
+    func scalesAndShifts(mean: [Float], variance: [Float]) -> (scales: [Float], shifts: [Float], inverseStandardDeviation: [Float]) {
+        let inverseStandardDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        let scales = (0..<channels).map { weight.value.data[$0] * inverseStandardDeviation[$0] }
+        let shifts = (0..<channels).map { bias.value.data[$0] - mean[$0] * scales[$0] }
+        return (scales, shifts, inverseStandardDeviation)
     }
 
     /// outputGradient [N, C, H, W] → inputGradient [N, C, H, W]

@@ -31,9 +31,27 @@ public final class Residual: Layer {
     }
 
     /// input [N, C, H, W] → output [N, C', H', W'] (body and shortcut must agree on the shape)
+    ///
+    /// In a pass that records nothing for backward, a convolution, BatchNorm and ReLU of the body
+    /// run as one pass over the output, and so do the body's last convolution and BatchNorm with
+    /// the sum and the activation (InferenceFusion.swift), with the same result.
     public override func forward(_ input: Tensor) -> Tensor {
         var bodyOutput = input
-        for (_, layer) in body { bodyOutput = layer.run(bodyOutput) }
+        var index = 0
+        while index < body.count {
+            if let fused = InferenceFusion.match(body, at: index) {
+                if index + 2 == body.count, let activation, InferenceFusion.isPlainReLU(activation.layer) {
+                    // The block's last convolution and BatchNorm, the sum and the activation as one.
+                    let shortcutOutput = shortcut?.layer.run(input) ?? input
+                    return InferenceFusion.run(fused.conv, fused.batchNorm, relu: true, adding: shortcutOutput, bodyOutput)
+                }
+                bodyOutput = InferenceFusion.run(fused.conv, fused.batchNorm, relu: fused.relu, bodyOutput)
+                index += fused.relu ? 3 : 2
+            } else {
+                bodyOutput = body[index].layer.run(bodyOutput)
+                index += 1
+            }
+        }
         let shortcutOutput = shortcut?.layer.run(input) ?? input
         precondition(bodyOutput.shape == shortcutOutput.shape,
                      "\(name): body gives \(bodyOutput.shape) but shortcut gives \(shortcutOutput.shape)")
