@@ -50,6 +50,9 @@ public enum Gemm {
     /// Set while `concurrently` runs: every product then stays on the thread that calls it.
     nonisolated(unsafe) private static var runningConcurrently = false
 
+    /// Whether a `concurrently` region is running, so that work started now stays on its thread.
+    static var isRunningConcurrently: Bool { runningConcurrently }
+
     /// OpenBLAS itself always runs on one thread; the threads are shared out here instead.
     /// (OpenBLAS's own idle threads spin for a while after each product, and took a core away
     /// from the threads of `concurrently`.)

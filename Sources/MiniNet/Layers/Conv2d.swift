@@ -175,6 +175,28 @@ public final class Conv2d: Layer {
         return values
     }
 
+    /// Where the kept transformed kernels lie, by tile: for tests that two layers share them.
+    var transformedKernelStorage: [String: UnsafeRawPointer] {
+        var places: [String: UnsafeRawPointer] = [:]
+        for (tile, kernel) in winogradKernels {
+            kernel.values.withUnsafeBufferPointer { places["\(tile)"] = UnsafeRawPointer($0.baseAddress!) }
+        }
+        return places
+    }
+
+    /// Takes `original`'s transformed kernels, where this layer's weights are the original's
+    /// own storage (a copy for another thread, `ImageClassifier.copySharingWeights`): they are then
+    /// not made again, nor held twice.
+    func adoptTransformedKernels(of original: Conv2d) {
+        let sameStorage = weight.value.data.withUnsafeBufferPointer { mine in
+            original.weight.value.data.withUnsafeBufferPointer { $0.baseAddress == mine.baseAddress && $0.count == mine.count }
+        }
+        guard sameStorage else { return }
+        for (tile, kernel) in original.winogradKernels where kernel.weightVersion == original.weight.version {
+            winogradKernels[tile] = (weight.version, kernel.arithmetic, kernel.values)
+        }
+    }
+
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, weight: Tensor? = nil, biasValue: Tensor? = nil) {
         self.inputChannels = inputChannels

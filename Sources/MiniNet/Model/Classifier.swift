@@ -46,6 +46,26 @@ public final class ImageClassifier {
 
     public func layer(named name: String) -> Layer? { network.layer(named: name) }
 
+    /// A second network with the same weights, for another thread: its parameters and buffers
+    /// are this one's tensors (the same storage, not copied, while neither changes them), its
+    /// convolutions take this one's transformed kernels, and it is in the same mode; its
+    /// activations, caches and hooks are its own (it has none).
+    public func copySharingWeights() throws -> ImageClassifier {
+        let state = Dictionary(stateDict, uniquingKeysWith: { first, _ in first })
+        let copy = try ImageClassifier(spec: spec, weights: state)
+        try copy.loadStateDict(state, source: "copy")
+        for (mine, original) in zip(copy.network.allLayers, network.allLayers) {
+            mine.isTraining = original.isTraining
+            mine.computesParameterGradients = original.computesParameterGradients
+            if let mine = mine as? Conv2d, let original = original as? Conv2d {
+                mine.computesInputGradient = original.computesInputGradient
+                mine.adoptTransformedKernels(of: original)
+            }
+            if let mine = mine as? ReLU, let original = original as? ReLU { mine.gradientRule = original.gradientRule }
+        }
+        return copy
+    }
+
     /// Evaluation mode, and no parameter gradients: explanations need ∂y/∂input and ∂y/∂A only.
     public func prepareForExplanation() {
         network.setTraining(false)
