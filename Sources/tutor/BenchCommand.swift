@@ -24,7 +24,11 @@ struct BenchCommand: ParsableCommand {
         run, and kept while the weights stay the same (Zennit's canonizer merges on every \
         call), and lrp once with each of Zennit's composites; SmoothGrad and VarGrad with 50 noisy samples. \
         Integrated Gradients uses Gauss–Legendre steps, a zero baseline, --ig-steps and \
-        --ig-batch. Peak memory is the largest resident set of the whole process (getrusage \
+        --ig-batch. Like every command that runs the network many times (and unlike tutor \
+        explain and tutor predict, which run it once or twice), the benchmark keeps Winograd's \
+        transformed kernels for the 7×7 stage of one picture too, and on 2 to 4 threads \
+        Integrated Gradients gives each thread whole batches of its path, on a copy of the \
+        network. Peak memory is the largest resident set of the whole process (getrusage \
         ru_maxrss), over the whole run and, where Linux lets it be reset, during each measure. \
         Progress goes to standard error; the table, or with --json one object shaped like the \
         Python peer's, goes to standard output.
