@@ -16,7 +16,9 @@
    the columns, so that the inner loops run along a row of tiles over contiguous memory. The
    F(4×4) input transform and the F(2×2) output adjoint go further and run each pass over all
    tiles of the plane at once: a 56 × 56 plane has 14 tiles to a row, too few for 16-float
-   vectors, but 196 in all. */
+   vectors, but 196 in all. The F(2×2) input transform runs each pass over all tiles of several
+   planes (`winograd_transform_input_images_body`); its one-plane form, first below, is the
+   plainer reading of the same loops, and the reference the tests hold the other to. */
 
 #include "winograd_kernels.h"
 #include "thread_scratch.h"
@@ -71,6 +73,76 @@ TUTOR_KERNEL_BODY void winograd_transform_input_body(const float *x, long height
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input, winograd_transform_input_body,
                     (const float *x, long height, long width, float *v, long stride),
                     (x, height, width, v, stride))
+
+/* The same transform for several planes (plane n at x + n·imageStride: the images of one channel,
+   or one image's channels), their tiles one after the other, tile t of plane n at m =
+   n·tilesPerImage + t, each loop over the tiles of all planes at once: a 14 × 14 plane has 7
+   tiles to a row and a 7 × 7 plane 4, too few for 16-float vectors, but 256 planes of them have
+   12 544 or 4096. Every entry by the same formulas in the same order as above, so the same bits.
+
+   Set s (0 … 3) holds padded row 2·T + s of every tile row (n, T), the patch's row s, at
+   m = (n·tilesHigh + T)·tilesWide, its columns split as above (even, odd); the last tile of a
+   row reads its right-hand columns from `tails` instead of the next row. (1) the sets; (2) d B
+   along each, h_j; (3) Bᵀ (d B) down each column j, the patch's four rows being the four sets. */
+TUTOR_KERNEL_BODY void winograd_transform_input_images_body(const float *x, long imageStride, long images, long height, long width,
+                                                            float *v, long stride) {
+    const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
+    const long tileRows = images * tilesHigh, count = tileRows * tilesWide;
+    const long setSize = count + 16;                           /* + room for the reads one past the end */
+    float *scratch = tutor_thread_scratch((size_t)(8 * setSize + 8 * tileRows + 16 * setSize));
+    float *even = scratch, *odd = scratch + 4 * setSize;       /* [s][m] */
+    float *tails = scratch + 8 * setSize;                      /* [s][tile row][2] */
+    float *h = tails + 8 * tileRows;                           /* [j][s][m] */
+    for (long set = 0; set < 4; set++) {
+        float *restrict e = even + set * setSize, *restrict o = odd + set * setSize;
+        for (long n = 0; n < images; n++) {
+            for (long T = 0; T < tilesHigh; T++) {
+                const long tileRow = n * tilesHigh + T, base = tileRow * tilesWide, row = 2 * T + set - 1;
+                float *tail = tails + (set * tileRows + tileRow) * 2;
+                if (row < 0 || row >= height) {
+                    for (long i = 0; i < tilesWide; i++) { e[base + i] = 0; o[base + i] = 0; }
+                    tail[0] = tail[1] = 0;
+                    continue;
+                }
+                /* padded column c is x's column c − 1: even[i] = x[2i − 1], odd[i] = x[2i], all
+                   inside the row for i < tilesWide; the tail's may fall past its end */
+                const float *source = x + n * imageStride + row * width;
+                e[base] = 0;
+                for (long i = 1; i < tilesWide; i++) e[base + i] = source[2 * i - 1];
+                for (long i = 0; i < tilesWide; i++) o[base + i] = source[2 * i];
+                tail[0] = 2 * tilesWide - 1 < width ? source[2 * tilesWide - 1] : 0;
+                tail[1] = 2 * tilesWide < width ? source[2 * tilesWide] : 0;
+            }
+        }
+        for (long i = 0; i < 16; i++) { e[count + i] = 0; o[count + i] = 0; }
+        /* (2) h0 = d0 − d2, h1 = d1 + d2, h2 = d2 − d1, h3 = d1 − d3, d_k = the tile's column k */
+        float *restrict h0 = h + (0 * 4 + set) * setSize, *restrict h1 = h + (1 * 4 + set) * setSize;
+        float *restrict h2 = h + (2 * 4 + set) * setSize, *restrict h3 = h + (3 * 4 + set) * setSize;
+        for (long m = 0; m < count; m++) {
+            const float d0 = e[m], d1 = o[m], d2 = e[m + 1], d3 = o[m + 1];
+            h0[m] = d0 - d2; h1[m] = d1 + d2; h2[m] = d2 - d1; h3[m] = d1 - d3;
+        }
+        for (long tileRow = 0; tileRow < tileRows; tileRow++) {
+            const long m = tileRow * tilesWide + tilesWide - 1;
+            const float *tail = tails + (set * tileRows + tileRow) * 2;
+            const float d0 = e[m], d1 = o[m], d2 = tail[0], d3 = tail[1];
+            h0[m] = d0 - d2; h1[m] = d1 + d2; h2[m] = d2 - d1; h3[m] = d1 - d3;
+        }
+    }
+    /* (3) down each column j: rows 0 … 3 of the patch are the four sets */
+    for (long j = 0; j < 4; j++) {
+        const float *restrict r0 = h + (j * 4 + 0) * setSize, *restrict r1 = h + (j * 4 + 1) * setSize;
+        const float *restrict r2 = h + (j * 4 + 2) * setSize, *restrict r3 = h + (j * 4 + 3) * setSize;
+        float *restrict v0 = v + j * stride, *restrict v1 = v + (4 + j) * stride;
+        float *restrict v2 = v + (8 + j) * stride, *restrict v3 = v + (12 + j) * stride;
+        for (long m = 0; m < count; m++) {
+            v0[m] = r0[m] - r2[m]; v1[m] = r1[m] + r2[m]; v2[m] = r2[m] - r1[m]; v3[m] = r1[m] - r3[m];
+        }
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_input_images, winograd_transform_input_images_body,
+                    (const float *x, long imageStride, long images, long height, long width, float *v, long stride),
+                    (x, imageStride, images, height, width, v, stride))
 
 TUTOR_KERNEL_BODY void winograd_transform_input_adjoint_body(const float *dv, long stride, long height, long width, float *dx) {
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;

@@ -285,6 +285,40 @@ final class WinogradTests: XCTestCase {
                      winograd4Tolerance(outputGradient, weight: reference.weight.value, bias: nil, transposed: true), "input gradient, new weights")
     }
 
+    /// F(2×2)'s input transform of several planes at once (an image's channels, or one channel
+    /// in several images) gives, at every vector width, the bits of one plane at a time.
+    func testInputTransformOfSeveralPlanesGivesTheBitsOfOnePlaneAtATime() {
+        for (height, width) in [(1, 1), (2, 3), (5, 7), (7, 7), (8, 8), (14, 14), (13, 10), (9, 16)] {
+            for planes in [1, 3, 17] {
+                let (tilesHigh, tilesWide) = ((height + 1) / 2, (width + 1) / 2)
+                let tiles = tilesHigh * tilesWide
+                // Planes 2 values apart beyond their size, to check that the stride is followed.
+                let imageStride = height * width + 2
+                let x = GradientCheck.uniform([planes * imageStride], seed: UInt64(height * 31 + width + planes)).data
+                let stride = planes * tiles + 5
+                var alone = [Float](repeating: .nan, count: 16 * stride)
+                x.withUnsafeBufferPointer { x in
+                    alone.withUnsafeMutableBufferPointer { v in
+                        for plane in 0..<planes {
+                            tutor_winograd_transform_input(x.baseAddress! + plane * imageStride, height, width, v.baseAddress! + plane * tiles, stride)
+                        }
+                    }
+                }
+                for width2 in VectorWidth.available {
+                    var together = [Float](repeating: .nan, count: 16 * stride)
+                    VectorWidth.with(width2) {
+                        x.withUnsafeBufferPointer { x in
+                            together.withUnsafeMutableBufferPointer { v in
+                                tutor_winograd_transform_input_images(x.baseAddress!, imageStride, planes, height, width, v.baseAddress!, stride)
+                            }
+                        }
+                    }
+                    XCTAssertEqual(together.map(\.bitPattern), alone.map(\.bitPattern), "\(height)×\(width), \(planes) planes, \(width2)")
+                }
+            }
+        }
+    }
+
     /// One picture's 7 × 7 stage (16 2×2 tiles) takes F(2×2, 3×3) while
     /// `smallStagesTakeWinograd` is on, forward and backward, within the error model of im2col;
     /// turned off (as `tutor explain` and `tutor predict` turn it), it takes the row dot products,

@@ -7,8 +7,14 @@
    Sources/MiniNet/Layers/Winograd.swift for the algorithm and winograd_kernels.c for the loops.
    In V, M and their gradients, position ξ = 4·i + j of tile t sits at [ξ·stride + t]. */
 
-/* x [height, width] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ]. */
+/* x [height, width] → v[ξ·stride + t] = (Bᵀ d_t B)[ξ]. (The layers call the several-planes form below;
+   this one is its reference in the tests.) */
 void tutor_winograd_transform_input(const float *x, long height, long width, float *v, long stride);
+
+/* The same for `images` planes, plane n at x + n·imageStride, their tiles one after the other:
+   tile t of plane n at v[ξ·stride + n·tilesPerImage + t]. The same bits as one plane at a time. */
+void tutor_winograd_transform_input_images(const float *x, long imageStride, long images, long height, long width, float *v,
+                                           long stride);
 
 /* The adjoint: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, written (not added) into dx [height, width]. */
 void tutor_winograd_transform_input_adjoint(const float *dv, long stride, long height, long width, float *dx);

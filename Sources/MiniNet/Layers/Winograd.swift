@@ -354,10 +354,19 @@ enum Winograd {
             let transformed = kept.map { $0 + tile.positions * sourceChannels * chunk.firstImage * geometry.tilesPerImage } ?? scratch!
             let sharedTransformed = SendableMutablePointer(transformed)
             // Each channel's planes in the chunk's images go through a transform together, their
-            // tiles side by side (a 7 × 7 plane has 4 tiles, too few for a vector on their own).
-            inParallel(over: sourceChannels, planeSize: chunk.images * planeSize) { channel in
-                transformSource(sharedSource.pointer + (chunk.firstImage * sourceChannels + channel) * planeSize, chunk.images,
-                                sourceChannels * planeSize, geometry, sharedTransformed.pointer + channel * chunk.tiles, sourceChannels * chunk.tiles)
+            // tiles side by side (a 7 × 7 plane has 4 tiles, too few for a vector on their own);
+            // a chunk of one picture sends a range of its channels instead, as if they were the
+            // images of one channel (channel c's tiles sit at c·tiles, where image c's would).
+            if chunk.images == 1 {
+                Parallel.forRanges(sourceChannels, cost: planeSize * 4) { channels in
+                    transformSource(sharedSource.pointer + (chunk.firstImage * sourceChannels + channels.lowerBound) * planeSize, channels.count,
+                                    planeSize, geometry, sharedTransformed.pointer + channels.lowerBound * chunk.tiles, sourceChannels * chunk.tiles)
+                }
+            } else {
+                inParallel(over: sourceChannels, planeSize: chunk.images * planeSize) { channel in
+                    transformSource(sharedSource.pointer + (chunk.firstImage * sourceChannels + channel) * planeSize, chunk.images,
+                                    sourceChannels * planeSize, geometry, sharedTransformed.pointer + channel * chunk.tiles, sourceChannels * chunk.tiles)
+                }
             }
             multiply(transformed, products, chunk.tiles)
             inParallel(over: resultChannels, planeSize: chunk.images * planeSize) { channel in
@@ -416,9 +425,7 @@ enum Winograd {
         switch geometry.tile {
         case .two:
             precondition(!turned, "F(2×2, 3×3) has no turned transform")
-            for image in 0..<images {
-                tutor_winograd_transform_input(x + image * imageStride, geometry.height, geometry.width, v + image * geometry.tilesPerImage, stride)
-            }
+            tutor_winograd_transform_input_images(x, imageStride, images, geometry.height, geometry.width, v, stride)
         case .four: tutor_winograd4_transform_input(x, imageStride, images, geometry.height, geometry.width, turned ? 1 : 0, v, stride)
         }
     }
