@@ -358,7 +358,7 @@ public func integratedGradients(classifier: ImageClassifier, input: Tensor, base
             let results = IGWorkers.Results(count: round.count)
             Gemm.concurrently(round.count) { slot in
                 let index = round.lowerBound + slot
-                results.values[slot] = pathGradients(from: batchStarts[index], to: end(ofBatch: index), on: networks[slot])
+                results.set(slot, pathGradients(from: batchStarts[index], to: end(ofBatch: index), on: networks[slot]))
             }
             for (slot, index) in round.enumerated() {
                 add(results.values[slot]!, from: batchStarts[index], to: end(ofBatch: index))
@@ -490,11 +490,11 @@ public func gaussianBlur(_ input: Tensor, sigma: Double) -> Tensor {
 /// the batches, so the result has the same bits as on one thread.
 ///
 /// A copy shares the weights and the transformed kernels (the same storage) but keeps its own
-/// activations, about 0.4 GB for 8 points of a ResNet-34, which is why the copies stop at
-/// `maximumCopies`; beyond that many threads the products are large enough to share.
+/// activations, about 0.4 GB for 8 points of a ResNet-34, which is why the networks stop at
+/// `maximumNetworks`; beyond that many threads the products are large enough to share.
 enum IGWorkers {
     /// At most this many networks (the classifier and its copies) run batches at once.
-    static let maximumCopies = 4
+    static let maximumNetworks = 4
 
     /// A batch goes to one thread only when its points hold this many values or more (8 points
     /// of a 224 × 224 ResNet input at the stem's output hold 6.4 million; a small network's
@@ -506,16 +506,22 @@ enum IGWorkers {
     /// hook, which a copy would not run).
     static func copies(of classifier: ImageClassifier, batches: Int, pointsPerBatch: Int, valuesPerPoint: Int) -> [ImageClassifier] {
         let threads = Gemm.maximumThreads
-        guard threads > 1, threads <= maximumCopies, batches > threads, pointsPerBatch * valuesPerPoint >= minimumBatchValues,
+        guard threads > 1, threads <= maximumNetworks, batches > threads, pointsPerBatch * valuesPerPoint >= minimumBatchValues,
               !Gemm.isRunningConcurrently,
               classifier.network.allLayers.allSatisfy({ $0.hooks.forward == nil && $0.hooks.backward == nil })
         else { return [] }
         return (1..<threads).compactMap { _ in try? classifier.copySharingWeights() }
     }
 
-    /// One result per thread of a round, written by that thread only.
+    /// One result per thread of a round, each slot written by one thread, under a lock.
     final class Results: @unchecked Sendable {
-        var values: [Tensor?]
+        private(set) var values: [Tensor?]
+        private let lock = NSLock()
         init(count: Int) { values = [Tensor?](repeating: nil, count: count) }
+        func set(_ slot: Int, _ value: Tensor) {
+            lock.lock()
+            values[slot] = value
+            lock.unlock()
+        }
     }
 }
