@@ -20,18 +20,7 @@ public final class Sequential: Layer {
     /// In a pass that records nothing for backward, a convolution, BatchNorm and ReLU run as one
     /// pass over the output (InferenceFusion.swift), with the same result.
     public override func forward(_ input: Tensor) -> Tensor {
-        var activation = input
-        var index = 0
-        while index < layers.count {
-            if let fused = InferenceFusion.match(layers, at: index) {
-                activation = InferenceFusion.run(fused.conv, fused.batchNorm, relu: fused.relu, activation)
-                index += fused.relu ? 3 : 2
-            } else {
-                activation = layers[index].layer.run(activation)
-                index += 1
-            }
-        }
-        return activation
+        InferenceFusion.runInOrder(layers, layers.indices, input)
     }
 
     public override func backward(_ outputGradient: Tensor) -> Tensor {

@@ -22,15 +22,32 @@ import CKernels
 /// Neither is a pass that records for backward, since each layer's cache holds its own input
 /// or output.
 enum InferenceFusion {
-    /// The convolution, BatchNorm and optional ReLU that start at `index` of `layers`, when the
-    /// three (or two) can run as one pass.
-    static func match(_ layers: [(name: String, layer: Layer)], at index: Int) -> (conv: Conv2d, batchNorm: BatchNorm2d, relu: Bool)? {
-        guard !GradientRecording.isEnabled, index + 1 < layers.count,
+    /// The convolution, BatchNorm and optional ReLU that start at `index` of `layers` and end
+    /// before `end`, when the three (or two) can run as one pass.
+    static func match(_ layers: [(name: String, layer: Layer)], at index: Int, before end: Int) -> (conv: Conv2d, batchNorm: BatchNorm2d, relu: Bool)? {
+        guard !GradientRecording.isEnabled, index + 1 < end,
               let conv = layers[index].layer as? Conv2d, conv.hooks.forward == nil,
               let batchNorm = layers[index + 1].layer as? BatchNorm2d, batchNorm.hooks.forward == nil, !batchNorm.isTraining
         else { return nil }
-        let relu = index + 2 < layers.count && isPlainReLU(layers[index + 2].layer)
+        let relu = index + 2 < end && isPlainReLU(layers[index + 2].layer)
         return (conv, batchNorm, relu)
+    }
+
+    /// Runs layers[range] one after another on `input`, as `Sequential` does, each convolution,
+    /// BatchNorm and ReLU that `match` finds as one pass.
+    static func runInOrder(_ layers: [(name: String, layer: Layer)], _ range: Range<Int>, _ input: Tensor) -> Tensor {
+        var activation = input
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if let fused = match(layers, at: index, before: range.upperBound) {
+                activation = run(fused.conv, fused.batchNorm, relu: fused.relu, activation)
+                index += fused.relu ? 3 : 2
+            } else {
+                activation = layers[index].layer.run(activation)
+                index += 1
+            }
+        }
+        return activation
     }
 
     /// A ReLU whose output goes on unseen (no forward hook).

@@ -36,22 +36,14 @@ public final class Residual: Layer {
     /// run as one pass over the output, and so do the body's last convolution and BatchNorm with
     /// the sum and the activation (InferenceFusion.swift), with the same result.
     public override func forward(_ input: Tensor) -> Tensor {
-        var bodyOutput = input
-        var index = 0
-        while index < body.count {
-            if let fused = InferenceFusion.match(body, at: index) {
-                if index + 2 == body.count, let activation, InferenceFusion.isPlainReLU(activation.layer) {
-                    // The block's last convolution and BatchNorm, the sum and the activation as one.
-                    let shortcutOutput = shortcut?.layer.run(input) ?? input
-                    return InferenceFusion.run(fused.conv, fused.batchNorm, relu: true, adding: shortcutOutput, bodyOutput)
-                }
-                bodyOutput = InferenceFusion.run(fused.conv, fused.batchNorm, relu: fused.relu, bodyOutput)
-                index += fused.relu ? 3 : 2
-            } else {
-                bodyOutput = body[index].layer.run(bodyOutput)
-                index += 1
-            }
+        if let activation, InferenceFusion.isPlainReLU(activation.layer), body.count >= 2,
+           let last = InferenceFusion.match(body, at: body.count - 2, before: body.count) {
+            // The block's last convolution and BatchNorm, the sum and the activation as one.
+            let bodyOutput = InferenceFusion.runInOrder(body, 0..<(body.count - 2), input)
+            let shortcutOutput = shortcut?.layer.run(input) ?? input
+            return InferenceFusion.run(last.conv, last.batchNorm, relu: true, adding: shortcutOutput, bodyOutput)
         }
+        let bodyOutput = InferenceFusion.runInOrder(body, body.indices, input)
         let shortcutOutput = shortcut?.layer.run(input) ?? input
         precondition(bodyOutput.shape == shortcutOutput.shape,
                      "\(name): body gives \(bodyOutput.shape) but shortcut gives \(shortcutOutput.shape)")
