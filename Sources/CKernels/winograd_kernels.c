@@ -16,9 +16,10 @@
    the columns, so that the inner loops run along a row of tiles over contiguous memory. The
    F(4×4) input transform and the F(2×2) output adjoint go further and run each pass over all
    tiles of the plane at once: a 56 × 56 plane has 14 tiles to a row, too few for 16-float
-   vectors, but 196 in all. The F(2×2) input transform runs each pass over all tiles of several
-   planes (`winograd_transform_input_images_body`); its one-plane form, first below, is the
-   plainer reading of the same loops, and the reference the tests hold the other to. */
+   vectors, but 196 in all. The F(2×2) input and output transforms run each pass over all tiles
+   of several planes (`winograd_transform_input_images_body`, `…_output_images_body`); their
+   one-plane forms, each just before, are the plainer reading of the same loops, and the
+   references the tests hold the others to. */
 
 #include "winograd_kernels.h"
 #include "thread_scratch.h"
@@ -236,6 +237,62 @@ TUTOR_KERNEL_BODY void winograd_transform_output_body(const float *m, long strid
 TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output, winograd_transform_output_body,
                     (const float *m, long stride, long height, long width, float bias, float *y),
                     (m, stride, height, width, bias, y))
+
+/* The same transform for several planes (plane n at y + n·imageStride, its tiles at m =
+   n·tilesPerImage + t, its bias bias[n·biasStride]: one bias for all with biasStride 0), each
+   loop over the tiles of all planes at once, every entry by the formulas above in the same
+   order: the same bits. (1) Aᵀ m down each column; (2) (Aᵀ m) A along the two rows, plus the
+   plane's bias, two outputs per tile; (3) each output row copied into its plane. */
+TUTOR_KERNEL_BODY void winograd_transform_output_images_body(const float *m, long stride, long images, long height, long width,
+                                                             const float *bias, long biasStride, float *y, long imageStride) {
+    const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tilesPerImage = tilesHigh * tilesWide;
+    const long count = images * tilesPerImage;
+    float *scratch = tutor_thread_scratch((size_t)(8 * count + count + 4 * count));
+    float *top = scratch, *bottom = scratch + 4 * count;             /* [j][m] */
+    float *tileBias = scratch + 8 * count;                            /* [m] */
+    float *upperRows = tileBias + count, *lowerRows = upperRows + 2 * count;   /* [m·2 + b] */
+    for (long j = 0; j < 4; j++) {
+        const float *restrict m0 = m + j * stride, *restrict m1 = m + (4 + j) * stride;
+        const float *restrict m2 = m + (8 + j) * stride, *restrict m3 = m + (12 + j) * stride;
+        float *restrict topJ = top + j * count, *restrict bottomJ = bottom + j * count;
+        for (long i = 0; i < count; i++) {
+            topJ[i] = m0[i] + m1[i] + m2[i];
+            bottomJ[i] = m1[i] - m2[i] - m3[i];
+        }
+    }
+    for (long n = 0; n < images; n++) {
+        const float value = bias[n * biasStride];
+        for (long t = 0; t < tilesPerImage; t++) tileBias[n * tilesPerImage + t] = value;
+    }
+    for (int half = 0; half < 2; half++) {
+        const float *rows = half == 0 ? top : bottom;
+        float *restrict out = half == 0 ? upperRows : lowerRows;
+        const float *restrict c0 = rows, *restrict c1 = rows + count, *restrict c2 = rows + 2 * count, *restrict c3 = rows + 3 * count;
+        const float *restrict b = tileBias;
+        for (long i = 0; i < count; i++) {
+            out[2 * i] = c0[i] + c1[i] + c2[i] + b[i];
+            out[2 * i + 1] = c1[i] - c2[i] - c3[i] + b[i];
+        }
+    }
+    /* The parts of the last tile row or column outside an odd-sized plane are dropped. */
+    for (long n = 0; n < images; n++) {
+        for (long tr = 0; tr < tilesHigh; tr++) {
+            const long first = (n * tilesHigh + tr) * tilesWide * 2;
+            float *restrict upper = y + n * imageStride + 2 * tr * width;
+            const float *restrict upperRow = upperRows + first;
+            for (long c = 0; c < width; c++) upper[c] = upperRow[c];
+            if (2 * tr + 1 < height) {
+                float *restrict lower = y + n * imageStride + (2 * tr + 1) * width;
+                const float *restrict lowerRow = lowerRows + first;
+                for (long c = 0; c < width; c++) lower[c] = lowerRow[c];
+            }
+        }
+    }
+}
+TUTOR_VECTOR_KERNEL(tutor_winograd_transform_output_images, winograd_transform_output_images_body,
+                    (const float *m, long stride, long images, long height, long width, const float *bias, long biasStride, float *y,
+                     long imageStride),
+                    (m, stride, images, height, width, bias, biasStride, y, imageStride))
 
 /* Flat over all tiles of the plane at once (t = tr·tilesWide + tc), for long vectors: first each
    row of ∂L/∂Y times Aᵀ, rows 2·tr and 2·tr + 1 of tile row tr apart; then A times that, down

@@ -319,6 +319,48 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The same for the output transform, with a bias per plane (an image's channels) or one for
+    /// all (one channel in several images).
+    func testOutputTransformOfSeveralPlanesGivesTheBitsOfOnePlaneAtATime() {
+        for (height, width) in [(1, 1), (2, 3), (5, 7), (7, 7), (8, 8), (14, 14), (13, 10), (9, 16)] {
+            for planes in [1, 3, 17] {
+                let tiles = ((height + 1) / 2) * ((width + 1) / 2)
+                let stride = planes * tiles + 5
+                let m = GradientCheck.uniform([16 * stride], seed: UInt64(height * 37 + width + planes)).data
+                let biases = GradientCheck.uniform([planes], seed: UInt64(planes)).data + [-0.0]
+                let imageStride = height * width + 2
+                for biasStride in [0, 1] {
+                    func plane(_ n: Int) -> Int { biasStride == 0 ? planes : n }   // the shared bias is the last, −0
+                    var alone = [Float](repeating: .nan, count: planes * imageStride)
+                    m.withUnsafeBufferPointer { m in
+                        alone.withUnsafeMutableBufferPointer { y in
+                            for n in 0..<planes {
+                                tutor_winograd_transform_output(m.baseAddress! + n * tiles, stride, height, width, biases[plane(n)],
+                                                                y.baseAddress! + n * imageStride)
+                            }
+                        }
+                    }
+                    for vectorWidth in VectorWidth.available {
+                        var together = [Float](repeating: .nan, count: planes * imageStride)
+                        VectorWidth.with(vectorWidth) {
+                            m.withUnsafeBufferPointer { m in
+                                biases.withUnsafeBufferPointer { b in
+                                    together.withUnsafeMutableBufferPointer { y in
+                                        tutor_winograd_transform_output_images(m.baseAddress!, stride, planes, height, width,
+                                                                               b.baseAddress! + (biasStride == 0 ? planes : 0), biasStride,
+                                                                               y.baseAddress!, imageStride)
+                                    }
+                                }
+                            }
+                        }
+                        XCTAssertEqual(together.map(\.bitPattern), alone.map(\.bitPattern),
+                                       "\(height)×\(width), \(planes) planes, bias stride \(biasStride), \(vectorWidth)")
+                    }
+                }
+            }
+        }
+    }
+
     /// One picture's 7 × 7 stage (16 2×2 tiles) takes F(2×2, 3×3) while
     /// `smallStagesTakeWinograd` is on, forward and backward, within the error model of im2col;
     /// turned off (as `tutor explain` and `tutor predict` turn it), it takes the row dot products,

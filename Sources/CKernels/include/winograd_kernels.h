@@ -19,8 +19,15 @@ void tutor_winograd_transform_input_images(const float *x, long imageStride, lon
 /* The adjoint: ∂L/∂d_t = B ∂L/∂V_t Bᵀ, written (not added) into dx [height, width]. */
 void tutor_winograd_transform_input_adjoint(const float *dv, long stride, long height, long width, float *dx);
 
-/* m[ξ·stride + t] → y [height, width]: each tile's Aᵀ m A + bias. */
+/* m[ξ·stride + t] → y [height, width]: each tile's Aᵀ m A + bias. (The layers call the several-planes
+   form below; this one is its reference in the tests.) */
 void tutor_winograd_transform_output(const float *m, long stride, long height, long width, float bias, float *y);
+
+/* The same for `images` planes: plane n's tiles at m[ξ·stride + n·tilesPerImage + t], its output
+   at y + n·imageStride, its bias bias[n·biasStride] (biasStride 0: one bias for all). The same
+   bits as one plane at a time. */
+void tutor_winograd_transform_output_images(const float *m, long stride, long images, long height, long width, const float *bias,
+                                            long biasStride, float *y, long imageStride);
 
 /* The adjoint: dy [height, width] → dm[ξ·stride + t] = (A ∂L/∂Y_t Aᵀ)[ξ]. */
 void tutor_winograd_transform_output_adjoint(const float *dy, long height, long width, float *dm, long stride);

@@ -135,10 +135,19 @@ enum Winograd {
                              productsAtEveryPosition(u, positions: tile.positions, rows: outputChannels, inner: inputChannels,
                                                      transposingFirst: transposingKernel, v, into: m, columns: tiles)
                          },
-                         // Y = Aᵀ M A + b_o for each output channel's planes.
+                         // Y = Aᵀ M A + b_o for each output channel's planes,
                          transformResult: { m, stride, geometry, o, images, planes, imageStride in
                              transformOutput(m, stride: stride, geometry: geometry, bias: bias?[o] ?? 0, images: images, turned: turned,
                                              into: planes, imageStride: imageStride)
+                         },
+                         // or, for one picture by F(2×2), for a range of its channels at once.
+                         transformResultOfChannels: tile == .four ? nil : { m, stride, geometry, channels, planes in
+                             let zero: [Float] = [0]
+                             (bias ?? zero).withUnsafeBufferPointer { b in
+                                 tutor_winograd_transform_output_images(m, stride, channels.count, geometry.height, geometry.width,
+                                                                        b.baseAddress! + (bias == nil ? 0 : channels.lowerBound),
+                                                                        bias == nil ? 0 : 1, planes, geometry.height * geometry.width)
+                             }
                          })
             }
         }
@@ -340,7 +349,9 @@ enum Winograd {
                           _ into: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
         multiply: (_ transformed: UnsafePointer<Float>, _ into: UnsafeMutablePointer<Float>, _ tiles: Int) -> Void,
         transformResult: (_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channel: Int, _ images: Int,
-                          _ planes: UnsafeMutablePointer<Float>, _ imageStride: Int) -> Void
+                          _ planes: UnsafeMutablePointer<Float>, _ imageStride: Int) -> Void,
+        transformResultOfChannels: ((_ products: UnsafePointer<Float>, _ stride: Int, TileGeometry, _ channels: Range<Int>,
+                                     _ planes: UnsafeMutablePointer<Float>) -> Void)? = nil
     ) {
         let geometry = TileGeometry(height: height, width: width, tile: tile)
         let imageChunks = chunks(batch: batch, geometry: geometry)
@@ -369,9 +380,16 @@ enum Winograd {
                 }
             }
             multiply(transformed, products, chunk.tiles)
-            inParallel(over: resultChannels, planeSize: chunk.images * planeSize) { channel in
-                transformResult(sharedProducts.pointer + channel * chunk.tiles, resultChannels * chunk.tiles, geometry, channel, chunk.images,
-                                sharedResult.pointer + (chunk.firstImage * resultChannels + channel) * planeSize, resultChannels * planeSize)
+            if chunk.images == 1, let transformResultOfChannels {
+                Parallel.forRanges(resultChannels, cost: planeSize * 4) { channels in
+                    transformResultOfChannels(sharedProducts.pointer + channels.lowerBound * chunk.tiles, resultChannels * chunk.tiles, geometry,
+                                              channels, sharedResult.pointer + (chunk.firstImage * resultChannels + channels.lowerBound) * planeSize)
+                }
+            } else {
+                inParallel(over: resultChannels, planeSize: chunk.images * planeSize) { channel in
+                    transformResult(sharedProducts.pointer + channel * chunk.tiles, resultChannels * chunk.tiles, geometry, channel, chunk.images,
+                                    sharedResult.pointer + (chunk.firstImage * resultChannels + channel) * planeSize, resultChannels * planeSize)
+                }
             }
         }
     }
@@ -446,10 +464,8 @@ enum Winograd {
         switch geometry.tile {
         case .two:
             precondition(!turned, "F(2×2, 3×3) has no turned transform")
-            for image in 0..<images {
-                tutor_winograd_transform_output(m + image * geometry.tilesPerImage, stride, geometry.height, geometry.width, bias,
-                                                y + image * imageStride)
-            }
+            var shared = bias
+            tutor_winograd_transform_output_images(m, stride, images, geometry.height, geometry.width, &shared, 0, y, imageStride)
         case .four: tutor_winograd4_transform_output(m, stride, images, geometry.height, geometry.width, bias, turned ? 1 : 0, y, imageStride)
         }
     }
