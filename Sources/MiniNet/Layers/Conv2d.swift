@@ -120,15 +120,15 @@ public final class Conv2d: Layer {
     static let winogradMinimumTilesForSmallStages = 16
 
     /// Whether a large layer with 16 to 31 2×2 tiles (a ResNet's 7 × 7 stage on one picture)
-    /// takes F(2×2, 3×3) too when no parameter gradient is wanted, with its U [16, Cout, Cin] kept like every other layer's. Its
-    /// products have only 16 columns and read all of U (16/9 the kernel), yet a kept U makes
-    /// the stage faster than the row dot products of im2col: on a 2-core AVX-512 machine, the 7 × 7
-    /// stage of a ResNet-34 took 4.0–4.1 ms against 5.3–5.8 ms, one whole forward pass 17 ms
-    /// against 19 (docs/performance.md, 2026-12-06). Making U costs about as much as one pass
-    /// saves, and 84 MB for a ResNet-34's five 512 → 512 layers, so a process that runs the
-    /// network once or twice (`tutor explain`, `tutor predict`) turns this off; it is on for
-    /// the many passes of lessons, benchmarks and evaluations. Not meant to change while a
-    /// network runs.
+    /// takes F(2×2, 3×3) too when no parameter gradient is wanted, its U [16, Cout, Cin] kept
+    /// like every other layer's. Its products have only 16 columns and read all of U (16/9 the
+    /// kernel), yet a kept U makes the stage faster than the row dot products of im2col: on a
+    /// 2-core AVX-512 machine, the 7 × 7 stage of a ResNet-34 took 4.0–4.1 ms against 5.3–5.8
+    /// ms, one whole forward pass 17 ms against 19 (docs/performance.md, 2026-12-06). Making U
+    /// costs about as much as one pass saves, and 84 MB for a ResNet-34's five 512 → 512
+    /// layers, so a process that runs the network once or twice (`tutor explain`, `tutor
+    /// predict`) turns this off; it is on for the many passes of lessons, benchmarks and
+    /// evaluations. Not meant to change while a network runs.
     public nonisolated(unsafe) static var smallStagesTakeWinograd = true
 
     /// Whether this call goes through Winograd's algorithm rather than im2col; for a pass whose
